@@ -1,0 +1,315 @@
+"""Exact nearest-colour search (squared Euclidean RGB distance).
+
+The palette is sorted along its principal axis. A colour's distance to an
+entry is at least the distance between their projections on that axis, so a
+search that starts at the colour's projection and walks outwards can stop as
+soon as the projection gap alone exceeds the best distance found. On top of
+that, :class:`ColourCache` maps pixels through lazily filled tables, so a
+frame's pixels cost a table load each rather than a palette scan.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+
+
+class SortedPalette:
+    """A palette prepared for pruned nearest search.
+
+    Attributes:
+        colours: float64 (K, 3) palette entries sorted by ``keys``.
+        keys: float64 (K,) projection of each sorted entry on ``axis``.
+        axis: float64 (3,) unit vector, the palette's principal axis.
+        order: int64 (K,) original palette index of each sorted entry.
+    """
+
+    def __init__(self, palette: np.ndarray) -> None:
+        colours = np.asarray(palette, dtype=np.float64).reshape(-1, 3)
+        centred = colours - colours.mean(axis=0)
+        axis = np.array([0.299, 0.587, 0.114])
+        if len(colours) > 2:
+            _, vectors = np.linalg.eigh(centred.T @ centred)
+            principal = vectors[:, -1]
+            if np.abs(principal).sum() > 0:
+                axis = principal
+        axis = axis / np.linalg.norm(axis)
+        keys = colours @ axis
+        self.order = np.argsort(keys, kind="stable").astype(np.int64)
+        self.colours = np.ascontiguousarray(colours[self.order])
+        self.keys = np.ascontiguousarray(keys[self.order])
+        self.axis = np.ascontiguousarray(axis)
+
+
+@njit(cache=True, inline="always")
+def nearest_sorted(r: float, g: float, b: float, colours: np.ndarray, keys: np.ndarray, axis: np.ndarray):
+    """Return (sorted position, squared distance) of the entry nearest to (r, g, b)."""
+    n = keys.shape[0]
+    key = r * axis[0] + g * axis[1] + b * axis[2]
+    lo = 0
+    hi = n
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if keys[mid] < key:
+            lo = mid + 1
+        else:
+            hi = mid
+    best = 1e300
+    best_pos = 0
+    up = lo
+    down = lo - 1
+    while up < n or down >= 0:
+        if up < n:
+            gap = keys[up] - key
+            if gap * gap >= best:
+                up = n
+            else:
+                dr = colours[up, 0] - r
+                dg = colours[up, 1] - g
+                db = colours[up, 2] - b
+                d = dr * dr + dg * dg + db * db
+                if d < best:
+                    best = d
+                    best_pos = up
+                up += 1
+        if down >= 0:
+            gap = key - keys[down]
+            if gap * gap >= best:
+                down = -1
+            else:
+                dr = colours[down, 0] - r
+                dg = colours[down, 1] - g
+                db = colours[down, 2] - b
+                d = dr * dr + dg * dg + db * db
+                if d < best:
+                    best = d
+                    best_pos = down
+                down -= 1
+    return best_pos, best
+
+
+CELL_SHIFT = 2                       # cells are 4 x 4 x 4 colour values
+CELL_BITS = 8 - CELL_SHIFT
+CELL_COUNT = 1 << (3 * CELL_BITS)
+
+
+@njit(cache=True)
+def _fill_cell(cell: int, palette: np.ndarray, counts: np.ndarray, candidates: np.ndarray) -> None:
+    """List the entries that can be nearest to some colour of ``cell``.
+
+    An entry qualifies when its distance to the nearest point of the cell's box
+    is no larger than the smallest, over all entries, farthest-point distance.
+    """
+    size = 1 << CELL_SHIFT
+    lo_r = ((cell >> (2 * CELL_BITS)) & ((1 << CELL_BITS) - 1)) << CELL_SHIFT
+    lo_g = ((cell >> CELL_BITS) & ((1 << CELL_BITS) - 1)) << CELL_SHIFT
+    lo_b = (cell & ((1 << CELL_BITS) - 1)) << CELL_SHIFT
+    n = palette.shape[0]
+    near = np.empty(n, np.int64)
+    bound = 1 << 62
+    for j in range(n):
+        dmin = 0
+        dmax = 0
+        for c in range(3):
+            lo = lo_r if c == 0 else (lo_g if c == 1 else lo_b)
+            hi = lo + size - 1
+            v = np.int64(palette[j, c])
+            if v < lo:
+                dmin += (lo - v) * (lo - v)
+            elif v > hi:
+                dmin += (v - hi) * (v - hi)
+            far = max(v - lo, hi - v)
+            dmax += far * far
+        near[j] = dmin
+        if dmax < bound:
+            bound = dmax
+    k = 0
+    base = cell * n
+    for j in range(n):
+        if near[j] <= bound:
+            candidates[base + k] = j
+            k += 1
+    counts[cell] = k
+
+
+@njit(cache=True)
+def _cell_nearest(r: int, g: int, b: int, palette: np.ndarray, counts: np.ndarray, candidates: np.ndarray) -> int:
+    cell = ((r >> CELL_SHIFT) << (2 * CELL_BITS)) | ((g >> CELL_SHIFT) << CELL_BITS) | (b >> CELL_SHIFT)
+    k = counts[cell]
+    if k < 0:
+        _fill_cell(cell, palette, counts, candidates)
+        k = counts[cell]
+    base = cell * palette.shape[0]
+    best = candidates[base]
+    best_d = 1 << 62
+    for i in range(k):
+        j = candidates[base + i]
+        dr = np.int64(palette[j, 0]) - r
+        dg = np.int64(palette[j, 1]) - g
+        db = np.int64(palette[j, 2]) - b
+        d = dr * dr + dg * dg + db * db
+        if d < best_d:
+            best_d = d
+            best = j
+    return best
+
+
+@njit(cache=True)
+def resolve_colour(r: int, g: int, b: int, exact: np.ndarray, palette: np.ndarray,
+                   counts: np.ndarray, candidates: np.ndarray) -> int:
+    """Palette index nearest to the colour (r, g, b), each 0..255, remembered in ``exact``.
+
+    Kernels look a colour up as ``exact[(r << 16) | (g << 8) | b]`` themselves
+    and call this only on a miss (a negative entry): keeping the hit path in
+    the caller's loop lets LLVM keep it tight.
+    """
+    index = _cell_nearest(r, g, b, palette, counts, candidates)
+    exact[(r << 16) | (g << 8) | b] = index
+    return index
+
+
+@njit(cache=True)
+def coarse_nearest(r: int, g: int, b: int, coarse: np.ndarray, palette: np.ndarray,
+                   counts: np.ndarray, candidates: np.ndarray) -> int:
+    """Palette index nearest to the centre of the 4 x 4 x 4 cell holding (r, g, b).
+
+    Within two levels of exact, from a table small enough to stay in cache:
+    for error diffusion, whose targets are scattered over millions of colours
+    and whose feedback corrects the small difference anyway.
+    """
+    cell = ((r >> CELL_SHIFT) << (2 * CELL_BITS)) | ((g >> CELL_SHIFT) << CELL_BITS) | (b >> CELL_SHIFT)
+    index = coarse[cell]
+    if index < 0:
+        half = 1 << (CELL_SHIFT - 1)
+        index = _cell_nearest((r & ~(2 * half - 1)) + half, (g & ~(2 * half - 1)) + half,
+                              (b & ~(2 * half - 1)) + half, palette, counts, candidates)
+        coarse[cell] = index
+    return index
+
+
+@njit(cache=True)
+def _map_pixels(pixels: np.ndarray, out: np.ndarray, exact, palette, counts, candidates) -> None:
+    height, width = out.shape
+    for y in range(height):
+        for x in range(width):
+            r = np.int64(pixels[y, x, 0])
+            g = np.int64(pixels[y, x, 1])
+            b = np.int64(pixels[y, x, 2])
+            index = exact[(r << 16) | (g << 8) | b]
+            if index < 0:
+                index = resolve_colour(r, g, b, exact, palette, counts, candidates)
+            out[y, x] = index
+
+
+class ColourCache:
+    """Exact nearest-colour lookups for one palette, built lazily and kept across frames.
+
+    Two tables, both filled on demand: one answer per 24-bit colour (32 MiB,
+    so a colour seen before costs one load), and for the RGB cube cut into
+    4 x 4 x 4 cells, the few palette entries that can be nearest to any colour
+    in the cell, so a new colour is compared with a handful of entries.
+    """
+
+    def __init__(self, palette: np.ndarray) -> None:
+        palette = np.ascontiguousarray(palette, dtype=np.uint8).reshape(-1, 3)
+        if not 1 <= len(palette) <= 256:
+            raise ValueError(f"palette has {len(palette)} entries; expected 1..256")
+        self.palette = palette
+        self.exact = np.full(1 << 24, -1, np.int16)
+        self.coarse = np.full(CELL_COUNT, -1, np.int16)
+        self.counts = np.full(CELL_COUNT, -1, np.int32)
+        self.candidates = np.empty(CELL_COUNT * len(palette), np.uint8)
+
+    @property
+    def kernel_args(self) -> tuple:
+        """The arrays a numba kernel passes to :func:`resolve_colour`, in order."""
+        return (self.exact, self.palette, self.counts, self.candidates)
+
+    def map(self, pixels: np.ndarray) -> np.ndarray:
+        """Map uint8 (H, W, 3+) pixels to uint8 (H, W) indices of the nearest palette entry."""
+        out = np.empty(pixels.shape[:2], np.uint8)
+        _map_pixels(pixels, out, *self.kernel_args)
+        return out
+
+
+@njit(cache=True)
+def _assign(points: np.ndarray, colours: np.ndarray, keys: np.ndarray, axis: np.ndarray,
+            labels: np.ndarray, first: np.ndarray, second: np.ndarray) -> None:
+    """For each point: the sorted position of its nearest entry and the two smallest distances."""
+    n = keys.shape[0]
+    for i in range(points.shape[0]):
+        r = points[i, 0]
+        g = points[i, 1]
+        b = points[i, 2]
+        key = r * axis[0] + g * axis[1] + b * axis[2]
+        lo = 0
+        hi = n
+        while lo < hi:
+            mid = (lo + hi) >> 1
+            if keys[mid] < key:
+                lo = mid + 1
+            else:
+                hi = mid
+        best = 1e300
+        runner_up = 1e300
+        best_pos = 0
+        up = lo
+        down = lo - 1
+        while up < n or down >= 0:
+            if up < n:
+                gap = keys[up] - key
+                if gap * gap >= runner_up:
+                    up = n
+                else:
+                    dr = colours[up, 0] - r
+                    dg = colours[up, 1] - g
+                    db = colours[up, 2] - b
+                    d = dr * dr + dg * dg + db * db
+                    if d < best:
+                        runner_up = best
+                        best = d
+                        best_pos = up
+                    elif d < runner_up:
+                        runner_up = d
+                    up += 1
+            if down >= 0:
+                gap = key - keys[down]
+                if gap * gap >= runner_up:
+                    down = -1
+                else:
+                    dr = colours[down, 0] - r
+                    dg = colours[down, 1] - g
+                    db = colours[down, 2] - b
+                    d = dr * dr + dg * dg + db * db
+                    if d < best:
+                        runner_up = best
+                        best = d
+                        best_pos = down
+                    elif d < runner_up:
+                        runner_up = d
+                    down -= 1
+        labels[i] = best_pos
+        first[i] = best
+        second[i] = runner_up
+
+
+def assign_nearest(points: np.ndarray, palette: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Nearest and second-nearest squared distances of each point to a (float) palette.
+
+    Args:
+        points: float64 (M, 3) colours.
+        palette: (K, 3) entries, any numeric dtype.
+
+    Returns:
+        ``(labels, first, second)``: int64 (M,) index of the nearest entry, float64
+        (M,) squared distance to it and to the runner-up (inf when K == 1).
+    """
+    sorted_palette = SortedPalette(palette)
+    count = points.shape[0]
+    labels = np.empty(count, np.int64)
+    first = np.empty(count, np.float64)
+    second = np.empty(count, np.float64)
+    _assign(np.ascontiguousarray(points, dtype=np.float64), sorted_palette.colours, sorted_palette.keys,
+            sorted_palette.axis, labels, first, second)
+    return sorted_palette.order[labels], first, second

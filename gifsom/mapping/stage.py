@@ -1,0 +1,98 @@
+"""The mapping stage: a frame's pixels in, palette indices out, with temporal state."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import OptionError
+from . import dither as _dither
+from .nearest import ColourCache
+
+#: Default per-channel change (0..255) under which a pixel counts as unchanged in a clip.
+DEFAULT_MOTION_THRESHOLD = 0
+
+
+@dataclass(frozen=True)
+class MappingOptions:
+    """How frames are mapped to the palette.
+
+    Attributes:
+        dither: one of :data:`gifsom.mapping.dither.DITHER_MODES`.
+        strength: 0..1, scales the dither (0 is the same as no dither).
+        motion_threshold: 0..255; in a clip, a pixel that moved less than this on
+            every channel since its index was chosen keeps that index.
+        temporal: keep unchanged pixels' indices from frame to frame.
+    """
+
+    dither: str = "none"
+    strength: float = 1.0
+    motion_threshold: int = DEFAULT_MOTION_THRESHOLD
+    temporal: bool = True
+
+    def __post_init__(self) -> None:
+        if self.dither not in _dither.DITHER_MODES:
+            raise OptionError(f"dither={self.dither!r} is not a dither mode; use one of {', '.join(_dither.DITHER_MODES)}")
+        if not 0.0 <= self.strength <= 1.0:
+            raise OptionError(f"dither strength {self.strength} is out of range; use 0 to 1")
+        if not 0 <= self.motion_threshold <= 255:
+            raise OptionError(f"motion threshold {self.motion_threshold} is out of range; use 0 to 255")
+
+
+class FrameMapper:
+    """Maps the frames of one clip to one palette, remembering what it chose.
+
+    Call :meth:`map` with each frame in order. With ``options.temporal`` the
+    mapper keeps, per pixel, the index it chose and the colour it chose it for;
+    a pixel whose colour stays within the motion threshold keeps its index.
+    """
+
+    def __init__(self, palette: np.ndarray, options: MappingOptions = MappingOptions()) -> None:
+        self.options = options
+        self.cache = ColourCache(palette)
+        self.palette = self.cache.palette
+        self._reference: np.ndarray | None = None
+        self._previous: np.ndarray | None = None
+        mode = options.dither if options.strength > 0 else "none"
+        self._mode = mode
+        if mode in _dither.ORDERED_MODES:
+            amplitude = options.strength * _dither.palette_spread(self.palette)
+            self._offsets = np.rint(_dither.threshold_map(mode) * amplitude).astype(np.int64)
+        elif mode in _dither.DIFFUSION_KERNELS:
+            self._kernel = _dither.DIFFUSION_KERNELS[mode]
+
+    def reset(self) -> None:
+        """Forget the previous frame (the next frame is mapped from scratch)."""
+        self._reference = None
+        self._previous = None
+
+    def map(self, pixels: np.ndarray) -> np.ndarray:
+        """Map one frame.
+
+        Args:
+            pixels: uint8 (H, W, 3) or (H, W, 4); alpha is ignored here.
+
+        Returns:
+            uint8 (H, W) palette indices.
+        """
+        height, width = pixels.shape[:2]
+        out = np.empty((height, width), np.uint8)
+        stateful = (self.options.temporal and self._reference is not None
+                    and self._reference.shape[:2] == (height, width))
+        if not stateful:
+            self._reference = np.empty((height, width, 3), np.uint8)
+            self._previous = out
+        reference, previous = self._reference, self._previous
+        threshold = self.options.motion_threshold
+        record = self.options.temporal
+        lut = self.cache.kernel_args
+        if self._mode == "none":
+            _dither.map_plain(pixels, out, reference, previous, threshold, stateful, record, *lut)
+        elif self._mode in _dither.ORDERED_MODES:
+            _dither.map_ordered(pixels, out, self._offsets, reference, previous, threshold, stateful, record, *lut)
+        else:
+            _dither.map_diffusion(pixels, out, self._kernel, self.options.strength, reference, previous,
+                                  threshold, stateful, record, self.cache.coarse, *lut)
+        self._previous = out
+        return out

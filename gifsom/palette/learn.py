@@ -1,0 +1,119 @@
+"""learn_palette: the SOM palette of an image, a set of frames, or a clip."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ..errors import OptionError
+from ..frames import as_pixels
+from .histogram import colour_histogram
+from .neuquant import neuquant
+from .refine import binned_histogram, refine_palette, round_palette
+from .sampling import PixelSampler
+
+
+@dataclass(frozen=True)
+class PaletteOptions:
+    """How a palette is learned.
+
+    Attributes:
+        colors: palette size, 2..256 (including fixed colours; excluding a reserved transparent slot).
+        quality: NeuQuant sampling factor, 1 (every sampled pixel) .. 30. With
+            ``refine`` on, the SOM only seeds the refinement and sees at most
+            about 64 pixels per neuron, whatever the factor.
+        refine: run the convergence phase (k-means with drop/split moves) after the SOM.
+        fixed: colours that must appear in the palette exactly, uint8 (F, 3).
+    """
+
+    colors: int = 256
+    quality: int = 10
+    refine: bool = True
+    fixed: tuple[tuple[int, int, int], ...] = ()
+
+    def __post_init__(self) -> None:
+        if not 2 <= self.colors <= 256:
+            raise OptionError(f"colors={self.colors} is out of range; use a palette size from 2 to 256")
+        if not 1 <= self.quality <= 30:
+            raise OptionError(f"quality={self.quality} is out of range; use a sampling factor from 1 (best) to 30 (fastest)")
+        if len(self.fixed) >= self.colors:
+            raise OptionError(f"{len(self.fixed)} fixed colours leave no room in a palette of {self.colors}; raise colors")
+
+
+def palette_from_pixels(pixels: np.ndarray, options: PaletteOptions) -> np.ndarray:
+    """Learn a palette from training pixels.
+
+    Args:
+        pixels: uint8 (N, 3) training pixels, in an order that mixes the picture
+            (scan order or a sample across frames).
+        options: size, quality, refinement and fixed colours.
+
+    Returns:
+        uint8 (K, 3) palette with K <= options.colors. K is smaller only when the
+        pixels hold fewer distinct colours, in which case the palette is exactly
+        those colours (most frequent first) and mapping them is lossless.
+    """
+    pixels = np.ascontiguousarray(pixels, dtype=np.uint8).reshape(-1, 3)
+    if len(pixels) == 0:
+        raise OptionError("no pixels to learn a palette from")
+    fixed = np.array(options.fixed, dtype=np.uint8).reshape(-1, 3)
+    exact = colour_histogram(pixels, limit=options.colors)
+    if exact is not None:
+        colours, counts = exact
+        palette = colours[np.argsort(-counts, kind="stable")]
+        missing = [c for c in fixed.tolist() if c not in palette.tolist()]
+        if len(palette) + len(missing) <= options.colors:
+            return np.concatenate([palette, np.array(missing, np.uint8).reshape(-1, 3)])
+    free = options.colors - len(fixed)
+    sample_factor = options.quality
+    if options.refine:
+        # the SOM only seeds the refinement here: 64 samples per neuron are plenty
+        sample_factor = min(30, max(sample_factor, -(-len(pixels) // (64 * free))))
+    palette = neuquant(pixels, free, sample_factor).astype(np.float64)
+    if options.refine:
+        points, weights = binned_histogram(pixels)
+        palette = round_palette(refine_palette(points, weights, palette), points, weights)
+    else:
+        palette = np.clip(np.rint(palette), 0, 255).astype(np.uint8)
+    if len(fixed):
+        palette = np.concatenate([fixed, palette])
+    return palette
+
+
+def learn_palette(image_or_frames: Any, colors: int = 256, quality: int = 10, *,
+                  refine: bool = True, fixed_colors: Sequence[tuple[int, int, int]] = (),
+                  max_samples: int = 1 << 20) -> np.ndarray:
+    """Learn a SOM palette for an image or a clip.
+
+    Args:
+        image_or_frames: one image (uint8 H x W x 3 or 4 array, or a PIL image),
+            or a list or iterator of such frames. Frames are read one at a time;
+            at most ``max_samples`` pixels, spread evenly across the clip, are kept.
+        colors: palette size, 2..256.
+        quality: NeuQuant sampling factor, 1..30 (1 is slowest and best).
+        refine: add the convergence phase after the SOM (False gives pure NeuQuant).
+        fixed_colors: RGB triples that must be in the palette as they are.
+        max_samples: bound on the training pixels kept in memory.
+
+    Returns:
+        uint8 array of shape (K, 3), K <= colors.
+    """
+    options = PaletteOptions(colors=colors, quality=quality, refine=refine,
+                             fixed=tuple(tuple(int(v) for v in c) for c in fixed_colors))
+    sampler = PixelSampler(max_samples)
+    if _is_single_image(image_or_frames):
+        sampler.add(as_pixels(image_or_frames, what="image"))
+    else:
+        for number, frame in enumerate(image_or_frames):
+            pixels = frame.pixels if hasattr(frame, "pixels") else frame
+            sampler.add(as_pixels(pixels, what=f"frame {number}"))
+    return palette_from_pixels(sampler.pixels(), options)
+
+
+def _is_single_image(value: Any) -> bool:
+    if hasattr(value, "mode") and hasattr(value, "convert"):
+        return True
+    return isinstance(value, np.ndarray) and value.ndim in (2, 3) and (value.ndim == 2 or value.shape[-1] in (3, 4))

@@ -1,0 +1,287 @@
+"""Refinement of a trained palette: weighted k-means on a colour histogram.
+
+NeuQuant's map ends in a good but not locally optimal place. Lloyd passes
+(assign every colour bin to its nearest entry, move every entry to the
+weighted mean of its bins) lower the squared error until they stall in a local
+optimum; rounds of "drop the entries whose removal costs least, split the
+clusters with the largest error along their principal axis" then get it out of
+that optimum. Everything works on a histogram of 6-bit-per-channel bins that
+keeps the exact mean colour of each bin, so a pass costs in proportion to the
+occupied bins, not the pixels, and centroids stay exact.
+
+Passes use Hamerly's bounds: a bin whose distance to its own entry (an upper
+bound, grown by how far that entry moved) stays below the distance to any
+other entry (a lower bound, shrunk by the largest move) keeps its entry
+without a search.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from ..mapping.nearest import SortedPalette, assign_nearest
+
+BIN_SHIFT = 2                 # 64 levels per channel
+BIN_BITS = 8 - BIN_SHIFT
+
+
+@njit(cache=True)
+def _binned_histogram(pixels: np.ndarray):
+    size = 1 << (3 * BIN_BITS)
+    mass = np.zeros(size, np.int64)
+    sums = np.zeros((size, 3), np.int64)
+    for i in range(pixels.shape[0]):
+        r = np.int64(pixels[i, 0])
+        g = np.int64(pixels[i, 1])
+        b = np.int64(pixels[i, 2])
+        cell = ((r >> BIN_SHIFT) << (2 * BIN_BITS)) | ((g >> BIN_SHIFT) << BIN_BITS) | (b >> BIN_SHIFT)
+        mass[cell] += 1
+        sums[cell, 0] += r
+        sums[cell, 1] += g
+        sums[cell, 2] += b
+    occupied = 0
+    for cell in range(size):
+        if mass[cell] > 0:
+            occupied += 1
+    points = np.empty((occupied, 3), np.float64)
+    weights = np.empty(occupied, np.float64)
+    n = 0
+    for cell in range(size):
+        m = mass[cell]
+        if m > 0:
+            for c in range(3):
+                points[n, c] = sums[cell, c] / m
+            weights[n] = m
+            n += 1
+    return points, weights
+
+
+def binned_histogram(pixels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Histogram of uint8 (N, 3) pixels over 64 x 64 x 64 bins.
+
+    Returns:
+        ``(points, weights)``: float64 (M, 3) mean colour of each occupied bin and
+        float64 (M,) its pixel count.
+    """
+    return _binned_histogram(np.ascontiguousarray(pixels, dtype=np.uint8).reshape(-1, 3))
+
+
+@njit(cache=True)
+def _search(r: float, g: float, b: float, colours, keys, axis, order):
+    """Nearest and runner-up (palette index, squared distance) of a colour."""
+    n = keys.shape[0]
+    key = r * axis[0] + g * axis[1] + b * axis[2]
+    lo = 0
+    hi = n
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if keys[mid] < key:
+            lo = mid + 1
+        else:
+            hi = mid
+    best = 1e300
+    runner_up = 1e300
+    best_pos = 0
+    up = lo
+    down = lo - 1
+    while up < n or down >= 0:
+        if up < n:
+            gap = keys[up] - key
+            if gap * gap >= runner_up:
+                up = n
+            else:
+                d = (colours[up, 0] - r) ** 2 + (colours[up, 1] - g) ** 2 + (colours[up, 2] - b) ** 2
+                if d < best:
+                    runner_up = best
+                    best = d
+                    best_pos = up
+                elif d < runner_up:
+                    runner_up = d
+                up += 1
+        if down >= 0:
+            gap = key - keys[down]
+            if gap * gap >= runner_up:
+                down = -1
+            else:
+                d = (colours[down, 0] - r) ** 2 + (colours[down, 1] - g) ** 2 + (colours[down, 2] - b) ** 2
+                if d < best:
+                    runner_up = best
+                    best = d
+                    best_pos = down
+                elif d < runner_up:
+                    runner_up = d
+                down -= 1
+    return order[best_pos], best, runner_up
+
+
+@njit(cache=True)
+def _sort_by_axis(centres, axis):
+    keys = centres @ axis
+    order = np.argsort(keys)
+    return np.ascontiguousarray(centres[order]), keys[order].copy(), order
+
+
+@njit(cache=True)
+def _lloyd(points, weights, centres, axis, passes, tolerance):
+    """Weighted Lloyd passes with Hamerly bounds; returns centres, labels, upper, lower, error."""
+    m = points.shape[0]
+    k = centres.shape[0]
+    centres = centres.copy()
+    labels = np.empty(m, np.int64)
+    upper = np.empty(m, np.float64)
+    lower = np.empty(m, np.float64)
+    colours, keys, order = _sort_by_axis(centres, axis)
+    for i in range(m):
+        j, d1, d2 = _search(points[i, 0], points[i, 1], points[i, 2], colours, keys, axis, order)
+        labels[i] = j
+        upper[i] = np.sqrt(d1)
+        lower[i] = np.sqrt(d2)
+    previous = 1e300
+    for _ in range(passes):
+        mass = np.zeros(k)
+        sums = np.zeros((k, 3))
+        error = 0.0
+        for i in range(m):
+            j = labels[i]
+            w = weights[i]
+            mass[j] += w
+            for c in range(3):
+                sums[j, c] += w * points[i, c]
+            error += w * upper[i] * upper[i]
+        moved = np.zeros(k)
+        dead = 0
+        for j in range(k):
+            if mass[j] > 0:
+                shift = 0.0
+                for c in range(3):
+                    new = sums[j, c] / mass[j]
+                    shift += (new - centres[j, c]) ** 2
+                    centres[j, c] = new
+                moved[j] = np.sqrt(shift)
+            else:
+                dead += 1
+        if dead:    # re-seed dead entries on the worst-served bins
+            cost = np.empty(m)
+            for i in range(m):
+                cost[i] = -weights[i] * upper[i] * upper[i]
+            worst = np.argsort(cost)
+            t = 0
+            for j in range(k):
+                if mass[j] == 0:
+                    i = worst[t]
+                    t += 1
+                    for c in range(3):
+                        centres[j, c] = points[i, c]
+                    moved[j] = 1e150
+        largest = moved.max()
+        colours, keys, order = _sort_by_axis(centres, axis)
+        for i in range(m):
+            j = labels[i]
+            upper[i] += moved[j]
+            lower[i] -= largest
+            if upper[i] <= lower[i]:
+                continue
+            exact = np.sqrt((centres[j, 0] - points[i, 0]) ** 2 + (centres[j, 1] - points[i, 1]) ** 2
+                            + (centres[j, 2] - points[i, 2]) ** 2)
+            upper[i] = exact
+            if exact <= lower[i]:
+                continue
+            j, d1, d2 = _search(points[i, 0], points[i, 1], points[i, 2], colours, keys, axis, order)
+            labels[i] = j
+            upper[i] = np.sqrt(d1)
+            lower[i] = np.sqrt(d2)
+        if dead == 0 and previous - error <= tolerance * error:
+            break
+        previous = error
+    error = 0.0
+    for i in range(m):
+        j = labels[i]
+        d = (centres[j, 0] - points[i, 0]) ** 2 + (centres[j, 1] - points[i, 1]) ** 2 + (centres[j, 2] - points[i, 2]) ** 2
+        error += weights[i] * d
+    return centres, labels, error
+
+
+def _split_worst(points: np.ndarray, weights: np.ndarray, centres: np.ndarray, moves: int) -> np.ndarray:
+    """Move the ``moves`` cheapest-to-remove entries into the clusters with the largest error."""
+    size = len(centres)
+    labels, first, second = assign_nearest(points, centres)
+    removal_cost = np.bincount(labels, weights * (second - first), size)
+    cluster_error = np.bincount(labels, weights * first, size)
+    drop = np.argsort(removal_cost)[:moves]
+    dropped = set(drop.tolist())
+    grow = [j for j in np.argsort(-cluster_error).tolist() if j not in dropped][: len(drop)]
+    centres = centres.copy()
+    for spare, j in zip(drop, grow):
+        members = labels == j
+        if members.sum() < 2:
+            continue
+        pts = points[members]
+        w = weights[members]
+        mean = (w @ pts) / w.sum()
+        centred = pts - mean
+        values, vectors = np.linalg.eigh((centred * w[:, None]).T @ centred / w.sum())
+        # two halves of a Gaussian have their means about 0.8 sigma from the centre
+        offset = vectors[:, -1] * np.sqrt(max(values[-1], 0.0)) * 0.8
+        centres[j] = mean + offset
+        centres[spare] = mean - offset
+    return centres
+
+
+def refine_palette(points: np.ndarray, weights: np.ndarray, initial: np.ndarray, *,
+                   passes: int = 12, rounds: int = 2, moves: int = 16) -> np.ndarray:
+    """Improve ``initial`` as a palette for a weighted set of colours.
+
+    Args:
+        points: float64 (M, 3) colours (for example bin means from :func:`binned_histogram`).
+        weights: float64 (M,) weight of each colour (its pixel count).
+        initial: (K, 3) starting palette.
+        passes: Lloyd passes in the first phase (fewer when the error stalls).
+        rounds: drop-and-split rounds after it; each is kept only if it lowers the error.
+        moves: entries moved per round.
+
+    Returns:
+        float64 (K, 3) refined palette, not yet rounded.
+    """
+    points = np.ascontiguousarray(points, dtype=np.float64)
+    weights = np.ascontiguousarray(weights, dtype=np.float64)
+    axis = SortedPalette(initial).axis
+    centres, _, error = _lloyd(points, weights, np.asarray(initial, np.float64), axis, passes, 1e-3)
+    if len(initial) <= 2 or len(points) <= len(initial):
+        return centres
+    for _ in range(rounds):
+        trial, _, trial_error = _lloyd(points, weights, _split_worst(points, weights, centres, moves),
+                                       axis, max(3, passes // 2), 1e-3)
+        if trial_error >= error:
+            break
+        centres, error = trial, trial_error
+    return centres
+
+
+def round_palette(centres: np.ndarray, colours: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Round a float palette to uint8 so that every entry serves at least one colour.
+
+    Entries nearest to none of ``colours`` (duplicates, or entries that rounding
+    stranded) move onto the colours served worst, so a set with at least K
+    distinct colours uses all K entries.
+
+    Args:
+        centres: float (K, 3) palette.
+        colours: (M, 3) colours the palette must serve.
+        counts: (M,) their weights.
+    """
+    palette = np.clip(np.rint(centres), 0, 255).astype(np.uint8)
+    points = np.asarray(colours, dtype=np.float64)
+    weights = np.asarray(counts, dtype=np.float64)
+    for _ in range(8):
+        labels, first, _ = assign_nearest(points, palette)
+        used = np.bincount(labels, minlength=len(palette)) > 0
+        unused = np.flatnonzero(~used)
+        if not len(unused):
+            break
+        taken = {tuple(c) for c in palette[used].tolist()}
+        candidates = (np.clip(np.rint(points[i]), 0, 255).astype(np.uint8) for i in np.argsort(-(weights * first)))
+        fresh = [c for c in candidates if tuple(c.tolist()) not in taken]
+        for slot, colour in zip(unused, fresh):
+            palette[slot] = colour
+    return palette

@@ -1,0 +1,46 @@
+"""Bounded, even sampling of training pixels across a clip of unknown length."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+class PixelSampler:
+    """Keeps at most ``capacity`` pixels spread evenly over every frame added.
+
+    Each frame contributes every ``stride``-th pixel (from a moving offset, so
+    that consecutive frames do not sample the same positions). When the pool
+    overflows, every other kept pixel is dropped and the stride doubles, so
+    early and late frames stay equally represented whatever the clip's length.
+    Fully transparent pixels (alpha < 128) are not sampled.
+    """
+
+    def __init__(self, capacity: int = 1 << 20) -> None:
+        if capacity < 1:
+            raise ValueError("capacity must be positive")
+        self.capacity = int(capacity)
+        self.stride = 1
+        self.frames = 0
+        self._chunks: list[np.ndarray] = []
+        self._count = 0
+
+    def add(self, pixels: np.ndarray) -> None:
+        """Add one frame: uint8 (H, W, 3) or (H, W, 4)."""
+        flat = pixels.reshape(-1, pixels.shape[-1])
+        offset = (self.frames * 7919) % self.stride
+        chosen = flat[offset:: self.stride]
+        if chosen.shape[1] == 4:
+            chosen = chosen[chosen[:, 3] >= 128, :3]
+        self._chunks.append(np.ascontiguousarray(chosen))
+        self._count += len(chosen)
+        self.frames += 1
+        while self._count > self.capacity:
+            self._chunks = [chunk[::2] for chunk in self._chunks]
+            self._count = sum(len(chunk) for chunk in self._chunks)
+            self.stride *= 2
+
+    def pixels(self) -> np.ndarray:
+        """All kept pixels, uint8 (N, 3), in the order their frames were added."""
+        if not self._chunks:
+            return np.empty((0, 3), np.uint8)
+        return np.concatenate(self._chunks)
