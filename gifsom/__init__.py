@@ -1,0 +1,29 @@
+"""gifsom: animated GIFs with a self-organizing-map palette.
+
+The public surface:
+
+- :func:`learn_palette` and :func:`quantize` for palettes and still images;
+- :func:`encode` and :class:`GifWriter` to make GIFs from frames;
+- :func:`read_frames` to decode videos, image sequences and GIFs into frames;
+- :class:`GifsomError`, the root of every error gifsom raises.
+"""
+
+from __future__ import annotations
+
+from .api import GifWriter, encode, quantize
+from .errors import GifsomError
+from .frames import Frame
+from .options import EncodeOptions
+from .palette.learn import learn_palette
+
+__version__ = "0.1.0"
+
+__all__ = ["EncodeOptions", "Frame", "GifWriter", "GifsomError", "__version__", "encode", "learn_palette",
+           "quantize", "read_frames"]
+
+
+def read_frames(*args, **kwargs):
+    """Decode a video, image sequence or GIF into timestamped frames (see :func:`gifsom.sources.read_frames`)."""
+    from .sources import read_frames as _read_frames
+
+    return _read_frames(*args, **kwargs)

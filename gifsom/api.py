@@ -1,0 +1,220 @@
+"""The library hook: what other programs call to make GIFs with gifsom.
+
+Frames are numpy uint8 arrays of shape (H, W, 3) (RGB) or (H, W, 4) (RGBA;
+alpha below 128 is transparent), or PIL images. Timestamps are in seconds
+from the start of the clip.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+
+from .encoder import new_survey, write_clip
+from .errors import InputError, OptionError
+from .frames import as_frame, as_pixels
+from .gif.output import AtomicOutput, check_output_path
+from .mapping.stage import FrameMapper, MappingOptions
+from .options import EncodeOptions
+from .palette.learn import learn_palette
+from .progress import Progress, ProgressCallback
+from .spool import DEFAULT_MEMORY_BUDGET, FrameSpool
+
+#: Frame rate used when frames carry no timestamps and no fps is given.
+DEFAULT_FPS = 10.0
+
+
+def _encode_options(options: dict[str, Any]) -> EncodeOptions:
+    try:
+        return EncodeOptions(**options)
+    except TypeError as exc:
+        known = ", ".join(EncodeOptions.__dataclass_fields__)
+        raise OptionError(f"{exc}; the encoding options are: {known}") from None
+
+
+class GifWriter:
+    """Write an animated GIF frame by frame.
+
+    Use it as a context manager. Frames are spooled as they arrive (in memory
+    up to a budget, then in a temporary file) and the GIF is encoded when the
+    block ends, so that one palette can be learned from the whole clip. If the
+    block raises, or the progress callback cancels, no file is written and a
+    file already at ``path`` is left as it was. One thread should own a writer.
+
+    Args:
+        path: where the GIF goes. Its folder must exist and be writable.
+        fps: frame rate for frames given without a timestamp; None means the
+            frames' own timestamps, or 10 fps when they have none.
+        progress: ``callback(done, total)`` called while reading and writing
+            frames (total is None while appending); returning False cancels.
+        bar: draw a progress bar on stderr while encoding (None: only on a terminal).
+        memory_budget: bytes of frames kept in memory before spooling to disk.
+        **options: any field of :class:`gifsom.options.EncodeOptions`
+            (colors, quality, refine, palette, fixed_colors, dither, dither_strength,
+            motion_threshold, loop, matte, comment).
+
+    Example:
+        >>> with GifWriter("out.gif", fps=15) as writer:      # doctest: +SKIP
+        ...     for frame in frames:
+        ...         writer.append(frame)
+    """
+
+    def __init__(self, path: str | os.PathLike, fps: float | None = None, *,
+                 progress: ProgressCallback | None = None, bar: bool | None = False,
+                 memory_budget: int = DEFAULT_MEMORY_BUDGET, **options: Any) -> None:
+        if fps is not None and not (0 < fps <= 1000):
+            raise OptionError(f"fps={fps} is out of range; use a frame rate above 0 and at most 1000")
+        self.path = check_output_path(path)
+        self.fps = fps
+        self.options = _encode_options(options)
+        self.progress = progress
+        self.bar = bar
+        self.memory_budget = memory_budget
+        self._spool: FrameSpool | None = None
+        self._survey = new_survey(self.options)
+        self._last_pts: float | None = None
+        self._closed = False
+        self._reading = Progress("frames read", None, callback=progress)
+        #: Number of GIF frames written and GIF size in bytes, once closed.
+        self.frames_written = 0
+        self.bytes_written = 0
+
+    def __enter__(self) -> "GifWriter":
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()
+
+    def append(self, frame: Any, pts: float | None = None) -> None:
+        """Add a frame.
+
+        Args:
+            frame: uint8 (H, W, 3) or (H, W, 4) array, PIL image, or :class:`gifsom.frames.Frame`.
+                Every frame must have the size of the first.
+            pts: when the frame starts showing, in seconds from the start (non-decreasing);
+                None: one frame period after the previous frame.
+        """
+        if self._closed:
+            raise OptionError("append() after the writer was closed; open a new GifWriter")
+        item = as_frame(frame, what=f"frame {self._reading.done}")
+        pixels = item.pixels
+        if pts is None:
+            pts = item.pts
+        if pts is None:
+            pts = 0.0 if self._last_pts is None else self._last_pts + 1.0 / (self.fps or DEFAULT_FPS)
+        pts = float(pts)
+        if not np.isfinite(pts) or pts < 0 or (self._last_pts is not None and pts < self._last_pts):
+            raise InputError(f"frame {self._reading.done} has timestamp {pts}; timestamps must be finite, "
+                             f"non-negative and non-decreasing (previous {self._last_pts})")
+        if self._spool is None:
+            height, width, channels = pixels.shape
+            self._spool = FrameSpool(width, height, channels, memory_budget=self.memory_budget)
+        pixels = self._fit_channels(pixels)
+        self._spool.append(pixels, pts)
+        self._survey.add(pixels)
+        self._last_pts = pts
+        self._reading.step()
+
+    def _fit_channels(self, pixels: np.ndarray) -> np.ndarray:
+        channels = self._spool.shape[2]
+        if pixels.shape[2] == channels:
+            return pixels
+        if channels == 4:      # an opaque frame in a clip with transparency
+            alpha = np.full(pixels.shape[:2] + (1,), 255, np.uint8)
+            return np.concatenate([pixels, alpha], axis=2)
+        rgb = pixels[:, :, :3].copy()   # transparency that starts late: shown on the matte (black by default)
+        rgb[pixels[:, :, 3] < 128] = self.options.matte or (0, 0, 0)
+        return rgb
+
+    def _end_time(self) -> float:
+        times = self._spool.timestamps
+        if self.fps is not None:
+            return times[-1] + 1.0 / self.fps
+        steps = np.diff(times)
+        steps = steps[steps > 0]
+        return times[-1] + (float(np.median(steps)) if len(steps) else 1.0 / DEFAULT_FPS)
+
+    def close(self) -> None:
+        """Encode the frames and move the GIF into place. Closing twice does nothing."""
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            if self._spool is None or len(self._spool) == 0:
+                raise InputError(f"no frames were given for {str(self.path)!r}; append at least one frame")
+            output = AtomicOutput(self.path)
+            with output as out:
+                writer = write_clip(out, self._spool, self._survey, self.options, self._end_time(),
+                                    progress=self.progress, bar=self.bar)
+                self.bytes_written = out.tell()
+                output.commit()
+            self.frames_written = writer.frames_written
+        finally:
+            self._release()
+
+    def abort(self) -> None:
+        """Drop the frames without writing anything."""
+        self._closed = True
+        self._release()
+
+    def _release(self) -> None:
+        self._reading.close()
+        if self._spool is not None:
+            self._spool.close()
+            self._spool = None
+
+
+def encode(frames: Iterable[Any], path: str | os.PathLike, fps: float | None = None, *,
+           progress: ProgressCallback | None = None, bar: bool | None = False, **options: Any) -> GifWriter:
+    """Encode an iterable of frames into an animated GIF at ``path``.
+
+    Args:
+        frames: arrays, PIL images, :class:`gifsom.frames.Frame` objects or
+            ``(pixels, pts_seconds)`` pairs, in display order.
+        path: output file; written whole or not at all.
+        fps: frame rate for frames without timestamps (default: their own
+            timestamps, else 10 fps).
+        progress: ``callback(done, total)``; returning False cancels, leaving no file.
+        bar: progress bar on stderr while encoding (None: only on a terminal).
+        **options: encoding options, as for :class:`GifWriter`.
+
+    Returns:
+        The closed writer, whose ``frames_written`` and ``bytes_written`` describe the GIF.
+    """
+    writer = GifWriter(path, fps, progress=progress, bar=bar, **options)
+    with writer:
+        for frame in frames:
+            writer.append(frame)
+    return writer
+
+
+def quantize(image: Any, palette: np.ndarray | None = None, colors: int = 256, dither: str = "none", *,
+             dither_strength: float = 1.0, quality: int = 10) -> tuple[np.ndarray, np.ndarray]:
+    """Map one image to a palette (learning the palette first when none is given).
+
+    Args:
+        image: uint8 (H, W, 3) or (H, W, 4) array or PIL image (alpha is ignored).
+        palette: uint8 (K, 3) palette, 1 <= K <= 256; None learns a SOM palette of ``colors``.
+        colors: palette size to learn, 2..256.
+        dither: a dither mode ("none", "bayer2", "bayer4", "bayer8", "blue-noise",
+            "floyd-steinberg", "sierra-lite", "atkinson").
+        dither_strength: 0..1.
+        quality: NeuQuant sampling factor when learning, 1..30.
+
+    Returns:
+        ``(indices, palette)``: uint8 (H, W) indices into the uint8 (K, 3) palette.
+    """
+    pixels = as_pixels(image, what="image")
+    if palette is None:
+        palette = learn_palette(pixels, colors=colors, quality=quality)
+    palette = np.ascontiguousarray(palette, dtype=np.uint8).reshape(-1, 3) if np.ndim(palette) else palette
+    if not 1 <= len(palette) <= 256:
+        raise OptionError(f"palette has {len(palette)} entries; give 1 to 256 RGB colours")
+    mapper = FrameMapper(palette, MappingOptions(dither=dither, strength=dither_strength, temporal=False))
+    return mapper.map(np.ascontiguousarray(pixels[:, :, :3])), mapper.palette

@@ -1,0 +1,116 @@
+"""The encoding pipeline: spooled frames -> palettes -> mapping -> optimised GIF.
+
+Stages, in the order frames meet them:
+
+1. :class:`ClipSurvey` looks at each frame as it is spooled (training samples,
+   scene cuts, exact colour census).
+2. Palettes are learned: one for the clip, one per scene, or one per frame.
+3. :class:`FrameMapper` maps each frame to its palette, keeping unchanged
+   pixels' indices.
+4. :class:`AnimationWriter` writes only what changed, with exact timing.
+"""
+
+from __future__ import annotations
+
+from typing import BinaryIO
+
+import numpy as np
+
+from .gif.animation import AnimationWriter, IndexedFrame
+from .gif.timing import start_cs
+from .mapping.stage import FrameMapper
+from .options import EncodeOptions
+from .palette.clip import ClipSurvey
+from .palette.learn import palette_from_pixels
+from .progress import Progress, ProgressCallback
+from .spool import FrameSpool
+
+
+def palette_size(options: EncodeOptions, animated: bool) -> int:
+    """Entries to learn: one fewer than asked in animations, to leave a transparent slot."""
+    return options.colors - 1 if animated and options.colors > 2 else options.colors
+
+
+def new_survey(options: EncodeOptions) -> ClipSurvey:
+    """A survey that gathers what ``options`` will need."""
+    return ClipSurvey(census_limit=options.colors, track_scenes=options.palette == "scene")
+
+
+def learn_from(pixels: np.ndarray, census: np.ndarray | None, options: EncodeOptions, size: int) -> np.ndarray:
+    """A palette of at most ``size`` entries: the exact colours when the census fits, else learned."""
+    fixed = [c for c in options.fixed_colors]
+    if census is not None and len(census) + sum(1 for c in fixed if c not in census.tolist()) <= size:
+        return palette_from_pixels(census, options.palette_options(size))
+    return palette_from_pixels(pixels, options.palette_options(size))
+
+
+def split_alpha(pixels: np.ndarray, matte: tuple[int, int, int] | None) -> tuple[np.ndarray, np.ndarray | None]:
+    """RGB pixels and a transparency mask (alpha < 128) of a frame.
+
+    With a ``matte`` colour, kept pixels that are partly transparent are blended onto it.
+    """
+    if pixels.shape[2] == 3:
+        return pixels, None
+    alpha = pixels[:, :, 3]
+    rgb = pixels[:, :, :3]
+    if matte is not None:
+        a = alpha[:, :, None].astype(np.float32) / 255.0
+        rgb = np.rint(rgb * a + np.array(matte, np.float32) * (1.0 - a)).astype(np.uint8)
+    mask = alpha < 128
+    if not mask.any():
+        return np.ascontiguousarray(rgb), None
+    rgb = rgb.copy()
+    rgb[mask] = 0   # hidden pixels: one colour, so they never look changed
+    return rgb, mask
+
+
+def write_clip(out: BinaryIO, spool: FrameSpool, survey: ClipSurvey, options: EncodeOptions,
+               end_time: float, *, progress: ProgressCallback | None = None, bar: bool | None = False) -> AnimationWriter:
+    """Encode every spooled frame into ``out`` as an animated GIF.
+
+    Args:
+        out: binary file positioned at its start.
+        spool: the frames, all of one size, with timestamps in seconds.
+        survey: what was gathered while spooling them.
+        options: encoding options.
+        end_time: when the last frame stops showing, in seconds.
+        progress: callback (done, total); returning False cancels.
+        bar: show a progress bar (None: on a terminal).
+
+    Returns:
+        The finished writer (frame and byte counts).
+    """
+    height, width, channels = spool.shape
+    animated = len(spool) > 1 or channels == 4
+    size = palette_size(options, animated)
+    census = survey.census.colours()
+    global_palette = None
+    if options.palette == "global" or census is not None:
+        # a clip whose colours all fit needs one exact palette, whatever the scope
+        global_palette = learn_from(survey.sampler.pixels(), census, options, size)
+    writer = AnimationWriter(out, width, height, global_palette=global_palette, loop=options.loop,
+                             comment=options.comment)
+    scene_starts = survey.scene_starts if global_palette is None and options.palette == "scene" else []
+    mapper: FrameMapper | None = None
+    report = Progress("frames written", len(spool), callback=progress, bar=bar)
+    try:
+        for number in range(len(spool)):
+            rgb, mask = split_alpha(spool.frame(number), options.matte)
+            if global_palette is not None:
+                if mapper is None:
+                    mapper = FrameMapper(global_palette, options.mapping_options())
+            elif options.palette == "frame":
+                sample = rgb if mask is None else rgb[~mask]
+                mapper = FrameMapper(learn_from(sample.reshape(-1, 3), None, options, size), options.mapping_options())
+            elif number in scene_starts:
+                scene = scene_starts.index(number)
+                palette = learn_from(survey.scene_samplers[scene].pixels(), None, options, size)
+                mapper = FrameMapper(palette, options.mapping_options())
+            indices = mapper.map(rgb)
+            palette = global_palette if global_palette is not None else mapper.palette
+            writer.add(IndexedFrame(indices, palette, start_cs(spool.timestamps[number]), mask))
+            report.step()
+        writer.close(start_cs(end_time))
+    finally:
+        report.close()
+    return writer

@@ -1,0 +1,176 @@
+"""The frame optimiser: turns full indexed frames into the fewest GIF bytes that show them.
+
+It keeps a model of what a decoder has on screen (colour and opacity of every
+pixel). Each frame is compared with that model: only the changed rectangle is
+written; inside it, pixels that already show the right colour become the
+transparent index when that makes the frame smaller; identical frames are
+merged by adding their delays; frames shorter than 2 cs are dropped in favour
+of the next. Writing lags one frame behind, because a frame's disposal (and
+its delay) depend on the frame that follows it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import BinaryIO
+
+import numpy as np
+
+from . import blocks
+from .timing import MIN_DELAY_CS
+
+DISPOSE_NONE = 1        # leave the frame on screen
+DISPOSE_BACKGROUND = 2  # clear the frame's rectangle to transparent
+
+
+@dataclass
+class IndexedFrame:
+    """A frame after mapping.
+
+    Attributes:
+        indices: uint8 (H, W) palette indices.
+        palette: uint8 (K, 3), K <= 255 when ``mask`` is used or transparency is wanted.
+        start_cs: when the frame starts, in centiseconds from the start of the clip.
+        mask: bool (H, W), True where the frame is transparent, or None when fully opaque.
+    """
+
+    indices: np.ndarray
+    palette: np.ndarray
+    start_cs: int
+    mask: np.ndarray | None = None
+
+    def colours(self) -> np.ndarray:
+        return self.palette[self.indices]
+
+
+def _bbox(changed: np.ndarray) -> tuple[int, int, int, int] | None:
+    rows = np.flatnonzero(changed.any(axis=1))
+    if not len(rows):
+        return None
+    cols = np.flatnonzero(changed.any(axis=0))
+    return int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
+
+
+def _union(a, b):
+    if a is None:
+        return b
+    if b is None:
+        return a
+    return min(a[0], b[0]), max(a[1], b[1]), min(a[2], b[2]), max(a[3], b[3])
+
+
+class AnimationWriter:
+    """Writes an animated GIF to a binary file, one :class:`IndexedFrame` at a time.
+
+    Args:
+        out: writable binary file.
+        width, height: canvas size in pixels.
+        global_palette: uint8 (K, 3) written as the global colour table (frames
+            with this very palette need no local table), or None.
+        loop: 0 plays forever, N > 0 plays N + 1 times in all, -1 plays once
+            (no loop block).
+        comment: text for a comment extension, or None.
+    """
+
+    def __init__(self, out: BinaryIO, width: int, height: int, *, global_palette: np.ndarray | None,
+                 loop: int = 0, comment: str | None = None) -> None:
+        self.out = out
+        self.width = width
+        self.height = height
+        self.global_palette = global_palette
+        self.global_bits = blocks.table_bits(min(len(global_palette) + 1, 256)) if global_palette is not None else 0
+        self.screen = np.zeros((height, width, 3), np.uint8)
+        self.opaque = np.zeros((height, width), bool)
+        self.pending: IndexedFrame | None = None
+        self.frames_written = 0
+        self.bytes_written = 0
+        out.write(blocks.header(width, height, global_palette, self.global_bits))
+        if loop >= 0:
+            out.write(blocks.loop_extension(loop))
+        if comment:
+            out.write(blocks.comment_extension(comment))
+
+    def add(self, frame: IndexedFrame) -> None:
+        """Queue a frame; the previous one is written now that its successor is known."""
+        pending = self.pending
+        if pending is None:
+            self.pending = frame
+            return
+        if frame.start_cs - pending.start_cs < MIN_DELAY_CS:
+            frame.start_cs = pending.start_cs      # too short to be seen: show the newer frame instead
+            self.pending = frame
+            return
+        if self._same_picture(pending, frame):
+            return                                 # the pending frame simply lasts longer
+        self._write(pending, frame.start_cs - pending.start_cs, frame)
+        self.pending = frame
+
+    def close(self, end_cs: int) -> None:
+        """Write the last frame (shown until ``end_cs``) and the trailer."""
+        if self.pending is not None:
+            self._write(self.pending, max(MIN_DELAY_CS, end_cs - self.pending.start_cs), None)
+            self.pending = None
+        self.out.write(blocks.TRAILER)
+
+    @staticmethod
+    def _same_picture(a: IndexedFrame, b: IndexedFrame) -> bool:
+        if (a.mask is None) != (b.mask is None):
+            return False
+        if a.mask is not None and not np.array_equal(a.mask, b.mask):
+            return False
+        if a.palette is b.palette or np.array_equal(a.palette, b.palette):
+            return np.array_equal(a.indices, b.indices)
+        return np.array_equal(a.colours(), b.colours())
+
+    def _write(self, frame: IndexedFrame, delay_cs: int, successor: IndexedFrame | None) -> None:
+        colours = frame.colours()
+        opaque = np.ones((self.height, self.width), bool) if frame.mask is None else ~frame.mask
+        differs = (colours != self.screen).any(axis=2)
+        changed = (opaque & (differs | ~self.opaque)) | (~opaque & self.opaque)
+        box = _bbox(changed)
+        disposal = DISPOSE_NONE
+        if successor is not None and successor.mask is not None:
+            # the successor needs pixels cleared that will be opaque after this frame
+            after_opaque = self.opaque | opaque
+            clear = successor.mask & after_opaque
+            if clear.any():
+                disposal = DISPOSE_BACKGROUND
+                box = _union(box, _bbox(clear))
+        if box is None:
+            box = (0, 1, 0, 1)                     # nothing changed: a 1x1 frame keeps the timing
+        top, bottom, left, right = box
+        rect = (slice(top, bottom), slice(left, right))
+
+        palette = frame.palette
+        is_global = self.global_palette is not None and (
+            palette is self.global_palette or np.array_equal(palette, self.global_palette))
+        bits = self.global_bits if is_global else blocks.table_bits(min(len(palette) + 1, 256))
+        spare = len(palette) if len(palette) < (1 << bits) else None
+
+        indices = frame.indices[rect]
+        needs_transparency = not bool(opaque[rect].all())
+        # pixels already showing the right colour may be left to the screen
+        keep = (~changed[rect]) & opaque[rect] & self.opaque[rect]
+        if disposal == DISPOSE_BACKGROUND:
+            keep[:] = False                        # the frame is cleared afterwards; draw it whole
+        candidates = []
+        if not needs_transparency:
+            candidates.append((indices, None))
+        if spare is not None:
+            transparent = indices.copy()
+            transparent[keep | ~opaque[rect]] = spare
+            candidates.append((transparent, spare))
+        if not candidates:
+            raise ValueError("a frame with transparent pixels needs a palette with a free slot")
+        encoded = [(blocks.image(c, left, top, bits, None if is_global else palette), t) for c, t in candidates]
+        data, transparent_index = min(encoded, key=lambda pair: len(pair[0]))
+        chunk = blocks.graphic_control(delay_cs, disposal, transparent_index) + data
+        self.out.write(chunk)
+        self.bytes_written += len(chunk)
+        self.frames_written += 1
+
+        drawn = opaque[rect]
+        self.screen[rect][drawn] = colours[rect][drawn]
+        self.opaque[rect] |= drawn
+        if disposal == DISPOSE_BACKGROUND:
+            self.opaque[rect] = False

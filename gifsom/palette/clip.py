@@ -1,0 +1,98 @@
+"""What the encoder learns about a clip on its way into the spool.
+
+:class:`ClipSurvey` watches every frame once and keeps, in bounded memory:
+training pixels for one global palette, training pixels per scene, where the
+scenes start, and (while it stays small) the exact set of colours the whole
+clip uses, so that a flat screen recording gets a lossless palette.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .histogram import colour_histogram
+from .sampling import PixelSampler
+
+#: Share of a frame's colour distribution that must differ from the scene's for a cut (0..1).
+SCENE_CUT = 0.4
+_HIST_SHIFT = 4  # 16 levels per channel for scene histograms
+
+
+def _coarse_histogram(pixels: np.ndarray) -> np.ndarray:
+    flat = pixels.reshape(-1, pixels.shape[-1])[::7, :3] >> _HIST_SHIFT
+    bins = (flat[:, 0].astype(np.int32) << 8) | (flat[:, 1].astype(np.int32) << 4) | flat[:, 2]
+    hist = np.bincount(bins, minlength=4096).astype(np.float64)
+    return hist / max(hist.sum(), 1.0)
+
+
+class ColourCensus:
+    """The exact colours of a clip, tracked until there are more than ``limit``."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.keys: np.ndarray | None = np.empty(0, np.uint32)
+        self._previous: np.ndarray | None = None
+
+    @property
+    def complete(self) -> bool:
+        return self.keys is not None
+
+    def add(self, pixels: np.ndarray) -> None:
+        if self.keys is None:
+            return
+        rgb = pixels[:, :, :3]
+        fresh = rgb
+        if self._previous is not None:
+            fresh = rgb[(rgb != self._previous).any(axis=2)]
+        self._previous = rgb
+        found = colour_histogram(fresh.reshape(-1, 3), limit=self.limit)
+        if found is None:
+            self.keys = None
+            return
+        colours = found[0].astype(np.uint32)
+        keys = (colours[:, 0] << 16) | (colours[:, 1] << 8) | colours[:, 2]
+        self.keys = np.union1d(self.keys, keys)
+        if len(self.keys) > self.limit:
+            self.keys = None
+
+    def colours(self) -> np.ndarray | None:
+        """uint8 (M, 3) colours seen, or None once there were more than ``limit``."""
+        if self.keys is None:
+            return None
+        k = self.keys
+        return np.stack([(k >> 16) & 255, (k >> 8) & 255, k & 255], axis=1).astype(np.uint8)
+
+
+class ClipSurvey:
+    """Samples and statistics gathered from each frame as it arrives.
+
+    Args:
+        census_limit: colours beyond which the exact census stops.
+        samples: training pixels kept for the global palette.
+        scene_samples: training pixels kept per scene.
+        track_scenes: find scene cuts and keep per-scene samples.
+    """
+
+    def __init__(self, *, census_limit: int = 256, samples: int = 1 << 20,
+                 scene_samples: int = 1 << 17, track_scenes: bool = False) -> None:
+        self.sampler = PixelSampler(samples)
+        self.census = ColourCensus(census_limit)
+        self.track_scenes = track_scenes
+        self.scene_samples = scene_samples
+        self.scene_starts: list[int] = []
+        self.scene_samplers: list[PixelSampler] = []
+        self._scene_histogram: np.ndarray | None = None
+        self.frames = 0
+
+    def add(self, pixels: np.ndarray) -> None:
+        """Look at one frame, uint8 (H, W, 3) or (H, W, 4)."""
+        self.sampler.add(pixels)
+        self.census.add(pixels)
+        if self.track_scenes:
+            histogram = _coarse_histogram(pixels)
+            if self._scene_histogram is None or 0.5 * np.abs(histogram - self._scene_histogram).sum() > SCENE_CUT:
+                self.scene_starts.append(self.frames)
+                self.scene_samplers.append(PixelSampler(self.scene_samples))
+                self._scene_histogram = histogram
+            self.scene_samplers[-1].add(pixels)
+        self.frames += 1

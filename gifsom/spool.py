@@ -1,0 +1,95 @@
+"""A frame spool: frames kept in memory up to a budget, then on disk.
+
+The global palette must be known before the first frame is written, so the
+encoder sees every frame twice: once on the way in (to sample training pixels
+and find scene cuts) and once on the way out. The spool holds the frames in
+between without holding a long clip in memory.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+
+import numpy as np
+
+from .errors import InputError, ResourceError
+
+#: Frames are kept in memory until they use this many bytes, then spill to disk.
+DEFAULT_MEMORY_BUDGET = 256 << 20
+
+
+class FrameSpool:
+    """Stores equally sized uint8 frames and their timestamps.
+
+    Args:
+        width, height: frame size in pixels.
+        channels: 3 (RGB) or 4 (RGBA).
+        memory_budget: bytes kept in memory before frames go to a temporary file.
+        directory: folder for the temporary file (the system's by default).
+    """
+
+    def __init__(self, width: int, height: int, channels: int, *,
+                 memory_budget: int = DEFAULT_MEMORY_BUDGET, directory: str | None = None) -> None:
+        self.shape = (height, width, channels)
+        self.frame_bytes = height * width * channels
+        self.memory_budget = memory_budget
+        self.directory = directory
+        self.timestamps: list[float] = []
+        self._memory: list[np.ndarray] = []
+        self._file = None
+        self._disk_frames = 0
+
+    def __len__(self) -> int:
+        return len(self.timestamps)
+
+    @property
+    def bytes_on_disk(self) -> int:
+        return self._disk_frames * self.frame_bytes
+
+    def append(self, pixels: np.ndarray, pts: float) -> None:
+        """Store one frame: uint8 array of exactly the spool's shape; ``pts`` in seconds."""
+        if pixels.shape != self.shape:
+            raise InputError(
+                f"frame {len(self)} is {pixels.shape[1]}x{pixels.shape[0]} but the clip is "
+                f"{self.shape[1]}x{self.shape[0]}; give frames of one size (or resize them first)")
+        if self._file is None and (len(self._memory) + 1) * self.frame_bytes > self.memory_budget:
+            self._file = tempfile.TemporaryFile(prefix="gifsom-spool-", dir=self.directory)
+        if self._file is None:
+            self._memory.append(np.ascontiguousarray(pixels).copy())
+        else:
+            try:
+                self._file.write(np.ascontiguousarray(pixels).tobytes())
+            except OSError as exc:
+                raise ResourceError(f"cannot spool frame {len(self)} to disk ({exc.strerror}); "
+                                    "free some space in the temporary folder or set TMPDIR") from exc
+            self._disk_frames += 1
+        self.timestamps.append(float(pts))
+
+    def frame(self, number: int) -> np.ndarray:
+        """Frame ``number`` (0-based) as a uint8 array of the spool's shape."""
+        if number < len(self._memory):
+            return self._memory[number]
+        assert self._file is not None
+        self._file.flush()
+        offset = (number - len(self._memory)) * self.frame_bytes
+        data = os.pread(self._file.fileno(), self.frame_bytes, offset)
+        return np.frombuffer(data, np.uint8).reshape(self.shape)
+
+    def __iter__(self) -> Iterator[np.ndarray]:
+        for number in range(len(self)):
+            yield self.frame(number)
+
+    def close(self) -> None:
+        """Drop the frames and remove the temporary file."""
+        self._memory.clear()
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+    def __enter__(self) -> "FrameSpool":
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
