@@ -98,13 +98,20 @@ def map_ordered(pixels, out, offsets, reference, previous, threshold, stateful, 
             if stateful and _is_still(pixels, reference, y, x, threshold):
                 out[y, x] = previous[y, x]
                 continue
-            delta = offsets[row, x & mask]
-            r = min(max(np.int64(pixels[y, x, 0]) + delta, 0), 255)
-            g = min(max(np.int64(pixels[y, x, 1]) + delta, 0), 255)
-            b = min(max(np.int64(pixels[y, x, 2]) + delta, 0), 255)
+            r = np.int64(pixels[y, x, 0])
+            g = np.int64(pixels[y, x, 1])
+            b = np.int64(pixels[y, x, 2])
             index = exact[(r << 16) | (g << 8) | b]
             if index < 0:
                 index = resolve_colour(r, g, b, exact, palette, counts, candidates)
+            if palette[index, 0] != r or palette[index, 1] != g or palette[index, 2] != b:
+                delta = offsets[row, x & mask]
+                r = min(max(r + delta, 0), 255)
+                g = min(max(g + delta, 0), 255)
+                b = min(max(b + delta, 0), 255)
+                index = exact[(r << 16) | (g << 8) | b]
+                if index < 0:
+                    index = resolve_colour(r, g, b, exact, palette, counts, candidates)
             out[y, x] = index
             if record:
                 for c in range(3):
@@ -138,7 +145,8 @@ def map_diffusion(pixels, out, kernel, strength, reference, previous, threshold,
     """Serpentine error diffusion with ``kernel`` rows (dx, dy, weight).
 
     A pixel that carries no error is mapped exactly; one that does is mapped
-    through the coarse table (see :func:`coarse_nearest`).
+    through the coarse table (see :func:`coarse_nearest`). A pixel that is
+    exactly a palette colour absorbs the error that reaches it.
     """
     height, width = out.shape
     taps = kernel.shape[0]
@@ -168,6 +176,19 @@ def map_diffusion(pixels, out, kernel, strength, reference, previous, threshold,
             errors[slot, x + pad, 2] = 0.0
             if stateful and _is_still(pixels, reference, y, x, threshold):
                 out[y, x] = previous[y, x]
+                continue
+            r = np.int64(pixels[y, x, 0])
+            g = np.int64(pixels[y, x, 1])
+            b = np.int64(pixels[y, x, 2])
+            index = exact[(r << 16) | (g << 8) | b]
+            if index < 0:
+                index = resolve_colour(r, g, b, exact, palette, counts, candidates)
+            if palette[index, 0] == r and palette[index, 1] == g and palette[index, 2] == b:
+                # exactly a palette colour: shown as it is, and the error stops here
+                out[y, x] = index
+                if record:
+                    for c in range(3):
+                        reference[y, x, c] = pixels[y, x, c]
                 continue
             tr = min(max(pixels[y, x, 0] + min(max(er, -limit), limit), 0.0), 255.0)
             tg = min(max(pixels[y, x, 1] + min(max(eg, -limit), limit), 0.0), 255.0)

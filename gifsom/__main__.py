@@ -1,0 +1,5 @@
+"""``python -m gifsom``: the command line."""
+
+from .cli import entry_point
+
+entry_point()

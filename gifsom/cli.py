@@ -1,0 +1,242 @@
+"""The ``gifsom`` command line: ``convert``, ``encode``, ``palette`` and ``record``."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+import sys
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+
+from . import __version__
+from .errors import GifsomError, OptionError
+from .mapping.dither import DITHER_MODES
+from .options import PALETTE_SCOPES, EncodeOptions, parse_colour
+
+DESCRIPTION = """\
+gifsom makes small, sharp animated GIFs. Its palette is learned by a
+self-organizing map (NeuQuant, refined to convergence); frames are mapped with
+optional dithering that stays still where the picture does, and the writer
+stores only what changed between frames.
+"""
+
+EPILOG = """\
+examples:
+  gifsom convert talk.mp4 talk.gif --fps 12 --width 480
+  gifsom convert "shots/*.png" shots.gif --fps 5
+  gifsom convert old.gif smaller.gif
+  gifsom palette photo.jpg --colors 64 --plot palette.png --save palette.gpl
+
+Run 'gifsom COMMAND --help' for the options of each command.
+"""
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose usage errors are one line, raised as OptionError."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise OptionError(f"{message} (see '{self.prog} --help')")
+
+
+def parse_time(text: str) -> float:
+    """Seconds from ``12.5``, ``01:02`` (MM:SS) or ``01:02:03.5`` (HH:MM:SS.ms)."""
+    try:
+        parts = [float(part) for part in text.split(":")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"time {text!r} is not seconds or HH:MM:SS.ms") from None
+    if len(parts) > 3 or any(p < 0 for p in parts):
+        raise argparse.ArgumentTypeError(f"time {text!r} is not seconds or HH:MM:SS.ms")
+    seconds = 0.0
+    for part in parts:
+        seconds = seconds * 60 + part
+    return seconds
+
+
+def _ranged(kind, low, high, what):
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{what} {text!r} is not a {kind.__name__ if kind is int else 'number'}") from None
+        if not (low <= value <= high):
+            raise argparse.ArgumentTypeError(f"{what} {text} is out of range; use {low} to {high}")
+        return value
+    return parse
+
+
+def _positive_fps(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"fps {text!r} is not a number") from None
+    if not (0 < value <= 100):
+        raise argparse.ArgumentTypeError(f"fps {text} is out of range; use a frame rate above 0 and at most 100")
+    return value
+
+
+def _add_encoding_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("palette and colour")
+    group.add_argument("--colors", type=_ranged(int, 2, 256, "--colors"), default=256, metavar="N",
+                       help="palette size, 2 to 256 (default 256; animations keep one slot for transparency)")
+    group.add_argument("--quality", type=_ranged(int, 1, 30, "--quality"), default=10, metavar="Q",
+                       help="NeuQuant sampling factor: 1 is slowest and best, 30 fastest (default 10)")
+    group.add_argument("--no-refine", dest="refine", action="store_false",
+                       help="pure NeuQuant: skip the convergence phase that follows the SOM")
+    group.add_argument("--palette", choices=PALETTE_SCOPES, default="global",
+                       help="one palette for the clip (global, the default), one per scene, or one per frame")
+    group.add_argument("--fixed-color", dest="fixed_colors", action="append", default=[], metavar="RRGGBB",
+                       help="a colour that must be in the palette as it is (repeatable)")
+    group.add_argument("--dither", choices=DITHER_MODES, default="none",
+                       help="dither mode (default none: smallest files; see the README for the trade-offs)")
+    group.add_argument("--dither-strength", type=_ranged(float, 0.0, 1.0, "--dither-strength"), default=1.0,
+                       metavar="S", help="0 to 1, how strongly to dither (default 1)")
+    group.add_argument("--motion-threshold", type=_ranged(int, 0, 255, "--motion-threshold"), default=None,
+                       metavar="T", help="a pixel that changed by at most T on every channel keeps its colour "
+                                         "from the previous frame (default 0: exact)")
+    out = parser.add_argument_group("output")
+    out.add_argument("--loop", type=_ranged(int, -1, 65535, "--loop"), default=None, metavar="N",
+                     help="0 loops forever (default), N repeats N times, -1 plays once")
+    out.add_argument("--matte", type=str, default=None, metavar="RRGGBB",
+                     help="blend partly transparent pixels onto this colour")
+    out.add_argument("--quiet", "-q", action="store_true", help="no progress bar and no summary")
+    out.add_argument("--debug", action="store_true", help="show a traceback on errors")
+
+
+def _add_source_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("frames")
+    group.add_argument("--fps", type=_positive_fps, default=None,
+                       help="output frame rate (frames are dropped or repeated on the input's timeline); "
+                            "default: the input's own rate (10 for image sequences)")
+    group.add_argument("--width", type=_ranged(int, 1, 65535, "--width"), default=None,
+                       help="output width in pixels (keeps the aspect ratio unless --height is given too)")
+    group.add_argument("--height", type=_ranged(int, 1, 65535, "--height"), default=None,
+                       help="output height in pixels")
+    group.add_argument("--start", type=parse_time, default=None, metavar="TIME",
+                       help="start at this time of the input (seconds or HH:MM:SS.ms)")
+    group.add_argument("--end", type=parse_time, default=None, metavar="TIME",
+                       help="stop at this time of the input")
+    group.add_argument("--speed", type=_ranged(float, 0.01, 100.0, "--speed"), default=1.0, metavar="X",
+                       help="play X times faster (0.5 is half speed)")
+    group.add_argument("--resize-to-first", action="store_true",
+                       help="image sequences: scale frames of another size to the first frame's size")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="gifsom", description=DESCRIPTION, epilog=EPILOG,
+                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"gifsom {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    convert = commands.add_parser(
+        "convert", help="turn a video, image sequence or GIF into an optimised GIF",
+        description="Convert INPUT to an animated GIF. INPUT is a video file (anything ffmpeg reads: "
+                    "mp4, webm, mkv, mov, ...), a GIF (re-encoded and optimised, keeping its timing and "
+                    "loop count), an image, a folder of images, or a quoted glob such as \"shots/*.png\" "
+                    "(natural order: frame2 before frame10).",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    convert.add_argument("input", help="video, GIF, image, folder or glob")
+    convert.add_argument("output", help="the GIF to write (written whole or not at all)")
+    _add_source_options(convert)
+    _add_encoding_options(convert)
+
+    palette = commands.add_parser(
+        "palette", help="learn and show the SOM palette of an image or clip",
+        description="Learn the palette of INPUT (an image or any clip convert reads) and report its quality. "
+                    "--plot draws the input, the quantized output, the index map and the used colours "
+                    "as swatches; --save writes a GIMP palette.")
+    palette.add_argument("input", help="image, video, GIF, folder or glob")
+    palette.add_argument("--colors", type=_ranged(int, 2, 256, "--colors"), default=256, metavar="N",
+                         help="palette size, 2 to 256 (default 256)")
+    palette.add_argument("--quality", type=_ranged(int, 1, 30, "--quality"), default=10, metavar="Q",
+                         help="NeuQuant sampling factor, 1 to 30 (default 10)")
+    palette.add_argument("--no-refine", dest="refine", action="store_false", help="pure NeuQuant")
+    palette.add_argument("--dither", choices=DITHER_MODES, default="none", help="dither used for the plot")
+    palette.add_argument("--plot", metavar="PNG", help="write the picture of the palette here")
+    palette.add_argument("--save", metavar="GPL", help="write the palette as a GIMP palette file here")
+    palette.add_argument("--debug", action="store_true", help="show a traceback on errors")
+    return parser
+
+
+def _encode_options(args: argparse.Namespace, loop: int | None = None) -> EncodeOptions:
+    fields = dict(colors=args.colors, quality=args.quality, refine=args.refine, palette=args.palette,
+                  fixed_colors=tuple(parse_colour(c) for c in args.fixed_colors), dither=args.dither,
+                  dither_strength=args.dither_strength,
+                  loop=args.loop if args.loop is not None else (loop if loop is not None else 0),
+                  matte=parse_colour(args.matte) if args.matte else None)
+    if args.motion_threshold is not None:
+        fields["motion_threshold"] = args.motion_threshold
+    return EncodeOptions(**fields)
+
+
+def _same_file(a: str, b: str) -> bool:
+    try:
+        return Path(a).exists() and Path(b).exists() and os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def _run_convert(args: argparse.Namespace) -> int:
+    from .api import GifWriter
+    from .sources import SourceOptions, open_source
+
+    if _same_file(args.input, args.output) or os.path.abspath(args.input) == os.path.abspath(args.output):
+        raise OptionError(f"output {args.output!r} is the input; write to another file")
+    source_options = SourceOptions(fps=args.fps, width=args.width, height=args.height, start=args.start,
+                                   end=args.end, speed=args.speed)
+    options = _encode_options(args)
+    source = open_source(args.input, source_options, resize_to_first=args.resize_to_first)
+    writer = GifWriter(args.output, args.fps, bar=False if args.quiet else None,
+                       **dataclasses.asdict(options))
+    with writer:
+        for frame in source.frames():
+            writer.append(frame)
+        if getattr(source, "loop", None) is not None and args.loop is None:
+            writer.options = dataclasses.replace(writer.options, loop=source.loop)
+    if not args.quiet:
+        print(f"wrote {args.output}: {writer.frames_written} frames, {writer.bytes_written / 1024:.1f} KiB")
+    return 0
+
+
+def _run_palette(args: argparse.Namespace) -> int:
+    from .palette.report import palette_report
+
+    palette_report(args.input, colors=args.colors, quality=args.quality, refine=args.refine, dither=args.dither,
+                   plot=args.plot, save=args.save)
+    return 0
+
+
+def main(*argv: str) -> int:
+    """Run the command line with ``argv`` (default: ``sys.argv[1:]``); return the exit code."""
+    args_list: Sequence[str] = argv if argv else sys.argv[1:]
+    parser = build_parser()
+    debug = "--debug" in args_list
+    try:
+        args = parser.parse_args(args_list)
+        if args.command is None:
+            parser.print_help()
+            return 2
+        if args.command == "convert":
+            return _run_convert(args)
+        if args.command == "palette":
+            return _run_palette(args)
+        raise OptionError(f"unknown command {args.command!r}")
+    except GifsomError as exc:
+        if debug:
+            traceback.print_exc()
+        print(f"gifsom: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("gifsom: interrupted; no output was written", file=sys.stderr)
+        return 130
+    except MemoryError:
+        if debug:
+            traceback.print_exc()
+        print("gifsom: error: out of memory; use a smaller --width or --fps, or a shorter clip", file=sys.stderr)
+        return 1
+
+
+def entry_point() -> None:
+    """Console-script entry: exit with :func:`main`'s code."""
+    sys.exit(main())

@@ -1,0 +1,119 @@
+"""What every frame source provides, and helpers they share."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+
+from ..errors import OptionError
+from ..frames import GIF_MAX_SIDE, Frame
+
+
+@dataclass(frozen=True)
+class SourceOptions:
+    """How a source trims, resamples and scales what it reads.
+
+    Attributes:
+        fps: output frame rate (frames are dropped or repeated on the source's
+            timeline), or None to keep the source's own timing.
+        width, height: output size in pixels; give one to keep the aspect ratio.
+        start, end: trim, in seconds of the source; None for its start or end.
+        speed: playback speed factor (2.0 plays twice as fast).
+    """
+
+    fps: float | None = None
+    width: int | None = None
+    height: int | None = None
+    start: float | None = None
+    end: float | None = None
+    speed: float = 1.0
+
+    def __post_init__(self) -> None:
+        if self.fps is not None and not (0 < self.fps <= 100):
+            raise OptionError(f"--fps {self.fps} is out of range; use a frame rate above 0 and at most 100 "
+                              "(GIF delays are whole centiseconds, 50 fps is the most browsers show)")
+        for name in ("width", "height"):
+            value = getattr(self, name)
+            if value is not None and not (1 <= value <= GIF_MAX_SIDE):
+                raise OptionError(f"--{name} {value} is out of range; use 1 to {GIF_MAX_SIDE} pixels")
+        if not (0.01 <= self.speed <= 100):
+            raise OptionError(f"--speed {self.speed} is out of range; use 0.01 to 100")
+        if self.start is not None and self.start < 0:
+            raise OptionError(f"--start {self.start} is negative; give a time from the start of the input")
+        if self.end is not None and self.end <= (self.start or 0.0):
+            raise OptionError(f"--end {self.end} is not after --start {self.start or 0}; give an end after the start")
+
+
+class FrameSource(Protocol):
+    """A source of timestamped frames: one class per kind of input."""
+
+    #: Frames per second the source delivers, or None when its timing varies.
+    fps: float | None
+    #: Loop count the output should inherit (GIF inputs), or None.
+    loop: int | None
+
+    def frames(self) -> Iterator[Frame]:
+        """Yield frames in display order, pts in seconds from the first one."""
+        ...
+
+
+def fit_size(width: int, height: int, target_width: int | None, target_height: int | None) -> tuple[int, int]:
+    """Output size for a ``width`` x ``height`` picture, keeping the aspect ratio when one side is given."""
+    if target_width and target_height:
+        return target_width, target_height
+    if target_width:
+        return target_width, max(1, round(height * target_width / width))
+    if target_height:
+        return max(1, round(width * target_height / height)), target_height
+    return width, height
+
+
+def resize(pixels: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Resize uint8 (H, W, C) pixels to ``size`` = (width, height) with a Lanczos filter."""
+    if (pixels.shape[1], pixels.shape[0]) == size:
+        return pixels
+    from PIL import Image
+
+    mode = "RGBA" if pixels.shape[2] == 4 else "RGB"
+    return np.asarray(Image.fromarray(pixels, mode).resize(size, Image.Resampling.LANCZOS))
+
+
+def retime(frames: Iterator[Frame], options: SourceOptions) -> Iterator[Frame]:
+    """Apply trim, speed and frame-rate resampling to frames with source timestamps.
+
+    With a frame rate, output frame k is shown at k / fps and holds the newest
+    source frame that started at or before that time, so frames are dropped or
+    repeated as needed; the frame on screen when the trim starts opens the clip.
+    """
+    start = options.start or 0.0
+    end = math.inf if options.end is None else options.end
+    speed = options.speed
+    eps = 1e-9
+    if options.fps is None:
+        for frame in frames:
+            if frame.pts >= end:
+                break
+            if frame.pts >= start:
+                yield Frame(frame.pixels, (frame.pts - start) / speed)
+        return
+    step = 1.0 / options.fps
+    number = 0
+    held: Frame | None = None
+    held_time = 0.0
+    for frame in frames:
+        if frame.pts >= end:
+            break
+        t = (frame.pts - start) / speed
+        while held is not None and t > 0 and number * step < t - eps:
+            yield Frame(held.pixels, number * step)
+            number += 1
+        held, held_time = frame, t
+    if held is None:
+        return
+    while number * step <= max(held_time, 0.0) + eps:
+        yield Frame(held.pixels, number * step)
+        number += 1

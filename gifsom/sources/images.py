@@ -1,0 +1,84 @@
+"""Image sequences: a folder or a glob of PNG, JPEG, WebP, BMP or TIFF frames."""
+
+from __future__ import annotations
+
+import glob
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+from ..errors import InputError
+from ..frames import Frame, as_pixels
+from .base import SourceOptions, fit_size, resize, retime
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff")
+#: Frame rate of an image sequence when none is given.
+DEFAULT_SEQUENCE_FPS = 10.0
+
+
+def natural_key(path: Path) -> list:
+    """Sort key that orders numbers by value: frame2 before frame10."""
+    return [int(part) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", path.name)]
+
+
+def list_images(spec: str | os.PathLike) -> list[Path]:
+    """The image files of a folder, or matching a glob pattern, in natural order."""
+    text = str(spec)
+    if Path(text).is_dir():
+        files = [p for p in Path(text).iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file()]
+        where = f"folder {text!r}"
+    else:
+        files = [Path(p) for p in glob.glob(text) if Path(p).is_file()]
+        where = f"pattern {text!r}"
+    if not files:
+        raise InputError(f"no frames found in {where}; it needs PNG, JPEG, WebP, BMP or TIFF files")
+    return sorted(files, key=natural_key)
+
+
+class ImageSequenceSource:
+    """Frames from image files, shown at a fixed frame rate.
+
+    Args:
+        spec: a folder, or a glob pattern such as ``"shots/*.png"``.
+        options: size, trim and rate; the sequence plays at ``options.fps`` (10 by default).
+        resize_to_first: scale frames whose size differs from the first one's
+            instead of refusing them.
+    """
+
+    loop = None
+
+    def __init__(self, spec: str | os.PathLike, options: SourceOptions = SourceOptions(), *,
+                 resize_to_first: bool = False) -> None:
+        self.files = list_images(spec)
+        self.options = options
+        self.fps = options.fps or DEFAULT_SEQUENCE_FPS
+        self.resize_to_first = resize_to_first
+
+    def _read(self, path: Path):
+        from PIL import Image, UnidentifiedImageError
+
+        try:
+            with Image.open(path) as image:
+                image.load()
+                return as_pixels(image, what=f"image {str(path)!r}")
+        except (OSError, UnidentifiedImageError, SyntaxError, ValueError) as exc:
+            raise InputError(f"cannot read frame {str(path)!r} ({exc}); replace or remove that file") from None
+
+    def _raw(self) -> Iterator[Frame]:
+        size = None
+        rate = self.fps
+        for number, path in enumerate(self.files):
+            pixels = self._read(path)
+            if size is None:
+                size = fit_size(pixels.shape[1], pixels.shape[0], self.options.width, self.options.height)
+                first = (pixels.shape[1], pixels.shape[0])
+            elif (pixels.shape[1], pixels.shape[0]) != first and not self.resize_to_first:
+                raise InputError(f"frame {str(path)!r} is {pixels.shape[1]}x{pixels.shape[0]} but the first frame is "
+                                 f"{first[0]}x{first[1]}; use --resize-to-first or give frames of one size")
+            yield Frame(resize(pixels, size), number / rate)
+
+    def frames(self) -> Iterator[Frame]:
+        # the sequence is already at its frame rate: only trim and speed apply
+        yield from retime(self._raw(), SourceOptions(start=self.options.start, end=self.options.end,
+                                                     speed=self.options.speed))

@@ -1,0 +1,64 @@
+"""Shared helpers: fixture paths, GIF decoding with Pillow and ffmpeg, PSNR."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, settings
+from PIL import Image
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "fixtures"
+
+# numba compiles on first use: no per-example deadline
+settings.register_profile("gifsom", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("gifsom")
+
+
+def decode_gif(path) -> tuple[list[np.ndarray], list[int]]:
+    """Every frame of a GIF as Pillow shows it (RGB, disposal applied) and its duration in ms."""
+    frames, durations = [], []
+    with Image.open(path) as image:
+        for number in range(image.n_frames):
+            image.seek(number)
+            frames.append(np.asarray(image.convert("RGB")))
+            durations.append(image.info.get("duration", 0))
+    return frames, durations
+
+
+def decode_gif_rgba(path) -> list[np.ndarray]:
+    """Every frame of a GIF as RGBA (transparent where nothing was drawn)."""
+    frames = []
+    with Image.open(path) as image:
+        for number in range(image.n_frames):
+            image.seek(number)
+            frames.append(np.asarray(image.convert("RGBA")))
+    return frames
+
+
+def decode_with_ffmpeg(path, width: int, height: int) -> list[np.ndarray]:
+    """Every frame of a GIF as ffmpeg decodes it (one output frame per GIF frame)."""
+    import imageio_ffmpeg
+
+    result = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-i", str(path), "-fps_mode", "passthrough",
+                             "-f", "rawvideo", "-pix_fmt", "rgb24", "-"], capture_output=True, check=True)
+    data = np.frombuffer(result.stdout, np.uint8)
+    return list(data.reshape(-1, height, width, 3))
+
+
+def psnr(a: np.ndarray, b: np.ndarray) -> float:
+    mse = np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2)
+    return float("inf") if mse == 0 else float(10 * np.log10(255.0 ** 2 / mse))
+
+
+@pytest.fixture
+def photo() -> np.ndarray:
+    return np.asarray(Image.open(FIXTURES / "photo.jpg").convert("RGB"))
+
+
+@pytest.fixture
+def screen_frames() -> list[np.ndarray]:
+    return [np.asarray(Image.open(p).convert("RGB")) for p in sorted((FIXTURES / "screen").glob("*.png"))]

@@ -1,0 +1,102 @@
+"""Mapping and dithering: exactness, dither modes, temporal stability."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+from gifsom.errors import OptionError
+from gifsom.mapping.dither import DITHER_MODES
+from gifsom.mapping.nearest import ColourCache
+from gifsom.mapping.stage import FrameMapper, MappingOptions
+
+palettes = arrays(np.uint8, st.tuples(st.integers(1, 256), st.just(3)))
+images = arrays(np.uint8, st.tuples(st.integers(1, 24), st.integers(1, 24), st.just(3)))
+
+
+def brute_force_distances(image: np.ndarray, palette: np.ndarray) -> np.ndarray:
+    return ((image[:, :, None, :].astype(np.int64) - palette[None, None].astype(np.int64)) ** 2).sum(-1)
+
+
+@given(images, palettes)
+def test_fast_mapping_agrees_with_brute_force(image, palette):
+    indices = ColourCache(palette).map(image)
+    distances = brute_force_distances(image, palette)
+    chosen = np.take_along_axis(distances, indices[:, :, None].astype(np.int64), axis=2)[:, :, 0]
+    assert np.array_equal(chosen, distances.min(axis=2))   # ties aside, the same distance
+
+
+@given(images, palettes, st.sampled_from(DITHER_MODES))
+def test_indices_below_palette_size_and_shape_kept(image, palette, mode):
+    indices = FrameMapper(palette, MappingOptions(dither=mode)).map(image)
+    assert indices.shape == image.shape[:2]
+    assert int(indices.max()) < len(palette)
+
+
+@given(palettes, st.integers(1, 20), st.integers(1, 20), st.sampled_from(DITHER_MODES), st.integers(0, 2 ** 31))
+def test_palette_only_image_maps_to_itself_under_every_dither(palette, height, width, mode, seed):
+    palette = np.unique(palette, axis=0)
+    rng = np.random.default_rng(seed)
+    image = palette[rng.integers(0, len(palette), (height, width))]
+    indices = FrameMapper(palette, MappingOptions(dither=mode)).map(image)
+    assert np.array_equal(palette[indices], image)
+
+
+@given(images, palettes, st.sampled_from(DITHER_MODES))
+def test_strength_zero_equals_no_dither(image, palette, mode):
+    plain = FrameMapper(palette, MappingOptions(dither="none")).map(image)
+    weak = FrameMapper(palette, MappingOptions(dither=mode, strength=0.0)).map(image)
+    assert np.array_equal(plain, weak)
+
+
+@pytest.mark.parametrize("mode", DITHER_MODES)
+def test_still_clip_gives_identical_indices(photo, mode):
+    palette = np.array([[0, 0, 0], [255, 255, 255], [200, 120, 60], [60, 40, 30], [120, 90, 70]], np.uint8)
+    mapper = FrameMapper(palette, MappingOptions(dither=mode))
+    first = mapper.map(photo).copy()
+    for _ in range(3):
+        assert np.array_equal(mapper.map(photo), first)
+
+
+def test_unchanged_region_keeps_indices_while_the_rest_moves(photo):
+    palette = np.array([[0, 0, 0], [255, 255, 255], [200, 120, 60], [60, 40, 30], [120, 90, 70]], np.uint8)
+    mapper = FrameMapper(palette, MappingOptions(dither="floyd-steinberg"))
+    first = mapper.map(photo).copy()
+    moved = photo.copy()
+    moved[:100] = 255 - moved[:100]
+    second = mapper.map(moved)
+    assert np.array_equal(second[100:], first[100:])     # no fresh noise below the change
+    assert not np.array_equal(second[:100], first[:100])
+
+
+def test_motion_threshold_keeps_indices_under_small_noise(photo):
+    palette = np.array([[0, 0, 0], [255, 255, 255], [200, 120, 60], [60, 40, 30], [120, 90, 70]], np.uint8)
+    rng = np.random.default_rng(0)
+    noisy = np.clip(photo.astype(np.int16) + rng.integers(-2, 3, photo.shape), 0, 255).astype(np.uint8)
+    exact = FrameMapper(palette, MappingOptions(dither="bayer4", motion_threshold=0))
+    loose = FrameMapper(palette, MappingOptions(dither="bayer4", motion_threshold=3))
+    a, b = exact.map(photo).copy(), exact.map(noisy)
+    c, d = loose.map(photo).copy(), loose.map(noisy)
+    assert not np.array_equal(a, b)
+    assert np.array_equal(c, d)
+
+
+def test_error_diffusion_lowers_local_error_on_a_gradient():
+    ramp = np.tile(np.linspace(0, 255, 256).astype(np.uint8)[None, :, None], (32, 1, 3))
+    palette = np.array([[0, 0, 0], [85, 85, 85], [170, 170, 170], [255, 255, 255]], np.uint8)
+    for mode in ("floyd-steinberg", "sierra-lite", "atkinson", "bayer8", "blue-noise"):
+        indices = FrameMapper(palette, MappingOptions(dither=mode)).map(ramp)
+        shown = palette[indices].astype(np.float64)
+        # averaged over 8x8 blocks, a dithered ramp is closer to the source than banding is
+        blocks = lambda a: a.reshape(4, 8, 32, 8, 3).mean(axis=(1, 3))  # noqa: E731
+        plain = palette[FrameMapper(palette).map(ramp)].astype(np.float64)
+        assert np.abs(blocks(shown) - blocks(ramp)).mean() < np.abs(blocks(plain) - blocks(ramp)).mean(), mode
+
+
+@pytest.mark.parametrize("kwargs", [dict(dither="bogus"), dict(strength=1.5), dict(motion_threshold=-1)])
+def test_bad_mapping_options(kwargs):
+    with pytest.raises(OptionError):
+        MappingOptions(**kwargs)

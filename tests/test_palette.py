@@ -1,0 +1,99 @@
+"""The SOM palette: NeuQuant itself, the refinement, exact palettes and clip sampling."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from gifsom import learn_palette, quantize
+from gifsom.errors import OptionError
+from gifsom.palette.neuquant import neuquant
+from gifsom.palette.sampling import PixelSampler
+
+from .conftest import psnr
+
+
+def nearest_psnr(image: np.ndarray, palette: np.ndarray) -> float:
+    pixels = image.reshape(-1, 1, 3).astype(np.int64)
+    d = ((pixels - palette[None].astype(np.int64)) ** 2).sum(-1)
+    return psnr(image.reshape(-1, 3), palette[d.argmin(1)])
+
+
+def test_neuquant_uses_every_neuron_on_a_photo(photo):
+    palette = neuquant(photo.reshape(-1, 3), 256, 10)
+    assert palette.shape == (256, 3)
+    indices, _ = quantize(photo, palette)
+    # the contest keeps neurons alive: nearly all of them win some pixels
+    assert len(np.unique(indices)) >= 240
+
+
+def test_contest_keeps_neurons_alive_on_low_contrast_image():
+    rng = np.random.default_rng(3)
+    # a dim, low-contrast picture: values 100..131 only; a plain SOM leaves most of the grey ramp dead
+    image = (100 + rng.integers(0, 32, (128, 128, 3))).astype(np.uint8)
+    palette = neuquant(image.reshape(-1, 3), 64, 1)
+    indices, _ = quantize(image, palette)
+    assert len(np.unique(indices)) >= 60
+    assert palette.min() >= 90 and palette.max() <= 141
+
+
+def test_default_palette_beats_pure_neuquant_and_uses_every_entry(photo):
+    pure = learn_palette(photo, 256, refine=False)
+    refined = learn_palette(photo, 256)
+    assert nearest_psnr(photo, refined) > nearest_psnr(photo, pure) + 0.5
+    indices, _ = quantize(photo, refined)
+    assert len(np.unique(indices)) == 256
+
+
+def test_same_input_gives_same_palette(photo):
+    assert np.array_equal(learn_palette(photo, 64), learn_palette(photo, 64))
+
+
+def test_clip_palette_from_iterator_matches_frames(screen_frames):
+    palette = learn_palette(iter(screen_frames), colors=32)
+    assert palette.shape == (32, 3) and palette.dtype == np.uint8
+
+
+@given(st.integers(2, 256), st.integers(1, 8), st.integers(0, 2 ** 31))
+def test_image_with_few_colours_is_lossless(colors, distinct, seed):
+    rng = np.random.default_rng(seed)
+    distinct = min(distinct, colors)
+    table = rng.integers(0, 256, (distinct, 3), dtype=np.uint8)
+    image = table[rng.integers(0, distinct, (17, 23))]
+    indices, palette = quantize(image, colors=colors)
+    assert len(palette) <= colors
+    assert np.array_equal(palette[indices], image)
+
+
+@given(st.integers(2, 256), st.integers(0, 2 ** 31))
+def test_indices_are_below_palette_size(colors, seed):
+    rng = np.random.default_rng(seed)
+    image = rng.integers(0, 256, (20, 30, 3), dtype=np.uint8)
+    indices, palette = quantize(image, colors=colors)
+    assert indices.shape == (20, 30)
+    assert len(palette) <= colors
+    assert int(indices.max()) < len(palette)
+
+
+def test_fixed_colours_are_in_the_palette(photo):
+    palette = learn_palette(photo, 16, fixed_colors=[(255, 0, 255), (0, 255, 0)])
+    assert [255, 0, 255] in palette.tolist() and [0, 255, 0] in palette.tolist()
+    assert len(palette) == 16
+
+
+@pytest.mark.parametrize("colors", [1, 257, 0])
+def test_bad_palette_size_is_an_option_error(photo, colors):
+    with pytest.raises(OptionError, match="colors"):
+        learn_palette(photo, colors)
+
+
+def test_sampler_stays_bounded_and_spread():
+    sampler = PixelSampler(1000)
+    for value in range(200):
+        sampler.add(np.full((10, 50, 3), value, np.uint8))
+    pixels = sampler.pixels()
+    assert len(pixels) <= 1000
+    seen = np.unique(pixels[:, 0])
+    assert seen.min() < 10 and seen.max() > 190       # early and late frames both kept
