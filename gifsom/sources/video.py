@@ -1,9 +1,17 @@
-"""Video files through the ffmpeg that imageio-ffmpeg ships."""
+"""Video files, decoded by the ffmpeg binary that imageio-ffmpeg ships.
+
+ffmpeg is run directly: one short probe for the stream's size and frame rate,
+then one decode that trims, retimes and scales inside ffmpeg and writes raw
+RGB frames to a pipe. The process is always reaped (killed at once if the
+reader stops early), and its own error message is passed on to the user.
+"""
 
 from __future__ import annotations
 
-import logging
 import os
+import re
+import subprocess
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,27 +19,67 @@ import numpy as np
 
 from ..errors import InputError, SourceError
 from ..frames import Frame
-from .base import SourceOptions
+from .base import SourceOptions, fit_size
 
 #: Frame rate used for a video whose own rate ffmpeg cannot tell.
 FALLBACK_FPS = 10.0
 #: GIF cannot show more than 50 frames per second (delays are at least 2 cs).
 MAX_GIF_FPS = 50.0
 
+_SIZE = re.compile(r"Video:.*?[ ,](\d{1,5})x(\d{1,5})[ ,\[]")
+_FPS = re.compile(r"Video:.*?([\d.]+) (?:fps|tbr)")
+_DURATION = re.compile(r"Duration: (\d+):(\d+):([\d.]+)")
 
-def _ffmpeg_reason(error: BaseException) -> str:
-    """The most telling line of ffmpeg's stderr inside an imageio-ffmpeg error."""
-    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
-    telling = [line for line in lines if not line.startswith(("ffmpeg version", "built with", "configuration:", "lib"))
-               and "===" not in line and line != "Could not load meta information"]
-    return telling[-1] if telling else (lines[-1] if lines else type(error).__name__)
+
+def ffmpeg_exe() -> str:
+    """Path of the ffmpeg binary (imageio-ffmpeg's, or one named by IMAGEIO_FFMPEG_EXE)."""
+    try:
+        import imageio_ffmpeg
+
+        return imageio_ffmpeg.get_ffmpeg_exe()
+    except (ImportError, RuntimeError) as exc:
+        raise SourceError(f"ffmpeg is not available ({exc}); reinstall with 'pip install imageio-ffmpeg'") from None
+
+
+def ffmpeg_reason(stderr: str) -> str:
+    """The most telling line of ffmpeg's stderr."""
+    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+    for line in reversed(lines):
+        if "Error opening input" in line or "Invalid data" in line or "moov atom" in line:
+            return line
+    return lines[-1] if lines else "no message"
+
+
+class VideoInfo:
+    """What the probe learned: size (width, height) in pixels, frames per second, duration in seconds."""
+
+    def __init__(self, width: int, height: int, fps: float | None, duration: float | None) -> None:
+        self.width, self.height, self.fps, self.duration = width, height, fps, duration
+
+
+def probe(path: Path) -> VideoInfo:
+    """Read a video's size, frame rate and duration from ffmpeg's stream description."""
+    result = subprocess.run([ffmpeg_exe(), "-hide_banner", "-i", str(path)], capture_output=True,
+                            stdin=subprocess.DEVNULL, timeout=60)
+    text = result.stderr.decode("utf-8", "replace")
+    size = _SIZE.search(text)
+    if not size:
+        raise InputError(f"cannot read video {str(path)!r}: {ffmpeg_reason(text)}; check that the file is a complete video")
+    fps = _FPS.search(text)
+    duration = _DURATION.search(text)
+    seconds = None
+    if duration:
+        h, m, s = duration.groups()
+        seconds = int(h) * 3600 + int(m) * 60 + float(s)
+    rate = float(fps.group(1)) if fps and float(fps.group(1)) > 0 else None
+    return VideoInfo(int(size.group(1)), int(size.group(2)), rate, seconds)
 
 
 class VideoSource:
     """Frames of any video ffmpeg reads (mp4, webm, mkv, mov, ...).
 
     Trimming, speed, frame rate and scaling are done inside ffmpeg, so only
-    the frames that will be used are decoded into Python.
+    the frames that will be used reach Python.
     """
 
     loop = None
@@ -40,77 +88,55 @@ class VideoSource:
         self.path = Path(path)
         self.options = options
         self.fps: float | None = options.fps
-        self.size: tuple[int, int] | None = None
-        self.duration: float | None = None
+        self.info: VideoInfo | None = None
 
-    def _filters(self, source_fps: float | None) -> list[str]:
+    def command(self, info: VideoInfo) -> tuple[list[str], tuple[int, int], float]:
+        """The ffmpeg command line, the output (width, height) and the output frame rate."""
         opts = self.options
+        fps = opts.fps or min(MAX_GIF_FPS, (info.fps or FALLBACK_FPS) * opts.speed)
+        width, height = fit_size(info.width, info.height, opts.width, opts.height)
         filters = []
         if opts.speed != 1.0:
             filters.append(f"setpts=PTS/{opts.speed!r}")
-        fps = opts.fps or min(MAX_GIF_FPS, (source_fps or FALLBACK_FPS) * opts.speed)
         filters.append(f"fps={fps!r}")
-        if opts.width or opts.height:
-            filters.append(f"scale={opts.width or -1}:{opts.height or -1}:flags=lanczos")
-        return filters
-
-    def _source_fps(self) -> float | None:
-        import imageio_ffmpeg
-
-        reader = imageio_ffmpeg.read_frames(str(self.path))
-        try:
-            meta = next(reader)
-        except (OSError, RuntimeError, StopIteration) as exc:
-            raise InputError(f"cannot read video {str(self.path)!r}: {_ffmpeg_reason(exc)}; "
-                             "check that the file is a complete video") from None
-        finally:
-            reader.close()
-        fps = meta.get("fps")
-        return float(fps) if fps and np.isfinite(fps) and fps > 0 else None
+        if (width, height) != (info.width, info.height):
+            filters.append(f"scale={width}:{height}:flags=lanczos")
+        command = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-v", "error"]
+        if opts.start:
+            command += ["-ss", f"{opts.start:.6f}"]
+        if opts.end is not None:
+            command += ["-t", f"{opts.end - (opts.start or 0.0):.6f}"]
+        command += ["-i", str(self.path), "-vf", ",".join(filters), "-an", "-sn", "-dn",
+                    "-f", "rawvideo", "-pix_fmt", "rgb24", "-"]
+        return command, (width, height), fps
 
     def frames(self) -> Iterator[Frame]:
-        import imageio_ffmpeg
-
-        logging.getLogger("imageio_ffmpeg").setLevel(logging.ERROR)
         if not self.path.is_file():
             raise InputError(f"input {str(self.path)!r} does not exist; check the path")
-        opts = self.options
-        source_fps = None if opts.fps else self._source_fps()
-        fps = opts.fps or min(MAX_GIF_FPS, (source_fps or FALLBACK_FPS) * opts.speed)
+        self.info = info = probe(self.path)
+        command, (width, height), fps = self.command(info)
         self.fps = fps
-        input_params = []
-        if opts.start:
-            input_params += ["-ss", f"{opts.start:.6f}"]
-        if opts.end is not None:
-            input_params += ["-t", f"{opts.end - (opts.start or 0.0):.6f}"]
-        output_params = ["-vf", ",".join(self._filters(source_fps)), "-an", "-sn"]
-        reader = imageio_ffmpeg.read_frames(str(self.path), input_params=input_params,
-                                            output_params=output_params)
-        try:
-            try:
-                meta = next(reader)
-            except (OSError, RuntimeError, StopIteration) as exc:
-                raise InputError(f"cannot read video {str(self.path)!r}: {_ffmpeg_reason(exc)}; "
-                                 "check that the file is a complete video") from None
-            width, height = meta["size"]
-            self.size = (width, height)
-            self.duration = meta.get("duration")
+        frame_bytes = width * height * 3
+        with tempfile.TemporaryFile() as errors:
+            process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=errors, stdin=subprocess.DEVNULL)
             number = 0
-            while True:
-                try:
-                    data = next(reader)
-                except StopIteration:
-                    break
-                except (OSError, RuntimeError) as exc:
-                    if number:
-                        # a truncated file: keep what decoded, as players do
-                        break
-                    raise SourceError(f"ffmpeg failed on {str(self.path)!r}: {_ffmpeg_reason(exc)}") from None
-                pixels = np.frombuffer(data, np.uint8).reshape(height, width, 3)
-                yield Frame(pixels, number / fps)
-                number += 1
-            if number == 0:
-                raise InputError(f"video {str(self.path)!r} has no frames in the requested range; "
-                                 "check --start/--end or the file")
-        finally:
-            reader.close()
+            try:
+                while True:
+                    data = process.stdout.read(frame_bytes)
+                    if len(data) < frame_bytes:
+                        break           # end of stream (a partial last frame from a broken file is dropped)
+                    yield Frame(np.frombuffer(data, np.uint8).reshape(height, width, 3), number / fps)
+                    number += 1
+                code = process.wait()
+            finally:
+                if process.poll() is None:
+                    process.kill()
+                    process.wait()
+                process.stdout.close()
+            errors.seek(0)
+            message = errors.read().decode("utf-8", "replace")
+        if number == 0:
+            if code != 0:
+                raise SourceError(f"ffmpeg could not decode {str(self.path)!r}: {ffmpeg_reason(message)}")
+            raise InputError(f"video {str(self.path)!r} has no frames in the requested range; "
+                             "check --start/--end or the file")

@@ -1,0 +1,106 @@
+"""The command line: the main job end to end, and one-line errors with the right exit codes."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from gifsom.cli import main
+
+from .conftest import FIXTURES, decode_gif, decode_with_ffmpeg
+
+
+def run(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "gifsom", *args], capture_output=True, text=True, timeout=300)
+
+
+def test_convert_video_end_to_end(tmp_path):
+    out = tmp_path / "pan.gif"
+    result = run("convert", str(FIXTURES / "pan.mp4"), str(out), "--fps", "10", "--width", "320")
+    assert result.returncode == 0, result.stderr
+    frames, durations = decode_gif(out)
+    assert frames[0].shape == (180, 320, 3)
+    assert len(frames) == 80 and set(durations) == {100}
+    assert len(decode_with_ffmpeg(out, 320, 180)) == 80
+
+
+def test_convert_image_folder_and_glob(tmp_path):
+    out = tmp_path / "screen.gif"
+    assert main("convert", str(FIXTURES / "screen"), str(out), "--fps", "5", "-q") == 0
+    frames, durations = decode_gif(out)
+    assert frames[0].shape == (320, 480, 3) and set(durations) == {200}
+    out2 = tmp_path / "glob.gif"
+    assert main("convert", str(FIXTURES / "screen" / "frame_00*.png"), str(out2), "-q") == 0
+    assert len(decode_gif(out2)[0]) <= 9
+
+
+def test_help_and_version():
+    result = run("--help")
+    assert result.returncode == 0 and "convert" in result.stdout and "palette" in result.stdout
+    assert "--dither" in run("convert", "--help").stdout
+    version = run("--version")
+    assert version.returncode == 0 and version.stdout.startswith("gifsom ")
+
+
+def one_line_error(result: subprocess.CompletedProcess) -> str:
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    return lines[0]
+
+
+@pytest.mark.parametrize("args, code, fragment", [
+    (["convert", "missing.mp4", "OUT"], 1, "does not exist"),
+    (["convert", "NOISE", "OUT"], 1, "cannot read video"),
+    (["convert", "VIDEO", "OUT", "--colors", "300"], 2, "--colors"),
+    (["convert", "VIDEO", "OUT", "--colors", "1"], 2, "--colors"),
+    (["convert", "VIDEO", "OUT", "--fps", "0"], 2, "fps"),
+    (["convert", "VIDEO", "OUT", "--fps", "-3"], 2, "fps"),
+    (["convert", "VIDEO", "OUT", "--width", "70000"], 2, "--width"),
+    (["convert", "VIDEO", "OUT", "--dither", "sparkle"], 2, "--dither"),
+    (["convert", "VIDEO", "OUT", "--fixed-color", "red"], 2, "RRGGBB"),
+    (["convert", "VIDEO", "missing-folder/out.gif"], 1, "does not exist"),
+    (["convert", "VIDEO", "VIDEO"], 2, "is the input"),
+    (["convert", "EMPTY", "OUT"], 1, "no frames"),
+    (["convert"], 2, "required"),
+])
+def test_errors_are_one_line_with_exit_code(tmp_path, args, code, fragment):
+    noise = tmp_path / "noise.mp4"
+    noise.write_bytes(os.urandom(5000))
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    video = tmp_path / "in.mp4"
+    video.write_bytes((FIXTURES / "pan.mp4").read_bytes())
+    out = tmp_path / "out.gif"
+    names = {"NOISE": str(noise), "OUT": str(out), "VIDEO": str(video), "EMPTY": str(empty)}
+    result = run(*[names.get(a, a) for a in args])
+    assert result.returncode == code
+    assert fragment in one_line_error(result)
+    assert not out.exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_failed_convert_leaves_existing_output_untouched(tmp_path):
+    out = tmp_path / "out.gif"
+    out.write_bytes(b"keep me")
+    bad = tmp_path / "bad.mp4"
+    bad.write_bytes(os.urandom(3000))
+    assert main("convert", str(bad), str(out)) == 1
+    assert out.read_bytes() == b"keep me"
+
+
+def test_palette_command_writes_plot_and_gpl(tmp_path, capsys):
+    plot, gpl = tmp_path / "p.png", tmp_path / "p.gpl"
+    assert main("palette", str(FIXTURES / "photo.jpg"), "--colors", "32", "--plot", str(plot), "--save", str(gpl)) == 0
+    assert "32 colours" in capsys.readouterr().out
+    lines = gpl.read_text().splitlines()
+    assert lines[0] == "GIMP Palette" and len(lines) == 4 + 32
+    with Image.open(plot) as image:
+        assert image.width > 3 * 600
+    colours = np.array([[int(v) for v in line.split()[:3]] for line in lines[4:]])
+    assert colours.min() >= 0 and colours.max() <= 255

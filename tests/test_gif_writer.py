@@ -1,0 +1,241 @@
+"""The GIF writer: LZW, frame optimisation, timing and output safety, checked by decoding."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from PIL import Image
+
+import gifsom
+from gifsom.errors import GifsomError, InputError
+from gifsom.gif.animation import AnimationWriter, IndexedFrame
+from gifsom.gif.blocks import table_bits
+from gifsom.gif.timing import delays_cs, start_cs
+
+from .conftest import decode_gif, decode_gif_rgba, decode_with_ffmpeg, psnr
+
+
+def write_indexed(frames: list[IndexedFrame], width: int, height: int, end_cs: int, palette=None) -> bytes:
+    out = io.BytesIO()
+    writer = AnimationWriter(out, width, height, global_palette=palette, loop=0)
+    for frame in frames:
+        writer.add(frame)
+    writer.close(end_cs)
+    return out.getvalue()
+
+
+@given(st.integers(1, 256), st.integers(1, 60), st.integers(1, 60), st.integers(0, 2 ** 31), st.booleans())
+def test_lzw_round_trip_any_palette_and_size(colours, width, height, seed, runs):
+    rng = np.random.default_rng(seed)
+    palette = rng.integers(0, 256, (colours, 3), dtype=np.uint8)
+    if runs:   # long runs exercise long dictionary strings and table resets
+        indices = np.repeat(rng.integers(0, colours, (height * width + 15) // 16), 16)[: height * width]
+        indices = indices.reshape(height, width).astype(np.uint8)
+    else:
+        indices = rng.integers(0, colours, (height, width), dtype=np.uint8)
+    data = write_indexed([IndexedFrame(indices, palette, 0)], width, height, 10, palette)
+    with Image.open(io.BytesIO(data)) as image:
+        decoded = np.asarray(image.convert("RGB"))
+    assert np.array_equal(decoded, palette[indices])
+
+
+def test_lzw_handles_table_resets_on_a_large_noisy_frame():
+    rng = np.random.default_rng(1)
+    palette = rng.integers(0, 256, (256, 3), dtype=np.uint8)
+    indices = rng.integers(0, 256, (300, 400), dtype=np.uint8)
+    data = write_indexed([IndexedFrame(indices, palette, 0)], 400, 300, 10, palette)
+    with Image.open(io.BytesIO(data)) as image:
+        assert np.array_equal(np.asarray(image.convert("RGB")), palette[indices])
+
+
+sequences = st.tuples(st.integers(1, 300), st.integers(1, 200), st.integers(1, 6), st.integers(2, 256),
+                      st.integers(0, 2 ** 31))
+
+
+@given(sequences)
+def test_random_frame_sequences_round_trip_exactly(params):
+    width, height, count, colours, seed = params
+    rng = np.random.default_rng(seed)
+    palette = np.unique(rng.integers(0, 256, (colours, 3), dtype=np.uint8), axis=0)
+    frames = [palette[rng.integers(0, len(palette), (height, width))]]
+    for _ in range(count - 1):
+        frame = frames[-1].copy()
+        kind = rng.integers(0, 3)
+        if kind == 1:        # a partial change
+            y0, x0 = rng.integers(0, height), rng.integers(0, width)
+            y1, x1 = rng.integers(y0, height) + 1, rng.integers(x0, width) + 1
+            frame[y0:y1, x0:x1] = palette[rng.integers(0, len(palette), (y1 - y0, x1 - x0))]
+        elif kind == 2:      # a whole new picture
+            frame = palette[rng.integers(0, len(palette), (height, width))]
+        frames.append(frame)  # kind 0 repeats the frame
+    out = io.BytesIO()
+    writer = AnimationWriter(out, width, height, global_palette=palette, loop=0)
+    from gifsom.mapping.stage import FrameMapper
+
+    mapper = FrameMapper(palette)
+    for number, frame in enumerate(frames):
+        writer.add(IndexedFrame(mapper.map(frame), palette, number * 10))
+    writer.close(len(frames) * 10)
+    decoded, durations = decode_gif(io.BytesIO(out.getvalue()))
+    # merged repeats: expand decoded frames back onto the 10 cs timeline
+    timeline = [f for f, d in zip(decoded, durations) for _ in range(d // 100)]
+    assert len(timeline) == len(frames)
+    for shown, source in zip(timeline, frames):
+        assert np.array_equal(shown, source)
+
+
+def test_timing_carries_rounding_error():
+    assert delays_cs([i / 10 for i in range(10)], 1.0) == [10] * 10
+    delays = delays_cs([i / 15 for i in range(15)], 1.0)
+    assert delays[:3] == [7, 7, 6] and sum(delays) == 100
+    assert start_cs(0.0) == 0
+
+
+def test_fifteen_fps_clip_lasts_exactly(tmp_path, screen_frames):
+    path = tmp_path / "t.gif"
+    frames = [np.full((8, 8, 3), i * 8, np.uint8) for i in range(30)]
+    gifsom.encode(frames, path, fps=15)
+    _, durations = decode_gif(path)
+    assert len(durations) == 30 and sum(durations) == 2000
+    assert set(durations) == {60, 70}
+
+
+def test_ten_fps_gives_ten_cs_delays(tmp_path):
+    path = tmp_path / "t.gif"
+    frames = [np.full((8, 8, 3), i * 20, np.uint8) for i in range(10)]
+    gifsom.encode(frames, path, fps=10)
+    _, durations = decode_gif(path)
+    assert durations == [100] * 10
+
+
+def test_identical_frames_are_merged_and_durations_added(tmp_path):
+    path = tmp_path / "t.gif"
+    a = np.zeros((16, 16, 3), np.uint8)
+    b = np.full((16, 16, 3), 255, np.uint8)
+    gifsom.encode([a, a, a, b, b], path, fps=10)
+    frames, durations = decode_gif(path)
+    assert durations == [300, 200]
+    assert np.array_equal(frames[0], a) and np.array_equal(frames[1], b)
+
+
+def test_frames_shorter_than_two_cs_are_dropped(tmp_path):
+    path = tmp_path / "t.gif"
+    frames = [np.full((4, 4, 3), i * 10, np.uint8) for i in range(20)]
+    gifsom.encode(frames, path, fps=100)
+    _, durations = decode_gif(path)
+    assert min(durations) >= 20 and sum(durations) == 200
+
+
+def test_variable_timestamps_are_kept(tmp_path):
+    path = tmp_path / "t.gif"
+    frames = [(np.full((4, 4, 3), i * 40, np.uint8), t) for i, t in enumerate([0.0, 0.1, 0.5, 0.55, 1.2])]
+    gifsom.encode(frames, path, fps=10)
+    _, durations = decode_gif(path)
+    assert durations == [100, 400, 50, 650, 100]
+
+
+def test_only_changed_rectangle_is_written_and_decoders_agree(tmp_path, screen_frames):
+    path = tmp_path / "screen.gif"
+    writer = gifsom.encode(screen_frames, path, fps=10)
+    decoded, _ = decode_gif(path)
+    # the typed text changes a small part of the screen: later frames are small
+    full = screen_frames[0].shape[0] * screen_frames[0].shape[1]
+    assert writer.bytes_written < full * len(screen_frames) / 20
+    height, width = screen_frames[0].shape[:2]
+    by_ffmpeg = decode_with_ffmpeg(path, width, height)
+    assert len(by_ffmpeg) == len(decoded) == writer.frames_written
+    for ours, theirs in zip(decoded, by_ffmpeg):
+        assert np.array_equal(ours, theirs)
+    # and close to the source: the screen recording has few colours
+    first = psnr(decoded[0], screen_frames[0])
+    assert first > 35
+
+
+def test_video_round_trip_psnr_floor(tmp_path):
+    frames = [f.pixels for f in gifsom.read_frames(str(__import__("tests.conftest", fromlist=["FIXTURES"]).FIXTURES / "pan.mp4"), fps=5, size=(320, 0))]
+    path = tmp_path / "pan.gif"
+    gifsom.encode(frames, path, fps=5)
+    decoded, durations = decode_gif(path)
+    assert len(decoded) == len(frames) and set(durations) == {200}
+    assert psnr(np.stack(decoded), np.stack(frames)) > 33.0
+
+
+def test_transparency_round_trip(tmp_path):
+    path = tmp_path / "alpha.gif"
+    rgba = []
+    for i in range(4):
+        frame = np.zeros((20, 30, 4), np.uint8)
+        frame[:, :, 0] = 200
+        frame[:, :, 3] = 255
+        frame[5:15, i * 5:i * 5 + 8, 3] = 0          # a moving hole
+        rgba.append(frame)
+    gifsom.encode(rgba, path, fps=10)
+    decoded = decode_gif_rgba(path)
+    assert len(decoded) == 4
+    for shown, source in zip(decoded, rgba):
+        assert np.array_equal(shown[:, :, 3] > 127, source[:, :, 3] > 127)
+        opaque = source[:, :, 3] > 127
+        assert np.array_equal(shown[opaque][:, :3], source[opaque][:, :3])
+
+
+@pytest.mark.parametrize("scope", ["frame", "scene"])
+def test_local_palettes_round_trip(tmp_path, scope):
+    rng = np.random.default_rng(5)
+    reds = [np.stack([rng.integers(0, 256, (24, 24)), np.zeros((24, 24)), np.zeros((24, 24))], -1).astype(np.uint8)
+            for _ in range(3)]
+    blues = [f[:, :, ::-1].copy() for f in reds]
+    frames = reds + blues
+    path = tmp_path / "local.gif"
+    gifsom.encode(frames, path, fps=10, palette=scope, colors=64)
+    decoded, _ = decode_gif(path)
+    assert len(decoded) == 6
+    for shown, source in zip(decoded, frames):
+        assert psnr(shown, source) > 30
+    by_ffmpeg = decode_with_ffmpeg(path, 24, 24)
+    for ours, theirs in zip(decoded, by_ffmpeg):
+        assert np.array_equal(ours, theirs)
+
+
+def test_table_is_padded_to_the_needed_power_of_two(tmp_path):
+    path = tmp_path / "small.gif"
+    image = np.zeros((8, 8, 3), np.uint8)
+    image[:4] = [255, 0, 0]
+    image[4:, :4] = [0, 255, 0]
+    gifsom.encode([image], path)
+    data = path.read_bytes()
+    assert data[10] & 0x80 and (data[10] & 7) == table_bits(4) - 1   # 3 colours + a spare slot: 4 entries
+    assert len(data) < 100
+
+
+def test_loop_count(tmp_path):
+    frames = [np.zeros((4, 4, 3), np.uint8), np.full((4, 4, 3), 255, np.uint8)]
+    for loop, expected in [(0, 0), (3, 3)]:
+        gifsom.encode(frames, tmp_path / "l.gif", loop=loop)
+        with Image.open(tmp_path / "l.gif") as image:
+            assert image.info.get("loop") == expected
+    gifsom.encode(frames, tmp_path / "once.gif", loop=-1)
+    with Image.open(tmp_path / "once.gif") as image:
+        assert "loop" not in image.info
+
+
+def test_failure_leaves_existing_file_untouched(tmp_path):
+    path = tmp_path / "keep.gif"
+    path.write_bytes(b"precious")
+    with pytest.raises(InputError):
+        with gifsom.GifWriter(path, fps=10) as writer:
+            writer.append(np.zeros((4, 4, 3), np.uint8))
+            writer.append(np.zeros((5, 4, 3), np.uint8))    # wrong size
+    assert path.read_bytes() == b"precious"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.gif"]
+
+
+def test_cancel_from_progress_callback_writes_nothing(tmp_path):
+    path = tmp_path / "c.gif"
+    frames = [np.full((8, 8, 3), i, np.uint8) for i in range(10)]
+    with pytest.raises(GifsomError, match="cancel"):
+        gifsom.encode(frames, path, fps=10, progress=lambda done, total: done < 5)
+    assert not path.exists() and list(tmp_path.iterdir()) == []

@@ -1,0 +1,63 @@
+"""Frame sources: videos, image sequences and GIFs, with trim, rate and size."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import gifsom
+import gifsom.cli
+from gifsom.errors import InputError
+from gifsom.sources.images import list_images
+
+from .conftest import FIXTURES, decode_gif
+
+
+def test_video_is_resampled_scaled_and_trimmed():
+    frames = list(gifsom.read_frames(FIXTURES / "pan.mp4", fps=10, size=(160, 0), start=1.0, end=3.0))
+    assert len(frames) == 20
+    assert frames[0].pixels.shape == (90, 160, 3)
+    assert [round(f.pts, 3) for f in frames[:3]] == [0.0, 0.1, 0.2]
+
+
+def test_natural_sort(tmp_path):
+    for n in (10, 2, 1):
+        Image.new("RGB", (4, 4), (n, n, n)).save(tmp_path / f"frame{n}.png")
+    assert [p.name for p in list_images(tmp_path)] == ["frame1.png", "frame2.png", "frame10.png"]
+    values = [int(f.pixels[0, 0, 0]) for f in gifsom.read_frames(tmp_path)]
+    assert values == [1, 2, 10]
+
+
+def test_frames_of_different_sizes(tmp_path):
+    Image.new("RGB", (4, 4)).save(tmp_path / "a1.png")
+    Image.new("RGB", (6, 4)).save(tmp_path / "a2.png")
+    with pytest.raises(InputError, match="a2.png.*--resize-to-first"):
+        list(gifsom.read_frames(tmp_path))
+    from gifsom.sources import open_source
+
+    frames = list(open_source(tmp_path, resize_to_first=True).frames())
+    assert [f.pixels.shape for f in frames] == [(4, 4, 3), (4, 4, 3)]
+
+
+def test_truncated_png_is_named(tmp_path):
+    Image.new("RGB", (8, 8)).save(tmp_path / "f1.png")
+    data = (FIXTURES / "screen" / "frame_001.png").read_bytes()
+    (tmp_path / "f2.png").write_bytes(data[: len(data) // 2])
+    with pytest.raises(InputError, match="f2.png"):
+        list(gifsom.read_frames(tmp_path))
+
+
+def test_gif_reencode_keeps_timing_and_loop(tmp_path):
+    source = tmp_path / "in.gif"
+    frames = [Image.new("RGB", (10, 10), (i * 60, 0, 0)) for i in range(4)]
+    frames[0].save(source, save_all=True, append_images=frames[1:], duration=[100, 300, 50, 200], loop=3)
+    out = tmp_path / "out.gif"
+    assert gifsom.cli.main("convert", str(source), str(out), "-q") == 0
+    decoded, durations = decode_gif(out)
+    assert durations[:3] == [100, 300, 50]
+    with Image.open(out) as image:
+        assert image.info["loop"] == 3
+    assert all(np.array_equal(d, np.asarray(f)) for d, f in zip(decoded, frames))
