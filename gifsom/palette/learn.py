@@ -16,6 +16,10 @@ from .refine import binned_histogram, refine_palette, round_palette
 from .sampling import PixelSampler
 
 
+#: Up to this many distinct colours, the refinement works on the exact colours rather than bins.
+EXACT_HISTOGRAM_LIMIT = 1 << 12
+
+
 @dataclass(frozen=True)
 class PaletteOptions:
     """How a palette is learned.
@@ -74,7 +78,12 @@ def palette_from_pixels(pixels: np.ndarray, options: PaletteOptions) -> np.ndarr
         sample_factor = min(30, max(sample_factor, -(-len(pixels) // (64 * free))))
     palette = neuquant(pixels, free, sample_factor).astype(np.float64)
     if options.refine:
-        points, weights = binned_histogram(pixels)
+        # exact colours while they are few enough to be cheap; 64-level bins beyond
+        exact = colour_histogram(pixels, limit=EXACT_HISTOGRAM_LIMIT)
+        if exact is not None:
+            points, weights = exact[0].astype(np.float64), exact[1].astype(np.float64)
+        else:
+            points, weights = binned_histogram(pixels)
         palette = round_palette(refine_palette(points, weights, palette), points, weights)
     else:
         palette = np.clip(np.rint(palette), 0, 255).astype(np.uint8)

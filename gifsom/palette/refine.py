@@ -229,7 +229,7 @@ def _split_worst(points: np.ndarray, weights: np.ndarray, centres: np.ndarray, m
 
 
 def refine_palette(points: np.ndarray, weights: np.ndarray, initial: np.ndarray, *,
-                   passes: int = 12, rounds: int = 2, moves: int = 16) -> np.ndarray:
+                   passes: int = 12, rounds: int | None = None, moves: int = 16) -> np.ndarray:
     """Improve ``initial`` as a palette for a weighted set of colours.
 
     Args:
@@ -238,6 +238,8 @@ def refine_palette(points: np.ndarray, weights: np.ndarray, initial: np.ndarray,
         initial: (K, 3) starting palette.
         passes: Lloyd passes in the first phase (fewer when the error stalls).
         rounds: drop-and-split rounds after it; each is kept only if it lowers the error.
+            None: 6 when there are at most 4096 colours (cheap, and where the
+            moves matter most: flat screen content), else 2.
         moves: entries moved per round.
 
     Returns:
@@ -249,6 +251,8 @@ def refine_palette(points: np.ndarray, weights: np.ndarray, initial: np.ndarray,
     centres, _, error = _lloyd(points, weights, np.asarray(initial, np.float64), axis, passes, 1e-3)
     if len(initial) <= 2 or len(points) <= len(initial):
         return centres
+    if rounds is None:
+        rounds = 6 if len(points) <= 4096 else 2
     for _ in range(rounds):
         trial, _, trial_error = _lloyd(points, weights, _split_worst(points, weights, centres, moves),
                                        axis, max(3, passes // 2), 1e-3)

@@ -1,0 +1,241 @@
+"""Benchmark gifsom against ffmpeg, gifski and gifsicle on the fixture clips, in one run.
+
+    python scripts/bench.py [--repeats 3] [--plot bench.png] [--gifski PATH] [--clips pan screen]
+
+Prints one table per clip: bytes, PSNR (whole clip, on the source timeline,
+sampled mid-frame),
+SSIM (every 5th frame, when scikit-image is installed), best wall and CPU
+time of ``--repeats`` runs after a warm-up, the cold first run, and peak
+memory. Tools that are missing are skipped with a note. See
+../shared/docs/benchmarks.md for the method.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "fixtures"
+
+
+@dataclass
+class Clip:
+    name: str
+    frames: list[np.ndarray]   # source frames, uint8 (H, W, 3)
+    fps: float
+    ffmpeg_input: list[str]    # ffmpeg arguments that read the clip
+    png_dir: Path              # the frames as PNG files (for gifski)
+    gifsom_input: str
+
+
+@dataclass
+class Result:
+    tool: str
+    size: int
+    psnr: float
+    ssim: float | None
+    wall: float
+    cpu: float
+    cold: float
+    peak_mb: float
+
+
+def ffmpeg() -> str:
+    import imageio_ffmpeg
+
+    return imageio_ffmpeg.get_ffmpeg_exe()
+
+
+def load_clips(work: Path, names: list[str]) -> list[Clip]:
+    import gifsom
+
+    clips = []
+    if "pan" in names:
+        frames = [f.pixels for f in gifsom.read_frames(FIXTURES / "pan.mp4")]
+        png = work / "pan_png"
+        png.mkdir()
+        for i, f in enumerate(frames):
+            Image.fromarray(f).save(png / f"f{i:04d}.png", compress_level=1)
+        clips.append(Clip("pan (video, 640x360, 15 fps)", frames, 15.0, ["-i", str(FIXTURES / "pan.mp4")], png,
+                          str(FIXTURES / "pan.mp4")))
+    if "screen" in names:
+        files = sorted((FIXTURES / "screen").glob("*.png"))
+        frames = [np.asarray(Image.open(p).convert("RGB")) for p in files]
+        clips.append(Clip("screen (flat UI, 480x320, 10 fps)", frames, 10.0,
+                          ["-framerate", "10", "-i", str(FIXTURES / "screen" / "frame_%03d.png")],
+                          FIXTURES / "screen", str(FIXTURES / "screen")))
+    return clips
+
+
+def timeline_frames(path: Path, count: int, fps: float) -> list[np.ndarray]:
+    """The GIF frame on screen in the middle of each source frame's interval, (i + 0.5) / fps.
+
+    Sampling exactly at i / fps would judge every tool by centisecond rounding:
+    at 15 fps frame 1 is due at 66.7 ms but a GIF can only start it at 60 or
+    70 ms, so half the tools would be measured against the previous frame.
+    """
+    shown, starts = [], []
+    t = 0
+    with Image.open(path) as image:
+        for n in range(image.n_frames):
+            image.seek(n)
+            shown.append(np.asarray(image.convert("RGB")))
+            starts.append(t)
+            t += image.info.get("duration", 100)
+    starts = np.array(starts)
+    out = []
+    for i in range(count):
+        ms = (i + 0.5) * 1000.0 / fps
+        out.append(shown[max(0, int(np.searchsorted(starts, ms, side="right")) - 1)])
+    return out
+
+
+def quality(path: Path, clip: Clip) -> tuple[float, float | None]:
+    shown = timeline_frames(path, len(clip.frames), clip.fps)
+    mse = np.mean([np.mean((a.astype(np.float64) - b) ** 2) for a, b in zip(shown, clip.frames)])
+    value = float("inf") if mse == 0 else 10 * np.log10(255 ** 2 / mse)
+    try:
+        from skimage.metrics import structural_similarity
+    except ImportError:
+        return value, None
+    ssim = np.mean([structural_similarity(shown[i], clip.frames[i], channel_axis=-1)
+                    for i in range(0, len(clip.frames), 5)])
+    return value, float(ssim)
+
+
+def timed(command: list[str]) -> tuple[float, float, float]:
+    """Run ``command`` under /usr/bin/time: wall seconds, CPU seconds, peak memory in MB."""
+    with tempfile.NamedTemporaryFile("r") as report:
+        subprocess.run(["/usr/bin/time", "-o", report.name, "-f", "%e %U %S %M", *command],
+                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wall, user, system, peak = report.read().split()[-4:]
+    return float(wall), float(user) + float(system), float(peak) / 1024
+
+
+def recipes(clip: Clip, out: Path, gifski: str | None) -> dict[str, list[list[str]] | None]:
+    ff = ffmpeg()
+    two_pass = ("split[a][b];[a]palettegen=stats_mode=diff[p];"
+                "[b][p]paletteuse=dither=sierra2_4a:diff_mode=rectangle")
+    table: dict[str, list[list[str]] | None] = {
+        "gifsom (default)": [[sys.executable, "-m", "gifsom", "convert", clip.gifsom_input, str(out), "-q"]],
+        "gifsom --dither floyd-steinberg": [[sys.executable, "-m", "gifsom", "convert", clip.gifsom_input, str(out),
+                                             "-q", "--dither", "floyd-steinberg"]],
+        "gifsom --dither blue-noise": [[sys.executable, "-m", "gifsom", "convert", clip.gifsom_input, str(out),
+                                        "-q", "--dither", "blue-noise"]],
+        "ffmpeg two-pass (diff, sierra2_4a)": [[ff, "-v", "error", "-y", *clip.ffmpeg_input, "-vf", two_pass, str(out)]],
+        "ffmpeg palettegen/paletteuse": [[ff, "-v", "error", "-y", *clip.ffmpeg_input, "-vf",
+                                          "split[a][b];[a]palettegen[p];[b][p]paletteuse", str(out)]],
+        "ffmpeg bayer_scale=3": [[ff, "-v", "error", "-y", *clip.ffmpeg_input, "-vf",
+                                  "split[a][b];[a]palettegen[p];[b][p]paletteuse=dither=bayer:bayer_scale=3", str(out)]],
+    }
+    pngs = sorted(str(p) for p in clip.png_dir.glob("*.png"))
+    if gifski:
+        size = ["-W", "4000", "-H", "4000", "--fps", str(clip.fps)]
+        table["gifski (quality 90)"] = [[gifski, "-q", *size, "-o", str(out), *pngs]]
+        table["gifski --fast"] = [[gifski, "-q", "--fast", *size, "-o", str(out), *pngs]]
+    else:
+        table["gifski"] = None
+    gifsicle = shutil.which("gifsicle")
+    if gifsicle:
+        table["ffmpeg two-pass + gifsicle -O3"] = [
+            [ff, "-v", "error", "-y", *clip.ffmpeg_input, "-vf", two_pass, str(out) + ".ff.gif"],
+            [gifsicle, "-O3", str(out) + ".ff.gif", "-o", str(out)]]
+    else:
+        table["gifsicle"] = None
+    return table
+
+
+def run_recipe(steps: list[list[str]], repeats: int) -> tuple[float, float, float, float]:
+    """Cold first run, then best wall / CPU of ``repeats`` runs; peak memory over all."""
+    def once():
+        wall = cpu = peak = 0.0
+        for step in steps:
+            w, c, p = timed(step)
+            wall, cpu, peak = wall + w, cpu + c, max(peak, p)
+        return wall, cpu, peak
+    cold, _, peak = once()
+    runs = [once() for _ in range(repeats)]
+    best = min(runs)
+    return cold, best[0], min(r[1] for r in runs), max([peak] + [r[2] for r in runs])
+
+
+def plot(results: dict[str, list[Result]], path: Path) -> None:
+    """Size (KiB) against PSNR (dB), one panel per clip, drawn with Pillow."""
+    from PIL import ImageDraw
+
+    panel_w, panel_h, margin = 520, 380, 60
+    canvas = Image.new("RGB", (panel_w * len(results), panel_h), "white")
+    draw = ImageDraw.Draw(canvas)
+    colours = {"gifsom": (37, 99, 235), "ffmpeg": (220, 38, 38), "gifski": (16, 150, 80), "gifsicle": (150, 80, 16)}
+    for p, (clip, rows) in enumerate(results.items()):
+        rows = [r for r in rows if np.isfinite(r.psnr)]
+        if not rows:
+            continue
+        x0 = p * panel_w
+        sizes = [r.size / 1024 for r in rows]
+        psnrs = [r.psnr for r in rows]
+        lo_s, hi_s = min(sizes) * 0.9, max(sizes) * 1.1
+        lo_p, hi_p = min(psnrs) - 0.5, max(psnrs) + 0.5
+        draw.rectangle([x0 + margin, 30, x0 + panel_w - 20, panel_h - margin], outline="black")
+        draw.text((x0 + margin, 10), clip, fill="black")
+        draw.text((x0 + margin, panel_h - 40), f"size KiB {lo_s:.0f} .. {hi_s:.0f}", fill="black")
+        draw.text((x0 + 5, 30), f"{hi_p:.1f} dB", fill="black")
+        draw.text((x0 + 5, panel_h - margin - 10), f"{lo_p:.1f} dB", fill="black")
+        for r, s, q in zip(rows, sizes, psnrs):
+            x = x0 + margin + (s - lo_s) / (hi_s - lo_s) * (panel_w - margin - 20)
+            y = panel_h - margin - (q - lo_p) / (hi_p - lo_p) * (panel_h - margin - 30)
+            colour = next((c for k, c in colours.items() if r.tool.startswith(k)), (0, 0, 0))
+            draw.ellipse([x - 4, y - 4, x + 4, y + 4], fill=colour)
+            draw.text((x + 6, y - 6), r.tool.replace("gifsom ", "").replace("(default)", "gifsom")[:28], fill=colour)
+    canvas.save(path)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--clips", nargs="+", default=["pan", "screen"])
+    parser.add_argument("--gifski", default=shutil.which("gifski"), help="path of the gifski binary")
+    parser.add_argument("--plot", type=Path, default=None, help="write a size-vs-PSNR plot here (PNG)")
+    parser.add_argument("--only", nargs="*", default=None, help="run only tools whose name starts with these")
+    args = parser.parse_args()
+    if not args.gifski:
+        print("note: gifski not found (see ../shared/docs/benchmarks.md); its rows are skipped")
+    all_results: dict[str, list[Result]] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        for clip in load_clips(work, args.clips):
+            print(f"\n## {clip.name}: {len(clip.frames)} frames")
+            print(f"{'tool':36s} {'KiB':>9s} {'PSNR':>7s} {'SSIM':>6s} {'wall s':>7s} {'CPU s':>7s} "
+                  f"{'cold s':>7s} {'peak MB':>8s}")
+            rows = []
+            for tool, steps in recipes(clip, work / "out.gif", args.gifski).items():
+                if args.only and not any(tool.startswith(o) for o in args.only):
+                    continue
+                if steps is None:
+                    print(f"{tool:36s} skipped: not installed")
+                    continue
+                cold, wall, cpu, peak = run_recipe(steps, args.repeats)
+                out = work / "out.gif"
+                value, ssim = quality(out, clip)
+                result = Result(tool, out.stat().st_size, value, ssim, wall, cpu, cold, peak)
+                rows.append(result)
+                ssim_text = f"{ssim:6.4f}" if ssim is not None else "   n/a"
+                print(f"{tool:36s} {result.size / 1024:9.1f} {value:7.2f} {ssim_text} {wall:7.2f} {cpu:7.2f} "
+                      f"{cold:7.2f} {peak:8.0f}", flush=True)
+            all_results[clip.name] = rows
+    if args.plot:
+        plot(all_results, args.plot)
+        print(f"\nplot: {args.plot}")
+
+
+if __name__ == "__main__":
+    main()
