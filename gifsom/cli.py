@@ -95,7 +95,13 @@ def _add_encoding_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--motion-threshold", type=_ranged(int, 0, 255, "--motion-threshold"), default=None,
                        metavar="T", help="a pixel that changed by at most T on every channel keeps its colour "
                                          "from the previous frame (default 0: exact)")
+    group.add_argument("--no-temporal", dest="temporal", action="store_false",
+                       help="map every frame afresh instead of keeping unchanged pixels' colours "
+                            "(only useful to measure what temporal stability saves)")
     out = parser.add_argument_group("output")
+    out.add_argument("--lossy", type=_ranged(int, 0, 255, "--lossy"), default=0, metavar="N",
+                     help="lossy LZW: let pixels move up to N (RGB distance) in colour when that compresses "
+                          "better, and treat screen pixels within N as unchanged (default 0: exact; try 10..40)")
     out.add_argument("--loop", type=_ranged(int, -1, 65535, "--loop"), default=None, metavar="N",
                      help="0 loops forever (default), N repeats N times, -1 plays once")
     out.add_argument("--matte", type=str, default=None, metavar="RRGGBB",
@@ -164,7 +170,8 @@ def _encode_options(args: argparse.Namespace, loop: int | None = None) -> Encode
                   fixed_colors=tuple(parse_colour(c) for c in args.fixed_colors), dither=args.dither,
                   dither_strength=args.dither_strength,
                   loop=args.loop if args.loop is not None else (loop if loop is not None else 0),
-                  matte=parse_colour(args.matte) if args.matte else None)
+                  matte=parse_colour(args.matte) if args.matte else None, lossy=args.lossy,
+                  temporal=args.temporal)
     if args.motion_threshold is not None:
         fields["motion_threshold"] = args.motion_threshold
     return EncodeOptions(**fields)
@@ -234,6 +241,12 @@ def main(*argv: str) -> int:
         if debug:
             traceback.print_exc()
         print("gifsom: error: out of memory; use a smaller --width or --fps, or a shorter clip", file=sys.stderr)
+        return 1
+    except Exception as exc:  # a bug: still one line, and no output file (writers clean up on the way out)
+        if debug:
+            traceback.print_exc()
+        print(f"gifsom: internal error: {type(exc).__name__}: {exc}; please report it "
+              "(run again with --debug for the traceback)", file=sys.stderr)
         return 1
 
 

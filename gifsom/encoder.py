@@ -89,7 +89,7 @@ def write_clip(out: BinaryIO, spool: FrameSpool, survey: ClipSurvey, options: En
         # a clip whose colours all fit needs one exact palette, whatever the scope
         global_palette = learn_from(survey.sampler.pixels(), census, options, size)
     writer = AnimationWriter(out, width, height, global_palette=global_palette, loop=options.loop,
-                             comment=options.comment)
+                             comment=options.comment, lossy=options.lossy)
     scene_starts = survey.scene_starts if global_palette is None and options.palette == "scene" else []
     mapper: FrameMapper | None = None
     report = Progress("frames written", len(spool), callback=progress, bar=bar)

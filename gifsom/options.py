@@ -40,6 +40,8 @@ class EncodeOptions:
         loop: 0 forever, N repeats, -1 play once.
         matte: colour that semi-transparent pixels are blended onto, or None.
         comment: text stored in the GIF, or None.
+        lossy: 0 (exact) or the RGB distance, up to 255, by which lossy LZW may move a pixel's colour.
+        temporal: keep the index of pixels whose colour did not change (stable dither, smaller files).
     """
 
     colors: int = 256
@@ -53,6 +55,8 @@ class EncodeOptions:
     loop: int = 0
     matte: tuple[int, int, int] | None = None
     comment: str | None = None
+    lossy: int = 0
+    temporal: bool = True
 
     def __post_init__(self) -> None:
         if self.palette not in PALETTE_SCOPES:
@@ -61,6 +65,8 @@ class EncodeOptions:
             raise OptionError(f"dither={self.dither!r} is not a dither mode; use one of {', '.join(DITHER_MODES)}")
         if not -1 <= self.loop <= 65535:
             raise OptionError(f"loop={self.loop} is out of range; use 0 (forever), 1..65535 repeats, or -1 (play once)")
+        if not 0 <= self.lossy <= 255:
+            raise OptionError(f"lossy={self.lossy} is out of range; use 0 (exact) to 255")
         self.palette_options(self.colors)
         self.mapping_options()
 
@@ -70,4 +76,4 @@ class EncodeOptions:
 
     def mapping_options(self) -> MappingOptions:
         return MappingOptions(dither=self.dither, strength=self.dither_strength,
-                              motion_threshold=self.motion_threshold)
+                              motion_threshold=self.motion_threshold, temporal=self.temporal)

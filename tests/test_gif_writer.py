@@ -16,7 +16,7 @@ from gifsom.gif.animation import AnimationWriter, IndexedFrame
 from gifsom.gif.blocks import table_bits
 from gifsom.gif.timing import delays_cs, start_cs
 
-from .conftest import decode_gif, decode_gif_rgba, decode_with_ffmpeg, psnr
+from .conftest import FIXTURES, decode_gif, decode_gif_rgba, decode_with_ffmpeg, psnr
 
 
 def write_indexed(frames: list[IndexedFrame], width: int, height: int, end_cs: int, palette=None) -> bytes:
@@ -156,7 +156,7 @@ def test_only_changed_rectangle_is_written_and_decoders_agree(tmp_path, screen_f
 
 
 def test_video_round_trip_psnr_floor(tmp_path):
-    frames = [f.pixels for f in gifsom.read_frames(str(__import__("tests.conftest", fromlist=["FIXTURES"]).FIXTURES / "pan.mp4"), fps=5, size=(320, 0))]
+    frames = [f.pixels for f in gifsom.read_frames(FIXTURES / "pan.mp4", fps=5, size=(320, 0))]
     path = tmp_path / "pan.gif"
     gifsom.encode(frames, path, fps=5)
     decoded, durations = decode_gif(path)
@@ -239,3 +239,23 @@ def test_cancel_from_progress_callback_writes_nothing(tmp_path):
     with pytest.raises(GifsomError, match="cancel"):
         gifsom.encode(frames, path, fps=10, progress=lambda done, total: done < 5)
     assert not path.exists() and list(tmp_path.iterdir()) == []
+
+
+def test_lossy_lzw_keeps_every_pixel_within_tolerance_and_shrinks(tmp_path):
+    frames = [f.pixels for f in gifsom.read_frames(FIXTURES / "pan.mp4", fps=5, size=(160, 0))][:10]
+    sizes = []
+    for lossy in (0, 15, 40):
+        path = tmp_path / f"lossy{lossy}.gif"
+        gifsom.encode(frames, path, fps=5, lossy=lossy)
+        sizes.append(path.stat().st_size)
+        if lossy == 0:
+            exact = decode_gif(path)[0]
+            continue
+        decoded, _ = decode_gif(path)
+        for shown, target in zip(decoded, exact):
+            distance = np.sqrt(((shown.astype(np.int64) - target) ** 2).sum(axis=2))
+            assert distance.max() <= lossy + 1e-9
+        height, width = frames[0].shape[:2]
+        for ours, theirs in zip(decoded, decode_with_ffmpeg(path, width, height)):
+            assert np.array_equal(ours, theirs)
+    assert sizes[0] > sizes[1] > sizes[2]

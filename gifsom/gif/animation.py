@@ -70,11 +70,15 @@ class AnimationWriter:
         loop: 0 plays forever, N > 0 plays N + 1 times in all, -1 plays once
             (no loop block).
         comment: text for a comment extension, or None.
+        lossy: 0 writes exactly; N > 0 lets LZW show a pixel in a colour up to N
+            (RGB distance) away when that lengthens a match, and counts a pixel
+            whose screen colour is within N of its new colour as unchanged.
     """
 
     def __init__(self, out: BinaryIO, width: int, height: int, *, global_palette: np.ndarray | None,
-                 loop: int = 0, comment: str | None = None) -> None:
+                 loop: int = 0, comment: str | None = None, lossy: int = 0) -> None:
         self.out = out
+        self.lossy = lossy
         self.width = width
         self.height = height
         self.global_palette = global_palette
@@ -125,7 +129,11 @@ class AnimationWriter:
     def _write(self, frame: IndexedFrame, delay_cs: int, successor: IndexedFrame | None) -> None:
         colours = frame.colours()
         opaque = np.ones((self.height, self.width), bool) if frame.mask is None else ~frame.mask
-        differs = (colours != self.screen).any(axis=2)
+        if self.lossy:
+            gap = ((colours.astype(np.int32) - self.screen) ** 2).sum(axis=2)
+            differs = gap > self.lossy ** 2
+        else:
+            differs = (colours != self.screen).any(axis=2)
         changed = (opaque & (differs | ~self.opaque)) | (~opaque & self.opaque)
         box = _bbox(changed)
         disposal = DISPOSE_NONE
@@ -162,15 +170,17 @@ class AnimationWriter:
             candidates.append((transparent, spare))
         if not candidates:
             raise ValueError("a frame with transparent pixels needs a palette with a free slot")
-        encoded = [(blocks.image(c, left, top, bits, None if is_global else palette), t) for c, t in candidates]
-        data, transparent_index = min(encoded, key=lambda pair: len(pair[0]))
+        local = None if is_global else palette
+        encoded = [(blocks.image(c, left, top, bits, local, palette=palette, lossy=self.lossy, transparent=t), t)
+                   for c, t in candidates]
+        (data, shown), transparent_index = min(encoded, key=lambda pair: len(pair[0][0]))
         chunk = blocks.graphic_control(delay_cs, disposal, transparent_index) + data
         self.out.write(chunk)
         self.bytes_written += len(chunk)
         self.frames_written += 1
 
-        drawn = opaque[rect]
-        self.screen[rect][drawn] = colours[rect][drawn]
+        drawn = opaque[rect] if transparent_index is None else (shown != transparent_index)
+        self.screen[rect][drawn] = palette[shown[drawn]]
         self.opaque[rect] |= drawn
         if disposal == DISPOSE_BACKGROUND:
             self.opaque[rect] = False

@@ -52,11 +52,15 @@ def graphic_control(delay_cs: int, disposal: int, transparent: int | None) -> by
                                          transparent or 0) + b"\x00"
 
 
-def image(indices: np.ndarray, left: int, top: int, code_bits: int,
-          local_palette: np.ndarray | None = None) -> bytes:
+def image(indices: np.ndarray, left: int, top: int, code_bits: int, local_palette: np.ndarray | None = None,
+          *, palette: np.ndarray | None = None, lossy: int = 0, transparent: int | None = None) -> tuple[bytes, np.ndarray]:
     """Image descriptor, optional local colour table and LZW data for uint8 (h, w) indices.
 
     ``code_bits`` is the colour table's size in bits (global or local); every index is below 2**code_bits.
+    ``palette``, ``lossy`` and ``transparent`` are passed to :func:`lzw_encode`.
+
+    Returns:
+        The bytes, and the indices a decoder will show (they differ only when lossy).
     """
     height, width = indices.shape
     packed = 0
@@ -65,8 +69,9 @@ def image(indices: np.ndarray, left: int, top: int, code_bits: int,
         packed |= 0x80 | (code_bits - 1)
         table = colour_table(local_palette, code_bits)
     code_size = min_code_size(1 << code_bits)
+    data, shown = lzw_encode(indices, code_size, palette=palette, lossy=lossy, transparent=transparent)
     return (b"\x2c" + struct.pack("<HHHHB", left, top, width, height, packed) + table
-            + bytes([code_size]) + lzw_encode(indices, code_size))
+            + bytes([code_size]) + data), shown
 
 
 TRAILER = b"\x3b"

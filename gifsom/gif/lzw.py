@@ -1,10 +1,16 @@
-"""GIF's variable-length-code LZW, compiled.
+"""GIF's variable-length-code LZW, compiled, with an optional lossy mode.
 
 Codes are packed least significant bit first. The code size grows when the
 next free code no longer fits, up to 12 bits; when code 4095 would be taken,
 a clear code restarts the table (as giflib does, so that every decoder copes).
 The output is already cut into GIF data sub-blocks (a length byte, then up to
 255 bytes) and ends with the zero-length block terminator.
+
+Lossy mode: when the string being matched has no exact continuation with the
+next pixel, a continuation whose colour is within ``tolerance`` (Euclidean
+RGB distance) of that pixel's colour is taken instead, and the pixel is shown
+in that colour. Longer matches mean fewer codes; the transparent index is
+never traded for a colour or back.
 """
 
 from __future__ import annotations
@@ -15,29 +21,38 @@ from numba import njit
 MAX_CODE = 4095
 
 
-@njit(cache=True)
-def _encode(pixels: np.ndarray, min_code_size: int) -> np.ndarray:
-    count = pixels.shape[0]
-    clear = 1 << min_code_size
-    end = clear + 1
-    packed = np.empty(count * 2 + 64, np.uint8)
-    length = 0
-    accumulator = 0
-    pending_bits = 0
-    table = np.full(4096 * 256, -1, np.int16)
-    assigned = np.empty(4096, np.int64)
-    n_assigned = 0
-    bits = min_code_size + 1
-    next_code = clear + 2
-
-    # emit the clear code
-    accumulator |= clear << pending_bits
+@njit(cache=True, inline="always")
+def _put(packed, length, accumulator, pending_bits, code, bits):
+    accumulator |= code << pending_bits
     pending_bits += bits
     while pending_bits >= 8:
         packed[length] = accumulator & 255
         length += 1
         accumulator >>= 8
         pending_bits -= 8
+    return length, accumulator, pending_bits
+
+
+@njit(cache=True)
+def _encode(pixels: np.ndarray, min_code_size: int, colours: np.ndarray, tolerance2: int, transparent: int):
+    count = pixels.shape[0]
+    clear = 1 << min_code_size
+    end = clear + 1
+    lossy = tolerance2 > 0
+    shown = pixels.copy()
+    packed = np.empty(count * 2 + 64, np.uint8)
+    length = 0
+    accumulator = 0
+    pending_bits = 0
+    table = np.full(4096 * 256, -1, np.int16)
+    assigned = np.empty(4096, np.int64)
+    first_child = np.full(4096, -1, np.int16)
+    next_sibling = np.full(4096, -1, np.int16)
+    suffix = np.zeros(4096, np.int64)
+    n_assigned = 0
+    bits = min_code_size + 1
+    next_code = clear + 2
+    length, accumulator, pending_bits = _put(packed, length, accumulator, pending_bits, clear, bits)
 
     prefix = np.int64(pixels[0]) if count else -1
     for i in range(1, count):
@@ -47,23 +62,32 @@ def _encode(pixels: np.ndarray, min_code_size: int) -> np.ndarray:
         if code >= 0:
             prefix = code
             continue
-        accumulator |= prefix << pending_bits
-        pending_bits += bits
-        while pending_bits >= 8:
-            packed[length] = accumulator & 255
-            length += 1
-            accumulator >>= 8
-            pending_bits -= 8
+        if lossy and pixel != transparent:
+            best = -1
+            best_d = tolerance2 + 1
+            child = first_child[prefix]
+            while child >= 0:
+                s = suffix[child]
+                if s != transparent:
+                    dr = colours[s, 0] - colours[pixel, 0]
+                    dg = colours[s, 1] - colours[pixel, 1]
+                    db = colours[s, 2] - colours[pixel, 2]
+                    d = dr * dr + dg * dg + db * db
+                    if d < best_d:
+                        best_d = d
+                        best = child
+                child = next_sibling[child]
+            if best >= 0:
+                shown[i] = suffix[best]
+                prefix = best
+                continue
+        length, accumulator, pending_bits = _put(packed, length, accumulator, pending_bits, prefix, bits)
         if next_code >= MAX_CODE:
-            accumulator |= clear << pending_bits
-            pending_bits += bits
-            while pending_bits >= 8:
-                packed[length] = accumulator & 255
-                length += 1
-                accumulator >>= 8
-                pending_bits -= 8
+            length, accumulator, pending_bits = _put(packed, length, accumulator, pending_bits, clear, bits)
             for j in range(n_assigned):
                 table[assigned[j]] = -1
+            if lossy:
+                first_child[:] = -1
             n_assigned = 0
             bits = min_code_size + 1
             next_code = clear + 2
@@ -71,20 +95,20 @@ def _encode(pixels: np.ndarray, min_code_size: int) -> np.ndarray:
             table[slot] = next_code
             assigned[n_assigned] = slot
             n_assigned += 1
+            if lossy:
+                suffix[next_code] = pixel
+                next_sibling[next_code] = first_child[prefix]
+                first_child[prefix] = next_code
             next_code += 1
             if next_code > (1 << bits) and bits < 12:
                 bits += 1
         prefix = pixel
     if prefix >= 0:
-        accumulator |= prefix << pending_bits
-        pending_bits += bits
-    accumulator |= end << pending_bits
-    pending_bits += bits
-    while pending_bits > 0:
+        length, accumulator, pending_bits = _put(packed, length, accumulator, pending_bits, prefix, bits)
+    length, accumulator, pending_bits = _put(packed, length, accumulator, pending_bits, end, bits)
+    if pending_bits > 0:
         packed[length] = accumulator & 255
         length += 1
-        accumulator >>= 8
-        pending_bits -= 8
 
     blocks = (length + 254) // 255
     out = np.empty(length + blocks + 1, np.uint8)
@@ -95,7 +119,7 @@ def _encode(pixels: np.ndarray, min_code_size: int) -> np.ndarray:
         out[o + 1:o + 1 + size] = packed[start:start + size]
         o += 1 + size
     out[o] = 0
-    return out
+    return out, shown
 
 
 def min_code_size(table_size: int) -> int:
@@ -103,16 +127,31 @@ def min_code_size(table_size: int) -> int:
     return max(2, (int(table_size) - 1).bit_length())
 
 
-def lzw_encode(indices: np.ndarray, code_size: int) -> bytes:
+_NO_COLOURS = np.zeros((256, 3), np.int64)
+
+
+def lzw_encode(indices: np.ndarray, code_size: int, *, palette: np.ndarray | None = None, lossy: int = 0,
+               transparent: int | None = None) -> tuple[bytes, np.ndarray]:
     """Compress palette indices into GIF image data.
 
     Args:
         indices: uint8 array of any shape (read in C order); every value < 2**code_size.
         code_size: the LZW minimum code size, 2..8 (see :func:`min_code_size`).
+        palette: uint8 (K, 3) colours of the indices; needed when ``lossy`` > 0.
+        lossy: 0 for exact; otherwise the largest RGB distance a pixel may be moved by.
+        transparent: the transparent index, which lossy mode never substitutes.
 
     Returns:
-        The bytes that follow the LZW minimum code size byte in a GIF image: data
-        sub-blocks and the block terminator.
+        ``(data, shown)``: the bytes that follow the LZW minimum code size byte in
+        a GIF image (data sub-blocks and the block terminator), and the indices a
+        decoder will show, with the shape of ``indices`` (equal to it when exact).
     """
     flat = np.ascontiguousarray(indices, dtype=np.uint8).reshape(-1)
-    return _encode(flat, int(code_size)).tobytes()
+    colours = _NO_COLOURS
+    if lossy and palette is not None:
+        colours = np.zeros((256, 3), np.int64)
+        colours[: len(palette)] = palette
+    else:
+        lossy = 0
+    data, shown = _encode(flat, int(code_size), colours, int(lossy) ** 2, -1 if transparent is None else int(transparent))
+    return data.tobytes(), shown.reshape(np.shape(indices))

@@ -151,8 +151,7 @@ def _train(pixels: np.ndarray, size: int, sample_factor: int) -> np.ndarray:
     out = np.empty((size, 3), np.uint8)
     for i in range(size):
         for c in range(3):
-            v = (net[i, c] + (1 << (NET_BIAS_SHIFT - 1))) >> NET_BIAS_SHIFT
-            out[i, c] = min(max(v, 0), 255)
+            out[i, c] = min(max(net[i, c] >> NET_BIAS_SHIFT, 0), 255)   # unbias, truncating as published
     return out
 
 
