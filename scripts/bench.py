@@ -129,8 +129,13 @@ def recipes(clip: Clip, out: Path, gifski: str | None) -> dict[str, list[list[st
         "gifsom (default)": [[sys.executable, "-m", "gifsom", "convert", clip.gifsom_input, str(out), "-q"]],
         "gifsom --dither floyd-steinberg": [[sys.executable, "-m", "gifsom", "convert", clip.gifsom_input, str(out),
                                              "-q", "--dither", "floyd-steinberg"]],
+        "gifsom --dither floyd-steinberg --no-temporal": [[sys.executable, "-m", "gifsom", "convert",
+                                                           clip.gifsom_input, str(out), "-q", "--dither",
+                                                           "floyd-steinberg", "--no-temporal"]],
         "gifsom --dither blue-noise": [[sys.executable, "-m", "gifsom", "convert", clip.gifsom_input, str(out),
                                         "-q", "--dither", "blue-noise"]],
+        "gifsom --lossy 20": [[sys.executable, "-m", "gifsom", "convert", clip.gifsom_input, str(out),
+                               "-q", "--lossy", "20"]],
         "ffmpeg two-pass (diff, sierra2_4a)": [[ff, "-v", "error", "-y", *clip.ffmpeg_input, "-vf", two_pass, str(out)]],
         "ffmpeg palettegen/paletteuse": [[ff, "-v", "error", "-y", *clip.ffmpeg_input, "-vf",
                                           "split[a][b];[a]palettegen[p];[b][p]paletteuse", str(out)]],
@@ -199,6 +204,50 @@ def plot(results: dict[str, list[Result]], path: Path) -> None:
     canvas.save(path)
 
 
+def mapping_throughput(work: Path, repeats: int) -> None:
+    """Pixels per second of each mapping mode on 1080p frames, next to ffmpeg's paletteuse."""
+    import time
+
+    import gifsom
+    from gifsom.mapping.stage import FrameMapper, MappingOptions
+
+    photo = np.asarray(Image.open(FIXTURES / "photo.jpg").convert("RGB"))
+    frames = []
+    for shift in range(4):     # four different 1080p frames tiled from the photo
+        tiled = np.tile(np.roll(photo, shift * 97, axis=1), (3, 4, 1))[:1080, :1920]
+        frames.append(np.ascontiguousarray(tiled))
+    palette = gifsom.learn_palette(frames, 256)
+    pixels = 1920 * 1080 * len(frames)
+    print(f"\n## mapping 1080p frames to a 256-colour palette (best of {repeats}, one core)")
+    print(f"{'mode':28s} {'Mpx/s':>8s} {'ms/frame':>9s}")
+    for mode in ("none", "bayer8", "blue-noise", "floyd-steinberg", "sierra-lite", "atkinson"):
+        best = float("inf")
+        for _ in range(repeats + 1):
+            mapper = FrameMapper(palette, MappingOptions(dither=mode, temporal=False))
+            mapper.map(frames[0])           # fill the lookup tables, as a clip's first frame does
+            start = time.perf_counter()
+            for frame in frames:
+                mapper.map(frame)
+            best = min(best, time.perf_counter() - start)
+        print(f"gifsom {mode:21s} {pixels / best / 1e6:8.0f} {best / len(frames) * 1000:9.1f}")
+    raw = work / "frames.rgb"
+    raw.write_bytes(b"".join(f.tobytes() for f in frames))
+    swatch = np.zeros((16, 16, 3), np.uint8)
+    swatch.reshape(-1, 3)[: len(palette)] = palette
+    Image.fromarray(swatch).save(work / "palette.png")
+    source = ["-f", "rawvideo", "-pix_fmt", "rgb24", "-s", "1920x1080", "-i", str(raw)]
+    for dither in ("none", "bayer", "floyd_steinberg", "sierra2_4a"):
+        timings = []
+        for filtered in (False, True):
+            command = [ffmpeg(), "-v", "error", "-threads", "1", *source]
+            if filtered:
+                command += ["-i", str(work / "palette.png"), "-lavfi", f"paletteuse=dither={dither}"]
+            command += ["-f", "null", "-"]
+            timings.append(min(timed(command)[0] for _ in range(repeats)))
+        own = max(timings[1] - timings[0], 1e-3)
+        print(f"ffmpeg paletteuse {dither:10s} {pixels / own / 1e6:8.0f} {own / len(frames) * 1000:9.1f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeats", type=int, default=3)
@@ -206,6 +255,7 @@ def main() -> None:
     parser.add_argument("--gifski", default=shutil.which("gifski"), help="path of the gifski binary")
     parser.add_argument("--plot", type=Path, default=None, help="write a size-vs-PSNR plot here (PNG)")
     parser.add_argument("--only", nargs="*", default=None, help="run only tools whose name starts with these")
+    parser.add_argument("--no-mapping", dest="mapping", action="store_false", help="skip the mapping throughput table")
     args = parser.parse_args()
     if not args.gifski:
         print("note: gifski not found (see ../shared/docs/benchmarks.md); its rows are skipped")
@@ -232,6 +282,8 @@ def main() -> None:
                 print(f"{tool:36s} {result.size / 1024:9.1f} {value:7.2f} {ssim_text} {wall:7.2f} {cpu:7.2f} "
                       f"{cold:7.2f} {peak:8.0f}", flush=True)
             all_results[clip.name] = rows
+        if args.mapping:
+            mapping_throughput(work, args.repeats)
     if args.plot:
         plot(all_results, args.plot)
         print(f"\nplot: {args.plot}")
