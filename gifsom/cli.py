@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from . import __version__
-from .errors import GifsomError, OptionError
+from .errors import GifsomError, InputError, OptionError
 from .mapping.dither import DITHER_MODES
 from .options import PALETTE_SCOPES, EncodeOptions, parse_colour
 
@@ -27,6 +27,7 @@ examples:
   gifsom convert talk.mp4 talk.gif --fps 12 --width 480
   gifsom convert "shots/*.png" shots.gif --fps 5
   gifsom convert old.gif smaller.gif
+  ffmpeg -i in.mp4 -f yuv4mpegpipe - | gifsom encode - out.gif
   gifsom palette photo.jpg --colors 64 --plot palette.png --save palette.gpl
 
 Run 'gifsom COMMAND --help' for the options of each command.
@@ -147,6 +148,23 @@ def build_parser() -> argparse.ArgumentParser:
     _add_source_options(convert)
     _add_encoding_options(convert)
 
+    encode = commands.add_parser(
+        "encode", help="encode frames from a pipe (raw RGB/RGBA or y4m) into a GIF",
+        description="Encode frames that another program writes to stdin (INPUT '-') or to a file. "
+                    "y4m is recognised by its header and carries its own size and rate: "
+                    "'ffmpeg -i in.mp4 -f yuv4mpegpipe - | gifsom encode - out.gif'. Raw frames need "
+                    "--size and --fps: 'recorder | gifsom encode - out.gif --size 800x600 --fps 15'.")
+    encode.add_argument("input", help="'-' for stdin, or a file holding the stream")
+    encode.add_argument("output", help="the GIF to write")
+    frames = encode.add_argument_group("frames")
+    frames.add_argument("--size", metavar="WxH", help="size of raw frames, for example 800x600")
+    frames.add_argument("--fps", type=_positive_fps, default=None,
+                        help="rate of raw frames (required for raw); for y4m, a rate to resample to")
+    frames.add_argument("--pix-fmt", choices=("rgb24", "rgba"), default="rgb24", help="layout of raw frames")
+    frames.add_argument("--partial-ok", action="store_true",
+                        help="if the stream ends inside a frame, write the frames before it instead of failing")
+    _add_encoding_options(encode)
+
     palette = commands.add_parser(
         "palette", help="learn and show the SOM palette of an image or clip",
         description="Learn the palette of INPUT (an image or any clip convert reads) and report its quality. "
@@ -185,17 +203,25 @@ def _same_file(a: str, b: str) -> bool:
 
 
 def _run_convert(args: argparse.Namespace) -> int:
-    from .api import GifWriter
+    from .gif.output import check_output_path
     from .sources import SourceOptions, open_source
 
     if _same_file(args.input, args.output) or os.path.abspath(args.input) == os.path.abspath(args.output):
         raise OptionError(f"output {args.output!r} is the input; write to another file")
     source_options = SourceOptions(fps=args.fps, width=args.width, height=args.height, start=args.start,
                                    end=args.end, speed=args.speed)
-    options = _encode_options(args)
+    _encode_options(args)       # check the options before any frame is read
+    check_output_path(args.output)
     source = open_source(args.input, source_options, resize_to_first=args.resize_to_first)
-    writer = GifWriter(args.output, args.fps, bar=False if args.quiet else None,
-                       **dataclasses.asdict(options))
+    return _write(source, args, args.fps)
+
+
+def _write(source, args: argparse.Namespace, fps: float | None) -> int:
+    """Encode every frame of ``source`` into ``args.output`` with the command's options."""
+    from .api import GifWriter
+
+    options = _encode_options(args)
+    writer = GifWriter(args.output, fps, bar=False if args.quiet else None, **dataclasses.asdict(options))
     with writer:
         for frame in source.frames():
             writer.append(frame)
@@ -204,6 +230,24 @@ def _run_convert(args: argparse.Namespace) -> int:
     if not args.quiet:
         print(f"wrote {args.output}: {writer.frames_written} frames, {writer.bytes_written / 1024:.1f} KiB")
     return 0
+
+
+def _run_encode(args: argparse.Namespace) -> int:
+    from .gif.output import check_output_path
+    from .sources.pipe import PipeSource, parse_size
+
+    size = parse_size(args.size) if args.size else None
+    check_output_path(args.output)
+    if args.input == "-":
+        return _write(PipeSource(sys.stdin.buffer, size=size, fps=args.fps, pix_fmt=args.pix_fmt,
+                                 partial_ok=args.partial_ok), args, args.fps)
+    try:
+        stream = open(args.input, "rb")
+    except OSError as exc:
+        raise InputError(f"cannot open {args.input!r}: {exc.strerror}; check the path") from None
+    with stream:
+        return _write(PipeSource(stream, size=size, fps=args.fps, pix_fmt=args.pix_fmt, partial_ok=args.partial_ok,
+                                 name=repr(args.input)), args, args.fps)
 
 
 def _run_palette(args: argparse.Namespace) -> int:
@@ -226,6 +270,8 @@ def main(*argv: str) -> int:
             return 2
         if args.command == "convert":
             return _run_convert(args)
+        if args.command == "encode":
+            return _run_encode(args)
         if args.command == "palette":
             return _run_palette(args)
         raise OptionError(f"unknown command {args.command!r}")

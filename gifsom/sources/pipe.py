@@ -1,0 +1,180 @@
+"""Frames on a byte stream: raw RGB/RGBA of a given size, or YUV4MPEG2 (y4m, detected by its header).
+
+This is how recorders written in other languages hand frames over:
+
+    ffmpeg -i in.mp4 -f yuv4mpegpipe - | gifsom encode - out.gif
+    my-recorder | gifsom encode - out.gif --size 800x600 --fps 15
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import BinaryIO
+
+import numpy as np
+
+from ..errors import InputError, OptionError
+from ..frames import Frame
+from .base import SourceOptions, retime
+
+Y4M_MAGIC = b"YUV4MPEG2"
+RAW_FORMATS = {"rgb24": 3, "rgba": 4}
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    """Parse ``WxH`` into (width, height)."""
+    try:
+        width, height = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise OptionError(f"size {text!r} is not WIDTHxHEIGHT (for example 800x600)") from None
+    if not (1 <= width <= 65535 and 1 <= height <= 65535):
+        raise OptionError(f"size {text!r} is out of range; each side must be 1 to 65535 pixels")
+    return width, height
+
+
+def _read_exact(stream: BinaryIO, count: int) -> bytes:
+    chunks = []
+    remaining = count
+    while remaining:
+        chunk = stream.read(remaining)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        remaining -= len(chunk)
+    return b"".join(chunks)
+
+
+def yuv_to_rgb(y: np.ndarray, u: np.ndarray, v: np.ndarray, *, full_range: bool, bt709: bool) -> np.ndarray:
+    """Convert planes (chroma already at luma size) to uint8 RGB (H, W, 3)."""
+    y = y.astype(np.float32)
+    u = u.astype(np.float32) - 128.0
+    v = v.astype(np.float32) - 128.0
+    if not full_range:
+        y = (y - 16.0) * (255.0 / 219.0)
+        u *= 255.0 / 224.0
+        v *= 255.0 / 224.0
+    if bt709:
+        r = y + 1.5748 * v
+        g = y - 0.1873 * u - 0.4681 * v
+        b = y + 1.8556 * u
+    else:
+        r = y + 1.402 * v
+        g = y - 0.344136 * u - 0.714136 * v
+        b = y + 1.772 * u
+    return np.clip(np.rint(np.stack([r, g, b], axis=-1)), 0, 255).astype(np.uint8)
+
+
+class PipeSource:
+    """Frames from a binary stream.
+
+    Args:
+        stream: readable binary stream (``sys.stdin.buffer``, a pipe, a file).
+        size: (width, height) of raw frames; not needed for y4m.
+        fps: frame rate of raw frames; for y4m, an output rate to resample to.
+        pix_fmt: "rgb24" or "rgba" for raw frames.
+        partial_ok: when the stream ends inside a frame, keep the frames before
+            it instead of failing.
+    """
+
+    loop = None
+
+    def __init__(self, stream: BinaryIO, *, size: tuple[int, int] | None = None, fps: float | None = None,
+                 pix_fmt: str = "rgb24", partial_ok: bool = False, name: str = "stdin") -> None:
+        if pix_fmt not in RAW_FORMATS:
+            raise OptionError(f"pixel format {pix_fmt!r} is not supported; use rgb24 or rgba")
+        self.stream = stream
+        self.size = size
+        self.fps = fps
+        self.pix_fmt = pix_fmt
+        self.partial_ok = partial_ok
+        self.name = name
+
+    def _truncated(self, got: int, need: int, number: int) -> None:
+        if not self.partial_ok:
+            raise InputError(f"{self.name} ended {got} bytes into frame {number} (a frame is {need} bytes); "
+                             f"frames before it: {number}; pass --partial-ok to keep them")
+
+    def frames(self) -> Iterator[Frame]:
+        head = _read_exact(self.stream, len(Y4M_MAGIC))
+        if head == Y4M_MAGIC:
+            frames = self._y4m()
+            yield from (frames if self.fps is None else retime(frames, SourceOptions(fps=self.fps)))
+        else:
+            yield from self._raw(head)
+
+    def _raw(self, head: bytes) -> Iterator[Frame]:
+        if self.size is None:
+            raise OptionError(f"raw frames on {self.name} need --size WxH (or send y4m, which carries its size)")
+        if self.fps is None:
+            raise OptionError(f"raw frames on {self.name} need --fps (or send y4m, which carries its rate)")
+        width, height = self.size
+        channels = RAW_FORMATS[self.pix_fmt]
+        need = width * height * channels
+        buffer = head
+        number = 0
+        while True:
+            data = buffer + _read_exact(self.stream, need - len(buffer))
+            buffer = b""
+            if not data:
+                break
+            if len(data) < need:
+                self._truncated(len(data), need, number)
+                break
+            yield Frame(np.frombuffer(data, np.uint8).reshape(height, width, channels), number / self.fps)
+            number += 1
+        if number == 0:
+            raise InputError(f"no frames arrived on {self.name}; check the program that writes them")
+
+    def _y4m(self) -> Iterator[Frame]:
+        line = self.stream.readline()
+        params = {token[:1]: token[1:] for token in line.decode("ascii", "replace").split()}
+        try:
+            width, height = int(params["W"]), int(params["H"])
+        except (KeyError, ValueError):
+            raise InputError(f"y4m header on {self.name} has no valid W and H: {line[:80]!r}") from None
+        rate = params.get("F", "25:1").split(":")
+        try:
+            fps = float(rate[0]) / float(rate[1] if len(rate) > 1 else 1)
+        except (ValueError, ZeroDivisionError):
+            fps = 25.0
+        colour = params.get("C", "420jpeg")
+        full_range = "XCOLORRANGE=FULL" in line.decode("ascii", "replace").upper()
+        if colour.startswith("420"):
+            cw, ch = (width + 1) // 2, (height + 1) // 2
+        elif colour.startswith("422"):
+            cw, ch = (width + 1) // 2, height
+        elif colour.startswith("444") and colour[:4] != "444a":
+            cw, ch = width, height
+        elif colour.startswith("mono"):
+            cw, ch = 0, 0
+        else:
+            raise InputError(f"y4m colour space {colour!r} on {self.name} is not supported; "
+                             "send 420, 422, 444 or mono (ffmpeg: -pix_fmt yuv420p)")
+        luma, chroma = width * height, cw * ch
+        need = luma + 2 * chroma
+        bt709 = height >= 720
+        number = 0
+        while True:
+            marker = self.stream.readline()
+            if not marker:
+                break
+            if not marker.startswith(b"FRAME"):
+                raise InputError(f"y4m stream on {self.name} is damaged before frame {number} "
+                                 f"(expected FRAME, got {marker[:20]!r})")
+            data = _read_exact(self.stream, need)
+            if len(data) < need:
+                self._truncated(len(data), need, number)
+                break
+            y = np.frombuffer(data, np.uint8, luma).reshape(height, width)
+            if chroma:
+                u = np.frombuffer(data, np.uint8, chroma, luma).reshape(ch, cw)
+                v = np.frombuffer(data, np.uint8, chroma, luma + chroma).reshape(ch, cw)
+                fy, fx = (2 if ch < height else 1), (2 if cw < width else 1)
+                u = u.repeat(fy, axis=0).repeat(fx, axis=1)[:height, :width]
+                v = v.repeat(fy, axis=0).repeat(fx, axis=1)[:height, :width]
+            else:
+                u = v = np.full((height, width), 128, np.uint8)
+            yield Frame(yuv_to_rgb(y, u, v, full_range=full_range, bt709=bt709), number / fps)
+            number += 1
+        if number == 0:
+            raise InputError(f"no frames arrived on {self.name}; check the program that writes them")
