@@ -52,6 +52,7 @@ class GifWriter:
             frames (total is None while appending); returning False cancels.
         bar: draw a progress bar on stderr while encoding (None: only on a terminal).
         memory_budget: bytes of frames kept in memory before spooling to disk.
+        compress_spool: deflate spooled frames (screen recordings shrink many times over).
         **options: any field of :class:`gifsom.options.EncodeOptions`
             (colors, quality, refine, palette, fixed_colors, dither, dither_strength,
             motion_threshold, loop, matte, comment).
@@ -64,7 +65,8 @@ class GifWriter:
 
     def __init__(self, path: str | os.PathLike, fps: float | None = None, *,
                  progress: ProgressCallback | None = None, bar: bool | None = False,
-                 memory_budget: int = DEFAULT_MEMORY_BUDGET, **options: Any) -> None:
+                 memory_budget: int = DEFAULT_MEMORY_BUDGET, compress_spool: bool = False,
+                 **options: Any) -> None:
         if fps is not None and not (0 < fps <= 1000):
             raise OptionError(f"fps={fps} is out of range; use a frame rate above 0 and at most 1000")
         self.path = check_output_path(path)
@@ -73,6 +75,7 @@ class GifWriter:
         self.progress = progress
         self.bar = bar
         self.memory_budget = memory_budget
+        self.compress_spool = compress_spool
         self._spool: FrameSpool | None = None
         self._survey = new_survey(self.options)
         self._last_pts: float | None = None
@@ -114,12 +117,23 @@ class GifWriter:
                              f"non-negative and non-decreasing (previous {self._last_pts})")
         if self._spool is None:
             height, width, channels = pixels.shape
-            self._spool = FrameSpool(width, height, channels, memory_budget=self.memory_budget)
+            self._spool = FrameSpool(width, height, channels, memory_budget=self.memory_budget,
+                                     compress=self.compress_spool)
         pixels = self._fit_channels(pixels)
         self._spool.append(pixels, pts)
         self._survey.add(pixels)
         self._last_pts = pts
         self._reading.step()
+
+    @property
+    def frames_appended(self) -> int:
+        """Frames appended so far."""
+        return 0 if self._spool is None else len(self._spool)
+
+    @property
+    def spool_bytes(self) -> int:
+        """Bytes of frames spooled to disk so far."""
+        return 0 if self._spool is None else self._spool.bytes_on_disk
 
     def _fit_channels(self, pixels: np.ndarray) -> np.ndarray:
         channels = self._spool.shape[2]

@@ -24,6 +24,7 @@ stores only what changed between frames.
 
 EPILOG = """\
 examples:
+  gifsom record demo.gif --region 100,200,640,480 --fps 15
   gifsom convert talk.mp4 talk.gif --fps 12 --width 480
   gifsom convert "shots/*.png" shots.gif --fps 5
   gifsom convert old.gif smaller.gif
@@ -148,6 +149,31 @@ def build_parser() -> argparse.ArgumentParser:
     _add_source_options(convert)
     _add_encoding_options(convert)
 
+    record = commands.add_parser(
+        "record", help="record part of the screen into a GIF",
+        description="Record the screen (or a region of it) into an animated GIF. Without --duration or "
+                    "--max-frames it records until Ctrl+C or SIGTERM, then writes the GIF from what was "
+                    "recorded; a second Ctrl+C while encoding aborts and writes nothing. Frames are spooled "
+                    "to a temporary file (deflated), so long takes do not fill memory.")
+    record.add_argument("output", help="the GIF to write")
+    grab = record.add_argument_group("capture")
+    grab.add_argument("--region", metavar="X,Y,W,H",
+                      help="the rectangle to record: X,Y,W,H or X11's WxH+X+Y (default: the whole monitor)")
+    grab.add_argument("--monitor", type=_ranged(int, 1, 64, "--monitor"), default=1, metavar="N",
+                      help="monitor to record when no region is given (1 is the primary)")
+    grab.add_argument("--fps", type=_ranged(float, 0.1, 60.0, "--fps"), default=10.0,
+                      help="frames per second (default 10)")
+    grab.add_argument("--duration", type=parse_time, default=None, metavar="TIME",
+                      help="stop after this long (seconds or HH:MM:SS); default: until Ctrl+C")
+    grab.add_argument("--max-frames", type=_ranged(int, 1, 10 ** 9, "--max-frames"), default=None, metavar="N",
+                      help="stop after N frames")
+    grab.add_argument("--countdown", type=_ranged(float, 0.0, 60.0, "--countdown"), default=0.0, metavar="S",
+                      help="wait S seconds before recording")
+    grab.add_argument("--cursor", dest="cursor", action="store_true", default=True,
+                      help="draw the mouse pointer (default)")
+    grab.add_argument("--no-cursor", dest="cursor", action="store_false", help="leave the mouse pointer out")
+    _add_encoding_options(record)
+
     encode = commands.add_parser(
         "encode", help="encode frames from a pipe (raw RGB/RGBA or y4m) into a GIF",
         description="Encode frames that another program writes to stdin (INPUT '-') or to a file. "
@@ -250,6 +276,22 @@ def _run_encode(args: argparse.Namespace) -> int:
                                  name=repr(args.input)), args, args.fps)
 
 
+def _run_record(args: argparse.Namespace) -> int:
+    from .gif.output import check_output_path
+    from .recorder import record
+    from .sources.screen import Region
+
+    region = Region.parse(args.region) if args.region else None
+    options = _encode_options(args)
+    check_output_path(args.output)
+    report = record(args.output, region=region, monitor=args.monitor, fps=args.fps, duration=args.duration,
+                    max_frames=args.max_frames, countdown=args.countdown, cursor=args.cursor,
+                    status=False if args.quiet else None, **dataclasses.asdict(options))
+    if not args.quiet:
+        print(report.summary())
+    return 0
+
+
 def _run_palette(args: argparse.Namespace) -> int:
     from .palette.report import palette_report
 
@@ -270,6 +312,8 @@ def main(*argv: str) -> int:
             return 2
         if args.command == "convert":
             return _run_convert(args)
+        if args.command == "record":
+            return _run_record(args)
         if args.command == "encode":
             return _run_encode(args)
         if args.command == "palette":

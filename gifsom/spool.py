@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import zlib
 from collections.abc import Iterator
 
 import numpy as np
@@ -17,7 +18,7 @@ import numpy as np
 from .errors import InputError, ResourceError
 
 #: Frames are kept in memory until they use this many bytes, then spill to disk.
-DEFAULT_MEMORY_BUDGET = 256 << 20
+DEFAULT_MEMORY_BUDGET = 128 << 20
 
 
 class FrameSpool:
@@ -28,25 +29,33 @@ class FrameSpool:
         channels: 3 (RGB) or 4 (RGBA).
         memory_budget: bytes kept in memory before frames go to a temporary file.
         directory: folder for the temporary file (the system's by default).
+        compress: deflate frames on disk (level 1: fast, and screen content
+            shrinks many times over).
+
+    A frame equal to the one before it is stored once, on disk and in memory.
     """
 
-    def __init__(self, width: int, height: int, channels: int, *,
-                 memory_budget: int = DEFAULT_MEMORY_BUDGET, directory: str | None = None) -> None:
+    def __init__(self, width: int, height: int, channels: int, *, memory_budget: int = DEFAULT_MEMORY_BUDGET,
+                 directory: str | None = None, compress: bool = False) -> None:
         self.shape = (height, width, channels)
         self.frame_bytes = height * width * channels
         self.memory_budget = memory_budget
         self.directory = directory
+        self.compress = compress
         self.timestamps: list[float] = []
         self._memory: list[np.ndarray] = []
         self._file = None
-        self._disk_frames = 0
+        self._disk: list[tuple[int, int]] = []     # (offset, length) of each frame on disk
+        self._disk_bytes = 0
+        self._last: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.timestamps)
 
     @property
     def bytes_on_disk(self) -> int:
-        return self._disk_frames * self.frame_bytes
+        """Bytes the spool file holds."""
+        return self._disk_bytes
 
     def append(self, pixels: np.ndarray, pts: float) -> None:
         """Store one frame: uint8 array of exactly the spool's shape; ``pts`` in seconds."""
@@ -54,27 +63,36 @@ class FrameSpool:
             raise InputError(
                 f"frame {len(self)} is {pixels.shape[1]}x{pixels.shape[0]} but the clip is "
                 f"{self.shape[1]}x{self.shape[0]}; give frames of one size (or resize them first)")
+        repeat = self._last is not None and np.array_equal(pixels, self._last)
         if self._file is None and (len(self._memory) + 1) * self.frame_bytes > self.memory_budget:
             self._file = tempfile.TemporaryFile(prefix="gifsom-spool-", dir=self.directory)
         if self._file is None:
-            self._memory.append(np.ascontiguousarray(pixels).copy())
+            self._memory.append(self._memory[-1] if repeat else np.ascontiguousarray(pixels).copy())
+        elif repeat and self._disk:
+            self._disk.append(self._disk[-1])
         else:
+            data = np.ascontiguousarray(pixels).tobytes()
+            if self.compress:
+                data = zlib.compress(data, 1)
             try:
-                self._file.write(np.ascontiguousarray(pixels).tobytes())
+                self._file.write(data)
             except OSError as exc:
                 raise ResourceError(f"cannot spool frame {len(self)} to disk ({exc.strerror}); "
                                     "free some space in the temporary folder or set TMPDIR") from exc
-            self._disk_frames += 1
+            self._disk.append((self._disk_bytes, len(data)))
+            self._disk_bytes += len(data)
+        self._last = self._memory[-1] if self._file is None else np.array(pixels)
         self.timestamps.append(float(pts))
 
     def frame(self, number: int) -> np.ndarray:
         """Frame ``number`` (0-based) as a uint8 array of the spool's shape."""
         if number < len(self._memory):
             return self._memory[number]
-        assert self._file is not None
         self._file.flush()
-        offset = (number - len(self._memory)) * self.frame_bytes
-        data = os.pread(self._file.fileno(), self.frame_bytes, offset)
+        offset, length = self._disk[number - len(self._memory)]
+        data = os.pread(self._file.fileno(), length, offset)
+        if self.compress:
+            data = zlib.decompress(data)
         return np.frombuffer(data, np.uint8).reshape(self.shape)
 
     def __iter__(self) -> Iterator[np.ndarray]:

@@ -1,0 +1,160 @@
+"""``gifsom record``: capture the screen into a spool, then encode it.
+
+The capture loop runs on the main thread (where signals arrive) and hands
+frames through a short queue to a thread that spools them (deflated on disk),
+so memory holds only a few frames however long the take. Ctrl+C or SIGTERM
+ends the capture and the GIF is still written; a second Ctrl+C while encoding
+aborts and leaves no file.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import shutil
+import signal
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from .api import GifWriter
+from .errors import GifsomError, ResourceError
+from .sources.screen import Region, ScreenSource
+
+#: Recording stops when the temporary folder has less free space than this.
+MIN_FREE_BYTES = 256 << 20
+#: Frames kept in memory before the spool goes to disk.
+RECORD_MEMORY_BUDGET = 32 << 20
+
+
+@dataclass
+class RecordingReport:
+    """What a take produced: frames grabbed, grabs skipped to keep up, seconds, GIF frames and bytes."""
+
+    frames: int
+    late: int
+    seconds: float
+    gif_frames: int
+    gif_bytes: int
+    stopped_because: str | None = None
+
+    def summary(self) -> str:
+        fps = self.frames / self.seconds if self.seconds > 0 else 0.0
+        text = (f"recorded {self.frames} frames in {self.seconds:.1f} s ({fps:.1f} fps), {self.late} late; "
+                f"wrote {self.gif_frames} GIF frames, {self.gif_bytes / 1024:.1f} KiB")
+        return text + (f" ({self.stopped_because})" if self.stopped_because else "")
+
+
+def _free_bytes(folder: str) -> int:
+    return shutil.disk_usage(folder).free
+
+
+def record(path: str | os.PathLike, *, region: Region | str | None = None, monitor: int = 1, fps: float = 10.0,
+           duration: float | None = None, max_frames: int | None = None, countdown: float = 0.0,
+           cursor: bool = True, status: bool | None = None, handle_signals: bool = True,
+           **options: Any) -> RecordingReport:
+    """Record the screen into an animated GIF.
+
+    Args:
+        path: the GIF to write.
+        region: a :class:`Region`, ``"X,Y,W,H"`` or ``"WxH+X+Y"``; None records the whole monitor.
+        monitor: 1-based monitor number when no region is given.
+        fps: frames per second to aim for.
+        duration: seconds to record; None records until Ctrl+C, SIGTERM or ``max_frames``.
+        max_frames: stop after this many frames.
+        countdown: seconds to wait (with a visible count on a terminal) before starting.
+        cursor: draw the mouse pointer.
+        status: show a live status line and progress bar on stderr (None: only on a terminal).
+        handle_signals: turn the first Ctrl+C / SIGTERM into "stop recording" (main thread only).
+        **options: encoding options, as for :class:`gifsom.GifWriter`.
+
+    Returns:
+        A :class:`RecordingReport`.
+    """
+    if isinstance(region, str):
+        region = Region.parse(region)
+    if status is None:
+        status = sys.stderr.isatty()
+    spool_folder = tempfile.gettempdir()
+    if _free_bytes(spool_folder) < MIN_FREE_BYTES:
+        raise ResourceError(f"less than {MIN_FREE_BYTES >> 20} MB free in {spool_folder!r} for the recording; "
+                            "free some space or point TMPDIR elsewhere")
+    source = ScreenSource(region, monitor=monitor, fps=fps, duration=duration, max_frames=max_frames, cursor=cursor)
+    writer = GifWriter(path, fps, bar=status, memory_budget=RECORD_MEMORY_BUDGET, compress_spool=True, **options)
+
+    handoff: queue.Queue = queue.Queue(maxsize=8)
+    failure: list[BaseException] = []
+    stopped_because: list[str] = []
+
+    def spool_frames() -> None:
+        try:
+            while True:
+                frame = handoff.get()
+                if frame is None:
+                    return
+                writer.append(frame)
+                if writer.frames_appended % 25 == 0 and _free_bytes(spool_folder) < MIN_FREE_BYTES:
+                    stopped_because.append(f"stopped early: less than {MIN_FREE_BYTES >> 20} MB free in {spool_folder}")
+                    source.stop()
+        except BaseException as exc:   # handed to the main thread, which raises it
+            failure.append(exc)
+            source.stop()
+            while handoff.get() is not None:
+                pass
+
+    previous_handlers = {}
+    if handle_signals and threading.current_thread() is threading.main_thread():
+        for number in (signal.SIGINT, signal.SIGTERM):
+            previous_handlers[number] = signal.signal(number, lambda *_: source.stop())
+    spooler = threading.Thread(target=spool_frames, name="gifsom-spool", daemon=True)
+    try:
+        if countdown > 0:
+            _count_down(countdown, status, source.stop_event)
+        spooler.start()
+        last_status = 0.0
+        for frame in source.frames():
+            handoff.put(frame)
+            if status and time.monotonic() - last_status > 0.5:
+                last_status = time.monotonic()
+                elapsed = frame.pts or 0.0
+                rate = source.frames_taken / elapsed if elapsed > 0 else 0.0
+                print(f"\r● {elapsed:6.1f} s  {source.frames_taken} frames  {rate:4.1f} fps  "
+                      f"spool {writer.spool_bytes / 1e6:6.1f} MB  (Ctrl+C stops) ", end="", file=sys.stderr, flush=True)
+    except BaseException:
+        handoff.put(None)
+        spooler.join()
+        writer.abort()
+        raise
+    finally:
+        for number, handler in previous_handlers.items():
+            signal.signal(number, handler)
+        if status:
+            print(file=sys.stderr)
+    handoff.put(None)
+    spooler.join()
+    if failure:
+        writer.abort()
+        if isinstance(failure[0], GifsomError):
+            raise failure[0]
+        raise failure[0]
+    if writer.frames_appended == 0:
+        writer.abort()
+        raise GifsomError("the recording stopped before the first frame; nothing was written")
+    with writer:      # encoding: Ctrl+C here aborts and leaves no file
+        pass
+    return RecordingReport(source.frames_taken, source.late, source.elapsed, writer.frames_written,
+                           writer.bytes_written, stopped_because[0] if stopped_because else None)
+
+
+def _count_down(seconds: float, status: bool, stop: threading.Event) -> None:
+    end = time.monotonic() + seconds
+    while not stop.is_set():
+        left = end - time.monotonic()
+        if left <= 0:
+            break
+        if status:
+            print(f"\rrecording in {left:3.0f} s ", end="", file=sys.stderr, flush=True)
+        stop.wait(min(1.0, left))

@@ -1,0 +1,164 @@
+"""The screen, grabbed with mss on a steady clock.
+
+Frames keep the time they were really taken, so a slow grab makes a frame
+last longer instead of speeding the GIF up; grabs that could not happen in
+time are skipped and counted.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import OptionError, SourceError
+from ..frames import Frame
+
+
+@dataclass(frozen=True)
+class Region:
+    """A rectangle of the screen, in pixels from the top-left of the virtual screen."""
+
+    left: int
+    top: int
+    width: int
+    height: int
+
+    @classmethod
+    def parse(cls, text: str) -> "Region":
+        """``X,Y,W,H`` or X11's ``WxH+X+Y``."""
+        text = text.strip()
+        match = re.fullmatch(r"(-?\d+),(-?\d+),(\d+),(\d+)", text)
+        if match:
+            x, y, w, h = (int(v) for v in match.groups())
+            return cls(x, y, w, h)
+        match = re.fullmatch(r"(\d+)x(\d+)([+-]\d+)([+-]\d+)", text)
+        if match:
+            w, h, x, y = (int(v) for v in match.groups())
+            return cls(x, y, w, h)
+        raise OptionError(f"region {text!r} is not X,Y,W,H or WxH+X+Y (for example 100,200,640,480)")
+
+    def as_mss(self) -> dict[str, int]:
+        return {"left": self.left, "top": self.top, "width": self.width, "height": self.height}
+
+
+def _open_mss(with_cursor: bool):
+    import mss
+
+    factory = getattr(mss, "MSS", None) or mss.mss
+    try:
+        return factory(with_cursor=with_cursor)
+    except Exception as exc:  # mss raises several types (XError, ScreenShotError) for a missing display
+        import os
+
+        display = os.environ.get("DISPLAY")
+        where = f"the X display {display!r} cannot be reached" if display else "DISPLAY is not set"
+        raise SourceError(f"no screen to record: {where}; run inside a desktop session "
+                          f"(or start Xvfb and set DISPLAY)") from exc
+
+
+class ScreenSource:
+    """Timestamped frames of a screen region, as an iterator.
+
+    Args:
+        region: what to grab; None grabs the whole of ``monitor``.
+        monitor: 1-based monitor number (mss numbering; 1 is the primary).
+        fps: frames per second to aim for.
+        duration: seconds to record, or None until :meth:`stop` or ``max_frames``.
+        max_frames: stop after this many frames, or None.
+        cursor: draw the mouse pointer where the platform reports it.
+        stop_event: a :class:`threading.Event` that ends the recording when set.
+
+    After iterating, ``frames_taken``, ``late`` (grabs skipped to keep up) and
+    ``elapsed`` (seconds) describe the take.
+    """
+
+    loop = None
+
+    def __init__(self, region: Region | None = None, *, monitor: int = 1, fps: float = 10.0,
+                 duration: float | None = None, max_frames: int | None = None, cursor: bool = True,
+                 stop_event: threading.Event | None = None) -> None:
+        if not (0 < fps <= 60):
+            raise OptionError(f"--fps {fps} is out of range; record at more than 0 and at most 60 frames per second")
+        if duration is not None and duration <= 0:
+            raise OptionError(f"--duration {duration} must be above 0 seconds")
+        if max_frames is not None and max_frames < 1:
+            raise OptionError(f"--max-frames {max_frames} must be at least 1")
+        self.region = region
+        self.monitor = monitor
+        self.fps = fps
+        self.duration = duration
+        self.max_frames = max_frames
+        self.cursor = cursor
+        self.stop_event = stop_event or threading.Event()
+        self.frames_taken = 0
+        self.late = 0
+        self.elapsed = 0.0
+
+    def stop(self) -> None:
+        """End the recording after the frame being taken."""
+        self.stop_event.set()
+
+    def resolve_region(self, screen) -> Region:
+        """The region to grab, checked against the monitors mss reports."""
+        monitors = screen.monitors
+        if self.region is None:
+            if not 1 <= self.monitor < len(monitors):
+                raise OptionError(f"--monitor {self.monitor} does not exist; this screen has monitors "
+                                  f"1 to {len(monitors) - 1}")
+            m = monitors[self.monitor]
+            return Region(m["left"], m["top"], m["width"], m["height"])
+        region = self.region
+        if region.width <= 0 or region.height <= 0:
+            raise OptionError(f"region {region.width}x{region.height} has zero size; give a width and height above 0")
+        whole = monitors[0]
+        inside = (region.left >= whole["left"] and region.top >= whole["top"]
+                  and region.left + region.width <= whole["left"] + whole["width"]
+                  and region.top + region.height <= whole["top"] + whole["height"])
+        if not inside:
+            raise OptionError(f"region {region.width}x{region.height}+{region.left}+{region.top} is outside the "
+                              f"screen ({whole['width']}x{whole['height']}+{whole['left']}+{whole['top']}); "
+                              "choose a region on the screen")
+        return region
+
+    def frames(self) -> Iterator[Frame]:
+        screen = _open_mss(self.cursor)
+        try:
+            region = self.resolve_region(screen)
+            box = region.as_mss()
+            period = 1.0 / self.fps
+            start = time.monotonic()
+            slot = 0
+            while not self.stop_event.is_set():
+                now = time.monotonic() - start
+                if self.duration is not None and now >= self.duration - 1e-6 and slot > 0:
+                    break
+                try:
+                    shot = screen.grab(box)
+                except Exception as exc:
+                    raise SourceError(f"cannot grab the screen region {box} ({exc}); "
+                                      "is it still on screen?") from exc
+                taken = time.monotonic() - start
+                pixels = np.asarray(shot)[:, :, 2::-1]          # BGRA -> RGB
+                yield Frame(np.ascontiguousarray(pixels), max(taken - 0.0, 0.0) if slot else 0.0)
+                self.frames_taken += 1
+                if self.max_frames is not None and self.frames_taken >= self.max_frames:
+                    break
+                slot += 1
+                due = slot * period
+                now = time.monotonic() - start
+                if now > due + period:      # fell behind: skip the slots that passed
+                    missed = int((now - due) / period)
+                    self.late += missed
+                    slot += missed
+                    due = slot * period
+                if self.duration is not None and due >= self.duration:
+                    break
+                self.stop_event.wait(max(0.0, due - (time.monotonic() - start)))
+            self.elapsed = time.monotonic() - start
+        finally:
+            screen.close()

@@ -1,0 +1,151 @@
+"""gifsom record, under a virtual display (Xvfb) that the tests start themselves."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import gifsom
+from gifsom.errors import OptionError, SourceError
+from gifsom.sources.screen import Region, ScreenSource
+
+from .conftest import decode_gif
+
+HELPER = Path(__file__).with_name("screen_colours.py")
+RED, GREEN, BLUE, MAGENTA = (255, 0, 0), (0, 255, 0), (0, 0, 255), (255, 0, 255)
+
+
+@pytest.fixture(scope="module")
+def display():
+    if not shutil.which("Xvfb"):
+        pytest.skip("Xvfb is not installed (.ci/run installs it)")
+    number = next(n for n in range(90, 200) if not Path(f"/tmp/.X{n}-lock").exists())
+    server = subprocess.Popen(["Xvfb", f":{number}", "-screen", "0", "640x480x24", "-nolisten", "tcp"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    socket = Path(f"/tmp/.X11-unix/X{number}")
+    deadline = time.monotonic() + 10
+    while not socket.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    previous = os.environ.get("DISPLAY")
+    os.environ["DISPLAY"] = f":{number}"
+    yield f":{number}"
+    if previous is None:
+        os.environ.pop("DISPLAY", None)
+    else:
+        os.environ["DISPLAY"] = previous
+    server.terminate()
+    server.wait(timeout=10)
+
+
+@pytest.fixture
+def colours(display):
+    """Start the colour-cycling window; returns when its first colour is on screen."""
+    def start(step: float = 1.0, colours: str = "ff0000,00ff00,0000ff"):
+        helper = subprocess.Popen([sys.executable, str(HELPER), "--colours", colours, "--step", str(step)],
+                                  stdout=subprocess.PIPE, text=True)
+        assert helper.stdout.readline().strip() == "ready"
+        started.append(helper)
+        return helper
+    started: list[subprocess.Popen] = []
+    yield start
+    for helper in started:
+        helper.kill()
+        helper.wait()
+        helper.stdout.close()
+
+
+def dominant(frame: np.ndarray) -> tuple[int, int, int]:
+    values, counts = np.unique(frame.reshape(-1, 3), axis=0, return_counts=True)
+    return tuple(int(v) for v in values[counts.argmax()])
+
+
+def test_recording_shows_the_colours_in_order_with_real_timing(tmp_path, colours):
+    colours(step=1.0)
+    out = tmp_path / "rec.gif"
+    result = subprocess.run([sys.executable, "-m", "gifsom", "record", str(out), "--region", "0,0,160,120",
+                             "--fps", "10", "--duration", "3.5", "--no-cursor"], capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "recorded" in result.stdout
+    frames, durations = decode_gif(out)
+    shown = [dominant(f) for f in frames]
+    order = [c for i, c in enumerate(shown) if i == 0 or c != shown[i - 1]]
+    assert [c for c in order if c in (RED, GREEN, BLUE)] == [RED, GREEN, BLUE]
+    # green was on screen for one second between two changes: so is it in the GIF (within a frame and rounding)
+    green_ms = sum(d for c, d in zip(shown, durations) if c == GREEN)
+    assert abs(green_ms - 1000) <= 150
+    assert abs(sum(durations) - 3500) <= 250
+
+
+def test_delays_follow_real_timestamps(tmp_path, colours):
+    colours(step=0.5)
+    source = ScreenSource(Region(0, 0, 64, 48), fps=20, duration=1.5, cursor=False)
+    frames = list(source.frames())
+    assert len(frames) + source.late >= 25
+    out = tmp_path / "timed.gif"
+    gifsom.encode(frames, out, fps=20)
+    _, durations = decode_gif(out)
+    starts = np.cumsum([0] + durations[:-1])
+    # every GIF frame starts within 2 cs of when its first source frame was really taken
+    taken = [round(f.pts * 1000) for f in frames]
+    for start in starts:
+        assert min(abs(start - t) for t in taken) <= 20
+
+
+def test_region_crops_what_it_should(tmp_path, colours):
+    colours(step=1.0)
+    out = tmp_path / "right.gif"
+    report = gifsom.record(out, region="160,0,160,120", fps=10, duration=1.0, cursor=False, status=False)
+    frames, _ = decode_gif(out)
+    assert report.frames >= 8
+    assert all(dominant(f) == MAGENTA for f in frames)
+    assert frames[0].shape == (120, 160, 3)
+
+
+def test_sigint_still_writes_the_gif(tmp_path, colours):
+    colours(step=0.5)
+    out = tmp_path / "stopped.gif"
+    process = subprocess.Popen([sys.executable, "-m", "gifsom", "record", str(out), "--region", "0,0,160,120",
+                                "--fps", "10", "--no-cursor"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True)
+    time.sleep(4.0)                          # start-up (imports) and a couple of seconds of recording
+    assert process.poll() is None
+    process.send_signal(signal.SIGINT)
+    stdout, stderr = process.communicate(timeout=120)
+    assert process.returncode == 0, stderr
+    frames, _ = decode_gif(out)
+    assert len(frames) >= 3
+    assert "recorded" in stdout
+
+
+def test_no_display_is_one_line_exit_1(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "DISPLAY"}
+    result = subprocess.run([sys.executable, "-m", "gifsom", "record", str(tmp_path / "x.gif"), "--duration", "1"],
+                            capture_output=True, text=True, env=env, timeout=120)
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "no screen to record" in lines[0]
+    assert not (tmp_path / "x.gif").exists()
+
+
+@pytest.mark.parametrize("region, message", [("0,0,0,10", "zero size"), ("600,400,100,100", "outside the screen")])
+def test_bad_regions(display, tmp_path, region, message):
+    with pytest.raises(OptionError, match=message):
+        gifsom.record(tmp_path / "x.gif", region=region, duration=1, status=False)
+    assert not (tmp_path / "x.gif").exists()
+
+
+def test_region_strings():
+    assert Region.parse("100,200,640,480") == Region(100, 200, 640, 480)
+    assert Region.parse("640x480+100+200") == Region(100, 200, 640, 480)
+    with pytest.raises(OptionError):
+        Region.parse("640x480")
+    assert issubclass(SourceError, gifsom.GifsomError)
