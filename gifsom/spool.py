@@ -18,7 +18,7 @@ import numpy as np
 from .errors import InputError, ResourceError
 
 #: Frames are kept in memory until they use this many bytes, then spill to disk.
-DEFAULT_MEMORY_BUDGET = 128 << 20
+DEFAULT_MEMORY_BUDGET = 64 << 20
 
 
 class FrameSpool:

@@ -89,9 +89,12 @@ def nearest_sorted(r: float, g: float, b: float, colours: np.ndarray, keys: np.n
     return best_pos, best
 
 
-CELL_SHIFT = 2                       # cells are 4 x 4 x 4 colour values
+CELL_SHIFT = 3                       # candidate cells are 8 x 8 x 8 colour values
 CELL_BITS = 8 - CELL_SHIFT
 CELL_COUNT = 1 << (3 * CELL_BITS)
+COARSE_SHIFT = 2                     # the coarse table for error diffusion: 4 x 4 x 4
+COARSE_BITS = 8 - COARSE_SHIFT
+COARSE_COUNT = 1 << (3 * COARSE_BITS)
 
 
 @njit(cache=True)
@@ -172,16 +175,16 @@ def resolve_colour(r: int, g: int, b: int, exact: np.ndarray, palette: np.ndarra
 @njit(cache=True)
 def coarse_nearest(r: int, g: int, b: int, coarse: np.ndarray, palette: np.ndarray,
                    counts: np.ndarray, candidates: np.ndarray) -> int:
-    """Palette index nearest to the centre of the 4 x 4 x 4 cell holding (r, g, b).
+    """Palette index nearest to the centre of the 4 x 4 x 4 box holding (r, g, b).
 
     Within two levels of exact, from a table small enough to stay in cache:
     for error diffusion, whose targets are scattered over millions of colours
     and whose feedback corrects the small difference anyway.
     """
-    cell = ((r >> CELL_SHIFT) << (2 * CELL_BITS)) | ((g >> CELL_SHIFT) << CELL_BITS) | (b >> CELL_SHIFT)
+    cell = ((r >> COARSE_SHIFT) << (2 * COARSE_BITS)) | ((g >> COARSE_SHIFT) << COARSE_BITS) | (b >> COARSE_SHIFT)
     index = coarse[cell]
     if index < 0:
-        half = 1 << (CELL_SHIFT - 1)
+        half = 1 << (COARSE_SHIFT - 1)
         index = _cell_nearest((r & ~(2 * half - 1)) + half, (g & ~(2 * half - 1)) + half,
                               (b & ~(2 * half - 1)) + half, palette, counts, candidates)
         coarse[cell] = index
@@ -205,10 +208,11 @@ def _map_pixels(pixels: np.ndarray, out: np.ndarray, exact, palette, counts, can
 class ColourCache:
     """Exact nearest-colour lookups for one palette, built lazily and kept across frames.
 
-    Two tables, both filled on demand: one answer per 24-bit colour (32 MiB,
-    so a colour seen before costs one load), and for the RGB cube cut into
-    4 x 4 x 4 cells, the few palette entries that can be nearest to any colour
-    in the cell, so a new colour is compared with a handful of entries.
+    Tables filled on demand: one answer per 24-bit colour (32 MiB, so a colour
+    seen before costs one load); for the RGB cube cut into 8 x 8 x 8 cells, the
+    few palette entries that can be nearest to any colour in the cell, so a
+    new colour is compared with a handful of entries; and a coarse table for
+    error diffusion (see :func:`coarse_nearest`).
     """
 
     def __init__(self, palette: np.ndarray) -> None:
@@ -217,7 +221,7 @@ class ColourCache:
             raise ValueError(f"palette has {len(palette)} entries; expected 1..256")
         self.palette = palette
         self.exact = np.full(1 << 24, -1, np.int16)
-        self.coarse = np.full(CELL_COUNT, -1, np.int16)
+        self.coarse = np.full(COARSE_COUNT, -1, np.int16)
         self.counts = np.full(CELL_COUNT, -1, np.int32)
         self.candidates = np.empty(CELL_COUNT * len(palette), np.uint8)
 
