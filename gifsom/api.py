@@ -17,6 +17,7 @@ from .encoder import new_survey, write_clip
 from .errors import InputError, OptionError
 from .frames import as_frame, as_pixels
 from .gif.output import AtomicOutput, check_output_path
+from .limits import DEFAULT_MAX_SPOOL, check_clip_budget
 from .mapping.stage import FrameMapper, MappingOptions
 from .options import EncodeOptions
 from .palette.learn import learn_palette
@@ -53,6 +54,8 @@ class GifWriter:
         bar: draw a progress bar on stderr while encoding (None: only on a terminal).
         memory_budget: bytes of frames kept in memory before spooling to disk.
         compress_spool: deflate spooled frames (screen recordings shrink many times over).
+        max_spool: refuse (with :class:`gifsom.errors.ResourceError`) a clip whose raw
+            frames would take more bytes than this.
         **options: any field of :class:`gifsom.options.EncodeOptions`
             (colors, quality, refine, palette, fixed_colors, dither, dither_strength,
             motion_threshold, loop, matte, comment).
@@ -66,7 +69,7 @@ class GifWriter:
     def __init__(self, path: str | os.PathLike, fps: float | None = None, *,
                  progress: ProgressCallback | None = None, bar: bool | None = False,
                  memory_budget: int = DEFAULT_MEMORY_BUDGET, compress_spool: bool = False,
-                 **options: Any) -> None:
+                 max_spool: int = DEFAULT_MAX_SPOOL, **options: Any) -> None:
         if fps is not None and not (0 < fps <= 1000):
             raise OptionError(f"fps={fps} is out of range; use a frame rate above 0 and at most 1000")
         self.path = check_output_path(path)
@@ -76,6 +79,7 @@ class GifWriter:
         self.bar = bar
         self.memory_budget = memory_budget
         self.compress_spool = compress_spool
+        self.max_spool = max_spool
         self._spool: FrameSpool | None = None
         self._survey = new_survey(self.options)
         self._last_pts: float | None = None
@@ -120,6 +124,9 @@ class GifWriter:
             self._spool = FrameSpool(width, height, channels, memory_budget=self.memory_budget,
                                      compress=self.compress_spool)
         pixels = self._fit_channels(pixels)
+        if (len(self._spool) + 1) * self._spool.frame_bytes > self.max_spool:
+            height, width, channels = self._spool.shape
+            check_clip_budget(len(self._spool) + 1, width, height, channels, self.max_spool)
         self._spool.append(pixels, pts)
         self._survey.add(pixels)
         self._last_pts = pts

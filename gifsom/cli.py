@@ -12,6 +12,7 @@ from pathlib import Path
 
 from . import __version__
 from .errors import GifsomError, InputError, OptionError
+from .limits import DEFAULT_MAX_SPOOL, parse_bytes
 from .mapping.dither import DITHER_MODES
 from .options import PALETTE_SCOPES, EncodeOptions, parse_colour
 
@@ -68,6 +69,13 @@ def _ranged(kind, low, high, what):
     return parse
 
 
+def _size(text: str) -> int:
+    try:
+        return parse_bytes(text)
+    except OptionError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def _positive_fps(text: str) -> float:
     try:
         value = float(text)
@@ -108,6 +116,9 @@ def _add_encoding_options(parser: argparse.ArgumentParser) -> None:
                      help="0 loops forever (default), N repeats N times, -1 plays once")
     out.add_argument("--matte", type=str, default=None, metavar="RRGGBB",
                      help="blend partly transparent pixels onto this colour")
+    out.add_argument("--max-spool", type=_size, default=DEFAULT_MAX_SPOOL, metavar="SIZE",
+                     help="refuse clips whose raw frames would take more than SIZE (such as 500M or 64G; "
+                          "default 64G)")
     out.add_argument("--quiet", "-q", action="store_true", help="no progress bar and no summary")
     out.add_argument("--debug", action="store_true", help="show a traceback on errors")
 
@@ -230,6 +241,7 @@ def _same_file(a: str, b: str) -> bool:
 
 def _run_convert(args: argparse.Namespace) -> int:
     from .gif.output import check_output_path
+    from .limits import check_clip_budget
     from .sources import SourceOptions, open_source
 
     if _same_file(args.input, args.output) or os.path.abspath(args.input) == os.path.abspath(args.output):
@@ -239,6 +251,9 @@ def _run_convert(args: argparse.Namespace) -> int:
     _encode_options(args)       # check the options before any frame is read
     check_output_path(args.output)
     source = open_source(args.input, source_options, resize_to_first=args.resize_to_first)
+    if hasattr(source, "plan"):     # videos: refuse a clip that cannot fit before decoding any of it
+        frames, width, height = source.plan()
+        check_clip_budget(frames, width, height, 3, args.max_spool)
     return _write(source, args, args.fps)
 
 
@@ -247,7 +262,8 @@ def _write(source, args: argparse.Namespace, fps: float | None) -> int:
     from .api import GifWriter
 
     options = _encode_options(args)
-    writer = GifWriter(args.output, fps, bar=False if args.quiet else None, **dataclasses.asdict(options))
+    writer = GifWriter(args.output, fps, bar=False if args.quiet else None, max_spool=args.max_spool,
+                       **dataclasses.asdict(options))
     with writer:
         for frame in source.frames():
             writer.append(frame)
@@ -286,7 +302,7 @@ def _run_record(args: argparse.Namespace) -> int:
     check_output_path(args.output)
     report = record(args.output, region=region, monitor=args.monitor, fps=args.fps, duration=args.duration,
                     max_frames=args.max_frames, countdown=args.countdown, cursor=args.cursor,
-                    status=False if args.quiet else None, **dataclasses.asdict(options))
+                    status=False if args.quiet else None, max_spool=args.max_spool, **dataclasses.asdict(options))
     if not args.quiet:
         print(report.summary())
     return 0

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+import struct
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
-from ..errors import InputError
+from ..errors import InputError, ResourceError
 from ..frames import Frame, as_pixels
 from .base import SourceOptions, fit_size, resize, retime
 
@@ -24,8 +26,12 @@ class GifSource:
         from PIL import Image, UnidentifiedImageError
 
         try:
-            image = Image.open(self.path)
-        except (OSError, UnidentifiedImageError) as exc:
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", Image.DecompressionBombWarning)
+                image = Image.open(self.path)
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+            raise ResourceError(f"GIF {str(self.path)!r} is too large to decode safely ({exc})") from None
+        except (OSError, UnidentifiedImageError, ValueError, SyntaxError, struct.error) as exc:
             raise InputError(f"cannot open GIF {str(self.path)!r} ({exc}); check that the file is a GIF") from None
         with image:
             loop = image.info.get("loop")
@@ -39,7 +45,7 @@ class GifSource:
                     pixels = as_pixels(image.convert("RGBA"), what=f"frame {number} of {str(self.path)!r}")
                 except EOFError:
                     break
-                except (OSError, ValueError, SyntaxError, IndexError) as exc:
+                except (OSError, ValueError, SyntaxError, IndexError, TypeError, struct.error, ZeroDivisionError) as exc:
                     raise InputError(f"GIF {str(self.path)!r} is damaged at frame {number} ({exc}); "
                                      "re-download or re-export it") from None
                 if size is None:

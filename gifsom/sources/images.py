@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import glob
 import os
+import struct
+import warnings
 import re
 from collections.abc import Iterator
 from pathlib import Path
 
-from ..errors import InputError
+from ..errors import InputError, ResourceError
 from ..frames import Frame, as_pixels
 from .base import SourceOptions, fit_size, resize, retime
 
@@ -59,10 +61,14 @@ class ImageSequenceSource:
         from PIL import Image, UnidentifiedImageError
 
         try:
-            with Image.open(path) as image:
-                image.load()
-                return as_pixels(image, what=f"image {str(path)!r}")
-        except (OSError, UnidentifiedImageError, SyntaxError, ValueError) as exc:
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", Image.DecompressionBombWarning)
+                with Image.open(path) as image:
+                    image.load()
+                    return as_pixels(image, what=f"image {str(path)!r}")
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+            raise ResourceError(f"image {str(path)!r} is too large to decode safely ({exc})") from None
+        except (OSError, UnidentifiedImageError, SyntaxError, ValueError, struct.error) as exc:
             raise InputError(f"cannot read frame {str(path)!r} ({exc}); replace or remove that file") from None
 
     def _raw(self) -> Iterator[Frame]:

@@ -57,10 +57,20 @@ class VideoInfo:
         self.width, self.height, self.fps, self.duration = width, height, fps, duration
 
 
+def _run_failed(exc: OSError) -> SourceError:
+    return SourceError(f"cannot run ffmpeg at {ffmpeg_exe()!r} ({exc.strerror or exc}); reinstall imageio-ffmpeg "
+                       "or set IMAGEIO_FFMPEG_EXE to a working ffmpeg")
+
+
 def probe(path: Path) -> VideoInfo:
     """Read a video's size, frame rate and duration from ffmpeg's stream description."""
-    result = subprocess.run([ffmpeg_exe(), "-hide_banner", "-i", str(path)], capture_output=True,
-                            stdin=subprocess.DEVNULL, timeout=60)
+    try:
+        result = subprocess.run([ffmpeg_exe(), "-hide_banner", "-i", str(path)], capture_output=True,
+                                stdin=subprocess.DEVNULL, timeout=60)
+    except OSError as exc:
+        raise _run_failed(exc) from None
+    except subprocess.TimeoutExpired:
+        raise SourceError(f"ffmpeg took over a minute to open {str(path)!r}; check the file") from None
     text = result.stderr.decode("utf-8", "replace")
     size = _SIZE.search(text)
     if not size:
@@ -110,15 +120,30 @@ class VideoSource:
                     "-f", "rawvideo", "-pix_fmt", "rgb24", "-"]
         return command, (width, height), fps
 
-    def frames(self) -> Iterator[Frame]:
+    def plan(self) -> tuple[int, int, int]:
+        """Probe the file: (expected frame count, width, height) of the output, before decoding."""
         if not self.path.is_file():
             raise InputError(f"input {str(self.path)!r} does not exist; check the path")
-        self.info = info = probe(self.path)
+        if self.info is None:
+            self.info = probe(self.path)
+        _, (width, height), fps = self.command(self.info)
+        seconds = self.info.duration or 0.0
+        if self.options.end is not None:
+            seconds = min(seconds, self.options.end) if seconds else self.options.end
+        seconds = max(0.0, seconds - (self.options.start or 0.0)) / self.options.speed
+        return max(1, int(seconds * fps + 0.999)), width, height
+
+    def frames(self) -> Iterator[Frame]:
+        self.plan()
+        info = self.info
         command, (width, height), fps = self.command(info)
         self.fps = fps
         frame_bytes = width * height * 3
         with tempfile.TemporaryFile() as errors:
-            process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=errors, stdin=subprocess.DEVNULL)
+            try:
+                process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=errors, stdin=subprocess.DEVNULL)
+            except OSError as exc:
+                raise _run_failed(exc) from None
             number = 0
             try:
                 while True:
