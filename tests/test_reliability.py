@@ -1,0 +1,246 @@
+"""Bad input gets a clear answer, nothing is lost, nothing is left half-written."""
+
+from __future__ import annotations
+
+import io
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from PIL import Image
+
+import gifsom
+from gifsom.cli import main
+from gifsom.errors import GifsomError, ResourceError
+from gifsom.sources.gif import GifSource
+from gifsom.sources.pipe import PipeSource
+from gifsom.sources.video import VideoSource
+
+from .conftest import FIXTURES
+
+
+def cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "gifsom", *args], capture_output=True, text=True, timeout=300,
+                          env=env)
+
+
+def single_line(result: subprocess.CompletedProcess) -> str:
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in result.stderr, result.stderr
+    return lines[0]
+
+
+def ffmpeg_children() -> list[int]:
+    """Process ids of ffmpeg processes whose parent is this process."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        name = stat[stat.index("(") + 1:stat.rindex(")")]
+        parent = int(stat[stat.rindex(")") + 2:].split()[1])
+        if parent == os.getpid() and "ffmpeg" in name:
+            found.append(int(entry.name))
+    return found
+
+
+def leftovers(folder: Path) -> list[str]:
+    return [p.name for p in folder.iterdir() if p.name.endswith(".tmp") or p.name.startswith(".")]
+
+
+def test_truncated_mp4(tmp_path):
+    data = (FIXTURES / "pan.mp4").read_bytes()
+    cut = tmp_path / "cut.mp4"
+    cut.write_bytes(data[: len(data) // 3])
+    out = tmp_path / "out.gif"
+    result = cli("convert", str(cut), str(out))
+    assert result.returncode == 1
+    assert "cut.mp4" in single_line(result)
+    assert not out.exists() and not leftovers(tmp_path)
+
+
+def test_gif_with_bad_lzw_stream(tmp_path):
+    rng = np.random.default_rng(2)
+    noisy = rng.integers(0, 256, (60, 80, 3), dtype=np.uint8)
+    source = tmp_path / "good.gif"
+    gifsom.encode([noisy, 255 - noisy], source, fps=10)
+    data = bytearray(source.read_bytes())
+    middle = len(data) // 2
+    data[middle:middle + 64] = bytes(rng.integers(0, 256, 64, dtype=np.uint8))   # garbage in the LZW codes
+    bad = tmp_path / "bad.gif"
+    bad.write_bytes(bytes(data))
+    out = tmp_path / "out.gif"
+    result = cli("convert", str(bad), str(out), "-q")
+    assert result.returncode in (0, 1)    # a decoder may recover or refuse, but never crash
+    if result.returncode == 1:
+        assert "bad.gif" in single_line(result)
+        assert not out.exists()
+
+
+def test_absurd_option_values_are_usage_errors(tmp_path):
+    for args in (["--fps", "1e9"], ["--fps", "nan"], ["--width", "0"], ["--speed", "0"], ["--start", "-1"],
+                 ["--loop", "-2"], ["--max-spool", "lots"], ["--lossy", "300"]):
+        result = cli("convert", str(FIXTURES / "pan.mp4"), str(tmp_path / "o.gif"), *args)
+        assert result.returncode == 2, args
+        single_line(result)
+    assert not (tmp_path / "o.gif").exists()
+
+
+def test_end_before_start_is_refused(tmp_path):
+    result = cli("convert", str(FIXTURES / "pan.mp4"), str(tmp_path / "o.gif"), "--start", "5", "--end", "2")
+    assert result.returncode == 2 and "--end" in single_line(result)
+
+
+def test_output_in_a_folder_that_cannot_be_written(tmp_path):
+    result = cli("convert", str(FIXTURES / "photo.jpg"), "/proc/gifsom-test.gif")
+    assert result.returncode == 1
+    assert "/proc" in single_line(result)
+
+
+def test_clip_over_the_spool_limit_is_refused_up_front(tmp_path):
+    out = tmp_path / "big.gif"
+    result = cli("convert", str(FIXTURES / "pan.mp4"), str(out), "--max-spool", "10M")
+    assert result.returncode == 1
+    line = single_line(result)
+    assert "120 frames of 640x360" in line and "--max-spool" in line
+    with pytest.raises(ResourceError, match="--max-spool"):
+        with gifsom.GifWriter(out, fps=10, max_spool=1000) as writer:
+            for _ in range(3):
+                writer.append(np.zeros((10, 20, 3), np.uint8))
+    assert not out.exists()
+
+
+FULL_DISK = textwrap.dedent("""
+    import resource, signal, sys
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)      # a write past the limit fails instead of killing us
+    resource.setrlimit(resource.RLIMIT_FSIZE, (200_000, 200_000))
+    from gifsom.cli import main
+    sys.exit(main(*sys.argv[1:]))
+""")
+
+
+def test_full_disk_while_writing_leaves_nothing_behind(tmp_path):
+    out = tmp_path / "full.gif"
+    out.write_bytes(b"the old file")
+    result = subprocess.run([sys.executable, "-c", FULL_DISK, "convert", str(FIXTURES / "pan.mp4"), str(out),
+                             "--fps", "5"], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 1
+    assert "cannot write" in single_line(result)
+    assert out.read_bytes() == b"the old file"
+    assert not leftovers(tmp_path)
+
+
+def test_missing_ffmpeg_is_named(tmp_path):
+    env = dict(os.environ, IMAGEIO_FFMPEG_EXE=str(tmp_path / "no-ffmpeg-here"))
+    result = cli("convert", str(FIXTURES / "pan.mp4"), str(tmp_path / "o.gif"), env=env)
+    assert result.returncode == 1
+    assert "ffmpeg" in single_line(result)
+
+
+def test_ctrl_c_while_reading_leaves_no_file_and_no_ffmpeg(tmp_path):
+    out = tmp_path / "o.gif"
+    out.write_bytes(b"old")
+    process = subprocess.Popen([sys.executable, "-m", "gifsom", "convert", str(FIXTURES / "pan.mp4"), str(out),
+                                "--fps", "50", "--width", "1280"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True)
+    time.sleep(2.5)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode in (1, 130), stderr
+    assert out.read_bytes() == b"old" and not leftovers(tmp_path)
+
+
+def test_interrupt_during_reading_and_writing_in_the_library(tmp_path):
+    out = tmp_path / "o.gif"
+
+    def frames_then_interrupt():
+        for i in range(5):
+            yield np.full((16, 16, 3), i * 40, np.uint8)
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        gifsom.encode(frames_then_interrupt(), out, fps=10)
+    assert not out.exists()
+
+    def interrupt_while_writing(done, total):
+        if total is not None and done == 3:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        gifsom.encode([np.full((16, 16, 3), i * 40, np.uint8) for i in range(6)], out, fps=10,
+                      progress=interrupt_while_writing)
+    assert not out.exists() and not leftovers(tmp_path)
+
+
+def test_stopping_early_leaves_no_ffmpeg_running():
+    source = VideoSource(FIXTURES / "pan.mp4")
+    frames = source.frames()
+    next(frames)
+    assert ffmpeg_children()
+    frames.close()
+    assert not ffmpeg_children()
+
+
+@given(st.binary(max_size=2000))
+def test_fuzz_gif_reader_random_bytes(data):
+    check_gif_reader(b"GIF89a" + data)
+
+
+@given(st.integers(0, 10 ** 6), st.binary(min_size=1, max_size=8), st.integers(0, 3))
+def test_fuzz_gif_reader_mutations(position, patch, which):
+    check_gif_reader(_mutated(SAMPLE_GIFS[which], position, patch))
+
+
+@given(st.binary(max_size=3000), st.booleans())
+def test_fuzz_pipe_parser(data, as_y4m):
+    payload = (b"YUV4MPEG2 W4 H2 F10:1 C420jpeg\nFRAME\n" + data) if as_y4m else data
+    source = PipeSource(io.BytesIO(payload), size=(4, 2), fps=10)
+    try:
+        for frame in source.frames():
+            assert frame.pixels.shape[:2] == (2, 4)
+    except GifsomError:
+        pass
+
+
+def _sample_gifs() -> list[bytes]:
+    samples = []
+    for mode, count in (("RGB", 3), ("P", 2), ("RGBA", 2), ("L", 1)):
+        buffer = io.BytesIO()
+        frames = [Image.new(mode, (12, 9), (i * 60, 30, 200, 255)[: len(mode)] if mode != "P" and mode != "L"
+                            else i * 60) for i in range(count)]
+        frames[0].save(buffer, "GIF", save_all=True, append_images=frames[1:], duration=80, loop=2)
+        samples.append(buffer.getvalue())
+    return samples
+
+
+SAMPLE_GIFS = _sample_gifs()
+
+
+def _mutated(data: bytes, position: int, patch: bytes) -> bytes:
+    position %= len(data)
+    return data[:position] + patch + data[position + len(patch):]
+
+
+def check_gif_reader(data: bytes) -> None:
+    """Reading any bytes as a GIF gives frames or a GifsomError, nothing else."""
+    import tempfile
+
+    with tempfile.NamedTemporaryFile(suffix=".gif") as handle:
+        handle.write(data)
+        handle.flush()
+        try:
+            for frame in GifSource(handle.name).frames():
+                assert frame.pixels.dtype == np.uint8
+        except GifsomError:
+            pass
