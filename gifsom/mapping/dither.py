@@ -17,7 +17,7 @@ from functools import lru_cache
 import numpy as np
 from numba import njit
 
-from .nearest import coarse_nearest, resolve_colour
+from .nearest import coarse_nearest, is_still, resolve_colour
 
 #: Error-diffusion kernels as (dx, dy, weight) rows; weights sum to at most 1.
 DIFFUSION_KERNELS: dict[str, np.ndarray] = {
@@ -78,14 +78,6 @@ def palette_spread(palette: np.ndarray) -> float:
     return float(np.median(np.sqrt(d.min(axis=1))))
 
 
-@njit(cache=True, inline="always")
-def _is_still(pixels, reference, y, x, threshold):
-    for c in range(3):
-        if abs(np.int64(pixels[y, x, c]) - np.int64(reference[y, x, c])) > threshold:
-            return False
-    return True
-
-
 @njit(cache=True)
 def map_ordered(pixels, out, offsets, reference, previous, threshold, stateful, record,
                 exact, palette, counts, candidates):
@@ -95,7 +87,7 @@ def map_ordered(pixels, out, offsets, reference, previous, threshold, stateful, 
     for y in range(height):
         row = y & mask
         for x in range(width):
-            if stateful and _is_still(pixels, reference, y, x, threshold):
+            if stateful and is_still(pixels, reference, y, x, threshold):
                 out[y, x] = previous[y, x]
                 continue
             r = np.int64(pixels[y, x, 0])
@@ -112,27 +104,6 @@ def map_ordered(pixels, out, offsets, reference, previous, threshold, stateful, 
                 index = exact[(r << 16) | (g << 8) | b]
                 if index < 0:
                     index = resolve_colour(r, g, b, exact, palette, counts, candidates)
-            out[y, x] = index
-            if record:
-                for c in range(3):
-                    reference[y, x, c] = pixels[y, x, c]
-
-
-@njit(cache=True)
-def map_plain(pixels, out, reference, previous, threshold, stateful, record, exact, palette, counts, candidates):
-    """Nearest colour, no dither."""
-    height, width = out.shape
-    for y in range(height):
-        for x in range(width):
-            if stateful and _is_still(pixels, reference, y, x, threshold):
-                out[y, x] = previous[y, x]
-                continue
-            r = np.int64(pixels[y, x, 0])
-            g = np.int64(pixels[y, x, 1])
-            b = np.int64(pixels[y, x, 2])
-            index = exact[(r << 16) | (g << 8) | b]
-            if index < 0:
-                index = resolve_colour(r, g, b, exact, palette, counts, candidates)
             out[y, x] = index
             if record:
                 for c in range(3):
@@ -174,7 +145,7 @@ def map_diffusion(pixels, out, kernel, strength, reference, previous, threshold,
             errors[slot, x + pad, 0] = 0.0
             errors[slot, x + pad, 1] = 0.0
             errors[slot, x + pad, 2] = 0.0
-            if stateful and _is_still(pixels, reference, y, x, threshold):
+            if stateful and is_still(pixels, reference, y, x, threshold):
                 out[y, x] = previous[y, x]
                 continue
             r = np.int64(pixels[y, x, 0])

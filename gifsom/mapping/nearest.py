@@ -14,7 +14,6 @@ import numpy as np
 from numba import njit
 
 
-
 class SortedPalette:
     """A palette prepared for pruned nearest search.
 
@@ -40,53 +39,6 @@ class SortedPalette:
         self.colours = np.ascontiguousarray(colours[self.order])
         self.keys = np.ascontiguousarray(keys[self.order])
         self.axis = np.ascontiguousarray(axis)
-
-
-@njit(cache=True, inline="always")
-def nearest_sorted(r: float, g: float, b: float, colours: np.ndarray, keys: np.ndarray, axis: np.ndarray):
-    """Return (sorted position, squared distance) of the entry nearest to (r, g, b)."""
-    n = keys.shape[0]
-    key = r * axis[0] + g * axis[1] + b * axis[2]
-    lo = 0
-    hi = n
-    while lo < hi:
-        mid = (lo + hi) >> 1
-        if keys[mid] < key:
-            lo = mid + 1
-        else:
-            hi = mid
-    best = 1e300
-    best_pos = 0
-    up = lo
-    down = lo - 1
-    while up < n or down >= 0:
-        if up < n:
-            gap = keys[up] - key
-            if gap * gap >= best:
-                up = n
-            else:
-                dr = colours[up, 0] - r
-                dg = colours[up, 1] - g
-                db = colours[up, 2] - b
-                d = dr * dr + dg * dg + db * db
-                if d < best:
-                    best = d
-                    best_pos = up
-                up += 1
-        if down >= 0:
-            gap = key - keys[down]
-            if gap * gap >= best:
-                down = -1
-            else:
-                dr = colours[down, 0] - r
-                dg = colours[down, 1] - g
-                db = colours[down, 2] - b
-                d = dr * dr + dg * dg + db * db
-                if d < best:
-                    best = d
-                    best_pos = down
-                down -= 1
-    return best_pos, best
 
 
 CELL_SHIFT = 3                       # candidate cells are 8 x 8 x 8 colour values
@@ -191,11 +143,24 @@ def coarse_nearest(r: int, g: int, b: int, coarse: np.ndarray, palette: np.ndarr
     return index
 
 
+@njit(cache=True, inline="always")
+def is_still(pixels, reference, y, x, threshold):
+    """True when the pixel at (y, x) is within ``threshold`` of its reference colour on every channel."""
+    for c in range(3):
+        if abs(np.int64(pixels[y, x, c]) - np.int64(reference[y, x, c])) > threshold:
+            return False
+    return True
+
+
 @njit(cache=True)
-def _map_pixels(pixels: np.ndarray, out: np.ndarray, exact, palette, counts, candidates) -> None:
+def map_plain(pixels, out, reference, previous, threshold, stateful, record, exact, palette, counts, candidates):
+    """Nearest colour, no dither."""
     height, width = out.shape
     for y in range(height):
         for x in range(width):
+            if stateful and is_still(pixels, reference, y, x, threshold):
+                out[y, x] = previous[y, x]
+                continue
             r = np.int64(pixels[y, x, 0])
             g = np.int64(pixels[y, x, 1])
             b = np.int64(pixels[y, x, 2])
@@ -203,6 +168,9 @@ def _map_pixels(pixels: np.ndarray, out: np.ndarray, exact, palette, counts, can
             if index < 0:
                 index = resolve_colour(r, g, b, exact, palette, counts, candidates)
             out[y, x] = index
+            if record:
+                for c in range(3):
+                    reference[y, x, c] = pixels[y, x, c]
 
 
 class ColourCache:
@@ -233,69 +201,67 @@ class ColourCache:
     def map(self, pixels: np.ndarray) -> np.ndarray:
         """Map uint8 (H, W, 3+) pixels to uint8 (H, W) indices of the nearest palette entry."""
         out = np.empty(pixels.shape[:2], np.uint8)
-        _map_pixels(pixels, out, *self.kernel_args)
+        no_state = np.empty((1, 1, 3), np.uint8)
+        map_plain(pixels, out, no_state, out, 0, False, False, *self.kernel_args)
         return out
 
 
 @njit(cache=True)
-def _assign(points: np.ndarray, colours: np.ndarray, keys: np.ndarray, axis: np.ndarray,
-            labels: np.ndarray, first: np.ndarray, second: np.ndarray) -> None:
-    """For each point: the sorted position of its nearest entry and the two smallest distances."""
+def nearest_two(r: float, g: float, b: float, colours, keys, axis, order):
+    """Nearest entry of a :class:`SortedPalette` (its original index) and the two smallest squared distances.
+
+    Walks outwards from the colour's projection on the principal axis and stops
+    once the projection gap alone exceeds the runner-up distance.
+    """
     n = keys.shape[0]
-    for i in range(points.shape[0]):
-        r = points[i, 0]
-        g = points[i, 1]
-        b = points[i, 2]
-        key = r * axis[0] + g * axis[1] + b * axis[2]
-        lo = 0
-        hi = n
-        while lo < hi:
-            mid = (lo + hi) >> 1
-            if keys[mid] < key:
-                lo = mid + 1
+    key = r * axis[0] + g * axis[1] + b * axis[2]
+    lo = 0
+    hi = n
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if keys[mid] < key:
+            lo = mid + 1
+        else:
+            hi = mid
+    best = 1e300
+    runner_up = 1e300
+    best_pos = 0
+    up = lo
+    down = lo - 1
+    while up < n or down >= 0:
+        if up < n:
+            gap = keys[up] - key
+            if gap * gap >= runner_up:
+                up = n
             else:
-                hi = mid
-        best = 1e300
-        runner_up = 1e300
-        best_pos = 0
-        up = lo
-        down = lo - 1
-        while up < n or down >= 0:
-            if up < n:
-                gap = keys[up] - key
-                if gap * gap >= runner_up:
-                    up = n
-                else:
-                    dr = colours[up, 0] - r
-                    dg = colours[up, 1] - g
-                    db = colours[up, 2] - b
-                    d = dr * dr + dg * dg + db * db
-                    if d < best:
-                        runner_up = best
-                        best = d
-                        best_pos = up
-                    elif d < runner_up:
-                        runner_up = d
-                    up += 1
-            if down >= 0:
-                gap = key - keys[down]
-                if gap * gap >= runner_up:
-                    down = -1
-                else:
-                    dr = colours[down, 0] - r
-                    dg = colours[down, 1] - g
-                    db = colours[down, 2] - b
-                    d = dr * dr + dg * dg + db * db
-                    if d < best:
-                        runner_up = best
-                        best = d
-                        best_pos = down
-                    elif d < runner_up:
-                        runner_up = d
-                    down -= 1
-        labels[i] = best_pos
-        first[i] = best
-        second[i] = runner_up
+                d = (colours[up, 0] - r) ** 2 + (colours[up, 1] - g) ** 2 + (colours[up, 2] - b) ** 2
+                if d < best:
+                    runner_up = best
+                    best = d
+                    best_pos = up
+                elif d < runner_up:
+                    runner_up = d
+                up += 1
+        if down >= 0:
+            gap = key - keys[down]
+            if gap * gap >= runner_up:
+                down = -1
+            else:
+                d = (colours[down, 0] - r) ** 2 + (colours[down, 1] - g) ** 2 + (colours[down, 2] - b) ** 2
+                if d < best:
+                    runner_up = best
+                    best = d
+                    best_pos = down
+                elif d < runner_up:
+                    runner_up = d
+                down -= 1
+    return order[best_pos], best, runner_up
+
+
+@njit(cache=True)
+def _assign(points, colours, keys, axis, order, labels, first, second) -> None:
+    for i in range(points.shape[0]):
+        labels[i], first[i], second[i] = nearest_two(points[i, 0], points[i, 1], points[i, 2], colours, keys, axis, order)
 
 
 def assign_nearest(points: np.ndarray, palette: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -315,5 +281,5 @@ def assign_nearest(points: np.ndarray, palette: np.ndarray) -> tuple[np.ndarray,
     first = np.empty(count, np.float64)
     second = np.empty(count, np.float64)
     _assign(np.ascontiguousarray(points, dtype=np.float64), sorted_palette.colours, sorted_palette.keys,
-            sorted_palette.axis, labels, first, second)
-    return sorted_palette.order[labels], first, second
+            sorted_palette.axis, sorted_palette.order, labels, first, second)
+    return labels, first, second

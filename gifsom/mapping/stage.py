@@ -8,7 +8,7 @@ import numpy as np
 
 from ..errors import OptionError
 from . import dither as _dither
-from .nearest import ColourCache
+from .nearest import ColourCache, map_plain
 
 #: Default per-channel change (0..255) under which a pixel counts as unchanged in a clip.
 DEFAULT_MOTION_THRESHOLD = 0
@@ -88,7 +88,7 @@ class FrameMapper:
         record = self.options.temporal
         lut = self.cache.kernel_args
         if self._mode == "none":
-            _dither.map_plain(pixels, out, reference, previous, threshold, stateful, record, *lut)
+            map_plain(pixels, out, reference, previous, threshold, stateful, record, *lut)
         elif self._mode in _dither.ORDERED_MODES:
             _dither.map_ordered(pixels, out, self._offsets, reference, previous, threshold, stateful, record, *lut)
         else:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from ..mapping.nearest import SortedPalette, assign_nearest
+from ..mapping.nearest import SortedPalette, assign_nearest, nearest_two
 
 BIN_SHIFT = 2                 # 64 levels per channel
 BIN_BITS = 8 - BIN_SHIFT
@@ -68,54 +68,6 @@ def binned_histogram(pixels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 @njit(cache=True)
-def _search(r: float, g: float, b: float, colours, keys, axis, order):
-    """Nearest and runner-up (palette index, squared distance) of a colour."""
-    n = keys.shape[0]
-    key = r * axis[0] + g * axis[1] + b * axis[2]
-    lo = 0
-    hi = n
-    while lo < hi:
-        mid = (lo + hi) >> 1
-        if keys[mid] < key:
-            lo = mid + 1
-        else:
-            hi = mid
-    best = 1e300
-    runner_up = 1e300
-    best_pos = 0
-    up = lo
-    down = lo - 1
-    while up < n or down >= 0:
-        if up < n:
-            gap = keys[up] - key
-            if gap * gap >= runner_up:
-                up = n
-            else:
-                d = (colours[up, 0] - r) ** 2 + (colours[up, 1] - g) ** 2 + (colours[up, 2] - b) ** 2
-                if d < best:
-                    runner_up = best
-                    best = d
-                    best_pos = up
-                elif d < runner_up:
-                    runner_up = d
-                up += 1
-        if down >= 0:
-            gap = key - keys[down]
-            if gap * gap >= runner_up:
-                down = -1
-            else:
-                d = (colours[down, 0] - r) ** 2 + (colours[down, 1] - g) ** 2 + (colours[down, 2] - b) ** 2
-                if d < best:
-                    runner_up = best
-                    best = d
-                    best_pos = down
-                elif d < runner_up:
-                    runner_up = d
-                down -= 1
-    return order[best_pos], best, runner_up
-
-
-@njit(cache=True)
 def _sort_by_axis(centres, axis):
     keys = centres @ axis
     order = np.argsort(keys)
@@ -133,7 +85,7 @@ def _lloyd(points, weights, centres, axis, passes, tolerance):
     lower = np.empty(m, np.float64)
     colours, keys, order = _sort_by_axis(centres, axis)
     for i in range(m):
-        j, d1, d2 = _search(points[i, 0], points[i, 1], points[i, 2], colours, keys, axis, order)
+        j, d1, d2 = nearest_two(points[i, 0], points[i, 1], points[i, 2], colours, keys, axis, order)
         labels[i] = j
         upper[i] = np.sqrt(d1)
         lower[i] = np.sqrt(d2)
@@ -187,7 +139,7 @@ def _lloyd(points, weights, centres, axis, passes, tolerance):
             upper[i] = exact
             if exact <= lower[i]:
                 continue
-            j, d1, d2 = _search(points[i, 0], points[i, 1], points[i, 2], colours, keys, axis, order)
+            j, d1, d2 = nearest_two(points[i, 0], points[i, 1], points[i, 2], colours, keys, axis, order)
             labels[i] = j
             upper[i] = np.sqrt(d1)
             lower[i] = np.sqrt(d2)
