@@ -41,10 +41,15 @@ class GifSource:
             number = 0
             while True:
                 try:
-                    image.seek(number)
-                    pixels = as_pixels(image.convert("RGBA"), what=f"frame {number} of {str(self.path)!r}")
+                    with warnings.catch_warnings():
+                        warnings.simplefilter("error", Image.DecompressionBombWarning)
+                        image.seek(number)
+                        pixels = as_pixels(image.convert("RGBA"), what=f"frame {number} of {str(self.path)!r}")
                 except EOFError:
                     break
+                except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+                    raise ResourceError(f"GIF {str(self.path)!r} is too large to decode safely at frame {number} "
+                                        f"({exc})") from None
                 except (OSError, ValueError, SyntaxError, IndexError, TypeError, struct.error, ZeroDivisionError) as exc:
                     raise InputError(f"GIF {str(self.path)!r} is damaged at frame {number} ({exc}); "
                                      "re-download or re-export it") from None
