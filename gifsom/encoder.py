@@ -37,10 +37,14 @@ def new_survey(options: EncodeOptions) -> ClipSurvey:
 
 
 def learn_from(pixels: np.ndarray, census: np.ndarray | None, options: EncodeOptions, size: int) -> np.ndarray:
-    """A palette of at most ``size`` entries: the exact colours when the census fits, else learned."""
+    """A palette of at most ``size`` learned entries, or the exact colours when the census fits ``options.colors``.
+
+    An exact palette needs no reserved slot: each frame finds a transparent
+    index among the entries it does not use.
+    """
     fixed = [c for c in options.fixed_colors]
-    if census is not None and len(census) + sum(1 for c in fixed if c not in census.tolist()) <= size:
-        return palette_from_pixels(census, options.palette_options(size))
+    if census is not None and len(census) + sum(1 for c in fixed if c not in census.tolist()) <= options.colors:
+        return palette_from_pixels(census, options.palette_options(options.colors))
     return palette_from_pixels(pixels, options.palette_options(size))
 
 
@@ -89,7 +93,7 @@ def write_clip(out: BinaryIO, spool: FrameSpool, survey: ClipSurvey, options: En
         # a clip whose colours all fit needs one exact palette, whatever the scope
         global_palette = learn_from(survey.sampler.pixels(), census, options, size)
     writer = AnimationWriter(out, width, height, global_palette=global_palette, loop=options.loop,
-                             comment=options.comment, lossy=options.lossy)
+                             comment=options.comment, lossy=options.lossy, spare_slot=channels == 4)
     scene_starts = survey.scene_starts if global_palette is None and options.palette == "scene" else []
     mapper: FrameMapper | None = None
     report = Progress("frames written", len(spool), callback=progress, bar=bar)

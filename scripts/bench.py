@@ -55,6 +55,34 @@ def ffmpeg() -> str:
     return imageio_ffmpeg.get_ffmpeg_exe()
 
 
+def flat_ui_frames(count: int = 40) -> list[np.ndarray]:
+    """A flat UI with no anti-aliasing (bitmap font, solid fills): a terminal being typed into,
+    a sidebar whose highlight moves, a progress bar. Under 30 colours: GIF can hold it exactly."""
+    from PIL import ImageDraw, ImageFont
+
+    font = ImageFont.load_default_imagefont()
+    lines = ["$ gifsom record bug.gif --region 0,0,480,320", "recording... 148 frames in 15.0 s",
+             "learning palette (exact: 23 colours)", "wrote bug.gif: 41 KiB, lossless", "$ _"]
+    text = "\n".join(lines)
+    frames = []
+    for i in range(count):
+        image = Image.new("RGB", (480, 320), (243, 244, 246))
+        draw = ImageDraw.Draw(image)
+        draw.rectangle([0, 0, 109, 319], fill=(31, 41, 55))
+        for n, name in enumerate(["Record", "Convert", "Palette", "Settings"]):
+            if n == (i // 10) % 4:
+                draw.rectangle([8, 16 + 40 * n, 102, 44 + 40 * n], fill=(37, 99, 235))
+            draw.text((14, 24 + 40 * n), name, fill=(229, 231, 235), font=font)
+        draw.rectangle([124, 48, 466, 230], fill=(255, 255, 255), outline=(209, 213, 219))
+        draw.multiline_text((132, 56), text[: i * 5], fill=(17, 24, 39), font=font, spacing=6)
+        draw.rectangle([124, 250, 466, 264], fill=(209, 213, 219))
+        draw.rectangle([124, 250, 124 + int(342 * (i + 1) / count), 264], fill=(37, 99, 235))
+        draw.rectangle([404, 280, 466, 308], fill=(16, 185, 129))
+        draw.text((426, 288), "OK", fill=(255, 255, 255), font=font)
+        frames.append(np.asarray(image))
+    return frames
+
+
 def load_clips(work: Path, names: list[str]) -> list[Clip]:
     import gifsom
 
@@ -73,6 +101,14 @@ def load_clips(work: Path, names: list[str]) -> list[Clip]:
         clips.append(Clip("screen (flat UI, 480x320, 10 fps)", frames, 10.0,
                           ["-framerate", "10", "-i", str(FIXTURES / "screen" / "frame_%03d.png")],
                           FIXTURES / "screen", str(FIXTURES / "screen")))
+    if "flat" in names:
+        frames = flat_ui_frames()
+        png = work / "flat_png"
+        png.mkdir()
+        for i, f in enumerate(frames):
+            Image.fromarray(f).save(png / f"frame_{i:03d}.png")
+        clips.append(Clip("flat (UI without anti-aliasing, 480x320, 10 fps)", frames, 10.0,
+                          ["-framerate", "10", "-i", str(png / "frame_%03d.png")], png, str(png)))
     return clips
 
 
@@ -251,7 +287,7 @@ def mapping_throughput(work: Path, repeats: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--clips", nargs="+", default=["pan", "screen"])
+    parser.add_argument("--clips", nargs="+", default=["pan", "screen", "flat"])
     parser.add_argument("--gifski", default=shutil.which("gifski"), help="path of the gifski binary")
     parser.add_argument("--plot", type=Path, default=None, help="write a size-vs-PSNR plot here (PNG)")
     parser.add_argument("--only", nargs="*", default=None, help="run only tools whose name starts with these")
@@ -264,14 +300,14 @@ def main() -> None:
         work = Path(tmp)
         for clip in load_clips(work, args.clips):
             print(f"\n## {clip.name}: {len(clip.frames)} frames")
-            print(f"{'tool':36s} {'KiB':>9s} {'PSNR':>7s} {'SSIM':>6s} {'wall s':>7s} {'CPU s':>7s} "
+            print(f"{'tool':46s} {'KiB':>9s} {'PSNR':>7s} {'SSIM':>6s} {'wall s':>7s} {'CPU s':>7s} "
                   f"{'cold s':>7s} {'peak MB':>8s}")
             rows = []
             for tool, steps in recipes(clip, work / "out.gif", args.gifski).items():
                 if args.only and not any(tool.startswith(o) for o in args.only):
                     continue
                 if steps is None:
-                    print(f"{tool:36s} skipped: not installed")
+                    print(f"{tool:46s} skipped: not installed")
                     continue
                 cold, wall, cpu, peak = run_recipe(steps, args.repeats)
                 out = work / "out.gif"
@@ -279,7 +315,7 @@ def main() -> None:
                 result = Result(tool, out.stat().st_size, value, ssim, wall, cpu, cold, peak)
                 rows.append(result)
                 ssim_text = f"{ssim:6.4f}" if ssim is not None else "   n/a"
-                print(f"{tool:36s} {result.size / 1024:9.1f} {value:7.2f} {ssim_text} {wall:7.2f} {cpu:7.2f} "
+                print(f"{tool:46s} {result.size / 1024:9.1f} {value:7.2f} {ssim_text} {wall:7.2f} {cpu:7.2f} "
                       f"{cold:7.2f} {peak:8.0f}", flush=True)
             all_results[clip.name] = rows
         if args.mapping:

@@ -70,19 +70,25 @@ class AnimationWriter:
         loop: 0 plays forever, N > 0 plays N + 1 times in all, -1 plays once
             (no loop block).
         comment: text for a comment extension, or None.
+        spare_slot: size colour tables with room for one more entry than the
+            palette, so a transparent index always exists (needed for clips with
+            transparent pixels). Without it, each frame uses as its transparent
+            index any entry its own pixels do not use, and a palette of exactly
+            2**n colours keeps an n-bit table.
         lossy: 0 writes exactly; N > 0 lets LZW show a pixel in a colour up to N
             (RGB distance) away when that lengthens a match, and counts a pixel
             whose screen colour is within N of its new colour as unchanged.
     """
 
     def __init__(self, out: BinaryIO, width: int, height: int, *, global_palette: np.ndarray | None,
-                 loop: int = 0, comment: str | None = None, lossy: int = 0) -> None:
+                 loop: int = 0, comment: str | None = None, lossy: int = 0, spare_slot: bool = False) -> None:
         self.out = out
+        self.spare_slot = spare_slot
         self.lossy = lossy
         self.width = width
         self.height = height
         self.global_palette = global_palette
-        self.global_bits = blocks.table_bits(min(len(global_palette) + 1, 256)) if global_palette is not None else 0
+        self.global_bits = self._bits(global_palette) if global_palette is not None else 0
         self.screen = np.zeros((height, width, 3), np.uint8)
         self.opaque = np.zeros((height, width), bool)
         self.pending: IndexedFrame | None = None
@@ -115,6 +121,9 @@ class AnimationWriter:
             self._write(self.pending, max(MIN_DELAY_CS, end_cs - self.pending.start_cs), None)
             self.pending = None
         self.out.write(blocks.TRAILER)
+
+    def _bits(self, palette: np.ndarray) -> int:
+        return blocks.table_bits(min(len(palette) + (1 if self.spare_slot else 0), 256))
 
     @staticmethod
     def _same_picture(a: IndexedFrame, b: IndexedFrame) -> bool:
@@ -152,8 +161,7 @@ class AnimationWriter:
         palette = frame.palette
         is_global = self.global_palette is not None and (
             palette is self.global_palette or np.array_equal(palette, self.global_palette))
-        bits = self.global_bits if is_global else blocks.table_bits(min(len(palette) + 1, 256))
-        spare = len(palette) if len(palette) < (1 << bits) else None
+        bits = self.global_bits if is_global else self._bits(palette)
 
         indices = frame.indices[rect]
         needs_transparency = not bool(opaque[rect].all())
@@ -161,12 +169,17 @@ class AnimationWriter:
         keep = (~changed[rect]) & opaque[rect] & self.opaque[rect]
         if disposal == DISPOSE_BACKGROUND:
             keep[:] = False                        # the frame is cleared afterwards; draw it whole
+        hidden = keep | ~opaque[rect]
+        # any table entry the pixels drawn by this frame do not use can serve as its transparent index
+        used = np.bincount(indices[~hidden], minlength=1 << bits) > 0
+        free = np.flatnonzero(~used[: 1 << bits])
+        spare = int(free[0]) if len(free) else None    # the lowest keeps LZW's code size small
         candidates = []
         if not needs_transparency:
             candidates.append((indices, None))
-        if spare is not None:
+        if spare is not None and hidden.any():
             transparent = indices.copy()
-            transparent[keep | ~opaque[rect]] = spare
+            transparent[hidden] = spare
             candidates.append((transparent, spare))
         if not candidates:
             raise ValueError("a frame with transparent pixels needs a palette with a free slot")

@@ -68,7 +68,8 @@ def image(indices: np.ndarray, left: int, top: int, code_bits: int, local_palett
     if local_palette is not None:
         packed |= 0x80 | (code_bits - 1)
         table = colour_table(local_palette, code_bits)
-    code_size = min_code_size(1 << code_bits)
+    # the code size only has to cover the indices this image uses, not the whole table
+    code_size = min(min_code_size(int(indices.max()) + 1 if indices.size else 2), min_code_size(1 << code_bits))
     data, shown = lzw_encode(indices, code_size, palette=palette, lossy=lossy, transparent=transparent)
     return (b"\x2c" + struct.pack("<HHHHB", left, top, width, height, packed) + table
             + bytes([code_size]) + data), shown
