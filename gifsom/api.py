@@ -85,6 +85,8 @@ class GifWriter:
         self._last_pts: float | None = None
         self._closed = False
         self._reading = Progress("frames read", None, callback=progress)
+        #: When the last frame stops showing, in seconds; None: one frame period after it starts.
+        self.end_time: float | None = None
         #: Number of GIF frames written and GIF size in bytes, once closed.
         self.frames_written = 0
         self.bytes_written = 0
@@ -155,6 +157,8 @@ class GifWriter:
 
     def _end_time(self) -> float:
         times = self._spool.timestamps
+        if self.end_time is not None and self.end_time > times[-1]:
+            return self.end_time
         if self.fps is not None:
             return times[-1] + 1.0 / self.fps
         steps = np.diff(times)
@@ -234,8 +238,9 @@ def quantize(image: Any, palette: np.ndarray | None = None, colors: int = 256, d
     pixels = as_pixels(image, what="image")
     if palette is None:
         palette = learn_palette(pixels, colors=colors, quality=quality)
-    palette = np.ascontiguousarray(palette, dtype=np.uint8).reshape(-1, 3) if np.ndim(palette) else palette
-    if not 1 <= len(palette) <= 256:
-        raise OptionError(f"palette has {len(palette)} entries; give 1 to 256 RGB colours")
+    palette = np.asarray(palette)
+    if palette.ndim != 2 or palette.shape[1] != 3 or not 1 <= len(palette) <= 256:
+        raise OptionError(f"palette has shape {palette.shape}; give 1 to 256 RGB colours as a (K, 3) array")
+    palette = np.ascontiguousarray(palette, dtype=np.uint8)
     mapper = FrameMapper(palette, MappingOptions(dither=dither, strength=dither_strength, temporal=False))
     return mapper.map(np.ascontiguousarray(pixels[:, :, :3])), mapper.palette

@@ -267,6 +267,7 @@ def _write(source, args: argparse.Namespace, fps: float | None) -> int:
     with writer:
         for frame in source.frames():
             writer.append(frame)
+        writer.end_time = getattr(source, "end_time", None)
         if getattr(source, "loop", None) is not None and args.loop is None:
             writer.options = dataclasses.replace(writer.options, loop=source.loop)
     if not args.quiet:

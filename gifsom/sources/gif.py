@@ -21,6 +21,8 @@ class GifSource:
         self.options = options
         self.fps = options.fps
         self.loop: int | None = None
+        #: When the last frame stops showing (seconds of output), once read; None when resampled.
+        self.end_time: float | None = None
 
     def _raw(self) -> Iterator[Frame]:
         from PIL import Image, UnidentifiedImageError
@@ -60,6 +62,9 @@ class GifSource:
                 number += 1
             if number == 0:
                 raise InputError(f"GIF {str(self.path)!r} has no frames; check the file")
+            if self.options.fps is None:
+                end = pts if self.options.end is None else min(pts, self.options.end)
+                self.end_time = max(0.0, end - (self.options.start or 0.0)) / self.options.speed
 
     def frames(self) -> Iterator[Frame]:
         yield from retime(self._raw(), self.options)
