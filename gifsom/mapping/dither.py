@@ -17,7 +17,7 @@ from functools import lru_cache
 import numpy as np
 from numba import njit
 
-from .nearest import coarse_nearest, is_still, resolve_colour
+from .nearest import coarse_cell, is_still, resolve_coarse, resolve_colour
 
 #: Error-diffusion kernels as (dx, dy, weight) rows; weights sum to at most 1.
 DIFFUSION_KERNELS: dict[str, np.ndarray] = {
@@ -116,7 +116,7 @@ def map_diffusion(pixels, out, kernel, strength, reference, previous, threshold,
     """Serpentine error diffusion with ``kernel`` rows (dx, dy, weight).
 
     A pixel that carries no error is mapped exactly; one that does is mapped
-    through the coarse table (see :func:`coarse_nearest`). A pixel that is
+    through the coarse table (see :func:`resolve_coarse`). A pixel that is
     exactly a palette colour absorbs the error that reaches it.
     """
     height, width = out.shape
@@ -172,7 +172,10 @@ def map_diffusion(pixels, out, kernel, strength, reference, previous, threshold,
                 if index < 0:
                     index = resolve_colour(r, g, b, exact, palette, counts, candidates)
             else:
-                index = coarse_nearest(r, g, b, coarse, palette, counts, candidates)
+                cell = coarse_cell(r, g, b)
+                index = coarse[cell]
+                if index < 0:
+                    index = resolve_coarse(cell, coarse, palette, counts, candidates)
             out[y, x] = index
             if record:
                 for c in range(3):

@@ -125,22 +125,29 @@ def resolve_colour(r: int, g: int, b: int, exact: np.ndarray, palette: np.ndarra
 
 
 @njit(cache=True)
-def coarse_nearest(r: int, g: int, b: int, coarse: np.ndarray, palette: np.ndarray,
-                   counts: np.ndarray, candidates: np.ndarray) -> int:
-    """Palette index nearest to the centre of the 4 x 4 x 4 box holding (r, g, b).
+def resolve_coarse(cell: int, coarse: np.ndarray, palette: np.ndarray, counts: np.ndarray,
+                   candidates: np.ndarray) -> int:
+    """Palette index nearest to the centre of coarse ``cell`` (a 4 x 4 x 4 box), remembered in ``coarse``.
 
     Within two levels of exact, from a table small enough to stay in cache:
-    for error diffusion, whose targets are scattered over millions of colours
-    and whose feedback corrects the small difference anyway.
+    for dithering, whose targets are scattered over millions of colours and
+    already moved by more than that. Kernels compute the cell as
+    :func:`coarse_cell` does, look ``coarse[cell]`` up themselves and call
+    this only on a miss (a negative entry).
     """
-    cell = ((r >> COARSE_SHIFT) << (2 * COARSE_BITS)) | ((g >> COARSE_SHIFT) << COARSE_BITS) | (b >> COARSE_SHIFT)
-    index = coarse[cell]
-    if index < 0:
-        half = 1 << (COARSE_SHIFT - 1)
-        index = _cell_nearest((r & ~(2 * half - 1)) + half, (g & ~(2 * half - 1)) + half,
-                              (b & ~(2 * half - 1)) + half, palette, counts, candidates)
-        coarse[cell] = index
+    half = 1 << (COARSE_SHIFT - 1)
+    r = ((cell >> (2 * COARSE_BITS)) << COARSE_SHIFT) + half
+    g = (((cell >> COARSE_BITS) & ((1 << COARSE_BITS) - 1)) << COARSE_SHIFT) + half
+    b = ((cell & ((1 << COARSE_BITS) - 1)) << COARSE_SHIFT) + half
+    index = _cell_nearest(r, g, b, palette, counts, candidates)
+    coarse[cell] = index
     return index
+
+
+@njit(cache=True, inline="always")
+def coarse_cell(r: int, g: int, b: int) -> int:
+    """The coarse-table cell of the colour (r, g, b)."""
+    return ((r >> COARSE_SHIFT) << (2 * COARSE_BITS)) | ((g >> COARSE_SHIFT) << COARSE_BITS) | (b >> COARSE_SHIFT)
 
 
 @njit(cache=True, inline="always")
@@ -180,7 +187,7 @@ class ColourCache:
     seen before costs one load); for the RGB cube cut into 8 x 8 x 8 cells, the
     few palette entries that can be nearest to any colour in the cell, so a
     new colour is compared with a handful of entries; and a coarse table for
-    error diffusion (see :func:`coarse_nearest`).
+    dithering (see :func:`resolve_coarse`).
     """
 
     def __init__(self, palette: np.ndarray) -> None:

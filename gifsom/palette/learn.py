@@ -28,7 +28,7 @@ class PaletteOptions:
         colors: palette size, 2..256 (including fixed colours; excluding a reserved transparent slot).
         quality: NeuQuant sampling factor, 1 (every sampled pixel) .. 30. With
             ``refine`` on, the SOM only seeds the refinement and sees at most
-            about 64 pixels per neuron, whatever the factor.
+            about 32 pixels per neuron, whatever the factor.
         refine: run the convergence phase (k-means with drop/split moves) after the SOM.
         fixed: colours that must appear in the palette exactly, uint8 (F, 3).
     """
@@ -74,8 +74,8 @@ def palette_from_pixels(pixels: np.ndarray, options: PaletteOptions) -> np.ndarr
     free = options.colors - len(fixed)
     sample_factor = options.quality
     if options.refine:
-        # the SOM only seeds the refinement here: 64 samples per neuron are plenty
-        sample_factor = min(30, max(sample_factor, -(-len(pixels) // (64 * free))))
+        # the SOM only seeds the refinement here: 32 samples per neuron are plenty
+        sample_factor = min(30, max(sample_factor, -(-len(pixels) // (32 * free))))
     palette = neuquant(pixels, free, sample_factor).astype(np.float64)
     if options.refine:
         # exact colours while they are few enough to be cheap; 64-level bins beyond
