@@ -42,9 +42,11 @@ def learn_from(pixels: np.ndarray, census: np.ndarray | None, options: EncodeOpt
     An exact palette needs no reserved slot: each frame finds a transparent
     index among the entries it does not use.
     """
-    fixed = [c for c in options.fixed_colors]
-    if census is not None and len(census) + sum(1 for c in fixed if c not in census.tolist()) <= options.colors:
-        return palette_from_pixels(census, options.palette_options(options.colors))
+    if census is not None:
+        known = census.tolist()
+        missing = [list(c) for c in options.fixed_colors if list(c) not in known]
+        if len(census) + len(missing) <= options.colors:
+            return np.concatenate([census, np.array(missing, np.uint8).reshape(-1, 3)])   # in the census's order
     return palette_from_pixels(pixels, options.palette_options(size))
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import BinaryIO
 
 import numpy as np
+from numba import njit
 
 from . import blocks
 from .timing import MIN_DELAY_CS
@@ -41,6 +42,27 @@ class IndexedFrame:
 
     def colours(self) -> np.ndarray:
         return self.palette[self.indices]
+
+
+@njit(cache=True)
+def fill_hidden(indices: np.ndarray, hidden: np.ndarray, unchanged: np.ndarray, transparent: int) -> np.ndarray:
+    """Write hidden pixels as transparent, except unchanged ones that continue a run in their own colour.
+
+    An unchanged pixel already shows its colour, so it may be written either
+    as the transparent index or as its own index; taking its own index where
+    that continues the run before it makes longer runs for LZW. Other hidden
+    pixels (transparent in the frame) are always written as transparent.
+    """
+    out = indices.copy()
+    flat_out = out.reshape(-1)
+    flat_hidden = hidden.reshape(-1)
+    flat_unchanged = unchanged.reshape(-1)
+    previous = -1
+    for i in range(flat_out.shape[0]):
+        if flat_hidden[i] and not (flat_unchanged[i] and flat_out[i] == previous):
+            flat_out[i] = transparent
+        previous = flat_out[i]
+    return out
 
 
 def _bbox(changed: np.ndarray) -> tuple[int, int, int, int] | None:
@@ -181,6 +203,8 @@ class AnimationWriter:
             transparent = indices.copy()
             transparent[hidden] = spare
             candidates.append((transparent, spare))
+            if keep.mean() > 0.5:      # worth a third try only where much of the rectangle is unchanged
+                candidates.append((fill_hidden(indices, hidden, keep, spare), spare))
         if not candidates:
             raise ValueError("a frame with transparent pixels needs a palette with a free slot")
         local = None if is_global else palette

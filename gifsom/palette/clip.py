@@ -26,11 +26,19 @@ def _coarse_histogram(pixels: np.ndarray) -> np.ndarray:
 
 
 class ColourCensus:
-    """The exact colours of a clip, tracked until there are more than ``limit``."""
+    """The exact colours of a clip, tracked until there are more than ``limit``.
+
+    Each colour is counted in the pixels that change, frame to frame; the
+    colours of changes after the first frame count first. Ordering an exact
+    palette that way gives the colours later frames draw the lowest indices,
+    so the small images of later frames need the fewest LZW code bits.
+    """
 
     def __init__(self, limit: int) -> None:
         self.limit = limit
         self.keys: np.ndarray | None = np.empty(0, np.uint32)
+        self._later = np.empty(0, np.int64)    # count in changes after the first frame
+        self._first = np.empty(0, np.int64)    # count in the first frame
         self._previous: np.ndarray | None = None
 
     @property
@@ -41,9 +49,8 @@ class ColourCensus:
         if self.keys is None:
             return
         rgb = pixels[:, :, :3]
-        fresh = rgb
-        if self._previous is not None:
-            fresh = rgb[(rgb != self._previous).any(axis=2)]
+        first = self._previous is None
+        fresh = rgb if first else rgb[(rgb != self._previous).any(axis=2)]
         self._previous = rgb
         found = colour_histogram(fresh.reshape(-1, 3), limit=self.limit)
         if found is None:
@@ -51,15 +58,23 @@ class ColourCensus:
             return
         colours = found[0].astype(np.uint32)
         keys = (colours[:, 0] << 16) | (colours[:, 1] << 8) | colours[:, 2]
-        self.keys = np.union1d(self.keys, keys)
-        if len(self.keys) > self.limit:
+        merged, where = np.unique(np.concatenate([self.keys, keys]), return_inverse=True)
+        if len(merged) > self.limit:
             self.keys = None
+            return
+        old = len(self.keys)
+        later = np.bincount(where[:old], self._later, len(merged))
+        first_counts = np.bincount(where[:old], self._first, len(merged))
+        target = first_counts if first else later
+        np.add.at(target, where[old:], found[1])
+        self.keys, self._later, self._first = merged, later.astype(np.int64), first_counts.astype(np.int64)
 
     def colours(self) -> np.ndarray | None:
-        """uint8 (M, 3) colours seen, or None once there were more than ``limit``."""
+        """uint8 (M, 3) colours seen, most drawn by later frames first; None once there were more than ``limit``."""
         if self.keys is None:
             return None
-        k = self.keys
+        order = np.lexsort((-self._first, -self._later))
+        k = self.keys[order]
         return np.stack([(k >> 16) & 255, (k >> 8) & 255, k & 255], axis=1).astype(np.uint8)
 
 
