@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import subprocess
 
 import numpy as np
 import pytest
@@ -162,6 +163,8 @@ def test_video_round_trip_psnr_floor(tmp_path):
     decoded, durations = decode_gif(path)
     assert len(decoded) == len(frames) and set(durations) == {200}
     assert psnr(np.stack(decoded), np.stack(frames)) > 33.0
+    for ours, theirs in zip(decoded, decode_with_ffmpeg(path, 320, 180)):
+        assert np.array_equal(ours, theirs)
 
 
 def test_transparency_round_trip(tmp_path):
@@ -173,6 +176,8 @@ def test_transparency_round_trip(tmp_path):
         frame[:, :, 3] = 255
         frame[5:15, i * 5:i * 5 + 8, 3] = 0          # a moving hole
         rgba.append(frame)
+        frame[:, :, 1] = i * 40                      # and a colour change
+        rgba[-1] = frame
     gifsom.encode(rgba, path, fps=10)
     decoded = decode_gif_rgba(path)
     assert len(decoded) == 4
@@ -180,6 +185,17 @@ def test_transparency_round_trip(tmp_path):
         assert np.array_equal(shown[:, :, 3] > 127, source[:, :, 3] > 127)
         opaque = source[:, :, 3] > 127
         assert np.array_equal(shown[opaque][:, :3], source[opaque][:, :3])
+    # ffmpeg shows the same pixels and the same holes
+    import imageio_ffmpeg
+
+    raw = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-i", str(path), "-fps_mode", "passthrough",
+                          "-f", "rawvideo", "-pix_fmt", "rgba", "-"], capture_output=True, check=True).stdout
+    by_ffmpeg = np.frombuffer(raw, np.uint8).reshape(-1, 20, 30, 4)
+    assert len(by_ffmpeg) == 4
+    for ours, theirs in zip(decoded, by_ffmpeg):
+        visible = ours[:, :, 3] > 127
+        assert np.array_equal(visible, theirs[:, :, 3] > 127)
+        assert np.array_equal(ours[visible][:, :3], theirs[visible][:, :3])
 
 
 @pytest.mark.parametrize("scope", ["frame", "scene"])
