@@ -84,7 +84,7 @@ class GifWriter:
         self._survey = new_survey(self.options)
         self._last_pts: float | None = None
         self._closed = False
-        self._reading = Progress("frames read", None, callback=progress)
+        self._reading = Progress("frames read", None, callback=progress, bar=bar)
         #: When the last frame stops showing, in seconds; None: one frame period after it starts.
         self.end_time: float | None = None
         #: Number of GIF frames written and GIF size in bytes, once closed.
@@ -173,6 +173,7 @@ class GifWriter:
         try:
             if self._spool is None or len(self._spool) == 0:
                 raise InputError(f"no frames were given for {str(self.path)!r}; append at least one frame")
+            self._reading.close()
             output = AtomicOutput(self.path)
             with output as out:
                 writer = write_clip(out, self._spool, self._survey, self.options, self._end_time(),

@@ -83,7 +83,8 @@ def record(path: str | os.PathLike, *, region: Region | str | None = None, monit
         raise ResourceError(f"less than {MIN_FREE_BYTES >> 20} MB free in {spool_folder!r} for the recording; "
                             "free some space or point TMPDIR elsewhere")
     source = ScreenSource(region, monitor=monitor, fps=fps, duration=duration, max_frames=max_frames, cursor=cursor)
-    writer = GifWriter(path, fps, bar=status, memory_budget=RECORD_MEMORY_BUDGET, compress_spool=True, **options)
+    # the status line reports the capture; the progress bar only the encoding after it
+    writer = GifWriter(path, fps, bar=False, memory_budget=RECORD_MEMORY_BUDGET, compress_spool=True, **options)
 
     handoff: queue.Queue = queue.Queue(maxsize=8)
     failure: list[BaseException] = []
@@ -143,6 +144,7 @@ def record(path: str | os.PathLike, *, region: Region | str | None = None, monit
     if writer.frames_appended == 0:
         writer.abort()
         raise GifsomError("the recording stopped before the first frame; nothing was written")
+    writer.bar = status
     with writer:      # encoding: Ctrl+C here aborts and leaves no file
         pass
     return RecordingReport(source.frames_taken, source.late, source.elapsed, writer.frames_written,
