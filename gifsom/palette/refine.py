@@ -160,23 +160,29 @@ def _split_worst(points: np.ndarray, weights: np.ndarray, centres: np.ndarray, m
     labels, first, second = assign_nearest(points, centres)
     removal_cost = np.bincount(labels, weights * (second - first), size)
     cluster_error = np.bincount(labels, weights * first, size)
+    count = np.bincount(labels, minlength=size)
     drop = np.argsort(removal_cost)[:moves]
     dropped = set(drop.tolist())
-    grow = [j for j in np.argsort(-cluster_error).tolist() if j not in dropped][: len(drop)]
+    grow = np.array([j for j in np.argsort(-cluster_error).tolist() if j not in dropped and count[j] >= 2][: len(drop)],
+                    np.int64)
+    drop = drop[: len(grow)]
+    if not len(grow):
+        return centres
+    # weighted mean and covariance of every cluster at once
+    mass = np.bincount(labels, weights, size)[grow]
+    mean = np.stack([np.bincount(labels, weights * points[:, c], size)[grow] for c in range(3)], axis=1) / mass[:, None]
+    second_moment = np.empty((len(grow), 3, 3))
+    for a in range(3):
+        for b in range(a, 3):
+            m = np.bincount(labels, weights * points[:, a] * points[:, b], size)[grow] / mass
+            second_moment[:, a, b] = second_moment[:, b, a] = m
+    covariance = second_moment - mean[:, :, None] * mean[:, None, :]
+    values, vectors = np.linalg.eigh(covariance)
+    # two halves of a Gaussian have their means about 0.8 sigma from the centre
+    offset = vectors[:, :, -1] * np.sqrt(np.maximum(values[:, -1], 0.0))[:, None] * 0.8
     centres = centres.copy()
-    for spare, j in zip(drop, grow):
-        members = labels == j
-        if members.sum() < 2:
-            continue
-        pts = points[members]
-        w = weights[members]
-        mean = (w @ pts) / w.sum()
-        centred = pts - mean
-        values, vectors = np.linalg.eigh((centred * w[:, None]).T @ centred / w.sum())
-        # two halves of a Gaussian have their means about 0.8 sigma from the centre
-        offset = vectors[:, -1] * np.sqrt(max(values[-1], 0.0)) * 0.8
-        centres[j] = mean + offset
-        centres[spare] = mean - offset
+    centres[grow] = mean + offset
+    centres[drop] = mean - offset
     return centres
 
 
