@@ -218,12 +218,13 @@ def plot(results: dict[str, list[Result]], path: Path) -> None:
     draw = ImageDraw.Draw(canvas)
     colours = {"gifsom": (37, 99, 235), "ffmpeg": (220, 38, 38), "gifski": (16, 150, 80), "gifsicle": (150, 80, 16)}
     for p, (clip, rows) in enumerate(results.items()):
-        rows = [r for r in rows if np.isfinite(r.psnr)]
+        finite = [r.psnr for r in rows if np.isfinite(r.psnr)]
         if not rows:
             continue
         x0 = p * panel_w
         sizes = [r.size / 1024 for r in rows]
-        psnrs = [r.psnr for r in rows]
+        top = (max(finite) if finite else 60.0) + 3.0      # lossless results are drawn above the rest
+        psnrs = [r.psnr if np.isfinite(r.psnr) else top for r in rows]
         lo_s, hi_s = min(sizes) * 0.9, max(sizes) * 1.1
         lo_p, hi_p = min(psnrs) - 0.5, max(psnrs) + 0.5
         draw.rectangle([x0 + margin, 30, x0 + panel_w - 20, panel_h - margin], outline="black")
@@ -236,7 +237,8 @@ def plot(results: dict[str, list[Result]], path: Path) -> None:
             y = panel_h - margin - (q - lo_p) / (hi_p - lo_p) * (panel_h - margin - 30)
             colour = next((c for k, c in colours.items() if r.tool.startswith(k)), (0, 0, 0))
             draw.ellipse([x - 4, y - 4, x + 4, y + 4], fill=colour)
-            draw.text((x + 6, y - 6), r.tool.replace("gifsom ", "").replace("(default)", "gifsom")[:28], fill=colour)
+            label = r.tool.replace("gifsom ", "").replace("(default)", "gifsom")[:28]
+            draw.text((x + 6, y - 6), label + ("" if np.isfinite(r.psnr) else " (lossless)"), fill=colour)
     canvas.save(path)
 
 
