@@ -30,7 +30,7 @@ class IndexedFrame:
 
     Attributes:
         indices: uint8 (H, W) palette indices.
-        palette: uint8 (K, 3), K <= 255 when ``mask`` is used or transparency is wanted.
+        palette: uint8 (K, 3), 1 <= K <= 256.
         start_cs: when the frame starts, in centiseconds from the start of the clip.
         mask: bool (H, W), True where the frame is transparent, or None when fully opaque.
     """
