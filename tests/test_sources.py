@@ -61,3 +61,20 @@ def test_gif_reencode_keeps_timing_and_loop(tmp_path):
     with Image.open(out) as image:
         assert image.info["loop"] == 3
     assert all(np.array_equal(d, np.asarray(f)) for d, f in zip(decoded, frames))
+
+
+def test_rgba_sequence_keeps_transparency(tmp_path):
+    for i in range(3):
+        frame = np.zeros((20, 30, 4), np.uint8)
+        frame[:, :, 2] = 255
+        frame[:, :, 3] = 255
+        frame[5:15, i * 8:i * 8 + 6, 3] = 0
+        Image.fromarray(frame, "RGBA").save(tmp_path / f"f{i}.png")
+    out = tmp_path / "alpha.gif"
+    assert gifsom.cli.main("convert", str(tmp_path), str(out), "-q") == 0
+    with Image.open(out) as image:
+        for i in range(3):
+            image.seek(i)
+            shown = np.asarray(image.convert("RGBA"))
+            assert (shown[:, :, 3] == 0).sum() == 60
+            assert shown[10, i * 8 + 2, 3] == 0 and shown[10, 29, 3] == 255
