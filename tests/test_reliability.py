@@ -18,7 +18,6 @@ from hypothesis import strategies as st
 from PIL import Image
 
 import gifsom
-from gifsom.cli import main
 from gifsom.errors import GifsomError, ResourceError
 from gifsom.sources.gif import GifSource
 from gifsom.sources.pipe import PipeSource

@@ -62,11 +62,6 @@ class FrameMapper:
         elif mode in _dither.DIFFUSION_KERNELS:
             self._kernel = _dither.DIFFUSION_KERNELS[mode]
 
-    def reset(self) -> None:
-        """Forget the previous frame (the next frame is mapped from scratch)."""
-        self._reference = None
-        self._previous = None
-
     def map(self, pixels: np.ndarray) -> np.ndarray:
         """Map one frame.
 
