@@ -45,13 +45,11 @@ class IndexedFrame:
 
 
 @njit(cache=True)
-def fill_hidden(indices: np.ndarray, hidden: np.ndarray, unchanged: np.ndarray, transparent: int) -> np.ndarray:
+def continue_runs(indices: np.ndarray, hidden: np.ndarray, unchanged: np.ndarray, transparent: int) -> np.ndarray:
     """Write hidden pixels as transparent, except unchanged ones that continue a run in their own colour.
 
-    An unchanged pixel already shows its colour, so it may be written either
-    as the transparent index or as its own index; taking its own index where
-    that continues the run before it makes longer runs for LZW. Other hidden
-    pixels (transparent in the frame) are always written as transparent.
+    The greedy counterpart of :func:`fill_hidden`: an unchanged pixel keeps its
+    own index only where that equals the value written just before it.
     """
     out = indices.copy()
     flat_out = out.reshape(-1)
@@ -63,6 +61,57 @@ def fill_hidden(indices: np.ndarray, hidden: np.ndarray, unchanged: np.ndarray, 
             flat_out[i] = transparent
         previous = flat_out[i]
     return out
+
+
+@njit(cache=True)
+def fill_hidden(indices: np.ndarray, hidden: np.ndarray, unchanged: np.ndarray, transparent: int) -> np.ndarray:
+    """Write hidden pixels so that the scan has as few value changes as possible.
+
+    An unchanged pixel already shows its colour, so it may be written either as
+    the transparent index or as its own index; every other hidden pixel must be
+    transparent. A two-state dynamic programme over the scan (C order) picks,
+    for each free pixel, the value that minimises the number of places where a
+    pixel differs from the one before it: fewer, longer runs for LZW.
+    """
+    flat = indices.reshape(-1)
+    flat_hidden = hidden.reshape(-1)
+    flat_free = unchanged.reshape(-1)
+    n = flat.shape[0]
+    # state 0: written as its own index (or forced value), state 1: written as transparent
+    cost = np.zeros((n, 2), np.int64)
+    back = np.zeros((n, 2), np.int8)
+    big = 1 << 40
+    for i in range(n):
+        options0 = flat[i] if (not flat_hidden[i] or flat_free[i]) else -1
+        for state in range(2):
+            value = options0 if state == 0 else transparent
+            if (state == 0 and options0 < 0) or (state == 1 and not flat_hidden[i]):
+                cost[i, state] = big
+                continue
+            if i == 0:
+                cost[i, state] = 0
+                continue
+            best = big
+            choice = 0
+            for before in range(2):
+                if cost[i - 1, before] >= big:
+                    continue
+                previous_value = (flat[i - 1] if (not flat_hidden[i - 1] or flat_free[i - 1]) else -1) \
+                    if before == 0 else transparent
+                c = cost[i - 1, before] + (1 if previous_value != value else 0)
+                if c < best:
+                    best = c
+                    choice = before
+            cost[i, state] = best
+            back[i, state] = choice
+    out = flat.copy()
+    state = 0 if cost[n - 1, 0] <= cost[n - 1, 1] else 1
+    for i in range(n - 1, -1, -1):
+        if state == 1:
+            out[i] = transparent
+        previous = back[i, state]
+        state = previous
+    return out.reshape(indices.shape)
 
 
 def _bbox(changed: np.ndarray) -> tuple[int, int, int, int] | None:
@@ -203,8 +252,10 @@ class AnimationWriter:
             transparent = indices.copy()
             transparent[hidden] = spare
             candidates.append((transparent, spare))
-            if keep.mean() > 0.5:      # worth a third try only where much of the rectangle is unchanged
-                candidates.append((fill_hidden(indices, hidden, keep, spare), spare))
+            if keep.mean() > 0.5:      # worth more tries only where much of the rectangle is unchanged
+                contiguous = np.ascontiguousarray(indices)
+                candidates.append((continue_runs(contiguous, hidden, keep, spare), spare))
+                candidates.append((fill_hidden(contiguous, hidden, keep, spare), spare))
         if not candidates:
             raise ValueError("a frame with transparent pixels needs a palette with a free slot")
         local = None if is_global else palette
