@@ -89,7 +89,8 @@ def _positive_fps(text: str) -> float:
 def _add_encoding_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("palette and colour")
     group.add_argument("--colors", type=_ranged(int, 2, 256, "--colors"), default=256, metavar="N",
-                       help="palette size, 2 to 256 (default 256; animations keep one slot for transparency)")
+                       help="palette size, 2 to 256 (default 256; a learned palette for an animation leaves one "
+                            "slot for transparency)")
     group.add_argument("--quality", type=_ranged(int, 1, 30, "--quality"), default=10, metavar="Q",
                        help="NeuQuant sampling factor: 1 is slowest and best, 30 fastest (default 10)")
     group.add_argument("--no-refine", dest="refine", action="store_false",
