@@ -154,8 +154,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Convert INPUT to an animated GIF. INPUT is a video file (anything ffmpeg reads: "
                     "mp4, webm, mkv, mov, ...), a GIF (re-encoded and optimised, keeping its timing and "
                     "loop count), an image, a folder of images, or a quoted glob such as \"shots/*.png\" "
-                    "(natural order: frame2 before frame10).",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+                    "(natural order: frame2 before frame10).")
     convert.add_argument("input", help="video, GIF, image, folder or glob")
     convert.add_argument("output", help="the GIF to write (written whole or not at all)")
     _add_source_options(convert)
