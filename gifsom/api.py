@@ -51,14 +51,14 @@ class GifWriter:
             frames' own timestamps, or 10 fps when they have none.
         progress: ``callback(done, total)`` called while reading and writing
             frames (total is None while appending); returning False cancels.
-        bar: draw a progress bar on stderr while encoding (None: only on a terminal).
+        bar: draw progress bars on stderr while reading and encoding (None: only on a terminal).
         memory_budget: bytes of frames kept in memory before spooling to disk.
         compress_spool: deflate spooled frames (screen recordings shrink many times over).
         max_spool: refuse (with :class:`gifsom.errors.ResourceError`) a clip whose raw
             frames would take more bytes than this.
         **options: any field of :class:`gifsom.options.EncodeOptions`
             (colors, quality, refine, palette, fixed_colors, dither, dither_strength,
-            motion_threshold, loop, matte, comment).
+            motion_threshold, temporal, loop, matte, comment, lossy).
 
     Example:
         >>> with GifWriter("out.gif", fps=15) as writer:      # doctest: +SKIP
