@@ -12,11 +12,18 @@ The public surface:
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
 from .api import GifWriter, encode, quantize
 from .errors import GifsomError
 from .frames import Frame
 from .options import EncodeOptions
 from .palette.learn import learn_palette
+
+if TYPE_CHECKING:
+    from .recorder import RecordingReport
 
 __version__ = "0.1.0"
 
@@ -24,15 +31,27 @@ __all__ = ["EncodeOptions", "Frame", "GifWriter", "GifsomError", "__version__", 
            "quantize", "read_frames", "record"]
 
 
-def read_frames(*args, **kwargs):
-    """Decode a video, image sequence or GIF into timestamped frames (see :func:`gifsom.sources.read_frames`)."""
+def read_frames(path_or_uri: str | os.PathLike, fps: float | None = None, size: tuple[int, int] | None = None,
+                start: float | None = None, end: float | None = None) -> Iterator[Frame]:
+    """Decode a video, GIF, image, folder or glob of images into timestamped frames.
+
+    Args:
+        path_or_uri: the input.
+        fps: resample to this frame rate; None keeps the input's timing.
+        size: (width, height) to scale to; a 0 or None side keeps the aspect ratio.
+        start, end: trim, in seconds of the input.
+
+    Yields:
+        :class:`Frame` objects: uint8 (H, W, 3|4) pixels, pts in seconds from the first frame.
+    """
     from .sources import read_frames as _read_frames
 
-    return _read_frames(*args, **kwargs)
+    return _read_frames(path_or_uri, fps=fps, size=size, start=start, end=end)
 
 
-def record(*args, **kwargs):
-    """Record the screen into a GIF (see :func:`gifsom.recorder.record`)."""
+def record(path: str | os.PathLike, **options: Any) -> RecordingReport:
+    """Record the screen into a GIF; the options are those of :func:`gifsom.recorder.record`
+    (region, monitor, fps, duration, max_frames, countdown, cursor, status, and encoding options)."""
     from .recorder import record as _record
 
-    return _record(*args, **kwargs)
+    return _record(path, **options)
