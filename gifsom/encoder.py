@@ -21,7 +21,7 @@ from .gif.timing import start_cs
 from .mapping.stage import FrameMapper
 from .options import EncodeOptions
 from .palette.clip import ClipSurvey
-from .palette.learn import palette_from_pixels
+from .palette.learn import exact_palette, palette_from_pixels
 from .progress import Progress, ProgressCallback
 from .spool import FrameSpool
 
@@ -43,10 +43,9 @@ def learn_from(pixels: np.ndarray, census: np.ndarray | None, options: EncodeOpt
     index among the entries it does not use.
     """
     if census is not None:
-        known = census.tolist()
-        missing = [list(c) for c in options.fixed_colors if list(c) not in known]
-        if len(census) + len(missing) <= options.colors:
-            return np.concatenate([census, np.array(missing, np.uint8).reshape(-1, 3)])   # in the census's order
+        palette = exact_palette(census, np.array(options.fixed_colors, np.uint8), options.colors)
+        if palette is not None:
+            return palette                     # in the census's order
     return palette_from_pixels(pixels, options.palette_options(size))
 
 

@@ -47,6 +47,21 @@ class PaletteOptions:
             raise OptionError(f"{len(self.fixed)} fixed colours leave no room in a palette of {self.colors}; raise colors")
 
 
+def exact_palette(colours: np.ndarray, fixed: np.ndarray, colors: int) -> np.ndarray | None:
+    """``colours`` followed by the fixed colours they lack, or None when that exceeds ``colors`` entries.
+
+    Args:
+        colours: uint8 (M, 3) distinct colours, in the order the palette should have.
+        fixed: uint8 (F, 3) colours that must be present.
+        colors: the palette size allowed.
+    """
+    known = colours.tolist()
+    missing = [c for c in np.asarray(fixed, np.uint8).reshape(-1, 3).tolist() if c not in known]
+    if len(colours) + len(missing) > colors:
+        return None
+    return np.concatenate([colours, np.array(missing, np.uint8).reshape(-1, 3)])
+
+
 def palette_from_pixels(pixels: np.ndarray, options: PaletteOptions) -> np.ndarray:
     """Learn a palette from training pixels.
 
@@ -64,13 +79,13 @@ def palette_from_pixels(pixels: np.ndarray, options: PaletteOptions) -> np.ndarr
     if len(pixels) == 0:
         raise OptionError("no pixels to learn a palette from")
     fixed = np.array(options.fixed, dtype=np.uint8).reshape(-1, 3)
-    exact = colour_histogram(pixels, limit=options.colors)
-    if exact is not None:
+    # one scan serves both the exact-palette check and (while colours are few) the refinement
+    exact = colour_histogram(pixels, limit=EXACT_HISTOGRAM_LIMIT if options.refine else options.colors)
+    if exact is not None and len(exact[0]) <= options.colors:
         colours, counts = exact
-        palette = colours[np.argsort(-counts, kind="stable")]
-        missing = [c for c in fixed.tolist() if c not in palette.tolist()]
-        if len(palette) + len(missing) <= options.colors:
-            return np.concatenate([palette, np.array(missing, np.uint8).reshape(-1, 3)])
+        palette = exact_palette(colours[np.argsort(-counts, kind="stable")], fixed, options.colors)
+        if palette is not None:
+            return palette
     free = options.colors - len(fixed)
     sample_factor = options.quality
     if options.refine:
@@ -79,7 +94,6 @@ def palette_from_pixels(pixels: np.ndarray, options: PaletteOptions) -> np.ndarr
     palette = neuquant(pixels, free, sample_factor).astype(np.float64)
     if options.refine:
         # exact colours while they are few enough to be cheap; 64-level bins beyond
-        exact = colour_histogram(pixels, limit=EXACT_HISTOGRAM_LIMIT)
         if exact is not None:
             points, weights = exact[0].astype(np.float64), exact[1].astype(np.float64)
         else:
