@@ -82,7 +82,6 @@ class GifWriter:
         self.max_spool = max_spool
         self._spool: FrameSpool | None = None
         self._survey = new_survey(self.options)
-        self._last_pts: float | None = None
         self._closed = False
         self._reading = Progress("frames read", None, callback=progress, bar=bar)
         #: When the last frame stops showing, in seconds; None: one frame period after it starts.
@@ -131,8 +130,11 @@ class GifWriter:
             check_clip_budget(len(self._spool) + 1, width, height, channels, self.max_spool)
         self._spool.append(pixels, pts)
         self._survey.add(pixels)
-        self._last_pts = pts
         self._reading.step()
+
+    @property
+    def _last_pts(self) -> float | None:
+        return self._spool.timestamps[-1] if self._spool is not None and len(self._spool) else None
 
     @property
     def frames_appended(self) -> int:
