@@ -95,7 +95,8 @@ def write_clip(out: BinaryIO, spool: FrameSpool, survey: ClipSurvey, options: En
         global_palette = learn_from(survey.sampler.pixels(), census, options, size)
     writer = AnimationWriter(out, width, height, global_palette=global_palette, loop=options.loop,
                              comment=options.comment, lossy=options.lossy, spare_slot=channels == 4)
-    scene_starts = survey.scene_starts if global_palette is None and options.palette == "scene" else []
+    scene_at = ({start: scene for scene, start in enumerate(survey.scene_starts)}
+                if global_palette is None and options.palette == "scene" else {})
     mapper: FrameMapper | None = None
     report = Progress("frames written", len(spool), callback=progress, bar=bar)
     try:
@@ -107,10 +108,9 @@ def write_clip(out: BinaryIO, spool: FrameSpool, survey: ClipSurvey, options: En
             elif options.palette == "frame":
                 sample = rgb if mask is None else rgb[~mask]
                 mapper = FrameMapper(learn_from(sample.reshape(-1, 3), None, options, size), options.mapping_options())
-            elif number in scene_starts:
-                scene = scene_starts.index(number)
-                palette = learn_from(survey.scene_samplers[scene].pixels(), None, options, size)
-                mapper = FrameMapper(palette, options.mapping_options())
+            elif number in scene_at:
+                sample = survey.scene_samplers[scene_at[number]].pixels()
+                mapper = FrameMapper(learn_from(sample, None, options, size), options.mapping_options())
             indices = mapper.map(rgb)
             palette = global_palette if global_palette is not None else mapper.palette
             writer.add(IndexedFrame(indices, palette, start_cs(spool.timestamps[number]), mask))
