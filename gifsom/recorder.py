@@ -138,8 +138,6 @@ def record(path: str | os.PathLike, *, region: Region | str | None = None, monit
     spooler.join()
     if failure:
         writer.abort()
-        if isinstance(failure[0], GifsomError):
-            raise failure[0]
         raise failure[0]
     if writer.frames_appended == 0:
         writer.abort()

@@ -144,7 +144,7 @@ class ScreenSource:
                                       "is it still on screen?") from exc
                 taken = time.monotonic() - start
                 pixels = np.asarray(shot)[:, :, 2::-1]          # BGRA -> RGB
-                yield Frame(np.ascontiguousarray(pixels), max(taken - 0.0, 0.0) if slot else 0.0)
+                yield Frame(np.ascontiguousarray(pixels), taken if slot else 0.0)   # the first frame opens the clip
                 self.frames_taken += 1
                 if self.max_frames is not None and self.frames_taken >= self.max_frames:
                     break
