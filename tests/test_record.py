@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+import pty
 import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -67,14 +69,53 @@ def dominant(frame: np.ndarray) -> tuple[int, int, int]:
     return tuple(int(v) for v in values[counts.argmax()])
 
 
+class Recording:
+    """``gifsom record`` in a child process whose stderr is a terminal, so that it shows its status line.
+
+    ``started()`` returns once the first status line is out, that is once frames are being taken: a slow
+    start-up (imports, a cold machine) then cannot make a test miss what it puts on screen afterwards.
+    """
+
+    def __init__(self, args: list[str]):
+        self.controller, terminal = pty.openpty()
+        self.process = subprocess.Popen([sys.executable, "-m", "gifsom", "record", *args],
+                                        stdout=subprocess.PIPE, stderr=terminal, text=True)
+        os.close(terminal)
+        self.screen = bytearray()
+        self.first_status = threading.Event()
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def _read(self) -> None:
+        while True:
+            try:
+                chunk = os.read(self.controller, 4096)
+            except OSError:          # the child closed its end
+                return
+            if not chunk:
+                return
+            self.screen += chunk
+            if "●".encode() in self.screen:
+                self.first_status.set()
+
+    def started(self, timeout: float = 60.0) -> None:
+        assert self.first_status.wait(timeout), bytes(self.screen).decode(errors="replace")
+
+    def finish(self, timeout: float = 120.0) -> tuple[int, str]:
+        stdout, _ = self.process.communicate(timeout=timeout)
+        self.reader.join(timeout=10)
+        os.close(self.controller)
+        return self.process.returncode, stdout
+
+
 def test_recording_shows_the_colours_in_order_with_real_timing(tmp_path, colours):
-    colours(step=1.0)
     out = tmp_path / "rec.gif"
-    result = subprocess.run([sys.executable, "-m", "gifsom", "record", str(out), "--region", "0,0,160,120",
-                             "--fps", "10", "--duration", "3.5", "--no-cursor"], capture_output=True, text=True,
-                            timeout=120)
-    assert result.returncode == 0, result.stderr
-    assert "recorded" in result.stdout
+    recording = Recording([str(out), "--region", "0,0,160,120", "--fps", "10", "--duration", "4", "--no-cursor"])
+    recording.started()
+    colours(step=1.0)
+    returncode, stdout = recording.finish()
+    assert returncode == 0, bytes(recording.screen).decode(errors="replace")
+    assert "recorded" in stdout
     frames, durations = decode_gif(out)
     shown = [dominant(f) for f in frames]
     order = [c for i, c in enumerate(shown) if i == 0 or c != shown[i - 1]]
@@ -82,7 +123,7 @@ def test_recording_shows_the_colours_in_order_with_real_timing(tmp_path, colours
     # green was on screen for one second between two changes: so is it in the GIF (within a frame and rounding)
     green_ms = sum(d for c, d in zip(shown, durations) if c == GREEN)
     assert abs(green_ms - 1000) <= 150
-    assert abs(sum(durations) - 3500) <= 250
+    assert abs(sum(durations) - 4000) <= 250
 
 
 def test_delays_follow_real_timestamps(tmp_path, colours):
@@ -111,19 +152,19 @@ def test_region_crops_what_it_should(tmp_path, colours):
 
 
 def test_sigint_still_writes_the_gif(tmp_path, colours):
-    colours(step=0.5)
     out = tmp_path / "stopped.gif"
-    process = subprocess.Popen([sys.executable, "-m", "gifsom", "record", str(out), "--region", "0,0,160,120",
-                                "--fps", "10", "--no-cursor"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               text=True)
-    time.sleep(4.0)                          # start-up (imports) and a couple of seconds of recording
-    assert process.poll() is None
-    process.send_signal(signal.SIGINT)
-    stdout, stderr = process.communicate(timeout=120)
-    assert process.returncode == 0, stderr
-    frames, _ = decode_gif(out)
-    assert len(frames) >= 3
+    recording = Recording([str(out), "--region", "0,0,160,120", "--fps", "10", "--no-cursor"])
+    recording.started()
+    colours(step=0.5)
+    time.sleep(1.5)                          # red, green, then blue for half a second
+    assert recording.process.poll() is None
+    recording.process.send_signal(signal.SIGINT)
+    returncode, stdout = recording.finish()
+    assert returncode == 0, bytes(recording.screen).decode(errors="replace")
     assert "recorded" in stdout
+    frames, _ = decode_gif(out)
+    shown = [dominant(f) for f in frames]
+    assert [c for c in shown if c in (RED, GREEN, BLUE)] == [RED, GREEN, BLUE]
 
 
 def test_no_display_is_one_line_exit_1(tmp_path):

@@ -37,8 +37,9 @@ def single_line(result: subprocess.CompletedProcess) -> str:
     return lines[0]
 
 
-def ffmpeg_children() -> list[int]:
-    """Process ids of ffmpeg processes whose parent is this process."""
+def ffmpeg_children(parent_pid: int | None = None) -> list[int]:
+    """Process ids of ffmpeg processes whose parent is ``parent_pid`` (default: this process)."""
+    parent_pid = os.getpid() if parent_pid is None else parent_pid
     found = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -49,7 +50,7 @@ def ffmpeg_children() -> list[int]:
             continue
         name = stat[stat.index("(") + 1:stat.rindex(")")]
         parent = int(stat[stat.rindex(")") + 2:].split()[1])
-        if parent == os.getpid() and "ffmpeg" in name:
+        if parent == parent_pid and "ffmpeg" in name:
             found.append(int(entry.name))
     return found
 
@@ -153,7 +154,12 @@ def test_ctrl_c_while_reading_leaves_no_file_and_no_ffmpeg(tmp_path):
     process = subprocess.Popen([sys.executable, "-m", "gifsom", "convert", str(FIXTURES / "pan.mp4"), str(out),
                                 "--fps", "50", "--width", "1280"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                text=True)
-    time.sleep(2.5)
+    # interrupt once the decoding has started (a slow start-up must not turn this into "Ctrl+C while importing")
+    deadline = time.monotonic() + 60
+    while not ffmpeg_children(process.pid) and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert ffmpeg_children(process.pid), "the conversion never started ffmpeg"
+    time.sleep(0.5)
     process.send_signal(signal.SIGINT)
     _, stderr = process.communicate(timeout=120)
     assert process.returncode in (1, 130), stderr
