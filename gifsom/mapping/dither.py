@@ -93,7 +93,7 @@ def map_ordered(pixels, out, offsets, reference, previous, threshold, stateful, 
             r = np.int64(pixels[y, x, 0])
             g = np.int64(pixels[y, x, 1])
             b = np.int64(pixels[y, x, 2])
-            index = exact[(r << 16) | (g << 8) | b]
+            index = exact[(r << 16) | (g << 8) | b] - 1
             if index < 0:
                 index = resolve_colour(r, g, b, exact, palette, counts, candidates)
             if palette[index, 0] != r or palette[index, 1] != g or palette[index, 2] != b:
@@ -101,7 +101,7 @@ def map_ordered(pixels, out, offsets, reference, previous, threshold, stateful, 
                 r = min(max(r + delta, 0), 255)
                 g = min(max(g + delta, 0), 255)
                 b = min(max(b + delta, 0), 255)
-                index = exact[(r << 16) | (g << 8) | b]
+                index = exact[(r << 16) | (g << 8) | b] - 1
                 if index < 0:
                     index = resolve_colour(r, g, b, exact, palette, counts, candidates)
             out[y, x] = index
@@ -151,7 +151,7 @@ def map_diffusion(pixels, out, kernel, strength, reference, previous, threshold,
             r = np.int64(pixels[y, x, 0])
             g = np.int64(pixels[y, x, 1])
             b = np.int64(pixels[y, x, 2])
-            index = exact[(r << 16) | (g << 8) | b]
+            index = exact[(r << 16) | (g << 8) | b] - 1
             if index < 0:
                 index = resolve_colour(r, g, b, exact, palette, counts, candidates)
             if palette[index, 0] == r and palette[index, 1] == g and palette[index, 2] == b:
@@ -168,7 +168,7 @@ def map_diffusion(pixels, out, kernel, strength, reference, previous, threshold,
             g = np.int64(tg + 0.5)
             b = np.int64(tb + 0.5)
             if abs(er) < 0.5 and abs(eg) < 0.5 and abs(eb) < 0.5:
-                index = exact[(r << 16) | (g << 8) | b]
+                index = exact[(r << 16) | (g << 8) | b] - 1
                 if index < 0:
                     index = resolve_colour(r, g, b, exact, palette, counts, candidates)
             else:

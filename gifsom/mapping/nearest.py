@@ -115,12 +115,14 @@ def resolve_colour(r: int, g: int, b: int, exact: np.ndarray, palette: np.ndarra
                    counts: np.ndarray, candidates: np.ndarray) -> int:
     """Palette index nearest to the colour (r, g, b), each 0..255, remembered in ``exact``.
 
-    Kernels look a colour up as ``exact[(r << 16) | (g << 8) | b]`` themselves
-    and call this only on a miss (a negative entry): keeping the hit path in
-    the caller's loop lets LLVM keep it tight.
+    ``exact`` holds index + 1 per 24-bit colour, 0 for "not looked up yet" (so
+    a zero-filled table, which the OS hands out lazily, is an empty one).
+    Kernels look a colour up as ``exact[(r << 16) | (g << 8) | b] - 1``
+    themselves and call this only on a miss (-1): keeping the hit path in the
+    caller's loop lets LLVM keep it tight.
     """
     index = _cell_nearest(r, g, b, palette, counts, candidates)
-    exact[(r << 16) | (g << 8) | b] = index
+    exact[(r << 16) | (g << 8) | b] = index + 1
     return index
 
 
@@ -171,7 +173,7 @@ def map_plain(pixels, out, reference, previous, threshold, stateful, record, exa
             r = np.int64(pixels[y, x, 0])
             g = np.int64(pixels[y, x, 1])
             b = np.int64(pixels[y, x, 2])
-            index = exact[(r << 16) | (g << 8) | b]
+            index = exact[(r << 16) | (g << 8) | b] - 1
             if index < 0:
                 index = resolve_colour(r, g, b, exact, palette, counts, candidates)
             out[y, x] = index
@@ -195,7 +197,7 @@ class ColourCache:
         if not 1 <= len(palette) <= 256:
             raise ValueError(f"palette has {len(palette)} entries; expected 1..256")
         self.palette = palette
-        self.exact = np.full(1 << 24, -1, np.int16)
+        self.exact = np.zeros(1 << 24, np.int16)       # index + 1; pages are only touched when used
         self.coarse = np.full(COARSE_COUNT, -1, np.int16)
         self.counts = np.full(CELL_COUNT, -1, np.int32)
         self.candidates = np.empty(CELL_COUNT * len(palette), np.uint8)
