@@ -45,6 +45,41 @@ class IndexedFrame:
 
 
 @njit(cache=True)
+def changed_pixels(indices: np.ndarray, palette: np.ndarray, opaque: np.ndarray, screen: np.ndarray,
+                   screen_opaque: np.ndarray, tolerance: int) -> np.ndarray:
+    """Where a frame changes what is on screen.
+
+    Args:
+        indices: uint8 (H, W) the frame's palette indices.
+        palette: uint8 (K, 3) its palette.
+        opaque: bool (H, W) where the frame is opaque.
+        screen: uint8 (H, W, 3) colours on screen; screen_opaque: bool (H, W) where the screen shows a pixel.
+        tolerance: an opaque pixel within this RGB distance of the screen's counts as unchanged (0: exact).
+
+    Returns:
+        bool (H, W): True where an opaque pixel differs from (or covers a
+        transparent) screen pixel, or a transparent pixel covers a shown one.
+    """
+    height, width = indices.shape
+    limit = tolerance * tolerance
+    changed = np.empty((height, width), np.bool_)
+    for y in range(height):
+        for x in range(width):
+            if not opaque[y, x]:
+                changed[y, x] = screen_opaque[y, x]
+            elif not screen_opaque[y, x]:
+                changed[y, x] = True
+            else:
+                j = indices[y, x]
+                gap = 0
+                for c in range(3):
+                    d = np.int64(palette[j, c]) - np.int64(screen[y, x, c])
+                    gap += d * d
+                changed[y, x] = gap > limit
+    return changed
+
+
+@njit(cache=True)
 def continue_runs(indices: np.ndarray, hidden: np.ndarray, unchanged: np.ndarray, transparent: int) -> np.ndarray:
     """Write hidden pixels as transparent, except unchanged ones that continue a run in their own colour.
 
@@ -207,14 +242,8 @@ class AnimationWriter:
         return np.array_equal(a.colours(), b.colours())
 
     def _write(self, frame: IndexedFrame, delay_cs: int, successor: IndexedFrame | None) -> None:
-        colours = frame.colours()
         opaque = np.ones((self.height, self.width), bool) if frame.mask is None else ~frame.mask
-        if self.lossy:
-            gap = ((colours.astype(np.int32) - self.screen) ** 2).sum(axis=2)
-            differs = gap > self.lossy ** 2
-        else:
-            differs = (colours != self.screen).any(axis=2)
-        changed = (opaque & (differs | ~self.opaque)) | (~opaque & self.opaque)
+        changed = changed_pixels(frame.indices, frame.palette, opaque, self.screen, self.opaque, self.lossy)
         box = _bbox(changed)
         disposal = DISPOSE_NONE
         if successor is not None and successor.mask is not None:
@@ -261,7 +290,13 @@ class AnimationWriter:
         local = None if is_global else palette
         encoded = [(blocks.image(c, left, top, bits, local, palette=palette, lossy=self.lossy, transparent=t), t)
                    for c, t in candidates]
-        (data, shown), transparent_index = min(encoded, key=lambda pair: len(pair[0][0]))
+        best = min(range(len(encoded)), key=lambda n: len(encoded[n][0][0]))
+        (data, shown), transparent_index = encoded[best]
+        if not self.lossy:
+            # the same pixels parsed with one step of lookahead: kept when that is smaller
+            parsed, _ = blocks.image(candidates[best][0], left, top, bits, local, lookahead=True)
+            if len(parsed) < len(data):
+                data = parsed
         chunk = blocks.graphic_control(delay_cs, disposal, transparent_index) + data
         self.out.write(chunk)
         self.bytes_written += len(chunk)
