@@ -13,6 +13,7 @@ from PIL import Image
 
 import gifsom
 from gifsom.errors import GifsomError, InputError
+from gifsom.gif import blocks
 from gifsom.gif.animation import AnimationWriter, IndexedFrame
 from gifsom.gif.blocks import table_bits
 from gifsom.gif.timing import delays_cs, start_cs
@@ -51,6 +52,39 @@ def test_lzw_handles_table_resets_on_a_large_noisy_frame():
     data = write_indexed([IndexedFrame(indices, palette, 0)], 400, 300, 10, palette)
     with Image.open(io.BytesIO(data)) as image:
         assert np.array_equal(np.asarray(image.convert("RGB")), palette[indices])
+
+
+def single_image_gif(indices: np.ndarray, palette: np.ndarray, lookahead: bool) -> bytes:
+    """A one-image GIF written with the chosen LZW parse (no frame optimiser in between)."""
+    bits = table_bits(len(palette))
+    height, width = indices.shape
+    data, _ = blocks.image(indices, 0, 0, bits, lookahead=lookahead)
+    return blocks.header(width, height, palette, bits) + data + blocks.TRAILER
+
+
+@given(st.integers(2, 256), st.integers(1, 80), st.integers(1, 80), st.integers(0, 2 ** 31), st.integers(1, 24))
+def test_lookahead_parse_decodes_exactly(colours, width, height, seed, run):
+    rng = np.random.default_rng(seed)
+    palette = rng.integers(0, 256, (colours, 3), dtype=np.uint8)
+    # runs of random length repeat strings, where the parse has real choices to make
+    values = rng.integers(0, colours, (height * width) // run + 1)
+    indices = np.repeat(values, rng.integers(1, run + 1, len(values)))[: height * width]
+    indices = np.resize(indices, height * width).reshape(height, width).astype(np.uint8)
+    with Image.open(io.BytesIO(single_image_gif(indices, palette, lookahead=True))) as image:
+        assert np.array_equal(np.asarray(image.convert("RGB")), palette[indices])
+
+
+def test_lookahead_parse_with_table_resets_decodes_in_pillow_and_ffmpeg(tmp_path):
+    rng = np.random.default_rng(7)
+    palette = rng.integers(0, 256, (256, 3), dtype=np.uint8)
+    # noise (table resets every few thousand codes) interleaved with repeated rows (long matches)
+    indices = rng.integers(0, 256, (240, 320), dtype=np.uint8)
+    indices[::3] = indices[1]
+    path = tmp_path / "lookahead.gif"
+    path.write_bytes(single_image_gif(indices, palette, lookahead=True))
+    with Image.open(path) as image:
+        assert np.array_equal(np.asarray(image.convert("RGB")), palette[indices])
+    assert np.array_equal(decode_with_ffmpeg(path, 320, 240)[0], palette[indices])
 
 
 sequences = st.tuples(st.integers(1, 300), st.integers(1, 200), st.integers(1, 6), st.integers(2, 256),

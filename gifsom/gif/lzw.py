@@ -3,8 +3,10 @@
 Codes are packed least significant bit first. The code size grows when the
 next free code no longer fits, up to 12 bits; when code 4095 would be taken,
 a clear code restarts the table (as giflib does, so that every decoder copes).
-The output is already cut into GIF data sub-blocks (a length byte, then up to
-255 bytes) and ends with the zero-length block terminator.
+Exact mode can also parse with one step of lookahead (see
+:func:`_encode_lookahead`). The output is already cut into GIF data
+sub-blocks (a length byte, then up to 255 bytes) and ends with the
+zero-length block terminator.
 
 Lossy mode: when the string being matched has no exact continuation with the
 next pixel, a continuation whose colour is within ``tolerance`` (Euclidean
@@ -106,10 +108,15 @@ def _encode(pixels: np.ndarray, min_code_size: int, colours: np.ndarray, toleran
     if prefix >= 0:
         length, accumulator, pending_bits = _put(packed, length, accumulator, pending_bits, prefix, bits)
     length, accumulator, pending_bits = _put(packed, length, accumulator, pending_bits, end, bits)
+    return _sub_blocks(packed, length, accumulator, pending_bits), shown
+
+
+@njit(cache=True)
+def _sub_blocks(packed, length, accumulator, pending_bits):
+    """Flush the last bits and cut ``packed[:length]`` into data sub-blocks with the terminator."""
     if pending_bits > 0:
         packed[length] = accumulator & 255
         length += 1
-
     blocks = (length + 254) // 255
     out = np.empty(length + blocks + 1, np.uint8)
     o = 0
@@ -119,7 +126,84 @@ def _encode(pixels: np.ndarray, min_code_size: int, colours: np.ndarray, toleran
         out[o + 1:o + 1 + size] = packed[start:start + size]
         o += 1 + size
     out[o] = 0
-    return out, shown
+    return out
+
+
+@njit(cache=True)
+def _match_length(pixels, start, table):
+    """Length of the longest table string that ``pixels[start:]`` begins with."""
+    count = pixels.shape[0]
+    code = np.int64(pixels[start])
+    length = 1
+    while start + length < count:
+        following = table[code * 256 + pixels[start + length]]
+        if following < 0:
+            break
+        code = following
+        length += 1
+    return length
+
+
+@njit(cache=True)
+def _encode_lookahead(pixels: np.ndarray, min_code_size: int):
+    """Exact LZW with one step of lookahead ("flexible parsing").
+
+    Where the longest match has length L, a match of L - 1 is taken instead
+    when the match that follows it reaches further. The decoder needs no
+    change: it adds a table entry per code whatever the parse, and the encoder
+    counts an entry whose string is already in the table without storing it.
+    """
+    count = pixels.shape[0]
+    clear = 1 << min_code_size
+    end = clear + 1
+    packed = np.empty(count * 2 + 64, np.uint8)
+    length = 0
+    accumulator = 0
+    pending_bits = 0
+    table = np.full(4096 * 256, -1, np.int16)
+    assigned = np.empty(4096, np.int64)
+    n_assigned = 0
+    bits = min_code_size + 1
+    next_code = clear + 2
+    length, accumulator, pending_bits = _put(packed, length, accumulator, pending_bits, clear, bits)
+    codes = np.empty(4097, np.int64)       # codes[l]: the code of pixels[i:i + l]
+    i = 0
+    while i < count:
+        code = np.int64(pixels[i])
+        longest = 1
+        codes[1] = code
+        while i + longest < count:
+            following = table[code * 256 + pixels[i + longest]]
+            if following < 0:
+                break
+            code = following
+            longest += 1
+            codes[longest] = code
+        take = longest
+        if longest > 1 and i + longest < count:
+            if longest - 1 + _match_length(pixels, i + longest - 1, table) > longest + _match_length(pixels, i + longest, table):
+                take = longest - 1
+        length, accumulator, pending_bits = _put(packed, length, accumulator, pending_bits, codes[take], bits)
+        if i + take < count:
+            if next_code >= MAX_CODE:
+                length, accumulator, pending_bits = _put(packed, length, accumulator, pending_bits, clear, bits)
+                for j in range(n_assigned):
+                    table[assigned[j]] = -1
+                n_assigned = 0
+                bits = min_code_size + 1
+                next_code = clear + 2
+            else:
+                slot = codes[take] * 256 + pixels[i + take]
+                if table[slot] < 0:
+                    table[slot] = next_code
+                    assigned[n_assigned] = slot
+                    n_assigned += 1
+                next_code += 1
+                if next_code > (1 << bits) and bits < 12:
+                    bits += 1
+        i += take
+    length, accumulator, pending_bits = _put(packed, length, accumulator, pending_bits, end, bits)
+    return _sub_blocks(packed, length, accumulator, pending_bits)
 
 
 def min_code_size(table_size: int) -> int:
@@ -131,7 +215,7 @@ _NO_COLOURS = np.zeros((256, 3), np.int64)
 
 
 def lzw_encode(indices: np.ndarray, code_size: int, *, palette: np.ndarray | None = None, lossy: int = 0,
-               transparent: int | None = None) -> tuple[bytes, np.ndarray]:
+               transparent: int | None = None, lookahead: bool = False) -> tuple[bytes, np.ndarray]:
     """Compress palette indices into GIF image data.
 
     Args:
@@ -140,6 +224,8 @@ def lzw_encode(indices: np.ndarray, code_size: int, *, palette: np.ndarray | Non
         palette: uint8 (K, 3) colours of the indices; needed when ``lossy`` > 0.
         lossy: 0 for exact; otherwise the largest RGB distance a pixel may be moved by.
         transparent: the transparent index, which lossy mode never substitutes.
+        lookahead: parse with one step of lookahead instead of greedily (exact mode
+            only): often a little smaller, sometimes a little larger.
 
     Returns:
         ``(data, shown)``: the bytes that follow the LZW minimum code size byte in
@@ -147,6 +233,8 @@ def lzw_encode(indices: np.ndarray, code_size: int, *, palette: np.ndarray | Non
         decoder will show, with the shape of ``indices`` (equal to it when exact).
     """
     flat = np.ascontiguousarray(indices, dtype=np.uint8).reshape(-1)
+    if lookahead and not lossy:
+        return _encode_lookahead(flat, int(code_size)).tobytes(), np.asarray(indices)
     colours = _NO_COLOURS
     if lossy and palette is not None:
         colours = np.zeros((256, 3), np.int64)
