@@ -2,7 +2,7 @@
 
     python scripts/bench.py [--repeats 3] [--plot bench.png] [--gifski PATH] [--clips pan screen]
 
-Prints one table per clip: bytes, PSNR (whole clip, on the source timeline,
+Prints one table per clip: size in bytes, PSNR (whole clip, on the source timeline,
 sampled mid-frame),
 SSIM (every 5th frame, when scikit-image is installed), best wall and CPU
 time of ``--repeats`` runs after a warm-up, the cold first run, and peak
@@ -302,7 +302,7 @@ def main() -> None:
         work = Path(tmp)
         for clip in load_clips(work, args.clips):
             print(f"\n## {clip.name}: {len(clip.frames)} frames")
-            print(f"{'tool':46s} {'KiB':>9s} {'PSNR':>7s} {'SSIM':>6s} {'wall s':>7s} {'CPU s':>7s} "
+            print(f"{'tool':46s} {'bytes':>10s} {'PSNR':>7s} {'SSIM':>6s} {'wall s':>7s} {'CPU s':>7s} "
                   f"{'cold s':>7s} {'peak MB':>8s}")
             rows = []
             for tool, steps in recipes(clip, work / "out.gif", args.gifski).items():
@@ -317,7 +317,7 @@ def main() -> None:
                 result = Result(tool, out.stat().st_size, value, ssim, wall, cpu, cold, peak)
                 rows.append(result)
                 ssim_text = f"{ssim:6.4f}" if ssim is not None else "   n/a"
-                print(f"{tool:46s} {result.size / 1024:9.1f} {value:7.2f} {ssim_text} {wall:7.2f} {cpu:7.2f} "
+                print(f"{tool:46s} {result.size:10d} {value:7.2f} {ssim_text} {wall:7.2f} {cpu:7.2f} "
                       f"{cold:7.2f} {peak:8.0f}", flush=True)
             all_results[clip.name] = rows
         if args.mapping:
