@@ -27,15 +27,16 @@ BIN_BITS = 8 - BIN_SHIFT
 
 
 @njit(cache=True)
-def _binned_histogram(pixels: np.ndarray):
-    size = 1 << (3 * BIN_BITS)
+def _binned_histogram(pixels: np.ndarray, shift: int):
+    bits = 8 - shift
+    size = 1 << (3 * bits)
     mass = np.zeros(size, np.int64)
     sums = np.zeros((size, 3), np.int64)
     for i in range(pixels.shape[0]):
         r = np.int64(pixels[i, 0])
         g = np.int64(pixels[i, 1])
         b = np.int64(pixels[i, 2])
-        cell = ((r >> BIN_SHIFT) << (2 * BIN_BITS)) | ((g >> BIN_SHIFT) << BIN_BITS) | (b >> BIN_SHIFT)
+        cell = ((r >> shift) << (2 * bits)) | ((g >> shift) << bits) | (b >> shift)
         mass[cell] += 1
         sums[cell, 0] += r
         sums[cell, 1] += g
@@ -57,19 +58,20 @@ def _binned_histogram(pixels: np.ndarray):
     return points, weights
 
 
-def binned_histogram(pixels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def binned_histogram(pixels: np.ndarray, shift: int = BIN_SHIFT) -> tuple[np.ndarray, np.ndarray]:
     """Histogram of uint8 (N, 3) pixels over 64 x 64 x 64 bins.
 
     Returns:
         ``(points, weights)``: float64 (M, 3) mean colour of each occupied bin and
         float64 (M,) its pixel count.
     """
-    return _binned_histogram(np.ascontiguousarray(pixels, dtype=np.uint8).reshape(-1, 3))
+    return _binned_histogram(np.ascontiguousarray(pixels, dtype=np.uint8).reshape(-1, 3), shift)
 
 
 @njit(cache=True)
 def _sort_by_axis(centres, axis):
-    keys = centres @ axis
+    # written out: numba's ``@`` needs SciPy's BLAS, which gifsom does not depend on
+    keys = centres[:, 0] * axis[0] + centres[:, 1] * axis[1] + centres[:, 2] * axis[2]
     order = np.argsort(keys)
     return np.ascontiguousarray(centres[order]), keys[order].copy(), order
 
@@ -154,35 +156,78 @@ def _lloyd(points, weights, centres, axis, passes, tolerance):
     return centres, labels, error
 
 
-def _split_worst(points: np.ndarray, weights: np.ndarray, centres: np.ndarray, moves: int) -> np.ndarray:
-    """Move the ``moves`` cheapest-to-remove entries into the clusters with the largest error."""
-    size = len(centres)
-    labels, first, second = assign_nearest(points, centres)
-    removal_cost = np.bincount(labels, weights * (second - first), size)
-    cluster_error = np.bincount(labels, weights * first, size)
-    count = np.bincount(labels, minlength=size)
-    drop = np.argsort(removal_cost)[:moves]
-    dropped = set(drop.tolist())
-    grow = np.array([j for j in np.argsort(-cluster_error).tolist() if j not in dropped and count[j] >= 2][: len(drop)],
-                    np.int64)
-    drop = drop[: len(grow)]
-    if not len(grow):
-        return centres
-    # weighted mean and covariance of every cluster at once
-    mass = np.bincount(labels, weights, size)[grow]
-    mean = np.stack([np.bincount(labels, weights * points[:, c], size)[grow] for c in range(3)], axis=1) / mass[:, None]
-    second_moment = np.empty((len(grow), 3, 3))
-    for a in range(3):
-        for b in range(a, 3):
-            m = np.bincount(labels, weights * points[:, a] * points[:, b], size)[grow] / mass
-            second_moment[:, a, b] = second_moment[:, b, a] = m
-    covariance = second_moment - mean[:, :, None] * mean[:, None, :]
-    values, vectors = np.linalg.eigh(covariance)
-    # two halves of a Gaussian have their means about 0.8 sigma from the centre
-    offset = vectors[:, :, -1] * np.sqrt(np.maximum(values[:, -1], 0.0))[:, None] * 0.8
+@njit(cache=True)
+def _principal_axis(covariance):
+    """Unit eigenvector of the largest eigenvalue of a 3 x 3 covariance, and that eigenvalue (power iteration)."""
+    start = 0
+    for a in range(1, 3):
+        if covariance[a, a] > covariance[start, start]:
+            start = a
+    vector = covariance[:, start].copy()
+    value = 0.0
+    for _ in range(32):
+        following = np.zeros(3)
+        for a in range(3):
+            for b in range(3):
+                following[a] += covariance[a, b] * vector[b]
+        norm = np.sqrt((following ** 2).sum())
+        if norm == 0.0:
+            return np.zeros(3), 0.0
+        vector = following / norm
+        value = norm
+    return vector, value
+
+
+@njit(cache=True)
+def _split_worst(points, weights, centres, moves, axis):
+    """Move the ``moves`` cheapest-to-remove entries into the clusters with the largest error.
+
+    An entry's removal cost is what its colours would pay to move to their
+    runner-up; each growing cluster is cut in two along its principal axis.
+    """
+    size = centres.shape[0]
+    colours, keys, order = _sort_by_axis(centres, axis)
+    removal = np.zeros(size)
+    cluster_error = np.zeros(size)
+    count = np.zeros(size, np.int64)
+    mass = np.zeros(size)
+    sums = np.zeros((size, 3))
+    moments = np.zeros((size, 3, 3))
+    for i in range(points.shape[0]):
+        j, d1, d2 = nearest_two(points[i, 0], points[i, 1], points[i, 2], colours, keys, axis, order)
+        w = weights[i]
+        removal[j] += w * (d2 - d1)
+        cluster_error[j] += w * d1
+        count[j] += 1
+        mass[j] += w
+        for a in range(3):
+            sums[j, a] += w * points[i, a]
+            for b in range(a, 3):
+                moments[j, a, b] += w * points[i, a] * points[i, b]
+    drop = np.argsort(removal, kind="mergesort")[:moves]
+    dropped = np.zeros(size, np.bool_)
+    dropped[drop] = True
+    grow = np.empty(moves, np.int64)
+    grown = 0
+    for j in np.argsort(-cluster_error, kind="mergesort"):
+        if grown == len(drop):
+            break
+        if not dropped[j] and count[j] >= 2:
+            grow[grown] = j
+            grown += 1
     centres = centres.copy()
-    centres[grow] = mean + offset
-    centres[drop] = mean - offset
+    for t in range(grown):
+        j = grow[t]
+        mean = sums[j] / mass[j]
+        covariance = np.empty((3, 3))
+        for a in range(3):
+            for b in range(a, 3):
+                covariance[a, b] = covariance[b, a] = moments[j, a, b] / mass[j] - mean[a] * mean[b]
+        vector, value = _principal_axis(covariance)
+        # two halves of a Gaussian have their means about 0.8 sigma from the centre
+        offset = vector * np.sqrt(max(value, 0.0)) * 0.8
+        centres[j] = mean + offset
+        centres[drop[t]] = mean - offset
     return centres
 
 
@@ -212,7 +257,7 @@ def refine_palette(points: np.ndarray, weights: np.ndarray, initial: np.ndarray,
     if rounds is None:
         rounds = 6 if len(points) <= 4096 else 2
     for _ in range(rounds):
-        trial, _, trial_error = _lloyd(points, weights, _split_worst(points, weights, centres, moves),
+        trial, _, trial_error = _lloyd(points, weights, _split_worst(points, weights, centres, moves, axis),
                                        axis, max(3, passes // 2), 1e-3)
         if trial_error >= error:
             break
