@@ -4,9 +4,9 @@
 
 For each image it prints the palette PSNR (every pixel mapped to its exact
 nearest palette colour, no dither: this judges the palette alone) and the
-time to learn the palette. gifsom's times are measured in-process with the
-numba cache warm (best of --repeats); the other tools' times are their whole
-command (pngquant, ffmpeg) or call (Pillow). Images: scikit-image's sample
+time to learn the palette, best of --repeats for every tool: gifsom's
+in-process with the numba cache warm; the other tools' whole command
+(pngquant, ffmpeg) or call (Pillow). Images: scikit-image's sample
 photos and a frame of the fixture screen recording.
 """
 
@@ -93,15 +93,14 @@ def main() -> None:
             Image.fromarray(image).save(source)
             if pngquant:
                 out = work / "pq.png"
-                start = time.perf_counter()
-                subprocess.run([pngquant, "--speed", "1", "--nofs", str(k), "-f", "-o", str(out), str(source)], check=True)
-                row["pngquant --speed 1"] = (palette_psnr(image, png_palette(out)), time.perf_counter() - start)
+                command = [pngquant, "--speed", "1", "--nofs", str(k), "-f", "-o", str(out), str(source)]
+                _, seconds = best_time(lambda: subprocess.run(command, check=True), args.repeats)
+                row["pngquant --speed 1"] = (palette_psnr(image, png_palette(out)), seconds)
             out = work / "pal.png"
-            start = time.perf_counter()
-            subprocess.run([ffmpeg, "-v", "error", "-y", "-i", str(source), "-vf", f"palettegen=max_colors={k}", str(out)],
-                           check=True)
+            command = [ffmpeg, "-v", "error", "-y", "-i", str(source), "-vf", f"palettegen=max_colors={k}", str(out)]
+            _, seconds = best_time(lambda: subprocess.run(command, check=True), args.repeats)
             row["ffmpeg palettegen"] = (palette_psnr(image, np.asarray(Image.open(out).convert("RGB")).reshape(-1, 3)),
-                                        time.perf_counter() - start)
+                                        seconds)
             rows[name] = row
     tools = list(next(iter(rows.values())))
     print(f"palette PSNR in dB (exact nearest mapping, {k} colours) / learning time in ms\n")

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gifsom import learn_palette, quantize
 from gifsom.errors import OptionError
+from gifsom.palette.histogram import colour_histogram
 from gifsom.palette.neuquant import neuquant
 from gifsom.palette.sampling import PixelSampler
 
@@ -97,3 +98,23 @@ def test_sampler_stays_bounded_and_spread():
     assert len(pixels) <= 1000
     seen = np.unique(pixels[:, 0])
     assert seen.min() < 10 and seen.max() > 190       # early and late frames both kept
+
+
+@given(st.integers(1, 3000), st.integers(1, 300), st.integers(1, 12), st.integers(0, 2 ** 31),
+       st.integers(1, 1 << 12))
+@settings(deadline=None)
+def test_colour_histogram_counts_every_colour(count, distinct, longest_run, seed, limit):
+    rng = np.random.default_rng(seed)
+    colours = rng.integers(0, 256, (distinct, 3), dtype=np.uint8)
+    # runs of one colour take the histogram's fast path; the table grows while runs are pending
+    runs = colours[rng.integers(0, distinct, count)]
+    pixels = np.repeat(runs, rng.integers(1, longest_run + 1, count), axis=0)
+    expected_colours, expected_counts = np.unique(pixels, axis=0, return_counts=True)
+    result = colour_histogram(pixels, limit=limit)
+    if len(expected_colours) > limit:
+        assert result is None
+        return
+    found, counts = result
+    order = np.lexsort(found.T[::-1])
+    assert np.array_equal(found[order], expected_colours)
+    assert np.array_equal(counts[order], expected_counts)

@@ -10,8 +10,16 @@ frame's pixels cost a table load each rather than a palette scan.
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
-from numba import njit
+from numba import njit, prange
+
+
+#: One caller at a time in gifsom's parallel kernels: numba's fallback threading
+#: layer (workqueue, used where neither OpenMP nor TBB is installed) aborts the
+#: process when two threads enter parallel code at once.
+PARALLEL_LOCK = threading.Lock()
 
 
 class SortedPalette:
@@ -267,9 +275,9 @@ def nearest_two(r: float, g: float, b: float, colours, keys, axis, order):
     return order[best_pos], best, runner_up
 
 
-@njit(cache=True)
+@njit(cache=True, parallel=True)
 def _assign(points, colours, keys, axis, order, labels, first, second) -> None:
-    for i in range(points.shape[0]):
+    for i in prange(points.shape[0]):
         labels[i], first[i], second[i] = nearest_two(points[i, 0], points[i, 1], points[i, 2], colours, keys, axis, order)
 
 
@@ -289,6 +297,7 @@ def assign_nearest(points: np.ndarray, palette: np.ndarray) -> tuple[np.ndarray,
     labels = np.empty(count, np.int64)
     first = np.empty(count, np.float64)
     second = np.empty(count, np.float64)
-    _assign(np.ascontiguousarray(points, dtype=np.float64), sorted_palette.colours, sorted_palette.keys,
-            sorted_palette.axis, sorted_palette.order, labels, first, second)
+    with PARALLEL_LOCK:
+        _assign(np.ascontiguousarray(points, dtype=np.float64), sorted_palette.colours, sorted_palette.keys,
+                sorted_palette.axis, sorted_palette.order, labels, first, second)
     return labels, first, second

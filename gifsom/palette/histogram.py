@@ -18,13 +18,25 @@ def _histogram(pixels: np.ndarray, limit: int):
     counts = np.zeros(capacity, np.int64)
     mask = capacity - 1
     distinct = 0
+    # runs of one colour (flat screen content) skip the hash and are counted in a register
+    previous_key = np.uint32(0xFFFFFFFF)
+    previous_slot = 0
+    run = 0
     for i in range(count):
         key = (np.uint32(pixels[i, 0]) << 16) | (np.uint32(pixels[i, 1]) << 8) | np.uint32(pixels[i, 2])
+        if key == previous_key:
+            run += 1
+            continue
+        if run:
+            counts[previous_slot] += run
+            run = 0
         slot = (key * np.uint32(2654435761)) >> np.uint32(8)
         slot &= mask
         while True:
             if keys[slot] == key:
                 counts[slot] += 1
+                previous_key = key
+                previous_slot = slot
                 break
             if keys[slot] == 0xFFFFFFFF:
                 if distinct >= limit:
@@ -32,6 +44,7 @@ def _histogram(pixels: np.ndarray, limit: int):
                 keys[slot] = key
                 counts[slot] = 1
                 distinct += 1
+                previous_key = np.uint32(0xFFFFFFFF)    # the slot may move if the table grows
                 if 2 * distinct > capacity:      # grow: rehash into a table twice the size
                     new_capacity = capacity * 2
                     new_keys = np.full(new_capacity, 0xFFFFFFFF, np.uint32)
@@ -48,6 +61,8 @@ def _histogram(pixels: np.ndarray, limit: int):
                     keys, counts, capacity, mask = new_keys, new_counts, new_capacity, new_mask
                 break
             slot = (slot + 1) & mask
+    if run:
+        counts[previous_slot] += run
     colours = np.empty((distinct, 3), np.uint8)
     weights = np.empty(distinct, np.int64)
     n = 0

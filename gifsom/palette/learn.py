@@ -11,13 +11,28 @@ import numpy as np
 from ..errors import OptionError
 from ..frames import as_pixels
 from .histogram import colour_histogram
-from .neuquant import neuquant
-from .refine import binned_histogram, refine_palette, round_palette
+from .neuquant import neuquant, spread_sample
+from .refine import binned_histogram, coarser_histogram, refine_palette, round_palette
 from .sampling import PixelSampler
 
 
 #: Up to this many distinct colours, the refinement works on the exact colours rather than bins.
 EXACT_HISTOGRAM_LIMIT = 1 << 12
+#: With refinement on, the SOM only seeds it, from about this many pixels per neuron.
+SEED_PIXELS_PER_NEURON = 2
+#: Up to EXACT_HISTOGRAM_LIMIT colours the refinement works on the exact colours:
+#: Lloyd passes, then rounds of moves (see :func:`refine_palette`).
+EXACT_PASSES = 4
+EXACT_ROUNDS = 3
+EXACT_MOVES = 32
+#: Beyond that the palette first converges on 32-level bins (about a quarter as
+#: many as 64-level ones, so each pass costs a quarter) ...
+COARSE_BIN_SHIFT = 3
+COARSE_PASSES = 6
+COARSE_ROUNDS = 2
+#: ... then settles on 64-level bins.
+FINE_PASSES = 2
+FINE_ROUNDS = 1
 
 
 @dataclass(frozen=True)
@@ -28,7 +43,7 @@ class PaletteOptions:
         colors: palette size, 2..256 (including fixed colours; excluding a reserved transparent slot).
         quality: NeuQuant sampling factor, 1 (every sampled pixel) .. 30. With
             ``refine`` on, the SOM only seeds the refinement and sees at most
-            about 32 pixels per neuron, whatever the factor.
+            SEED_PIXELS_PER_NEURON pixels per neuron, whatever the factor.
         refine: run the convergence phase (k-means with drop/split moves) after the SOM.
         fixed: colours that must appear in the palette exactly, uint8 (F, 3).
     """
@@ -87,20 +102,21 @@ def palette_from_pixels(pixels: np.ndarray, options: PaletteOptions) -> np.ndarr
         if palette is not None:
             return palette
     free = options.colors - len(fixed)
-    sample_factor = options.quality
-    if options.refine:
-        # the SOM only seeds the refinement here: 32 samples per neuron are plenty
-        sample_factor = min(30, max(sample_factor, -(-len(pixels) // (32 * free))))
-    palette = neuquant(pixels, free, sample_factor).astype(np.float64)
-    if options.refine:
-        # exact colours while they are few enough to be cheap; 64-level bins beyond
+    if not options.refine:
+        palette = np.clip(np.rint(neuquant(pixels, free, options.quality)), 0, 255).astype(np.uint8)
+    else:
+        # the SOM seeds the refinement, which does the fine work on a colour histogram
+        seed = neuquant(spread_sample(pixels, SEED_PIXELS_PER_NEURON * free), free, 1).astype(np.float64)
         if exact is not None:
             points, weights = exact[0].astype(np.float64), exact[1].astype(np.float64)
+            palette = refine_palette(points, weights, seed, passes=EXACT_PASSES, rounds=EXACT_ROUNDS,
+                                     moves=EXACT_MOVES)
         else:
             points, weights = binned_histogram(pixels)
-        palette = round_palette(refine_palette(points, weights, palette), points, weights)
-    else:
-        palette = np.clip(np.rint(palette), 0, 255).astype(np.uint8)
+            palette = refine_palette(*coarser_histogram(points, weights, COARSE_BIN_SHIFT), seed,
+                                     passes=COARSE_PASSES, rounds=COARSE_ROUNDS)
+            palette = refine_palette(points, weights, palette, passes=FINE_PASSES, rounds=FINE_ROUNDS)
+        palette = round_palette(palette, points, weights)
     if len(fixed):
         palette = np.concatenate([fixed, palette])
     return palette

@@ -155,6 +155,19 @@ def _train(pixels: np.ndarray, size: int, sample_factor: int) -> np.ndarray:
     return out
 
 
+def spread_sample(pixels: np.ndarray, count: int) -> np.ndarray:
+    """About ``count`` of the (N, 3) ``pixels``, spread over all of them (all when N <= count).
+
+    Taken with the same prime steps as the SOM's own sampling, so that the
+    picture's rows and columns do not line up with the choice.
+    """
+    total = len(pixels)
+    if total <= count:
+        return pixels
+    step = next((p for p in PRIMES if total % p), 1)
+    return np.ascontiguousarray(pixels[(np.arange(count, dtype=np.int64) * step) % total])
+
+
 def neuquant(pixels: np.ndarray, size: int = 256, sample_factor: int = 10) -> np.ndarray:
     """Train a NeuQuant network on RGB pixels.
 

@@ -5,67 +5,79 @@ NeuQuant's map ends in a good but not locally optimal place. Lloyd passes
 weighted mean of its bins) lower the squared error until they stall in a local
 optimum; rounds of "drop the entries whose removal costs least, split the
 clusters with the largest error along their principal axis" then get it out of
-that optimum. Everything works on a histogram of 6-bit-per-channel bins that
-keeps the exact mean colour of each bin, so a pass costs in proportion to the
-occupied bins, not the pixels, and centroids stay exact.
+that optimum. Everything works on a histogram (exact colours, or bins of 32 or
+64 levels per channel that keep the exact mean colour of each bin), so a pass
+costs in proportion to the occupied bins, not the pixels, and centroids stay
+exact.
 
 Passes use Hamerly's bounds: a bin whose distance to its own entry (an upper
 bound, grown by how far that entry moved) stays below the distance to any
 other entry (a lower bound, shrunk by the largest move) keeps its entry
-without a search.
+without a search. The per-bin work of a pass runs on all cores (numba prange).
 """
 
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
-from ..mapping.nearest import SortedPalette, assign_nearest, nearest_two
+from ..mapping.nearest import PARALLEL_LOCK, SortedPalette, assign_nearest, nearest_two
 
 BIN_SHIFT = 2                 # 64 levels per channel
-BIN_BITS = 8 - BIN_SHIFT
 
 
 @njit(cache=True)
-def _binned_histogram(pixels: np.ndarray, shift: int):
+def _binned_histogram(colours: np.ndarray, weights: np.ndarray, weighted: bool, shift: int):
     bits = 8 - shift
     size = 1 << (3 * bits)
-    mass = np.zeros(size, np.int64)
-    sums = np.zeros((size, 3), np.int64)
-    for i in range(pixels.shape[0]):
-        r = np.int64(pixels[i, 0])
-        g = np.int64(pixels[i, 1])
-        b = np.int64(pixels[i, 2])
-        cell = ((r >> shift) << (2 * bits)) | ((g >> shift) << bits) | (b >> shift)
-        mass[cell] += 1
-        sums[cell, 0] += r
-        sums[cell, 1] += g
-        sums[cell, 2] += b
+    mass = np.zeros(size)
+    sums = np.zeros((size, 3))
+    for i in range(colours.shape[0]):
+        w = weights[i] if weighted else 1.0
+        r = colours[i, 0]
+        g = colours[i, 1]
+        b = colours[i, 2]
+        cell = ((np.int64(r) >> shift) << (2 * bits)) | ((np.int64(g) >> shift) << bits) | (np.int64(b) >> shift)
+        mass[cell] += w
+        sums[cell, 0] += w * r
+        sums[cell, 1] += w * g
+        sums[cell, 2] += w * b
     occupied = 0
     for cell in range(size):
         if mass[cell] > 0:
             occupied += 1
     points = np.empty((occupied, 3), np.float64)
-    weights = np.empty(occupied, np.float64)
+    totals = np.empty(occupied, np.float64)
     n = 0
     for cell in range(size):
         m = mass[cell]
         if m > 0:
             for c in range(3):
                 points[n, c] = sums[cell, c] / m
-            weights[n] = m
+            totals[n] = m
             n += 1
-    return points, weights
+    return points, totals
 
 
 def binned_histogram(pixels: np.ndarray, shift: int = BIN_SHIFT) -> tuple[np.ndarray, np.ndarray]:
-    """Histogram of uint8 (N, 3) pixels over 64 x 64 x 64 bins.
+    """Histogram of uint8 (N, 3) pixels over bins ``2**shift`` levels wide (64 x 64 x 64 bins by default).
 
     Returns:
         ``(points, weights)``: float64 (M, 3) mean colour of each occupied bin and
         float64 (M,) its pixel count.
     """
-    return _binned_histogram(np.ascontiguousarray(pixels, dtype=np.uint8).reshape(-1, 3), shift)
+    pixels = np.ascontiguousarray(pixels, dtype=np.uint8).reshape(-1, 3)
+    return _binned_histogram(pixels, np.empty(0), False, shift)
+
+
+def coarser_histogram(points: np.ndarray, weights: np.ndarray, shift: int) -> tuple[np.ndarray, np.ndarray]:
+    """Merge the bins of a finer :func:`binned_histogram` into bins ``2**shift`` levels wide.
+
+    A bin's mean lies inside the bin, so it falls into the coarse bin that holds
+    the whole fine bin, and the merged means are exact.
+    """
+    return _binned_histogram(np.ascontiguousarray(points, dtype=np.float64),
+                             np.ascontiguousarray(weights, dtype=np.float64), True, shift)
 
 
 @njit(cache=True)
@@ -76,7 +88,7 @@ def _sort_by_axis(centres, axis):
     return np.ascontiguousarray(centres[order]), keys[order].copy(), order
 
 
-@njit(cache=True)
+@njit(cache=True, parallel=True)
 def _lloyd(points, weights, centres, axis, passes, tolerance):
     """Weighted Lloyd passes with Hamerly bounds; returns centres, labels, upper, lower, error."""
     m = points.shape[0]
@@ -86,7 +98,7 @@ def _lloyd(points, weights, centres, axis, passes, tolerance):
     upper = np.empty(m, np.float64)
     lower = np.empty(m, np.float64)
     colours, keys, order = _sort_by_axis(centres, axis)
-    for i in range(m):
+    for i in prange(m):
         j, d1, d2 = nearest_two(points[i, 0], points[i, 1], points[i, 2], colours, keys, axis, order)
         labels[i] = j
         upper[i] = np.sqrt(d1)
@@ -130,7 +142,7 @@ def _lloyd(points, weights, centres, axis, passes, tolerance):
                     moved[j] = 1e150
         largest = moved.max()
         colours, keys, order = _sort_by_axis(centres, axis)
-        for i in range(m):
+        for i in prange(m):
             j = labels[i]
             upper[i] += moved[j]
             lower[i] -= largest
@@ -158,27 +170,34 @@ def _lloyd(points, weights, centres, axis, passes, tolerance):
 
 @njit(cache=True)
 def _principal_axis(covariance):
-    """Unit eigenvector of the largest eigenvalue of a 3 x 3 covariance, and that eigenvalue (power iteration)."""
+    """Unit eigenvector of the largest eigenvalue of a 3 x 3 covariance, and that eigenvalue.
+
+    Power iteration from the column of the largest variance, in scalars (no
+    array allocation in the loop).
+    """
     start = 0
     for a in range(1, 3):
         if covariance[a, a] > covariance[start, start]:
             start = a
-    vector = covariance[:, start].copy()
+    x = covariance[0, start]
+    y = covariance[1, start]
+    z = covariance[2, start]
     value = 0.0
     for _ in range(32):
-        following = np.zeros(3)
-        for a in range(3):
-            for b in range(3):
-                following[a] += covariance[a, b] * vector[b]
-        norm = np.sqrt((following ** 2).sum())
+        nx = covariance[0, 0] * x + covariance[0, 1] * y + covariance[0, 2] * z
+        ny = covariance[1, 0] * x + covariance[1, 1] * y + covariance[1, 2] * z
+        nz = covariance[2, 0] * x + covariance[2, 1] * y + covariance[2, 2] * z
+        norm = np.sqrt(nx * nx + ny * ny + nz * nz)
         if norm == 0.0:
-            return np.zeros(3), 0.0
-        vector = following / norm
+            return 0.0, 0.0, 0.0, 0.0
+        x = nx / norm
+        y = ny / norm
+        z = nz / norm
         value = norm
-    return vector, value
+    return x, y, z, value
 
 
-@njit(cache=True)
+@njit(cache=True, parallel=True)
 def _split_worst(points, weights, centres, moves, axis):
     """Move the ``moves`` cheapest-to-remove entries into the clusters with the largest error.
 
@@ -193,8 +212,17 @@ def _split_worst(points, weights, centres, moves, axis):
     mass = np.zeros(size)
     sums = np.zeros((size, 3))
     moments = np.zeros((size, 3, 3))
-    for i in range(points.shape[0]):
-        j, d1, d2 = nearest_two(points[i, 0], points[i, 1], points[i, 2], colours, keys, axis, order)
+    m = points.shape[0]
+    labels = np.empty(m, np.int64)
+    first = np.empty(m)
+    second = np.empty(m)
+    for i in prange(m):
+        labels[i], first[i], second[i] = nearest_two(points[i, 0], points[i, 1], points[i, 2], colours, keys,
+                                                     axis, order)
+    for i in range(m):
+        j = labels[i]
+        d1 = first[i]
+        d2 = second[i]
         w = weights[i]
         removal[j] += w * (d2 - d1)
         cluster_error[j] += w * d1
@@ -216,23 +244,31 @@ def _split_worst(points, weights, centres, moves, axis):
             grow[grown] = j
             grown += 1
     centres = centres.copy()
+    covariance = np.empty((3, 3))
     for t in range(grown):
         j = grow[t]
-        mean = sums[j] / mass[j]
-        covariance = np.empty((3, 3))
+        mr = sums[j, 0] / mass[j]
+        mg = sums[j, 1] / mass[j]
+        mb = sums[j, 2] / mass[j]
         for a in range(3):
             for b in range(a, 3):
-                covariance[a, b] = covariance[b, a] = moments[j, a, b] / mass[j] - mean[a] * mean[b]
-        vector, value = _principal_axis(covariance)
+                mean_a = mr if a == 0 else (mg if a == 1 else mb)
+                mean_b = mr if b == 0 else (mg if b == 1 else mb)
+                covariance[a, b] = covariance[b, a] = moments[j, a, b] / mass[j] - mean_a * mean_b
+        x, y, z, value = _principal_axis(covariance)
         # two halves of a Gaussian have their means about 0.8 sigma from the centre
-        offset = vector * np.sqrt(max(value, 0.0)) * 0.8
-        centres[j] = mean + offset
-        centres[drop[t]] = mean - offset
+        spread = np.sqrt(max(value, 0.0)) * 0.8
+        centres[j, 0] = mr + x * spread
+        centres[j, 1] = mg + y * spread
+        centres[j, 2] = mb + z * spread
+        centres[drop[t], 0] = mr - x * spread
+        centres[drop[t], 1] = mg - y * spread
+        centres[drop[t], 2] = mb - z * spread
     return centres
 
 
 def refine_palette(points: np.ndarray, weights: np.ndarray, initial: np.ndarray, *,
-                   passes: int = 12, rounds: int | None = None, moves: int = 16) -> np.ndarray:
+                   passes: int = 12, rounds: int = 2, moves: int = 16) -> np.ndarray:
     """Improve ``initial`` as a palette for a weighted set of colours.
 
     Args:
@@ -240,9 +276,8 @@ def refine_palette(points: np.ndarray, weights: np.ndarray, initial: np.ndarray,
         weights: float64 (M,) weight of each colour (its pixel count).
         initial: (K, 3) starting palette.
         passes: Lloyd passes in the first phase (fewer when the error stalls).
-        rounds: drop-and-split rounds after it; each is kept only if it lowers the error.
-            None: 6 when there are at most 4096 colours (cheap, and where the
-            moves matter most: flat screen content), else 2.
+        rounds: drop-and-split rounds after it; each is kept only if it lowers the error
+            (and the first that does not ends them).
         moves: entries moved per round.
 
     Returns:
@@ -251,17 +286,16 @@ def refine_palette(points: np.ndarray, weights: np.ndarray, initial: np.ndarray,
     points = np.ascontiguousarray(points, dtype=np.float64)
     weights = np.ascontiguousarray(weights, dtype=np.float64)
     axis = SortedPalette(initial).axis
-    centres, _, error = _lloyd(points, weights, np.asarray(initial, np.float64), axis, passes, 1e-3)
-    if len(initial) <= 2 or len(points) <= len(initial):
-        return centres
-    if rounds is None:
-        rounds = 6 if len(points) <= 4096 else 2
-    for _ in range(rounds):
-        trial, _, trial_error = _lloyd(points, weights, _split_worst(points, weights, centres, moves, axis),
-                                       axis, max(3, passes // 2), 1e-3)
-        if trial_error >= error:
-            break
-        centres, error = trial, trial_error
+    with PARALLEL_LOCK:
+        centres, _, error = _lloyd(points, weights, np.asarray(initial, np.float64), axis, passes, 1e-3)
+        if len(initial) <= 2 or len(points) <= len(initial):
+            return centres
+        for _ in range(rounds):
+            trial, _, trial_error = _lloyd(points, weights, _split_worst(points, weights, centres, moves, axis),
+                                           axis, max(3, passes // 2), 1e-3)
+            if trial_error >= error:
+                break
+            centres, error = trial, trial_error
     return centres
 
 
