@@ -33,6 +33,11 @@ COARSE_ROUNDS = 2
 #: ... then settles on 64-level bins.
 FINE_PASSES = 2
 FINE_ROUNDS = 1
+#: From this many training pixels on (a clip's sample, a large picture) the
+#: histogram and the mapping dwarf the refinement, so it takes more care.
+THOROUGH_PIXELS = 1 << 19
+THOROUGH_FINE_PASSES = 4
+THOROUGH_FINE_ROUNDS = 3
 
 
 @dataclass(frozen=True)
@@ -115,7 +120,10 @@ def palette_from_pixels(pixels: np.ndarray, options: PaletteOptions) -> np.ndarr
             points, weights = binned_histogram(pixels)
             palette = refine_palette(*coarser_histogram(points, weights, COARSE_BIN_SHIFT), seed,
                                      passes=COARSE_PASSES, rounds=COARSE_ROUNDS)
-            palette = refine_palette(points, weights, palette, passes=FINE_PASSES, rounds=FINE_ROUNDS)
+            thorough = len(pixels) >= THOROUGH_PIXELS
+            palette = refine_palette(points, weights, palette,
+                                     passes=THOROUGH_FINE_PASSES if thorough else FINE_PASSES,
+                                     rounds=THOROUGH_FINE_ROUNDS if thorough else FINE_ROUNDS)
         palette = round_palette(palette, points, weights)
     if len(fixed):
         palette = np.concatenate([fixed, palette])
