@@ -20,24 +20,29 @@ from .sampling import PixelSampler
 EXACT_HISTOGRAM_LIMIT = 1 << 12
 #: With refinement on, the SOM only seeds it, from about this many pixels per neuron.
 SEED_PIXELS_PER_NEURON = 2
-#: Up to EXACT_HISTOGRAM_LIMIT colours the refinement works on the exact colours:
-#: Lloyd passes, then rounds of moves (see :func:`refine_palette`).
-EXACT_PASSES = 4
-EXACT_ROUNDS = 3
-EXACT_MOVES = 32
-#: Beyond that the palette first converges on 32-level bins (about a quarter as
-#: many as 64-level ones, so each pass costs a quarter) ...
+#: Beyond EXACT_HISTOGRAM_LIMIT colours the palette first converges on 32-level
+#: bins (about a quarter as many as 64-level ones, so each pass costs a quarter),
+#: then settles on the 64-level bins.
 COARSE_BIN_SHIFT = 3
-COARSE_PASSES = 6
-COARSE_ROUNDS = 2
-#: ... then settles on 64-level bins.
-FINE_PASSES = 2
-FINE_ROUNDS = 1
-#: From this many training pixels on (a clip's sample, a large picture) the
+
+
+@dataclass(frozen=True)
+class Effort:
+    """How hard one stage of the refinement works (see :func:`refine_palette`)."""
+
+    passes: int
+    rounds: int
+    moves: int = 16
+
+
+#: Per stage: "exact" on the exact colours, "coarse" and "fine" on 32- and 64-level bins.
+QUICK = {"exact": Effort(passes=4, rounds=2, moves=48), "coarse": Effort(passes=6, rounds=2),
+         "fine": Effort(passes=2, rounds=1)}
+#: From THOROUGH_PIXELS training pixels on (a clip's sample, a large picture) the
 #: histogram and the mapping dwarf the refinement, so it takes more care.
+THOROUGH = {"exact": Effort(passes=12, rounds=6), "coarse": Effort(passes=6, rounds=2),
+            "fine": Effort(passes=4, rounds=3)}
 THOROUGH_PIXELS = 1 << 19
-THOROUGH_FINE_PASSES = 4
-THOROUGH_FINE_ROUNDS = 3
 
 
 @dataclass(frozen=True)
@@ -112,18 +117,15 @@ def palette_from_pixels(pixels: np.ndarray, options: PaletteOptions) -> np.ndarr
     else:
         # the SOM seeds the refinement, which does the fine work on a colour histogram
         seed = neuquant(spread_sample(pixels, SEED_PIXELS_PER_NEURON * free), free, 1).astype(np.float64)
+        effort = THOROUGH if len(pixels) >= THOROUGH_PIXELS else QUICK
         if exact is not None:
             points, weights = exact[0].astype(np.float64), exact[1].astype(np.float64)
-            palette = refine_palette(points, weights, seed, passes=EXACT_PASSES, rounds=EXACT_ROUNDS,
-                                     moves=EXACT_MOVES)
+            palette = refine_palette(points, weights, seed, **vars(effort["exact"]))
         else:
             points, weights = binned_histogram(pixels)
             palette = refine_palette(*coarser_histogram(points, weights, COARSE_BIN_SHIFT), seed,
-                                     passes=COARSE_PASSES, rounds=COARSE_ROUNDS)
-            thorough = len(pixels) >= THOROUGH_PIXELS
-            palette = refine_palette(points, weights, palette,
-                                     passes=THOROUGH_FINE_PASSES if thorough else FINE_PASSES,
-                                     rounds=THOROUGH_FINE_ROUNDS if thorough else FINE_ROUNDS)
+                                     **vars(effort["coarse"]))
+            palette = refine_palette(points, weights, palette, **vars(effort["fine"]))
         palette = round_palette(palette, points, weights)
     if len(fixed):
         palette = np.concatenate([fixed, palette])
