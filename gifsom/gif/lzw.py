@@ -35,6 +35,30 @@ def _put(packed, length, accumulator, pending_bits, code, bits):
     return length, accumulator, pending_bits
 
 
+@njit(cache=True, inline="always")
+def _clear_table(table, assigned, n_assigned) -> None:
+    """Forget the ``n_assigned`` strings given codes since the last clear."""
+    for j in range(n_assigned):
+        table[assigned[j]] = -1
+
+
+@njit(cache=True, inline="always")
+def _give_code(table, assigned, n_assigned, next_code, bits, slot, store):
+    """Take the next code for the string at ``slot`` (remembered only when ``store``).
+
+    Returns ``(n_assigned, next_code, bits)``, the code size grown once the next
+    code no longer fits (up to 12 bits), as every decoder does.
+    """
+    if store:
+        table[slot] = next_code
+        assigned[n_assigned] = slot
+        n_assigned += 1
+    next_code += 1
+    if next_code > (1 << bits) and bits < 12:
+        bits += 1
+    return n_assigned, next_code, bits
+
+
 @njit(cache=True)
 def _encode(pixels: np.ndarray, min_code_size: int, colours: np.ndarray, tolerance2: int, transparent: int):
     count = pixels.shape[0]
@@ -86,24 +110,18 @@ def _encode(pixels: np.ndarray, min_code_size: int, colours: np.ndarray, toleran
         length, accumulator, pending_bits = _put(packed, length, accumulator, pending_bits, prefix, bits)
         if next_code >= MAX_CODE:
             length, accumulator, pending_bits = _put(packed, length, accumulator, pending_bits, clear, bits)
-            for j in range(n_assigned):
-                table[assigned[j]] = -1
+            _clear_table(table, assigned, n_assigned)
             if lossy:
                 first_child[:] = -1
             n_assigned = 0
             bits = min_code_size + 1
             next_code = clear + 2
         else:
-            table[slot] = next_code
-            assigned[n_assigned] = slot
-            n_assigned += 1
             if lossy:
                 suffix[next_code] = pixel
                 next_sibling[next_code] = first_child[prefix]
                 first_child[prefix] = next_code
-            next_code += 1
-            if next_code > (1 << bits) and bits < 12:
-                bits += 1
+            n_assigned, next_code, bits = _give_code(table, assigned, n_assigned, next_code, bits, slot, True)
         prefix = pixel
     if prefix >= 0:
         length, accumulator, pending_bits = _put(packed, length, accumulator, pending_bits, prefix, bits)
@@ -130,17 +148,22 @@ def _sub_blocks(packed, length, accumulator, pending_bits):
 
 
 @njit(cache=True)
-def _match_length(pixels, start, table):
-    """Length of the longest table string that ``pixels[start:]`` begins with."""
+def _match_length(pixels, start, table, codes):
+    """Length of the longest table string that ``pixels[start:]`` begins with.
+
+    ``codes[l]`` receives the code of the first l pixels, for every l up to that length.
+    """
     count = pixels.shape[0]
     code = np.int64(pixels[start])
     length = 1
+    codes[1] = code
     while start + length < count:
         following = table[code * 256 + pixels[start + length]]
         if following < 0:
             break
         code = following
         length += 1
+        codes[length] = code
     return length
 
 
@@ -167,40 +190,28 @@ def _encode_lookahead(pixels: np.ndarray, min_code_size: int):
     next_code = clear + 2
     length, accumulator, pending_bits = _put(packed, length, accumulator, pending_bits, clear, bits)
     codes = np.empty(4097, np.int64)       # codes[l]: the code of pixels[i:i + l]
+    scratch = np.empty(4097, np.int64)
     i = 0
     while i < count:
-        code = np.int64(pixels[i])
-        longest = 1
-        codes[1] = code
-        while i + longest < count:
-            following = table[code * 256 + pixels[i + longest]]
-            if following < 0:
-                break
-            code = following
-            longest += 1
-            codes[longest] = code
+        longest = _match_length(pixels, i, table, codes)
         take = longest
         if longest > 1 and i + longest < count:
-            if longest - 1 + _match_length(pixels, i + longest - 1, table) > longest + _match_length(pixels, i + longest, table):
+            shorter = longest - 1 + _match_length(pixels, i + longest - 1, table, scratch)
+            if shorter > longest + _match_length(pixels, i + longest, table, scratch):
                 take = longest - 1
         length, accumulator, pending_bits = _put(packed, length, accumulator, pending_bits, codes[take], bits)
         if i + take < count:
             if next_code >= MAX_CODE:
                 length, accumulator, pending_bits = _put(packed, length, accumulator, pending_bits, clear, bits)
-                for j in range(n_assigned):
-                    table[assigned[j]] = -1
+                _clear_table(table, assigned, n_assigned)
                 n_assigned = 0
                 bits = min_code_size + 1
                 next_code = clear + 2
             else:
+                # a string already in the table still takes a code, as the decoder's does
                 slot = codes[take] * 256 + pixels[i + take]
-                if table[slot] < 0:
-                    table[slot] = next_code
-                    assigned[n_assigned] = slot
-                    n_assigned += 1
-                next_code += 1
-                if next_code > (1 << bits) and bits < 12:
-                    bits += 1
+                n_assigned, next_code, bits = _give_code(table, assigned, n_assigned, next_code, bits, slot,
+                                                         table[slot] < 0)
         i += take
     length, accumulator, pending_bits = _put(packed, length, accumulator, pending_bits, end, bits)
     return _sub_blocks(packed, length, accumulator, pending_bits)
