@@ -233,7 +233,8 @@ def quantize(image: Any, palette: np.ndarray | None = None, colors: int = 256, d
         dither: a dither mode ("none", "bayer2", "bayer4", "bayer8", "blue-noise",
             "floyd-steinberg", "sierra-lite", "atkinson").
         dither_strength: 0..1.
-        quality: NeuQuant sampling factor when learning, 1..30.
+        quality: NeuQuant sampling factor when learning, 1..30 (used by pure NeuQuant only;
+            with the default refinement the SOM is a seed and sees a fixed sample).
 
     Returns:
         ``(indices, palette)``: uint8 (H, W) indices into the uint8 (K, 3) palette.

@@ -92,7 +92,8 @@ def _add_encoding_options(parser: argparse.ArgumentParser) -> None:
                        help="palette size, 2 to 256 (default 256; a learned palette for an animation leaves one "
                             "slot for transparency)")
     group.add_argument("--quality", type=_ranged(int, 1, 30, "--quality"), default=10, metavar="Q",
-                       help="NeuQuant sampling factor: 1 is slowest and best, 30 fastest (default 10)")
+                       help="NeuQuant sampling factor with --no-refine: 1 is slowest and best, 30 fastest "
+                            "(default 10); by default the SOM only seeds the refinement and this has no effect")
     group.add_argument("--no-refine", dest="refine", action="store_false",
                        help="pure NeuQuant: skip the convergence phase that follows the SOM")
     group.add_argument("--palette", choices=PALETTE_SCOPES, default="global",
@@ -211,7 +212,7 @@ def build_parser() -> argparse.ArgumentParser:
     palette.add_argument("--colors", type=_ranged(int, 2, 256, "--colors"), default=256, metavar="N",
                          help="palette size, 2 to 256 (default 256)")
     palette.add_argument("--quality", type=_ranged(int, 1, 30, "--quality"), default=10, metavar="Q",
-                         help="NeuQuant sampling factor, 1 to 30 (default 10)")
+                         help="NeuQuant sampling factor with --no-refine, 1 to 30 (default 10)")
     palette.add_argument("--no-refine", dest="refine", action="store_false", help="pure NeuQuant")
     palette.add_argument("--dither", choices=DITHER_MODES, default="none", help="dither used for the plot")
     palette.add_argument("--plot", metavar="PNG", help="write the picture of the palette here")

@@ -30,7 +30,7 @@ class EncodeOptions:
 
     Attributes:
         colors: palette size, 2..256 (one slot may go to transparency in animations).
-        quality: NeuQuant sampling factor 1..30.
+        quality: NeuQuant sampling factor 1..30 (pure NeuQuant, ``refine=False``, only).
         refine: run the palette convergence phase (False: pure NeuQuant).
         palette: "global", "scene" or "frame".
         fixed_colors: colours forced into every palette.

@@ -142,7 +142,8 @@ def learn_palette(image_or_frames: Any, colors: int = 256, quality: int = 10, *,
             or a list or iterator of such frames. Frames are read one at a time;
             at most ``max_samples`` pixels, spread evenly across the clip, are kept.
         colors: palette size, 2..256.
-        quality: NeuQuant sampling factor, 1..30 (1 is slowest and best).
+        quality: NeuQuant sampling factor, 1..30 (1 is slowest and best) for pure
+            NeuQuant (``refine=False``); with refinement the SOM is a seed and sees a fixed sample.
         refine: add the convergence phase after the SOM (False gives pure NeuQuant).
         fixed_colors: RGB triples that must be in the palette as they are.
         max_samples: bound on the training pixels kept in memory.
