@@ -151,15 +151,20 @@ def test_missing_ffmpeg_is_named(tmp_path):
 def test_ctrl_c_while_reading_leaves_no_file_and_no_ffmpeg(tmp_path):
     out = tmp_path / "o.gif"
     out.write_bytes(b"old")
+    # an empty numba cache: the interrupt lands while kernels compile, where llvmlite's ctypes callbacks
+    # would swallow a KeyboardInterrupt (the command line must still stop)
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path.parent / (tmp_path.name + "-numba")))
     process = subprocess.Popen([sys.executable, "-m", "gifsom", "convert", str(FIXTURES / "pan.mp4"), str(out),
                                 "--fps", "50", "--width", "1280"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               text=True)
+                               text=True, env=env)
     # interrupt once the decoding has started (a slow start-up must not turn this into "Ctrl+C while importing")
     deadline = time.monotonic() + 60
-    while not ffmpeg_children(process.pid) and process.poll() is None and time.monotonic() < deadline:
+    started = False
+    while not started and process.poll() is None and time.monotonic() < deadline:
+        started = bool(ffmpeg_children(process.pid))     # the probe, then the decoder
         time.sleep(0.05)
-    assert ffmpeg_children(process.pid), "the conversion never started ffmpeg"
-    time.sleep(0.5)
+    assert started, "the conversion never started ffmpeg"
+    time.sleep(1.0)
     process.send_signal(signal.SIGINT)
     _, stderr = process.communicate(timeout=120)
     assert process.returncode in (1, 130), stderr
