@@ -243,6 +243,7 @@ def _same_file(a: str, b: str) -> bool:
 
 
 _interrupted = threading.Event()
+_unwound_by_interrupt: list[BaseException] = []
 
 
 def _on_interrupt(signum, frame) -> None:
@@ -371,7 +372,9 @@ def main(*argv: str) -> int:
             traceback.print_exc()
         print(f"gifsom: error: {exc}", file=sys.stderr)
         return exc.exit_code
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
+        # keep the frames it unwound alive: see entry_point
+        _unwound_by_interrupt.append(exc)
         print("gifsom: interrupted; no output was written", file=sys.stderr)
         return 130
     except MemoryError:
@@ -395,9 +398,10 @@ def entry_point() -> None:
     code = main()
     if code == 130:
         # A Ctrl+C that lands while numba compiles can leave llvmlite objects half
-        # built, and tearing those down at interpreter exit has crashed (SIGSEGV,
-        # seen once in about 25 interrupted cold-cache runs). By now every file and
-        # child process gifsom made is gone, so leave without the teardown.
+        # built in the frames it unwinds, and disposing of them has crashed
+        # (SIGSEGV after the "interrupted" line, in about one of 25 interrupted
+        # cold-cache runs). main keeps those frames alive; by now every file and
+        # child process gifsom made is gone, so leave without freeing anything.
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(code)

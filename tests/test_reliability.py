@@ -153,7 +153,7 @@ def test_ctrl_c_while_reading_leaves_no_file_and_no_ffmpeg(tmp_path):
     out.write_bytes(b"old")
     # an empty numba cache: the interrupt lands while kernels compile, where llvmlite's ctypes callbacks
     # would swallow a KeyboardInterrupt (the command line must still stop)
-    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path.parent / (tmp_path.name + "-numba")))
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path.parent / (tmp_path.name + "-numba")), PYTHONFAULTHANDLER="1")
     process = subprocess.Popen([sys.executable, "-m", "gifsom", "convert", str(FIXTURES / "pan.mp4"), str(out),
                                 "--fps", "50", "--width", "1280"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                text=True, env=env)
