@@ -18,8 +18,11 @@ from .sampling import PixelSampler
 
 #: Up to this many distinct colours, the refinement works on the exact colours rather than bins.
 EXACT_HISTOGRAM_LIMIT = 1 << 12
-#: With refinement on, the SOM only seeds it, from about this many pixels per neuron.
+#: With refinement on, the SOM only seeds it. Its work grows with pixels x neurons:
+#: it sees this many pixels per neuron, and at least SEED_WORK / neurons pixels, so
+#: that small palettes still get a well-spread seed for about the same time.
 SEED_PIXELS_PER_NEURON = 2
+SEED_WORK = 2 * 256 * 256
 #: Beyond EXACT_HISTOGRAM_LIMIT colours the palette first converges on 32-level
 #: bins (about a quarter as many as 64-level ones, so each pass costs a quarter),
 #: then settles on the 64-level bins.
@@ -116,7 +119,8 @@ def palette_from_pixels(pixels: np.ndarray, options: PaletteOptions) -> np.ndarr
         palette = np.clip(np.rint(neuquant(pixels, free, options.quality)), 0, 255).astype(np.uint8)
     else:
         # the SOM seeds the refinement, which does the fine work on a colour histogram
-        seed = neuquant(spread_sample(pixels, SEED_PIXELS_PER_NEURON * free), free, 1).astype(np.float64)
+        seed_pixels = max(SEED_PIXELS_PER_NEURON * free, SEED_WORK // free)
+        seed = neuquant(spread_sample(pixels, seed_pixels), free, 1).astype(np.float64)
         effort = THOROUGH if len(pixels) >= THOROUGH_PIXELS else QUICK
         if exact is not None:
             points, weights = exact[0].astype(np.float64), exact[1].astype(np.float64)

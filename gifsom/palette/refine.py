@@ -278,7 +278,7 @@ def refine_palette(points: np.ndarray, weights: np.ndarray, initial: np.ndarray,
         passes: Lloyd passes in the first phase (fewer when the error stalls).
         rounds: drop-and-split rounds after it; each is kept only if it lowers the error
             (and the first that does not ends them).
-        moves: entries moved per round.
+        moves: entries moved per round (at most a quarter of the palette).
 
     Returns:
         float64 (K, 3) refined palette, not yet rounded.
@@ -286,6 +286,7 @@ def refine_palette(points: np.ndarray, weights: np.ndarray, initial: np.ndarray,
     points = np.ascontiguousarray(points, dtype=np.float64)
     weights = np.ascontiguousarray(weights, dtype=np.float64)
     axis = SortedPalette(initial).axis
+    moves = max(1, min(moves, len(initial) // 4))
     with PARALLEL_LOCK:
         centres, _, error = _lloyd(points, weights, np.asarray(initial, np.float64), axis, passes, 1e-3)
         if len(initial) <= 2 or len(points) <= len(initial):
