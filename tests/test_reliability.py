@@ -157,16 +157,21 @@ def test_ctrl_c_while_reading_leaves_no_file_and_no_ffmpeg(tmp_path):
     process = subprocess.Popen([sys.executable, "-m", "gifsom", "convert", str(FIXTURES / "pan.mp4"), str(out),
                                 "--fps", "50", "--width", "1280"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                text=True, env=env)
-    # interrupt once the decoding has started (a slow start-up must not turn this into "Ctrl+C while importing")
-    deadline = time.monotonic() + 60
-    started = False
-    while not started and process.poll() is None and time.monotonic() < deadline:
-        started = bool(ffmpeg_children(process.pid))     # the probe, then the decoder
-        time.sleep(0.05)
-    assert started, "the conversion never started ffmpeg"
-    time.sleep(1.0)
-    process.send_signal(signal.SIGINT)
-    _, stderr = process.communicate(timeout=120)
+    try:
+        # interrupt once the decoding has started (a slow start-up must not turn this into "Ctrl+C while importing")
+        deadline = time.monotonic() + 60
+        started = False
+        while not started and process.poll() is None and time.monotonic() < deadline:
+            started = bool(ffmpeg_children(process.pid))     # the probe, then the decoder
+            time.sleep(0.05)
+        assert started, "the conversion never started ffmpeg"
+        time.sleep(1.0)
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=120)
+    finally:    # a failure above must not leave the child running into later tests
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
     assert process.returncode in (1, 130), stderr
     assert out.read_bytes() == b"old" and not leftovers(tmp_path)
 
