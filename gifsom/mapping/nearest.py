@@ -276,7 +276,13 @@ def nearest_two(r: float, g: float, b: float, colours, keys, axis, order):
 
 
 @njit(cache=True, parallel=True)
-def _assign(points, colours, keys, axis, order, labels, first, second) -> None:
+def assign_two(points, colours, keys, axis, order, labels, first, second) -> None:
+    """For every float64 (M, 3) point, :func:`nearest_two` against a sorted palette, on all cores.
+
+    Writes the nearest entry's original index to ``labels`` and the squared
+    distances to it and to the runner-up to ``first`` and ``second`` (all (M,)).
+    Callers outside a compiled kernel hold :data:`PARALLEL_LOCK`.
+    """
     for i in prange(points.shape[0]):
         labels[i], first[i], second[i] = nearest_two(points[i, 0], points[i, 1], points[i, 2], colours, keys, axis, order)
 
@@ -298,6 +304,6 @@ def assign_nearest(points: np.ndarray, palette: np.ndarray) -> tuple[np.ndarray,
     first = np.empty(count, np.float64)
     second = np.empty(count, np.float64)
     with PARALLEL_LOCK:
-        _assign(np.ascontiguousarray(points, dtype=np.float64), sorted_palette.colours, sorted_palette.keys,
-                sorted_palette.axis, sorted_palette.order, labels, first, second)
+        assign_two(np.ascontiguousarray(points, dtype=np.float64), sorted_palette.colours, sorted_palette.keys,
+                   sorted_palette.axis, sorted_palette.order, labels, first, second)
     return labels, first, second

@@ -55,8 +55,8 @@ class PaletteOptions:
     Attributes:
         colors: palette size, 2..256 (including fixed colours; excluding a reserved transparent slot).
         quality: NeuQuant sampling factor, 1 (every sampled pixel) .. 30. With
-            ``refine`` on, the SOM only seeds the refinement and sees at most
-            SEED_PIXELS_PER_NEURON pixels per neuron, whatever the factor.
+            ``refine`` on, the SOM only seeds the refinement from a fixed-size
+            sample (SEED_PIXELS_PER_NEURON and SEED_WORK), whatever the factor.
         refine: run the convergence phase (k-means with drop/split moves) after the SOM.
         fixed: colours that must appear in the palette exactly, uint8 (F, 3).
     """
@@ -116,7 +116,7 @@ def palette_from_pixels(pixels: np.ndarray, options: PaletteOptions) -> np.ndarr
             return palette
     free = options.colors - len(fixed)
     if not options.refine:
-        palette = np.clip(np.rint(neuquant(pixels, free, options.quality)), 0, 255).astype(np.uint8)
+        palette = neuquant(pixels, free, options.quality)
     else:
         # the SOM seeds the refinement, which does the fine work on a colour histogram
         seed_pixels = max(SEED_PIXELS_PER_NEURON * free, SEED_WORK // free)

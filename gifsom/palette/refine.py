@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from ..mapping.nearest import PARALLEL_LOCK, SortedPalette, assign_nearest, nearest_two
+from ..mapping.nearest import PARALLEL_LOCK, SortedPalette, assign_nearest, assign_two, nearest_two
 
 BIN_SHIFT = 2                 # 64 levels per channel
 
@@ -90,19 +90,17 @@ def _sort_by_axis(centres, axis):
 
 @njit(cache=True, parallel=True)
 def _lloyd(points, weights, centres, axis, passes, tolerance):
-    """Weighted Lloyd passes with Hamerly bounds; returns centres, labels, upper, lower, error."""
+    """Weighted Lloyd passes with Hamerly bounds; returns centres, labels, error."""
     m = points.shape[0]
     k = centres.shape[0]
     centres = centres.copy()
     labels = np.empty(m, np.int64)
-    upper = np.empty(m, np.float64)
-    lower = np.empty(m, np.float64)
+    first = np.empty(m, np.float64)
+    second = np.empty(m, np.float64)
     colours, keys, order = _sort_by_axis(centres, axis)
-    for i in prange(m):
-        j, d1, d2 = nearest_two(points[i, 0], points[i, 1], points[i, 2], colours, keys, axis, order)
-        labels[i] = j
-        upper[i] = np.sqrt(d1)
-        lower[i] = np.sqrt(d2)
+    assign_two(points, colours, keys, axis, order, labels, first, second)
+    upper = np.sqrt(first)
+    lower = np.sqrt(second)
     previous = 1e300
     for _ in range(passes):
         mass = np.zeros(k)
@@ -197,7 +195,7 @@ def _principal_axis(covariance):
     return x, y, z, value
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True)
 def _split_worst(points, weights, centres, moves, axis):
     """Move the ``moves`` cheapest-to-remove entries into the clusters with the largest error.
 
@@ -216,9 +214,7 @@ def _split_worst(points, weights, centres, moves, axis):
     labels = np.empty(m, np.int64)
     first = np.empty(m)
     second = np.empty(m)
-    for i in prange(m):
-        labels[i], first[i], second[i] = nearest_two(points[i, 0], points[i, 1], points[i, 2], colours, keys,
-                                                     axis, order)
+    assign_two(points, colours, keys, axis, order, labels, first, second)
     for i in range(m):
         j = labels[i]
         d1 = first[i]
