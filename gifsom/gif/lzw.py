@@ -59,7 +59,7 @@ def _give_code(table, assigned, n_assigned, next_code, bits, slot, store):
     return n_assigned, next_code, bits
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _encode(pixels: np.ndarray, min_code_size: int, colours: np.ndarray, tolerance2: int, transparent: int):
     count = pixels.shape[0]
     clear = 1 << min_code_size
@@ -148,15 +148,14 @@ def _sub_blocks(packed, length, accumulator, pending_bits):
 
 
 @njit(cache=True)
-def _match_length(pixels, start, table, codes):
-    """Length of the longest table string that ``pixels[start:]`` begins with.
+def _extend_match(pixels, start, length, table, codes):
+    """Lengthen a match of ``pixels[start:start + length]`` (code ``codes[length]``) as far as the table allows.
 
-    ``codes[l]`` receives the code of the first l pixels, for every l up to that length.
+    ``codes[l]`` receives the code of the first l pixels for every l it adds;
+    returns the new length. A length of 1 starts from the pixel itself.
     """
     count = pixels.shape[0]
-    code = np.int64(pixels[start])
-    length = 1
-    codes[1] = code
+    code = codes[length]
     while start + length < count:
         following = table[code * 256 + pixels[start + length]]
         if following < 0:
@@ -167,7 +166,7 @@ def _match_length(pixels, start, table, codes):
     return length
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _encode_lookahead(pixels: np.ndarray, min_code_size: int):
     """Exact LZW with one step of lookahead ("flexible parsing").
 
@@ -175,6 +174,10 @@ def _encode_lookahead(pixels: np.ndarray, min_code_size: int):
     when the match that follows it reaches further. The decoder needs no
     change: it adds a table entry per code whatever the parse, and the encoder
     counts an entry whose string is already in the table without storing it.
+
+    The match looked at beyond the chosen one is where the next step starts,
+    so it is kept: the one table entry added since can only lengthen it, and
+    :func:`_extend_match` carries it on from where it stopped.
     """
     count = pixels.shape[0]
     clear = 1 << min_code_size
@@ -189,17 +192,37 @@ def _encode_lookahead(pixels: np.ndarray, min_code_size: int):
     bits = min_code_size + 1
     next_code = clear + 2
     length, accumulator, pending_bits = _put(packed, length, accumulator, pending_bits, clear, bits)
-    codes = np.empty(4097, np.int64)       # codes[l]: the code of pixels[i:i + l]
-    scratch = np.empty(4097, np.int64)
+    # three match buffers, codes[row, l]: the code of the first l pixels of a match;
+    # rows are swapped rather than copied
+    matches = np.empty((3, 4097), np.int64)
+    here, after_shorter, after_longest = 0, 1, 2
+    known = 0           # length of the match kept in row ``here`` for position i (0: none)
     i = 0
     while i < count:
-        longest = _match_length(pixels, i, table, codes)
+        if known:
+            longest = _extend_match(pixels, i, known, table, matches[here])
+        else:
+            matches[here, 1] = pixels[i]
+            longest = _extend_match(pixels, i, 1, table, matches[here])
         take = longest
+        known = 0
         if longest > 1 and i + longest < count:
-            shorter = longest - 1 + _match_length(pixels, i + longest - 1, table, scratch)
-            if shorter > longest + _match_length(pixels, i + longest, table, scratch):
+            matches[after_shorter, 1] = pixels[i + longest - 1]
+            reach_shorter = _extend_match(pixels, i + longest - 1, 1, table, matches[after_shorter])
+            matches[after_longest, 1] = pixels[i + longest]
+            reach_longest = _extend_match(pixels, i + longest, 1, table, matches[after_longest])
+            if longest - 1 + reach_shorter > longest + reach_longest:
                 take = longest - 1
-        length, accumulator, pending_bits = _put(packed, length, accumulator, pending_bits, codes[take], bits)
+                code = matches[here, take]
+                here, after_shorter = after_shorter, here
+                known = reach_shorter
+            else:
+                code = matches[here, take]
+                here, after_longest = after_longest, here
+                known = reach_longest
+        else:
+            code = matches[here, take]
+        length, accumulator, pending_bits = _put(packed, length, accumulator, pending_bits, code, bits)
         if i + take < count:
             if next_code >= MAX_CODE:
                 length, accumulator, pending_bits = _put(packed, length, accumulator, pending_bits, clear, bits)
@@ -207,9 +230,10 @@ def _encode_lookahead(pixels: np.ndarray, min_code_size: int):
                 n_assigned = 0
                 bits = min_code_size + 1
                 next_code = clear + 2
+                known = 0       # the kept match used strings that are gone
             else:
                 # a string already in the table still takes a code, as the decoder's does
-                slot = codes[take] * 256 + pixels[i + take]
+                slot = code * 256 + pixels[i + take]
                 n_assigned, next_code, bits = _give_code(table, assigned, n_assigned, next_code, bits, slot,
                                                          table[slot] < 0)
         i += take
