@@ -116,6 +116,9 @@ def write_clip(out: BinaryIO, spool: FrameSpool, survey: ClipSurvey, options: En
             writer.add(IndexedFrame(indices, palette, start_cs(spool.timestamps[number]), mask))
             report.step()
         writer.close(start_cs(end_time))
+    except BaseException:
+        writer.abandon()
+        raise
     finally:
         report.close()
     return writer

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import io
+import itertools
 import subprocess
+import threading
 
 import numpy as np
 import pytest
@@ -14,7 +16,7 @@ from PIL import Image
 import gifsom
 from gifsom.errors import GifsomError, InputError
 from gifsom.gif import blocks
-from gifsom.gif.animation import AnimationWriter, IndexedFrame
+from gifsom.gif.animation import AnimationWriter, IndexedFrame, fill_hidden
 from gifsom.gif.blocks import table_bits
 from gifsom.gif.timing import delays_cs, start_cs
 
@@ -289,6 +291,44 @@ def test_cancel_from_progress_callback_writes_nothing(tmp_path):
     with pytest.raises(GifsomError, match="cancel"):
         gifsom.encode(frames, path, fps=10, progress=lambda done, total: done < 5)
     assert not path.exists() and list(tmp_path.iterdir()) == []
+
+
+def test_cancel_while_encoding_stops_the_encoding_thread(tmp_path):
+    path = tmp_path / "c.gif"
+    frames = [np.full((40, 60, 3), (i * 37) % 256, np.uint8) for i in range(30)]
+    writing = []
+
+    def progress(done, total):
+        if total is not None:          # the second pass: frames being mapped and encoded
+            writing.append(done)
+        return not (total is not None and done >= 12)
+
+    with pytest.raises(GifsomError, match="cancel"):
+        gifsom.encode(frames, path, fps=10, progress=progress)
+    assert writing and max(writing) == 12
+    assert not path.exists() and list(tmp_path.iterdir()) == []
+    assert not [t for t in threading.enumerate() if t.name.startswith("gifsom-")]
+
+
+def changes(values) -> int:
+    return sum(1 for a, b in zip(values, values[1:]) if a != b)
+
+
+@given(st.lists(st.tuples(st.integers(0, 3), st.sampled_from(["drawn", "unchanged", "transparent"])),
+                min_size=1, max_size=10))
+def test_fill_hidden_writes_the_fewest_value_changes(pixels):
+    """Against every way of writing the free pixels (own index or transparent)."""
+    spare = 4
+    indices = np.array([[v for v, _ in pixels]], np.uint8)
+    unchanged = np.array([[k == "unchanged" for _, k in pixels]])
+    hidden = np.array([[k != "drawn" for _, k in pixels]])
+    written = fill_hidden(indices, hidden, unchanged, spare)[0]
+    for i, (value, kind) in enumerate(pixels):
+        allowed = {"drawn": {value}, "unchanged": {value, spare}, "transparent": {spare}}[kind]
+        assert written[i] in allowed
+    choices = [{"drawn": [v], "unchanged": [v, spare], "transparent": [spare]}[k] for v, k in pixels]
+    fewest = min(changes(list(option)) for option in itertools.product(*choices))
+    assert changes(list(written)) == fewest
 
 
 def test_lossy_lzw_keeps_every_pixel_within_tolerance_and_shrinks(tmp_path):

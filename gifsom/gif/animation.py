@@ -7,10 +7,17 @@ transparent index when that makes the frame smaller; identical frames are
 merged by adding their delays; frames shorter than 2 cs are dropped in favour
 of the next. Writing lags one frame behind, because a frame's disposal (and
 its delay) depend on the frame that follows it.
+
+Without lossy LZW, every way of encoding a rectangle shows the same picture,
+so the screen model moves on at once and the encoding (several candidates, the
+smallest kept) runs on a worker thread, a few frames behind, in order; the
+compiled encoders release the GIL.
 """
 
 from __future__ import annotations
 
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import BinaryIO
 
@@ -22,6 +29,8 @@ from .timing import MIN_DELAY_CS
 
 DISPOSE_NONE = 1        # leave the frame on screen
 DISPOSE_BACKGROUND = 2  # clear the frame's rectangle to transparent
+#: Frames handed to the encoding thread and not yet written, at most.
+ENCODE_AHEAD = 4
 
 
 @dataclass
@@ -44,10 +53,10 @@ class IndexedFrame:
         return self.palette[self.indices]
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def changed_pixels(indices: np.ndarray, palette: np.ndarray, opaque: np.ndarray, screen: np.ndarray,
-                   screen_opaque: np.ndarray, tolerance: int) -> np.ndarray:
-    """Where a frame changes what is on screen.
+                   screen_opaque: np.ndarray, tolerance: int):
+    """Where a frame changes what is on screen, and the rectangle around those places.
 
     Args:
         indices: uint8 (H, W) the frame's palette indices.
@@ -57,29 +66,67 @@ def changed_pixels(indices: np.ndarray, palette: np.ndarray, opaque: np.ndarray,
         tolerance: an opaque pixel within this RGB distance of the screen's counts as unchanged (0: exact).
 
     Returns:
-        bool (H, W): True where an opaque pixel differs from (or covers a
-        transparent) screen pixel, or a transparent pixel covers a shown one.
+        ``(changed, top, bottom, left, right)``: bool (H, W), True where an
+        opaque pixel differs from (or covers a transparent) screen pixel, or a
+        transparent pixel covers a shown one; and the smallest rectangle
+        holding every changed pixel, rows ``top:bottom``, columns
+        ``left:right`` (``bottom`` is 0 when nothing changed).
     """
     height, width = indices.shape
     limit = tolerance * tolerance
     changed = np.empty((height, width), np.bool_)
+    top, bottom, left, right = height, 0, width, 0
     for y in range(height):
+        first = width
+        last = -1
         for x in range(width):
             if not opaque[y, x]:
-                changed[y, x] = screen_opaque[y, x]
+                differs = screen_opaque[y, x]
             elif not screen_opaque[y, x]:
-                changed[y, x] = True
+                differs = True
             else:
                 j = indices[y, x]
                 gap = 0
                 for c in range(3):
                     d = np.int64(palette[j, c]) - np.int64(screen[y, x, c])
                     gap += d * d
-                changed[y, x] = gap > limit
-    return changed
+                differs = gap > limit
+            changed[y, x] = differs
+            if differs:
+                last = x
+                if first == width:
+                    first = x
+        if last >= 0:
+            top = min(top, y)
+            bottom = y + 1
+            left = min(left, first)
+            right = max(right, last + 1)
+    return changed, top, bottom, left, right
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
+def paint_screen(screen: np.ndarray, screen_opaque: np.ndarray, shown: np.ndarray, palette: np.ndarray,
+                 drawn_where: np.ndarray, transparent: int, top: int, left: int) -> None:
+    """Draw a frame's rectangle onto the model of the screen, in place.
+
+    Args:
+        screen: uint8 (H, W, 3) colours on screen; screen_opaque: bool (H, W) where it shows a pixel.
+        shown: uint8 (h, w) the indices a decoder shows in the rectangle at (``top``, ``left``).
+        palette: uint8 (K, 3) their colours.
+        drawn_where: bool (h, w) the pixels drawn when the frame has no transparent index.
+        transparent: the frame's transparent index (its pixels leave the screen as it is), or -1.
+    """
+    h, w = shown.shape
+    for y in range(h):
+        for x in range(w):
+            j = shown[y, x]
+            if (j != transparent) if transparent >= 0 else drawn_where[y, x]:
+                for c in range(3):
+                    screen[top + y, left + x, c] = palette[j, c]
+                screen_opaque[top + y, left + x] = True
+
+
+@njit(cache=True, nogil=True)
 def continue_runs(indices: np.ndarray, hidden: np.ndarray, unchanged: np.ndarray, transparent: int) -> np.ndarray:
     """Write hidden pixels as transparent, except unchanged ones that continue a run in their own colour.
 
@@ -98,7 +145,7 @@ def continue_runs(indices: np.ndarray, hidden: np.ndarray, unchanged: np.ndarray
     return out
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def fill_hidden(indices: np.ndarray, hidden: np.ndarray, unchanged: np.ndarray, transparent: int) -> np.ndarray:
     """Write hidden pixels so that the scan has as few value changes as possible.
 
@@ -112,40 +159,43 @@ def fill_hidden(indices: np.ndarray, hidden: np.ndarray, unchanged: np.ndarray, 
     flat_hidden = hidden.reshape(-1)
     flat_free = unchanged.reshape(-1)
     n = flat.shape[0]
-    # state 0: written as its own index (or forced value), state 1: written as transparent
-    cost = np.zeros((n, 2), np.int64)
-    back = np.zeros((n, 2), np.int8)
-    big = 1 << 40
-    for i in range(n):
-        options0 = flat[i] if (not flat_hidden[i] or flat_free[i]) else -1
-        for state in range(2):
-            value = options0 if state == 0 else transparent
-            if (state == 0 and options0 < 0) or (state == 1 and not flat_hidden[i]):
-                cost[i, state] = big
-                continue
-            if i == 0:
-                cost[i, state] = 0
-                continue
-            best = big
-            choice = 0
-            for before in range(2):
-                if cost[i - 1, before] >= big:
-                    continue
-                previous_value = (flat[i - 1] if (not flat_hidden[i - 1] or flat_free[i - 1]) else -1) \
-                    if before == 0 else transparent
-                c = cost[i - 1, before] + (1 if previous_value != value else 0)
-                if c < best:
-                    best = c
-                    choice = before
-            cost[i, state] = best
-            back[i, state] = choice
     out = flat.copy()
-    state = 0 if cost[n - 1, 0] <= cost[n - 1, 1] else 1
+    if n == 0:
+        return out.reshape(indices.shape)
+    big = np.int64(1) << 40
+    # state 0: the pixel written as its own index, state 1: written as transparent.
+    # back[i, s]: the state of pixel i - 1 on the cheapest path that puts pixel i in state s.
+    back = np.zeros((n, 2), np.uint8)
+    own_allowed = (not flat_hidden[0]) or flat_free[0]
+    cost0 = np.int64(0) if own_allowed else big
+    cost1 = np.int64(0) if flat_hidden[0] else big
+    for i in range(1, n):
+        previous_own = np.int64(flat[i - 1])
+        own = np.int64(flat[i])
+        new0 = big
+        if (not flat_hidden[i]) or flat_free[i]:
+            from_own = cost0 + (previous_own != own)
+            from_clear = cost1 + (transparent != own)
+            if from_clear < from_own:
+                new0 = from_clear
+                back[i, 0] = 1
+            else:
+                new0 = from_own
+        new1 = big
+        if flat_hidden[i]:
+            from_own = cost0 + (previous_own != transparent)
+            if cost1 < from_own:
+                new1 = cost1
+                back[i, 1] = 1
+            else:
+                new1 = from_own
+        cost0 = min(new0, big)
+        cost1 = min(new1, big)
+    state = 0 if cost0 <= cost1 else 1
     for i in range(n - 1, -1, -1):
         if state == 1:
             out[i] = transparent
-        previous = back[i, state]
-        state = previous
+        state = back[i, state]
     return out.reshape(indices.shape)
 
 
@@ -198,6 +248,9 @@ class AnimationWriter:
         self.screen = np.zeros((height, width, 3), np.uint8)
         self.opaque = np.zeros((height, width), bool)
         self.pending: IndexedFrame | None = None
+        # exact frames are encoded on a worker thread, in order, while the next one is prepared
+        self.encoder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gifsom-lzw")
+        self.encoded: deque[Future] = deque()
         self.frames_written = 0
         self.bytes_written = 0
         out.write(blocks.header(width, height, global_palette, self.global_bits))
@@ -226,7 +279,15 @@ class AnimationWriter:
         if self.pending is not None:
             self._write(self.pending, max(MIN_DELAY_CS, end_cs - self.pending.start_cs), None)
             self.pending = None
+        while self.encoded:
+            self._emit(self.encoded.popleft().result())
         self.out.write(blocks.TRAILER)
+        self.encoder.shutdown()
+
+    def abandon(self) -> None:
+        """Stop encoding after a failure: queued frames are dropped, the output is left unfinished."""
+        self.encoder.shutdown(cancel_futures=True)
+        self.encoded.clear()
 
     def _bits(self, palette: np.ndarray) -> int:
         return blocks.table_bits(min(len(palette) + (1 if self.spare_slot else 0), 256))
@@ -243,8 +304,9 @@ class AnimationWriter:
 
     def _write(self, frame: IndexedFrame, delay_cs: int, successor: IndexedFrame | None) -> None:
         opaque = np.ones((self.height, self.width), bool) if frame.mask is None else ~frame.mask
-        changed = changed_pixels(frame.indices, frame.palette, opaque, self.screen, self.opaque, self.lossy)
-        box = _bbox(changed)
+        changed, top, bottom, left, right = changed_pixels(frame.indices, frame.palette, opaque, self.screen,
+                                                           self.opaque, self.lossy)
+        box = (top, bottom, left, right) if bottom > 0 else None
         disposal = DISPOSE_NONE
         if successor is not None and successor.mask is not None:
             # the successor needs pixels cleared that will be opaque after this frame
@@ -263,8 +325,7 @@ class AnimationWriter:
             palette is self.global_palette or np.array_equal(palette, self.global_palette))
         bits = self.global_bits if is_global else self._bits(palette)
 
-        indices = frame.indices[rect]
-        needs_transparency = not bool(opaque[rect].all())
+        indices = frame.indices[rect].copy()
         # pixels already showing the right colour may be left to the screen
         keep = (~changed[rect]) & opaque[rect] & self.opaque[rect]
         if disposal == DISPOSE_BACKGROUND:
@@ -274,36 +335,85 @@ class AnimationWriter:
         used = np.bincount(indices[~hidden], minlength=1 << bits) > 0
         free = np.flatnonzero(~used[: 1 << bits])
         spare = int(free[0]) if len(free) else None    # the lowest keeps LZW's code size small
-        candidates = []
-        if not needs_transparency:
-            candidates.append((indices, None))
-        if spare is not None and hidden.any():
-            transparent = indices.copy()
-            transparent[hidden] = spare
-            candidates.append((transparent, spare))
-            if keep.mean() > 0.5:      # worth more tries only where much of the rectangle is unchanged
-                contiguous = np.ascontiguousarray(indices)
-                candidates.append((continue_runs(contiguous, hidden, keep, spare), spare))
-                candidates.append((fill_hidden(contiguous, hidden, keep, spare), spare))
-        if not candidates:
+        if spare is None and not bool(opaque[rect].all()):
             raise ValueError("a frame with transparent pixels needs a palette with a free slot")
-        local = None if is_global else palette
-        encoded = [(blocks.image(c, left, top, bits, local, palette=palette, lossy=self.lossy, transparent=t), t)
-                   for c, t in candidates]
-        best = min(range(len(encoded)), key=lambda n: len(encoded[n][0][0]))
-        (data, shown), transparent_index = encoded[best]
-        if not self.lossy:
-            # the same pixels parsed with one step of lookahead: kept when that is smaller
-            parsed, _ = blocks.image(candidates[best][0], left, top, bits, local, lookahead=True)
-            if len(parsed) < len(data):
-                data = parsed
-        chunk = blocks.graphic_control(delay_cs, disposal, transparent_index) + data
+        image = _FrameImage(indices, hidden, keep, spare, left, top, bits, None if is_global else palette,
+                            palette, self.lossy)
+        if self.lossy:
+            # lossy LZW decides what is shown: encode now, then paint what the decoder will see
+            data, shown, transparent_index = image.encode()
+            self._emit(blocks.graphic_control(delay_cs, disposal, transparent_index) + data)
+            paint_screen(self.screen, self.opaque, shown, palette, opaque[rect],
+                         -1 if transparent_index is None else transparent_index, top, left)
+        else:
+            # every candidate shows the same picture, so the screen moves on while a worker encodes
+            self.encoded.append(self.encoder.submit(image.chunk, delay_cs, disposal))
+            paint_screen(self.screen, self.opaque, indices, palette, ~hidden, -1, top, left)
+            while len(self.encoded) > ENCODE_AHEAD or (self.encoded and self.encoded[0].done()):
+                self._emit(self.encoded.popleft().result())
+        if disposal == DISPOSE_BACKGROUND:
+            self.opaque[rect] = False
+
+    def _emit(self, chunk: bytes) -> None:
         self.out.write(chunk)
         self.bytes_written += len(chunk)
         self.frames_written += 1
 
-        drawn = opaque[rect] if transparent_index is None else (shown != transparent_index)
-        self.screen[rect][drawn] = palette[shown[drawn]]
-        self.opaque[rect] |= drawn
-        if disposal == DISPOSE_BACKGROUND:
-            self.opaque[rect] = False
+
+@dataclass
+class _FrameImage:
+    """One frame's rectangle, ready to be encoded in whichever way comes out smallest.
+
+    Attributes:
+        indices: uint8 (h, w) the frame's indices in the rectangle at (``left``, ``top``).
+        hidden: bool (h, w) pixels the frame need not draw (unchanged or transparent).
+        keep: bool (h, w) the hidden pixels that are unchanged on screen.
+        spare: an index no drawn pixel uses (the transparent index), or None.
+        bits: size of the colour table in bits; local: the local colour table, or None.
+        palette: uint8 (K, 3) the indices' colours; lossy: as for :class:`AnimationWriter`.
+    """
+
+    indices: np.ndarray
+    hidden: np.ndarray
+    keep: np.ndarray
+    spare: int | None
+    left: int
+    top: int
+    bits: int
+    local: np.ndarray | None
+    palette: np.ndarray
+    lossy: int
+
+    def candidates(self) -> list[tuple[np.ndarray, int | None]]:
+        """Ways to write the rectangle that show the same picture: ``(indices, transparent index)``."""
+        hidden, keep, spare = self.hidden, self.keep, self.spare
+        found = []
+        if not (hidden & ~keep).any():                 # no transparent pixel to keep transparent
+            found.append((self.indices, None))
+        if spare is not None and hidden.any():
+            transparent = self.indices.copy()
+            transparent[hidden] = spare
+            found.append((transparent, spare))
+            if keep.mean() > 0.5:      # worth more tries only where much of the rectangle is unchanged
+                found.append((continue_runs(self.indices, hidden, keep, spare), spare))
+                found.append((fill_hidden(self.indices, hidden, keep, spare), spare))
+        return found
+
+    def encode(self) -> tuple[bytes, np.ndarray, int | None]:
+        """The smallest image block: ``(bytes, indices a decoder shows, transparent index)``."""
+        candidates = self.candidates()
+        encoded = [blocks.image(c, self.left, self.top, self.bits, self.local, palette=self.palette,
+                                lossy=self.lossy, transparent=t) for c, t in candidates]
+        best = min(range(len(encoded)), key=lambda n: len(encoded[n][0]))
+        data, shown = encoded[best]
+        if not self.lossy:
+            # the same pixels parsed with one step of lookahead: kept when that is smaller
+            parsed, _ = blocks.image(candidates[best][0], self.left, self.top, self.bits, self.local, lookahead=True)
+            if len(parsed) < len(data):
+                data = parsed
+        return data, shown, candidates[best][1]
+
+    def chunk(self, delay_cs: int, disposal: int) -> bytes:
+        """The frame's graphic control extension and image block."""
+        data, _, transparent_index = self.encode()
+        return blocks.graphic_control(delay_cs, disposal, transparent_index) + data

@@ -78,7 +78,7 @@ def palette_spread(palette: np.ndarray) -> float:
     return float(np.median(np.sqrt(d.min(axis=1))))
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def map_ordered(pixels, out, offsets, reference, previous, threshold, stateful, record,
                 exact, palette, counts, candidates):
     """Ordered dither: add the integer ``offsets[y % n, x % n]`` (n a power of two) to each channel, then map."""
@@ -110,7 +110,7 @@ def map_ordered(pixels, out, offsets, reference, previous, threshold, stateful, 
                     reference[y, x, c] = pixels[y, x, c]
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def map_diffusion(pixels, out, kernel, strength, reference, previous, threshold, stateful, record,
                   coarse, exact, palette, counts, candidates):
     """Serpentine error diffusion with ``kernel`` rows (dx, dy, weight).

@@ -169,7 +169,7 @@ def is_still(pixels, reference, y, x, threshold):
     return True
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def map_plain(pixels, out, reference, previous, threshold, stateful, record, exact, palette, counts, candidates):
     """Nearest colour, no dither."""
     height, width = out.shape
