@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import threading
+import time
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from PIL import Image
 
 import gifsom
 import gifsom.cli
 from gifsom.errors import InputError
+from gifsom.sources.base import MAX_AHEAD, decode_ahead
 from gifsom.sources.images import list_images
 
 from .conftest import FIXTURES, decode_gif
@@ -77,3 +82,45 @@ def test_rgba_sequence_keeps_transparency(tmp_path):
             shown = np.asarray(image.convert("RGBA"))
             assert (shown[:, :, 3] == 0).sum() == 60
             assert shown[10, i * 8 + 2, 3] == 0 and shown[10, 29, 3] == 255
+
+
+def _frame_job(number: int, delay: float, fail: bool = False):
+    def job():
+        time.sleep(delay)
+        if fail:
+            raise InputError(f"frame {number} is broken")
+        return np.full((2, 3, 3), number, np.uint8)
+    return job
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.floats(0, 0.004), min_size=0, max_size=40), st.integers(1, 4))
+def test_decode_ahead_keeps_the_order(delays, workers):
+    frames = list(decode_ahead((_frame_job(n, d) for n, d in enumerate(delays)), workers=workers))
+    assert [int(f[0, 0, 0]) for f in frames] == list(range(len(delays)))
+
+
+def test_decode_ahead_raises_at_the_failing_frame_and_stops_its_threads():
+    jobs = [_frame_job(n, 0.001, fail=n == 7) for n in range(20)]
+    seen = []
+    with pytest.raises(InputError, match="frame 7 is broken"):
+        for frame in decode_ahead(jobs, workers=3):
+            seen.append(int(frame[0, 0, 0]))
+    assert seen == list(range(7))
+    assert not [t for t in threading.enumerate() if t.name.startswith("gifsom-decode")]
+
+
+def test_decode_ahead_closed_early_cancels_the_rest():
+    started = []
+
+    def job(n):
+        def run():
+            started.append(n)
+            return np.zeros((1, 1, 3), np.uint8)
+        return run
+
+    frames = decode_ahead((job(n) for n in range(10_000)), workers=2)
+    next(frames)
+    frames.close()
+    assert len(started) <= MAX_AHEAD + 2
+    assert not [t for t in threading.enumerate() if t.name.startswith("gifsom-decode")]

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+import os
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -59,6 +62,51 @@ class FrameSource(Protocol):
     def frames(self) -> Iterator[Frame]:
         """Yield frames in display order, pts in seconds from the first one."""
         ...
+
+
+#: Decoded frames waiting for the consumer, at most this many bytes (and :data:`MAX_AHEAD` frames).
+AHEAD_BYTES = 64 << 20
+MAX_AHEAD = 64
+#: Decoding threads, at most.
+MAX_DECODERS = 4
+
+
+def decode_ahead(jobs: Iterable[Callable[[], np.ndarray]], *, workers: int | None = None) -> Iterator[np.ndarray]:
+    """Run frame-decoding ``jobs`` on a thread pool and yield their frames in order.
+
+    The pool keeps working while the consumer is busy (decoders such as
+    Pillow's release the GIL), up to :data:`AHEAD_BYTES` of finished frames
+    ahead. ``jobs`` is advanced on the calling thread, so it may open files
+    there; a job's exception is raised when its frame's turn comes. Closing
+    the generator cancels the jobs not yet started.
+
+    Args:
+        jobs: callables, each returning one uint8 (H, W, C) frame.
+        workers: threads (default: the CPU count, at most :data:`MAX_DECODERS`); 1 decodes inline.
+    """
+    workers = workers or min(MAX_DECODERS, os.cpu_count() or 1)
+    jobs = iter(jobs)
+    if workers < 2:
+        for job in jobs:
+            yield job()
+        return
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="gifsom-decode")
+    waiting: deque = deque()
+    depth = 2 * workers                  # until the first frame tells how large frames are
+    try:
+        while True:
+            while len(waiting) < depth:
+                job = next(jobs, None)
+                if job is None:
+                    break
+                waiting.append(pool.submit(job))
+            if not waiting:
+                return
+            frame = waiting.popleft().result()
+            depth = max(2 * workers, min(MAX_AHEAD, AHEAD_BYTES // max(1, frame.nbytes)))
+            yield frame
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def fit_size(width: int, height: int, target_width: int | None, target_height: int | None) -> tuple[int, int]:

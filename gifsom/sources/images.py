@@ -7,12 +7,14 @@ import os
 import struct
 import warnings
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+
+import numpy as np
 
 from ..errors import InputError, ResourceError
 from ..frames import Frame, as_pixels
-from .base import SourceOptions, fit_size, resize, retime
+from .base import SourceOptions, decode_ahead, fit_size, resize, retime
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff")
 #: Frame rate of an image sequence when none is given.
@@ -38,6 +40,10 @@ def list_images(spec: str | os.PathLike) -> list[Path]:
     return sorted(files, key=natural_key)
 
 
+def _unreadable(path: Path, exc: BaseException) -> InputError:
+    return InputError(f"cannot read frame {str(path)!r} ({exc}); replace or remove that file")
+
+
 class ImageSequenceSource:
     """Frames from image files, shown at a fixed frame rate.
 
@@ -57,32 +63,44 @@ class ImageSequenceSource:
         self.fps = options.fps or DEFAULT_SEQUENCE_FPS
         self.resize_to_first = resize_to_first
 
-    def _read(self, path: Path):
+    def _open(self, path: Path) -> Callable[[], np.ndarray]:
+        """Check ``path``'s header here (safe size, readable format) and return the job that decodes it."""
         from PIL import Image, UnidentifiedImageError
 
         try:
-            with warnings.catch_warnings():
+            with warnings.catch_warnings():       # not thread-safe: headers are checked on one thread
                 warnings.simplefilter("error", Image.DecompressionBombWarning)
-                with Image.open(path) as image:
-                    image.load()
-                    return as_pixels(image, what=f"image {str(path)!r}")
+                with Image.open(path):
+                    pass
         except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
             raise ResourceError(f"image {str(path)!r} is too large to decode safely ({exc})") from None
         except (OSError, UnidentifiedImageError, SyntaxError, ValueError, struct.error) as exc:
-            raise InputError(f"cannot read frame {str(path)!r} ({exc}); replace or remove that file") from None
+            raise _unreadable(path, exc) from None
+
+        def decode() -> np.ndarray:
+            try:
+                with Image.open(path) as image:
+                    image.load()
+                    return as_pixels(image, what=f"image {str(path)!r}")
+            except (OSError, SyntaxError, ValueError, struct.error) as exc:
+                raise _unreadable(path, exc) from None
+        return decode
 
     def _raw(self) -> Iterator[Frame]:
         size = None
         rate = self.fps
-        for number, path in enumerate(self.files):
-            pixels = self._read(path)
-            if size is None:
-                size = fit_size(pixels.shape[1], pixels.shape[0], self.options.width, self.options.height)
-                first = (pixels.shape[1], pixels.shape[0])
-            elif (pixels.shape[1], pixels.shape[0]) != first and not self.resize_to_first:
-                raise InputError(f"frame {str(path)!r} is {pixels.shape[1]}x{pixels.shape[0]} but the first frame is "
-                                 f"{first[0]}x{first[1]}; use --resize-to-first or give frames of one size")
-            yield Frame(resize(pixels, size), number / rate)
+        decoded = decode_ahead(self._open(path) for path in self.files)
+        try:
+            for number, (path, pixels) in enumerate(zip(self.files, decoded)):
+                if size is None:
+                    size = fit_size(pixels.shape[1], pixels.shape[0], self.options.width, self.options.height)
+                    first = (pixels.shape[1], pixels.shape[0])
+                elif (pixels.shape[1], pixels.shape[0]) != first and not self.resize_to_first:
+                    raise InputError(f"frame {str(path)!r} is {pixels.shape[1]}x{pixels.shape[0]} but the first "
+                                     f"frame is {first[0]}x{first[1]}; use --resize-to-first or give frames of one size")
+                yield Frame(resize(pixels, size), number / rate)
+        finally:
+            decoded.close()
 
     def frames(self) -> Iterator[Frame]:
         # the sequence is already at its frame rate: only trim and speed apply
