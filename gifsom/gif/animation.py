@@ -10,12 +10,13 @@ its delay) depend on the frame that follows it.
 
 Without lossy LZW, every way of encoding a rectangle shows the same picture,
 so the screen model moves on at once and the encoding (several candidates, the
-smallest kept) runs on a worker thread, a few frames behind, in order; the
-compiled encoders release the GIL.
+smallest kept) runs on worker threads, one per CPU, a few frames behind; the
+frames are written in order. The compiled encoders release the GIL.
 """
 
 from __future__ import annotations
 
+import os
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -29,8 +30,8 @@ from .timing import MIN_DELAY_CS
 
 DISPOSE_NONE = 1        # leave the frame on screen
 DISPOSE_BACKGROUND = 2  # clear the frame's rectangle to transparent
-#: Frames handed to the encoding thread and not yet written, at most.
-ENCODE_AHEAD = 4
+#: Encoding threads, at most (one per CPU up to this).
+MAX_ENCODERS = 4
 
 
 @dataclass
@@ -248,8 +249,10 @@ class AnimationWriter:
         self.screen = np.zeros((height, width, 3), np.uint8)
         self.opaque = np.zeros((height, width), bool)
         self.pending: IndexedFrame | None = None
-        # exact frames are encoded on a worker thread, in order, while the next one is prepared
-        self.encoder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gifsom-lzw")
+        # exact frames are encoded on worker threads while the next ones are prepared, and written in order
+        workers = min(MAX_ENCODERS, os.cpu_count() or 1)
+        self.encoder = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="gifsom-lzw")
+        self.encode_ahead = 2 * workers           # frames handed over and not yet written, at most
         self.encoded: deque[Future] = deque()
         self.frames_written = 0
         self.bytes_written = 0
@@ -349,7 +352,7 @@ class AnimationWriter:
             # every candidate shows the same picture, so the screen moves on while a worker encodes
             self.encoded.append(self.encoder.submit(image.chunk, delay_cs, disposal))
             paint_screen(self.screen, self.opaque, indices, palette, ~hidden, -1, top, left)
-            while len(self.encoded) > ENCODE_AHEAD or (self.encoded and self.encoded[0].done()):
+            while len(self.encoded) > self.encode_ahead or (self.encoded and self.encoded[0].done()):
                 self._emit(self.encoded.popleft().result())
         if disposal == DISPOSE_BACKGROUND:
             self.opaque[rect] = False
