@@ -54,21 +54,31 @@ class IndexedFrame:
         return self.palette[self.indices]
 
 
+#: The screen model's value for a pixel that shows nothing (packed colours are below 2**24).
+EMPTY = np.uint32(1 << 24)
+
+
+def pack_colours(palette: np.ndarray) -> np.ndarray:
+    """uint8 (K, 3) colours as uint32 (K,) values ``r << 16 | g << 8 | b``, as the screen model holds them."""
+    colours = palette.astype(np.uint32)
+    return (colours[:, 0] << 16) | (colours[:, 1] << 8) | colours[:, 2]
+
+
 @njit(cache=True, nogil=True)
-def changed_pixels(indices: np.ndarray, palette: np.ndarray, opaque: np.ndarray, screen: np.ndarray,
-                   screen_opaque: np.ndarray, tolerance: int):
+def changed_pixels(indices: np.ndarray, colours: np.ndarray, opaque: np.ndarray, has_mask: bool,
+                   screen: np.ndarray, tolerance: int):
     """Where a frame changes what is on screen, and the rectangle around those places.
 
     Args:
         indices: uint8 (H, W) the frame's palette indices.
-        palette: uint8 (K, 3) its palette.
-        opaque: bool (H, W) where the frame is opaque.
-        screen: uint8 (H, W, 3) colours on screen; screen_opaque: bool (H, W) where the screen shows a pixel.
+        colours: uint32 (K,) its palette, packed (:func:`pack_colours`).
+        opaque: bool (H, W) where the frame is opaque; read only when ``has_mask``.
+        screen: uint32 (H, W) the screen model: packed colours, :data:`EMPTY` where nothing shows.
         tolerance: an opaque pixel within this RGB distance of the screen's counts as unchanged (0: exact).
 
     Returns:
         ``(changed, top, bottom, left, right)``: bool (H, W), True where an
-        opaque pixel differs from (or covers a transparent) screen pixel, or a
+        opaque pixel differs from (or covers an empty) screen pixel, or a
         transparent pixel covers a shown one; and the smallest rectangle
         holding every changed pixel, rows ``top:bottom``, columns
         ``left:right`` (``bottom`` is 0 when nothing changed).
@@ -78,42 +88,44 @@ def changed_pixels(indices: np.ndarray, palette: np.ndarray, opaque: np.ndarray,
     changed = np.empty((height, width), np.bool_)
     top, bottom, left, right = height, 0, width, 0
     for y in range(height):
-        first = width
-        last = -1
+        row_changed = False
         for x in range(width):
-            if not opaque[y, x]:
-                differs = screen_opaque[y, x]
-            elif not screen_opaque[y, x]:
-                differs = True
-            else:
-                j = indices[y, x]
+            value = colours[indices[y, x]]
+            if has_mask and not opaque[y, x]:
+                value = EMPTY
+            on_screen = screen[y, x]
+            differs = value != on_screen
+            if differs and limit > 0 and value != EMPTY and on_screen != EMPTY:
                 gap = 0
-                for c in range(3):
-                    d = np.int64(palette[j, c]) - np.int64(screen[y, x, c])
+                for shift in (16, 8, 0):
+                    d = np.int64((value >> shift) & 255) - np.int64((on_screen >> shift) & 255)
                     gap += d * d
                 differs = gap > limit
             changed[y, x] = differs
-            if differs:
-                last = x
-                if first == width:
-                    first = x
-        if last >= 0:
+            row_changed |= differs
+        if row_changed:
             top = min(top, y)
             bottom = y + 1
-            left = min(left, first)
-            right = max(right, last + 1)
+            x = 0
+            while not changed[y, x]:
+                x += 1
+            left = min(left, x)
+            x = width - 1
+            while not changed[y, x]:
+                x -= 1
+            right = max(right, x + 1)
     return changed, top, bottom, left, right
 
 
 @njit(cache=True, nogil=True)
-def paint_screen(screen: np.ndarray, screen_opaque: np.ndarray, shown: np.ndarray, palette: np.ndarray,
-                 drawn_where: np.ndarray, transparent: int, top: int, left: int) -> None:
+def paint_screen(screen: np.ndarray, shown: np.ndarray, colours: np.ndarray, drawn_where: np.ndarray,
+                 transparent: int, top: int, left: int) -> None:
     """Draw a frame's rectangle onto the model of the screen, in place.
 
     Args:
-        screen: uint8 (H, W, 3) colours on screen; screen_opaque: bool (H, W) where it shows a pixel.
+        screen: uint32 (H, W) the screen model (see :func:`changed_pixels`).
         shown: uint8 (h, w) the indices a decoder shows in the rectangle at (``top``, ``left``).
-        palette: uint8 (K, 3) their colours.
+        colours: uint32 (K,) their packed colours.
         drawn_where: bool (h, w) the pixels drawn when the frame has no transparent index.
         transparent: the frame's transparent index (its pixels leave the screen as it is), or -1.
     """
@@ -122,9 +134,7 @@ def paint_screen(screen: np.ndarray, screen_opaque: np.ndarray, shown: np.ndarra
         for x in range(w):
             j = shown[y, x]
             if (j != transparent) if transparent >= 0 else drawn_where[y, x]:
-                for c in range(3):
-                    screen[top + y, left + x, c] = palette[j, c]
-                screen_opaque[top + y, left + x] = True
+                screen[top + y, left + x] = colours[j]
 
 
 @njit(cache=True, nogil=True)
@@ -246,8 +256,7 @@ class AnimationWriter:
         self.height = height
         self.global_palette = global_palette
         self.global_bits = self._bits(global_palette) if global_palette is not None else 0
-        self.screen = np.zeros((height, width, 3), np.uint8)
-        self.opaque = np.zeros((height, width), bool)
+        self.screen = np.full((height, width), EMPTY, np.uint32)     # what a decoder shows (packed colours)
         self.pending: IndexedFrame | None = None
         # exact frames are encoded on worker threads while the next ones are prepared, and written in order
         workers = min(MAX_ENCODERS, os.cpu_count() or 1)
@@ -307,14 +316,14 @@ class AnimationWriter:
 
     def _write(self, frame: IndexedFrame, delay_cs: int, successor: IndexedFrame | None) -> None:
         opaque = np.ones((self.height, self.width), bool) if frame.mask is None else ~frame.mask
-        changed, top, bottom, left, right = changed_pixels(frame.indices, frame.palette, opaque, self.screen,
-                                                           self.opaque, self.lossy)
+        colours = pack_colours(frame.palette)
+        changed, top, bottom, left, right = changed_pixels(frame.indices, colours, opaque, frame.mask is not None,
+                                                           self.screen, self.lossy)
         box = (top, bottom, left, right) if bottom > 0 else None
         disposal = DISPOSE_NONE
         if successor is not None and successor.mask is not None:
-            # the successor needs pixels cleared that will be opaque after this frame
-            after_opaque = self.opaque | opaque
-            clear = successor.mask & after_opaque
+            # the successor needs pixels cleared that will be shown after this frame
+            clear = successor.mask & ((self.screen != EMPTY) | opaque)
             if clear.any():
                 disposal = DISPOSE_BACKGROUND
                 box = _union(box, _bbox(clear))
@@ -329,8 +338,8 @@ class AnimationWriter:
         bits = self.global_bits if is_global else self._bits(palette)
 
         indices = frame.indices[rect].copy()
-        # pixels already showing the right colour may be left to the screen
-        keep = (~changed[rect]) & opaque[rect] & self.opaque[rect]
+        # opaque pixels already showing the right colour may be left to the screen
+        keep = ~changed[rect] & opaque[rect]
         if disposal == DISPOSE_BACKGROUND:
             keep[:] = False                        # the frame is cleared afterwards; draw it whole
         hidden = keep | ~opaque[rect]
@@ -346,16 +355,16 @@ class AnimationWriter:
             # lossy LZW decides what is shown: encode now, then paint what the decoder will see
             data, shown, transparent_index = image.encode()
             self._emit(blocks.graphic_control(delay_cs, disposal, transparent_index) + data)
-            paint_screen(self.screen, self.opaque, shown, palette, opaque[rect],
+            paint_screen(self.screen, shown, colours, opaque[rect],
                          -1 if transparent_index is None else transparent_index, top, left)
         else:
             # every candidate shows the same picture, so the screen moves on while a worker encodes
             self.encoded.append(self.encoder.submit(image.chunk, delay_cs, disposal))
-            paint_screen(self.screen, self.opaque, indices, palette, ~hidden, -1, top, left)
+            paint_screen(self.screen, indices, colours, ~hidden, -1, top, left)
             while len(self.encoded) > self.encode_ahead or (self.encoded and self.encoded[0].done()):
                 self._emit(self.encoded.popleft().result())
         if disposal == DISPOSE_BACKGROUND:
-            self.opaque[rect] = False
+            self.screen[rect] = EMPTY
 
     def _emit(self, chunk: bytes) -> None:
         self.out.write(chunk)
