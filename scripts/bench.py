@@ -1,12 +1,13 @@
 """Benchmark gifsom against ffmpeg, gifski and gifsicle on the fixture clips, in one run.
 
-    python scripts/bench.py [--repeats 3] [--plot bench.png] [--gifski PATH] [--clips pan screen]
+    python scripts/bench.py [--repeats 3] [--plot bench.png] [--gifski PATH] [--clips pan screen screen-x10 flat]
 
 Prints one table per clip: size in bytes, PSNR (whole clip, on the source timeline,
 sampled mid-frame),
 SSIM (every 5th frame, when scikit-image is installed), best wall and CPU
 time of ``--repeats`` runs after a warm-up, the cold first run, and peak
-memory. Tools that are missing are skipped with a note. See
+memory; then the start-up cost of each tool (best of 5) and mapping
+throughput. Tools that are missing are skipped with a note. See
 ../shared/docs/benchmarks.md for the method.
 """
 
@@ -101,6 +102,16 @@ def load_clips(work: Path, names: list[str]) -> list[Clip]:
         clips.append(Clip("screen (flat UI, 480x320, 10 fps)", frames, 10.0,
                           ["-framerate", "10", "-i", str(FIXTURES / "screen" / "frame_%03d.png")],
                           FIXTURES / "screen", str(FIXTURES / "screen")))
+    if "screen-x10" in names:
+        # the screen recording played ten times over: 300 frames, to see the cost per frame
+        files = sorted((FIXTURES / "screen").glob("*.png")) * 10
+        png = work / "screen_x10"
+        png.mkdir()
+        for i, p in enumerate(files):
+            (png / f"frame_{i:04d}.png").symlink_to(p)
+        frames = [np.asarray(Image.open(p).convert("RGB")) for p in files]
+        clips.append(Clip("screen-x10 (the screen clip played 10 times, 300 frames)", frames, 10.0,
+                          ["-framerate", "10", "-i", str(png / "frame_%04d.png")], png, str(png)))
     if "flat" in names:
         frames = flat_ui_frames()
         png = work / "flat_png"
@@ -242,6 +253,26 @@ def plot(results: dict[str, list[Result]], path: Path) -> None:
     canvas.save(path)
 
 
+def start_up(work: Path, repeats: int) -> None:
+    """Wall time of doing (almost) nothing: what each tool pays before its first frame."""
+    one = work / "one.png"
+    Image.new("RGB", (16, 16), (40, 90, 200)).save(one)
+    rows = {
+        "python -c pass": [sys.executable, "-c", "pass"],
+        "python: import numpy, PIL.Image": [sys.executable, "-c", "import numpy, PIL.Image"],
+        "python: import numpy, PIL.Image, numba": [sys.executable, "-c", "import numpy, PIL.Image, numba"],
+        "gifsom --version (imports gifsom)": [sys.executable, "-m", "gifsom", "--version"],
+        "gifsom convert, one 16x16 frame": [sys.executable, "-m", "gifsom", "convert", str(one),
+                                            str(work / "one.gif"), "-q"],
+        "ffmpeg two-pass, one 16x16 frame": [ffmpeg(), "-v", "error", "-y", "-i", str(one), "-vf",
+                                             "split[a][b];[a]palettegen[p];[b][p]paletteuse", str(work / "one.gif")],
+    }
+    print(f"\n## start-up (best wall of {repeats})")
+    for name, command in rows.items():
+        timed(command)
+        print(f"{name:46s} {min(timed(command)[0] for _ in range(repeats)):7.2f}")
+
+
 def mapping_throughput(work: Path, repeats: int) -> None:
     """Pixels per second of each mapping mode on 1080p frames, next to ffmpeg's paletteuse."""
     import time
@@ -289,11 +320,12 @@ def mapping_throughput(work: Path, repeats: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--clips", nargs="+", default=["pan", "screen", "flat"])
+    parser.add_argument("--clips", nargs="+", default=["pan", "screen", "screen-x10", "flat"])
     parser.add_argument("--gifski", default=shutil.which("gifski"), help="path of the gifski binary")
     parser.add_argument("--plot", type=Path, default=None, help="write a size-vs-PSNR plot here (PNG)")
     parser.add_argument("--only", nargs="*", default=None, help="run only tools whose name starts with these")
     parser.add_argument("--no-mapping", dest="mapping", action="store_false", help="skip the mapping throughput table")
+    parser.add_argument("--no-start-up", dest="start_up", action="store_false", help="skip the start-up table")
     args = parser.parse_args()
     if not args.gifski:
         print("note: gifski not found (see ../shared/docs/benchmarks.md); its rows are skipped")
@@ -320,6 +352,8 @@ def main() -> None:
                 print(f"{tool:46s} {result.size:10d} {value:7.2f} {ssim_text} {wall:7.2f} {cpu:7.2f} "
                       f"{cold:7.2f} {peak:8.0f}", flush=True)
             all_results[clip.name] = rows
+        if args.start_up:
+            start_up(work, max(args.repeats, 5))
         if args.mapping:
             mapping_throughput(work, args.repeats)
     if args.plot:

@@ -156,6 +156,18 @@ def continue_runs(indices: np.ndarray, hidden: np.ndarray, unchanged: np.ndarray
     return out
 
 
+@njit(cache=True, inline="always")
+def _arrive(cost_own, cost_clear, previous_own, transparent, value):
+    """Cheapest cost of writing ``value`` after a pixel written as its own index
+    (``previous_own``, path cost ``cost_own``) or as transparent (``cost_clear``),
+    and which of the two (0 or 1) it comes from; the own index wins ties."""
+    from_own = cost_own + (previous_own != value)
+    from_clear = cost_clear + (transparent != value)
+    if from_clear < from_own:
+        return from_clear, 1
+    return from_own, 0
+
+
 @njit(cache=True, nogil=True)
 def fill_hidden(indices: np.ndarray, hidden: np.ndarray, unchanged: np.ndarray, transparent: int) -> np.ndarray:
     """Write hidden pixels so that the scan has as few value changes as possible.
@@ -182,24 +194,12 @@ def fill_hidden(indices: np.ndarray, hidden: np.ndarray, unchanged: np.ndarray, 
     cost1 = np.int64(0) if flat_hidden[0] else big
     for i in range(1, n):
         previous_own = np.int64(flat[i - 1])
-        own = np.int64(flat[i])
         new0 = big
         if (not flat_hidden[i]) or flat_free[i]:
-            from_own = cost0 + (previous_own != own)
-            from_clear = cost1 + (transparent != own)
-            if from_clear < from_own:
-                new0 = from_clear
-                back[i, 0] = 1
-            else:
-                new0 = from_own
+            new0, back[i, 0] = _arrive(cost0, cost1, previous_own, transparent, np.int64(flat[i]))
         new1 = big
         if flat_hidden[i]:
-            from_own = cost0 + (previous_own != transparent)
-            if cost1 < from_own:
-                new1 = cost1
-                back[i, 1] = 1
-            else:
-                new1 = from_own
+            new1, back[i, 1] = _arrive(cost0, cost1, previous_own, transparent, np.int64(transparent))
         cost0 = min(new0, big)
         cost1 = min(new1, big)
     state = 0 if cost0 <= cost1 else 1
@@ -400,15 +400,20 @@ class _FrameImage:
         """Ways to write the rectangle that show the same picture: ``(indices, transparent index)``."""
         hidden, keep, spare = self.hidden, self.keep, self.spare
         found = []
-        if not (hidden & ~keep).any():                 # no transparent pixel to keep transparent
+        mostly_unchanged = keep.mean() > 0.5
+        # writing every pixel only pays where most of the rectangle changed (it never won
+        # otherwise on the fixture clips), and is impossible when some pixel must stay transparent
+        if not mostly_unchanged and not (hidden & ~keep).any():
             found.append((self.indices, None))
         if spare is not None and hidden.any():
             transparent = self.indices.copy()
             transparent[hidden] = spare
             found.append((transparent, spare))
-            if keep.mean() > 0.5:      # worth more tries only where much of the rectangle is unchanged
+            if mostly_unchanged:      # worth more tries only where much of the rectangle is unchanged
                 found.append((continue_runs(self.indices, hidden, keep, spare), spare))
                 found.append((fill_hidden(self.indices, hidden, keep, spare), spare))
+        if not found:                 # no spare index to hide pixels with: every pixel is written
+            found.append((self.indices, None))
         return found
 
     def encode(self) -> tuple[bytes, np.ndarray, int | None]:
