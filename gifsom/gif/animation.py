@@ -401,9 +401,10 @@ class _FrameImage:
         hidden, keep, spare = self.hidden, self.keep, self.spare
         found = []
         mostly_unchanged = keep.mean() > 0.5
-        # writing every pixel only pays where most of the rectangle changed (it never won
-        # otherwise on the fixture clips), and is impossible when some pixel must stay transparent
-        if not mostly_unchanged and not (hidden & ~keep).any():
+        # exact LZW: writing every pixel only pays where most of the rectangle changed (it never
+        # won otherwise on the fixture clips; with lossy LZW it does). Impossible when some pixel
+        # must stay transparent.
+        if (self.lossy or not mostly_unchanged) and not (hidden & ~keep).any():
             found.append((self.indices, None))
         if spare is not None and hidden.any():
             transparent = self.indices.copy()
