@@ -353,7 +353,7 @@ class AnimationWriter:
                             palette, self.lossy)
         if self.lossy:
             # lossy LZW decides what is shown: encode now, then paint what the decoder will see
-            data, shown, transparent_index = image.encode()
+            data, shown, transparent_index = image.encode(self.encoder)
             self._emit(blocks.graphic_control(delay_cs, disposal, transparent_index) + data)
             paint_screen(self.screen, shown, colours, opaque[rect],
                          -1 if transparent_index is None else transparent_index, top, left)
@@ -417,11 +417,21 @@ class _FrameImage:
             found.append((self.indices, None))
         return found
 
-    def encode(self) -> tuple[bytes, np.ndarray, int | None]:
-        """The smallest image block: ``(bytes, indices a decoder shows, transparent index)``."""
+    def encode(self, pool: ThreadPoolExecutor | None = None) -> tuple[bytes, np.ndarray, int | None]:
+        """The smallest image block: ``(bytes, indices a decoder shows, transparent index)``.
+
+        With a ``pool``, the candidates are encoded on its threads at once.
+        """
         candidates = self.candidates()
-        encoded = [blocks.image(c, self.left, self.top, self.bits, self.local, palette=self.palette,
-                                lossy=self.lossy, transparent=t) for c, t in candidates]
+
+        def image(c: np.ndarray, t: int | None) -> tuple[bytes, np.ndarray]:
+            return blocks.image(c, self.left, self.top, self.bits, self.local, palette=self.palette,
+                                lossy=self.lossy, transparent=t)
+
+        if pool is None or len(candidates) == 1:
+            encoded = [image(c, t) for c, t in candidates]
+        else:
+            encoded = [job.result() for job in [pool.submit(image, c, t) for c, t in candidates]]
         best = min(range(len(encoded)), key=lambda n: len(encoded[n][0]))
         data, shown = encoded[best]
         if not self.lossy:
