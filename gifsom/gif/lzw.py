@@ -17,6 +17,8 @@ never traded for a colour or back.
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 from numba import njit
 
@@ -60,7 +62,8 @@ def _give_code(table, assigned, n_assigned, next_code, bits, slot, store):
 
 
 @njit(cache=True, nogil=True)
-def _encode(pixels: np.ndarray, min_code_size: int, colours: np.ndarray, tolerance2: int, transparent: int):
+def _encode(pixels: np.ndarray, min_code_size: int, colours: np.ndarray, tolerance2: int, transparent: int,
+            table: np.ndarray, assigned: np.ndarray):
     count = pixels.shape[0]
     clear = 1 << min_code_size
     end = clear + 1
@@ -70,8 +73,6 @@ def _encode(pixels: np.ndarray, min_code_size: int, colours: np.ndarray, toleran
     length = 0
     accumulator = 0
     pending_bits = 0
-    table = np.full(4096 * 256, -1, np.int16)
-    assigned = np.empty(4096, np.int64)
     first_child = np.full(4096, -1, np.int16)
     next_sibling = np.full(4096, -1, np.int16)
     suffix = np.zeros(4096, np.int64)
@@ -126,6 +127,7 @@ def _encode(pixels: np.ndarray, min_code_size: int, colours: np.ndarray, toleran
     if prefix >= 0:
         length, accumulator, pending_bits = _put(packed, length, accumulator, pending_bits, prefix, bits)
     length, accumulator, pending_bits = _put(packed, length, accumulator, pending_bits, end, bits)
+    _clear_table(table, assigned, n_assigned)      # leave the table empty for the next image
     return _sub_blocks(packed, length, accumulator, pending_bits), shown
 
 
@@ -167,7 +169,7 @@ def _extend_match(pixels, start, length, table, codes):
 
 
 @njit(cache=True, nogil=True)
-def _encode_lookahead(pixels: np.ndarray, min_code_size: int):
+def _encode_lookahead(pixels: np.ndarray, min_code_size: int, table: np.ndarray, assigned: np.ndarray):
     """Exact LZW with one step of lookahead ("flexible parsing").
 
     Where the longest match has length L, a match of L - 1 is taken instead
@@ -186,8 +188,6 @@ def _encode_lookahead(pixels: np.ndarray, min_code_size: int):
     length = 0
     accumulator = 0
     pending_bits = 0
-    table = np.full(4096 * 256, -1, np.int16)
-    assigned = np.empty(4096, np.int64)
     n_assigned = 0
     bits = min_code_size + 1
     next_code = clear + 2
@@ -238,6 +238,7 @@ def _encode_lookahead(pixels: np.ndarray, min_code_size: int):
                                                          table[slot] < 0)
         i += take
     length, accumulator, pending_bits = _put(packed, length, accumulator, pending_bits, end, bits)
+    _clear_table(table, assigned, n_assigned)      # leave the table empty for the next image
     return _sub_blocks(packed, length, accumulator, pending_bits)
 
 
@@ -247,6 +248,19 @@ def min_code_size(table_size: int) -> int:
 
 
 _NO_COLOURS = np.zeros((256, 3), np.int64)
+_THREAD_TABLES = threading.local()
+
+
+def _tables() -> tuple[np.ndarray, np.ndarray]:
+    """This thread's string table (prefix code * 256 + pixel -> code, -1 when absent) and its list of taken slots.
+
+    The encoders clear the slots they took before returning, so the 2 MiB
+    table is filled once per thread rather than once per image.
+    """
+    tables = getattr(_THREAD_TABLES, "tables", None)
+    if tables is None:
+        tables = _THREAD_TABLES.tables = (np.full(4096 * 256, -1, np.int16), np.empty(4096, np.int64))
+    return tables
 
 
 def lzw_encode(indices: np.ndarray, code_size: int, *, palette: np.ndarray | None = None, lossy: int = 0,
@@ -269,12 +283,13 @@ def lzw_encode(indices: np.ndarray, code_size: int, *, palette: np.ndarray | Non
     """
     flat = np.ascontiguousarray(indices, dtype=np.uint8).reshape(-1)
     if lookahead and not lossy:
-        return _encode_lookahead(flat, int(code_size)).tobytes(), np.asarray(indices)
+        return _encode_lookahead(flat, int(code_size), *_tables()).tobytes(), np.asarray(indices)
     colours = _NO_COLOURS
     if lossy and palette is not None:
         colours = np.zeros((256, 3), np.int64)
         colours[: len(palette)] = palette
     else:
         lossy = 0
-    data, shown = _encode(flat, int(code_size), colours, int(lossy) ** 2, -1 if transparent is None else int(transparent))
+    data, shown = _encode(flat, int(code_size), colours, int(lossy) ** 2, -1 if transparent is None else int(transparent),
+                          *_tables())
     return data.tobytes(), shown.reshape(np.shape(indices))
