@@ -350,16 +350,16 @@ class AnimationWriter:
         if spare is None and not bool(opaque[rect].all()):
             raise ValueError("a frame with transparent pixels needs a palette with a free slot")
         image = _FrameImage(indices, hidden, keep, spare, left, top, bits, None if is_global else palette,
-                            palette, self.lossy)
+                            palette, self.lossy, delay_cs, disposal)
         if self.lossy:
             # lossy LZW decides what is shown: encode now, then paint what the decoder will see
-            data, shown, transparent_index = image.encode(self.encoder)
-            self._emit(blocks.graphic_control(delay_cs, disposal, transparent_index) + data)
+            chunk, shown, transparent_index = image.encode(self.encoder)
+            self._emit(chunk)
             paint_screen(self.screen, shown, colours, opaque[rect],
                          -1 if transparent_index is None else transparent_index, top, left)
         else:
             # every candidate shows the same picture, so the screen moves on while a worker encodes
-            self.encoded.append(self.encoder.submit(image.chunk, delay_cs, disposal))
+            self.encoded.append(self.encoder.submit(image.chunk))
             paint_screen(self.screen, indices, colours, ~hidden, -1, top, left)
             while len(self.encoded) > self.encode_ahead or (self.encoded and self.encoded[0].done()):
                 self._emit(self.encoded.popleft().result())
@@ -383,6 +383,7 @@ class _FrameImage:
         spare: an index no drawn pixel uses (the transparent index), or None.
         bits: size of the colour table in bits; local: the local colour table, or None.
         palette: uint8 (K, 3) the indices' colours; lossy: as for :class:`AnimationWriter`.
+        delay_cs, disposal: for the frame's graphic control extension.
     """
 
     indices: np.ndarray
@@ -395,6 +396,8 @@ class _FrameImage:
     local: np.ndarray | None
     palette: np.ndarray
     lossy: int
+    delay_cs: int
+    disposal: int
 
     def candidates(self) -> list[tuple[np.ndarray, int | None]]:
         """Ways to write the rectangle that show the same picture: ``(indices, transparent index)``."""
@@ -418,7 +421,8 @@ class _FrameImage:
         return found
 
     def encode(self, pool: ThreadPoolExecutor | None = None) -> tuple[bytes, np.ndarray, int | None]:
-        """The smallest image block: ``(bytes, indices a decoder shows, transparent index)``.
+        """The frame's graphic control extension and its smallest image block:
+        ``(bytes, indices a decoder shows, transparent index)``.
 
         With a ``pool``, the candidates are encoded on its threads at once.
         """
@@ -439,9 +443,9 @@ class _FrameImage:
             parsed, _ = blocks.image(candidates[best][0], self.left, self.top, self.bits, self.local, lookahead=True)
             if len(parsed) < len(data):
                 data = parsed
-        return data, shown, candidates[best][1]
+        transparent_index = candidates[best][1]
+        return blocks.graphic_control(self.delay_cs, self.disposal, transparent_index) + data, shown, transparent_index
 
-    def chunk(self, delay_cs: int, disposal: int) -> bytes:
-        """The frame's graphic control extension and image block."""
-        data, _, transparent_index = self.encode()
-        return blocks.graphic_control(delay_cs, disposal, transparent_index) + data
+    def chunk(self) -> bytes:
+        """The bytes of :meth:`encode` alone."""
+        return self.encode()[0]

@@ -205,23 +205,22 @@ def _encode_lookahead(pixels: np.ndarray, min_code_size: int, table: np.ndarray,
             matches[here, 1] = pixels[i]
             longest = _extend_match(pixels, i, 1, table, matches[here])
         take = longest
+        chosen = here
         known = 0
         if longest > 1 and i + longest < count:
             matches[after_shorter, 1] = pixels[i + longest - 1]
             reach_shorter = _extend_match(pixels, i + longest - 1, 1, table, matches[after_shorter])
             matches[after_longest, 1] = pixels[i + longest]
             reach_longest = _extend_match(pixels, i + longest, 1, table, matches[after_longest])
+            # the match looked at where the next step starts becomes the kept one
             if longest - 1 + reach_shorter > longest + reach_longest:
                 take = longest - 1
-                code = matches[here, take]
                 here, after_shorter = after_shorter, here
                 known = reach_shorter
             else:
-                code = matches[here, take]
                 here, after_longest = after_longest, here
                 known = reach_longest
-        else:
-            code = matches[here, take]
+        code = matches[chosen, take]
         length, accumulator, pending_bits = _put(packed, length, accumulator, pending_bits, code, bits)
         if i + take < count:
             if next_code >= MAX_CODE:
@@ -290,6 +289,6 @@ def lzw_encode(indices: np.ndarray, code_size: int, *, palette: np.ndarray | Non
         colours[: len(palette)] = palette
     else:
         lossy = 0
-    data, shown = _encode(flat, int(code_size), colours, int(lossy) ** 2, -1 if transparent is None else int(transparent),
-                          *_tables())
+    transparent_index = -1 if transparent is None else int(transparent)
+    data, shown = _encode(flat, int(code_size), colours, int(lossy) ** 2, transparent_index, *_tables())
     return data.tobytes(), shown.reshape(np.shape(indices))

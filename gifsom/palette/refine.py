@@ -241,25 +241,20 @@ def _split_worst(points, weights, centres, moves, axis):
             grown += 1
     centres = centres.copy()
     covariance = np.empty((3, 3))
+    mean = np.empty(3)
     for t in range(grown):
         j = grow[t]
-        mr = sums[j, 0] / mass[j]
-        mg = sums[j, 1] / mass[j]
-        mb = sums[j, 2] / mass[j]
+        for a in range(3):
+            mean[a] = sums[j, a] / mass[j]
         for a in range(3):
             for b in range(a, 3):
-                mean_a = mr if a == 0 else (mg if a == 1 else mb)
-                mean_b = mr if b == 0 else (mg if b == 1 else mb)
-                covariance[a, b] = covariance[b, a] = moments[j, a, b] / mass[j] - mean_a * mean_b
+                covariance[a, b] = covariance[b, a] = moments[j, a, b] / mass[j] - mean[a] * mean[b]
         x, y, z, value = _principal_axis(covariance)
         # two halves of a Gaussian have their means about 0.8 sigma from the centre
         spread = np.sqrt(max(value, 0.0)) * 0.8
-        centres[j, 0] = mr + x * spread
-        centres[j, 1] = mg + y * spread
-        centres[j, 2] = mb + z * spread
-        centres[drop[t], 0] = mr - x * spread
-        centres[drop[t], 1] = mg - y * spread
-        centres[drop[t], 2] = mb - z * spread
+        for a, direction in enumerate((x, y, z)):
+            centres[j, a] = mean[a] + direction * spread
+            centres[drop[t], a] = mean[a] - direction * spread
     return centres
 
 
