@@ -23,9 +23,7 @@ from dataclasses import dataclass
 from typing import BinaryIO
 
 import numpy as np
-from numba import njit
-
-from . import blocks
+from . import _screen_cy, blocks
 from .timing import MIN_DELAY_CS
 
 DISPOSE_NONE = 1        # leave the frame on screen
@@ -55,7 +53,7 @@ class IndexedFrame:
 
 
 #: The screen model's value for a pixel that shows nothing (packed colours are below 2**24).
-EMPTY = np.uint32(1 << 24)
+EMPTY = np.uint32(_screen_cy.EMPTY)
 
 
 def pack_colours(palette: np.ndarray) -> np.ndarray:
@@ -64,9 +62,13 @@ def pack_colours(palette: np.ndarray) -> np.ndarray:
     return (colours[:, 0] << 16) | (colours[:, 1] << 8) | colours[:, 2]
 
 
-@njit(cache=True, nogil=True)
+def _as_bytes(mask: np.ndarray) -> np.ndarray:
+    """A bool array as uint8 of the same shape, without copying where it can."""
+    return mask.view(np.uint8) if mask.dtype == np.bool_ else np.asarray(mask, np.uint8)
+
+
 def changed_pixels(indices: np.ndarray, colours: np.ndarray, opaque: np.ndarray, has_mask: bool,
-                   screen: np.ndarray, tolerance: int):
+                   screen: np.ndarray, tolerance: int) -> tuple[np.ndarray, int, int, int, int]:
     """Where a frame changes what is on screen, and the rectangle around those places.
 
     Args:
@@ -77,47 +79,14 @@ def changed_pixels(indices: np.ndarray, colours: np.ndarray, opaque: np.ndarray,
         tolerance: an opaque pixel within this RGB distance of the screen's counts as unchanged (0: exact).
 
     Returns:
-        ``(changed, top, bottom, left, right)``: bool (H, W), True where an
-        opaque pixel differs from (or covers an empty) screen pixel, or a
-        transparent pixel covers a shown one; and the smallest rectangle
-        holding every changed pixel, rows ``top:bottom``, columns
+        ``(changed, top, bottom, left, right)``: bool (H, W), and the smallest
+        rectangle holding every changed pixel, rows ``top:bottom``, columns
         ``left:right`` (``bottom`` is 0 when nothing changed).
     """
-    height, width = indices.shape
-    limit = tolerance * tolerance
-    changed = np.empty((height, width), np.bool_)
-    top, bottom, left, right = height, 0, width, 0
-    for y in range(height):
-        row_changed = False
-        for x in range(width):
-            value = colours[indices[y, x]]
-            if has_mask and not opaque[y, x]:
-                value = EMPTY
-            on_screen = screen[y, x]
-            differs = value != on_screen
-            if differs and limit > 0 and value != EMPTY and on_screen != EMPTY:
-                gap = 0
-                for shift in (16, 8, 0):
-                    d = np.int64((value >> shift) & 255) - np.int64((on_screen >> shift) & 255)
-                    gap += d * d
-                differs = gap > limit
-            changed[y, x] = differs
-            row_changed |= differs
-        if row_changed:
-            top = min(top, y)
-            bottom = y + 1
-            x = 0
-            while not changed[y, x]:
-                x += 1
-            left = min(left, x)
-            x = width - 1
-            while not changed[y, x]:
-                x -= 1
-            right = max(right, x + 1)
-    return changed, top, bottom, left, right
+    return _screen_cy.changed_pixels(np.ascontiguousarray(indices), colours, np.ascontiguousarray(_as_bytes(opaque)),
+                                     has_mask, screen, tolerance)
 
 
-@njit(cache=True, nogil=True)
 def paint_screen(screen: np.ndarray, shown: np.ndarray, colours: np.ndarray, drawn_where: np.ndarray,
                  transparent: int, top: int, left: int) -> None:
     """Draw a frame's rectangle onto the model of the screen, in place.
@@ -129,85 +98,27 @@ def paint_screen(screen: np.ndarray, shown: np.ndarray, colours: np.ndarray, dra
         drawn_where: bool (h, w) the pixels drawn when the frame has no transparent index.
         transparent: the frame's transparent index (its pixels leave the screen as it is), or -1.
     """
-    h, w = shown.shape
-    for y in range(h):
-        for x in range(w):
-            j = shown[y, x]
-            if (j != transparent) if transparent >= 0 else drawn_where[y, x]:
-                screen[top + y, left + x] = colours[j]
+    _screen_cy.paint_screen(screen, np.ascontiguousarray(shown), colours, _as_bytes(drawn_where), transparent,
+                            top, left)
 
 
-@njit(cache=True, nogil=True)
 def continue_runs(indices: np.ndarray, hidden: np.ndarray, unchanged: np.ndarray, transparent: int) -> np.ndarray:
     """Write hidden pixels as transparent, except unchanged ones that continue a run in their own colour.
 
-    The greedy counterpart of :func:`fill_hidden`: an unchanged pixel keeps its
-    own index only where that equals the value written just before it.
+    The greedy counterpart of :func:`fill_hidden`; all arrays (h, w), uint8 indices and bool masks.
     """
-    out = indices.copy()
-    flat_out = out.reshape(-1)
-    flat_hidden = hidden.reshape(-1)
-    flat_unchanged = unchanged.reshape(-1)
-    previous = -1
-    for i in range(flat_out.shape[0]):
-        if flat_hidden[i] and not (flat_unchanged[i] and flat_out[i] == previous):
-            flat_out[i] = transparent
-        previous = flat_out[i]
-    return out
+    flat = [np.ascontiguousarray(_as_bytes(a)).reshape(-1) for a in (indices, hidden, unchanged)]
+    return _screen_cy.continue_runs(*flat, transparent).reshape(indices.shape)
 
 
-@njit(cache=True, inline="always")
-def _arrive(cost_own, cost_clear, previous_own, transparent, value):
-    """Cheapest cost of writing ``value`` after a pixel written as its own index
-    (``previous_own``, path cost ``cost_own``) or as transparent (``cost_clear``),
-    and which of the two (0 or 1) it comes from; the own index wins ties."""
-    from_own = cost_own + (previous_own != value)
-    from_clear = cost_clear + (transparent != value)
-    if from_clear < from_own:
-        return from_clear, 1
-    return from_own, 0
-
-
-@njit(cache=True, nogil=True)
 def fill_hidden(indices: np.ndarray, hidden: np.ndarray, unchanged: np.ndarray, transparent: int) -> np.ndarray:
-    """Write hidden pixels so that the scan has as few value changes as possible.
+    """Write hidden pixels (bool (h, w)) so that the scan has as few value changes as possible.
 
-    An unchanged pixel already shows its colour, so it may be written either as
-    the transparent index or as its own index; every other hidden pixel must be
-    transparent. A two-state dynamic programme over the scan (C order) picks,
-    for each free pixel, the value that minimises the number of places where a
-    pixel differs from the one before it: fewer, longer runs for LZW.
+    Unchanged pixels (bool (h, w)) may be written as ``transparent`` or as their
+    own index; other hidden pixels must be transparent. Returns uint8 (h, w).
     """
-    flat = indices.reshape(-1)
-    flat_hidden = hidden.reshape(-1)
-    flat_free = unchanged.reshape(-1)
-    n = flat.shape[0]
-    out = flat.copy()
-    if n == 0:
-        return out.reshape(indices.shape)
-    big = np.int64(1) << 40
-    # state 0: the pixel written as its own index, state 1: written as transparent.
-    # back[i, s]: the state of pixel i - 1 on the cheapest path that puts pixel i in state s.
-    back = np.zeros((n, 2), np.uint8)
-    own_allowed = (not flat_hidden[0]) or flat_free[0]
-    cost0 = np.int64(0) if own_allowed else big
-    cost1 = np.int64(0) if flat_hidden[0] else big
-    for i in range(1, n):
-        previous_own = np.int64(flat[i - 1])
-        new0 = big
-        if (not flat_hidden[i]) or flat_free[i]:
-            new0, back[i, 0] = _arrive(cost0, cost1, previous_own, transparent, np.int64(flat[i]))
-        new1 = big
-        if flat_hidden[i]:
-            new1, back[i, 1] = _arrive(cost0, cost1, previous_own, transparent, np.int64(transparent))
-        cost0 = min(new0, big)
-        cost1 = min(new1, big)
-    state = 0 if cost0 <= cost1 else 1
-    for i in range(n - 1, -1, -1):
-        if state == 1:
-            out[i] = transparent
-        state = back[i, state]
-    return out.reshape(indices.shape)
+    flat = [np.ascontiguousarray(_as_bytes(a)).reshape(-1) for a in (indices, hidden, unchanged)]
+    return _screen_cy.fill_hidden(*flat, transparent).reshape(indices.shape)
 
 
 def _bbox(changed: np.ndarray) -> tuple[int, int, int, int] | None:

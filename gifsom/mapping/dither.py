@@ -1,13 +1,12 @@
-"""Dithering kernels: ordered (threshold maps) and error diffusion, with temporal stability.
+"""Dither modes and their parameters: threshold maps for ordered dither, taps for error diffusion.
 
-Every kernel takes the same state: ``reference`` holds, per pixel, the source
-colour for which ``previous`` (the palette index shown there) was chosen;
-``stateful`` says whether that state is valid for this frame, ``record``
-whether to keep it up to date for the next one.
-A pixel whose colour is still within ``threshold`` of its reference on every
-channel is *still*: it keeps its index, and error diffusion neither reads nor
-spreads error through it. So an unchanged area gives unchanged indices, frame
-after frame, and dither noise does not crawl.
+The loop that applies them is the one mapping kernel (``_map_cy.pyx``). Its
+temporal state: ``reference`` holds, per pixel, the source colour for which
+``previous`` (the palette index shown there) was chosen. A pixel whose colour
+is still within the motion threshold of its reference on every channel is
+*still*: it keeps its index, and error diffusion neither reads nor spreads
+error through it. So an unchanged area gives unchanged indices, frame after
+frame, and dither noise does not crawl.
 """
 
 from __future__ import annotations
@@ -15,9 +14,6 @@ from __future__ import annotations
 from functools import lru_cache
 
 import numpy as np
-from numba import njit
-
-from .nearest import coarse_cell, is_still, resolve_coarse, resolve_colour
 
 #: Error-diffusion kernels as (dx, dy, weight) rows; weights sum to at most 1.
 DIFFUSION_KERNELS: dict[str, np.ndarray] = {
@@ -28,9 +24,6 @@ DIFFUSION_KERNELS: dict[str, np.ndarray] = {
 
 ORDERED_MODES = ("bayer2", "bayer4", "bayer8", "blue-noise")
 DITHER_MODES = ("none",) + ORDERED_MODES + tuple(DIFFUSION_KERNELS)
-
-#: Error carried into a pixel is clamped to this many levels per channel.
-MAX_CARRIED_ERROR = 48.0
 
 
 def bayer_matrix(size: int) -> np.ndarray:
@@ -76,120 +69,3 @@ def palette_spread(palette: np.ndarray) -> float:
     d = ((colours[:, None, :] - colours[None, :, :]) ** 2).sum(-1)
     np.fill_diagonal(d, np.inf)
     return float(np.median(np.sqrt(d.min(axis=1))))
-
-
-@njit(cache=True, nogil=True)
-def map_ordered(pixels, out, offsets, reference, previous, threshold, stateful, record,
-                exact, palette, counts, candidates):
-    """Ordered dither: add the integer ``offsets[y % n, x % n]`` (n a power of two) to each channel, then map."""
-    height, width = out.shape
-    mask = offsets.shape[0] - 1
-    for y in range(height):
-        row = y & mask
-        for x in range(width):
-            if stateful and is_still(pixels, reference, y, x, threshold):
-                out[y, x] = previous[y, x]
-                continue
-            r = np.int64(pixels[y, x, 0])
-            g = np.int64(pixels[y, x, 1])
-            b = np.int64(pixels[y, x, 2])
-            index = exact[(r << 16) | (g << 8) | b] - 1
-            if index < 0:
-                index = resolve_colour(r, g, b, exact, palette, counts, candidates)
-            if palette[index, 0] != r or palette[index, 1] != g or palette[index, 2] != b:
-                delta = offsets[row, x & mask]
-                r = min(max(r + delta, 0), 255)
-                g = min(max(g + delta, 0), 255)
-                b = min(max(b + delta, 0), 255)
-                index = exact[(r << 16) | (g << 8) | b] - 1
-                if index < 0:
-                    index = resolve_colour(r, g, b, exact, palette, counts, candidates)
-            out[y, x] = index
-            if record:
-                for c in range(3):
-                    reference[y, x, c] = pixels[y, x, c]
-
-
-@njit(cache=True, nogil=True)
-def map_diffusion(pixels, out, kernel, strength, reference, previous, threshold, stateful, record,
-                  coarse, exact, palette, counts, candidates):
-    """Serpentine error diffusion with ``kernel`` rows (dx, dy, weight).
-
-    A pixel that carries no error is mapped exactly; one that does is mapped
-    through the coarse table (see :func:`resolve_coarse`). A pixel that is
-    exactly a palette colour absorbs the error that reaches it.
-    """
-    height, width = out.shape
-    taps = kernel.shape[0]
-    dxs = np.empty(taps, np.int64)
-    dys = np.empty(taps, np.int64)
-    rows = 1
-    for k in range(taps):
-        dxs[k] = int(kernel[k, 0])
-        dys[k] = int(kernel[k, 1])
-        rows = max(rows, dys[k] + 1)
-    pad = 2
-    errors = np.zeros((rows, width + 2 * pad, 3), np.float32)
-    limit = MAX_CARRIED_ERROR
-    target_rows = np.empty(taps, np.int64)
-    for y in range(height):
-        leftward = y % 2 == 1
-        slot = y % rows
-        for k in range(taps):   # ring-buffer row of each tap, -1 below the frame
-            target_rows[k] = (y + dys[k]) % rows if y + dys[k] < height else -1
-        for i in range(width):
-            x = width - 1 - i if leftward else i
-            er = errors[slot, x + pad, 0]
-            eg = errors[slot, x + pad, 1]
-            eb = errors[slot, x + pad, 2]
-            errors[slot, x + pad, 0] = 0.0
-            errors[slot, x + pad, 1] = 0.0
-            errors[slot, x + pad, 2] = 0.0
-            if stateful and is_still(pixels, reference, y, x, threshold):
-                out[y, x] = previous[y, x]
-                continue
-            r = np.int64(pixels[y, x, 0])
-            g = np.int64(pixels[y, x, 1])
-            b = np.int64(pixels[y, x, 2])
-            index = exact[(r << 16) | (g << 8) | b] - 1
-            if index < 0:
-                index = resolve_colour(r, g, b, exact, palette, counts, candidates)
-            if palette[index, 0] == r and palette[index, 1] == g and palette[index, 2] == b:
-                # exactly a palette colour: shown as it is, and the error stops here
-                out[y, x] = index
-                if record:
-                    for c in range(3):
-                        reference[y, x, c] = pixels[y, x, c]
-                continue
-            tr = min(max(pixels[y, x, 0] + min(max(er, -limit), limit), 0.0), 255.0)
-            tg = min(max(pixels[y, x, 1] + min(max(eg, -limit), limit), 0.0), 255.0)
-            tb = min(max(pixels[y, x, 2] + min(max(eb, -limit), limit), 0.0), 255.0)
-            r = np.int64(tr + 0.5)
-            g = np.int64(tg + 0.5)
-            b = np.int64(tb + 0.5)
-            if abs(er) < 0.5 and abs(eg) < 0.5 and abs(eb) < 0.5:
-                index = exact[(r << 16) | (g << 8) | b] - 1
-                if index < 0:
-                    index = resolve_colour(r, g, b, exact, palette, counts, candidates)
-            else:
-                cell = coarse_cell(r, g, b)
-                index = coarse[cell]
-                if index < 0:
-                    index = resolve_coarse(cell, coarse, palette, counts, candidates)
-            out[y, x] = index
-            if record:
-                for c in range(3):
-                    reference[y, x, c] = pixels[y, x, c]
-            dr = (tr - palette[index, 0]) * strength
-            dg = (tg - palette[index, 1]) * strength
-            db = (tb - palette[index, 2]) * strength
-            for k in range(taps):
-                row = target_rows[k]
-                if row < 0:
-                    continue
-                # the padding absorbs taps that fall off the left or right edge
-                xx = (x - dxs[k] if leftward else x + dxs[k]) + pad
-                w = kernel[k, 2]
-                errors[row, xx, 0] += dr * w
-                errors[row, xx, 1] += dg * w
-                errors[row, xx, 2] += db * w

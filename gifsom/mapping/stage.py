@@ -8,7 +8,8 @@ import numpy as np
 
 from ..errors import OptionError
 from . import dither as _dither
-from .nearest import ColourCache, map_plain
+from ._map_cy import MODE_DIFFUSION, MODE_ORDERED, MODE_PLAIN
+from .nearest import ColourCache
 
 #: Default per-channel change (0..255) under which a pixel counts as unchanged in a clip.
 DEFAULT_MOTION_THRESHOLD = 0
@@ -55,12 +56,14 @@ class FrameMapper:
         self._reference: np.ndarray | None = None
         self._previous: np.ndarray | None = None
         mode = options.dither if options.strength > 0 else "none"
-        self._mode = mode
+        self._kernel_options: dict = {"mode": MODE_PLAIN}
         if mode in _dither.ORDERED_MODES:
             amplitude = options.strength * _dither.palette_spread(self.palette)
-            self._offsets = np.rint(_dither.threshold_map(mode) * amplitude).astype(np.int64)
+            offsets = np.rint(_dither.threshold_map(mode) * amplitude).astype(np.int64)
+            self._kernel_options = {"mode": MODE_ORDERED, "offsets": offsets}
         elif mode in _dither.DIFFUSION_KERNELS:
-            self._kernel = _dither.DIFFUSION_KERNELS[mode]
+            self._kernel_options = {"mode": MODE_DIFFUSION, "taps": _dither.DIFFUSION_KERNELS[mode],
+                                    "strength": options.strength}
 
     def map(self, pixels: np.ndarray) -> np.ndarray:
         """Map one frame.
@@ -79,15 +82,7 @@ class FrameMapper:
             self._reference = np.empty((height, width, 3), np.uint8)
             self._previous = out
         reference, previous = self._reference, self._previous
-        threshold = self.options.motion_threshold
-        record = self.options.temporal
-        lut = self.cache.kernel_args
-        if self._mode == "none":
-            map_plain(pixels, out, reference, previous, threshold, stateful, record, *lut)
-        elif self._mode in _dither.ORDERED_MODES:
-            _dither.map_ordered(pixels, out, self._offsets, reference, previous, threshold, stateful, record, *lut)
-        else:
-            _dither.map_diffusion(pixels, out, self._kernel, self.options.strength, reference, previous,
-                                  threshold, stateful, record, self.cache.coarse, *lut)
+        self.cache.map_into(pixels, out, reference, previous, threshold=self.options.motion_threshold,
+                            stateful=stateful, record=self.options.temporal, **self._kernel_options)
         self._previous = out
         return out

@@ -13,50 +13,21 @@ exact.
 Passes use Hamerly's bounds: a bin whose distance to its own entry (an upper
 bound, grown by how far that entry moved) stays below the distance to any
 other entry (a lower bound, shrunk by the largest move) keeps its entry
-without a search. The per-bin work of a pass runs on all cores (numba prange).
+without a search. The per-bin searches of a pass run on all cores; the sums
+run in a fixed order, so the palette does not depend on the core count.
 """
 
 from __future__ import annotations
 
-import numpy as np
-from numba import njit, prange
+import math
 
-from ..mapping.nearest import PARALLEL_LOCK, SortedPalette, assign_nearest, assign_two, nearest_two
+import numpy as np
+
+from ..colours.nearest import POINTS_PER_THREAD, SortedPalette, assign_nearest
+from ..threads import threads_for
+from . import _refine_cy
 
 BIN_SHIFT = 2                 # 64 levels per channel
-
-
-@njit(cache=True)
-def _binned_histogram(colours: np.ndarray, weights: np.ndarray, weighted: bool, shift: int):
-    bits = 8 - shift
-    size = 1 << (3 * bits)
-    mass = np.zeros(size)
-    sums = np.zeros((size, 3))
-    for i in range(colours.shape[0]):
-        w = weights[i] if weighted else 1.0
-        r = colours[i, 0]
-        g = colours[i, 1]
-        b = colours[i, 2]
-        cell = ((np.int64(r) >> shift) << (2 * bits)) | ((np.int64(g) >> shift) << bits) | (np.int64(b) >> shift)
-        mass[cell] += w
-        sums[cell, 0] += w * r
-        sums[cell, 1] += w * g
-        sums[cell, 2] += w * b
-    occupied = 0
-    for cell in range(size):
-        if mass[cell] > 0:
-            occupied += 1
-    points = np.empty((occupied, 3), np.float64)
-    totals = np.empty(occupied, np.float64)
-    n = 0
-    for cell in range(size):
-        m = mass[cell]
-        if m > 0:
-            for c in range(3):
-                points[n, c] = sums[cell, c] / m
-            totals[n] = m
-            n += 1
-    return points, totals
 
 
 def binned_histogram(pixels: np.ndarray, shift: int = BIN_SHIFT) -> tuple[np.ndarray, np.ndarray]:
@@ -67,7 +38,7 @@ def binned_histogram(pixels: np.ndarray, shift: int = BIN_SHIFT) -> tuple[np.nda
         float64 (M,) its pixel count.
     """
     pixels = np.ascontiguousarray(pixels, dtype=np.uint8).reshape(-1, 3)
-    return _binned_histogram(pixels, np.empty(0), False, shift)
+    return _refine_cy.binned_histogram(pixels, np.empty(0), False, shift)
 
 
 def coarser_histogram(points: np.ndarray, weights: np.ndarray, shift: int) -> tuple[np.ndarray, np.ndarray]:
@@ -76,185 +47,90 @@ def coarser_histogram(points: np.ndarray, weights: np.ndarray, shift: int) -> tu
     A bin's mean lies inside the bin, so it falls into the coarse bin that holds
     the whole fine bin, and the merged means are exact.
     """
-    return _binned_histogram(np.ascontiguousarray(points, dtype=np.float64),
-                             np.ascontiguousarray(weights, dtype=np.float64), True, shift)
+    return _refine_cy.binned_histogram(np.ascontiguousarray(points, dtype=np.float64),
+                                       np.ascontiguousarray(weights, dtype=np.float64), True, shift)
 
 
-@njit(cache=True)
-def _sort_by_axis(centres, axis):
-    # written out: numba's ``@`` needs SciPy's BLAS, which gifsom does not depend on
-    keys = centres[:, 0] * axis[0] + centres[:, 1] * axis[1] + centres[:, 2] * axis[2]
-    order = np.argsort(keys)
-    return np.ascontiguousarray(centres[order]), keys[order].copy(), order
-
-
-@njit(cache=True, parallel=True)
-def _lloyd(points, weights, centres, axis, passes, tolerance):
-    """Weighted Lloyd passes with Hamerly bounds; returns centres, labels, error."""
-    m = points.shape[0]
-    k = centres.shape[0]
-    centres = centres.copy()
-    labels = np.empty(m, np.int64)
-    first = np.empty(m, np.float64)
-    second = np.empty(m, np.float64)
-    colours, keys, order = _sort_by_axis(centres, axis)
-    assign_two(points, colours, keys, axis, order, labels, first, second)
+def _lloyd(points: np.ndarray, weights: np.ndarray, centres: np.ndarray, axis: np.ndarray, passes: int,
+           tolerance: float) -> tuple[np.ndarray, np.ndarray, float]:
+    """Weighted Lloyd passes with Hamerly bounds; returns float64 (K, 3) centres, int64 (M,) labels, error."""
+    k = len(centres)
+    centres = np.array(centres, dtype=np.float64)
+    threads = threads_for(len(points), POINTS_PER_THREAD)
+    labels, first, second = SortedPalette.along(centres, axis).assign(points)
     upper = np.sqrt(first)
     lower = np.sqrt(second)
+    moved = np.zeros(k)
     previous = 1e300
     for _ in range(passes):
         mass = np.zeros(k)
         sums = np.zeros((k, 3))
-        error = 0.0
-        for i in range(m):
-            j = labels[i]
-            w = weights[i]
-            mass[j] += w
-            for c in range(3):
-                sums[j, c] += w * points[i, c]
-            error += w * upper[i] * upper[i]
-        moved = np.zeros(k)
-        dead = 0
-        for j in range(k):
-            if mass[j] > 0:
-                shift = 0.0
-                for c in range(3):
-                    new = sums[j, c] / mass[j]
-                    shift += (new - centres[j, c]) ** 2
-                    centres[j, c] = new
-                moved[j] = np.sqrt(shift)
-            else:
-                dead += 1
+        error = _refine_cy.accumulate_clusters(points, weights, labels, upper, mass, sums)
+        dead = _refine_cy.move_centres(mass, sums, centres, moved)
         if dead:    # re-seed dead entries on the worst-served bins
-            cost = np.empty(m)
-            for i in range(m):
-                cost[i] = -weights[i] * upper[i] * upper[i]
-            worst = np.argsort(cost)
-            t = 0
-            for j in range(k):
-                if mass[j] == 0:
-                    i = worst[t]
-                    t += 1
-                    for c in range(3):
-                        centres[j, c] = points[i, c]
-                    moved[j] = 1e150
-        largest = moved.max()
-        colours, keys, order = _sort_by_axis(centres, axis)
-        for i in prange(m):
-            j = labels[i]
-            upper[i] += moved[j]
-            lower[i] -= largest
-            if upper[i] <= lower[i]:
-                continue
-            exact = np.sqrt((centres[j, 0] - points[i, 0]) ** 2 + (centres[j, 1] - points[i, 1]) ** 2
-                            + (centres[j, 2] - points[i, 2]) ** 2)
-            upper[i] = exact
-            if exact <= lower[i]:
-                continue
-            j, d1, d2 = nearest_two(points[i, 0], points[i, 1], points[i, 2], colours, keys, axis, order)
-            labels[i] = j
-            upper[i] = np.sqrt(d1)
-            lower[i] = np.sqrt(d2)
+            worst = np.argsort(-weights * upper * upper, kind="stable")
+            for t, j in enumerate(np.flatnonzero(mass == 0)):
+                centres[j] = points[worst[t]]
+                moved[j] = 1e150
+        ordered = SortedPalette.along(centres, axis)
+        _refine_cy.update_assignments(points, centres, labels, upper, lower, moved, float(moved.max()),
+                                      ordered.colours, ordered.keys, ordered.axis, ordered.order, threads)
         if dead == 0 and previous - error <= tolerance * error:
             break
         previous = error
-    error = 0.0
-    for i in range(m):
-        j = labels[i]
-        d = (centres[j, 0] - points[i, 0]) ** 2 + (centres[j, 1] - points[i, 1]) ** 2 + (centres[j, 2] - points[i, 2]) ** 2
-        error += weights[i] * d
-    return centres, labels, error
+    return centres, labels, _refine_cy.squared_error(points, weights, labels, centres)
 
 
-@njit(cache=True)
-def _principal_axis(covariance):
-    """Unit eigenvector of the largest eigenvalue of a 3 x 3 covariance, and that eigenvalue.
+def _principal_direction(covariance: np.ndarray) -> tuple[float, float, float, float]:
+    """Unit eigenvector (x, y, z) of the largest eigenvalue of a 3 x 3 covariance, and that eigenvalue.
 
-    Power iteration from the column of the largest variance, in scalars (no
-    array allocation in the loop).
+    Power iteration from the column of the largest variance.
     """
-    start = 0
-    for a in range(1, 3):
-        if covariance[a, a] > covariance[start, start]:
-            start = a
-    x = covariance[0, start]
-    y = covariance[1, start]
-    z = covariance[2, start]
+    c = covariance.tolist()
+    start = max(range(3), key=lambda a: (c[a][a], -a))
+    x, y, z = c[0][start], c[1][start], c[2][start]
     value = 0.0
     for _ in range(32):
-        nx = covariance[0, 0] * x + covariance[0, 1] * y + covariance[0, 2] * z
-        ny = covariance[1, 0] * x + covariance[1, 1] * y + covariance[1, 2] * z
-        nz = covariance[2, 0] * x + covariance[2, 1] * y + covariance[2, 2] * z
-        norm = np.sqrt(nx * nx + ny * ny + nz * nz)
+        nx = c[0][0] * x + c[0][1] * y + c[0][2] * z
+        ny = c[1][0] * x + c[1][1] * y + c[1][2] * z
+        nz = c[2][0] * x + c[2][1] * y + c[2][2] * z
+        norm = math.sqrt(nx * nx + ny * ny + nz * nz)
         if norm == 0.0:
             return 0.0, 0.0, 0.0, 0.0
-        x = nx / norm
-        y = ny / norm
-        z = nz / norm
-        value = norm
+        x, y, z, value = nx / norm, ny / norm, nz / norm, norm
     return x, y, z, value
 
 
-@njit(cache=True)
-def _split_worst(points, weights, centres, moves, axis):
+def _split_worst(points: np.ndarray, weights: np.ndarray, centres: np.ndarray, moves: int,
+                 axis: np.ndarray) -> np.ndarray:
     """Move the ``moves`` cheapest-to-remove entries into the clusters with the largest error.
 
     An entry's removal cost is what its colours would pay to move to their
     runner-up; each growing cluster is cut in two along its principal axis.
     """
-    size = centres.shape[0]
-    colours, keys, order = _sort_by_axis(centres, axis)
-    removal = np.zeros(size)
-    cluster_error = np.zeros(size)
+    size = len(centres)
+    labels, first, second = SortedPalette.along(centres, axis).assign(points)
+    removal, cluster_error, mass = np.zeros(size), np.zeros(size), np.zeros(size)
     count = np.zeros(size, np.int64)
-    mass = np.zeros(size)
     sums = np.zeros((size, 3))
     moments = np.zeros((size, 3, 3))
-    m = points.shape[0]
-    labels = np.empty(m, np.int64)
-    first = np.empty(m)
-    second = np.empty(m)
-    assign_two(points, colours, keys, axis, order, labels, first, second)
-    for i in range(m):
-        j = labels[i]
-        d1 = first[i]
-        d2 = second[i]
-        w = weights[i]
-        removal[j] += w * (d2 - d1)
-        cluster_error[j] += w * d1
-        count[j] += 1
-        mass[j] += w
-        for a in range(3):
-            sums[j, a] += w * points[i, a]
-            for b in range(a, 3):
-                moments[j, a, b] += w * points[i, a] * points[i, b]
-    drop = np.argsort(removal, kind="mergesort")[:moves]
-    dropped = np.zeros(size, np.bool_)
+    _refine_cy.cluster_statistics(points, weights, labels, first, second, removal, cluster_error, count, mass,
+                                  sums, moments)
+    drop = np.argsort(removal, kind="stable")[:moves]
+    dropped = np.zeros(size, bool)
     dropped[drop] = True
-    grow = np.empty(moves, np.int64)
-    grown = 0
-    for j in np.argsort(-cluster_error, kind="mergesort"):
-        if grown == len(drop):
-            break
-        if not dropped[j] and count[j] >= 2:
-            grow[grown] = j
-            grown += 1
+    grow = [j for j in np.argsort(-cluster_error, kind="stable") if not dropped[j] and count[j] >= 2][:len(drop)]
     centres = centres.copy()
-    covariance = np.empty((3, 3))
-    mean = np.empty(3)
-    for t in range(grown):
-        j = grow[t]
-        for a in range(3):
-            mean[a] = sums[j, a] / mass[j]
-        for a in range(3):
-            for b in range(a, 3):
-                covariance[a, b] = covariance[b, a] = moments[j, a, b] / mass[j] - mean[a] * mean[b]
-        x, y, z, value = _principal_axis(covariance)
+    for j, d in zip(grow, drop):
+        mean = sums[j] / mass[j]
+        covariance = moments[j] / mass[j] - np.outer(mean, mean)
+        covariance = np.triu(covariance) + np.triu(covariance, 1).T
+        x, y, z, value = _principal_direction(covariance)
         # two halves of a Gaussian have their means about 0.8 sigma from the centre
-        spread = np.sqrt(max(value, 0.0)) * 0.8
-        for a, direction in enumerate((x, y, z)):
-            centres[j, a] = mean[a] + direction * spread
-            centres[drop[t], a] = mean[a] - direction * spread
+        spread = math.sqrt(max(value, 0.0)) * 0.8
+        direction = np.array([x, y, z])
+        centres[j] = mean + direction * spread
+        centres[d] = mean - direction * spread
     return centres
 
 
@@ -276,18 +152,17 @@ def refine_palette(points: np.ndarray, weights: np.ndarray, initial: np.ndarray,
     """
     points = np.ascontiguousarray(points, dtype=np.float64)
     weights = np.ascontiguousarray(weights, dtype=np.float64)
-    axis = SortedPalette(initial).axis
+    axis = SortedPalette.of(initial).axis
     moves = max(1, min(moves, len(initial) // 4))
-    with PARALLEL_LOCK:
-        centres, _, error = _lloyd(points, weights, np.asarray(initial, np.float64), axis, passes, 1e-3)
-        if len(initial) <= 2 or len(points) <= len(initial):
-            return centres
-        for _ in range(rounds):
-            trial, _, trial_error = _lloyd(points, weights, _split_worst(points, weights, centres, moves, axis),
-                                           axis, max(3, passes // 2), 1e-3)
-            if trial_error >= error:
-                break
-            centres, error = trial, trial_error
+    centres, _, error = _lloyd(points, weights, np.asarray(initial, np.float64), axis, passes, 1e-3)
+    if len(initial) <= 2 or len(points) <= len(initial):
+        return centres
+    for _ in range(rounds):
+        trial, _, trial_error = _lloyd(points, weights, _split_worst(points, weights, centres, moves, axis),
+                                       axis, max(3, passes // 2), 1e-3)
+        if trial_error >= error:
+            break
+        centres, error = trial, trial_error
     return centres
 
 

@@ -1,0 +1,1 @@
+"""Colour search shared by the palette and mapping stages: nearest palette entries of colours."""

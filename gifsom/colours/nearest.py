@@ -1,0 +1,85 @@
+"""Exact nearest-colour search against a palette sorted along its principal axis.
+
+A colour's distance to an entry is at least the distance between their
+projections on that axis, so a search that starts at the colour's projection
+and walks outwards can stop as soon as the projection gap alone exceeds the
+best distance found (the compiled walk is ``_search.pxd``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..threads import threads_for
+from ._search_cy import assign_two
+
+#: Points per thread below which the search stays on one thread.
+POINTS_PER_THREAD = 4096
+
+
+class SortedPalette:
+    """A palette prepared for pruned nearest search.
+
+    Attributes:
+        colours: float64 (K, 3) palette entries sorted by ``keys``.
+        keys: float64 (K,) projection of each sorted entry on ``axis``.
+        axis: float64 (3,) unit vector, the palette's principal axis.
+        order: int64 (K,) original palette index of each sorted entry.
+    """
+
+    def __init__(self, colours: np.ndarray, keys: np.ndarray, axis: np.ndarray) -> None:
+        order = np.argsort(keys, kind="stable")
+        self.order = order.astype(np.int64)
+        self.colours = np.ascontiguousarray(np.asarray(colours, dtype=np.float64)[order])
+        self.keys = np.ascontiguousarray(keys[order], dtype=np.float64)
+        self.axis = np.ascontiguousarray(axis, dtype=np.float64)
+
+    @classmethod
+    def of(cls, palette: np.ndarray) -> "SortedPalette":
+        """``palette`` (K, 3), any numeric dtype, sorted along its own principal axis."""
+        colours = np.asarray(palette, dtype=np.float64).reshape(-1, 3)
+        axis = principal_axis(colours)
+        return cls(colours, colours @ axis, axis)
+
+    @classmethod
+    def along(cls, colours: np.ndarray, axis: np.ndarray) -> "SortedPalette":
+        """float64 (K, 3) ``colours`` sorted along a given unit ``axis`` (3,)."""
+        keys = colours[:, 0] * axis[0] + colours[:, 1] * axis[1] + colours[:, 2] * axis[2]
+        return cls(colours, keys, axis)
+
+    def assign(self, points: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Nearest entry of each float64 (M, 3) point: ``(labels, first, second)`` as in :func:`assign_nearest`."""
+        points = np.ascontiguousarray(points, dtype=np.float64).reshape(-1, 3)
+        count = len(points)
+        labels = np.empty(count, np.int64)
+        first = np.empty(count, np.float64)
+        second = np.empty(count, np.float64)
+        assign_two(points, self.colours, self.keys, self.axis, self.order, labels, first, second,
+                   threads_for(count, POINTS_PER_THREAD))
+        return labels, first, second
+
+
+def principal_axis(colours: np.ndarray) -> np.ndarray:
+    """Unit float64 (3,) direction of largest spread of float (K, 3) colours (luma for K <= 2)."""
+    centred = colours - colours.mean(axis=0)
+    axis = np.array([0.299, 0.587, 0.114])
+    if len(colours) > 2:
+        _, vectors = np.linalg.eigh(centred.T @ centred)
+        principal = vectors[:, -1]
+        if np.abs(principal).sum() > 0:
+            axis = principal
+    return axis / np.linalg.norm(axis)
+
+
+def assign_nearest(points: np.ndarray, palette: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Nearest and second-nearest squared distances of each point to a (float) palette.
+
+    Args:
+        points: float64 (M, 3) colours.
+        palette: (K, 3) entries, any numeric dtype.
+
+    Returns:
+        ``(labels, first, second)``: int64 (M,) index of the nearest entry, float64
+        (M,) squared distance to it and to the runner-up (1e300 when K == 1).
+    """
+    return SortedPalette.of(palette).assign(points)

@@ -1,0 +1,293 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, initializedcheck=False, cdivision=True
+"""GIF's LZW, compiled: a greedy parse (exact or lossy) and a parse with one step of lookahead.
+
+Both take the caller's string table, ``table`` (int16, 4096 * 256: prefix code *
+256 + pixel -> code, -1 when absent), and ``assigned`` (int64, 4096: the slots
+given codes), and leave the table empty again when they return, so one table
+per thread serves every image.
+"""
+
+from libc.stdint cimport int16_t, int64_t, uint8_t, uint64_t
+from libc.stdlib cimport free, malloc
+from libc.string cimport memcpy
+
+import numpy as np
+
+cdef enum:
+    MAX_CODE = 4095
+    MATCH_ROW = 4097
+
+
+cdef struct Packer:
+    uint8_t* packed
+    Py_ssize_t length
+    uint64_t accumulator
+    int pending_bits
+
+
+cdef inline void _put(Packer* p, int64_t code, int bits) noexcept nogil:
+    """Append a code of ``bits`` bits, least significant bit first."""
+    p.accumulator |= (<uint64_t>code) << p.pending_bits
+    p.pending_bits += bits
+    while p.pending_bits >= 8:
+        p.packed[p.length] = p.accumulator & 255
+        p.length += 1
+        p.accumulator >>= 8
+        p.pending_bits -= 8
+
+
+cdef struct Table:
+    int16_t* codes
+    int64_t* assigned
+    Py_ssize_t n_assigned
+    int64_t next_code
+    int bits
+    int min_code_size
+
+
+cdef inline void _restart(Table* t) noexcept nogil:
+    """Forget the strings given codes since the last clear; codes start again after clear and end."""
+    cdef Py_ssize_t j
+    for j in range(t.n_assigned):
+        t.codes[t.assigned[j]] = -1
+    t.n_assigned = 0
+    t.bits = t.min_code_size + 1
+    t.next_code = (1 << t.min_code_size) + 2
+
+
+cdef inline void _give_code(Table* t, int64_t slot, bint store) noexcept nogil:
+    """Take the next code for the string at ``slot`` (remembered only when ``store``); the code
+    size grows once the next code no longer fits (up to 12 bits), as every decoder does."""
+    if store:
+        t.codes[slot] = <int16_t>t.next_code
+        t.assigned[t.n_assigned] = slot
+        t.n_assigned += 1
+    t.next_code += 1
+    if t.next_code > (1 << t.bits) and t.bits < 12:
+        t.bits += 1
+
+
+cdef object _sub_blocks(Packer* p):
+    """Flush the last bits and cut the packed bytes into data sub-blocks with the terminator."""
+    if p.pending_bits > 0:
+        p.packed[p.length] = p.accumulator & 255
+        p.length += 1
+    cdef Py_ssize_t length = p.length, blocks = (length + 254) // 255, start, size, o = 0
+    out = bytearray(length + blocks + 1)
+    cdef uint8_t[::1] view = out
+    with nogil:
+        start = 0
+        while start < length:
+            size = min(255, length - start)
+            view[o] = <uint8_t>size
+            memcpy(&view[o + 1], p.packed + start, size)
+            o += 1 + size
+            start += 255
+        view[o] = 0
+    return bytes(out)
+
+
+def encode_greedy(const uint8_t[::1] pixels, int min_code_size, const int64_t[:, ::1] colours, int64_t tolerance2,
+                  int transparent, int16_t[::1] table, int64_t[::1] assigned):
+    """Greedy LZW of a flat uint8 (N,) index stream, exact or lossy.
+
+    Lossy (``tolerance2`` > 0): where the string being matched has no exact
+    continuation with the next pixel, a continuation whose colour (``colours``,
+    int64 (256, 3)) is within squared RGB distance ``tolerance2`` is taken and
+    the pixel is shown in that colour; ``transparent`` (-1: none) is never
+    traded for a colour or back.
+
+    Returns:
+        ``(data, shown)``: the image data as sub-blocks with the terminator, and
+        uint8 (N,) the indices a decoder will show.
+    """
+    cdef Py_ssize_t count = pixels.shape[0], i
+    cdef int64_t clear = 1 << min_code_size, end = clear + 1, prefix, pixel, slot, code, best, best_d, d, s
+    cdef int64_t child, dr, dg, db
+    cdef bint lossy = tolerance2 > 0
+    shown_array = np.array(pixels, dtype=np.uint8)
+    cdef uint8_t[::1] shown = shown_array
+    cdef Packer p
+    cdef Table t
+    cdef int16_t* first_child = NULL
+    cdef int16_t* next_sibling = NULL
+    cdef int64_t* suffix = NULL
+    p.packed = <uint8_t*>malloc(count * 2 + 64)
+    p.length = 0
+    p.accumulator = 0
+    p.pending_bits = 0
+    if lossy:
+        first_child = <int16_t*>malloc(4096 * sizeof(int16_t))
+        next_sibling = <int16_t*>malloc(4096 * sizeof(int16_t))
+        suffix = <int64_t*>malloc(4096 * sizeof(int64_t))
+    try:
+        if p.packed == NULL or (lossy and (first_child == NULL or next_sibling == NULL or suffix == NULL)):
+            raise MemoryError()
+        t.codes = &table[0]
+        t.assigned = &assigned[0]
+        t.n_assigned = 0
+        t.min_code_size = min_code_size
+        t.bits = min_code_size + 1
+        t.next_code = clear + 2
+        with nogil:
+            if lossy:
+                for i in range(4096):
+                    first_child[i] = -1
+                    next_sibling[i] = -1
+                    suffix[i] = 0
+            _put(&p, clear, t.bits)
+            prefix = pixels[0] if count else -1
+            for i in range(1, count):
+                pixel = pixels[i]
+                slot = prefix * 256 + pixel
+                code = t.codes[slot]
+                if code >= 0:
+                    prefix = code
+                    continue
+                if lossy and pixel != transparent:
+                    best = -1
+                    best_d = tolerance2 + 1
+                    child = first_child[prefix]
+                    while child >= 0:
+                        s = suffix[child]
+                        if s != transparent:
+                            dr = colours[s, 0] - colours[pixel, 0]
+                            dg = colours[s, 1] - colours[pixel, 1]
+                            db = colours[s, 2] - colours[pixel, 2]
+                            d = dr * dr + dg * dg + db * db
+                            if d < best_d:
+                                best_d = d
+                                best = child
+                        child = next_sibling[child]
+                    if best >= 0:
+                        shown[i] = <uint8_t>suffix[best]
+                        prefix = best
+                        continue
+                _put(&p, prefix, t.bits)
+                if t.next_code >= MAX_CODE:
+                    _put(&p, clear, t.bits)
+                    _restart(&t)
+                    if lossy:
+                        for code in range(4096):
+                            first_child[code] = -1
+                else:
+                    if lossy:
+                        suffix[t.next_code] = pixel
+                        next_sibling[t.next_code] = first_child[prefix]
+                        first_child[prefix] = <int16_t>t.next_code
+                    _give_code(&t, slot, True)
+                prefix = pixel
+            if prefix >= 0:
+                _put(&p, prefix, t.bits)
+            _put(&p, end, t.bits)
+            _restart(&t)      # leave the table empty for the next image
+        return _sub_blocks(&p), shown_array
+    finally:
+        free(p.packed)
+        free(first_child)
+        free(next_sibling)
+        free(suffix)
+
+
+cdef inline Py_ssize_t _extend_match(const uint8_t* pixels, Py_ssize_t count, Py_ssize_t start, Py_ssize_t length,
+                                     const int16_t* table, int64_t* codes) noexcept nogil:
+    """Lengthen a match of ``pixels[start:start + length]`` (code ``codes[length]``) as far as the table allows.
+
+    ``codes[l]`` receives the code of the first l pixels for every l it adds;
+    returns the new length. A length of 1 starts from the pixel itself.
+    """
+    cdef int64_t code = codes[length], following
+    while start + length < count:
+        following = table[code * 256 + pixels[start + length]]
+        if following < 0:
+            break
+        code = following
+        length += 1
+        codes[length] = code
+    return length
+
+
+def encode_lookahead(const uint8_t[::1] pixels, int min_code_size, int16_t[::1] table, int64_t[::1] assigned):
+    """Exact LZW of a flat uint8 (N,) index stream with one step of lookahead ("flexible parsing").
+
+    Where the longest match has length L, a match of L - 1 is taken instead
+    when the match that follows it reaches further. The decoder needs no
+    change: it adds a table entry per code whatever the parse, and the encoder
+    counts an entry whose string is already in the table without storing it.
+    The match looked at beyond the chosen one is where the next step starts, so
+    it is kept: the one table entry added since can only lengthen it.
+
+    Returns:
+        The image data as sub-blocks with the terminator.
+    """
+    cdef Py_ssize_t count = pixels.shape[0], i = 0, take, longest, known = 0, reach_shorter, reach_longest
+    cdef int64_t clear = 1 << min_code_size, end = clear + 1, code, slot
+    cdef int64_t* here
+    cdef int64_t* after_shorter
+    cdef int64_t* after_longest
+    cdef int64_t* chosen
+    cdef int64_t* swap
+    cdef Packer p
+    cdef Table t
+    # three match buffers, codes[l]: the code of the first l pixels of a match; swapped rather than copied
+    cdef int64_t* matches = <int64_t*>malloc(3 * MATCH_ROW * sizeof(int64_t))
+    p.packed = <uint8_t*>malloc(count * 2 + 64)
+    p.length = 0
+    p.accumulator = 0
+    p.pending_bits = 0
+    try:
+        if p.packed == NULL or matches == NULL:
+            raise MemoryError()
+        here, after_shorter, after_longest = matches, matches + MATCH_ROW, matches + 2 * MATCH_ROW
+        t.codes = &table[0]
+        t.assigned = &assigned[0]
+        t.n_assigned = 0
+        t.min_code_size = min_code_size
+        t.bits = min_code_size + 1
+        t.next_code = clear + 2
+        with nogil:
+            _put(&p, clear, t.bits)
+            while i < count:
+                if known:
+                    longest = _extend_match(&pixels[0], count, i, known, t.codes, here)
+                else:
+                    here[1] = pixels[i]
+                    longest = _extend_match(&pixels[0], count, i, 1, t.codes, here)
+                take = longest
+                chosen = here
+                known = 0
+                if longest > 1 and i + longest < count:
+                    after_shorter[1] = pixels[i + longest - 1]
+                    reach_shorter = _extend_match(&pixels[0], count, i + longest - 1, 1, t.codes, after_shorter)
+                    after_longest[1] = pixels[i + longest]
+                    reach_longest = _extend_match(&pixels[0], count, i + longest, 1, t.codes, after_longest)
+                    # the match looked at where the next step starts becomes the kept one
+                    if longest - 1 + reach_shorter > longest + reach_longest:
+                        take = longest - 1
+                        swap = here
+                        here = after_shorter
+                        after_shorter = swap
+                        known = reach_shorter
+                    else:
+                        swap = here
+                        here = after_longest
+                        after_longest = swap
+                        known = reach_longest
+                code = chosen[take]
+                _put(&p, code, t.bits)
+                if i + take < count:
+                    if t.next_code >= MAX_CODE:
+                        _put(&p, clear, t.bits)
+                        _restart(&t)
+                        known = 0       # the kept match used strings that are gone
+                    else:
+                        # a string already in the table still takes a code, as the decoder's does
+                        slot = code * 256 + pixels[i + take]
+                        _give_code(&t, slot, t.codes[slot] < 0)
+                i += take
+            _put(&p, end, t.bits)
+            _restart(&t)      # leave the table empty for the next image
+        return _sub_blocks(&p)
+    finally:
+        free(p.packed)
+        free(matches)

@@ -1,0 +1,359 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, initializedcheck=False, cdivision=True
+"""The compiled mapping loop: a frame's pixels to palette indices, plain, ordered-dithered or error-diffused.
+
+Nearest colours come from lazily filled tables (see :class:`gifsom.mapping.nearest.ColourCache`):
+``exact`` holds index + 1 per 24-bit colour (0: not looked up yet), ``coarse``
+the index for each 4 x 4 x 4 cell (-1: not yet), and for each 8 x 8 x 8 cell
+``counts``/``candidates`` list the entries that can be nearest to any colour in
+it (count -1: not listed yet). Several threads may fill the tables at once:
+every value a thread can write is the same whoever writes it, and a cell's
+list is published with a release store after it is written.
+"""
+
+from cython.parallel cimport prange
+from libc.stdint cimport int16_t, int32_t, int64_t, uint8_t
+from libc.stdlib cimport calloc, free
+
+cdef extern from *:
+    """
+    static inline int32_t gifsom_load_acquire_i32(const int32_t *p) { return __atomic_load_n(p, __ATOMIC_ACQUIRE); }
+    static inline void gifsom_store_release_i32(int32_t *p, int32_t v) { __atomic_store_n(p, v, __ATOMIC_RELEASE); }
+    static inline int16_t gifsom_load_i16(const int16_t *p) { return __atomic_load_n(p, __ATOMIC_RELAXED); }
+    static inline void gifsom_store_i16(int16_t *p, int16_t v) { __atomic_store_n(p, v, __ATOMIC_RELAXED); }
+    """
+    int32_t load_acquire_i32 "gifsom_load_acquire_i32"(const int32_t* p) noexcept nogil
+    void store_release_i32 "gifsom_store_release_i32"(int32_t* p, int32_t v) noexcept nogil
+    int16_t load_i16 "gifsom_load_i16"(const int16_t* p) noexcept nogil
+    void store_i16 "gifsom_store_i16"(int16_t* p, int16_t v) noexcept nogil
+
+cdef enum:
+    CELL_SHIFT = 3                       # candidate cells are 8 x 8 x 8 colour values
+    CELL_BITS = 8 - CELL_SHIFT
+    COARSE_SHIFT = 2                     # the coarse table for error diffusion: 4 x 4 x 4
+    COARSE_BITS = 8 - COARSE_SHIFT
+
+#: How a frame is mapped.
+MODE_PLAIN = 0
+MODE_ORDERED = 1
+MODE_DIFFUSION = 2
+#: Cells of the candidate lists and of the coarse table.
+CELL_COUNT = 1 << (3 * CELL_BITS)
+COARSE_COUNT = 1 << (3 * COARSE_BITS)
+
+#: Error carried into a pixel is clamped to this many levels per channel.
+cdef double MAX_CARRIED_ERROR = 48.0
+
+
+cdef struct Tables:
+    int16_t* exact
+    int16_t* coarse
+    const uint8_t* palette      # (n, 3)
+    int32_t* counts
+    uint8_t* candidates         # (CELL_COUNT, n)
+    Py_ssize_t n
+
+
+cdef struct Frame:
+    const uint8_t* pixels       # (height, width, channels >= 3) with strides
+    Py_ssize_t row_stride, pixel_stride
+    uint8_t* out                # (height, width) contiguous
+    uint8_t* reference          # (height, width, 3) contiguous
+    const uint8_t* previous     # (height, width) contiguous
+    Py_ssize_t height, width
+    int threshold
+    bint stateful, record
+
+
+cdef int32_t _fill_cell(const Tables* t, Py_ssize_t cell) noexcept nogil:
+    """List the entries that can be nearest to some colour of ``cell``; returns how many.
+
+    An entry qualifies when its distance to the nearest point of the cell's box
+    is no larger than the smallest, over all entries, farthest-point distance.
+    """
+    cdef int64_t size = 1 << CELL_SHIFT, lo, hi, v, far, dmin, dmax, bound = (<int64_t>1) << 62
+    cdef int64_t low[3]
+    cdef int64_t near[256]
+    cdef Py_ssize_t j, c, k = 0, base = cell * t.n
+    low[0] = ((cell >> (2 * CELL_BITS)) & ((1 << CELL_BITS) - 1)) << CELL_SHIFT
+    low[1] = ((cell >> CELL_BITS) & ((1 << CELL_BITS) - 1)) << CELL_SHIFT
+    low[2] = (cell & ((1 << CELL_BITS) - 1)) << CELL_SHIFT
+    for j in range(t.n):
+        dmin = 0
+        dmax = 0
+        for c in range(3):
+            lo = low[c]
+            hi = lo + size - 1
+            v = t.palette[3 * j + c]
+            if v < lo:
+                dmin += (lo - v) * (lo - v)
+            elif v > hi:
+                dmin += (v - hi) * (v - hi)
+            far = max(v - lo, hi - v)
+            dmax += far * far
+        near[j] = dmin
+        if dmax < bound:
+            bound = dmax
+    for j in range(t.n):
+        if near[j] <= bound:
+            t.candidates[base + k] = <uint8_t>j
+            k += 1
+    store_release_i32(&t.counts[cell], <int32_t>k)
+    return <int32_t>k
+
+
+cdef Py_ssize_t _cell_nearest(const Tables* t, int64_t r, int64_t g, int64_t b) noexcept nogil:
+    """Index of the palette entry nearest to (r, g, b), from the candidates of its cell."""
+    cdef Py_ssize_t cell = ((r >> CELL_SHIFT) << (2 * CELL_BITS)) | ((g >> CELL_SHIFT) << CELL_BITS) | (b >> CELL_SHIFT)
+    cdef int32_t k = load_acquire_i32(&t.counts[cell])
+    if k < 0:
+        k = _fill_cell(t, cell)
+    cdef Py_ssize_t base = cell * t.n, i, j, best = t.candidates[base]
+    cdef int64_t best_d = (<int64_t>1) << 62, d, dr, dg, db
+    for i in range(k):
+        j = t.candidates[base + i]
+        dr = <int64_t>t.palette[3 * j] - r
+        dg = <int64_t>t.palette[3 * j + 1] - g
+        db = <int64_t>t.palette[3 * j + 2] - b
+        d = dr * dr + dg * dg + db * db
+        if d < best_d:
+            best_d = d
+            best = j
+    return best
+
+
+cdef inline Py_ssize_t _exact(const Tables* t, int64_t r, int64_t g, int64_t b) noexcept nogil:
+    """Nearest index of the colour (r, g, b), each 0..255, remembered in the exact table."""
+    cdef int64_t key = (r << 16) | (g << 8) | b
+    cdef Py_ssize_t index = load_i16(&t.exact[key]) - 1
+    if index < 0:
+        index = _cell_nearest(t, r, g, b)
+        store_i16(&t.exact[key], <int16_t>(index + 1))
+    return index
+
+
+cdef inline Py_ssize_t _coarse(const Tables* t, int64_t r, int64_t g, int64_t b) noexcept nogil:
+    """Index nearest to the centre of the 4 x 4 x 4 cell of (r, g, b), remembered in the coarse table.
+
+    Within two levels of exact, from a table small enough to stay in cache: for
+    dithering, whose targets are scattered over millions of colours and already
+    moved by more than that.
+    """
+    cdef Py_ssize_t cell = ((r >> COARSE_SHIFT) << (2 * COARSE_BITS)) | ((g >> COARSE_SHIFT) << COARSE_BITS) | (b >> COARSE_SHIFT)
+    cdef Py_ssize_t index = load_i16(&t.coarse[cell])
+    cdef int64_t half = 1 << (COARSE_SHIFT - 1)
+    if index < 0:
+        index = _cell_nearest(t, ((r >> COARSE_SHIFT) << COARSE_SHIFT) + half,
+                              ((g >> COARSE_SHIFT) << COARSE_SHIFT) + half,
+                              ((b >> COARSE_SHIFT) << COARSE_SHIFT) + half)
+        store_i16(&t.coarse[cell], <int16_t>index)
+    return index
+
+
+cdef inline bint _is_palette_colour(const Tables* t, Py_ssize_t index, int64_t r, int64_t g, int64_t b) noexcept nogil:
+    return t.palette[3 * index] == r and t.palette[3 * index + 1] == g and t.palette[3 * index + 2] == b
+
+
+cdef inline bint _keep_previous(const Frame* f, Py_ssize_t y, Py_ssize_t x, const uint8_t* pixel) noexcept nogil:
+    """In a clip, a pixel within the threshold of its reference colour on every channel keeps its index."""
+    cdef const uint8_t* ref
+    cdef int c
+    if not f.stateful:
+        return False
+    ref = f.reference + 3 * (y * f.width + x)
+    for c in range(3):
+        if abs(<int>pixel[c] - <int>ref[c]) > f.threshold:
+            return False
+    f.out[y * f.width + x] = f.previous[y * f.width + x]
+    return True
+
+
+cdef inline void _remember(const Frame* f, Py_ssize_t y, Py_ssize_t x, const uint8_t* pixel) noexcept nogil:
+    cdef uint8_t* ref
+    if f.record:
+        ref = f.reference + 3 * (y * f.width + x)
+        ref[0] = pixel[0]
+        ref[1] = pixel[1]
+        ref[2] = pixel[2]
+
+
+cdef void _map_rows(const Frame* f, const Tables* t, const int64_t* offsets, Py_ssize_t side,
+                    Py_ssize_t first_row, Py_ssize_t end_row) noexcept nogil:
+    """Plain (``offsets`` NULL) or ordered mapping of rows ``first_row:end_row``.
+
+    Ordered: a pixel that is not exactly a palette colour gets the integer
+    ``offsets[y % side, x % side]`` added to each channel before its lookup.
+    """
+    cdef Py_ssize_t y, x, index, mask = side - 1
+    cdef int64_t r, g, b, delta
+    cdef const uint8_t* pixel
+    for y in range(first_row, end_row):
+        for x in range(f.width):
+            pixel = f.pixels + y * f.row_stride + x * f.pixel_stride
+            if _keep_previous(f, y, x, pixel):
+                continue
+            r = pixel[0]
+            g = pixel[1]
+            b = pixel[2]
+            index = _exact(t, r, g, b)
+            if offsets != NULL and not _is_palette_colour(t, index, r, g, b):
+                delta = offsets[(y & mask) * side + (x & mask)]
+                index = _exact(t, min(max(r + delta, 0), 255), min(max(g + delta, 0), 255),
+                               min(max(b + delta, 0), 255))
+            f.out[y * f.width + x] = <uint8_t>index
+            _remember(f, y, x, pixel)
+
+
+cdef inline double _clamp(double value, double lo, double hi) noexcept nogil:
+    return min(max(value, lo), hi)
+
+
+cdef int _map_diffusion(const Frame* f, const Tables* t, const double* taps, Py_ssize_t n_taps,
+                        double strength) noexcept nogil:
+    """Serpentine error diffusion with ``taps`` rows (dx, dy, weight); -1 when out of memory.
+
+    A pixel that carries no error is mapped exactly; one that does is mapped
+    through the coarse table. A pixel that is exactly a palette colour absorbs
+    the error that reaches it, and a still pixel neither reads nor spreads error.
+    """
+    cdef Py_ssize_t rows = 1, k, y, x, i, slot, index, xx, row, pad = 2, padded = f.width + 2 * pad
+    for k in range(n_taps):
+        rows = max(rows, <Py_ssize_t>taps[3 * k + 1] + 1)
+    cdef float* errors = <float*>calloc(rows * padded * 3, sizeof(float))
+    cdef Py_ssize_t* target_rows = <Py_ssize_t*>calloc(n_taps, sizeof(Py_ssize_t))
+    if errors == NULL or target_rows == NULL:
+        free(errors)
+        free(target_rows)
+        return -1
+    cdef bint leftward
+    cdef float* e
+    cdef float* target
+    cdef double er, eg, eb, tr, tg, tb, dr, dg, db, w, limit = MAX_CARRIED_ERROR
+    cdef int64_t r, g, b
+    cdef const uint8_t* pixel
+    for y in range(f.height):
+        leftward = y % 2 == 1
+        slot = y % rows
+        for k in range(n_taps):   # ring-buffer row of each tap, -1 below the frame
+            row = <Py_ssize_t>taps[3 * k + 1]
+            target_rows[k] = (y + row) % rows if y + row < f.height else -1
+        for i in range(f.width):
+            x = f.width - 1 - i if leftward else i
+            e = errors + 3 * (slot * padded + x + pad)
+            er = e[0]
+            eg = e[1]
+            eb = e[2]
+            e[0] = 0.0
+            e[1] = 0.0
+            e[2] = 0.0
+            pixel = f.pixels + y * f.row_stride + x * f.pixel_stride
+            if _keep_previous(f, y, x, pixel):
+                continue
+            r = pixel[0]
+            g = pixel[1]
+            b = pixel[2]
+            index = _exact(t, r, g, b)
+            if _is_palette_colour(t, index, r, g, b):
+                # exactly a palette colour: shown as it is, and the error stops here
+                f.out[y * f.width + x] = <uint8_t>index
+                _remember(f, y, x, pixel)
+                continue
+            tr = _clamp(pixel[0] + _clamp(er, -limit, limit), 0.0, 255.0)
+            tg = _clamp(pixel[1] + _clamp(eg, -limit, limit), 0.0, 255.0)
+            tb = _clamp(pixel[2] + _clamp(eb, -limit, limit), 0.0, 255.0)
+            r = <int64_t>(tr + 0.5)
+            g = <int64_t>(tg + 0.5)
+            b = <int64_t>(tb + 0.5)
+            if abs(er) < 0.5 and abs(eg) < 0.5 and abs(eb) < 0.5:
+                index = _exact(t, r, g, b)
+            else:
+                index = _coarse(t, r, g, b)
+            f.out[y * f.width + x] = <uint8_t>index
+            _remember(f, y, x, pixel)
+            dr = (tr - t.palette[3 * index]) * strength
+            dg = (tg - t.palette[3 * index + 1]) * strength
+            db = (tb - t.palette[3 * index + 2]) * strength
+            for k in range(n_taps):
+                row = target_rows[k]
+                if row < 0:
+                    continue
+                # the padding absorbs taps that fall off the left or right edge
+                xx = (x - <Py_ssize_t>taps[3 * k] if leftward else x + <Py_ssize_t>taps[3 * k]) + pad
+                w = taps[3 * k + 2]
+                target = errors + 3 * (row * padded + xx)
+                target[0] += dr * w
+                target[1] += dg * w
+                target[2] += db * w
+    free(errors)
+    free(target_rows)
+    return 0
+
+
+def map_frame(const uint8_t[:, :, ::1] pixels, uint8_t[:, ::1] out, uint8_t[:, :, ::1] reference,
+              const uint8_t[:, ::1] previous, int threshold, bint stateful, bint record, int mode,
+              const int64_t[:, ::1] offsets, const double[:, ::1] taps, double strength,
+              int16_t[::1] exact, int16_t[::1] coarse, const uint8_t[:, ::1] palette, int32_t[::1] counts,
+              uint8_t[::1] candidates, int threads=1):
+    """Map one frame to palette indices.
+
+    Args:
+        pixels: uint8 (H, W, C >= 3) RGB(A); rows may be strided, channels contiguous.
+        out: uint8 (H, W) receives the indices.
+        reference: uint8 (H, W, 3) per pixel the colour its previous index was chosen for;
+            read when ``stateful``, updated when ``record``.
+        previous: uint8 (H, W) the indices of the previous frame (read when ``stateful``).
+        threshold: 0..255 per-channel change under which a pixel keeps its previous index.
+        mode: :data:`MODE_PLAIN`, :data:`MODE_ORDERED` (``offsets``: int64 (n, n), n a power
+            of two, added to each channel) or :data:`MODE_DIFFUSION` (``taps``: float64 (T, 3)
+            rows of dx, dy, weight; ``strength`` 0..1 scales the spread error).
+        exact, coarse, palette, counts, candidates: the lookup tables (see the module docstring).
+        threads: row bands mapped at once (plain and ordered only; diffusion runs in scan order).
+    """
+    cdef Frame f
+    cdef Tables t
+    cdef Py_ssize_t band, bands, rows_per_band, side = 0
+    cdef const int64_t* offset_ptr = NULL
+    cdef int status = 0
+    if out.shape[0] == 0 or out.shape[1] == 0:
+        return
+    if pixels.shape[0] != out.shape[0] or pixels.shape[1] != out.shape[1] or pixels.shape[2] < 3:
+        raise ValueError("map_frame: pixels must be (H, W, 3 or more) for out (H, W)")
+    if (stateful or record) and (reference.shape[0] != out.shape[0] or reference.shape[1] != out.shape[1]
+                                 or previous.shape[0] != out.shape[0] or previous.shape[1] != out.shape[1]):
+        raise ValueError("map_frame: reference and previous must share the frame's (H, W)")
+    if palette.shape[0] > 256 or palette.shape[0] < 1:
+        raise ValueError("map_frame: the palette needs 1 to 256 entries")
+    f.pixels = &pixels[0, 0, 0]
+    f.row_stride = pixels.strides[0]
+    f.pixel_stride = pixels.strides[1]
+    f.out = &out[0, 0]
+    f.reference = &reference[0, 0, 0]
+    f.previous = &previous[0, 0]
+    f.height = out.shape[0]
+    f.width = out.shape[1]
+    f.threshold = threshold
+    f.stateful = stateful
+    f.record = record
+    t.exact = &exact[0]
+    t.coarse = &coarse[0]
+    t.palette = &palette[0, 0]
+    t.counts = &counts[0]
+    t.candidates = &candidates[0]
+    t.n = palette.shape[0]
+    if mode == MODE_DIFFUSION:
+        with nogil:
+            status = _map_diffusion(&f, &t, &taps[0, 0], taps.shape[0], strength)
+        if status < 0:
+            raise MemoryError()
+        return
+    if mode == MODE_ORDERED:
+        offset_ptr = &offsets[0, 0]
+        side = offsets.shape[0]
+    bands = max(1, min(threads, f.height))
+    rows_per_band = (f.height + bands - 1) // bands
+    with nogil:
+        if bands == 1:
+            _map_rows(&f, &t, offset_ptr, side, 0, f.height)
+        else:
+            for band in prange(bands, num_threads=bands, schedule="static"):
+                _map_rows(&f, &t, offset_ptr, side, band * rows_per_band,
+                          min(f.height, (band + 1) * rows_per_band))

@@ -1,0 +1,130 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, initializedcheck=False, cdivision=True
+"""Compiled colour histogram: an open-addressing hash of 24-bit colours."""
+
+from libc.stdint cimport int64_t, uint8_t, uint32_t, uint64_t
+from libc.stdlib cimport free, malloc
+
+import numpy as np
+
+cdef uint32_t EMPTY_KEY = 0xFFFFFFFF
+cdef uint64_t HASH_MULTIPLIER = 2654435761
+
+
+cdef inline Py_ssize_t _home(uint32_t key, Py_ssize_t mask) noexcept nogil:
+    return <Py_ssize_t>(((<uint64_t>key * HASH_MULTIPLIER) >> 8) & <uint64_t>mask)
+
+
+cdef int _allocate(Py_ssize_t capacity, uint32_t** keys, int64_t** counts) noexcept nogil:
+    cdef Py_ssize_t s
+    keys[0] = <uint32_t*>malloc(capacity * sizeof(uint32_t))
+    counts[0] = <int64_t*>malloc(capacity * sizeof(int64_t))
+    if keys[0] == NULL or counts[0] == NULL:
+        return -1
+    for s in range(capacity):
+        keys[0][s] = EMPTY_KEY
+        counts[0][s] = 0
+    return 0
+
+
+def histogram(const uint8_t[:, ::1] pixels, int64_t limit):
+    """Distinct colours of uint8 (N, 3) pixels and how often each occurs.
+
+    Returns:
+        ``(colours, counts)``: uint8 (M, 3) and int64 (M,), in hash-table order;
+        or None as soon as more than ``limit`` distinct colours appear.
+    """
+    cdef Py_ssize_t count = pixels.shape[0], capacity = 1024, mask, slot, previous_slot = 0, s, t, i
+    cdef Py_ssize_t new_capacity, new_mask
+    cdef int64_t distinct = 0, run = 0
+    cdef uint32_t key, previous_key = EMPTY_KEY, k
+    cdef uint32_t* keys = NULL
+    cdef int64_t* counts = NULL
+    cdef uint32_t* new_keys = NULL
+    cdef int64_t* new_counts = NULL
+    cdef bint complete = True, failed = False
+    while capacity < 2 * min(count, max(limit, 1)) + 16:
+        capacity <<= 1
+    try:
+        with nogil:
+            if _allocate(capacity, &keys, &counts) < 0:
+                failed = True
+            mask = capacity - 1
+            # runs of one colour (flat screen content) skip the hash and are counted in a register
+            i = 0
+            while i < count and not failed:
+                key = (<uint32_t>pixels[i, 0] << 16) | (<uint32_t>pixels[i, 1] << 8) | <uint32_t>pixels[i, 2]
+                i += 1
+                if key == previous_key:
+                    run += 1
+                    continue
+                if run:
+                    counts[previous_slot] += run
+                    run = 0
+                slot = _home(key, mask)
+                while True:
+                    if keys[slot] == key:
+                        counts[slot] += 1
+                        previous_key = key
+                        previous_slot = slot
+                        break
+                    if keys[slot] == EMPTY_KEY:
+                        if distinct >= limit:
+                            complete = False
+                            break
+                        keys[slot] = key
+                        counts[slot] = 1
+                        distinct += 1
+                        previous_key = EMPTY_KEY     # the slot may move if the table grows
+                        if 2 * distinct > capacity:  # grow: rehash into a table twice the size
+                            new_capacity = capacity * 2
+                            if _allocate(new_capacity, &new_keys, &new_counts) < 0:
+                                failed = True
+                                break
+                            new_mask = new_capacity - 1
+                            for s in range(capacity):
+                                k = keys[s]
+                                if k != EMPTY_KEY:
+                                    t = _home(k, new_mask)
+                                    while new_keys[t] != EMPTY_KEY:
+                                        t = (t + 1) & new_mask
+                                    new_keys[t] = k
+                                    new_counts[t] = counts[s]
+                            free(keys)
+                            free(counts)
+                            keys, counts, capacity, mask = new_keys, new_counts, new_capacity, new_mask
+                            new_keys = NULL
+                            new_counts = NULL
+                        break
+                    slot = (slot + 1) & mask
+                if not complete:
+                    break
+            if run and complete and not failed:
+                counts[previous_slot] += run
+        if failed:
+            raise MemoryError()
+        if not complete:
+            return None
+        colours_array = np.empty((distinct, 3), np.uint8)
+        weights_array = np.empty(distinct, np.int64)
+        _collect(keys, counts, capacity, colours_array, weights_array)
+        return colours_array, weights_array
+    finally:
+        free(keys)
+        free(counts)
+        free(new_keys)
+        free(new_counts)
+
+
+cdef void _collect(const uint32_t* keys, const int64_t* counts, Py_ssize_t capacity, uint8_t[:, ::1] colours,
+                   int64_t[::1] weights) noexcept:
+    cdef Py_ssize_t s, n = 0
+    cdef uint32_t k
+    with nogil:
+        for s in range(capacity):
+            k = keys[s]
+            if k != EMPTY_KEY:
+                colours[n, 0] = (k >> 16) & 255
+                colours[n, 1] = (k >> 8) & 255
+                colours[n, 2] = k & 255
+                weights[n] = counts[s]
+                n += 1

@@ -1,0 +1,208 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, initializedcheck=False, cdivision=True
+"""Compiled loops of the palette refinement (weighted k-means on a colour histogram).
+
+Sums run in a fixed order on one thread, so a palette does not depend on the
+number of cores; only the per-bin searches, which write one slot each, run on
+several threads.
+"""
+
+from cython.parallel cimport prange
+from libc.math cimport sqrt
+from libc.stdint cimport int64_t, uint8_t
+from libc.stdlib cimport calloc, free
+
+from ..colours._search cimport nearest_two
+
+ctypedef fused colour_t:
+    uint8_t
+    double
+
+
+def binned_histogram(const colour_t[:, ::1] colours, const double[::1] weights, bint weighted, int shift):
+    """Histogram of colours over bins ``2**shift`` levels wide per channel.
+
+    Args:
+        colours: uint8 or float64 (N, 3) colours (0..255).
+        weights: float64 (N,) weight of each colour; read only when ``weighted``
+            (otherwise each counts 1).
+        shift: 0..7; bins are 2**shift levels wide.
+
+    Returns:
+        ``(points, totals)``: float64 (M, 3) weighted mean colour of each
+        occupied bin, in bin order, and float64 (M,) its total weight.
+    """
+    cdef int bits = 8 - shift
+    cdef Py_ssize_t size = (<Py_ssize_t>1) << (3 * bits), i, cell, occupied = 0, n = 0
+    cdef double w, r, g, b, m
+    cdef double* mass = <double*>calloc(size, sizeof(double))
+    cdef double* sums = <double*>calloc(3 * size, sizeof(double))
+    if mass == NULL or sums == NULL:
+        free(mass)
+        free(sums)
+        raise MemoryError()
+    import numpy as np
+    cdef double[:, ::1] points
+    cdef double[::1] totals
+    try:
+        with nogil:
+            for i in range(colours.shape[0]):
+                w = weights[i] if weighted else 1.0
+                r = colours[i, 0]
+                g = colours[i, 1]
+                b = colours[i, 2]
+                cell = ((<int64_t>r >> shift) << (2 * bits)) | ((<int64_t>g >> shift) << bits) | (<int64_t>b >> shift)
+                mass[cell] += w
+                sums[3 * cell] += w * r
+                sums[3 * cell + 1] += w * g
+                sums[3 * cell + 2] += w * b
+            for cell in range(size):
+                if mass[cell] > 0:
+                    occupied += 1
+        points_array = np.empty((occupied, 3), np.float64)
+        totals_array = np.empty(occupied, np.float64)
+        points = points_array
+        totals = totals_array
+        with nogil:
+            for cell in range(size):
+                m = mass[cell]
+                if m > 0:
+                    points[n, 0] = sums[3 * cell] / m
+                    points[n, 1] = sums[3 * cell + 1] / m
+                    points[n, 2] = sums[3 * cell + 2] / m
+                    totals[n] = m
+                    n += 1
+    finally:
+        free(mass)
+        free(sums)
+    return points_array, totals_array
+
+
+def accumulate_clusters(const double[:, ::1] points, const double[::1] weights, const int64_t[::1] labels,
+                        const double[::1] upper, double[::1] mass, double[:, ::1] sums):
+    """One Lloyd pass's sums: per entry the weight and weighted colour sum of its bins.
+
+    Args:
+        points: float64 (M, 3) bin colours; weights: float64 (M,); labels: int64 (M,) entry of each bin.
+        upper: float64 (M,) distance of each bin to its entry (an upper bound is enough here).
+        mass, sums: float64 (K,) and (K, 3), zeroed by the caller, receive the sums.
+
+    Returns:
+        The weighted squared error, sum of weight * upper**2 (squared RGB units).
+    """
+    cdef Py_ssize_t i, j
+    cdef double w, error = 0.0
+    with nogil:
+        for i in range(points.shape[0]):
+            j = labels[i]
+            w = weights[i]
+            mass[j] += w
+            sums[j, 0] += w * points[i, 0]
+            sums[j, 1] += w * points[i, 1]
+            sums[j, 2] += w * points[i, 2]
+            error += w * upper[i] * upper[i]
+    return error
+
+
+def move_centres(const double[::1] mass, const double[:, ::1] sums, double[:, ::1] centres, double[::1] moved):
+    """Move every entry with weight to the mean of its bins; ``moved`` (K,) gets each move's length.
+
+    Returns the number of entries with no weight (left where they are, ``moved`` 0).
+    """
+    cdef Py_ssize_t j, c
+    cdef double shift, new
+    cdef int dead = 0
+    with nogil:
+        for j in range(centres.shape[0]):
+            if mass[j] > 0:
+                shift = 0.0
+                for c in range(3):
+                    new = sums[j, c] / mass[j]
+                    shift += (new - centres[j, c]) * (new - centres[j, c])
+                    centres[j, c] = new
+                moved[j] = sqrt(shift)
+            else:
+                moved[j] = 0.0
+                dead += 1
+    return dead
+
+
+def update_assignments(const double[:, ::1] points, const double[:, ::1] centres, int64_t[::1] labels,
+                       double[::1] upper, double[::1] lower, const double[::1] moved, double largest,
+                       const double[:, ::1] colours, const double[::1] keys, const double[::1] axis,
+                       const int64_t[::1] order, int threads=1):
+    """Hamerly's step: re-check each bin's entry after the entries moved, searching only where the bounds allow.
+
+    ``upper``/``lower`` (M,) bound the distance to the bin's own entry and to any
+    other; each grows or shrinks by the moves (``moved`` (K,), ``largest`` its
+    maximum). A bin whose bounds no longer separate is searched in the sorted
+    palette (``colours``, ``keys``, ``axis``, ``order``, of ``centres``).
+    """
+    cdef Py_ssize_t i, j, n = keys.shape[0]
+    cdef double exact, d1, d2, dr, dg, db
+    cdef int64_t label
+    if points.shape[0] == 0:
+        return
+    with nogil:
+        for i in prange(points.shape[0], num_threads=threads, schedule="static"):
+            j = labels[i]
+            upper[i] += moved[j]
+            lower[i] -= largest
+            if upper[i] <= lower[i]:
+                continue
+            dr = centres[j, 0] - points[i, 0]
+            dg = centres[j, 1] - points[i, 1]
+            db = centres[j, 2] - points[i, 2]
+            exact = sqrt(dr * dr + dg * dg + db * db)
+            upper[i] = exact
+            if exact <= lower[i]:
+                continue
+            nearest_two(points[i, 0], points[i, 1], points[i, 2], &colours[0, 0], &keys[0], n, &axis[0],
+                        &order[0], &label, &d1, &d2)
+            labels[i] = label
+            upper[i] = sqrt(d1)
+            lower[i] = sqrt(d2)
+
+
+def squared_error(const double[:, ::1] points, const double[::1] weights, const int64_t[::1] labels,
+                  const double[:, ::1] centres):
+    """Weighted squared error of bins against their entries, exactly (squared RGB units)."""
+    cdef Py_ssize_t i, j
+    cdef double d, dr, dg, db, error = 0.0
+    with nogil:
+        for i in range(points.shape[0]):
+            j = labels[i]
+            dr = centres[j, 0] - points[i, 0]
+            dg = centres[j, 1] - points[i, 1]
+            db = centres[j, 2] - points[i, 2]
+            d = dr * dr + dg * dg + db * db
+            error += weights[i] * d
+    return error
+
+
+def cluster_statistics(const double[:, ::1] points, const double[::1] weights, const int64_t[::1] labels,
+                       const double[::1] first, const double[::1] second, double[::1] removal,
+                       double[::1] cluster_error, int64_t[::1] count, double[::1] mass, double[:, ::1] sums,
+                       double[:, :, ::1] moments):
+    """Per entry: what removing it costs, its error, bin count, weight, colour sum and second moments.
+
+    Inputs are as for :func:`accumulate_clusters` plus ``first``/``second`` (M,),
+    squared distances to the nearest and runner-up entry. Outputs, zeroed by
+    the caller: float64 (K,) ``removal``, ``cluster_error``, ``mass``; int64 (K,)
+    ``count``; float64 (K, 3) ``sums``; float64 (K, 3, 3) ``moments`` (upper triangle).
+    """
+    cdef Py_ssize_t i, j, a, b
+    cdef double w, d1, d2
+    with nogil:
+        for i in range(points.shape[0]):
+            j = labels[i]
+            d1 = first[i]
+            d2 = second[i]
+            w = weights[i]
+            removal[j] += w * (d2 - d1)
+            cluster_error[j] += w * d1
+            count[j] += 1
+            mass[j] += w
+            for a in range(3):
+                sums[j, a] += w * points[i, a]
+                for b in range(a, 3):
+                    moments[j, a, b] += w * points[i, a] * points[i, b]
