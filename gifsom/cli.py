@@ -5,9 +5,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import os
-import signal
 import sys
-import threading
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
@@ -242,29 +240,6 @@ def _same_file(a: str, b: str) -> bool:
         return False
 
 
-_interrupted = threading.Event()
-_unwound_by_interrupt: list[BaseException] = []
-
-
-def _on_interrupt(signum, frame) -> None:
-    """Ctrl+C: raise KeyboardInterrupt, and remember that it came.
-
-    numba's first compilation of a kernel runs Python callbacks from inside
-    llvmlite through ctypes, and ctypes prints and drops an exception raised in
-    one: a Ctrl+C that lands there would be lost. :func:`_check_interrupt`
-    raises it again at the next frame.
-    """
-    _interrupted.set()
-    raise KeyboardInterrupt
-
-
-def _check_interrupt(done: int, total: int | None) -> bool:
-    """Progress callback of the command line: re-raise a Ctrl+C that a callback swallowed."""
-    if _interrupted.is_set():
-        raise KeyboardInterrupt
-    return True
-
-
 def _run_convert(args: argparse.Namespace) -> int:
     from .gif.output import check_output_path
     from .limits import check_clip_budget
@@ -289,7 +264,7 @@ def _write(source, args: argparse.Namespace, fps: float | None) -> int:
 
     options = _encode_options(args)
     writer = GifWriter(args.output, fps, bar=False if args.quiet else None, max_spool=args.max_spool,
-                       progress=_check_interrupt, **dataclasses.asdict(options))
+                       **dataclasses.asdict(options))
     with writer:
         for frame in source.frames():
             writer.append(frame)
@@ -329,7 +304,7 @@ def _run_record(args: argparse.Namespace) -> int:
     check_output_path(args.output)
     report = record(args.output, region=region, monitor=args.monitor, fps=args.fps, duration=args.duration,
                     max_frames=args.max_frames, countdown=args.countdown, cursor=args.cursor,
-                    status=False if args.quiet else None, max_spool=args.max_spool, progress=_check_interrupt,
+                    status=False if args.quiet else None, max_spool=args.max_spool,
                     **dataclasses.asdict(options))
     if not args.quiet:
         print(report.summary())
@@ -349,10 +324,6 @@ def main(*argv: str) -> int:
     args_list: Sequence[str] = argv if argv else sys.argv[1:]
     parser = build_parser()
     debug = "--debug" in args_list
-    _interrupted.clear()
-    previous_handler = None
-    if threading.current_thread() is threading.main_thread():
-        previous_handler = signal.signal(signal.SIGINT, _on_interrupt)
     try:
         args = parser.parse_args(args_list)
         if args.command is None:
@@ -372,9 +343,7 @@ def main(*argv: str) -> int:
             traceback.print_exc()
         print(f"gifsom: error: {exc}", file=sys.stderr)
         return exc.exit_code
-    except KeyboardInterrupt as exc:
-        # keep the frames it unwound alive: see entry_point
-        _unwound_by_interrupt.append(exc)
+    except KeyboardInterrupt:
         print("gifsom: interrupted; no output was written", file=sys.stderr)
         return 130
     except MemoryError:
@@ -388,21 +357,8 @@ def main(*argv: str) -> int:
         print(f"gifsom: internal error: {type(exc).__name__}: {exc}; please report it "
               "(run again with --debug for the traceback)", file=sys.stderr)
         return 1
-    finally:
-        if previous_handler is not None:
-            signal.signal(signal.SIGINT, previous_handler)
 
 
 def entry_point() -> None:
     """Console-script entry: exit with :func:`main`'s code."""
-    code = main()
-    if code == 130:
-        # A Ctrl+C that lands while numba compiles can leave llvmlite objects half
-        # built in the frames it unwinds, and disposing of them has crashed
-        # (SIGSEGV after the "interrupted" line, in about one of 25 interrupted
-        # cold-cache runs). main keeps those frames alive; by now every file and
-        # child process gifsom made is gone, so leave without freeing anything.
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(code)
-    sys.exit(code)
+    sys.exit(main())

@@ -13,7 +13,7 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
 
-# numba compiles on first use: no per-example deadline
+# shared, loaded CI machines: an example's run time says nothing, so no per-example deadline
 settings.register_profile("gifsom", deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile("gifsom")
 

@@ -4,13 +4,15 @@
 
 The window is 320 x 240: the left half shows each colour for ``--step``
 seconds (then stays on the last one), the right half is always magenta.
-It prints "ready" once the first colour is on screen.
+It prints "ready" once the first colour is on screen, then "shown N T" each time
+colour N is on screen (T: time.monotonic(), the same clock as gifsom's recorder).
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+import time
 import tkinter as tk
 
 
@@ -30,9 +32,10 @@ def main() -> None:
 
     def show(number: int) -> None:
         left.configure(bg=colours[number])
+        root.update_idletasks()
         if number == 0:
-            root.update_idletasks()
             print("ready", flush=True)
+        print(f"shown {number} {time.monotonic():.4f}", flush=True)
         if number + 1 < len(colours):
             root.after(int(args.step * 1000), show, number + 1)
 

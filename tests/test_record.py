@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import os
 import pty
+import re
+import select
 import shutil
 import signal
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 import numpy as np
@@ -29,13 +30,15 @@ RED, GREEN, BLUE, MAGENTA = (255, 0, 0), (0, 255, 0), (0, 0, 255), (255, 0, 255)
 def display():
     if not shutil.which("Xvfb"):
         pytest.skip("Xvfb is not installed (.ci/run installs it)")
-    number = next(n for n in range(90, 200) if not Path(f"/tmp/.X{n}-lock").exists())
-    server = subprocess.Popen(["Xvfb", f":{number}", "-screen", "0", "640x480x24", "-nolisten", "tcp"],
+    # Xvfb picks a free display and writes its number to the pipe once it accepts connections
+    ready, ready_writer = os.pipe()
+    server = subprocess.Popen(["Xvfb", "-displayfd", str(ready_writer), "-screen", "0", "640x480x24",
+                               "-nolisten", "tcp"], pass_fds=(ready_writer,),
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    socket = Path(f"/tmp/.X11-unix/X{number}")
-    deadline = time.monotonic() + 10
-    while not socket.exists() and time.monotonic() < deadline:
-        time.sleep(0.05)
+    os.close(ready_writer)
+    with os.fdopen(ready) as announced:
+        assert select.select([announced], [], [], 60)[0], "Xvfb did not start within 60 s"
+        number = int(announced.readline())
     previous = os.environ.get("DISPLAY")
     os.environ["DISPLAY"] = f":{number}"
     yield f":{number}"
@@ -49,7 +52,10 @@ def display():
 
 @pytest.fixture
 def colours(display):
-    """Start the colour-cycling window; returns when its first colour is on screen."""
+    """Start the colour-cycling window; returns when its first colour is on screen.
+
+    Read ``shown_times(helper, count)`` for when each colour went on screen.
+    """
     def start(step: float = 1.0, colours: str = "ff0000,00ff00,0000ff"):
         helper = subprocess.Popen([sys.executable, str(HELPER), "--colours", colours, "--step", str(step)],
                                   stdout=subprocess.PIPE, text=True)
@@ -62,6 +68,17 @@ def colours(display):
         helper.kill()
         helper.wait()
         helper.stdout.close()
+
+
+def shown_times(helper: subprocess.Popen, count: int) -> list[float]:
+    """time.monotonic() at which each of the helper's first ``count`` colours went on screen (blocks until then)."""
+    times = []
+    while len(times) < count:
+        line = helper.stdout.readline()
+        assert line, "the colour window closed early"
+        if line.startswith("shown "):
+            times.append(float(line.split()[2]))
+    return times
 
 
 def dominant(frame: np.ndarray) -> tuple[int, int, int]:
@@ -83,6 +100,7 @@ class Recording:
         os.close(terminal)
         self.screen = bytearray()
         self.first_status = threading.Event()
+        self.status_seen = threading.Condition()
         self.reader = threading.Thread(target=self._read, daemon=True)
         self.reader.start()
 
@@ -94,12 +112,25 @@ class Recording:
                 return
             if not chunk:
                 return
-            self.screen += chunk
+            with self.status_seen:
+                self.screen += chunk
+                self.status_seen.notify_all()
             if "●".encode() in self.screen:
                 self.first_status.set()
 
     def started(self, timeout: float = 60.0) -> None:
         assert self.first_status.wait(timeout), bytes(self.screen).decode(errors="replace")
+
+    def frames_taken(self) -> int:
+        """Frames taken so far, as the last status line says (0 before the first)."""
+        counts = re.findall(rb"(\d+) frames ", bytes(self.screen))
+        return int(counts[-1]) if counts else 0
+
+    def wait_for_frames(self, count: int, timeout: float = 60.0) -> None:
+        """Block until a status line reports at least ``count`` frames taken."""
+        with self.status_seen:
+            assert self.status_seen.wait_for(lambda: self.frames_taken() >= count, timeout), \
+                bytes(self.screen).decode(errors="replace")
 
     def finish(self, timeout: float = 120.0) -> tuple[int, str]:
         stdout, _ = self.process.communicate(timeout=timeout)
@@ -112,18 +143,21 @@ def test_recording_shows_the_colours_in_order_with_real_timing(tmp_path, colours
     out = tmp_path / "rec.gif"
     recording = Recording([str(out), "--region", "0,0,160,120", "--fps", "10", "--duration", "4", "--no-cursor"])
     recording.started()
-    colours(step=1.0)
+    _, green_at, blue_at = shown_times(colours(step=1.0), 3)
     returncode, stdout = recording.finish()
     assert returncode == 0, bytes(recording.screen).decode(errors="replace")
-    assert "recorded" in stdout
+    late = int(re.search(r"(\d+) late", stdout).group(1))
     frames, durations = decode_gif(out)
     shown = [dominant(f) for f in frames]
     order = [c for i, c in enumerate(shown) if i == 0 or c != shown[i - 1]]
     assert [c for c in order if c in (RED, GREEN, BLUE)] == [RED, GREEN, BLUE]
-    # green was on screen for one second between two changes: so is it in the GIF (within a frame and rounding)
+    # green lasts in the GIF as long as it was on screen: frames keep the time they were taken, so the
+    # error is at most one capture interval at each change (wider by one for each grab that came late)
+    # plus centisecond rounding
     green_ms = sum(d for c, d in zip(shown, durations) if c == GREEN)
-    assert abs(green_ms - 1000) <= 150
-    assert abs(sum(durations) - 4000) <= 250
+    on_screen_ms = (blue_at - green_at) * 1000
+    assert abs(green_ms - on_screen_ms) <= 2 * 100 + 100 * late + 20, (green_ms, on_screen_ms, late)
+    assert abs(sum(durations) - 4000) <= 100 + 100 * late + 20
 
 
 def test_delays_follow_real_timestamps(tmp_path, colours):
@@ -155,8 +189,8 @@ def test_sigint_still_writes_the_gif(tmp_path, colours):
     out = tmp_path / "stopped.gif"
     recording = Recording([str(out), "--region", "0,0,160,120", "--fps", "10", "--no-cursor"])
     recording.started()
-    colours(step=0.5)
-    time.sleep(1.5)                          # red, green, then blue for half a second
+    shown_times(colours(step=0.5), 3)        # red, green, then blue is on screen
+    recording.wait_for_frames(recording.frames_taken() + 10)     # two status lines later: blue is recorded
     assert recording.process.poll() is None
     recording.process.send_signal(signal.SIGINT)
     returncode, stdout = recording.finish()

@@ -16,20 +16,19 @@ frames are written in order. The compiled encoders release the GIL.
 
 from __future__ import annotations
 
-import os
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import BinaryIO
 
 import numpy as np
+
+from ..threads import available_cores
 from . import _screen_cy, blocks
 from .timing import MIN_DELAY_CS
 
 DISPOSE_NONE = 1        # leave the frame on screen
 DISPOSE_BACKGROUND = 2  # clear the frame's rectangle to transparent
-#: Encoding threads, at most (one per CPU up to this).
-MAX_ENCODERS = 4
 
 
 @dataclass
@@ -170,7 +169,7 @@ class AnimationWriter:
         self.screen = np.full((height, width), EMPTY, np.uint32)     # what a decoder shows (packed colours)
         self.pending: IndexedFrame | None = None
         # exact frames are encoded on worker threads while the next ones are prepared, and written in order
-        workers = min(MAX_ENCODERS, os.cpu_count() or 1)
+        workers = available_cores()
         self.encoder = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="gifsom-lzw")
         self.encode_ahead = 2 * workers           # frames handed over and not yet written, at most
         self.encoded: deque[Future] = deque()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import os
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -14,6 +13,7 @@ import numpy as np
 
 from ..errors import OptionError
 from ..frames import GIF_MAX_SIDE, Frame
+from ..threads import available_cores
 
 
 @dataclass(frozen=True)
@@ -67,8 +67,6 @@ class FrameSource(Protocol):
 #: Decoded frames waiting for the consumer, at most this many bytes (and :data:`MAX_AHEAD` frames).
 AHEAD_BYTES = 64 << 20
 MAX_AHEAD = 64
-#: Decoding threads, at most.
-MAX_DECODERS = 4
 
 
 def decode_ahead(jobs: Iterable[Callable[[], np.ndarray]], *, workers: int | None = None) -> Iterator[np.ndarray]:
@@ -82,9 +80,9 @@ def decode_ahead(jobs: Iterable[Callable[[], np.ndarray]], *, workers: int | Non
 
     Args:
         jobs: callables, each returning one uint8 (H, W, C) frame.
-        workers: threads (default: the CPU count, at most :data:`MAX_DECODERS`); 1 decodes inline.
+        workers: threads (default: one per available core, see :mod:`gifsom.threads`); 1 decodes inline.
     """
-    workers = workers or min(MAX_DECODERS, os.cpu_count() or 1)
+    workers = workers or available_cores()
     jobs = iter(jobs)
     if workers < 2:
         for job in jobs:
