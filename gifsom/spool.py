@@ -17,8 +17,9 @@ import numpy as np
 
 from .errors import InputError, ResourceError
 
-#: Frames are kept in memory until they use this many bytes, then spill to disk.
-DEFAULT_MEMORY_BUDGET = 64 << 20
+#: Frames are kept in memory until they use this many bytes, then spill to disk (the
+#: operating system caches the file, and what it caches does not count against the process).
+DEFAULT_MEMORY_BUDGET = 16 << 20
 
 
 class FrameSpool:
