@@ -151,8 +151,9 @@ FULL_DISK = textwrap.dedent("""
 def test_full_disk_while_writing_leaves_nothing_behind(tmp_path):
     out = tmp_path / "full.gif"
     out.write_bytes(b"the old file")
+    # frames small enough to stay in the spool's memory, a GIF larger than the disk has room for
     result = subprocess.run([sys.executable, "-c", FULL_DISK, "convert", str(FIXTURES / "pan.mp4"), str(out),
-                             "--fps", "5"], capture_output=True, text=True, timeout=300)
+                             "--fps", "5", "--width", "320"], capture_output=True, text=True, timeout=300)
     assert result.returncode == 1
     assert "cannot write" in single_line(result)
     assert out.read_bytes() == b"the old file"
