@@ -13,6 +13,7 @@ list is published with a release store after it is written.
 from cython.parallel cimport prange
 from libc.stdint cimport int16_t, int32_t, int64_t, uint8_t
 from libc.stdlib cimport calloc, free
+from libc.string cimport memcmp, memcpy, memset
 
 cdef extern from *:
     """
@@ -184,6 +185,21 @@ cdef inline bint _keep_previous(const Frame* f, Py_ssize_t y, Py_ssize_t x, cons
     return True
 
 
+cdef inline bint _row_is_still(const Frame* f, Py_ssize_t y) noexcept nogil:
+    """True when a whole RGB row equals its reference exactly, and so keeps its indices; copies them.
+
+    For screen content most rows do not change from frame to frame: one memcmp
+    and one memcpy a row instead of a test a pixel. Only for exact stillness
+    (threshold 0) of packed RGB; otherwise the pixels are tested one by one.
+    """
+    if not f.stateful or f.threshold != 0 or f.pixel_stride != 3:
+        return False
+    if memcmp(f.pixels + y * f.row_stride, f.reference + 3 * y * f.width, 3 * f.width) != 0:
+        return False
+    memcpy(f.out + y * f.width, f.previous + y * f.width, f.width)
+    return True
+
+
 cdef inline void _remember(const Frame* f, Py_ssize_t y, Py_ssize_t x, const uint8_t* pixel) noexcept nogil:
     cdef uint8_t* ref
     if f.record:
@@ -204,6 +220,8 @@ cdef void _map_rows(const Frame* f, const Tables* t, const int64_t* offsets, Py_
     cdef int64_t r, g, b, delta
     cdef const uint8_t* pixel
     for y in range(first_row, end_row):
+        if _row_is_still(f, y):
+            continue
         for x in range(f.width):
             pixel = f.pixels + y * f.row_stride + x * f.pixel_stride
             if _keep_previous(f, y, x, pixel):
@@ -250,6 +268,10 @@ cdef int _map_diffusion(const Frame* f, const Tables* t, const double* taps, Py_
     for y in range(f.height):
         leftward = y % 2 == 1
         slot = y % rows
+        if _row_is_still(f, y):
+            # still pixels neither read nor spread error, but the row's error is used up
+            memset(errors + 3 * (slot * padded + pad), 0, 3 * f.width * sizeof(float))
+            continue
         for k in range(n_taps):   # ring-buffer row of each tap, -1 below the frame
             row = <Py_ssize_t>taps[3 * k + 1]
             target_rows[k] = (y + row) % rows if y + row < f.height else -1
