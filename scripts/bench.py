@@ -1,14 +1,15 @@
 """Benchmark gifsom against ffmpeg, gifski and gifsicle on the fixture clips, in one run.
 
-    python scripts/bench.py [--repeats 3] [--plot bench.png] [--gifski PATH] [--clips pan screen screen-x10 flat]
+    python scripts/bench.py [--repeats 3] [--plot bench.png] [--gifski PATH] [--clips pan screen screen-x10 flat small]
 
 Prints one table per clip: size in bytes, PSNR (whole clip, on the source timeline,
 sampled mid-frame),
 SSIM (every 5th frame, when scikit-image is installed), best wall and CPU
 time of ``--repeats`` runs after a warm-up, the cold first run, and peak
-memory; then the start-up cost of each tool (best of 5) and mapping
-throughput. Tools that are missing are skipped with a note. See
-../shared/docs/benchmarks.md for the method.
+memory; then the start-up cost of each tool (best of 5), the memory of the
+library hook, mapping throughput and scaling with the thread count. Each
+table ends with the targets it checks (see issue #12). Tools that are
+missing are skipped with a note. See ../shared/docs/benchmarks.md for the method.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -112,6 +114,17 @@ def load_clips(work: Path, names: list[str]) -> list[Clip]:
         frames = [np.asarray(Image.open(p).convert("RGB")) for p in files]
         clips.append(Clip("screen-x10 (the screen clip played 10 times, 300 frames)", frames, 10.0,
                           ["-framerate", "10", "-i", str(png / "frame_%04d.png")], png, str(png)))
+    if "small" in names:
+        # a tiny video call: 60 frames of 176x144 scaled from the pan clip
+        small = work / "small.mp4"
+        subprocess.run([ffmpeg(), "-v", "error", "-y", "-i", str(FIXTURES / "pan.mp4"), "-vf", "scale=176:144",
+                        "-frames:v", "60", "-c:v", "libx264", "-crf", "18", str(small)], check=True)
+        frames = [f.pixels for f in gifsom.read_frames(small)]
+        png = work / "small_png"
+        png.mkdir()
+        for i, f in enumerate(frames):
+            Image.fromarray(f).save(png / f"f{i:04d}.png", compress_level=1)
+        clips.append(Clip("small (video, 176x144, 15 fps)", frames, 15.0, ["-i", str(small)], png, str(small)))
     if "flat" in names:
         frames = flat_ui_frames()
         png = work / "flat_png"
@@ -253,6 +266,31 @@ def plot(results: dict[str, list[Result]], path: Path) -> None:
     canvas.save(path)
 
 
+#: Peak-memory targets of issue #12, in MB, by clip name prefix.
+MEMORY_TARGETS = {"pan": 120, "small": 100}
+
+
+def clip_targets(clip: Clip, rows: list[Result], floor: float) -> None:
+    """Print how gifsom's default row stands against the wall-time and memory targets."""
+    found = {r.tool: r for r in rows}
+    ours, theirs = found.get("gifsom (default)"), found.get("ffmpeg two-pass (diff, sierra2_4a)")
+    if ours is None:
+        return
+    if theirs is not None:
+        if theirs.wall >= 0.3:
+            verdict = "met" if ours.wall < theirs.wall else "NOT met"
+            print(f"target: less wall time than ffmpeg two-pass: {verdict} ({ours.wall:.2f} s against "
+                  f"{theirs.wall:.2f} s, {ours.wall / theirs.wall:.2f}x)")
+        else:
+            verdict = "met" if ours.wall <= 2 * floor else "NOT met"
+            print(f"target: ffmpeg takes {theirs.wall:.2f} s, so within 2x of the numpy+Pillow import: {verdict} "
+                  f"({ours.wall:.2f} s, {ours.wall / floor:.2f}x)")
+    limit = next((mb for prefix, mb in MEMORY_TARGETS.items() if clip.name.startswith(prefix)), None)
+    if limit is not None:
+        print(f"target: peak memory <= {limit} MB: {'met' if ours.peak_mb <= limit else 'NOT met'} "
+              f"({ours.peak_mb:.0f} MB)")
+
+
 def start_up(work: Path, repeats: int) -> None:
     """Wall time of doing (almost) nothing: what each tool pays before its first frame."""
     one = work / "one.png"
@@ -260,23 +298,74 @@ def start_up(work: Path, repeats: int) -> None:
     rows = {
         "python -c pass": [sys.executable, "-c", "pass"],
         "python: import numpy, PIL.Image": [sys.executable, "-c", "import numpy, PIL.Image"],
-        "python: import numpy, PIL.Image, numba": [sys.executable, "-c", "import numpy, PIL.Image, numba"],
-        "gifsom --version (imports gifsom)": [sys.executable, "-m", "gifsom", "--version"],
+        "python: import gifsom": [sys.executable, "-c", "import gifsom"],
+        "gifsom --version": [sys.executable, "-m", "gifsom", "--version"],
         "gifsom convert, one 16x16 frame": [sys.executable, "-m", "gifsom", "convert", str(one),
                                             str(work / "one.gif"), "-q"],
-        "ffmpeg two-pass, one 16x16 frame": [ffmpeg(), "-v", "error", "-y", "-i", str(one), "-vf",
-                                             "split[a][b];[a]palettegen[p];[b][p]paletteuse", str(work / "one.gif")],
+        "ffmpeg palettegen/paletteuse, one 16x16 frame": [ffmpeg(), "-v", "error", "-y", "-i", str(one), "-vf",
+                                                          "split[a][b];[a]palettegen[p];[b][p]paletteuse",
+                                                          str(work / "one.gif")],
     }
     print(f"\n## start-up (best wall of {repeats})")
+    best = {}
     for name, command in rows.items():
         timed(command)
-        print(f"{name:46s} {min(timed(command)[0] for _ in range(repeats)):7.2f}")
+        best[name] = min(timed(command)[0] for _ in range(repeats))
+        print(f"{name:46s} {best[name]:7.2f}")
+    floor = max(best["python: import numpy, PIL.Image"], 0.01)
+    print(f"target: converting one frame <= 2.5x the numpy+Pillow import: "
+          f"{best['gifsom convert, one 16x16 frame'] / floor:.2f}x")
+    print(f"target: import gifsom <= 1.5x the numpy+Pillow import: {best['python: import gifsom'] / floor:.2f}x")
+
+
+WRITER_SCRIPT = """
+import sys, numpy as np, gifsom
+frames, width, height = int(sys.argv[2]), 640, 480
+rng = np.random.default_rng(1)
+base = rng.integers(0, 256, (height // 8, width // 8, 3), np.uint8).repeat(8, 0).repeat(8, 1)
+with gifsom.GifWriter(sys.argv[1], fps=25) as writer:
+    for i in range(frames):
+        frame = np.roll(base, i, axis=1)
+        frame[(i * 3) % height:(i * 3) % height + 40, :, :] = (i * 7) % 256
+        writer.append(frame)
+"""
+
+
+def library_memory(work: Path) -> None:
+    """Peak memory of the library hook: 600 frames of 640x480 appended to a GifWriter."""
+    print("\n## library: 600 frames of 640x480 appended to a GifWriter")
+    wall, cpu, peak = timed([sys.executable, "-c", WRITER_SCRIPT, str(work / "writer.gif"), "600"])
+    print(f"wall {wall:.2f} s, CPU {cpu:.2f} s, peak {peak:.0f} MB, {(work / 'writer.gif').stat().st_size:,} bytes")
+    print(f"target: peak <= 150 MB: {'met' if peak <= 150 else 'NOT met'}")
+
+
+def scaling(work: Path, clips: list[Clip]) -> None:
+    """Wall time of gifsom's default conversion with 1, 2, 4 and every core (GIFSOM_THREADS caps the threads)."""
+    import os
+
+    from gifsom.threads import available_cores
+
+    counts = sorted({1, 2, 4, available_cores()} & set(range(1, available_cores() + 1)))
+    print(f"\n## scaling: gifsom default, wall s by thread count (this machine: {available_cores()} cores)")
+    print(f"{'clip':46s} " + " ".join(f"{n:>7d}" for n in counts))
+    for clip in clips:
+        walls = []
+        for n in counts:
+            env = dict(os.environ, GIFSOM_THREADS=str(n))
+            command = [sys.executable, "-m", "gifsom", "convert", clip.gifsom_input, str(work / "scaled.gif"), "-q"]
+            subprocess.run(command, check=True, env=env)
+            best = float("inf")
+            for _ in range(2):
+                start = time.perf_counter()
+                subprocess.run(command, check=True, env=env)
+                best = min(best, time.perf_counter() - start)
+            walls.append(best)
+        print(f"{clip.name[:46]:46s} " + " ".join(f"{w:7.2f}" for w in walls))
 
 
 def mapping_throughput(work: Path, repeats: int) -> None:
-    """Pixels per second of each mapping mode on 1080p frames, next to ffmpeg's paletteuse."""
-    import time
-
+    """Pixels per second of each mapping mode on 1080p frames, next to ffmpeg's paletteuse; then
+    ``gifsom.quantize`` on a new 1080p photo, where every colour is looked up for the first time."""
     import gifsom
     from gifsom.mapping.stage import FrameMapper, MappingOptions
 
@@ -287,7 +376,7 @@ def mapping_throughput(work: Path, repeats: int) -> None:
         frames.append(np.ascontiguousarray(tiled))
     palette = gifsom.learn_palette(frames, 256)
     pixels = 1920 * 1080 * len(frames)
-    print(f"\n## mapping 1080p frames to a 256-colour palette (best of {repeats}, one core)")
+    print(f"\n## mapping 1080p frames to a 256-colour palette (best of {repeats})")
     print(f"{'mode':28s} {'Mpx/s':>8s} {'ms/frame':>9s}")
     for mode in ("none", "bayer8", "blue-noise", "floyd-steinberg", "sierra-lite", "atkinson"):
         best = float("inf")
@@ -315,21 +404,37 @@ def mapping_throughput(work: Path, repeats: int) -> None:
             timings.append(min(timed(command)[0] for _ in range(repeats)))
         own = max(timings[1] - timings[0], 1e-3)
         print(f"ffmpeg paletteuse {dither:10s} {pixels / own / 1e6:8.0f} {own / len(frames) * 1000:9.1f}")
+    # a photo none of whose colours the tables have seen: the first lookups dominate
+    big = np.ascontiguousarray(np.asarray(Image.fromarray(photo).resize((1920, 1080), Image.BICUBIC)))
+    big_palette = gifsom.learn_palette(big, 256)
+    best = float("inf")
+    for _ in range(repeats + 1):
+        start = time.perf_counter()
+        gifsom.quantize(big, palette=big_palette)
+        best = min(best, time.perf_counter() - start)
+    rate = big.shape[0] * big.shape[1] / best / 1e6
+    print(f"gifsom.quantize, new 1080p photo {rate:8.0f} {best * 1000:9.1f}")
+    print(f"target: quantize of a new 1080p photo >= 100 Mpx/s: {'met' if rate >= 100 else 'NOT met'} ({rate:.0f})")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--clips", nargs="+", default=["pan", "screen", "screen-x10", "flat"])
+    parser.add_argument("--clips", nargs="+", default=["pan", "screen", "screen-x10", "flat", "small"])
     parser.add_argument("--gifski", default=shutil.which("gifski"), help="path of the gifski binary")
     parser.add_argument("--plot", type=Path, default=None, help="write a size-vs-PSNR plot here (PNG)")
     parser.add_argument("--only", nargs="*", default=None, help="run only tools whose name starts with these")
     parser.add_argument("--no-mapping", dest="mapping", action="store_false", help="skip the mapping throughput table")
     parser.add_argument("--no-start-up", dest="start_up", action="store_false", help="skip the start-up table")
+    parser.add_argument("--no-library", dest="library", action="store_false", help="skip the GifWriter memory row")
+    parser.add_argument("--scaling", nargs="*", default=None,
+                        help="time these clips (default: pan) with 1, 2, 4 and all threads")
     args = parser.parse_args()
     if not args.gifski:
         print("note: gifski not found (see ../shared/docs/benchmarks.md); its rows are skipped")
     all_results: dict[str, list[Result]] = {}
+    floor = min(timed([sys.executable, "-c", "import numpy, PIL.Image"])[0] for _ in range(5))
+    print(f"python: import numpy, PIL.Image (the floor for the wall-time targets): {floor:.2f} s")
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         for clip in load_clips(work, args.clips):
@@ -352,8 +457,14 @@ def main() -> None:
                 print(f"{tool:46s} {result.size:10d} {value:7.2f} {ssim_text} {wall:7.2f} {cpu:7.2f} "
                       f"{cold:7.2f} {peak:8.0f}", flush=True)
             all_results[clip.name] = rows
+            clip_targets(clip, rows, floor)
         if args.start_up:
             start_up(work, max(args.repeats, 5))
+        if args.library:
+            library_memory(work)
+        if args.scaling is not None:
+            (work / "scaling").mkdir()
+            scaling(work, load_clips(work / "scaling", args.scaling or ["pan"]))
         if args.mapping:
             mapping_throughput(work, args.repeats)
     if args.plot:

@@ -23,6 +23,7 @@ from typing import BinaryIO
 
 import numpy as np
 
+from ..frames import same_pixels
 from ..threads import available_cores
 from . import _screen_cy, blocks
 from .timing import MIN_DELAY_CS
@@ -218,11 +219,11 @@ class AnimationWriter:
     def _same_picture(a: IndexedFrame, b: IndexedFrame) -> bool:
         if (a.mask is None) != (b.mask is None):
             return False
-        if a.mask is not None and not np.array_equal(a.mask, b.mask):
+        if a.mask is not None and not same_pixels(a.mask, b.mask):
             return False
-        if a.palette is b.palette or np.array_equal(a.palette, b.palette):
-            return np.array_equal(a.indices, b.indices)
-        return np.array_equal(a.colours(), b.colours())
+        if a.palette is b.palette or same_pixels(a.palette, b.palette):
+            return same_pixels(a.indices, b.indices)
+        return same_pixels(a.colours(), b.colours())
 
     def _write(self, frame: IndexedFrame, delay_cs: int, successor: IndexedFrame | None) -> None:
         opaque = np.ones((self.height, self.width), bool) if frame.mask is None else ~frame.mask

@@ -19,8 +19,6 @@ run in a fixed order, so the palette does not depend on the core count.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from ..colours.nearest import POINTS_PER_THREAD, SortedPalette, assign_nearest
@@ -81,26 +79,6 @@ def _lloyd(points: np.ndarray, weights: np.ndarray, centres: np.ndarray, axis: n
     return centres, labels, _refine_cy.squared_error(points, weights, labels, centres)
 
 
-def _principal_direction(covariance: np.ndarray) -> tuple[float, float, float, float]:
-    """Unit eigenvector (x, y, z) of the largest eigenvalue of a 3 x 3 covariance, and that eigenvalue.
-
-    Power iteration from the column of the largest variance.
-    """
-    c = covariance.tolist()
-    start = max(range(3), key=lambda a: (c[a][a], -a))
-    x, y, z = c[0][start], c[1][start], c[2][start]
-    value = 0.0
-    for _ in range(32):
-        nx = c[0][0] * x + c[0][1] * y + c[0][2] * z
-        ny = c[1][0] * x + c[1][1] * y + c[1][2] * z
-        nz = c[2][0] * x + c[2][1] * y + c[2][2] * z
-        norm = math.sqrt(nx * nx + ny * ny + nz * nz)
-        if norm == 0.0:
-            return 0.0, 0.0, 0.0, 0.0
-        x, y, z, value = nx / norm, ny / norm, nz / norm, norm
-    return x, y, z, value
-
-
 def _split_worst(points: np.ndarray, weights: np.ndarray, centres: np.ndarray, moves: int,
                  axis: np.ndarray) -> np.ndarray:
     """Move the ``moves`` cheapest-to-remove entries into the clusters with the largest error.
@@ -120,17 +98,9 @@ def _split_worst(points: np.ndarray, weights: np.ndarray, centres: np.ndarray, m
     dropped = np.zeros(size, bool)
     dropped[drop] = True
     grow = [j for j in np.argsort(-cluster_error, kind="stable") if not dropped[j] and count[j] >= 2][:len(drop)]
-    centres = centres.copy()
-    for j, d in zip(grow, drop):
-        mean = sums[j] / mass[j]
-        covariance = moments[j] / mass[j] - np.outer(mean, mean)
-        covariance = np.triu(covariance) + np.triu(covariance, 1).T
-        x, y, z, value = _principal_direction(covariance)
-        # two halves of a Gaussian have their means about 0.8 sigma from the centre
-        spread = math.sqrt(max(value, 0.0)) * 0.8
-        direction = np.array([x, y, z])
-        centres[j] = mean + direction * spread
-        centres[d] = mean - direction * spread
+    centres = np.array(centres, dtype=np.float64)
+    _refine_cy.split_clusters(sums, mass, moments, np.array(grow, np.int64), np.ascontiguousarray(drop[:len(grow)],
+                              dtype=np.int64), centres)
     return centres
 
 

@@ -35,8 +35,7 @@ class PixelSampler:
         self._count += len(chosen)
         self.frames += 1
         while self._count > self.capacity:
-            # copies, so that the dropped pixels' memory goes back
-            self._chunks = [np.ascontiguousarray(chunk[::2]) for chunk in self._chunks]
+            self._chunks = [chunk[::2] for chunk in self._chunks]
             self._count = sum(len(chunk) for chunk in self._chunks)
             self.stride *= 2
 
