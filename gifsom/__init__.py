@@ -7,7 +7,9 @@ The public surface:
 - :func:`read_frames` to decode videos, image sequences and GIFs into frames;
 - :func:`record` to record the screen (and :class:`gifsom.sources.screen.ScreenSource`
   for timestamped screen frames on their own);
-- :class:`GifsomError`, the root of every error gifsom raises.
+- :class:`GifsomError`, the root of every error gifsom raises;
+- :mod:`gifsom.matplotlib` (``anim.save(..., writer="gifsom")``) and :mod:`gifsom.imageio`
+  (``iio.imwrite(..., plugin="gifsom")``), registered when matplotlib or imageio is imported.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import os
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
+from . import _post_import
 from .api import GifWriter, encode, quantize
 from .errors import GifsomError
 from .frames import Frame
@@ -26,6 +29,9 @@ if TYPE_CHECKING:
     from .recorder import RecordingReport
 
 __version__ = "0.1.0"
+
+# writer="gifsom" in matplotlib and plugin="gifsom" in imageio, once those are imported
+_post_import.install()
 
 __all__ = ["EncodeOptions", "Frame", "GifWriter", "GifsomError", "__version__", "encode", "learn_palette",
            "quantize", "read_frames", "record"]

@@ -7,6 +7,7 @@ from the start of the clip.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Iterable
 from typing import Any
@@ -28,9 +29,10 @@ from .spool import DEFAULT_MEMORY_BUDGET, FrameSpool
 DEFAULT_FPS = 10.0
 
 
-def _encode_options(options: dict[str, Any]) -> EncodeOptions:
+def _encode_options(base: EncodeOptions | None, fields: dict[str, Any]) -> EncodeOptions:
+    """``base`` (default options when None) with ``fields`` replaced, validated."""
     try:
-        return EncodeOptions(**options)
+        return dataclasses.replace(base or EncodeOptions(), **fields)
     except TypeError as exc:
         known = ", ".join(EncodeOptions.__dataclass_fields__)
         raise OptionError(f"{exc}; the encoding options are: {known}") from None
@@ -56,7 +58,8 @@ class GifWriter:
         compress_spool: deflate spooled frames (screen recordings shrink many times over).
         max_spool: refuse (with :class:`gifsom.errors.ResourceError`) a clip whose raw
             frames would take more bytes than this.
-        **options: any field of :class:`gifsom.options.EncodeOptions`
+        options: an :class:`gifsom.options.EncodeOptions` to start from (default options when None).
+        **fields: any field of :class:`gifsom.options.EncodeOptions`, replacing that of ``options``
             (colors, quality, refine, palette, fixed_colors, dither, dither_strength,
             motion_threshold, temporal, loop, matte, comment, lossy).
 
@@ -69,12 +72,12 @@ class GifWriter:
     def __init__(self, path: str | os.PathLike, fps: float | None = None, *,
                  progress: ProgressCallback | None = None, bar: bool | None = False,
                  memory_budget: int = DEFAULT_MEMORY_BUDGET, compress_spool: bool = False,
-                 max_spool: int = DEFAULT_MAX_SPOOL, **options: Any) -> None:
+                 max_spool: int = DEFAULT_MAX_SPOOL, options: EncodeOptions | None = None, **fields: Any) -> None:
         if fps is not None and not (0 < fps <= 1000):
             raise OptionError(f"fps={fps} is out of range; use a frame rate above 0 and at most 1000")
         self.path = check_output_path(path)
         self.fps = fps
-        self.options = _encode_options(options)
+        self.options = _encode_options(options, fields)
         self.progress = progress
         self.bar = bar
         self.memory_budget = memory_budget
@@ -206,7 +209,8 @@ def _median(values: list[float]) -> float:
 
 
 def encode(frames: Iterable[Any], path: str | os.PathLike, fps: float | None = None, *,
-           progress: ProgressCallback | None = None, bar: bool | None = False, **options: Any) -> GifWriter:
+           progress: ProgressCallback | None = None, bar: bool | None = False, options: EncodeOptions | None = None,
+           **fields: Any) -> GifWriter:
     """Encode an iterable of frames into an animated GIF at ``path``.
 
     Args:
@@ -217,12 +221,12 @@ def encode(frames: Iterable[Any], path: str | os.PathLike, fps: float | None = N
             timestamps, else 10 fps).
         progress: ``callback(done, total)``; returning False cancels, leaving no file.
         bar: progress bar on stderr while encoding (None: only on a terminal).
-        **options: encoding options, as for :class:`GifWriter`.
+        options, **fields: encoding options, as for :class:`GifWriter`.
 
     Returns:
         The closed writer, whose ``frames_written`` and ``bytes_written`` describe the GIF.
     """
-    writer = GifWriter(path, fps, progress=progress, bar=bar, **options)
+    writer = GifWriter(path, fps, progress=progress, bar=bar, options=options, **fields)
     with writer:
         for frame in frames:
             writer.append(frame)

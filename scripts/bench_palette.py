@@ -5,7 +5,7 @@
 For each image it prints the palette PSNR (every pixel mapped to its exact
 nearest palette colour, no dither: this judges the palette alone) and the
 time to learn the palette, best of --repeats for every tool: gifsom's
-in-process with the numba cache warm; the other tools' whole command
+in-process after one warm-up call; the other tools' whole command
 (pngquant, ffmpeg) or call (Pillow). Images: scikit-image's sample
 photos and a frame of the fixture screen recording.
 """
@@ -84,7 +84,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         for name, image in images().items():
-            gifsom.learn_palette(image, k)       # warm the numba cache
+            gifsom.learn_palette(image, k)       # a warm-up call, as for the other tools
             row = {}
             for method, function in methods.items():
                 palette, seconds = best_time(lambda: function(image), args.repeats)

@@ -5,6 +5,19 @@
 from libc.stdint cimport int64_t
 
 
+cdef inline void _consider(const double* colours, Py_ssize_t pos, double r, double g, double b,
+                           double* best, double* runner_up, Py_ssize_t* best_pos) noexcept nogil:
+    """Keep the sorted entry at ``pos`` as the best or runner-up when it is nearer than they are."""
+    cdef double dr = colours[3 * pos] - r, dg = colours[3 * pos + 1] - g, db = colours[3 * pos + 2] - b
+    cdef double d = dr * dr + dg * dg + db * db
+    if d < best[0]:
+        runner_up[0] = best[0]
+        best[0] = d
+        best_pos[0] = pos
+    elif d < runner_up[0]:
+        runner_up[0] = d
+
+
 cdef inline void nearest_two(double r, double g, double b, const double* colours, const double* keys,
                              Py_ssize_t n, const double* axis, const int64_t* order,
                              int64_t* label, double* first, double* second) noexcept nogil:
@@ -23,7 +36,7 @@ cdef inline void nearest_two(double r, double g, double b, const double* colours
             lo = mid + 1
         else:
             hi = mid
-    cdef double best = 1e300, runner_up = 1e300, gap, d, dr, dg, db
+    cdef double best = 1e300, runner_up = 1e300, gap
     cdef Py_ssize_t best_pos = 0, up = lo, down = lo - 1
     while up < n or down >= 0:
         if up < n:
@@ -31,32 +44,14 @@ cdef inline void nearest_two(double r, double g, double b, const double* colours
             if gap * gap >= runner_up:
                 up = n
             else:
-                dr = colours[3 * up] - r
-                dg = colours[3 * up + 1] - g
-                db = colours[3 * up + 2] - b
-                d = dr * dr + dg * dg + db * db
-                if d < best:
-                    runner_up = best
-                    best = d
-                    best_pos = up
-                elif d < runner_up:
-                    runner_up = d
+                _consider(colours, up, r, g, b, &best, &runner_up, &best_pos)
                 up += 1
         if down >= 0:
             gap = key - keys[down]
             if gap * gap >= runner_up:
                 down = -1
             else:
-                dr = colours[3 * down] - r
-                dg = colours[3 * down + 1] - g
-                db = colours[3 * down + 2] - b
-                d = dr * dr + dg * dg + db * db
-                if d < best:
-                    runner_up = best
-                    best = d
-                    best_pos = down
-                elif d < runner_up:
-                    runner_up = d
+                _consider(colours, down, r, g, b, &best, &runner_up, &best_pos)
                 down -= 1
     label[0] = order[best_pos]
     first[0] = best

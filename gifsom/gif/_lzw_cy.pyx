@@ -67,6 +67,24 @@ cdef inline void _give_code(Table* t, int64_t slot, bint store) noexcept nogil:
         t.bits += 1
 
 
+cdef int _begin(Packer* p, Table* t, int16_t[::1] table, int64_t[::1] assigned, int min_code_size,
+                Py_ssize_t count) except -1:
+    """Allocate the output for ``count`` pixels and start with an empty table."""
+    p.packed = <uint8_t*>malloc(count * 2 + 64)
+    if p.packed == NULL:
+        raise MemoryError()
+    p.length = 0
+    p.accumulator = 0
+    p.pending_bits = 0
+    t.codes = &table[0]
+    t.assigned = &assigned[0]
+    t.n_assigned = 0
+    t.min_code_size = min_code_size
+    t.bits = min_code_size + 1
+    t.next_code = (1 << min_code_size) + 2
+    return 0
+
+
 cdef object _sub_blocks(Packer* p):
     """Flush the last bits and cut the packed bytes into data sub-blocks with the terminator."""
     if p.pending_bits > 0:
@@ -112,23 +130,15 @@ def encode_greedy(const uint8_t[::1] pixels, int min_code_size, const int64_t[:,
     cdef int16_t* first_child = NULL
     cdef int16_t* next_sibling = NULL
     cdef int64_t* suffix = NULL
-    p.packed = <uint8_t*>malloc(count * 2 + 64)
-    p.length = 0
-    p.accumulator = 0
-    p.pending_bits = 0
+    p.packed = NULL
     if lossy:
         first_child = <int16_t*>malloc(4096 * sizeof(int16_t))
         next_sibling = <int16_t*>malloc(4096 * sizeof(int16_t))
         suffix = <int64_t*>malloc(4096 * sizeof(int64_t))
     try:
-        if p.packed == NULL or (lossy and (first_child == NULL or next_sibling == NULL or suffix == NULL)):
+        if lossy and (first_child == NULL or next_sibling == NULL or suffix == NULL):
             raise MemoryError()
-        t.codes = &table[0]
-        t.assigned = &assigned[0]
-        t.n_assigned = 0
-        t.min_code_size = min_code_size
-        t.bits = min_code_size + 1
-        t.next_code = clear + 2
+        _begin(&p, &t, table, assigned, min_code_size, count)
         with nogil:
             if lossy:
                 for i in range(4096):
@@ -231,20 +241,12 @@ def encode_lookahead(const uint8_t[::1] pixels, int min_code_size, int16_t[::1] 
     cdef Table t
     # three match buffers, codes[l]: the code of the first l pixels of a match; swapped rather than copied
     cdef int64_t* matches = <int64_t*>malloc(3 * MATCH_ROW * sizeof(int64_t))
-    p.packed = <uint8_t*>malloc(count * 2 + 64)
-    p.length = 0
-    p.accumulator = 0
-    p.pending_bits = 0
+    p.packed = NULL
     try:
-        if p.packed == NULL or matches == NULL:
+        if matches == NULL:
             raise MemoryError()
+        _begin(&p, &t, table, assigned, min_code_size, count)
         here, after_shorter, after_longest = matches, matches + MATCH_ROW, matches + 2 * MATCH_ROW
-        t.codes = &table[0]
-        t.assigned = &assigned[0]
-        t.n_assigned = 0
-        t.min_code_size = min_code_size
-        t.bits = min_code_size + 1
-        t.next_code = clear + 2
         with nogil:
             _put(&p, clear, t.bits)
             while i < count:

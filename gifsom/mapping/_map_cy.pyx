@@ -2,7 +2,7 @@
 """The compiled mapping loop: a frame's pixels to palette indices, plain, ordered-dithered or error-diffused.
 
 Nearest colours come from lazily filled tables (see :class:`gifsom.mapping.nearest.ColourCache`):
-``exact`` holds index + 1 per 24-bit colour (0: not looked up yet), cell by cell, ``coarse``
+``exact`` holds index + 1 per 24-bit colour (0: not looked up yet), ``coarse``
 the index for each 4 x 4 x 4 cell (-1: not yet), and for each 8 x 8 x 8 cell
 ``counts``/``candidates`` list the entries that can be nearest to any colour in
 it (count -1: not listed yet). Several threads may fill the tables at once:
@@ -130,18 +130,9 @@ cdef Py_ssize_t _cell_nearest(const Tables* t, int64_t r, int64_t g, int64_t b) 
     return best
 
 
-cdef inline int64_t _exact_slot(int64_t r, int64_t g, int64_t b) noexcept nogil:
-    """The colour's slot in the exact table, which is laid out cell by cell: the 512 colours of an
-    8 x 8 x 8 cell share 1 KiB, so a picture touches (and the OS zero-fills) only its cells' pages,
-    and neighbouring colours share cache lines."""
-    cdef int64_t cell = ((r >> CELL_SHIFT) << (2 * CELL_BITS)) | ((g >> CELL_SHIFT) << CELL_BITS) | (b >> CELL_SHIFT)
-    cdef int64_t low_mask = (1 << CELL_SHIFT) - 1
-    return (cell << (3 * CELL_SHIFT)) | ((r & low_mask) << (2 * CELL_SHIFT)) | ((g & low_mask) << CELL_SHIFT) | (b & low_mask)
-
-
 cdef inline Py_ssize_t _exact(const Tables* t, int64_t r, int64_t g, int64_t b) noexcept nogil:
     """Nearest index of the colour (r, g, b), each 0..255, remembered in the exact table."""
-    cdef int64_t key = _exact_slot(r, g, b)
+    cdef int64_t key = (r << 16) | (g << 8) | b
     cdef Py_ssize_t index = load_i16(&t.exact[key]) - 1
     if index < 0:
         index = _cell_nearest(t, r, g, b)
@@ -209,81 +200,89 @@ cdef inline void _remember(const Frame* f, Py_ssize_t y, Py_ssize_t x, const uin
         ref[2] = pixel[2]
 
 
-cdef void _map_rows(const Frame* f, const Tables* t, const int64_t* offsets, Py_ssize_t side,
-                    Py_ssize_t first_row, Py_ssize_t end_row) noexcept nogil:
-    """Plain (``offsets`` NULL) or ordered mapping of rows ``first_row:end_row``.
+cdef struct Dither:
+    const int64_t* offsets      # ordered: (side, side) integer offsets, or NULL
+    Py_ssize_t side
+    const double* taps          # error diffusion: (n_taps, 3) rows of dx, dy, weight, or NULL
+    Py_ssize_t n_taps
+    double strength
+    float* errors               # error diffusion: (rows, width + 2 * PAD, 3) ring buffer, zeroed
+    Py_ssize_t rows
+    Py_ssize_t* target_rows     # error diffusion: (n_taps,) scratch
 
-    Ordered: a pixel that is not exactly a palette colour gets the integer
-    ``offsets[y % side, x % side]`` added to each channel before its lookup.
-    """
-    cdef Py_ssize_t y, x, index, mask = side - 1
-    cdef int64_t r, g, b, delta
-    cdef const uint8_t* pixel
-    for y in range(first_row, end_row):
-        if _row_is_still(f, y):
-            continue
-        for x in range(f.width):
-            pixel = f.pixels + y * f.row_stride + x * f.pixel_stride
-            if _keep_previous(f, y, x, pixel):
-                continue
-            r = pixel[0]
-            g = pixel[1]
-            b = pixel[2]
-            index = _exact(t, r, g, b)
-            if offsets != NULL and not _is_palette_colour(t, index, r, g, b):
-                delta = offsets[(y & mask) * side + (x & mask)]
-                index = _exact(t, min(max(r + delta, 0), 255), min(max(g + delta, 0), 255),
-                               min(max(b + delta, 0), 255))
-            f.out[y * f.width + x] = <uint8_t>index
-            _remember(f, y, x, pixel)
+
+cdef enum:
+    PAD = 2                     # columns either side of the error rows that absorb taps falling off
 
 
 cdef inline double _clamp(double value, double lo, double hi) noexcept nogil:
     return min(max(value, lo), hi)
 
 
-cdef int _map_diffusion(const Frame* f, const Tables* t, const double* taps, Py_ssize_t n_taps,
-                        double strength) noexcept nogil:
-    """Serpentine error diffusion with ``taps`` rows (dx, dy, weight); -1 when out of memory.
+# The mode as a type: Cython compiles _map_rows once per mode with the other modes' branches
+# left out, so the one loop below runs as fast as three hand-specialised ones.
+cdef struct Plain:
+    char unused
+cdef struct Ordered:
+    char unused
+cdef struct Diffusion:
+    char unused
+ctypedef fused Mode:
+    Plain
+    Ordered
+    Diffusion
 
-    A pixel that carries no error is mapped exactly; one that does is mapped
-    through the coarse table. A pixel that is exactly a palette colour absorbs
-    the error that reaches it, and a still pixel neither reads nor spreads error.
+
+cdef void _map_rows(const Mode* mode, const Frame* frame, const Tables* tables, Dither* dither,
+                    Py_ssize_t first_row, Py_ssize_t end_row) noexcept nogil:
+    """Map rows ``first_row:end_row``: the one per-pixel loop of every mode.
+
+    A still pixel keeps its index; a pixel that is exactly a palette colour is
+    shown as it is (never dithered, and it absorbs diffused error). Any other
+    pixel is mapped as it is (plain), with the integer ``offsets[y % side, x %
+    side]`` added to each channel (ordered), or with the error carried to it
+    (error diffusion, serpentine: rows run right to left every other line).
+    A pixel carrying no error is mapped exactly; one that does is mapped
+    through the coarse table.
     """
-    cdef Py_ssize_t rows = 1, k, y, x, i, slot, index, xx, row, pad = 2, padded = f.width + 2 * pad
-    for k in range(n_taps):
-        rows = max(rows, <Py_ssize_t>taps[3 * k + 1] + 1)
-    cdef float* errors = <float*>calloc(rows * padded * 3, sizeof(float))
-    cdef Py_ssize_t* target_rows = <Py_ssize_t*>calloc(n_taps, sizeof(Py_ssize_t))
-    if errors == NULL or target_rows == NULL:
-        free(errors)
-        free(target_rows)
-        return -1
-    cdef bint leftward
-    cdef float* e
-    cdef float* target
-    cdef double er, eg, eb, tr, tg, tb, dr, dg, db, w, limit = MAX_CARRIED_ERROR
-    cdef int64_t r, g, b
+    # local copies: the byte stores to ``out`` could otherwise alias the structs' fields, and
+    # the compiler would reload every field after each pixel
+    cdef Frame local_frame = frame[0]
+    cdef Tables local_tables = tables[0]
+    cdef Dither local_dither = dither[0]
+    cdef const Frame* f = &local_frame
+    cdef const Tables* t = &local_tables
+    cdef Dither* d = &local_dither
+    cdef bint leftward = False
+    cdef Py_ssize_t y, x, i, k, index, mask = d.side - 1, slot = 0, row, xx, padded = f.width + 2 * PAD
+    cdef int64_t r, g, b, delta
+    cdef double er = 0.0, eg = 0.0, eb = 0.0, tr, tg, tb, dr, dg, db, w, limit = MAX_CARRIED_ERROR
     cdef const uint8_t* pixel
-    for y in range(f.height):
-        leftward = y % 2 == 1
-        slot = y % rows
+    cdef float* e
+    for y in range(first_row, end_row):
+        if Mode is Diffusion:
+            leftward = y % 2 == 1
+            slot = y % d.rows
         if _row_is_still(f, y):
-            # still pixels neither read nor spread error, but the row's error is used up
-            memset(errors + 3 * (slot * padded + pad), 0, 3 * f.width * sizeof(float))
+            if Mode is Diffusion:   # still pixels neither read nor spread error, but the row's error is used up
+                memset(d.errors + 3 * (slot * padded + PAD), 0, 3 * f.width * sizeof(float))
             continue
-        for k in range(n_taps):   # ring-buffer row of each tap, -1 below the frame
-            row = <Py_ssize_t>taps[3 * k + 1]
-            target_rows[k] = (y + row) % rows if y + row < f.height else -1
+        if Mode is Diffusion:
+            for k in range(d.n_taps):   # ring-buffer row of each tap, -1 below the frame
+                row = <Py_ssize_t>d.taps[3 * k + 1]
+                d.target_rows[k] = (y + row) % d.rows if y + row < f.height else -1
         for i in range(f.width):
-            x = f.width - 1 - i if leftward else i
-            e = errors + 3 * (slot * padded + x + pad)
-            er = e[0]
-            eg = e[1]
-            eb = e[2]
-            e[0] = 0.0
-            e[1] = 0.0
-            e[2] = 0.0
+            if Mode is Diffusion:
+                x = f.width - 1 - i if leftward else i
+                e = d.errors + 3 * (slot * padded + x + PAD)
+                er = e[0]
+                eg = e[1]
+                eb = e[2]
+                e[0] = 0.0
+                e[1] = 0.0
+                e[2] = 0.0
+            else:
+                x = i
             pixel = f.pixels + y * f.row_stride + x * f.pixel_stride
             if _keep_previous(f, y, x, pixel):
                 continue
@@ -291,40 +290,40 @@ cdef int _map_diffusion(const Frame* f, const Tables* t, const double* taps, Py_
             g = pixel[1]
             b = pixel[2]
             index = _exact(t, r, g, b)
-            if _is_palette_colour(t, index, r, g, b):
-                # exactly a palette colour: shown as it is, and the error stops here
-                f.out[y * f.width + x] = <uint8_t>index
-                _remember(f, y, x, pixel)
-                continue
-            tr = _clamp(pixel[0] + _clamp(er, -limit, limit), 0.0, 255.0)
-            tg = _clamp(pixel[1] + _clamp(eg, -limit, limit), 0.0, 255.0)
-            tb = _clamp(pixel[2] + _clamp(eb, -limit, limit), 0.0, 255.0)
-            r = <int64_t>(tr + 0.5)
-            g = <int64_t>(tg + 0.5)
-            b = <int64_t>(tb + 0.5)
-            if abs(er) < 0.5 and abs(eg) < 0.5 and abs(eb) < 0.5:
-                index = _exact(t, r, g, b)
+            if Mode is Plain:
+                pass
+            elif _is_palette_colour(t, index, r, g, b):
+                pass
+            elif Mode is Ordered:
+                delta = d.offsets[(y & mask) * d.side + (x & mask)]
+                index = _exact(t, min(max(r + delta, 0), 255), min(max(g + delta, 0), 255),
+                               min(max(b + delta, 0), 255))
             else:
-                index = _coarse(t, r, g, b)
+                tr = _clamp(pixel[0] + _clamp(er, -limit, limit), 0.0, 255.0)
+                tg = _clamp(pixel[1] + _clamp(eg, -limit, limit), 0.0, 255.0)
+                tb = _clamp(pixel[2] + _clamp(eb, -limit, limit), 0.0, 255.0)
+                r = <int64_t>(tr + 0.5)
+                g = <int64_t>(tg + 0.5)
+                b = <int64_t>(tb + 0.5)
+                if abs(er) < 0.5 and abs(eg) < 0.5 and abs(eb) < 0.5:
+                    index = _exact(t, r, g, b)
+                else:
+                    index = _coarse(t, r, g, b)
+                dr = (tr - t.palette[3 * index]) * d.strength
+                dg = (tg - t.palette[3 * index + 1]) * d.strength
+                db = (tb - t.palette[3 * index + 2]) * d.strength
+                for k in range(d.n_taps):
+                    row = d.target_rows[k]
+                    if row < 0:
+                        continue
+                    xx = (x - <Py_ssize_t>d.taps[3 * k] if leftward else x + <Py_ssize_t>d.taps[3 * k]) + PAD
+                    w = d.taps[3 * k + 2]
+                    e = d.errors + 3 * (row * padded + xx)
+                    e[0] += dr * w
+                    e[1] += dg * w
+                    e[2] += db * w
             f.out[y * f.width + x] = <uint8_t>index
             _remember(f, y, x, pixel)
-            dr = (tr - t.palette[3 * index]) * strength
-            dg = (tg - t.palette[3 * index + 1]) * strength
-            db = (tb - t.palette[3 * index + 2]) * strength
-            for k in range(n_taps):
-                row = target_rows[k]
-                if row < 0:
-                    continue
-                # the padding absorbs taps that fall off the left or right edge
-                xx = (x - <Py_ssize_t>taps[3 * k] if leftward else x + <Py_ssize_t>taps[3 * k]) + pad
-                w = taps[3 * k + 2]
-                target = errors + 3 * (row * padded + xx)
-                target[0] += dr * w
-                target[1] += dg * w
-                target[2] += db * w
-    free(errors)
-    free(target_rows)
-    return 0
 
 
 def map_frame(const uint8_t[:, :, ::1] pixels, uint8_t[:, ::1] out, uint8_t[:, :, ::1] reference,
@@ -349,9 +348,11 @@ def map_frame(const uint8_t[:, :, ::1] pixels, uint8_t[:, ::1] out, uint8_t[:, :
     """
     cdef Frame f
     cdef Tables t
-    cdef Py_ssize_t band, bands, rows_per_band, side = 0, j
-    cdef const int64_t* offset_ptr = NULL
-    cdef int status = 0
+    cdef Dither d
+    cdef Plain plain
+    cdef Ordered ordered
+    cdef Diffusion diffusion
+    cdef Py_ssize_t band, bands, rows_per_band, j, k
     if out.shape[0] == 0 or out.shape[1] == 0:
         return
     if pixels.shape[0] != out.shape[0] or pixels.shape[1] != out.shape[1] or pixels.shape[2] < 3:
@@ -382,21 +383,37 @@ def map_frame(const uint8_t[:, :, ::1] pixels, uint8_t[:, ::1] out, uint8_t[:, :
         t.red[j] = palette[j, 0]
         t.green[j] = palette[j, 1]
         t.blue[j] = palette[j, 2]
+    d.offsets = &offsets[0, 0] if mode == MODE_ORDERED else NULL
+    d.side = offsets.shape[0]
+    d.taps = NULL
+    d.n_taps = 0
+    d.strength = strength
+    d.errors = NULL
+    d.rows = 1
+    d.target_rows = NULL
     if mode == MODE_DIFFUSION:
-        with nogil:
-            status = _map_diffusion(&f, &t, &taps[0, 0], taps.shape[0], strength)
-        if status < 0:
-            raise MemoryError()
+        # error diffusion runs in scan order on one thread
+        d.taps = &taps[0, 0]
+        d.n_taps = taps.shape[0]
+        for k in range(d.n_taps):
+            d.rows = max(d.rows, <Py_ssize_t>taps[k, 1] + 1)
+        d.errors = <float*>calloc(d.rows * (f.width + 2 * PAD) * 3, sizeof(float))
+        d.target_rows = <Py_ssize_t*>calloc(d.n_taps, sizeof(Py_ssize_t))
+        try:
+            if d.errors == NULL or d.target_rows == NULL:
+                raise MemoryError()
+            with nogil:
+                _map_rows(&diffusion, &f, &t, &d, 0, f.height)
+        finally:
+            free(d.errors)
+            free(d.target_rows)
         return
-    if mode == MODE_ORDERED:
-        offset_ptr = &offsets[0, 0]
-        side = offsets.shape[0]
     bands = max(1, min(threads, f.height))
     rows_per_band = (f.height + bands - 1) // bands
+    cdef bint is_ordered = mode == MODE_ORDERED
     with nogil:
-        if bands == 1:
-            _map_rows(&f, &t, offset_ptr, side, 0, f.height)
-        else:
-            for band in prange(bands, num_threads=bands, schedule="static"):
-                _map_rows(&f, &t, offset_ptr, side, band * rows_per_band,
-                          min(f.height, (band + 1) * rows_per_band))
+        for band in prange(bands, num_threads=bands, schedule="static"):
+            if is_ordered:
+                _map_rows(&ordered, &f, &t, &d, band * rows_per_band, min(f.height, (band + 1) * rows_per_band))
+            else:
+                _map_rows(&plain, &f, &t, &d, band * rows_per_band, min(f.height, (band + 1) * rows_per_band))

@@ -1,0 +1,185 @@
+"""gifsom as an imageio v3 plugin: ``plugin="gifsom"``.
+
+After ``import gifsom`` (gifsom adds itself to imageio's plugin table when
+imageio is imported; imageio's own plugins and its choice for ``.gif`` are
+left as they are)::
+
+    import imageio.v3 as iio
+    iio.imwrite("out.gif", frames, plugin="gifsom", fps=15, colors=128)
+
+    with iio.imopen("out.gif", "w", plugin="gifsom") as file:    # frame by frame
+        for frame in frames:
+            file.write(frame, fps=15)
+
+    frames = iio.imread("in.gif", plugin="gifsom")                # (N, H, W, 3 or 4)
+
+Writing streams every frame into :class:`gifsom.GifWriter`; the GIF is
+encoded when the file is closed. Reading decodes with gifsom's GIF reader.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+
+try:
+    from imageio.config.plugins import PluginConfig, known_plugins
+    from imageio.core.request import URI_FILENAME, InitializationError, IOMode, Request
+    from imageio.core.v3_plugin_api import ImageProperties, PluginV3
+except ImportError as exc:       # pragma: no cover - imageio is a dependency
+    raise ImportError('gifsom.imageio needs imageio: pip install "gifsom[imageio]"') from exc
+
+from . import api
+from .errors import OptionError
+from .options import EncodeOptions
+
+#: Writing options that ``write`` takes as keywords, besides ``fps`` and ``duration``.
+ENCODE_KEYWORDS = ("colors", "dither", "dither_strength", "lossy", "loop", "palette", "quality", "motion_threshold")
+
+
+class GifsomPlugin(PluginV3):
+    """imageio v3 plugin that writes (and reads) GIFs with gifsom.
+
+    Args:
+        request: imageio's request; writing needs a ``.gif`` name or ``extension=".gif"``.
+    """
+
+    def __init__(self, request: Request) -> None:
+        super().__init__(request)
+        self._writer: api.GifWriter | None = None
+        self._options: tuple[float | None, EncodeOptions] | None = None
+        self._pts = 0.0
+        self._frames: list[np.ndarray] | None = None
+        if request.mode.io_mode == IOMode.write:
+            if (request.extension or "").lower() != ".gif":
+                raise InitializationError("gifsom writes GIF only: give a .gif name or extension='.gif'")
+            self._path = request.get_local_filename()
+        else:
+            path = request.get_local_filename()
+            with open(path, "rb") as file:
+                if file.read(6) not in (b"GIF87a", b"GIF89a"):
+                    raise InitializationError(f"{request.raw_uri!r} is not a GIF")
+            self._path = path
+
+    # writing
+
+    def write(self, ndimage: np.ndarray | list[np.ndarray], *, is_batch: bool | None = None,
+              fps: float | None = None, duration: float | list[float] | None = None, **options: Any) -> bytes | None:
+        """Append frames to the GIF.
+
+        Args:
+            ndimage: one uint8 (H, W, 3|4) frame, a batch (N, H, W, 3|4) or a list of frames.
+            is_batch: whether ``ndimage`` holds several frames (guessed from its shape when None).
+            fps: frame rate (10 when neither this nor ``duration`` is given).
+            duration: milliseconds each frame shows, one number or one per frame (as
+                imageio's Pillow plugin takes it); not together with ``fps``.
+            **options: ``colors``, ``dither``, ``dither_strength``, ``lossy``, ``loop``,
+                ``palette``, ``quality``, ``motion_threshold`` (see :func:`gifsom.encode`). Given
+                on the first write; a later write must give the same or none.
+
+        Returns:
+            The GIF's bytes when writing to ``"<bytes>"`` (one write only), else None.
+        """
+        frames = _as_frames(ndimage, is_batch)
+        unknown = sorted(set(options) - set(ENCODE_KEYWORDS))
+        if unknown:
+            raise OptionError(f"unknown option {unknown[0]!r} for the gifsom plugin; use {', '.join(ENCODE_KEYWORDS)}, "
+                              "fps or duration")
+        if fps is not None and duration is not None:
+            raise OptionError("give fps or duration, not both")
+        chosen = (fps, EncodeOptions(**options))
+        if self._writer is None:
+            self._options = chosen
+            self._writer = api.GifWriter(self._path, fps=fps, options=chosen[1])
+        elif options or fps is not None:
+            if chosen != self._options:
+                raise OptionError("options changed after the first write; give them on the first write only")
+        durations = _durations(duration, len(frames))
+        for frame, shown_ms in zip(frames, durations):
+            if shown_ms is None:
+                self._writer.append(frame)
+            else:
+                self._writer.append(frame, pts=self._pts)
+                self._pts += shown_ms / 1000.0
+        if durations and durations[-1] is not None:
+            self._writer.end_time = self._pts
+        if self._request._uri_type != URI_FILENAME:
+            # imageio hands the bytes back only from this call: finish the GIF now
+            self._writer.close()
+            with open(self._path, "rb") as file:
+                return file.read()
+        return None
+
+    # reading
+
+    def read(self, *, index: int | None = None, **_: Any) -> np.ndarray:
+        """All frames as one (N, H, W, C) array (``index`` None or ...), or frame ``index`` as (H, W, C)."""
+        if index is None or index is Ellipsis:
+            return np.stack(list(self.iter()))
+        for number, frame in enumerate(self.iter()):
+            if number == index:
+                return frame
+        raise IndexError(f"index {index} is past the last frame")
+
+    def iter(self) -> Iterator[np.ndarray]:
+        """Each frame as a decoder shows it: uint8 (H, W, 3), or (H, W, 4) where the GIF has transparency."""
+        from .sources import read_frames
+
+        for frame in read_frames(self._path):
+            yield frame.pixels
+
+    def properties(self, index: int | None = None) -> ImageProperties:
+        """Shape and dtype of frame ``index`` (or of the whole stack when ``index`` is None or ...)."""
+        if index is None or index is Ellipsis:
+            stack = self.read()
+            return ImageProperties(shape=stack.shape, dtype=stack.dtype, n_images=len(stack), is_batch=True)
+        frame = self.read(index=index)
+        return ImageProperties(shape=frame.shape, dtype=frame.dtype)
+
+    def metadata(self, index: int | None = None, exclude_applied: bool = True) -> dict[str, Any]:
+        """The frame timestamps in seconds (``pts``) and the loop count where the GIF has one."""
+        from .sources import open_source
+        from .sources.base import SourceOptions
+
+        source = open_source(self._path, SourceOptions())
+        return {"pts": [frame.pts for frame in source.frames()], "loop": getattr(source, "loop", None)}
+
+    def close(self) -> None:
+        """Finish the GIF (when writing) and release the request."""
+        try:
+            if self._writer is not None:
+                self._writer.close()
+        finally:
+            super().close()
+
+
+def _as_frames(ndimage: np.ndarray | list[np.ndarray], is_batch: bool | None) -> list[np.ndarray]:
+    if isinstance(ndimage, (list, tuple)):
+        return [np.asarray(frame) for frame in ndimage]
+    array = np.asarray(ndimage)
+    if is_batch is None:
+        is_batch = array.ndim == 4 or (array.ndim == 3 and array.shape[-1] not in (3, 4))
+    if is_batch:
+        return list(array)
+    return [array]
+
+
+def _durations(duration: float | list[float] | None, count: int) -> list[float | None]:
+    """Per-frame milliseconds, or None for each frame when no duration was given."""
+    if duration is None:
+        return [None] * count
+    if np.ndim(duration) == 0:
+        return [float(duration)] * count
+    values = [float(d) for d in duration]
+    if len(values) != count:
+        raise OptionError(f"duration has {len(values)} values for {count} frames; give one per frame or one for all")
+    return values
+
+
+def register() -> None:
+    """Add the plugin to imageio's plugin table as ``"gifsom"`` (imageio's defaults stay as they are)."""
+    if "gifsom" not in known_plugins:
+        known_plugins["gifsom"] = PluginConfig(name="gifsom", class_name="GifsomPlugin", module_name="gifsom.imageio",
+                                               install_name="gifsom")
