@@ -344,21 +344,25 @@ def library_memory(work: Path) -> None:
     print(f"target: peak <= 150 MB: {'met' if peak <= 150 else 'NOT met'}")
 
 
-def first_run(work: Path) -> None:
+def first_run(work: Path, installs: int = 3) -> None:
     """The first run after a fresh install against the second: a wheel built from this checkout,
-    installed into a new virtual environment (dependencies from the running Python)."""
-    print("\n## first run after a fresh install (the screen clip)")
+    installed into a new virtual environment (dependencies from the running Python), ``installs``
+    times over; the best first run is compared with the best second run."""
+    print(f"\n## first run after a fresh install (the screen clip; best of {installs} fresh installs)")
     subprocess.run([sys.executable, "-m", "pip", "wheel", str(ROOT), "--no-deps", "-q", "-w", str(work / "dist")],
                    check=True)
-    venv = work / "venv"
-    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True)
-    python = venv / "bin" / "python"
-    subprocess.run([str(python), "-m", "pip", "install", "-q", "--no-deps", *map(str, (work / "dist").glob("*.whl"))],
-                   check=True)
-    command = [str(python), "-m", "gifsom", "convert", str(FIXTURES / "screen"), str(work / "first.gif"), "-q"]
-    walls = [timed(command)[0] for _ in range(3)]
-    print(f"first {walls[0]:.2f} s, then {walls[1]:.2f} s and {walls[2]:.2f} s")
-    ratio = walls[0] / min(walls[1:])
+    firsts, seconds = [], []
+    for number in range(installs):
+        venv = work / f"venv{number}"
+        subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True)
+        python = venv / "bin" / "python"
+        subprocess.run([str(python), "-m", "pip", "install", "-q", "--no-deps",
+                        *map(str, (work / "dist").glob("*.whl"))], check=True)
+        command = [str(python), "-m", "gifsom", "convert", str(FIXTURES / "screen"), str(work / "first.gif"), "-q"]
+        firsts.append(timed(command)[0])
+        seconds.append(timed(command)[0])
+    ratio = min(firsts) / min(seconds)
+    print(f"first runs {', '.join(f'{w:.2f}' for w in firsts)} s; second runs {', '.join(f'{w:.2f}' for w in seconds)} s")
     print(f"target: the first run <= 1.3x the second: {'met' if ratio <= 1.3 else 'NOT met'} ({ratio:.2f}x)")
 
 
