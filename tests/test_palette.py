@@ -118,3 +118,22 @@ def test_colour_histogram_counts_every_colour(count, distinct, longest_run, seed
     order = np.lexsort(found.T[::-1])
     assert np.array_equal(found[order], expected_colours)
     assert np.array_equal(counts[order], expected_counts)
+
+
+def test_palette_does_not_depend_on_the_thread_count(monkeypatch, photo):
+    """The per-bin searches run on several threads; every result must be the one a single thread gets."""
+    import gifsom.colours.nearest as nearest
+    import gifsom.palette.refine as refine
+
+    rng = np.random.default_rng(11)
+    images = [photo, np.clip(photo.astype(int) + rng.integers(-20, 21, photo.shape), 0, 255).astype(np.uint8)]
+    results = {}
+    for threads in (1, 2, 2, 2):
+        monkeypatch.setattr(refine, "threads_for", lambda items, grain, n=threads: n)
+        monkeypatch.setattr(nearest, "threads_for", lambda items, grain, n=threads: n)
+        palettes = [learn_palette(image, colors) for image in images for colors in (16, 256)]
+        results.setdefault(threads, []).append(palettes)
+    single = results[1][0]
+    for run in results[2]:
+        for one, many in zip(single, run):
+            assert np.array_equal(one, many)

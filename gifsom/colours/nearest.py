@@ -14,7 +14,7 @@ from ..threads import threads_for
 from ._search_cy import assign_two
 
 #: Points per thread below which the search stays on one thread.
-POINTS_PER_THREAD = 4096
+POINTS_PER_THREAD = 1024
 
 
 class SortedPalette:

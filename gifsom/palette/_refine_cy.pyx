@@ -156,6 +156,10 @@ def update_assignments(const double[:, ::1] points, const double[:, ::1] centres
             upper[i] = exact
             if exact <= lower[i]:
                 continue
+            # assigned in the loop, so that each thread has its own (prange makes them private)
+            label = 0
+            d1 = 0.0
+            d2 = 0.0
             nearest_two(points[i, 0], points[i, 1], points[i, 2], &colours[0, 0], &keys[0], n, &axis[0],
                         &order[0], &label, &d1, &d2)
             labels[i] = label
