@@ -17,7 +17,7 @@ import numpy as np
 from .encoder import new_survey, write_clip
 from .errors import InputError, OptionError
 from .frames import as_frame, as_pixels
-from .gif.output import AtomicOutput, check_output_path
+from .gif.output import AtomicOutput, check_gif_path
 from .limits import DEFAULT_MAX_SPOOL, check_clip_budget
 from .mapping.stage import FrameMapper, MappingOptions
 from .options import EncodeOptions
@@ -48,7 +48,9 @@ class GifWriter:
     file already at ``path`` is left as it was. One thread should own a writer.
 
     Args:
-        path: where the GIF goes. Its folder must exist and be writable.
+        path: where the GIF goes: a name ending in .gif (any case) whose folder exists
+            and is writable, or ``"-"`` for standard output. Any other name is refused
+            with :class:`gifsom.errors.OptionError` before anything is done.
         fps: frame rate for frames given without a timestamp; None means the
             frames' own timestamps, or 10 fps when they have none.
         progress: ``callback(done, total)`` called while reading and writing
@@ -75,7 +77,7 @@ class GifWriter:
                  max_spool: int = DEFAULT_MAX_SPOOL, options: EncodeOptions | None = None, **fields: Any) -> None:
         if fps is not None and not (0 < fps <= 1000):
             raise OptionError(f"fps={fps} is out of range; use a frame rate above 0 and at most 1000")
-        self.path = check_output_path(path)
+        self.path = check_gif_path(path)
         self.fps = fps
         self.options = _encode_options(options, fields)
         self.progress = progress

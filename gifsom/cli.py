@@ -240,8 +240,13 @@ def _same_file(a: str, b: str) -> bool:
         return False
 
 
+def _summary_stream(output: str):
+    """Where the closing summary goes: stderr when the GIF itself goes to stdout."""
+    return sys.stderr if output == "-" else sys.stdout
+
+
 def _run_convert(args: argparse.Namespace) -> int:
-    from .gif.output import check_output_path
+    from .gif.output import check_gif_path
     from .limits import check_clip_budget
     from .sources import SourceOptions, open_source
 
@@ -250,7 +255,7 @@ def _run_convert(args: argparse.Namespace) -> int:
     source_options = SourceOptions(fps=args.fps, width=args.width, height=args.height, start=args.start,
                                    end=args.end, speed=args.speed)
     _encode_options(args)       # check the options before any frame is read
-    check_output_path(args.output)
+    check_gif_path(args.output)
     source = open_source(args.input, source_options, resize_to_first=args.resize_to_first)
     if hasattr(source, "plan"):     # videos: refuse a clip that cannot fit before decoding any of it
         frames, width, height = source.plan()
@@ -272,16 +277,17 @@ def _write(source, args: argparse.Namespace, fps: float | None) -> int:
         if getattr(source, "loop", None) is not None and args.loop is None:
             writer.options = dataclasses.replace(writer.options, loop=source.loop)
     if not args.quiet:
-        print(f"wrote {args.output}: {writer.frames_written} frames, {writer.bytes_written / 1024:.1f} KiB")
+        print(f"wrote {args.output}: {writer.frames_written} frames, {writer.bytes_written / 1024:.1f} KiB",
+              file=_summary_stream(args.output))
     return 0
 
 
 def _run_encode(args: argparse.Namespace) -> int:
-    from .gif.output import check_output_path
+    from .gif.output import check_gif_path
     from .sources.pipe import PipeSource, parse_size
 
     size = parse_size(args.size) if args.size else None
-    check_output_path(args.output)
+    check_gif_path(args.output)
     if args.input == "-":
         return _write(PipeSource(sys.stdin.buffer, size=size, fps=args.fps, pix_fmt=args.pix_fmt,
                                  partial_ok=args.partial_ok), args, args.fps)
@@ -295,19 +301,19 @@ def _run_encode(args: argparse.Namespace) -> int:
 
 
 def _run_record(args: argparse.Namespace) -> int:
-    from .gif.output import check_output_path
+    from .gif.output import check_gif_path
     from .recorder import record
     from .sources.screen import Region
 
     region = Region.parse(args.region) if args.region else None
     options = _encode_options(args)
-    check_output_path(args.output)
+    check_gif_path(args.output)
     report = record(args.output, region=region, monitor=args.monitor, fps=args.fps, duration=args.duration,
                     max_frames=args.max_frames, countdown=args.countdown, cursor=args.cursor,
                     status=False if args.quiet else None, max_spool=args.max_spool,
                     **dataclasses.asdict(options))
     if not args.quiet:
-        print(report.summary())
+        print(report.summary(), file=_summary_stream(args.output))
     return 0
 
 

@@ -104,3 +104,41 @@ def test_palette_command_writes_plot_and_gpl(tmp_path, capsys):
         assert image.width > 3 * 600
     colours = np.array([[int(v) for v in line.split()[:3]] for line in lines[4:]])
     assert colours.min() >= 0 and colours.max() <= 255
+
+
+def test_swapped_arguments_never_touch_the_video(tmp_path):
+    """`gifsom convert screen.gif talk.mp4` once overwrote the video with GIF data."""
+    video = tmp_path / "talk.mp4"
+    video.write_bytes((FIXTURES / "pan.mp4").read_bytes())
+    before = video.read_bytes()
+    gif = tmp_path / "screen.gif"
+    assert main("convert", str(FIXTURES / "screen"), str(gif), "-q") == 0
+    result = run("convert", str(gif), str(video))
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "swapped" in lines[0] and "talk.mp4" in lines[0]
+    assert video.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["screen.gif", "talk.mp4"]
+
+
+@pytest.mark.parametrize("name, accepted", [("out.GIF", True), ("out.Gif", True), ("out.png", False),
+                                            ("out", False), ("out.gif.mp4", False)])
+def test_output_must_be_a_gif_name(tmp_path, name, accepted):
+    out = tmp_path / name
+    code = main("convert", str(FIXTURES / "photo.jpg"), str(out), "-q")
+    assert (code == 0) == accepted
+    assert out.exists() == accepted
+    if not accepted:
+        assert code == 2
+
+
+def test_dash_writes_the_gif_to_standard_output(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "gifsom", "convert", str(FIXTURES / "screen"), "-"],
+                            capture_output=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    out = tmp_path / "file.gif"
+    assert main("convert", str(FIXTURES / "screen"), str(out), "-q") == 0
+    assert result.stdout == out.read_bytes()      # the same GIF as written to a file
+    assert len(decode_gif(out)[0]) == 30
+    assert b"wrote -" in result.stderr            # the summary stays off the pipe
+    assert not list(tmp_path.glob(".*.tmp"))

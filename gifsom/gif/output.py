@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import os
+import shutil
+import sys
 import tempfile
 from pathlib import Path
 from typing import BinaryIO
 
-from ..errors import OutputError
+from ..errors import OptionError, OutputError
+
+#: The output name that means "write the GIF to standard output".
+STDOUT = "-"
 
 
 def check_output_path(path: str | os.PathLike) -> Path:
@@ -27,21 +32,47 @@ def check_output_path(path: str | os.PathLike) -> Path:
     return target
 
 
+def check_gif_path(path: str | os.PathLike) -> Path:
+    """Check that ``path`` names a GIF gifsom may write: it ends in .gif (any case) or is ``-``.
+
+    Any other name is refused before any work is done, so that a swapped
+    argument can never overwrite a video or an image with GIF data.
+
+    Raises:
+        OptionError: the name does not end in .gif (naming the likely mix-up).
+        OutputError: as :func:`check_output_path`.
+    """
+    if str(path) == STDOUT:
+        return Path(STDOUT)
+    target = Path(path)
+    if target.suffix.lower() != ".gif":
+        if target.exists():
+            raise OptionError(f"output {str(target)!r} is an existing {target.suffix or 'extension-less'} file, "
+                              "not a .gif name: are the input and the output swapped? Nothing was written; "
+                              "give an output ending in .gif (or - for standard output)")
+        raise OptionError(f"output {str(target)!r} does not end in .gif; give a name ending in .gif "
+                          "(or - for standard output)")
+    return check_output_path(target)
+
+
 class AtomicOutput:
     """A temporary file beside ``path`` that replaces ``path`` only on :meth:`commit`.
 
     Use as a context manager: leaving the block without committing (an error,
     Ctrl+C, a cancel) removes the temporary file and leaves any existing file
-    at ``path`` untouched.
+    at ``path`` untouched. ``path`` ``-`` is standard output: the finished file
+    is copied there on commit, so a failure sends nothing down the pipe.
     """
 
     def __init__(self, path: str | os.PathLike) -> None:
-        self.path = check_output_path(path)
+        self.to_stdout = str(path) == STDOUT
+        self.path = Path(STDOUT) if self.to_stdout else check_output_path(path)
         self.file: BinaryIO | None = None
         self._temp_name: str | None = None
 
     def __enter__(self) -> BinaryIO:
-        folder = self.path.parent if str(self.path.parent) else Path(".")
+        folder = Path(tempfile.gettempdir()) if self.to_stdout else (
+            self.path.parent if str(self.path.parent) else Path("."))
         try:
             handle, self._temp_name = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=folder)
         except OSError as exc:
@@ -56,8 +87,14 @@ class AtomicOutput:
             self.file.flush()
             os.fsync(self.file.fileno())
             self.file.close()
-            os.chmod(self._temp_name, 0o644)
-            os.replace(self._temp_name, self.path)
+            if self.to_stdout:
+                with open(self._temp_name, "rb") as finished:
+                    shutil.copyfileobj(finished, sys.stdout.buffer)
+                sys.stdout.buffer.flush()
+                os.unlink(self._temp_name)
+            else:
+                os.chmod(self._temp_name, 0o644)
+                os.replace(self._temp_name, self.path)
         except OSError as exc:
             raise OutputError(f"cannot write {str(self.path)!r}: {exc.strerror}; free some disk space or choose another path") from exc
         self._temp_name = None
