@@ -56,14 +56,17 @@ class FrameMapper:
         self._reference: np.ndarray | None = None
         self._previous: np.ndarray | None = None
         mode = options.dither if options.strength > 0 else "none"
-        self._kernel_options: dict = {"mode": MODE_PLAIN}
+        # the kernel's mode and its parameters (offsets: ordered dither; taps: error diffusion)
+        self._mode = MODE_PLAIN
+        self._offsets = None
+        self._taps = None
         if mode in _dither.ORDERED_MODES:
             amplitude = options.strength * _dither.palette_spread(self.palette)
-            offsets = np.rint(_dither.threshold_map(mode) * amplitude).astype(np.int64)
-            self._kernel_options = {"mode": MODE_ORDERED, "offsets": offsets}
+            self._mode = MODE_ORDERED
+            self._offsets = np.rint(_dither.threshold_map(mode) * amplitude).astype(np.int64)
         elif mode in _dither.DIFFUSION_KERNELS:
-            self._kernel_options = {"mode": MODE_DIFFUSION, "taps": _dither.DIFFUSION_KERNELS[mode],
-                                    "strength": options.strength}
+            self._mode = MODE_DIFFUSION
+            self._taps = _dither.DIFFUSION_KERNELS[mode]
 
     def map(self, pixels: np.ndarray) -> np.ndarray:
         """Map one frame.
@@ -83,6 +86,7 @@ class FrameMapper:
             self._previous = out
         reference, previous = self._reference, self._previous
         self.cache.map_into(pixels, out, reference, previous, threshold=self.options.motion_threshold,
-                            stateful=stateful, record=self.options.temporal, **self._kernel_options)
+                            stateful=stateful, record=self.options.temporal, mode=self._mode,
+                            offsets=self._offsets, taps=self._taps, strength=self.options.strength)
         self._previous = out
         return out
