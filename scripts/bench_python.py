@@ -29,7 +29,7 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
 
-from bench import USER_ENVIRONMENT, timeline_frames  # noqa: E402
+from bench import timed, timeline_frames  # noqa: E402
 
 FPS = 20
 
@@ -73,15 +73,6 @@ IMAGEIO = {
 }
 
 
-def timed(command: list[str]) -> tuple[float, float]:
-    """Wall seconds and peak memory (MB) of a command."""
-    with tempfile.NamedTemporaryFile("r") as report:
-        subprocess.run(["/usr/bin/time", "-o", report.name, "-f", "%e %M", *command], check=True,
-                       env=USER_ENVIRONMENT, stdout=subprocess.DEVNULL)
-        wall, peak = report.read().split()[-2:]
-    return float(wall), float(peak) / 1024
-
-
 def render_reference(work: Path, frames: int) -> Path:
     """Render every frame once to a raw file (uint8 frames x 600 x 800 x 3)."""
     raw = work / "frames.raw"
@@ -120,7 +111,7 @@ def main() -> None:
                 print(f"{name:34s} skipped: ImageMagick is not installed")
                 continue
             out = work / (name.split()[0] + str(len(results)) + ".gif")
-            wall, peak = timed([sys.executable, "-c", code, str(out)])
+            wall, _, peak = timed([sys.executable, "-c", code, str(out)])
             shown = timeline_frames(out, args.frames, FPS)
             mse = np.mean([np.mean((a.astype(np.float64) - b) ** 2) for a, b in zip(shown, reference)])
             value = float("inf") if mse == 0 else 10 * np.log10(255 ** 2 / mse)

@@ -116,6 +116,20 @@ def continue_runs(const uint8_t[::1] indices, const uint8_t[::1] hidden, const u
     return out_array
 
 
+cdef inline int64_t _arrive(int64_t cost_own, int64_t cost_clear, int64_t previous_own, int64_t transparent,
+                            int64_t value, uint8_t* came_from) noexcept nogil:
+    """Cheapest cost of writing ``value`` after a pixel written as its own index (``previous_own``,
+    path cost ``cost_own``) or as transparent (``cost_clear``); ``came_from`` gets which of the two
+    (0 or 1) the path comes from. The own index wins ties."""
+    cdef int64_t from_own = cost_own + (previous_own != value)
+    cdef int64_t from_clear = cost_clear + (transparent != value)
+    if from_clear < from_own:
+        came_from[0] = 1
+        return from_clear
+    came_from[0] = 0
+    return from_own
+
+
 def fill_hidden(const uint8_t[::1] indices, const uint8_t[::1] hidden, const uint8_t[::1] unchanged,
                 int transparent):
     """Write hidden pixels so that the scan has as few value changes as possible.
@@ -136,7 +150,7 @@ def fill_hidden(const uint8_t[::1] indices, const uint8_t[::1] hidden, const uin
     # back[i, s]: the state of pixel i - 1 on the cheapest path that puts pixel i in state s.
     back_array = np.zeros((n, 2), np.uint8)
     cdef uint8_t[:, ::1] back = back_array
-    cdef int64_t big = (<int64_t>1) << 40, cost0, cost1, new0, new1, previous_own, from_own, from_clear
+    cdef int64_t big = (<int64_t>1) << 40, cost0, cost1, new0, new1, previous_own
     cdef int state
     with nogil:
         cost0 = 0 if (not hidden[0]) or unchanged[0] else big
@@ -145,23 +159,10 @@ def fill_hidden(const uint8_t[::1] indices, const uint8_t[::1] hidden, const uin
             previous_own = indices[i - 1]
             new0 = big
             new1 = big
-            # the own index wins ties
             if (not hidden[i]) or unchanged[i]:
-                from_own = cost0 + (previous_own != indices[i])
-                from_clear = cost1 + (transparent != indices[i])
-                if from_clear < from_own:
-                    new0 = from_clear
-                    back[i, 0] = 1
-                else:
-                    new0 = from_own
+                new0 = _arrive(cost0, cost1, previous_own, transparent, indices[i], &back[i, 0])
             if hidden[i]:
-                from_own = cost0 + (previous_own != transparent)
-                from_clear = cost1
-                if from_clear < from_own:
-                    new1 = from_clear
-                    back[i, 1] = 1
-                else:
-                    new1 = from_own
+                new1 = _arrive(cost0, cost1, previous_own, transparent, transparent, &back[i, 1])
             cost0 = min(new0, big)
             cost1 = min(new1, big)
         state = 0 if cost0 <= cost1 else 1
