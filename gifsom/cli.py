@@ -12,6 +12,7 @@ from pathlib import Path
 
 from . import __version__
 from .errors import GifsomError, InputError, OptionError
+from .gif.reader import DEFAULT_MAX_PIXELS
 from .limits import DEFAULT_MAX_SPOOL, parse_bytes
 from .mapping.dither import DITHER_MODES
 from .options import PALETTE_SCOPES, EncodeOptions, parse_colour
@@ -142,6 +143,12 @@ def _add_source_options(parser: argparse.ArgumentParser) -> None:
                        help="play X times faster (0.5 is half speed)")
     group.add_argument("--resize-to-first", action="store_true",
                        help="image sequences: scale frames of another size to the first frame's size")
+    group.add_argument("--partial-ok", action="store_true",
+                       help="GIF input: if the file is damaged or cut short, keep the frames before the damage")
+    group.add_argument("--max-pixels", type=_ranged(int, 1, 65535 * 65535, "--max-pixels"),
+                       default=DEFAULT_MAX_PIXELS, metavar="N",
+                       help=f"GIF input: refuse a canvas of more than N pixels, a guard against "
+                            f"decompression bombs (default {DEFAULT_MAX_PIXELS:,})")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -253,7 +260,8 @@ def _run_convert(args: argparse.Namespace) -> int:
     if _same_file(args.input, args.output) or os.path.abspath(args.input) == os.path.abspath(args.output):
         raise OptionError(f"output {args.output!r} is the input; write to another file")
     source_options = SourceOptions(fps=args.fps, width=args.width, height=args.height, start=args.start,
-                                   end=args.end, speed=args.speed)
+                                   end=args.end, speed=args.speed, max_pixels=args.max_pixels,
+                                   partial_ok=args.partial_ok)
     _encode_options(args)       # check the options before any frame is read
     check_gif_path(args.output)
     source = open_source(args.input, source_options, resize_to_first=args.resize_to_first)
@@ -277,6 +285,10 @@ def _write(source, args: argparse.Namespace, fps: float | None) -> int:
         if getattr(source, "loop", None) is not None and args.loop is None:
             writer.options = dataclasses.replace(writer.options, loop=source.loop)
     if not args.quiet:
+        damaged_after = getattr(source, "damaged_after", None)
+        if damaged_after is not None:
+            print(f"gifsom: warning: the input is damaged; kept the {damaged_after} frames before the damage",
+                  file=sys.stderr)
         print(f"wrote {args.output}: {writer.frames_written} frames, {writer.bytes_written / 1024:.1f} KiB",
               file=_summary_stream(args.output))
     return 0

@@ -43,7 +43,9 @@ def open_source(spec: str | os.PathLike, options: SourceOptions = SourceOptions(
         raise InputError(f"input {text!r} does not exist; check the path")
     if not path.is_file():
         raise InputError(f"input {text!r} is not a file or folder")
-    if _is_gif(path):
+    if path.stat().st_size == 0:
+        raise InputError(f"input {text!r} is empty (0 bytes); check that it was downloaded or written completely")
+    if _is_gif(path) or path.suffix.lower() == ".gif":
         from .gif import GifSource
 
         return GifSource(path, options)

@@ -13,6 +13,7 @@ import numpy as np
 
 from ..errors import OptionError
 from ..frames import GIF_MAX_SIDE, Frame
+from ..gif.reader import DEFAULT_MAX_PIXELS
 from ..threads import available_cores
 
 
@@ -26,6 +27,8 @@ class SourceOptions:
         width, height: output size in pixels; give one to keep the aspect ratio.
         start, end: trim, in seconds of the source; None for its start or end.
         speed: playback speed factor (2.0 plays twice as fast).
+        max_pixels: refuse a GIF whose screen has more pixels than this (a decompression-bomb guard).
+        partial_ok: from a damaged or cut-short GIF, keep the frames before the damage instead of failing.
     """
 
     fps: float | None = None
@@ -34,6 +37,8 @@ class SourceOptions:
     start: float | None = None
     end: float | None = None
     speed: float = 1.0
+    max_pixels: int = DEFAULT_MAX_PIXELS
+    partial_ok: bool = False
 
     def __post_init__(self) -> None:
         if self.fps is not None and not (0 < self.fps <= 100):
@@ -49,6 +54,8 @@ class SourceOptions:
             raise OptionError(f"--start {self.start} is negative; give a time from the start of the input")
         if self.end is not None and self.end <= (self.start or 0.0):
             raise OptionError(f"--end {self.end} is not after --start {self.start or 0}; give an end after the start")
+        if self.max_pixels < 1:
+            raise OptionError(f"--max-pixels {self.max_pixels} is out of range; give a positive number of pixels")
 
 
 class FrameSource(Protocol):

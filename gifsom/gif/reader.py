@@ -1,0 +1,264 @@
+"""Reading GIF files as a web browser shows them.
+
+:class:`GifReader` walks the blocks of a GIF once to find its images and its
+loop count, then decodes and composes the images into full RGBA frames:
+
+- the canvas starts transparent, and disposal 2 clears to transparent
+  (the background colour is ignored, as browsers do);
+- images are clipped to the logical screen;
+- indices beyond the colour table, and images with no colour table, draw nothing;
+- images with no delay are drawn together with the image after them, as one
+  frame (the multi-image and "true colour" GIFs); when no image of a looping
+  GIF has a delay, each image is a frame of :data:`DEFAULT_DELAY_CS`, as
+  browsers play it;
+- delays under :data:`MIN_SHOWN_DELAY_CS` are shown as :data:`DEFAULT_DELAY_CS`;
+- the loop count comes from the NETSCAPE2.0 or ANIMEXTS1.0 block.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import InputError, ResourceError
+from ._unlzw_cy import BAD_CODE, decode
+
+#: Delay browsers give a frame whose delay is below :data:`MIN_SHOWN_DELAY_CS` (centiseconds).
+DEFAULT_DELAY_CS = 10
+MIN_SHOWN_DELAY_CS = 2
+#: Largest canvas decoded without being asked (pixels): Pillow's decompression-bomb limit.
+DEFAULT_MAX_PIXELS = 89_478_485
+_LOOP_APPLICATIONS = (b"NETSCAPE2.0", b"ANIMEXTS1.0")
+_DISPOSE_BACKGROUND = 2
+_DISPOSE_PREVIOUS = 3
+
+
+class GifDamaged(InputError):
+    """The GIF's data is cut short or invalid at one of its images.
+
+    Attributes:
+        frames: frames decoded completely before the damage.
+    """
+
+    def __init__(self, message: str, frames: int) -> None:
+        super().__init__(message)
+        self.frames = frames
+
+
+@dataclass(frozen=True)
+class _Image:
+    """Where one image's pieces lie in the file, and its graphic control."""
+
+    left: int
+    top: int
+    width: int
+    height: int
+    interlaced: bool
+    colours: np.ndarray | None        # uint8 (K, 3): local table, else global, else None
+    code_size: int
+    data: bytes                       # the LZW sub-blocks joined
+    delay_cs: int                     # 0 when there is no graphic control
+    disposal: int
+    transparent: int | None
+
+
+class GifReader:
+    """The images of one GIF file, composed into frames.
+
+    Args:
+        data: the whole file.
+        name: how messages name the file.
+        max_pixels: refuse a logical screen of more pixels than this.
+
+    Attributes:
+        width, height: the logical screen in pixels.
+        loop: the loop block's count (0: forever, N: N repeats), or -1 when there is none.
+        damage: why the file stops being readable before its trailer, or None. Images
+            before the damage are readable; see :meth:`frames`.
+    """
+
+    def __init__(self, data: bytes, name: str, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> None:
+        self.name = name
+        if not data:
+            raise InputError(f"{name!r} is empty (0 bytes); check that it was downloaded or written completely")
+        if data[:6] not in (b"GIF87a", b"GIF89a") or len(data) < 13:
+            raise InputError(f"{name!r} is not a GIF (it starts with {data[:6]!r}); give a GIF, a video or images")
+        self.width, self.height, flags = struct.unpack_from("<HHB", data, 6)
+        if self.width == 0 or self.height == 0:
+            raise InputError(f"{name!r} is a GIF with a {self.width}x{self.height} screen, which shows nothing; "
+                             "the file is broken")
+        if self.width * self.height > max_pixels:
+            raise ResourceError(
+                f"{name!r} is {self.width}x{self.height}, over the {max_pixels:,}-pixel safety limit "
+                f"({self.width * self.height * 4 / 2**20:,.0f} MiB a frame); raise it with --max-pixels "
+                "(max_pixels= in Python) if you trust the file")
+        self.loop = -1
+        self.damage: str | None = None
+        self._images: list[_Image] = []
+        self._scan(data, flags)
+
+    def _scan(self, data: bytes, flags: int) -> None:
+        position = 13
+        global_colours = None
+        if flags & 0x80:
+            size = 3 << ((flags & 7) + 1)
+            global_colours = np.frombuffer(data, np.uint8, size // 3 * 3, position).reshape(-1, 3) \
+                if position + size <= len(data) else None
+            position += size
+        control = (0, 0, None)               # delay, disposal, transparent index of the next image
+        try:
+            while True:
+                if position >= len(data):
+                    return                   # no trailer: browsers and Pillow show such GIFs in full
+                kind = data[position]
+                if kind == 0x3B:             # trailer
+                    return
+                if kind == 0x21:
+                    label = data[position + 1] if position + 1 < len(data) else -1
+                    blocks, position = _sub_blocks(data, position + 2)
+                    if label == 0xF9 and blocks and len(blocks[0]) >= 4:
+                        packed, delay, index = struct.unpack_from("<BHB", blocks[0])
+                        control = (delay, (packed >> 2) & 7, index if packed & 1 else None)
+                    elif label == 0xFF and len(blocks) >= 2 and blocks[0][:11] in _LOOP_APPLICATIONS \
+                            and len(blocks[1]) >= 3 and blocks[1][0] == 1:
+                        self.loop = struct.unpack_from("<H", blocks[1], 1)[0]
+                    continue
+                if kind != 0x2C:
+                    raise _CutShort(f"byte {position} is {kind:#04x}, not a block")
+                if position + 10 > len(data):
+                    raise _CutShort("it ends inside an image descriptor")
+                left, top, width, height, packed = struct.unpack_from("<HHHHB", data, position + 1)
+                position += 10
+                if width * height == 0 and (position >= len(data) or data[position] in (0x21, 0x2C, 0x3B)):
+                    control = (0, 0, None)   # an empty image written with no table and no data: nothing to draw
+                    continue
+                colours = global_colours
+                if packed & 0x80:
+                    size = 3 << ((packed & 7) + 1)
+                    if position + size > len(data):
+                        raise _CutShort("it ends inside a colour table")
+                    colours = np.frombuffer(data, np.uint8, size, position).reshape(-1, 3)
+                    position += size
+                if position >= len(data):
+                    raise _CutShort("it ends before an image's data")
+                code_size = data[position]
+                blocks, position = _sub_blocks(data, position + 1)
+                if not 1 <= code_size <= 11:
+                    raise _CutShort(f"an image has LZW code size {code_size} (GIF allows 2 to 8)")
+                self._images.append(_Image(left, top, width, height, bool(packed & 0x40), colours, code_size,
+                                           b"".join(blocks), *control))
+                control = (0, 0, None)
+        except _CutShort as cut:
+            self.damage = str(cut)
+
+    @property
+    def image_count(self) -> int:
+        return len(self._images)
+
+    def _frame_ends(self) -> list[bool]:
+        """For each image, whether a frame is shown once it is drawn."""
+        images = self._images
+        if not any(image.delay_cs for image in images) and self.loop >= 0:
+            return [True] * len(images)
+        return [bool(image.delay_cs) or number == len(images) - 1 for number, image in enumerate(images)]
+
+    def frames(self) -> Iterator[tuple[np.ndarray, int]]:
+        """The frames a browser shows: ``(pixels, delay)``, uint8 (height, width, 4) RGBA and centiseconds.
+
+        The pixels array is reused: copy it to keep it past the next frame.
+
+        Raises:
+            GifDamaged: after the last good frame, when an image cannot be decoded or the file
+                was cut short (see :attr:`damage`).
+        """
+        canvas = np.zeros((self.height, self.width, 4), np.uint8)
+        ends = self._frame_ends()
+        undo: tuple[tuple[slice, slice], np.ndarray | None] | None = None   # the last image's disposal
+        shown = 0
+        if not self._images and not self.damage:
+            yield canvas, DEFAULT_DELAY_CS        # a GIF with no image shows its empty, transparent canvas
+            return
+        for number, image in enumerate(self._images):
+            if undo is not None:
+                where, saved = undo
+                canvas[where] = 0 if saved is None else saved
+                undo = None
+            y0, y1 = min(image.top, self.height), min(image.top + image.height, self.height)
+            x0, x1 = min(image.left, self.width), min(image.left + image.width, self.width)
+            where = (slice(y0, y1), slice(x0, x1))
+            if image.disposal == _DISPOSE_BACKGROUND:
+                undo = (where, None)
+            elif image.disposal == _DISPOSE_PREVIOUS:
+                undo = (where, canvas[where].copy())
+            failure = self._draw(image, canvas, where)
+            if failure:
+                raise GifDamaged(f"GIF {self.name!r} is damaged at image {number} ({failure}); "
+                                 f"{shown} frames before it decode: keep them with --partial-ok", shown)
+            if ends[number]:
+                delay = image.delay_cs if image.delay_cs >= MIN_SHOWN_DELAY_CS else DEFAULT_DELAY_CS
+                yield canvas, delay
+                shown += 1
+        if self.damage:
+            raise GifDamaged(f"GIF {self.name!r} is damaged: {self.damage}; {shown} frames before the damage "
+                             "decode: keep them with --partial-ok", shown)
+
+    @staticmethod
+    def _draw(image: _Image, canvas: np.ndarray, where: tuple[slice, slice]) -> str | None:
+        """Decode ``image`` and draw its opaque pixels onto ``canvas``; a reason when the data is invalid."""
+        count = image.width * image.height
+        if count == 0:
+            return None
+        indices = np.zeros(count, np.uint8)
+        written, status = decode(np.frombuffer(image.data, np.uint8), image.code_size, indices)
+        if status == BAD_CODE and written == 0:
+            return "its LZW data holds an undefined code"
+        drawn = np.zeros(count, bool)
+        drawn[:written] = True                 # pixels the data never reached stay as they were
+        indices = indices.reshape(image.height, image.width)
+        drawn = drawn.reshape(image.height, image.width)
+        if image.interlaced:
+            order = np.concatenate([np.arange(start, image.height, step)
+                                    for start, step in ((0, 8), (4, 8), (2, 4), (1, 2))])
+            indices = _deinterlace(indices, order)
+            drawn = _deinterlace(drawn, order)
+        rows, cols = where
+        if image.colours is None or rows.stop <= rows.start or cols.stop <= cols.start:
+            return None
+        h, w = rows.stop - rows.start, cols.stop - cols.start
+        indices, drawn = indices[:h, :w], drawn[:h, :w]
+        drawn = drawn & (indices < len(image.colours))
+        if image.transparent is not None:
+            drawn &= indices != image.transparent
+        region = canvas[where]
+        region[drawn, :3] = image.colours[indices[drawn]]
+        region[drawn, 3] = 255
+        return None
+
+
+def _deinterlace(rows_in_stream_order: np.ndarray, order: np.ndarray) -> np.ndarray:
+    """Put the rows of an interlaced image, stored in pass order, back in display order."""
+    shown = np.empty_like(rows_in_stream_order)
+    shown[order] = rows_in_stream_order
+    return shown
+
+
+class _CutShort(Exception):
+    pass
+
+
+def _sub_blocks(data: bytes, position: int) -> tuple[list[bytes], int]:
+    """The data sub-blocks starting at ``position``, and the position after their terminator."""
+    blocks = []
+    while True:
+        if position >= len(data):
+            raise _CutShort("it ends inside a block")
+        size = data[position]
+        if size == 0:
+            return blocks, position + 1
+        if position + 1 + size > len(data):
+            raise _CutShort("it ends inside a block")
+        blocks.append(data[position + 1: position + 1 + size])
+        position += 1 + size
