@@ -129,7 +129,6 @@ class GifWriter:
             height, width, channels = pixels.shape
             self._spool = FrameSpool(width, height, channels, memory_budget=self.memory_budget,
                                      compress=self.compress_spool)
-        pixels = self._fit_channels(pixels)
         if (len(self._spool) + 1) * self._spool.frame_bytes > self.max_spool:
             height, width, channels = self._spool.shape
             check_clip_budget(len(self._spool) + 1, width, height, channels, self.max_spool)
@@ -150,17 +149,6 @@ class GifWriter:
     def spool_bytes(self) -> int:
         """Bytes of frames spooled to disk so far."""
         return 0 if self._spool is None else self._spool.bytes_on_disk
-
-    def _fit_channels(self, pixels: np.ndarray) -> np.ndarray:
-        channels = self._spool.shape[2]
-        if pixels.shape[2] == channels:
-            return pixels
-        if channels == 4:      # an opaque frame in a clip with transparency
-            alpha = np.full(pixels.shape[:2] + (1,), 255, np.uint8)
-            return np.concatenate([pixels, alpha], axis=2)
-        rgb = pixels[:, :, :3].copy()   # transparency that starts late: shown on the matte (black by default)
-        rgb[pixels[:, :, 3] < 128] = self.options.matte or (0, 0, 0)
-        return rgb
 
     def _end_time(self) -> float:
         times = self._spool.timestamps

@@ -28,7 +28,9 @@ class FrameSpool:
 
     Args:
         width, height: frame size in pixels.
-        channels: 3 (RGB) or 4 (RGBA).
+        channels: 3 (RGB) or 4 (RGBA). An RGBA frame added to an RGB spool makes it an
+            RGBA spool: its earlier frames are then read back with opaque alpha, so a clip
+            whose transparency starts late keeps it.
         memory_budget: bytes kept in memory before frames go to a temporary file.
         directory: folder for the temporary file (the system's by default).
         compress: deflate frames on disk (level 1: fast, and screen content
@@ -47,7 +49,7 @@ class FrameSpool:
         self.timestamps: list[float] = []
         self._memory: list[np.ndarray] = []
         self._file = None
-        self._disk: list[tuple[int, int]] = []     # (offset, length) of each frame on disk
+        self._disk: list[tuple[int, int, int]] = []     # (offset, length, channels) of each frame on disk
         self._disk_bytes = 0
         self._last: np.ndarray | None = None
 
@@ -60,11 +62,14 @@ class FrameSpool:
         return self._disk_bytes
 
     def append(self, pixels: np.ndarray, pts: float) -> None:
-        """Store one frame: uint8 array of exactly the spool's shape; ``pts`` in seconds."""
-        if pixels.shape != self.shape:
+        """Store one frame: uint8 (H, W, 3 or 4) array of the spool's size; ``pts`` in seconds."""
+        if pixels.shape[:2] != self.shape[:2] or pixels.shape[2] not in (3, 4):
             raise InputError(
                 f"frame {len(self)} is {pixels.shape[1]}x{pixels.shape[0]} but the clip is "
                 f"{self.shape[1]}x{self.shape[0]}; give frames of one size (or resize them first)")
+        if pixels.shape[2] > self.shape[2]:
+            self.shape = pixels.shape
+            self.frame_bytes = pixels.size
         repeat = self._last is not None and same_pixels(pixels, self._last)
         if self._file is None and (len(self._memory) + 1) * self.frame_bytes > self.memory_budget:
             self._file = tempfile.TemporaryFile(prefix="gifsom-spool-", dir=self.directory)
@@ -81,7 +86,7 @@ class FrameSpool:
             except OSError as exc:
                 raise ResourceError(f"cannot spool frame {len(self)} to disk ({exc.strerror}); "
                                     "free some space in the temporary folder or set TMPDIR") from exc
-            self._disk.append((self._disk_bytes, len(data)))
+            self._disk.append((self._disk_bytes, len(data), pixels.shape[2]))
             self._disk_bytes += len(data)
         self._last = self._memory[-1] if self._file is None else np.array(pixels)
         self.timestamps.append(float(pts))
@@ -89,13 +94,20 @@ class FrameSpool:
     def frame(self, number: int) -> np.ndarray:
         """Frame ``number`` (0-based) as a uint8 array of the spool's shape."""
         if number < len(self._memory):
-            return self._memory[number]
+            return self._with_spool_channels(self._memory[number])
         self._file.flush()
-        offset, length = self._disk[number - len(self._memory)]
+        offset, length, channels = self._disk[number - len(self._memory)]
         data = os.pread(self._file.fileno(), length, offset)
         if self.compress:
             data = zlib.decompress(data)
-        return np.frombuffer(data, np.uint8).reshape(self.shape)
+        return self._with_spool_channels(np.frombuffer(data, np.uint8).reshape(self.shape[:2] + (channels,)))
+
+    def _with_spool_channels(self, pixels: np.ndarray) -> np.ndarray:
+        """An RGB frame stored before the spool became RGBA, with opaque alpha added."""
+        if pixels.shape[2] == self.shape[2]:
+            return pixels
+        opaque = np.full(self.shape[:2] + (1,), 255, np.uint8)
+        return np.concatenate([pixels, opaque], axis=2)
 
     def __iter__(self) -> Iterator[np.ndarray]:
         for number in range(len(self)):

@@ -174,6 +174,7 @@ class AnimationWriter:
         self.encoder = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="gifsom-lzw")
         self.encode_ahead = 2 * workers           # frames handed over and not yet written, at most
         self.encoded: deque[Future] = deque()
+        self.frames_started = 0
         self.frames_written = 0
         self.bytes_written = 0
         out.write(blocks.header(width, height, global_palette, self.global_bits))
@@ -238,8 +239,13 @@ class AnimationWriter:
             if clear.any():
                 disposal = DISPOSE_BACKGROUND
                 box = _union(box, _bbox(clear))
-        if box is None:
+        if self.frames_started == 0:
+            # the first frame covers the canvas: decoders disagree on what an area no frame drew shows
+            # (browsers: transparent; Pillow, ffmpeg and ImageMagick: the background colour)
+            box = (0, self.height, 0, self.width)
+        elif box is None:
             box = (0, 1, 0, 1)                     # nothing changed: a 1x1 frame keeps the timing
+        self.frames_started += 1
         top, bottom, left, right = box
         rect = (slice(top, bottom), slice(left, right))
 
@@ -319,7 +325,9 @@ class _FrameImage:
         # won otherwise on the fixture clips; with lossy LZW it does). Impossible when some pixel
         # must stay transparent.
         if (self.lossy or not mostly_unchanged) and not (hidden & ~keep).any():
-            found.append((self.indices, None))
+            # a frame cleared afterwards names a transparent index even when it draws every pixel:
+            # Pillow and ffmpeg clear to it, and to the opaque background colour without one
+            found.append((self.indices, spare if self.disposal == DISPOSE_BACKGROUND else None))
         if spare is not None and hidden.any():
             transparent = self.indices.copy()
             transparent[hidden] = spare
@@ -328,7 +336,7 @@ class _FrameImage:
                 found.append((continue_runs(self.indices, hidden, keep, spare), spare))
                 found.append((fill_hidden(self.indices, hidden, keep, spare), spare))
         if not found:                 # no spare index to hide pixels with: every pixel is written
-            found.append((self.indices, None))
+            found.append((self.indices, spare if self.disposal == DISPOSE_BACKGROUND else None))
         return found
 
     def encode(self, pool: ThreadPoolExecutor | None = None) -> tuple[bytes, np.ndarray, int | None]:
