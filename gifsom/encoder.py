@@ -31,22 +31,30 @@ def palette_size(options: EncodeOptions, animated: bool) -> int:
     return options.colors - 1 if animated and options.colors > 2 else options.colors
 
 
+def exact_size(options: EncodeOptions, transparent: bool) -> int:
+    """Most colours an exact (lossless) palette may have: all asked for, less the transparent
+    index a clip with transparent pixels must keep free."""
+    return options.colors - 1 if transparent else options.colors
+
+
 def new_survey(options: EncodeOptions) -> ClipSurvey:
     """A survey that gathers what ``options`` will need."""
     return ClipSurvey(census_limit=options.colors, track_scenes=options.palette == "scene")
 
 
-def learn_from(pixels: np.ndarray, census: np.ndarray | None, options: EncodeOptions, size: int) -> np.ndarray:
-    """A palette of at most ``size`` learned entries, or the exact colours when the census fits ``options.colors``.
+def learn_from(pixels: np.ndarray, census: np.ndarray | None, options: EncodeOptions, size: int,
+               exact: int) -> np.ndarray:
+    """A palette of at most ``size`` learned entries, or the exact colours when the census
+    (or the pixels themselves) hold at most ``exact`` colours.
 
     An exact palette needs no reserved slot: each frame finds a transparent
     index among the entries it does not use.
     """
     if census is not None:
-        palette = exact_palette(census, np.array(options.fixed_colors, np.uint8), options.colors)
+        palette = exact_palette(census, np.array(options.fixed_colors, np.uint8), exact)
         if palette is not None:
             return palette                     # in the census's order
-    return palette_from_pixels(pixels, options.palette_options(size))
+    return palette_from_pixels(pixels, options.palette_options(size, exact))
 
 
 def split_alpha(pixels: np.ndarray, matte: tuple[int, int, int] | None) -> tuple[np.ndarray, np.ndarray | None]:
@@ -88,15 +96,25 @@ def write_clip(out: BinaryIO, spool: FrameSpool, survey: ClipSurvey, options: En
     height, width, channels = spool.shape
     animated = len(spool) > 1 or channels == 4
     size = palette_size(options, animated)
+    exact = exact_size(options, channels == 4)
     census = survey.census.colours()
+    if census is not None and not 0 < len(census) <= exact:
+        census = None
+    scope = options.palette
+    if census is None and scope == "global" and survey.most_frame_colours is not None \
+            and survey.most_frame_colours <= exact:
+        scope = "frame"      # every frame fits in exact colours, the clip does not: one exact palette per frame
     global_palette = None
-    if options.palette == "global" or census is not None:
+    if scope == "global" or census is not None:
         # a clip whose colours all fit needs one exact palette, whatever the scope
-        global_palette = learn_from(survey.sampler.pixels(), census, options, size)
+        sample = survey.sampler.pixels()
+        if len(sample) == 0:
+            sample = np.zeros((1, 3), np.uint8)     # a wholly transparent clip: any one colour will do
+        global_palette = learn_from(sample, census, options, size, exact)
     writer = AnimationWriter(out, width, height, global_palette=global_palette, loop=options.loop,
                              comment=options.comment, lossy=options.lossy, spare_slot=channels == 4)
     scene_at = ({start: scene for scene, start in enumerate(survey.scene_starts)}
-                if global_palette is None and options.palette == "scene" else {})
+                if global_palette is None and scope == "scene" else {})
     mapper: FrameMapper | None = None
     report = Progress("frames written", len(spool), callback=progress, bar=bar)
     try:
@@ -105,12 +123,14 @@ def write_clip(out: BinaryIO, spool: FrameSpool, survey: ClipSurvey, options: En
             if global_palette is not None:
                 if mapper is None:
                     mapper = FrameMapper(global_palette, options.mapping_options())
-            elif options.palette == "frame":
-                sample = rgb if mask is None else rgb[~mask]
-                mapper = FrameMapper(learn_from(sample.reshape(-1, 3), None, options, size), options.mapping_options())
+            elif scope == "frame":
+                sample = (rgb if mask is None else rgb[~mask]).reshape(-1, 3)
+                if len(sample) == 0:
+                    sample = rgb.reshape(-1, 3)[:1]          # a wholly transparent frame: any one colour will do
+                mapper = FrameMapper(learn_from(sample, None, options, size, exact), options.mapping_options())
             elif number in scene_at:
                 sample = survey.scene_samplers[scene_at[number]].pixels()
-                mapper = FrameMapper(learn_from(sample, None, options, size), options.mapping_options())
+                mapper = FrameMapper(learn_from(sample, None, options, size, exact), options.mapping_options())
             indices = mapper.map(rgb)
             palette = global_palette if global_palette is not None else mapper.palette
             writer.add(IndexedFrame(indices, palette, start_cs(spool.timestamps[number]), mask))

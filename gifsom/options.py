@@ -70,9 +70,10 @@ class EncodeOptions:
         self.palette_options(self.colors)
         self.mapping_options()
 
-    def palette_options(self, colors: int) -> PaletteOptions:
-        """Palette options for a palette of ``colors`` entries."""
-        return PaletteOptions(colors=colors, quality=self.quality, refine=self.refine, fixed=self.fixed_colors)
+    def palette_options(self, colors: int, exact_colors: int | None = None) -> PaletteOptions:
+        """Palette options for a learned palette of ``colors`` entries (an exact one of up to ``exact_colors``)."""
+        return PaletteOptions(colors=colors, quality=self.quality, refine=self.refine, fixed=self.fixed_colors,
+                              exact_colors=exact_colors)
 
     def mapping_options(self) -> MappingOptions:
         return MappingOptions(dither=self.dither, strength=self.dither_strength,

@@ -62,3 +62,22 @@ def photo() -> np.ndarray:
 @pytest.fixture
 def screen_frames() -> list[np.ndarray]:
     return [np.asarray(Image.open(p).convert("RGB")) for p in sorted((FIXTURES / "screen").glob("*.png"))]
+
+
+@pytest.fixture(scope="session")
+def gif_decoders():
+    """The four decoders GIFs are checked with: name -> path -> [(RGBA pixels, delay cs)].
+
+    Chromium and ImageMagick come from Debian's packages (``.ci/run`` installs them); a
+    machine without them fails here with the command that adds them.
+    """
+    from . import decoders
+
+    missing = [name for name, present in decoders.available().items() if not present]
+    if missing:
+        pytest.fail(f"these tests decode GIFs with {', '.join(missing)}, which this machine lacks: "
+                    "apt-get install chromium imagemagick && pip install playwright", pytrace=False)
+    chromium = decoders.Chromium()
+    yield {"pillow": decoders.pillow, "ffmpeg": decoders.ffmpeg, "imagemagick": decoders.imagemagick,
+           "chromium": chromium.decode}
+    chromium.close()

@@ -25,6 +25,13 @@ def _coarse_histogram(pixels: np.ndarray) -> np.ndarray:
     return hist / max(hist.sum(), 1.0)
 
 
+def opaque_pixels(pixels: np.ndarray) -> np.ndarray:
+    """The colours of a frame's opaque pixels (alpha at least 128), uint8 (N, 3)."""
+    if pixels.shape[2] == 3:
+        return pixels.reshape(-1, 3)
+    return pixels[pixels[:, :, 3] >= 128][:, :3]
+
+
 class ColourCensus:
     """The exact colours of a clip, tracked until there are more than ``limit``.
 
@@ -40,18 +47,26 @@ class ColourCensus:
         self._later = np.empty(0, np.int64)    # count in changes after the first frame
         self._first = np.empty(0, np.int64)    # count in the first frame
         self._previous: np.ndarray | None = None
+        self._previous_opaque: np.ndarray | None = None     # bool (H, W), or None for an opaque frame
 
     @property
     def complete(self) -> bool:
         return self.keys is not None
 
     def add(self, pixels: np.ndarray) -> None:
+        """Count the colours of one frame, uint8 (H, W, 3) or (H, W, 4); transparent pixels have none."""
         if self.keys is None:
             return
         rgb = pixels[:, :, :3]
         first = self._previous is None
-        fresh = rgb if first else rgb[(rgb != self._previous).any(axis=2)]
-        self._previous = rgb
+        opaque = pixels[:, :, 3] >= 128 if pixels.shape[2] == 4 else None
+        counted = None if first else (rgb != self._previous).any(axis=2)
+        if counted is not None and self._previous_opaque is not None:
+            counted |= ~self._previous_opaque      # pixels that appear count whatever their colour was
+        if opaque is not None:
+            counted = opaque if counted is None else counted & opaque
+        fresh = rgb if counted is None else rgb[counted]
+        self._previous, self._previous_opaque = rgb, opaque
         found = colour_histogram(fresh.reshape(-1, 3), limit=self.limit)
         if found is None:
             self.keys = None
@@ -96,6 +111,9 @@ class ClipSurvey:
         self.scene_samples = scene_samples
         self.scene_starts: list[int] = []
         self.scene_samplers: list[PixelSampler] = []
+        self.census_limit = census_limit
+        #: The most distinct opaque colours any one frame has, or None once a frame has more than census_limit.
+        self.most_frame_colours: int | None = 0
         self._scene_histogram: np.ndarray | None = None
         self.frames = 0
 
@@ -103,6 +121,9 @@ class ClipSurvey:
         """Look at one frame, uint8 (H, W, 3) or (H, W, 4)."""
         self.sampler.add(pixels)
         self.census.add(pixels)
+        if self.most_frame_colours is not None:
+            found = colour_histogram(opaque_pixels(pixels), limit=self.census_limit)
+            self.most_frame_colours = None if found is None else max(self.most_frame_colours, len(found[0]))
         if self.track_scenes:
             histogram = _coarse_histogram(pixels)
             if self._scene_histogram is None or 0.5 * np.abs(histogram - self._scene_histogram).sum() > SCENE_CUT:

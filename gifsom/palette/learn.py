@@ -59,12 +59,16 @@ class PaletteOptions:
             sample (SEED_PIXELS_PER_NEURON and SEED_WORK), whatever the factor.
         refine: run the convergence phase (k-means with drop/split moves) after the SOM.
         fixed: colours that must appear in the palette exactly, uint8 (F, 3).
+        exact_colors: pixels with at most this many distinct colours get exactly those colours,
+            a lossless palette (None: ``colors``). An animation learns one entry fewer than it may
+            hold, to keep a transparent index free, but need not lose a colour to it.
     """
 
     colors: int = 256
     quality: int = 10
     refine: bool = True
     fixed: tuple[tuple[int, int, int], ...] = ()
+    exact_colors: int | None = None
 
     def __post_init__(self) -> None:
         if not 2 <= self.colors <= 256:
@@ -107,11 +111,13 @@ def palette_from_pixels(pixels: np.ndarray, options: PaletteOptions) -> np.ndarr
     if len(pixels) == 0:
         raise OptionError("no pixels to learn a palette from")
     fixed = np.array(options.fixed, dtype=np.uint8).reshape(-1, 3)
+    exact_colors = options.exact_colors or options.colors
     # one scan serves both the exact-palette check and (while colours are few) the refinement
-    exact = colour_histogram(pixels, limit=EXACT_HISTOGRAM_LIMIT if options.refine else options.colors)
-    if exact is not None and len(exact[0]) <= options.colors:
+    exact = colour_histogram(pixels, limit=max(EXACT_HISTOGRAM_LIMIT if options.refine else options.colors,
+                                               exact_colors))
+    if exact is not None and len(exact[0]) <= exact_colors:
         colours, counts = exact
-        palette = exact_palette(colours[np.argsort(-counts, kind="stable")], fixed, options.colors)
+        palette = exact_palette(colours[np.argsort(-counts, kind="stable")], fixed, exact_colors)
         if palette is not None:
             return palette
     free = options.colors - len(fixed)
