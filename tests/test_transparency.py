@@ -153,3 +153,16 @@ def test_reencoding_a_gif_with_local_tables_loses_no_colour(tmp_path):
     before, after = _pillow_rgb(source), _pillow_rgb(output)
     assert len(before) == len(after) == 3
     assert all(np.array_equal(a, b) for a, b in zip(before, after))
+
+
+def test_the_four_decoders_agree_on_the_screen_fixture(tmp_path, gif_decoders, screen_frames):
+    path = tmp_path / "screen.gif"
+    gifsom.encode(screen_frames[:12], path, fps=10)
+    shown = {name: decoders.timeline(decode(path), delays=False) for name, decode in gif_decoders.items()}
+    reference = shown.pop("pillow")
+    assert len(reference) == 12
+    for name, pictures in shown.items():
+        assert len(pictures) == len(reference), name
+        assert all(np.array_equal(a, b) for (a, _), (b, _) in zip(pictures, reference)), name
+    for (picture, _), source in zip(reference, screen_frames):
+        assert np.abs(picture[:, :, :3].astype(int) - source).max() <= 24
