@@ -16,25 +16,22 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
 
 from . import _post_import
-from .api import GifWriter, encode, quantize
+from .api import EncodeResult, GifWriter, encode, quantize
 from .errors import GifsomError
 from .frames import Frame
 from .options import EncodeOptions
 from .palette.learn import learn_palette
-
-if TYPE_CHECKING:
-    from .recorder import RecordingReport
+from .recorder import RecordingReport, record
 
 __version__ = "0.1.0"
 
 # writer="gifsom" in matplotlib and plugin="gifsom" in imageio, once those are imported
 _post_import.install()
 
-__all__ = ["EncodeOptions", "Frame", "GifWriter", "GifsomError", "__version__", "encode", "learn_palette",
-           "quantize", "read_frames", "record"]
+__all__ = ["EncodeOptions", "EncodeResult", "Frame", "GifWriter", "GifsomError", "RecordingReport", "__version__",
+           "encode", "learn_palette", "quantize", "read_frames", "record"]
 
 
 def read_frames(path_or_uri: str | os.PathLike, fps: float | None = None, size: tuple[int, int] | None = None,
@@ -55,9 +52,3 @@ def read_frames(path_or_uri: str | os.PathLike, fps: float | None = None, size: 
     return _read_frames(path_or_uri, fps=fps, size=size, start=start, end=end)
 
 
-def record(path: str | os.PathLike, **options: Any) -> RecordingReport:
-    """Record the screen into a GIF; the options are those of :func:`gifsom.recorder.record`
-    (region, monitor, fps, duration, max_frames, countdown, cursor, status, and encoding options)."""
-    from .recorder import record as _record
-
-    return _record(path, **options)

@@ -7,35 +7,46 @@ from the start of the clip.
 
 from __future__ import annotations
 
-import dataclasses
 import os
 from collections.abc import Iterable
-from typing import Any
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from . import checks
 from .encoder import new_survey, write_clip
 from .errors import InputError, OptionError
 from .frames import as_frame, as_pixels
-from .gif.output import AtomicOutput, check_gif_path
+from .gif.output import AtomicOutput, GifPath, check_gif_path
 from .limits import DEFAULT_MAX_SPOOL, check_clip_budget
-from .mapping.stage import FrameMapper, MappingOptions
-from .options import EncodeOptions
+from .mapping.stage import FrameMapper
+from .options import EncodeFields, EncodeOptions, with_fields
 from .palette.learn import learn_palette
 from .progress import Progress, ProgressCallback
 from .spool import DEFAULT_MEMORY_BUDGET, FrameSpool
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 #: Frame rate used when frames carry no timestamps and no fps is given.
 DEFAULT_FPS = 10.0
 
 
-def _encode_options(base: EncodeOptions | None, fields: dict[str, Any]) -> EncodeOptions:
-    """``base`` (default options when None) with ``fields`` replaced, validated."""
-    try:
-        return dataclasses.replace(base or EncodeOptions(), **fields)
-    except TypeError as exc:
-        known = ", ".join(EncodeOptions.__dataclass_fields__)
-        raise OptionError(f"{exc}; the encoding options are: {known}") from None
+@dataclass(frozen=True)
+class EncodeResult:
+    """What :func:`encode` wrote.
+
+    Attributes:
+        path: the GIF, or None when it went to standard output (``"-"``).
+        frames: GIF frames written (equal consecutive frames are merged into one).
+        bytes: size of the GIF in bytes.
+    """
+
+    path: Path | None
+    frames: int
+    bytes: int
 
 
 class GifWriter:
@@ -62,8 +73,9 @@ class GifWriter:
             frames would take more bytes than this.
         options: an :class:`gifsom.options.EncodeOptions` to start from (default options when None).
         **fields: any field of :class:`gifsom.options.EncodeOptions`, replacing that of ``options``
-            (colors, quality, refine, palette, fixed_colors, dither, dither_strength,
-            motion_threshold, temporal, loop, matte, comment, lossy).
+            (typed by :class:`gifsom.options.EncodeFields`: colors, quality, refine, palette,
+            fixed_colors, dither, dither_strength, motion_threshold, temporal, loop, matte,
+            comment, lossy).
 
     Example:
         >>> with GifWriter("out.gif", fps=15) as writer:      # doctest: +SKIP
@@ -71,15 +83,18 @@ class GifWriter:
         ...         writer.append(frame)
     """
 
-    def __init__(self, path: str | os.PathLike, fps: float | None = None, *,
+    def __init__(self, path: str | os.PathLike | GifPath, fps: float | None = None, *,
                  progress: ProgressCallback | None = None, bar: bool | None = False,
                  memory_budget: int = DEFAULT_MEMORY_BUDGET, compress_spool: bool = False,
-                 max_spool: int = DEFAULT_MAX_SPOOL, options: EncodeOptions | None = None, **fields: Any) -> None:
-        if fps is not None and not (0 < fps <= 1000):
-            raise OptionError(f"fps={fps} is out of range; use a frame rate above 0 and at most 1000")
-        self.path = check_gif_path(path)
+                 max_spool: int = DEFAULT_MAX_SPOOL, options: EncodeOptions | None = None,
+                 **fields: Unpack[EncodeFields]) -> None:
+        if fps is not None:
+            checks.frame_rate("fps", fps)
+        self.target = check_gif_path(path)
+        #: The GIF's path (``Path("-")`` for standard output).
+        self.path = self.target.path
         self.fps = fps
-        self.options = _encode_options(options, fields)
+        self.options = with_fields(options, fields)
         self.progress = progress
         self.bar = bar
         self.memory_budget = memory_budget
@@ -89,8 +104,7 @@ class GifWriter:
         self._survey = new_survey(self.options)
         self._closed = False
         self._reading = Progress("frames read", None, callback=progress, bar=bar)
-        #: When the last frame stops showing, in seconds; None: one frame period after it starts.
-        self.end_time: float | None = None
+        self._given_end_time: float | None = None      # see close()
         #: Number of GIF frames written and GIF size in bytes, once closed.
         self.frames_written = 0
         self.bytes_written = 0
@@ -152,24 +166,31 @@ class GifWriter:
 
     def _end_time(self) -> float:
         times = self._spool.timestamps
-        if self.end_time is not None and self.end_time > times[-1]:
-            return self.end_time
+        if self._given_end_time is not None and self._given_end_time > times[-1]:
+            return self._given_end_time
         if self.fps is not None:
             return times[-1] + 1.0 / self.fps
         steps = np.diff(times)
         steps = steps[steps > 0]
         return times[-1] + (_median(steps.tolist()) if len(steps) else 1.0 / DEFAULT_FPS)
 
-    def close(self) -> None:
-        """Encode the frames and move the GIF into place. Closing twice does nothing."""
+    def close(self, *, end_time: float | None = None) -> None:
+        """Encode the frames and move the GIF into place. Closing twice does nothing.
+
+        Args:
+            end_time: when the last frame stops showing, in seconds from the start (a source
+                that knows it, such as a GIF's last delay); None: one frame period after it starts.
+        """
         if self._closed:
             return
         self._closed = True
+        if end_time is not None:
+            self._given_end_time = end_time
         try:
             if self._spool is None or len(self._spool) == 0:
                 raise InputError(f"no frames were given for {str(self.path)!r}; append at least one frame")
             self._reading.close()
-            output = AtomicOutput(self.path)
+            output = AtomicOutput(self.target)
             with output as out:
                 writer = write_clip(out, self._spool, self._survey, self.options, self._end_time(),
                                     progress=self.progress, bar=self.bar)
@@ -200,7 +221,7 @@ def _median(values: list[float]) -> float:
 
 def encode(frames: Iterable[Any], path: str | os.PathLike, fps: float | None = None, *,
            progress: ProgressCallback | None = None, bar: bool | None = False, options: EncodeOptions | None = None,
-           **fields: Any) -> GifWriter:
+           **fields: Unpack[EncodeFields]) -> EncodeResult:
     """Encode an iterable of frames into an animated GIF at ``path``.
 
     Args:
@@ -214,13 +235,14 @@ def encode(frames: Iterable[Any], path: str | os.PathLike, fps: float | None = N
         options, **fields: encoding options, as for :class:`GifWriter`.
 
     Returns:
-        The closed writer, whose ``frames_written`` and ``bytes_written`` describe the GIF.
+        An :class:`EncodeResult`: the path, GIF frames and bytes written.
     """
     writer = GifWriter(path, fps, progress=progress, bar=bar, options=options, **fields)
     with writer:
         for frame in frames:
             writer.append(frame)
-    return writer
+    return EncodeResult(None if writer.target.to_stdout else writer.path, writer.frames_written,
+                        writer.bytes_written)
 
 
 def quantize(image: Any, palette: np.ndarray | None = None, colors: int = 256, dither: str = "none", *,
@@ -240,6 +262,8 @@ def quantize(image: Any, palette: np.ndarray | None = None, colors: int = 256, d
     Returns:
         ``(indices, palette)``: uint8 (H, W) indices into the uint8 (K, 3) palette.
     """
+    options = EncodeOptions(colors=colors, quality=quality, dither=dither, dither_strength=dither_strength,
+                            temporal=False)
     pixels = as_pixels(image, what="image")
     if palette is None:
         palette = learn_palette(pixels, colors=colors, quality=quality)
@@ -247,5 +271,5 @@ def quantize(image: Any, palette: np.ndarray | None = None, colors: int = 256, d
     if palette.ndim != 2 or palette.shape[1] != 3 or not 1 <= len(palette) <= 256:
         raise OptionError(f"palette has shape {palette.shape}; give 1 to 256 RGB colours as a (K, 3) array")
     palette = np.ascontiguousarray(palette, dtype=np.uint8)
-    mapper = FrameMapper(palette, MappingOptions(dither=dither, strength=dither_strength, temporal=False))
+    mapper = FrameMapper(palette, options.mapping_options())
     return mapper.map(np.ascontiguousarray(pixels[:, :, :3])), mapper.palette

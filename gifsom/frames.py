@@ -13,10 +13,9 @@ from typing import Any
 import numpy as np
 
 from ._frames_cy import same_bytes
+from .checks import GIF_MAX_SIDE
 from .errors import InputError
 
-#: GIF stores widths and heights in 16 bits.
-GIF_MAX_SIDE = 65535
 
 
 @dataclass(frozen=True)

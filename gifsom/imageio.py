@@ -20,7 +20,7 @@ encoded when the file is closed. Reading decodes with gifsom's GIF reader.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -33,7 +33,10 @@ except ImportError as exc:       # pragma: no cover - imageio is a dependency
 
 from . import api
 from .errors import OptionError
-from .options import EncodeOptions
+from .options import EncodeFields, EncodeOptions, with_fields
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 #: Writing options that ``write`` takes as keywords, besides ``fps`` and ``duration``.
 ENCODE_KEYWORDS = ("colors", "dither", "dither_strength", "lossy", "loop", "palette", "quality", "motion_threshold")
@@ -51,6 +54,7 @@ class GifsomPlugin(PluginV3):
         self._writer: api.GifWriter | None = None
         self._options: tuple[float | None, EncodeOptions] | None = None
         self._pts = 0.0
+        self._end_time: float | None = None
         self._frames: list[np.ndarray] | None = None
         if request.mode.io_mode == IOMode.write:
             if (request.extension or "").lower() != ".gif":
@@ -66,7 +70,8 @@ class GifsomPlugin(PluginV3):
     # writing
 
     def write(self, ndimage: np.ndarray | list[np.ndarray], *, is_batch: bool | None = None,
-              fps: float | None = None, duration: float | list[float] | None = None, **options: Any) -> bytes | None:
+              fps: float | None = None, duration: float | list[float] | None = None,
+              **options: Unpack[EncodeFields]) -> bytes | None:
         """Append frames to the GIF.
 
         Args:
@@ -89,7 +94,7 @@ class GifsomPlugin(PluginV3):
                               "fps or duration")
         if fps is not None and duration is not None:
             raise OptionError("give fps or duration, not both")
-        chosen = (fps, EncodeOptions(**options))
+        chosen = (fps, with_fields(None, options))
         if self._writer is None:
             self._options = chosen
             self._writer = api.GifWriter(self._path, fps=fps, options=chosen[1])
@@ -104,10 +109,10 @@ class GifsomPlugin(PluginV3):
                 self._writer.append(frame, pts=self._pts)
                 self._pts += shown_ms / 1000.0
         if durations and durations[-1] is not None:
-            self._writer.end_time = self._pts
+            self._end_time = self._pts
         if self._request._uri_type != URI_FILENAME:
             # imageio hands the bytes back only from this call: finish the GIF now
-            self._writer.close()
+            self._writer.close(end_time=self._end_time)
             with open(self._path, "rb") as file:
                 return file.read()
         return None
@@ -144,13 +149,13 @@ class GifsomPlugin(PluginV3):
         from .sources.base import SourceOptions
 
         source = open_source(self._path, SourceOptions())
-        return {"pts": [frame.pts for frame in source.frames()], "loop": getattr(source, "loop", None)}
+        return {"pts": [frame.pts for frame in source.frames()], "loop": source.loop}
 
     def close(self) -> None:
         """Finish the GIF (when writing) and release the request."""
         try:
             if self._writer is not None:
-                self._writer.close()
+                self._writer.close(end_time=self._end_time)
         finally:
             super().close()
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
+from typing import TypedDict
 
+from . import checks
 from .errors import OptionError
 from .mapping.dither import DITHER_MODES
 from .mapping.stage import DEFAULT_MOTION_THRESHOLD, MappingOptions
@@ -59,16 +62,13 @@ class EncodeOptions:
     temporal: bool = True
 
     def __post_init__(self) -> None:
-        if self.palette not in PALETTE_SCOPES:
-            raise OptionError(f"palette={self.palette!r} is not a palette scope; use one of {', '.join(PALETTE_SCOPES)}")
-        if self.dither not in DITHER_MODES:
-            raise OptionError(f"dither={self.dither!r} is not a dither mode; use one of {', '.join(DITHER_MODES)}")
-        if not -1 <= self.loop <= 65535:
-            raise OptionError(f"loop={self.loop} is out of range; use 0 (forever), 1..65535 repeats, or -1 (play once)")
-        if not 0 <= self.lossy <= 255:
-            raise OptionError(f"lossy={self.lossy} is out of range; use 0 (exact) to 255")
-        self.palette_options(self.colors)
-        self.mapping_options()
+        self.palette_options(self.colors)         # colors, quality and fixed_colors: checked there
+        checks.one_of("palette", self.palette, PALETTE_SCOPES, "a palette scope")
+        checks.one_of("dither", self.dither, DITHER_MODES, "a dither mode")
+        checks.in_range("dither_strength", self.dither_strength, 0.0, 1.0, "0 to 1")
+        checks.in_range("motion_threshold", self.motion_threshold, 0, 255, "0 to 255")
+        checks.in_range("loop", self.loop, -1, 65535, "0 (forever), 1..65535 repeats, or -1 (play once)")
+        checks.in_range("lossy", self.lossy, 0, 255, "0 (exact) to 255")
 
     def palette_options(self, colors: int, exact_colors: int | None = None) -> PaletteOptions:
         """Palette options for a learned palette of ``colors`` entries (an exact one of up to ``exact_colors``)."""
@@ -78,3 +78,33 @@ class EncodeOptions:
     def mapping_options(self) -> MappingOptions:
         return MappingOptions(dither=self.dither, strength=self.dither_strength,
                               motion_threshold=self.motion_threshold, temporal=self.temporal)
+
+
+class EncodeFields(TypedDict, total=False):
+    """The fields of :class:`EncodeOptions` as keyword arguments, for typed ``**fields``
+    (``GifWriter(path, colors=64)``): each key and type is that of the field of the same name."""
+
+    colors: int
+    quality: int
+    refine: bool
+    palette: str
+    fixed_colors: tuple[tuple[int, int, int], ...]
+    dither: str
+    dither_strength: float
+    motion_threshold: int
+    loop: int
+    matte: tuple[int, int, int] | None
+    comment: str | None
+    lossy: int
+    temporal: bool
+
+
+def with_fields(base: EncodeOptions | None, fields: EncodeFields) -> EncodeOptions:
+    """``base`` (default options when None) with ``fields`` replaced; the result checks itself once."""
+    unknown = sorted(set(fields) - set(EncodeOptions.__dataclass_fields__))
+    if unknown:
+        raise OptionError(f"{unknown[0]!r} is not an encoding option; the encoding options are: "
+                          f"{', '.join(EncodeOptions.__dataclass_fields__)}")
+    if not fields:
+        return base or EncodeOptions()
+    return dataclasses.replace(base or EncodeOptions(), **fields)

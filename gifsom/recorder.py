@@ -18,11 +18,17 @@ import tempfile
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
+from . import checks
 from .api import GifWriter
 from .errors import GifsomError, ResourceError
-from .sources.screen import Region, ScreenSource
+from .limits import DEFAULT_MAX_SPOOL
+from .options import EncodeFields, EncodeOptions
+from .sources.screen import CaptureOptions, Region, ScreenSource
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 #: Recording stops when the temporary folder has less free space than this.
 MIN_FREE_BYTES = 256 << 20
@@ -55,36 +61,42 @@ def _free_bytes(folder: str) -> int:
 def record(path: str | os.PathLike, *, region: Region | str | None = None, monitor: int = 1, fps: float = 10.0,
            duration: float | None = None, max_frames: int | None = None, countdown: float = 0.0,
            cursor: bool = True, status: bool | None = None, handle_signals: bool = True,
-           **options: Any) -> RecordingReport:
+           max_spool: int = DEFAULT_MAX_SPOOL, options: EncodeOptions | None = None,
+           **fields: Unpack[EncodeFields]) -> RecordingReport:
     """Record the screen into an animated GIF.
 
     Args:
         path: the GIF to write.
         region: a :class:`Region`, ``"X,Y,W,H"`` or ``"WxH+X+Y"``; None records the whole monitor.
         monitor: 1-based monitor number when no region is given.
-        fps: frames per second to aim for.
+        fps: frames per second to aim for (above 0, at most 100).
         duration: seconds to record; None records until Ctrl+C, SIGTERM or ``max_frames``.
         max_frames: stop after this many frames.
-        countdown: seconds to wait (with a visible count on a terminal) before starting.
+        countdown: seconds to wait (with a visible count on a terminal) before starting, 0 to 3600.
         cursor: draw the mouse pointer.
         status: show a live status line and progress bar on stderr (None: only on a terminal).
         handle_signals: turn the first Ctrl+C / SIGTERM into "stop recording" (main thread only).
-        **options: encoding options, as for :class:`gifsom.GifWriter`.
+        max_spool: refuse to go on once the raw frames would take more bytes than this.
+        options, **fields: encoding options, as for :class:`gifsom.GifWriter`.
 
     Returns:
         A :class:`RecordingReport`.
     """
     if isinstance(region, str):
         region = Region.parse(region)
+    capture = CaptureOptions(region=region, monitor=monitor, fps=fps, duration=duration, max_frames=max_frames,
+                             cursor=cursor)
+    checks.in_range("countdown", countdown, 0.0, 3600.0, "0 to 3600 seconds")
     if status is None:
         status = sys.stderr.isatty()
     spool_folder = tempfile.gettempdir()
     if _free_bytes(spool_folder) < MIN_FREE_BYTES:
         raise ResourceError(f"less than {MIN_FREE_BYTES >> 20} MB free in {spool_folder!r} for the recording; "
                             "free some space or point TMPDIR elsewhere")
-    source = ScreenSource(region, monitor=monitor, fps=fps, duration=duration, max_frames=max_frames, cursor=cursor)
     # the status line reports the capture; the progress bar only the encoding after it
-    writer = GifWriter(path, fps, bar=False, memory_budget=RECORD_MEMORY_BUDGET, compress_spool=True, **options)
+    writer = GifWriter(path, fps, bar=False, memory_budget=RECORD_MEMORY_BUDGET, compress_spool=True,
+                       max_spool=max_spool, options=options, **fields)
+    source = ScreenSource(capture)
 
     handoff: queue.Queue = queue.Queue(maxsize=8)
     failure: list[BaseException] = []

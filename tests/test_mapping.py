@@ -12,6 +12,7 @@ from gifsom.errors import OptionError
 from gifsom.mapping.dither import DITHER_MODES
 from gifsom.mapping.nearest import ColourCache
 from gifsom.mapping.stage import FrameMapper, MappingOptions
+from gifsom.options import EncodeOptions
 
 palettes = arrays(np.uint8, st.tuples(st.integers(1, 256), st.just(3)))
 images = arrays(np.uint8, st.tuples(st.integers(1, 24), st.integers(1, 24), st.just(3)))
@@ -96,7 +97,8 @@ def test_error_diffusion_lowers_local_error_on_a_gradient():
         assert np.abs(blocks(shown) - blocks(ramp)).mean() < np.abs(blocks(plain) - blocks(ramp)).mean(), mode
 
 
-@pytest.mark.parametrize("kwargs", [dict(dither="bogus"), dict(strength=1.5), dict(motion_threshold=-1)])
-def test_bad_mapping_options(kwargs):
-    with pytest.raises(OptionError):
-        MappingOptions(**kwargs)
+@pytest.mark.parametrize("kwargs", [dict(dither="bogus"), dict(dither_strength=1.5), dict(motion_threshold=-1)])
+def test_bad_mapping_options_are_refused_naming_the_field(kwargs):
+    (field, value), = kwargs.items()
+    with pytest.raises(OptionError, match=f"^{field}={value!r} "):
+        EncodeOptions(**kwargs)

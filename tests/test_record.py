@@ -18,7 +18,7 @@ import pytest
 
 import gifsom
 from gifsom.errors import OptionError, SourceError
-from gifsom.sources.screen import Region, ScreenSource
+from gifsom.sources.screen import CaptureOptions, Region, ScreenSource
 
 from .conftest import decode_gif
 
@@ -162,7 +162,7 @@ def test_recording_shows_the_colours_in_order_with_real_timing(tmp_path, colours
 
 def test_delays_follow_real_timestamps(tmp_path, colours):
     colours(step=0.5)
-    source = ScreenSource(Region(0, 0, 64, 48), fps=20, duration=1.5, cursor=False)
+    source = ScreenSource(CaptureOptions(Region(0, 0, 64, 48), fps=20, duration=1.5, cursor=False))
     frames = list(source.frames())
     assert len(frames) + source.late >= 25
     out = tmp_path / "timed.gif"

@@ -20,7 +20,7 @@ from PIL import Image
 import gifsom
 from gifsom.errors import GifsomError, ResourceError
 from gifsom.sources.gif import GifSource
-from gifsom.sources.pipe import PipeSource
+from gifsom.sources.pipe import PipeOptions, PipeSource
 from gifsom.sources.video import VideoSource
 
 from .conftest import FIXTURES
@@ -233,7 +233,7 @@ def test_fuzz_gif_reader_mutations(position, patch, which):
 @given(st.binary(max_size=3000), st.booleans())
 def test_fuzz_pipe_parser(data, as_y4m):
     payload = (b"YUV4MPEG2 W4 H2 F10:1 C420jpeg\nFRAME\n" + data) if as_y4m else data
-    source = PipeSource(io.BytesIO(payload), size=(4, 2), fps=10)
+    source = PipeSource(io.BytesIO(payload), PipeOptions(size=(4, 2), fps=10))
     try:
         for frame in source.frames():
             assert frame.pixels.shape[:2] == (2, 4)

@@ -6,6 +6,7 @@ import os
 import shutil
 import sys
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
@@ -32,18 +33,32 @@ def check_output_path(path: str | os.PathLike) -> Path:
     return target
 
 
-def check_gif_path(path: str | os.PathLike) -> Path:
+@dataclass(frozen=True)
+class GifPath:
+    """Where a GIF goes, once checked by :func:`check_gif_path`: a file path, or standard output."""
+
+    path: Path
+    to_stdout: bool = False
+
+    def __str__(self) -> str:
+        return STDOUT if self.to_stdout else str(self.path)
+
+
+def check_gif_path(path: str | os.PathLike | GifPath) -> GifPath:
     """Check that ``path`` names a GIF gifsom may write: it ends in .gif (any case) or is ``-``.
 
     Any other name is refused before any work is done, so that a swapped
-    argument can never overwrite a video or an image with GIF data.
+    argument can never overwrite a video or an image with GIF data. A
+    :class:`GifPath` is already checked and comes back as it is.
 
     Raises:
         OptionError: the name does not end in .gif (naming the likely mix-up).
         OutputError: as :func:`check_output_path`.
     """
+    if isinstance(path, GifPath):
+        return path
     if str(path) == STDOUT:
-        return Path(STDOUT)
+        return GifPath(Path(STDOUT), to_stdout=True)
     target = Path(path)
     if target.suffix.lower() != ".gif":
         if target.exists():
@@ -52,11 +67,11 @@ def check_gif_path(path: str | os.PathLike) -> Path:
                               "give an output ending in .gif (or - for standard output)")
         raise OptionError(f"output {str(target)!r} does not end in .gif; give a name ending in .gif "
                           "(or - for standard output)")
-    return check_output_path(target)
+    return GifPath(check_output_path(target))
 
 
 class AtomicOutput:
-    """A temporary file beside ``path`` that replaces ``path`` only on :meth:`commit`.
+    """A temporary file beside a checked ``target`` that replaces it only on :meth:`commit`.
 
     Use as a context manager: leaving the block without committing (an error,
     Ctrl+C, a cancel) removes the temporary file and leaves any existing file
@@ -64,9 +79,9 @@ class AtomicOutput:
     is copied there on commit, so a failure sends nothing down the pipe.
     """
 
-    def __init__(self, path: str | os.PathLike) -> None:
-        self.to_stdout = str(path) == STDOUT
-        self.path = Path(STDOUT) if self.to_stdout else check_output_path(path)
+    def __init__(self, target: GifPath) -> None:
+        self.to_stdout = target.to_stdout
+        self.path = target.path
         self.file: BinaryIO | None = None
         self._temp_name: str | None = None
 

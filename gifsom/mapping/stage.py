@@ -6,7 +6,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import OptionError
 from . import dither as _dither
 from ._map_cy import MODE_DIFFUSION, MODE_ORDERED, MODE_PLAIN
 from .nearest import ColourCache
@@ -17,7 +16,7 @@ DEFAULT_MOTION_THRESHOLD = 0
 
 @dataclass(frozen=True)
 class MappingOptions:
-    """How frames are mapped to the palette.
+    """How frames are mapped to the palette (checked where it is made: :class:`gifsom.options.EncodeOptions`).
 
     Attributes:
         dither: one of :data:`gifsom.mapping.dither.DITHER_MODES`.
@@ -31,14 +30,6 @@ class MappingOptions:
     strength: float = 1.0
     motion_threshold: int = DEFAULT_MOTION_THRESHOLD
     temporal: bool = True
-
-    def __post_init__(self) -> None:
-        if self.dither not in _dither.DITHER_MODES:
-            raise OptionError(f"dither={self.dither!r} is not a dither mode; use one of {', '.join(_dither.DITHER_MODES)}")
-        if not 0.0 <= self.strength <= 1.0:
-            raise OptionError(f"dither strength {self.strength} is out of range; use 0 to 1")
-        if not 0 <= self.motion_threshold <= 255:
-            raise OptionError(f"motion threshold {self.motion_threshold} is out of range; use 0 to 255")
 
 
 class FrameMapper:

@@ -8,7 +8,8 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import OptionError
+from .. import checks
+from ..errors import OptionError, OptionValueError
 from ..frames import as_pixels
 from .histogram import colour_histogram
 from .neuquant import neuquant, spread_sample
@@ -71,12 +72,12 @@ class PaletteOptions:
     exact_colors: int | None = None
 
     def __post_init__(self) -> None:
-        if not 2 <= self.colors <= 256:
-            raise OptionError(f"colors={self.colors} is out of range; use a palette size from 2 to 256")
-        if not 1 <= self.quality <= 30:
-            raise OptionError(f"quality={self.quality} is out of range; use a sampling factor from 1 (best) to 30 (fastest)")
+        checks.in_range("colors", self.colors, checks.MIN_COLORS, checks.MAX_COLORS,
+                        f"a palette size from {checks.MIN_COLORS} to {checks.MAX_COLORS}")
+        checks.in_range("quality", self.quality, 1, 30, "a sampling factor from 1 (best) to 30 (fastest)")
         if len(self.fixed) >= self.colors:
-            raise OptionError(f"{len(self.fixed)} fixed colours leave no room in a palette of {self.colors}; raise colors")
+            raise OptionValueError("colors", self.colors, f"leaves no room beside {len(self.fixed)} fixed colours; "
+                                                          "raise it or fix fewer colours")
 
 
 def exact_palette(colours: np.ndarray, fixed: np.ndarray, colors: int) -> np.ndarray | None:

@@ -11,8 +11,9 @@ from typing import Protocol
 
 import numpy as np
 
-from ..errors import OptionError
-from ..frames import GIF_MAX_SIDE, Frame
+from .. import checks
+from ..errors import OptionValueError
+from ..frames import Frame
 from ..gif.reader import DEFAULT_MAX_PIXELS
 from ..threads import available_cores
 
@@ -41,34 +42,73 @@ class SourceOptions:
     partial_ok: bool = False
 
     def __post_init__(self) -> None:
-        if self.fps is not None and not (0 < self.fps <= 100):
-            raise OptionError(f"--fps {self.fps} is out of range; use a frame rate above 0 and at most 100 "
-                              "(GIF delays are whole centiseconds, 50 fps is the most browsers show)")
+        if self.fps is not None:
+            checks.frame_rate("fps", self.fps)
         for name in ("width", "height"):
             value = getattr(self, name)
-            if value is not None and not (1 <= value <= GIF_MAX_SIDE):
-                raise OptionError(f"--{name} {value} is out of range; use 1 to {GIF_MAX_SIDE} pixels")
-        if not (0.01 <= self.speed <= 100):
-            raise OptionError(f"--speed {self.speed} is out of range; use 0.01 to 100")
+            if value is not None:
+                checks.side(name, value)
+        checks.in_range("speed", self.speed, checks.MIN_SPEED, checks.MAX_SPEED,
+                        f"{checks.MIN_SPEED:g} to {checks.MAX_SPEED:g}")
         if self.start is not None and self.start < 0:
-            raise OptionError(f"--start {self.start} is negative; give a time from the start of the input")
+            raise OptionValueError("start", self.start, "is negative; give a time from the start of the input")
         if self.end is not None and self.end <= (self.start or 0.0):
-            raise OptionError(f"--end {self.end} is not after --start {self.start or 0}; give an end after the start")
-        if self.max_pixels < 1:
-            raise OptionError(f"--max-pixels {self.max_pixels} is out of range; give a positive number of pixels")
+            raise OptionValueError("end", self.end, f"is not after the start ({self.start or 0:g} s); "
+                                                    "give an end after the start")
+        checks.positive("max_pixels", self.max_pixels, "a positive number of pixels")
+
+
+@dataclass(frozen=True)
+class ClipPlan:
+    """What a source knows of its clip before decoding it, to refuse a clip too big to spool.
+
+    Attributes:
+        frames: expected number of frames (an estimate from the container's duration).
+        width, height: frame size in pixels, after scaling.
+        channels: 3 (RGB) or 4 (RGBA).
+    """
+
+    frames: int
+    width: int
+    height: int
+    channels: int = 3
 
 
 class FrameSource(Protocol):
-    """A source of timestamped frames: one class per kind of input."""
+    """A source of timestamped frames: one class per kind of input.
+
+    Everything a caller may use is declared here; :class:`SourceBase` gives the
+    defaults for sources that have no loop count, end time or plan.
+    """
 
     #: Frames per second the source delivers, or None when its timing varies.
     fps: float | None
-    #: Loop count the output should inherit (GIF inputs), or None.
+    #: Loop count the output should inherit (0 forever, N repeats, -1 once: GIF inputs), or None.
     loop: int | None
+    #: When the last frame stops showing (seconds of output), once :meth:`frames` is exhausted; or None.
+    end_time: float | None
+    #: Something the user should know once the frames are read (frames dropped from a damaged input), or None.
+    warning: str | None
 
     def frames(self) -> Iterator[Frame]:
         """Yield frames in display order, pts in seconds from the first one."""
         ...
+
+    def plan(self) -> ClipPlan | None:
+        """The clip's size before decoding, when the source can tell cheaply; else None."""
+        ...
+
+
+class SourceBase:
+    """Defaults for :class:`FrameSource`: no loop count, end time, warning or plan."""
+
+    fps: float | None = None
+    loop: int | None = None
+    end_time: float | None = None
+    warning: str | None = None
+
+    def plan(self) -> ClipPlan | None:
+        return None
 
 
 #: Decoded frames waiting for the consumer, at most this many bytes (and :data:`MAX_AHEAD` frames).

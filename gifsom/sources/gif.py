@@ -11,10 +11,10 @@ import numpy as np
 from ..errors import InputError
 from ..frames import Frame
 from ..gif.reader import GifDamaged, GifReader
-from .base import SourceOptions, fit_size, resize, retime
+from .base import SourceBase, SourceOptions, fit_size, resize, retime
 
 
-class GifSource:
+class GifSource(SourceBase):
     """Frames of a GIF file with their own delays and loop count.
 
     Frames are RGBA where the GIF shows any transparency, RGB otherwise (decided
@@ -34,8 +34,6 @@ class GifSource:
         self.loop: int | None = self._reader.loop
         #: When the last frame stops showing (seconds of output), once read; None when resampled.
         self.end_time: float | None = None
-        #: Frames kept before the damage of a damaged GIF read with ``partial_ok``, or None.
-        self.damaged_after: int | None = None
 
     def _raw(self) -> Iterator[Frame]:
         pts_cs = 0
@@ -49,7 +47,7 @@ class GifSource:
             except GifDamaged as damage:
                 if not self.options.partial_ok or damage.frames == 0:
                     raise
-                self.damaged_after = damage.frames
+                self.warning = f"the input is damaged; kept the {damage.frames} frames before the damage"
                 break
             pixels = canvas[:, :, :3].copy() if bool((canvas[:, :, 3] == 255).all()) else canvas.copy()
             if size is None:

@@ -14,7 +14,7 @@ import numpy as np
 
 from ..errors import InputError, ResourceError
 from ..frames import Frame, as_pixels
-from .base import SourceOptions, decode_ahead, fit_size, resize, retime
+from .base import SourceBase, SourceOptions, decode_ahead, fit_size, resize, retime
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff")
 #: Frame rate of an image sequence when none is given.
@@ -44,7 +44,7 @@ def _unreadable(path: Path, exc: BaseException) -> InputError:
     return InputError(f"cannot read frame {str(path)!r} ({exc}); replace or remove that file")
 
 
-class ImageSequenceSource:
+class ImageSequenceSource(SourceBase):
     """Frames from image files, shown at a fixed frame rate.
 
     Args:
@@ -53,8 +53,6 @@ class ImageSequenceSource:
         resize_to_first: scale frames whose size differs from the first one's
             instead of refusing them.
     """
-
-    loop = None
 
     def __init__(self, spec: str | os.PathLike, options: SourceOptions = SourceOptions(), *,
                  resize_to_first: bool = False) -> None:

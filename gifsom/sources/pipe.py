@@ -9,13 +9,15 @@ This is how recorders written in other languages hand frames over:
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import BinaryIO
 
 import numpy as np
 
-from ..errors import InputError, OptionError
+from .. import checks
+from ..errors import InputError, OptionError, OptionValueError
 from ..frames import Frame
-from .base import SourceOptions, retime
+from .base import SourceBase, SourceOptions, retime
 
 Y4M_MAGIC = b"YUV4MPEG2"
 RAW_FORMATS = {"rgb24": 3, "rgba": 4}
@@ -27,8 +29,6 @@ def parse_size(text: str) -> tuple[int, int]:
         width, height = (int(v) for v in text.lower().split("x"))
     except ValueError:
         raise OptionError(f"size {text!r} is not WIDTHxHEIGHT (for example 800x600)") from None
-    if not (1 <= width <= 65535 and 1 <= height <= 65535):
-        raise OptionError(f"size {text!r} is out of range; each side must be 1 to 65535 pixels")
     return width, height
 
 
@@ -64,29 +64,47 @@ def yuv_to_rgb(y: np.ndarray, u: np.ndarray, v: np.ndarray, *, full_range: bool,
     return np.clip(np.rint(np.stack([r, g, b], axis=-1)), 0, 255).astype(np.uint8)
 
 
-class PipeSource:
-    """Frames from a binary stream.
+@dataclass(frozen=True)
+class PipeOptions:
+    """How to read frames from a stream.
+
+    Attributes:
+        size: (width, height) of raw frames; not needed for y4m, which carries its size.
+        fps: frame rate of raw frames; for y4m, an output rate to resample to.
+        pix_fmt: "rgb24" or "rgba" for raw frames.
+        partial_ok: when the stream ends inside a frame, keep the frames before it instead of failing.
+    """
+
+    size: tuple[int, int] | None = None
+    fps: float | None = None
+    pix_fmt: str = "rgb24"
+    partial_ok: bool = False
+
+    def __post_init__(self) -> None:
+        if self.size is not None:
+            for side in self.size:
+                checks.side("size", side)
+        if self.fps is not None:
+            checks.frame_rate("fps", self.fps)
+        checks.one_of("pix_fmt", self.pix_fmt, tuple(RAW_FORMATS), "a raw pixel format")
+
+
+class PipeSource(SourceBase):
+    """Frames from a binary stream: raw RGB/RGBA frames of a known size and rate, or y4m.
 
     Args:
         stream: readable binary stream (``sys.stdin.buffer``, a pipe, a file).
-        size: (width, height) of raw frames; not needed for y4m.
-        fps: frame rate of raw frames; for y4m, an output rate to resample to.
-        pix_fmt: "rgb24" or "rgba" for raw frames.
-        partial_ok: when the stream ends inside a frame, keep the frames before
-            it instead of failing.
+        options: size, rate and layout of raw frames.
+        name: how messages name the stream.
     """
 
-    loop = None
-
-    def __init__(self, stream: BinaryIO, *, size: tuple[int, int] | None = None, fps: float | None = None,
-                 pix_fmt: str = "rgb24", partial_ok: bool = False, name: str = "stdin") -> None:
-        if pix_fmt not in RAW_FORMATS:
-            raise OptionError(f"pixel format {pix_fmt!r} is not supported; use rgb24 or rgba")
+    def __init__(self, stream: BinaryIO, options: PipeOptions = PipeOptions(), *, name: str = "stdin") -> None:
         self.stream = stream
-        self.size = size
-        self.fps = fps
-        self.pix_fmt = pix_fmt
-        self.partial_ok = partial_ok
+        self.options = options
+        self.size = options.size
+        self.fps = options.fps
+        self.pix_fmt = options.pix_fmt
+        self.partial_ok = options.partial_ok
         self.name = name
 
     def _truncated(self, got: int, need: int, number: int) -> None:
@@ -104,9 +122,11 @@ class PipeSource:
 
     def _raw(self, head: bytes) -> Iterator[Frame]:
         if self.size is None:
-            raise OptionError(f"raw frames on {self.name} need --size WxH (or send y4m, which carries its size)")
+            raise OptionValueError("size", None, f"is needed for raw frames on {self.name}: give WxH, "
+                                                 "or send y4m, which carries its size")
         if self.fps is None:
-            raise OptionError(f"raw frames on {self.name} need --fps (or send y4m, which carries its rate)")
+            raise OptionValueError("fps", None, f"is needed for raw frames on {self.name}: give a frame rate, "
+                                                "or send y4m, which carries its rate")
         width, height = self.size
         channels = RAW_FORMATS[self.pix_fmt]
         need = width * height * channels

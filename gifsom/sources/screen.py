@@ -15,8 +15,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import OptionError, SourceError
+from .. import checks
+from ..errors import OptionError, OptionValueError, SourceError
 from ..frames import Frame
+from .base import SourceBase
 
 
 @dataclass(frozen=True)
@@ -61,39 +63,55 @@ def _open_mss(with_cursor: bool):
                           f"(or start Xvfb and set DISPLAY)") from exc
 
 
-class ScreenSource:
-    """Timestamped frames of a screen region, as an iterator.
+@dataclass(frozen=True)
+class CaptureOptions:
+    """What to grab from the screen, and how often.
 
-    Args:
+    Attributes:
         region: what to grab; None grabs the whole of ``monitor``.
         monitor: 1-based monitor number (mss numbering; 1 is the primary).
         fps: frames per second to aim for.
-        duration: seconds to record, or None until :meth:`stop` or ``max_frames``.
+        duration: seconds to record, or None until stopped or ``max_frames``.
         max_frames: stop after this many frames, or None.
         cursor: draw the mouse pointer where the platform reports it.
+    """
+
+    region: Region | None = None
+    monitor: int = 1
+    fps: float = 10.0
+    duration: float | None = None
+    max_frames: int | None = None
+    cursor: bool = True
+
+    def __post_init__(self) -> None:
+        checks.frame_rate("fps", self.fps)
+        checks.in_range("monitor", self.monitor, 1, 64, "1 (the primary) or the number of another monitor")
+        if self.duration is not None:
+            checks.positive("duration", self.duration, "a time above 0 seconds")
+        if self.max_frames is not None:
+            checks.in_range("max_frames", self.max_frames, 1, 10 ** 9, "at least 1")
+
+
+class ScreenSource(SourceBase):
+    """Timestamped frames of a screen region, as an iterator.
+
+    Args:
+        options: what to grab and how often.
         stop_event: a :class:`threading.Event` that ends the recording when set.
 
     After iterating, ``frames_taken``, ``late`` (grabs skipped to keep up) and
     ``elapsed`` (seconds) describe the take.
     """
 
-    loop = None
-
-    def __init__(self, region: Region | None = None, *, monitor: int = 1, fps: float = 10.0,
-                 duration: float | None = None, max_frames: int | None = None, cursor: bool = True,
+    def __init__(self, options: CaptureOptions = CaptureOptions(), *,
                  stop_event: threading.Event | None = None) -> None:
-        if not (0 < fps <= 60):
-            raise OptionError(f"--fps {fps} is out of range; record at more than 0 and at most 60 frames per second")
-        if duration is not None and duration <= 0:
-            raise OptionError(f"--duration {duration} must be above 0 seconds")
-        if max_frames is not None and max_frames < 1:
-            raise OptionError(f"--max-frames {max_frames} must be at least 1")
-        self.region = region
-        self.monitor = monitor
-        self.fps = fps
-        self.duration = duration
-        self.max_frames = max_frames
-        self.cursor = cursor
+        self.options = options
+        self.region = options.region
+        self.monitor = options.monitor
+        self.fps = options.fps
+        self.duration = options.duration
+        self.max_frames = options.max_frames
+        self.cursor = options.cursor
         self.stop_event = stop_event or threading.Event()
         self.frames_taken = 0
         self.late = 0
@@ -108,8 +126,8 @@ class ScreenSource:
         monitors = screen.monitors
         if self.region is None:
             if not 1 <= self.monitor < len(monitors):
-                raise OptionError(f"--monitor {self.monitor} does not exist; this screen has monitors "
-                                  f"1 to {len(monitors) - 1}")
+                raise OptionValueError("monitor", self.monitor, f"does not exist; this screen has monitors "
+                                                                f"1 to {len(monitors) - 1}")
             m = monitors[self.monitor]
             return Region(m["left"], m["top"], m["width"], m["height"])
         region = self.region

@@ -19,7 +19,7 @@ import numpy as np
 
 from ..errors import InputError, SourceError
 from ..frames import Frame
-from .base import SourceOptions, fit_size
+from .base import ClipPlan, SourceBase, SourceOptions, fit_size
 
 #: Frame rate used for a video whose own rate ffmpeg cannot tell.
 FALLBACK_FPS = 10.0
@@ -85,20 +85,18 @@ def probe(path: Path) -> VideoInfo:
     return VideoInfo(int(size.group(1)), int(size.group(2)), rate, seconds)
 
 
-class VideoSource:
+class VideoSource(SourceBase):
     """Frames of any video ffmpeg reads (mp4, webm, mkv, mov, ...).
 
     Trimming, speed, frame rate and scaling are done inside ffmpeg, so only
     the frames that will be used reach Python.
     """
 
-    loop = None
-
     def __init__(self, path: str | os.PathLike, options: SourceOptions = SourceOptions()) -> None:
         self.path = Path(path)
         self.options = options
         self.fps: float | None = options.fps
-        self.info: VideoInfo | None = None
+        self._prepared: tuple[list[str], tuple[int, int], float, ClipPlan] | None = None
 
     def command(self, info: VideoInfo) -> tuple[list[str], tuple[int, int], float]:
         """The ffmpeg command line, the output (width, height) and the output frame rate."""
@@ -120,23 +118,26 @@ class VideoSource:
                     "-f", "rawvideo", "-pix_fmt", "rgb24", "-"]
         return command, (width, height), fps
 
-    def plan(self) -> tuple[int, int, int]:
-        """Probe the file: (expected frame count, width, height) of the output, before decoding."""
-        if not self.path.is_file():
-            raise InputError(f"input {str(self.path)!r} does not exist; check the path")
-        if self.info is None:
-            self.info = probe(self.path)
-        _, (width, height), fps = self.command(self.info)
-        seconds = self.info.duration or 0.0
-        if self.options.end is not None:
-            seconds = min(seconds, self.options.end) if seconds else self.options.end
-        seconds = max(0.0, seconds - (self.options.start or 0.0)) / self.options.speed
-        return max(1, int(seconds * fps + 0.999)), width, height
+    def _prepare(self) -> tuple[list[str], tuple[int, int], float, ClipPlan]:
+        """Probe the file once: the ffmpeg command, output size and rate, and the plan."""
+        if self._prepared is None:
+            if not self.path.is_file():
+                raise InputError(f"input {str(self.path)!r} does not exist; check the path")
+            info = probe(self.path)
+            command, (width, height), fps = self.command(info)
+            seconds = info.duration or 0.0
+            if self.options.end is not None:
+                seconds = min(seconds, self.options.end) if seconds else self.options.end
+            seconds = max(0.0, seconds - (self.options.start or 0.0)) / self.options.speed
+            self._prepared = command, (width, height), fps, ClipPlan(max(1, int(seconds * fps + 0.999)), width, height)
+        return self._prepared
+
+    def plan(self) -> ClipPlan:
+        """Probe the file: the expected frame count and size of the output, before decoding."""
+        return self._prepare()[3]
 
     def frames(self) -> Iterator[Frame]:
-        self.plan()
-        info = self.info
-        command, (width, height), fps = self.command(info)
+        command, (width, height), fps, _ = self._prepare()
         self.fps = fps
         frame_bytes = width * height * 3
         with tempfile.TemporaryFile() as errors:

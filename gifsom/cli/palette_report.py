@@ -6,9 +6,12 @@ import os
 
 import numpy as np
 
+from ..api import quantize
 from ..errors import OutputError
 from ..gif.output import check_output_path
-from .learn import learn_palette
+from ..options import EncodeOptions
+from ..palette.learn import learn_palette
+from ..sources import open_source
 
 #: At most this many frames of a clip are sampled for the palette report.
 REPORT_FRAMES = 60
@@ -73,9 +76,7 @@ def palette_report(spec: str, *, colors: int = 256, quality: int = 10, refine: b
     Returns:
         uint8 (K, 3) palette.
     """
-    from ..api import quantize
-    from ..sources import open_source
-
+    EncodeOptions(colors=colors, quality=quality, refine=refine, dither=dither)   # checked before any work
     for target in (plot, save):
         if target:
             check_output_path(target)
