@@ -16,7 +16,8 @@ from PIL import Image
 import gifsom
 from gifsom.errors import GifsomError, InputError
 from gifsom.gif import blocks
-from gifsom.gif.animation import AnimationWriter, IndexedFrame, fill_hidden
+from gifsom.gif.animation import AnimationWriter, IndexedFrame
+from gifsom.gif.plan_encoding import fill_hidden
 from gifsom.gif.blocks import table_bits
 from gifsom.gif.timing import delays_cs, start_cs
 

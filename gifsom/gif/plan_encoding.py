@@ -1,0 +1,137 @@
+"""Encoding frame plans: several ways to write each rectangle, the smallest kept, on worker threads.
+
+Every candidate of a plan shows the same picture (without lossy LZW), so the
+candidates can be encoded while the screen model moves on; :class:`PlanEncoder`
+runs them on a thread pool, one thread per CPU, a few frames ahead, and hands
+the chunks back in frame order. The compiled encoders release the GIL.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+
+import numpy as np
+
+from ..threads import available_cores
+from . import _screen_cy, blocks
+from .screen_model import DISPOSE_BACKGROUND, FramePlan, as_bytes
+
+
+def continue_runs(indices: np.ndarray, hidden: np.ndarray, unchanged: np.ndarray, transparent: int) -> np.ndarray:
+    """Write hidden pixels as transparent, except unchanged ones that continue a run in their own colour.
+
+    The greedy counterpart of :func:`fill_hidden`; all arrays (h, w), uint8 indices and bool masks.
+    """
+    flat = [np.ascontiguousarray(as_bytes(a)).reshape(-1) for a in (indices, hidden, unchanged)]
+    return _screen_cy.continue_runs(*flat, transparent).reshape(indices.shape)
+
+
+def fill_hidden(indices: np.ndarray, hidden: np.ndarray, unchanged: np.ndarray, transparent: int) -> np.ndarray:
+    """Write hidden pixels (bool (h, w)) so that the scan has as few value changes as possible.
+
+    Unchanged pixels (bool (h, w)) may be written as ``transparent`` or as their
+    own index; other hidden pixels must be transparent. Returns uint8 (h, w).
+    """
+    flat = [np.ascontiguousarray(as_bytes(a)).reshape(-1) for a in (indices, hidden, unchanged)]
+    return _screen_cy.fill_hidden(*flat, transparent).reshape(indices.shape)
+
+
+def candidates(plan: FramePlan) -> list[tuple[np.ndarray, int | None]]:
+    """Ways to write the plan's rectangle that show the same picture: ``(indices, transparent index)``."""
+    hidden, keep, spare = plan.hidden, plan.keep, plan.spare
+    # a frame cleared afterwards names a transparent index even when it draws every pixel:
+    # Pillow and ffmpeg clear to it, and to the opaque background colour without one
+    whole_transparent = spare if plan.disposal == DISPOSE_BACKGROUND else None
+    found = []
+    mostly_unchanged = keep.mean() > 0.5
+    # exact LZW: writing every pixel only pays where most of the rectangle changed (it never
+    # won otherwise on the fixture clips; with lossy LZW it does). Impossible when some pixel
+    # must stay transparent.
+    if (plan.lossy or not mostly_unchanged) and not (hidden & ~keep).any():
+        found.append((plan.indices, whole_transparent))
+    if spare is not None and hidden.any():
+        transparent = plan.indices.copy()
+        transparent[hidden] = spare
+        found.append((transparent, spare))
+        if mostly_unchanged:      # worth more tries only where much of the rectangle is unchanged
+            found.append((continue_runs(plan.indices, hidden, keep, spare), spare))
+            found.append((fill_hidden(plan.indices, hidden, keep, spare), spare))
+    if not found:                 # no spare index to hide pixels with: every pixel is written
+        found.append((plan.indices, whole_transparent))
+    return found
+
+
+def encode_plan(plan: FramePlan, pool: ThreadPoolExecutor | None = None) -> tuple[bytes, np.ndarray, int | None]:
+    """The plan's graphic control extension and its smallest image block:
+    ``(bytes, indices a decoder shows, transparent index)``.
+
+    With a ``pool``, the candidates are encoded on its threads at once.
+    """
+    found = candidates(plan)
+
+    def image(c: np.ndarray, t: int | None) -> tuple[bytes, np.ndarray]:
+        return blocks.image(c, plan.left, plan.top, plan.bits, plan.local, palette=plan.palette,
+                            lossy=plan.lossy, transparent=t)
+
+    if pool is None or len(found) == 1:
+        encoded = [image(c, t) for c, t in found]
+    else:
+        encoded = [job.result() for job in [pool.submit(image, c, t) for c, t in found]]
+    best = min(range(len(encoded)), key=lambda n: len(encoded[n][0]))
+    data, shown = encoded[best]
+    if not plan.lossy:
+        # the same pixels parsed with one step of lookahead: kept when that is smaller
+        parsed, _ = blocks.image(found[best][0], plan.left, plan.top, plan.bits, plan.local, lookahead=True)
+        if len(parsed) < len(data):
+            data = parsed
+    transparent_index = found[best][1]
+    return blocks.graphic_control(plan.delay_cs, plan.disposal, transparent_index) + data, shown, transparent_index
+
+
+def _chunk(plan: FramePlan) -> bytes:
+    return encode_plan(plan)[0]
+
+
+class PlanEncoder:
+    """Encodes plans on a thread pool and passes their chunks, in frame order, to ``emit``.
+
+    Args:
+        emit: called with each frame's bytes, in the order the plans came.
+    """
+
+    def __init__(self, emit: Callable[[bytes], None]) -> None:
+        self.emit = emit
+        workers = available_cores()
+        self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="gifsom-lzw")
+        self.ahead = 2 * workers               # plans handed over and not yet emitted, at most
+        self.waiting: deque[Future] = deque()
+
+    def now(self, plan: FramePlan) -> tuple[np.ndarray, int | None]:
+        """Encode ``plan`` at once (lossy LZW: what it shows is needed before the next plan) and
+        emit it; returns the indices a decoder shows and the transparent index."""
+        self.flush()
+        chunk, shown, transparent = encode_plan(plan, self.pool)
+        self.emit(chunk)
+        return shown, transparent
+
+    def later(self, plan: FramePlan) -> None:
+        """Queue ``plan`` (exact LZW: every candidate shows its indices) and emit what is finished."""
+        self.waiting.append(self.pool.submit(_chunk, plan))
+        while len(self.waiting) > self.ahead or (self.waiting and self.waiting[0].done()):
+            self.emit(self.waiting.popleft().result())
+
+    def flush(self) -> None:
+        """Emit every queued plan."""
+        while self.waiting:
+            self.emit(self.waiting.popleft().result())
+
+    def close(self) -> None:
+        self.flush()
+        self.pool.shutdown()
+
+    def abandon(self) -> None:
+        """Drop the queued plans after a failure."""
+        self.pool.shutdown(cancel_futures=True)
+        self.waiting.clear()

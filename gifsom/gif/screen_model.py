@@ -1,0 +1,228 @@
+"""What a decoder has on screen, and the plan of each frame against it.
+
+:class:`ScreenModel` keeps the colour and opacity a decoder shows at every
+pixel. :meth:`ScreenModel.plan` compares a frame with it and returns a
+:class:`FramePlan`: the rectangle to write, which pixels may be left to the
+screen (written as the transparent index), a free index to be that
+transparent index, and the disposal. The first frame covers the canvas, and a
+frame that is cleared for its successor names a transparent index, so that no
+decoder falls back on the background colour. Planning never changes the
+frame; :meth:`ScreenModel.show` moves the model on once the plan's encoding
+(and so what a decoder will show) is chosen.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import _screen_cy, blocks
+
+DISPOSE_NONE = 1        # leave the frame on screen
+DISPOSE_BACKGROUND = 2  # clear the frame's rectangle to transparent
+
+#: The screen model's value for a pixel that shows nothing (packed colours are below 2**24).
+EMPTY = np.uint32(_screen_cy.EMPTY)
+
+
+@dataclass(frozen=True)
+class IndexedFrame:
+    """A frame after mapping.
+
+    Attributes:
+        indices: uint8 (H, W) palette indices.
+        palette: uint8 (K, 3), 1 <= K <= 256.
+        start_cs: when the frame starts, in centiseconds from the start of the clip.
+        mask: bool (H, W), True where the frame is transparent, or None when fully opaque.
+    """
+
+    indices: np.ndarray
+    palette: np.ndarray
+    start_cs: int
+    mask: np.ndarray | None = None
+
+    def colours(self) -> np.ndarray:
+        return self.palette[self.indices]
+
+
+@dataclass(frozen=True)
+class FramePlan:
+    """One frame's rectangle, ready to be encoded in whichever way comes out smallest.
+
+    Attributes:
+        indices: uint8 (h, w) the frame's indices in the rectangle at (``left``, ``top``).
+        hidden: bool (h, w) pixels the frame need not draw (unchanged or transparent).
+        keep: bool (h, w) the hidden pixels that are unchanged on screen.
+        spare: an index no drawn pixel uses (the transparent index), or None.
+        left, top: the rectangle's place on the canvas, in pixels.
+        bits: size of the colour table in bits; local: the local colour table, or None.
+        palette: uint8 (K, 3) the indices' colours.
+        lossy: as for :class:`gifsom.gif.animation.AnimationWriter`.
+        delay_cs, disposal: for the frame's graphic control extension.
+        colours: uint32 (K,) the palette packed (:func:`pack_colours`); opaque: bool (h, w) the frame's
+            opaque pixels in the rectangle (both for :meth:`ScreenModel.show`).
+    """
+
+    indices: np.ndarray
+    hidden: np.ndarray
+    keep: np.ndarray
+    spare: int | None
+    left: int
+    top: int
+    bits: int
+    local: np.ndarray | None
+    palette: np.ndarray
+    lossy: int
+    delay_cs: int
+    disposal: int
+    colours: np.ndarray
+    opaque: np.ndarray
+
+
+def pack_colours(palette: np.ndarray) -> np.ndarray:
+    """uint8 (K, 3) colours as uint32 (K,) values ``r << 16 | g << 8 | b``, as the screen model holds them."""
+    colours = palette.astype(np.uint32)
+    return (colours[:, 0] << 16) | (colours[:, 1] << 8) | colours[:, 2]
+
+
+def as_bytes(mask: np.ndarray) -> np.ndarray:
+    """A bool array as uint8 of the same shape, without copying where it can."""
+    return mask.view(np.uint8) if mask.dtype == np.bool_ else np.asarray(mask, np.uint8)
+
+
+def changed_pixels(indices: np.ndarray, colours: np.ndarray, opaque: np.ndarray, has_mask: bool,
+                   screen: np.ndarray, tolerance: int) -> tuple[np.ndarray, int, int, int, int]:
+    """Where a frame changes what is on screen, and the rectangle around those places.
+
+    Args:
+        indices: uint8 (H, W) the frame's palette indices.
+        colours: uint32 (K,) its palette, packed (:func:`pack_colours`).
+        opaque: bool (H, W) where the frame is opaque; read only when ``has_mask``.
+        screen: uint32 (H, W) the screen model: packed colours, :data:`EMPTY` where nothing shows.
+        tolerance: an opaque pixel within this RGB distance of the screen's counts as unchanged (0: exact).
+
+    Returns:
+        ``(changed, top, bottom, left, right)``: bool (H, W), and the smallest
+        rectangle holding every changed pixel, rows ``top:bottom``, columns
+        ``left:right`` (``bottom`` is 0 when nothing changed).
+    """
+    return _screen_cy.changed_pixels(np.ascontiguousarray(indices), colours, np.ascontiguousarray(as_bytes(opaque)),
+                                     has_mask, screen, tolerance)
+
+
+def paint_screen(screen: np.ndarray, shown: np.ndarray, colours: np.ndarray, drawn_where: np.ndarray,
+                 transparent: int, top: int, left: int) -> None:
+    """Draw a frame's rectangle onto the model of the screen, in place.
+
+    Args:
+        screen: uint32 (H, W) the screen model (see :func:`changed_pixels`).
+        shown: uint8 (h, w) the indices a decoder shows in the rectangle at (``top``, ``left``).
+        colours: uint32 (K,) their packed colours.
+        drawn_where: bool (h, w) the pixels drawn when the frame has no transparent index.
+        transparent: the frame's transparent index (its pixels leave the screen as it is), or -1.
+    """
+    _screen_cy.paint_screen(screen, np.ascontiguousarray(shown), colours, as_bytes(drawn_where), transparent,
+                            top, left)
+
+
+def _bbox(changed: np.ndarray) -> tuple[int, int, int, int] | None:
+    rows = np.flatnonzero(changed.any(axis=1))
+    if not len(rows):
+        return None
+    cols = np.flatnonzero(changed.any(axis=0))
+    return int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
+
+
+def _union(a, b):
+    if a is None:
+        return b
+    if b is None:
+        return a
+    return min(a[0], b[0]), max(a[1], b[1]), min(a[2], b[2]), max(a[3], b[3])
+
+
+class ScreenModel:
+    """What a decoder shows on a ``width`` x ``height`` canvas, frame after frame.
+
+    Args:
+        global_palette: uint8 (K, 3) the global colour table's colours, or None.
+        spare_slot: colour tables get room for one more entry than the palette, so a
+            transparent index always exists (clips with transparent pixels).
+        lossy: as for :class:`gifsom.gif.animation.AnimationWriter`.
+    """
+
+    def __init__(self, width: int, height: int, *, global_palette: np.ndarray | None, spare_slot: bool,
+                 lossy: int) -> None:
+        self.width = width
+        self.height = height
+        self.spare_slot = spare_slot
+        self.lossy = lossy
+        self.global_palette = global_palette
+        self.global_bits = self.table_bits(global_palette) if global_palette is not None else 0
+        self.screen = np.full((height, width), EMPTY, np.uint32)     # packed colours
+        self.frames_planned = 0
+
+    def table_bits(self, palette: np.ndarray) -> int:
+        """Bits of the colour table that holds ``palette`` (and the spare slot, if any)."""
+        return blocks.table_bits(min(len(palette) + (1 if self.spare_slot else 0), 256))
+
+    def plan(self, frame: IndexedFrame, delay_cs: int, successor: IndexedFrame | None) -> FramePlan:
+        """How to write ``frame``, shown for ``delay_cs`` and followed by ``successor`` (None: the last)."""
+        opaque = np.ones((self.height, self.width), bool) if frame.mask is None else ~frame.mask
+        colours = pack_colours(frame.palette)
+        changed, top, bottom, left, right = changed_pixels(frame.indices, colours, opaque, frame.mask is not None,
+                                                           self.screen, self.lossy)
+        box = (top, bottom, left, right) if bottom > 0 else None
+        disposal = DISPOSE_NONE
+        if successor is not None and successor.mask is not None:
+            # the successor needs pixels cleared that will be shown after this frame
+            clear = successor.mask & ((self.screen != EMPTY) | opaque)
+            if clear.any():
+                disposal = DISPOSE_BACKGROUND
+                box = _union(box, _bbox(clear))
+        if self.frames_planned == 0:
+            # the first frame covers the canvas: decoders disagree on what an area no frame drew shows
+            # (browsers: transparent; Pillow, ffmpeg and ImageMagick: the background colour)
+            box = (0, self.height, 0, self.width)
+        elif box is None:
+            box = (0, 1, 0, 1)                     # nothing changed: a 1x1 frame keeps the timing
+        self.frames_planned += 1
+        top, bottom, left, right = box
+        rect = (slice(top, bottom), slice(left, right))
+
+        palette = frame.palette
+        is_global = self.global_palette is not None and (
+            palette is self.global_palette or np.array_equal(palette, self.global_palette))
+        bits = self.global_bits if is_global else self.table_bits(palette)
+
+        indices = frame.indices[rect].copy()
+        # opaque pixels already showing the right colour may be left to the screen
+        keep = ~changed[rect] & opaque[rect]
+        if disposal == DISPOSE_BACKGROUND:
+            keep[:] = False                        # the frame is cleared afterwards; draw it whole
+        hidden = keep | ~opaque[rect]
+        # any table entry the pixels drawn by this frame do not use can serve as its transparent index
+        used = np.bincount(indices[~hidden], minlength=1 << bits) > 0
+        free = np.flatnonzero(~used[: 1 << bits])
+        spare = int(free[0]) if len(free) else None    # the lowest keeps LZW's code size small
+        if spare is None and not bool(opaque[rect].all()):
+            raise ValueError("a frame with transparent pixels needs a palette with a free slot")
+        return FramePlan(indices, hidden, keep, spare, left, top, bits, None if is_global else palette, palette,
+                         self.lossy, delay_cs, disposal, colours, opaque[rect])
+
+    def show(self, plan: FramePlan, shown: np.ndarray | None = None, transparent: int | None = None) -> None:
+        """Move the model on past ``plan``: what the decoder shows, then the frame's disposal.
+
+        Args:
+            shown: uint8 (h, w) the indices the chosen encoding shows, with its ``transparent``
+                index; None for exact encodings, which all show the plan's indices where not hidden.
+        """
+        height, width = plan.indices.shape
+        if shown is None:
+            paint_screen(self.screen, plan.indices, plan.colours, ~plan.hidden, -1, plan.top, plan.left)
+        else:
+            paint_screen(self.screen, shown, plan.colours, plan.opaque, -1 if transparent is None else transparent,
+                         plan.top, plan.left)
+        if plan.disposal == DISPOSE_BACKGROUND:
+            self.screen[plan.top:plan.top + height, plan.left:plan.left + width] = EMPTY
