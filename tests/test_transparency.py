@@ -61,11 +61,18 @@ def _clip(kind: str) -> list[np.ndarray]:
             frame[10:30, 10:30] = (250, 250, 250, alpha)
             frames.append(frame)
         return frames
+    if kind == "vanishes after two opaque frames":
+        # Pillow gives the whole animation an alpha channel only when the first frame names a transparent index
+        first = np.zeros((5, 4, 4), np.uint8)
+        first[..., 3] = 255
+        second = first.copy()
+        second[4, 3] = (255, 255, 255, 255)
+        return [first, second, np.zeros((5, 4, 4), np.uint8)]
     raise ValueError(kind)
 
 
 @pytest.mark.parametrize("kind", ["first frame partly transparent", "transparency that starts late", "sticker",
-                                  "fade to nothing"])
+                                  "fade to nothing", "vanishes after two opaque frames"])
 @pytest.mark.parametrize("palette", ["global", "frame"])
 def test_every_decoder_shows_the_source_transparency(tmp_path, gif_decoders, kind, palette):
     frames = _clip(kind)

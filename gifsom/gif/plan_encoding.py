@@ -16,7 +16,7 @@ import numpy as np
 
 from ..threads import available_cores
 from . import _screen_cy, blocks
-from .screen_model import DISPOSE_BACKGROUND, FramePlan, as_bytes
+from .screen_model import FramePlan, as_bytes
 
 
 def continue_runs(indices: np.ndarray, hidden: np.ndarray, unchanged: np.ndarray, transparent: int) -> np.ndarray:
@@ -41,9 +41,8 @@ def fill_hidden(indices: np.ndarray, hidden: np.ndarray, unchanged: np.ndarray, 
 def candidates(plan: FramePlan) -> list[tuple[np.ndarray, int | None]]:
     """Ways to write the plan's rectangle that show the same picture: ``(indices, transparent index)``."""
     hidden, keep, spare = plan.hidden, plan.keep, plan.spare
-    # a frame cleared afterwards names a transparent index even when it draws every pixel:
-    # Pillow and ffmpeg clear to it, and to the opaque background colour without one
-    whole_transparent = spare if plan.disposal == DISPOSE_BACKGROUND else None
+    # some frames name a transparent index even when they draw every pixel (see FramePlan)
+    whole_transparent = spare if plan.names_transparent else None
     found = []
     mostly_unchanged = keep.mean() > 0.5
     # exact LZW: writing every pixel only pays where most of the rectangle changed (it never

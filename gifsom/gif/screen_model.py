@@ -5,8 +5,9 @@ pixel. :meth:`ScreenModel.plan` compares a frame with it and returns a
 :class:`FramePlan`: the rectangle to write, which pixels may be left to the
 screen (written as the transparent index), a free index to be that
 transparent index, and the disposal. The first frame covers the canvas, and a
-frame that is cleared for its successor names a transparent index, so that no
-decoder falls back on the background colour. Planning never changes the
+frame that is cleared for its successor (and, in a clip with transparency,
+the first frame) names a transparent index, so that no decoder falls back on
+the background colour or drops the alpha channel. Planning never changes the
 frame; :meth:`ScreenModel.show` moves the model on once the plan's encoding
 (and so what a decoder will show) is chosen.
 """
@@ -60,6 +61,7 @@ class FramePlan:
         palette: uint8 (K, 3) the indices' colours.
         lossy: as for :class:`gifsom.gif.animation.AnimationWriter`.
         delay_cs, disposal: for the frame's graphic control extension.
+        names_transparent: the frame must name a transparent index even if it hides no pixel.
         colours: uint32 (K,) the palette packed (:func:`pack_colours`); opaque: bool (h, w) the frame's
             opaque pixels in the rectangle (both for :meth:`ScreenModel.show`).
     """
@@ -76,6 +78,7 @@ class FramePlan:
     lossy: int
     delay_cs: int
     disposal: int
+    names_transparent: bool
     colours: np.ndarray
     opaque: np.ndarray
 
@@ -181,13 +184,19 @@ class ScreenModel:
             if clear.any():
                 disposal = DISPOSE_BACKGROUND
                 box = _union(box, _bbox(clear))
-        if self.frames_planned == 0:
+        first = self.frames_planned == 0
+        if first:
             # the first frame covers the canvas: decoders disagree on what an area no frame drew shows
             # (browsers: transparent; Pillow, ffmpeg and ImageMagick: the background colour)
             box = (0, self.height, 0, self.width)
         elif box is None:
             box = (0, 1, 0, 1)                     # nothing changed: a 1x1 frame keeps the timing
         self.frames_planned += 1
+        # A frame cleared for its successor names a transparent index: Pillow and ffmpeg clear to
+        # it, and to the opaque background colour without one. In a clip with transparency the
+        # first frame names one too: Pillow decides from the first frame alone whether the whole
+        # animation has an alpha channel.
+        names_transparent = disposal == DISPOSE_BACKGROUND or (first and self.spare_slot)
         top, bottom, left, right = box
         rect = (slice(top, bottom), slice(left, right))
 
@@ -209,7 +218,7 @@ class ScreenModel:
         if spare is None and not bool(opaque[rect].all()):
             raise ValueError("a frame with transparent pixels needs a palette with a free slot")
         return FramePlan(indices, hidden, keep, spare, left, top, bits, None if is_global else palette, palette,
-                         self.lossy, delay_cs, disposal, colours, opaque[rect])
+                         self.lossy, delay_cs, disposal, names_transparent, colours, opaque[rect])
 
     def show(self, plan: FramePlan, shown: np.ndarray | None = None, transparent: int | None = None) -> None:
         """Move the model on past ``plan``: what the decoder shows, then the frame's disposal.
