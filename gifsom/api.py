@@ -18,6 +18,7 @@ import numpy as np
 from . import checks
 from .encoder import new_survey, write_clip
 from .errors import InputError, OptionError
+from .fit import Fitter, FitResult, SizeLimit
 from .frames import as_frame, as_pixels
 from .gif.output import AtomicOutput, GifPath, check_gif_path
 from .limits import DEFAULT_MAX_SPOOL, check_clip_budget
@@ -42,11 +43,13 @@ class EncodeResult:
         path: the GIF, or None when it went to standard output (``"-"``).
         frames: GIF frames written (equal consecutive frames are merged into one).
         bytes: size of the GIF in bytes.
+        fit: how it was fitted under ``max_size`` (the setting chosen), or None.
     """
 
     path: Path | None
     frames: int
     bytes: int
+    fit: FitResult | None = None
 
 
 class GifWriter:
@@ -71,6 +74,11 @@ class GifWriter:
         compress_spool: deflate spooled frames (screen recordings shrink many times over).
         max_spool: refuse (with :class:`gifsom.errors.ResourceError`) a clip whose raw
             frames would take more bytes than this.
+        max_size: the most bytes the GIF may have (or a :class:`gifsom.fit.SizeLimit` that also caps
+            its size and frame count): the best-looking GIF that fits is written, trading lossy LZW,
+            colours, scale and frame rate (those given in ``options`` or ``fields`` stay as given;
+            see :mod:`gifsom.fit`). When nothing fits, :class:`gifsom.errors.ResourceError` names the
+            smallest size reached and nothing is written.
         options: an :class:`gifsom.options.EncodeOptions` to start from (default options when None).
         **fields: any field of :class:`gifsom.options.EncodeOptions`, replacing that of ``options``
             (typed by :class:`gifsom.options.EncodeFields`: colors, quality, refine, palette,
@@ -86,8 +94,8 @@ class GifWriter:
     def __init__(self, path: str | os.PathLike | GifPath, fps: float | None = None, *,
                  progress: ProgressCallback | None = None, bar: bool | None = False,
                  memory_budget: int = DEFAULT_MEMORY_BUDGET, compress_spool: bool = False,
-                 max_spool: int = DEFAULT_MAX_SPOOL, options: EncodeOptions | None = None,
-                 **fields: Unpack[EncodeFields]) -> None:
+                 max_spool: int = DEFAULT_MAX_SPOOL, max_size: int | SizeLimit | None = None,
+                 options: EncodeOptions | None = None, **fields: Unpack[EncodeFields]) -> None:
         if fps is not None:
             checks.frame_rate("fps", fps)
         self.target = check_gif_path(path)
@@ -95,6 +103,9 @@ class GifWriter:
         self.path = self.target.path
         self.fps = fps
         self.options = with_fields(options, fields)
+        self.size_limit = SizeLimit(max_size) if isinstance(max_size, int) else max_size
+        #: How the GIF was fitted under ``max_size``, once closed (a :class:`gifsom.fit.FitResult`), or None.
+        self.fit: FitResult | None = None
         self.progress = progress
         self.bar = bar
         self.memory_budget = memory_budget
@@ -191,6 +202,13 @@ class GifWriter:
                 raise InputError(f"no frames were given for {str(self.path)!r}; append at least one frame")
             self._reading.close()
             output = AtomicOutput(self.target)
+            if self.size_limit is not None:
+                self.fit = self._fitted()
+                with output as out:
+                    out.write(self.fit.data)
+                    output.commit()
+                self.bytes_written, self.frames_written = len(self.fit.data), self.fit.frames
+                return
             with output as out:
                 writer = write_clip(out, self._spool, self._survey, self.options, self._end_time(),
                                     progress=self.progress, bar=self.bar)
@@ -199,6 +217,15 @@ class GifWriter:
             self.frames_written = writer.frames_written
         finally:
             self._release()
+
+    def _fitted(self) -> FitResult:
+        """The best GIF under the size limit; lossy and colours count as chosen when not the defaults."""
+        limit = self.size_limit
+        chosen = frozenset(name for name in ("lossy", "colors")
+                           if getattr(self.options, name) != EncodeOptions.__dataclass_fields__[name].default)
+        fitter = Fitter(self._spool, self._survey, self.options, self._end_time(), limit.max_bytes, fixed=chosen,
+                        max_frames=limit.max_frames, max_side=limit.max_side)
+        return fitter.fit()
 
     def abort(self) -> None:
         """Drop the frames without writing anything."""
@@ -220,7 +247,8 @@ def _median(values: list[float]) -> float:
 
 
 def encode(frames: Iterable[Any], path: str | os.PathLike, fps: float | None = None, *,
-           progress: ProgressCallback | None = None, bar: bool | None = False, options: EncodeOptions | None = None,
+           progress: ProgressCallback | None = None, bar: bool | None = False,
+           max_size: int | SizeLimit | None = None, options: EncodeOptions | None = None,
            **fields: Unpack[EncodeFields]) -> EncodeResult:
     """Encode an iterable of frames into an animated GIF at ``path``.
 
@@ -232,17 +260,18 @@ def encode(frames: Iterable[Any], path: str | os.PathLike, fps: float | None = N
             timestamps, else 10 fps).
         progress: ``callback(done, total)``; returning False cancels, leaving no file.
         bar: progress bar on stderr while encoding (None: only on a terminal).
+        max_size: the most bytes the GIF may have, as for :class:`GifWriter`.
         options, **fields: encoding options, as for :class:`GifWriter`.
 
     Returns:
-        An :class:`EncodeResult`: the path, GIF frames and bytes written.
+        An :class:`EncodeResult`: the path, GIF frames and bytes written (and the fit, with ``max_size``).
     """
-    writer = GifWriter(path, fps, progress=progress, bar=bar, options=options, **fields)
+    writer = GifWriter(path, fps, progress=progress, bar=bar, max_size=max_size, options=options, **fields)
     with writer:
         for frame in frames:
             writer.append(frame)
     return EncodeResult(None if writer.target.to_stdout else writer.path, writer.frames_written,
-                        writer.bytes_written)
+                        writer.bytes_written, writer.fit)
 
 
 def quantize(image: Any, palette: np.ndarray | None = None, colors: int = 256, dither: str = "none", *,

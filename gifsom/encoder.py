@@ -78,7 +78,8 @@ def split_alpha(pixels: np.ndarray, matte: tuple[int, int, int] | None) -> tuple
 
 
 def write_clip(out: BinaryIO, spool: FrameSpool, survey: ClipSurvey, options: EncodeOptions,
-               end_time: float, *, progress: ProgressCallback | None = None, bar: bool | None = False) -> AnimationWriter:
+               end_time: float, *, progress: ProgressCallback | None = None, bar: bool | None = False,
+               palettes: dict | None = None) -> AnimationWriter:
     """Encode every spooled frame into ``out`` as an animated GIF.
 
     Args:
@@ -89,6 +90,8 @@ def write_clip(out: BinaryIO, spool: FrameSpool, survey: ClipSurvey, options: En
         end_time: when the last frame stops showing, in seconds.
         progress: callback (done, total); returning False cancels.
         bar: show a progress bar (None: on a terminal).
+        palettes: a dict that keeps the clip's learned palette for later calls with the same
+            palette options (fitting under a size encodes one clip several times), or None.
 
     Returns:
         The finished writer (frame and byte counts).
@@ -110,7 +113,12 @@ def write_clip(out: BinaryIO, spool: FrameSpool, survey: ClipSurvey, options: En
         sample = survey.sampler.pixels()
         if len(sample) == 0:
             sample = np.zeros((1, 3), np.uint8)     # a wholly transparent clip: any one colour will do
-        global_palette = learn_from(sample, census, options, size, exact)
+        key = (size, exact, options.palette_options(size, exact), census is None)
+        global_palette = None if palettes is None else palettes.get(key)
+        if global_palette is None:
+            global_palette = learn_from(sample, census, options, size, exact)
+            if palettes is not None:
+                palettes[key] = global_palette
     writer = AnimationWriter(out, width, height, global_palette=global_palette, loop=options.loop,
                              comment=options.comment, lossy=options.lossy, spare_slot=channels == 4)
     scene_at = ({start: scene for scene, start in enumerate(survey.scene_starts)}

@@ -12,13 +12,23 @@ from .errors import OptionError, ResourceError
 DEFAULT_MAX_SPOOL = 64 << 30
 
 
+#: Size suffixes: K, M, G, T (and KB, MB, ...) are decimal; KiB, MiB, GiB, TiB are binary.
+SIZE_UNITS = {"": 1, "b": 1, "k": 10 ** 3, "kb": 10 ** 3, "m": 10 ** 6, "mb": 10 ** 6, "g": 10 ** 9, "gb": 10 ** 9,
+              "t": 10 ** 12, "tb": 10 ** 12, "kib": 1 << 10, "mib": 1 << 20, "gib": 1 << 30, "tib": 1 << 40}
+
+
 def parse_bytes(text: str) -> int:
-    """Parse a size such as ``500M``, ``64G`` or ``1048576`` into bytes."""
-    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([kmgt]?)i?b?\s*", text.lower())
-    if not match:
-        raise OptionError(f"size {text!r} is not a number of bytes such as 500M or 64G")
+    """Parse a size such as ``10M``, ``128K``, ``2.5MB`` or ``1MiB`` into bytes.
+
+    K, M, G and T (with or without B) are powers of 1000, as file managers and upload
+    limits count; KiB, MiB, GiB and TiB are powers of 1024. A bare number is bytes.
+    """
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?|\.\d+)\s*([a-z]*)\s*", text.lower())
+    if not match or match.group(2) not in SIZE_UNITS:
+        raise OptionError(f"size {text!r} is not a size such as 10M, 128K, 2.5MB or 1MiB "
+                          "(K, M, G are powers of 1000; KiB, MiB, GiB powers of 1024)")
     value, unit = match.groups()
-    return int(float(value) * (1 << (10 * "_kmgt".index(unit or "_"))))
+    return int(float(value) * SIZE_UNITS[unit])
 
 
 def describe_bytes(count: float) -> str:

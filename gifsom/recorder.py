@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 from . import checks
 from .api import GifWriter
 from .errors import GifsomError, ResourceError
+from .fit import FitResult, SizeLimit
 from .limits import DEFAULT_MAX_SPOOL
 from .options import EncodeFields, EncodeOptions
 from .sources.screen import CaptureOptions, Region, ScreenSource
@@ -38,7 +39,8 @@ RECORD_MEMORY_BUDGET = 32 << 20
 
 @dataclass
 class RecordingReport:
-    """What a take produced: frames grabbed, grabs skipped to keep up, seconds, GIF frames and bytes."""
+    """What a take produced: frames grabbed, grabs skipped to keep up, seconds, GIF frames and bytes
+    (and, with ``max_size``, how the GIF was fitted)."""
 
     frames: int
     late: int
@@ -46,6 +48,7 @@ class RecordingReport:
     gif_frames: int
     gif_bytes: int
     stopped_because: str | None = None
+    fit: FitResult | None = None
 
     def summary(self) -> str:
         fps = self.frames / self.seconds if self.seconds > 0 else 0.0
@@ -61,7 +64,8 @@ def _free_bytes(folder: str) -> int:
 def record(path: str | os.PathLike, *, region: Region | str | None = None, monitor: int = 1, fps: float = 10.0,
            duration: float | None = None, max_frames: int | None = None, countdown: float = 0.0,
            cursor: bool = True, status: bool | None = None, handle_signals: bool = True,
-           max_spool: int = DEFAULT_MAX_SPOOL, options: EncodeOptions | None = None,
+           max_spool: int = DEFAULT_MAX_SPOOL, max_size: int | SizeLimit | None = None,
+           options: EncodeOptions | None = None,
            **fields: Unpack[EncodeFields]) -> RecordingReport:
     """Record the screen into an animated GIF.
 
@@ -77,6 +81,7 @@ def record(path: str | os.PathLike, *, region: Region | str | None = None, monit
         status: show a live status line and progress bar on stderr (None: only on a terminal).
         handle_signals: turn the first Ctrl+C / SIGTERM into "stop recording" (main thread only).
         max_spool: refuse to go on once the raw frames would take more bytes than this.
+        max_size: the most bytes the GIF may have, as for :class:`gifsom.GifWriter`.
         options, **fields: encoding options, as for :class:`gifsom.GifWriter`.
 
     Returns:
@@ -95,7 +100,7 @@ def record(path: str | os.PathLike, *, region: Region | str | None = None, monit
                             "free some space or point TMPDIR elsewhere")
     # the status line reports the capture; the progress bar only the encoding after it
     writer = GifWriter(path, fps, bar=False, memory_budget=RECORD_MEMORY_BUDGET, compress_spool=True,
-                       max_spool=max_spool, options=options, **fields)
+                       max_spool=max_spool, max_size=max_size, options=options, **fields)
     source = ScreenSource(capture)
 
     handoff: queue.Queue = queue.Queue(maxsize=8)
@@ -158,7 +163,7 @@ def record(path: str | os.PathLike, *, region: Region | str | None = None, monit
     with writer:      # encoding: Ctrl+C here aborts and leaves no file
         pass
     return RecordingReport(source.frames_taken, source.late, source.elapsed, writer.frames_written,
-                           writer.bytes_written, stopped_because[0] if stopped_because else None)
+                           writer.bytes_written, stopped_because[0] if stopped_because else None, writer.fit)
 
 
 def _count_down(seconds: float, status: bool, stop: threading.Event) -> None:

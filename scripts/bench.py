@@ -137,8 +137,9 @@ def load_clips(work: Path, names: list[str]) -> list[Clip]:
     return clips
 
 
-def timeline_frames(path: Path, count: int, fps: float) -> list[np.ndarray]:
-    """The GIF frame on screen in the middle of each source frame's interval, (i + 0.5) / fps.
+def timeline_frames(path: Path, count: int, fps: float, size: tuple[int, int] | None = None) -> list[np.ndarray]:
+    """The GIF frame on screen in the middle of each source frame's interval, (i + 0.5) / fps,
+    scaled (Lanczos) to ``size`` = (width, height) when the GIF is smaller than the source.
 
     Sampling exactly at i / fps would judge every tool by centisecond rounding:
     at 15 fps frame 1 is due at 66.7 ms but a GIF can only start it at 60 or
@@ -149,7 +150,10 @@ def timeline_frames(path: Path, count: int, fps: float) -> list[np.ndarray]:
     with Image.open(path) as image:
         for n in range(image.n_frames):
             image.seek(n)
-            shown.append(np.asarray(image.convert("RGB")))
+            picture = image.convert("RGB")
+            if size is not None and picture.size != size:
+                picture = picture.resize(size, Image.Resampling.LANCZOS)
+            shown.append(np.asarray(picture))
             starts.append(t)
             t += image.info.get("duration", 100)
     starts = np.array(starts)
@@ -161,7 +165,8 @@ def timeline_frames(path: Path, count: int, fps: float) -> list[np.ndarray]:
 
 
 def quality(path: Path, clip: Clip) -> tuple[float, float | None]:
-    shown = timeline_frames(path, len(clip.frames), clip.fps)
+    height, width = clip.frames[0].shape[:2]
+    shown = timeline_frames(path, len(clip.frames), clip.fps, (width, height))
     mse = np.mean([np.mean((a.astype(np.float64) - b) ** 2) for a, b in zip(shown, clip.frames)])
     value = float("inf") if mse == 0 else 10 * np.log10(255 ** 2 / mse)
     try:
@@ -442,10 +447,79 @@ def mapping_throughput(work: Path, repeats: int) -> None:
     print(f"target: quantize of a new 1080p photo >= 100 Mpx/s: {'met' if rate >= 100 else 'NOT met'} ({rate:.0f})")
 
 
+FIT_SHARES = (0.5, 0.25)
+GIFSKI_WIDTHS = (1.0, 0.85, 0.7, 0.55, 0.4, 0.3, 0.2)
+
+
+def gifski_search(clip: Clip, gifski: str, limit: int, out: Path) -> tuple[float, int, float, int]:
+    """The best GIF gifski makes under ``limit`` bytes by searching --width and --quality the way a
+    user would: for each width, largest first, bisect the quality for the highest that fits; stop
+    once a width fits at quality 100. Returns (best PSNR, its bytes, wall seconds of every run, runs)."""
+    height, width = clip.frames[0].shape[:2]
+    pngs = sorted(str(p) for p in clip.png_dir.glob("*.png"))
+    best = (-1.0, 0)
+    wall = 0.0
+    runs = 0
+    for share in GIFSKI_WIDTHS:
+        w = max(16, round(width * share))
+        low, high, fitting = 1, 100, None
+        while low <= high:
+            q = (low + high) // 2
+            seconds, _, _ = timed([gifski, "-q", "--quality", str(q), "--width", str(w), "--height", "4000",
+                                   "--fps", str(clip.fps), "-o", str(out), *pngs])
+            wall += seconds
+            runs += 1
+            if out.stat().st_size <= limit:
+                fitting, low = q, q + 1
+                value, _ = quality(out, clip)
+                best = max(best, (value, out.stat().st_size))
+            else:
+                high = q - 1
+        if fitting == 100:
+            break
+    return best[0], best[1], wall, runs
+
+
+def fit_to_size(work: Path, clips: list[Clip], gifski: str | None) -> None:
+    """--max-size at 50% and 25% of gifsom's default size, against gifski's best under the same limit."""
+    print("\n## fit under a size: gifsom --max-size against a search of gifski's --quality and --width")
+    print(f"{'clip':12s} {'limit':>10s} {'gifsom bytes':>12s} {'PSNR':>6s} {'wall s':>7s} {'x default':>9s} "
+          f"{'gifski bytes':>12s} {'PSNR':>6s} {'wall s':>7s} {'runs':>5s}  chosen")
+    for clip in clips:
+        out = work / "fit.gif"
+        default_wall, _, _ = timed([sys.executable, "-m", "gifsom", "convert", clip.gifsom_input, str(out), "-q"])
+        default_size = out.stat().st_size
+        for share in FIT_SHARES:
+            limit = int(default_size * share)
+            command = [sys.executable, "-m", "gifsom", "convert", clip.gifsom_input, str(out), "--max-size", str(limit)]
+            start = time.perf_counter()
+            said = subprocess.run(command, capture_output=True, text=True, env=USER_ENVIRONMENT)
+            wall = time.perf_counter() - start
+            if said.returncode != 0:
+                print(f"{clip.name.split()[0]:12s} {limit:10,d} failed: {said.stderr.strip()}")
+                continue
+            size = out.stat().st_size
+            value, _ = quality(out, clip)
+            chosen = said.stdout.splitlines()[0].split(": ", 1)[-1]
+            row = (f"{clip.name.split()[0]:12s} {limit:10,d} {size:12,d} {value:6.2f} {wall:7.2f} "
+                   f"{wall / default_wall:9.2f} ")
+            if gifski:
+                g_value, g_size, g_wall, runs = gifski_search(clip, gifski, limit, work / "gifski.gif")
+                row += f"{g_size:12,d} {g_value:6.2f} {g_wall:7.2f} {runs:5d}"
+            else:
+                row += f"{'(no gifski)':>32s}"
+            print(row + f"  {chosen}", flush=True)
+            if size > limit:
+                print("target: at or under the limit: NOT met")
+    print("targets: every gifsom size at or under its limit; PSNR above gifski's; wall time below the gifski "
+          "search's; 'x default' (the fit's wall time over one default encode) at most 3")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--clips", nargs="+", default=["pan", "screen", "screen-x10", "flat", "small"])
+    parser.add_argument("--clips", nargs="*", default=["pan", "screen", "screen-x10", "flat", "small"],
+                        help="clips for the main tables (none: only the sections asked for)")
     parser.add_argument("--gifski", default=shutil.which("gifski"), help="path of the gifski binary")
     parser.add_argument("--plot", type=Path, default=None, help="write a size-vs-PSNR plot here (PNG)")
     parser.add_argument("--only", nargs="*", default=None, help="run only tools whose name starts with these")
@@ -453,6 +527,9 @@ def main() -> None:
     parser.add_argument("--no-start-up", dest="start_up", action="store_false", help="skip the start-up table")
     parser.add_argument("--no-library", dest="library", action="store_false", help="skip the GifWriter memory row")
     parser.add_argument("--install", action="store_true", help="time the first run after a fresh install")
+    parser.add_argument("--fit", nargs="*", default=None,
+                        help="fit these clips (default: pan screen small) under 50%% and 25%% of their default "
+                             "size, against a gifski search")
     parser.add_argument("--scaling", nargs="*", default=None,
                         help="time these clips (default: pan) with 1, 2, 4 and all threads")
     args = parser.parse_args()
@@ -490,6 +567,9 @@ def main() -> None:
             library_memory(work)
         if args.install:
             first_run(work)
+        if args.fit is not None:
+            (work / "fit").mkdir()
+            fit_to_size(work, load_clips(work / "fit", args.fit or ["pan", "screen", "small"]), args.gifski)
         if args.scaling is not None:
             (work / "scaling").mkdir()
             scaling(work, load_clips(work / "scaling", args.scaling or ["pan"]))

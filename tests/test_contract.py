@@ -77,7 +77,7 @@ def test_typed_keywords_mirror_the_options():
 def test_encode_returns_what_it_wrote(tmp_path):
     path = tmp_path / "two.gif"
     result = gifsom.encode([np.zeros((4, 4, 3), np.uint8), np.full((4, 4, 3), 255, np.uint8)], path, fps=5)
-    assert dataclasses.asdict(result) == {"path": path, "frames": 2, "bytes": path.stat().st_size}
+    assert dataclasses.asdict(result) == {"path": path, "frames": 2, "bytes": path.stat().st_size, "fit": None}
 
 
 @pytest.mark.parametrize("source", [GifSource, ImageSequenceSource, PipeSource, ScreenSource, VideoSource])

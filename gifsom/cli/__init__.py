@@ -1,9 +1,9 @@
-"""The ``gifsom`` command line: ``convert``, ``encode``, ``palette`` and ``record``.
+"""The ``gifsom`` command line: ``convert``, ``encode``, ``record``, ``info`` and ``palette``.
 
 - :mod:`.parser` declares the flags (syntax only);
 - :mod:`.commands` builds each command's options once and runs it;
 - :mod:`.flags` renames the library's option names to flags in error messages;
-- :mod:`.palette_report` is the ``palette`` command.
+- :mod:`.palette_report` is the ``palette`` command, :mod:`.info` the ``info`` command.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from .parser import build_parser, parse_time
 __all__ = ["build_parser", "entry_point", "main", "parse_time"]
 
 COMMANDS = {"convert": commands.run_convert, "record": commands.run_record, "encode": commands.run_encode,
-            "palette": commands.run_palette}
+            "palette": commands.run_palette, "info": commands.run_info}
 
 
 def main(*argv: str) -> int:

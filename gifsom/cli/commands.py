@@ -12,7 +12,9 @@ from ..api import GifWriter
 from ..errors import InputError, OptionError
 from ..gif.output import GifPath, check_gif_path
 from ..limits import check_clip_budget
+from ..fit import SizeLimit
 from ..options import EncodeOptions, parse_colour
+from ..presets import describe_size, preset
 from ..sources.base import FrameSource
 
 
@@ -26,6 +28,17 @@ def encode_options(args: argparse.Namespace) -> EncodeOptions:
     if args.motion_threshold is not None:
         fields["motion_threshold"] = args.motion_threshold
     return EncodeOptions(**fields)
+
+
+def size_limit(args: argparse.Namespace) -> SizeLimit | None:
+    """What ``--max-size`` and ``--for`` ask the GIF to fit in (``--max-size`` overrides the target's size)."""
+    target = preset(args.target) if args.target is not None else None
+    max_bytes = args.max_size if args.max_size is not None else (target.max_bytes if target else None)
+    if max_bytes is None:
+        return None
+    if target is None:
+        return SizeLimit(max_bytes)
+    return SizeLimit(max_bytes, target.max_width, target.max_height, target.max_frames)
 
 
 def _same_file(a: str, b: str) -> bool:
@@ -49,6 +62,7 @@ def run_convert(args: argparse.Namespace) -> int:
                                    end=args.end, speed=args.speed, max_pixels=args.max_pixels,
                                    partial_ok=args.partial_ok)
     options = encode_options(args)
+    limit = size_limit(args)
     target = check_gif_path(args.output)
     source = open_source(args.input, source_options, resize_to_first=args.resize_to_first)
     plan = source.plan()
@@ -56,13 +70,14 @@ def run_convert(args: argparse.Namespace) -> int:
         check_clip_budget(plan.frames, plan.width, plan.height, plan.channels, args.max_spool)
     if args.loop is None and source.loop is not None:
         options = dataclasses.replace(options, loop=source.loop)
-    return write(source, target, options, args, args.fps)
+    return write(source, target, options, limit, args, args.fps)
 
 
-def write(source: FrameSource, target: GifPath, options: EncodeOptions, args: argparse.Namespace,
-          fps: float | None) -> int:
+def write(source: FrameSource, target: GifPath, options: EncodeOptions, limit: SizeLimit | None,
+          args: argparse.Namespace, fps: float | None) -> int:
     """Encode every frame of ``source`` into ``target``."""
-    writer = GifWriter(target, fps, bar=False if args.quiet else None, max_spool=args.max_spool, options=options)
+    writer = GifWriter(target, fps, bar=False if args.quiet else None, max_spool=args.max_spool, max_size=limit,
+                       options=options)
     with writer:
         for frame in source.frames():
             writer.append(frame)
@@ -70,9 +85,16 @@ def write(source: FrameSource, target: GifPath, options: EncodeOptions, args: ar
     if source.warning:
         print(f"gifsom: warning: {source.warning}", file=sys.stderr)
     if not args.quiet:
+        if writer.fit is not None and limit is not None:
+            print(fit_summary(writer.fit.description, writer.bytes_written, limit), file=summary_stream(target))
         print(f"wrote {target}: {writer.frames_written} frames, {writer.bytes_written / 1024:.1f} KiB",
               file=summary_stream(target))
     return 0
+
+
+def fit_summary(description: str, size: int, limit: SizeLimit) -> str:
+    """``"fit 9.7 MB under 10 MB: 480 px wide, 12 fps, lossy 20, 256 colours"``."""
+    return f"fit {describe_size(size)} under {describe_size(limit.max_bytes)}: {description}"
 
 
 def run_encode(args: argparse.Namespace) -> int:
@@ -81,26 +103,30 @@ def run_encode(args: argparse.Namespace) -> int:
     pipe_options = PipeOptions(size=parse_size(args.size) if args.size else None, fps=args.fps,
                                pix_fmt=args.pix_fmt, partial_ok=args.partial_ok)
     options = encode_options(args)
+    limit = size_limit(args)
     target = check_gif_path(args.output)
     if args.input == "-":
-        return write(PipeSource(sys.stdin.buffer, pipe_options), target, options, args, args.fps)
+        return write(PipeSource(sys.stdin.buffer, pipe_options), target, options, limit, args, args.fps)
     try:
         stream = open(args.input, "rb")
     except OSError as exc:
         raise InputError(f"cannot open {args.input!r}: {exc.strerror}; check the path") from None
     with stream:
-        return write(PipeSource(stream, pipe_options, name=repr(args.input)), target, options, args, args.fps)
+        return write(PipeSource(stream, pipe_options, name=repr(args.input)), target, options, limit, args, args.fps)
 
 
 def run_record(args: argparse.Namespace) -> int:
     from ..recorder import record
 
     options = encode_options(args)
+    limit = size_limit(args)
     target = check_gif_path(args.output)
     report = record(target, region=args.region, monitor=args.monitor, fps=args.fps, duration=args.duration,
                     max_frames=args.max_frames, countdown=args.countdown, cursor=args.cursor,
-                    status=False if args.quiet else None, max_spool=args.max_spool, options=options)
+                    status=False if args.quiet else None, max_spool=args.max_spool, max_size=limit, options=options)
     if not args.quiet:
+        if report.fit is not None and limit is not None:
+            print(fit_summary(report.fit.description, report.gif_bytes, limit), file=summary_stream(target))
         print(report.summary(), file=summary_stream(target))
     return 0
 
@@ -110,4 +136,11 @@ def run_palette(args: argparse.Namespace) -> int:
 
     palette_report(args.input, colors=args.colors, quality=args.quality, refine=args.refine, dither=args.dither,
                    plot=args.plot, save=args.save)
+    return 0
+
+
+def run_info(args: argparse.Namespace) -> int:
+    from .info import describe_gif
+
+    describe_gif(args.input, as_json=args.json, max_pixels=args.max_pixels)
     return 0

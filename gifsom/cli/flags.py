@@ -13,6 +13,7 @@ from ..errors import OptionValueError
 #: Fields whose flag is not ``--`` + the field with ``-`` for ``_``.
 FLAG_OF_FIELD = {
     "fixed_colors": "--fixed-color",
+    "target": "--for",
 }
 
 

@@ -14,6 +14,7 @@ from ..gif.reader import DEFAULT_MAX_PIXELS
 from ..limits import DEFAULT_MAX_SPOOL, parse_bytes
 from ..mapping.dither import DITHER_MODES
 from ..options import PALETTE_SCOPES
+from ..presets import PRESETS, describe_size
 
 DESCRIPTION = """\
 gifsom makes small, sharp animated GIFs. Its palette is learned by a
@@ -30,6 +31,8 @@ examples:
   gifsom convert old.gif smaller.gif
   ffmpeg -i in.mp4 -f yuv4mpegpipe - | gifsom encode - out.gif
   gifsom palette photo.jpg --colors 64 --plot palette.png --save palette.gpl
+  gifsom convert talk.mp4 talk.gif --for github
+  gifsom info talk.gif
 
 Run 'gifsom COMMAND --help' for the options of each command.
 """
@@ -106,8 +109,20 @@ def _add_encoding_options(parser: argparse.ArgumentParser) -> None:
     out.add_argument("--matte", type=str, default=None, metavar="RRGGBB",
                      help="blend partly transparent pixels onto this colour")
     out.add_argument("--max-spool", type=_size, default=DEFAULT_MAX_SPOOL, metavar="SIZE",
-                     help="refuse clips whose raw frames would take more than SIZE (such as 500M or 64G; "
-                          "default 64G)")
+                     help="refuse clips whose raw frames would take more than SIZE (such as 500M or 64GiB; "
+                          "K, M, G are powers of 1000, KiB, MiB, GiB of 1024; default 64GiB)")
+    fit = parser.add_argument_group("fit under a size")
+    fit.add_argument("--max-size", type=_size, default=None, metavar="SIZE",
+                     help="the best-looking GIF of at most SIZE bytes, such as 10M, 128K, 2.5MB or 1MiB (K, M, G "
+                          "are powers of 1000, as upload limits count; KiB, MiB, GiB powers of 1024). gifsom "
+                          "trades lossy LZW, colours, scale and frame rate, cheapest first for this clip; "
+                          "--lossy and --colors, when given, stay as given")
+    fit.add_argument("--for", dest="target", default=None, metavar="TARGET",
+                     help="fit the limits a place publishes: " + ", ".join(
+                         f"{p.name} ({describe_size(p.max_bytes)}"
+                         + (f", {p.max_width}x{p.max_height}" if p.max_width else "")
+                         + (f", {p.max_frames} frames" if p.max_frames else "") + ")" for p in PRESETS.values())
+                     + "; --max-size overrides the size")
     out.add_argument("--quiet", "-q", action="store_true", help="no progress bar and no summary")
     out.add_argument("--debug", action="store_true", help="show a traceback on errors")
 
@@ -195,6 +210,17 @@ def build_parser() -> argparse.ArgumentParser:
     frames.add_argument("--partial-ok", action="store_true",
                         help="if the stream ends inside a frame, write the frames before it instead of failing")
     _add_encoding_options(encode)
+
+    info = commands.add_parser(
+        "info", help="describe a GIF: size, frames, timing, palettes, and the limits it breaks",
+        description="Describe FILE.gif: bytes, dimensions, frames, duration, loop count, the global palette "
+                    "and how many local ones, the shortest and longest delay, and transparency. Warns about "
+                    "delays browsers slow down (under 2 cs) and about the --for targets' limits it breaks.")
+    info.add_argument("input", metavar="FILE.gif", help="the GIF to describe")
+    info.add_argument("--json", action="store_true", help="print one JSON object instead, for scripts")
+    info.add_argument("--max-pixels", type=_number(int, "--max-pixels"), default=DEFAULT_MAX_PIXELS, metavar="N",
+                      help=f"refuse a canvas of more than N pixels (default {DEFAULT_MAX_PIXELS:,})")
+    info.add_argument("--debug", action="store_true", help="show a traceback on errors")
 
     palette = commands.add_parser(
         "palette", help="learn and show the SOM palette of an image or clip",

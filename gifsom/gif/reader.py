@@ -58,6 +58,7 @@ class _Image:
     height: int
     interlaced: bool
     colours: np.ndarray | None        # uint8 (K, 3): local table, else global, else None
+    local: bool                       # whether the table is the image's own
     code_size: int
     data: bytes                       # the LZW sub-blocks joined
     delay_cs: int                     # 0 when there is no graphic control
@@ -96,6 +97,8 @@ class GifReader:
                 f"({self.width * self.height * 4 / 2**20:,.0f} MiB a frame); raise it with --max-pixels "
                 "(max_pixels= in Python) if you trust the file")
         self.loop = -1
+        #: Entries of the global colour table, or 0 when there is none.
+        self.global_table_size = 0
         self.damage: str | None = None
         self._images: list[_Image] = []
         self._scan(data, flags)
@@ -105,6 +108,7 @@ class GifReader:
         global_colours = None
         if flags & 0x80:
             size = 3 << ((flags & 7) + 1)
+            self.global_table_size = size // 3
             global_colours = np.frombuffer(data, np.uint8, size // 3 * 3, position).reshape(-1, 3) \
                 if position + size <= len(data) else None
             position += size
@@ -136,7 +140,8 @@ class GifReader:
                     control = (0, 0, None)   # an empty image written with no table and no data: nothing to draw
                     continue
                 colours = global_colours
-                if packed & 0x80:
+                local = bool(packed & 0x80)
+                if local:
                     size = 3 << ((packed & 7) + 1)
                     if position + size > len(data):
                         raise _CutShort("it ends inside a colour table")
@@ -148,7 +153,7 @@ class GifReader:
                 blocks, position = _sub_blocks(data, position + 1)
                 if not 1 <= code_size <= 11:
                     raise _CutShort(f"an image has LZW code size {code_size} (GIF allows 2 to 8)")
-                self._images.append(_Image(left, top, width, height, bool(packed & 0x40), colours, code_size,
+                self._images.append(_Image(left, top, width, height, bool(packed & 0x40), colours, local, code_size,
                                            b"".join(blocks), *control))
                 control = (0, 0, None)
         except _CutShort as cut:
@@ -157,6 +162,16 @@ class GifReader:
     @property
     def image_count(self) -> int:
         return len(self._images)
+
+    @property
+    def local_table_count(self) -> int:
+        """Images with a colour table of their own."""
+        return sum(image.local for image in self._images)
+
+    @property
+    def stored_delays(self) -> list[int]:
+        """The delay of each image that ends a frame, as stored (centiseconds, before browsers' rules)."""
+        return [image.delay_cs for image, ends in zip(self._images, self._frame_ends()) if ends]
 
     def _frame_ends(self) -> list[bool]:
         """For each image, whether a frame is shown once it is drawn."""

@@ -1,0 +1,359 @@
+"""Fitting a clip under a size: the best-looking GIF of at most so many bytes.
+
+The clip is decoded once, into the spool. Each try re-encodes the spooled
+frames with one :class:`FitSetting` from a ladder of settings, best to
+smallest. Which knob comes first depends on the clip (``scripts/fit_order.py``
+measured it on the fixtures; the figures are in the README): scaling costs a
+smooth video little and a screen recording much, lossy LZW the reverse, and
+dropping frames costs most everywhere. So the fitter measures, on a sample of
+the clip, how many dB each knob loses per halving of the bytes, and turns the
+cheapest first; frames are dropped last. The learned palette is kept across tries.
+
+Sizes are predicted from a sample of the clip (a few runs of consecutive
+frames spread over it), scaled by what the last full encode measured, so that
+most clips need two or three full encodes; only a full encode that fits is
+ever kept, so the result is never over the limit.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from . import checks
+from .encoder import write_clip
+from .errors import ResourceError
+from .options import EncodeOptions
+from .palette.clip import ClipSurvey
+from .sources.base import resize
+from .spool import FrameSpool
+
+
+@dataclass(frozen=True)
+class FitSetting:
+    """One way to make a clip smaller.
+
+    Attributes:
+        scale: output width and height as a share of the clip's (0 < scale <= 1).
+        frame_step: keep every n-th frame, each shown n times as long.
+        lossy: lossy LZW strength (see :class:`gifsom.options.EncodeOptions`).
+        colors: palette size.
+    """
+
+    scale: float = 1.0
+    frame_step: int = 1
+    lossy: int = 0
+    colors: int = 256
+
+    def size(self, width: int, height: int) -> tuple[int, int]:
+        """The output size of a ``width`` x ``height`` clip, in pixels."""
+        return max(1, round(width * self.scale)), max(1, round(height * self.scale))
+
+    def describe(self, width: int, height: int, fps: float | None) -> str:
+        """``"480 px wide, 12 fps, lossy 20, 256 colours"``."""
+        parts = [f"{self.size(width, height)[0]} px wide"]
+        if fps:
+            parts.append(f"{fps / self.frame_step:g} fps")
+        elif self.frame_step > 1:
+            parts.append(f"every {self.frame_step} frames")
+        parts.append(f"lossy {self.lossy}" if self.lossy else "exact LZW")
+        parts.append(f"{self.colors} colours")
+        return ", ".join(parts)
+
+
+#: The notches of each knob, mildest first.
+NOTCHES = {
+    "lossy": (10, 15, 20, 25, 30, 40, 50, 60, 80),
+    "scale": tuple(round(0.92 ** k, 3) for k in range(1, 24)),      # 0.92 down to 0.15, about 15% fewer bytes each
+    "colors": (192, 128, 96, 64, 48, 32, 24, 16),
+    "frame_step": (2, 3, 4),
+}
+#: The notch of each knob whose cost in quality per byte saved is measured on the sample.
+PROBE_NOTCH = {"lossy": 20, "scale": 0.7, "colors": 64}
+
+
+def build_ladder(order: list[str], start: FitSetting = FitSetting()) -> list[FitSetting]:
+    """Settings from ``start`` (the best) to the smallest: each knob of ``order`` turned through its
+    notches in turn (the earlier knobs left at their last notch), then fewer frames.
+
+    Scale and frame-step notches are relative to ``start``; lossy and colour notches only
+    count where they go further than ``start``.
+    """
+    steps = [start]
+    for knob in list(order) + ["frame_step"]:
+        for notch in NOTCHES[knob]:
+            last = steps[-1]
+            if knob == "scale":
+                steps.append(replace(last, scale=start.scale * notch))
+            elif knob == "frame_step":
+                steps.append(replace(last, frame_step=start.frame_step * notch))
+            elif knob == "lossy" and notch > start.lossy:
+                steps.append(replace(last, lossy=notch))
+            elif knob == "colors" and notch < start.colors:
+                steps.append(replace(last, colors=notch))
+    return steps
+
+
+class ClipView:
+    """The spooled clip as a setting shows it, for :func:`gifsom.encoder.write_clip`.
+
+    Args:
+        spool: the decoded clip.
+        setting: scale and frame step.
+        numbers: the clip's frames to use (a sample), or None for all.
+        cache: a dict that keeps scaled frames between views (for a sample seen many times), or None.
+    """
+
+    def __init__(self, spool: FrameSpool, setting: FitSetting, numbers: list[int] | None = None,
+                 cache: dict | None = None) -> None:
+        height, width, channels = spool.shape
+        self.spool = spool
+        self.size = setting.size(width, height)
+        self.shape = (self.size[1], self.size[0], channels)
+        chosen = range(len(spool)) if numbers is None else numbers
+        self.numbers = [n for n in chosen if n % setting.frame_step == 0] or [0]
+        self.timestamps = [spool.timestamps[n] for n in self.numbers]
+        self.cache = cache
+
+    def __len__(self) -> int:
+        return len(self.numbers)
+
+    def frame(self, number: int) -> np.ndarray:
+        source = self.numbers[number]
+        if self.cache is None:
+            return resize(self.spool.frame(source), self.size)
+        key = (source, self.size)
+        if key not in self.cache:
+            self.cache[key] = resize(self.spool.frame(source), self.size)
+        return self.cache[key]
+
+
+@dataclass(frozen=True)
+class SizeLimit:
+    """What a GIF must fit in.
+
+    Attributes:
+        max_bytes: the most bytes.
+        max_width, max_height: the largest size in pixels, or None.
+        max_frames: the most frames, or None.
+    """
+
+    max_bytes: int
+    max_width: int | None = None
+    max_height: int | None = None
+    max_frames: int | None = None
+
+    def __post_init__(self) -> None:
+        checks.in_range("max_size", self.max_bytes, 1, 10 ** 15, "a size above 0 bytes, such as 10M or 128K")
+        if self.max_frames is not None:
+            checks.in_range("max_frames", self.max_frames, 1, 10 ** 9, "at least 1")
+
+    @property
+    def max_side(self) -> tuple[int, int] | None:
+        if self.max_width is None and self.max_height is None:
+            return None
+        return self.max_width or checks.GIF_MAX_SIDE, self.max_height or checks.GIF_MAX_SIDE
+
+
+@dataclass(frozen=True)
+class FitResult:
+    """The GIF that fits: its bytes and frames, the setting that made it, and the work it took."""
+
+    data: bytes
+    frames: int
+    setting: FitSetting
+    full_encodes: int
+    probes: int
+    #: The setting in words: ``"480 px wide, 12 fps, lossy 20, 256 colours"``.
+    description: str = ""
+
+
+#: Frames in the sample that predicts sizes: runs of this many consecutive frames...
+SAMPLE_RUN = 4
+#: ... this many runs, spread over the clip (the whole clip when it is no longer).
+SAMPLE_RUNS = 4
+#: Aim this far under the limit with a prediction, to leave room for its error.
+PREDICTION_MARGIN = 0.97
+
+
+class Fitter:
+    """Finds the first setting of a ladder whose GIF fits in ``limit`` bytes.
+
+    Args:
+        spool, survey: the decoded clip and what was learned while decoding it.
+        options: encoding options; the ladder's settings replace ``lossy`` and ``colors``,
+            unless the caller chose them (``fixed``: the knobs the ladder leaves as they are).
+        end_time: when the last frame stops showing, in seconds.
+        limit: the most bytes the GIF may have.
+        ladder: the settings to try, best first; None measures the knobs' order on a sample.
+        max_frames: at most this many frames, or None (a share of the clip's frames is kept by
+            starting the ladder at the frame step that meets it).
+        max_side: (width, height) the GIF may not exceed, or None.
+        report: called with a line about each try (for ``--debug``-style tracing), or None.
+    """
+
+    def __init__(self, spool: FrameSpool, survey: ClipSurvey, options: EncodeOptions, end_time: float, limit: int,
+                 *, ladder: list[FitSetting] | None = None, fixed: frozenset[str] = frozenset(),
+                 max_frames: int | None = None, max_side: tuple[int, int] | None = None,
+                 report: Callable[[str], None] | None = None) -> None:
+        self.spool, self.survey, self.options = spool, survey, options
+        self.end_time = end_time
+        self.limit = limit
+        self.fixed = fixed
+        self.palettes: dict = {}
+        self.frames_of: dict[FitSetting, int] = {}
+        self._sample_frames: dict = {}
+        self.sample = self._sample_numbers()
+        self._sampled: dict[FitSetting, bytes] = {}
+        self.report = report or (lambda text: None)
+        self.probes = 0
+        self.start = self._first_allowed(max_frames, max_side)
+        self.ladder = ladder if ladder is not None else build_ladder(self.knob_order(), self.start)
+
+    def _first_allowed(self, max_frames: int | None, max_side: tuple[int, int] | None) -> FitSetting:
+        """The best setting within the frame-count and size caps (a preset's)."""
+        start = FitSetting(lossy=self.options.lossy, colors=self.options.colors)
+        height, width = self.spool.shape[:2]
+        if max_side is not None and (width > max_side[0] or height > max_side[1]):
+            start = replace(start, scale=min(max_side[0] / width, max_side[1] / height))
+        if max_frames is not None and len(self.spool) > max_frames:
+            start = replace(start, frame_step=math.ceil(len(self.spool) / max_frames))
+        return start
+
+    def knob_order(self) -> list[str]:
+        """The knobs the caller left free, cheapest first: the dB each loses on the sample per
+        halving of its bytes, at its :data:`PROBE_NOTCH`. A knob that saves nothing comes last."""
+        base = self.start
+        base_bytes = self._sample_gif(base)
+        base_quality = self._sample_psnr(base, base_bytes)
+        cost = {}
+        for knob, notch in PROBE_NOTCH.items():
+            if knob in self.fixed:
+                continue
+            if knob == "scale":
+                notch = base.scale * notch
+            probe = replace(base, **{knob: notch})
+            data = self._sample_gif(probe)
+            saved = math.log2(len(base_bytes) / len(data)) if len(data) < len(base_bytes) else 0.0
+            lost = base_quality - self._sample_psnr(probe, data)
+            cost[knob] = lost / saved if saved > 0.05 else math.inf
+            self.report(f"{knob} {notch}: {len(data):,} bytes on the sample, {lost:.2f} dB lost, "
+                        f"{cost[knob]:.2f} dB per halving")
+        return sorted(cost, key=lambda knob: cost[knob])
+
+    def _sample_numbers(self) -> list[int]:
+        count = len(self.spool)
+        if count <= SAMPLE_RUN * SAMPLE_RUNS * 2:
+            return list(range(count))
+        starts = np.linspace(0, count - SAMPLE_RUN, SAMPLE_RUNS).astype(int)
+        return sorted({int(s) + k for s in starts for k in range(SAMPLE_RUN)})
+
+    def encode(self, setting: FitSetting, numbers: list[int] | None = None) -> bytes:
+        """The GIF of the clip (or of frames ``numbers``) with ``setting``."""
+        view = ClipView(self.spool, setting, numbers, None if numbers is None else self._sample_frames)
+        options = replace(self.options, lossy=setting.lossy, colors=setting.colors)
+        out = io.BytesIO()
+        end = self.end_time if numbers is None else view.timestamps[-1] + self._frame_period() * setting.frame_step
+        writer = write_clip(out, view, self.survey, options, end, palettes=self.palettes)
+        self.frames_of[setting] = writer.frames_written
+        return out.getvalue()
+
+    def _frame_period(self) -> float:
+        times = self.spool.timestamps
+        return (times[-1] - times[0]) / (len(times) - 1) if len(times) > 1 else 0.1
+
+    def _sample_gif(self, setting: FitSetting) -> bytes:
+        if setting not in self._sampled:
+            self._sampled[setting] = self.encode(setting, self.sample)
+            self.probes += 1
+        return self._sampled[setting]
+
+    def _full_gif(self, setting: FitSetting) -> bytes:
+        """The whole clip's GIF (the sample's, when the sample is the whole clip)."""
+        if len(self.sample) == len(self.spool):
+            return self._sample_gif(setting)
+        return self.encode(setting)
+
+    def _sampled_bytes(self, index: int) -> int:
+        return len(self._sample_gif(self.ladder[index]))
+
+    def _sample_psnr(self, setting: FitSetting, data: bytes) -> float:
+        """PSNR of the sample's GIF against the sample's frames, at the clip's size and on its timeline."""
+        from .gif.reader import GifReader
+
+        height, width = self.spool.shape[:2]
+        shown, starts, clock = [], [], 0
+        for canvas, delay in GifReader(data, "sample").frames():
+            rgb = canvas[:, :, :3]
+            shown.append(rgb.copy() if rgb.shape[:2] == (height, width) else resize(rgb, (width, height)))
+            starts.append(clock)
+            clock += delay
+        first = self.spool.timestamps[self.sample[0]]
+        period = self._frame_period()
+        error = 0.0
+        for number in self.sample:
+            at = (self.spool.timestamps[number] - first + period / 2) * 100
+            picture = shown[max(0, int(np.searchsorted(starts, at, side="right")) - 1)]
+            source = self.spool.frame(number)[:, :, :3]
+            error += float(np.mean((picture.astype(np.float32) - source) ** 2))
+        mse = error / len(self.sample)
+        return 100.0 if mse == 0 else 10 * math.log10(255 ** 2 / mse)
+
+    def fit(self) -> FitResult:
+        """The best GIF of at most ``limit`` bytes.
+
+        Raises:
+            ResourceError: even the ladder's last setting does not fit (nothing is kept).
+        """
+        full = 0
+        # with no full encode yet, the sample's bytes per frame stand for the clip's
+        scale = len(self.spool) / max(1, len(self.sample))
+        best: tuple[int, bytes] | None = None          # the best fitting try: (ladder index, bytes)
+        smallest = math.inf
+        low, high = 0, len(self.ladder) - 1            # the answer lies in low..high
+        tried: set[int] = set()
+        while low <= high:
+            index = self._predict(low, high, scale)
+            if index in tried:
+                break
+            tried.add(index)
+            data = self._full_gif(self.ladder[index])
+            full += 1
+            smallest = min(smallest, len(data))
+            self.report(f"try {full}: {self.ladder[index]} -> {len(data):,} bytes")
+            scale = len(data) / self._sampled_bytes(index)
+            if len(data) <= self.limit:
+                best = (index, data)
+                high = index - 1
+                # stop when the prediction says the next better setting would not fit either
+                if high < low or self._sampled_bytes(high) * scale > self.limit:
+                    break
+            else:
+                low = index + 1
+        if best is None:
+            raise ResourceError(f"the smallest GIF reached is {smallest:,.0f} bytes, over the {self.limit:,}-byte "
+                                "limit; trim the clip (--start/--end), or allow more bytes")
+        setting = self.ladder[best[0]]
+        height, width = self.spool.shape[:2]
+        fps = round(1.0 / self._frame_period(), 2) if len(self.spool) > 1 else None
+        return FitResult(best[1], self.frames_of[setting], setting, full, self.probes,
+                         setting.describe(width, height, fps))
+
+    def _predict(self, low: int, high: int, scale: float) -> int:
+        """The best index in ``low..high`` whose predicted size fits under the limit, with margin
+        (binary search on the sample, whose sizes fall along the ladder)."""
+        target = self.limit * PREDICTION_MARGIN
+        if self._sampled_bytes(low) * scale <= target:
+            return low
+        lo, hi = low, high
+        while lo < hi:
+            middle = (lo + hi) // 2
+            if self._sampled_bytes(middle) * scale <= target:
+                hi = middle
+            else:
+                lo = middle + 1
+        return lo

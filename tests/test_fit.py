@@ -1,0 +1,137 @@
+"""Fitting under a size (--max-size, --for, max_size=) and describing a GIF (gifsom info)."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from PIL import Image
+
+import gifsom
+from gifsom import cli
+from gifsom.errors import ResourceError
+from gifsom.fit import SizeLimit
+from gifsom.limits import parse_bytes
+
+from .conftest import FIXTURES, decode_gif, psnr
+
+
+def _moving_clip(count: int = 24, size: int = 64) -> list[np.ndarray]:
+    """A textured picture panning: every frame changes, as in a video."""
+    rng = np.random.default_rng(7)
+    texture = (rng.random((size, size * 3, 3)) * 255).astype(np.uint8)
+    texture = np.asarray(Image.fromarray(texture).resize((size * 3, size), Image.Resampling.BILINEAR))
+    return [np.ascontiguousarray(texture[:, k * 2:k * 2 + size]) for k in range(count)]
+
+
+@pytest.mark.parametrize("text, value", [("10M", 10_000_000), ("128K", 128_000), ("2.5MB", 2_500_000),
+                                         ("1MiB", 1 << 20), ("64GiB", 64 << 30), ("500", 500)])
+def test_sizes_are_decimal_unless_binary(text, value):
+    assert parse_bytes(text) == value
+
+
+def test_convert_fits_under_the_size_and_says_how(tmp_path, capsys):
+    out = tmp_path / "small.gif"
+    assert cli.main("convert", str(FIXTURES / "pan.mp4"), str(out), "--width", "320", "--max-size", "500K") == 0
+    said = capsys.readouterr().out
+    assert 0 < out.stat().st_size <= 500_000
+    assert said.startswith("fit ") and " under 500 KB: " in said and " px wide, " in said
+    frames, _ = decode_gif(out)
+    assert len(frames) > 10
+
+
+@settings(max_examples=8)
+@given(share=st.floats(0.15, 0.9))
+def test_any_fitting_limit_is_met(tmp_path_factory, share):
+    clip = _moving_clip()
+    folder = tmp_path_factory.mktemp("fit")
+    whole = gifsom.encode(clip, folder / "whole.gif", fps=10).bytes
+    limit = max(2_000, int(whole * share))
+    result = gifsom.encode(clip, folder / "fit.gif", fps=10, max_size=limit)
+    assert result.bytes == (folder / "fit.gif").stat().st_size <= limit
+    assert result.fit is not None and result.fit.setting is not None
+
+
+def test_a_larger_limit_never_looks_worse(tmp_path):
+    clip = _moving_clip()
+    quality = []
+    for limit in (8_000, 30_000):
+        path = tmp_path / f"{limit}.gif"
+        gifsom.encode(clip, path, fps=10, max_size=limit)
+        with Image.open(path) as image:
+            shown = np.asarray(image.convert("RGB").resize((64, 64), Image.Resampling.LANCZOS))
+        quality.append(psnr(shown, clip[0]))
+    assert quality[1] >= quality[0]
+
+
+def test_explicit_lossy_and_colours_stay_as_given(tmp_path):
+    result = gifsom.encode(_moving_clip(), tmp_path / "fit.gif", fps=10, max_size=6_000, colors=64, lossy=30)
+    assert (result.fit.setting.colors, result.fit.setting.lossy) == (64, 30)
+
+
+def test_nothing_fits_names_the_smallest_size_and_writes_nothing(tmp_path, capsys):
+    out = tmp_path / "tiny.gif"
+    out.write_bytes(b"keep me")
+    assert cli.main("convert", str(FIXTURES / "pan.mp4"), str(out), "--width", "160", "--max-size", "1K") == 1
+    error = capsys.readouterr().err.strip()
+    assert "the smallest GIF reached is" in error and "1,000-byte limit" in error and "--start/--end" in error
+    assert "\n" not in error and out.read_bytes() == b"keep me"
+
+
+def test_targets_set_size_dimensions_and_frames(tmp_path):
+    out = tmp_path / "emoji.gif"
+    assert cli.main("convert", str(FIXTURES / "pan.mp4"), str(out), "--for", "slack-emoji", "--end", "2", "-q") == 0
+    assert out.stat().st_size <= 128_000
+    with Image.open(out) as image:
+        assert image.width <= 128 and image.height <= 128
+    limited = gifsom.encode(_moving_clip(40), tmp_path / "few.gif", fps=10,
+                            max_size=SizeLimit(10 ** 7, max_frames=12))
+    assert limited.frames <= 12
+
+
+def test_explicit_max_size_overrides_the_target(tmp_path, capsys):
+    out = tmp_path / "gh.gif"
+    assert cli.main("convert", str(FIXTURES / "pan.mp4"), str(out), "--width", "160", "--for", "github",
+                    "--max-size", "300K") == 0
+    assert out.stat().st_size <= 300_000 and "under 300 KB" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--max-size", "0"], "--max-size 0 is out of range"),
+    (["--max-size", "10Q"], "size '10Q' is not a size such as 10M"),
+    (["--for", "myspace"], "--for myspace is not a known target; use one of github, slack-emoji, discord, "
+                           "discord-emoji, twitter"),
+])
+def test_bad_fit_options_get_one_line_errors(tmp_path, capsys, args, message):
+    out = tmp_path / "x.gif"
+    assert cli.main("convert", str(FIXTURES / "pan.mp4"), str(out), *args) == 2
+    error = capsys.readouterr().err
+    assert message in error and error.count("\n") == 1 and not out.exists()
+
+
+def test_info_reports_the_facts_and_the_limits_broken(tmp_path, capsys):
+    path = tmp_path / "made.gif"
+    frames = [Image.new("RGBA", (200, 150), (255, 0, 0, 255)), Image.new("RGBA", (200, 150), (0, 0, 255, 0))]
+    frames[0].save(path, save_all=True, append_images=frames[1:], duration=[10, 300], loop=3, disposal=2)
+    assert cli.main("info", str(path), "--json") == 0
+    facts = json.loads(capsys.readouterr().out)
+    assert facts["bytes"] == path.stat().st_size
+    assert (facts["width"], facts["height"], facts["frames"], facts["loop"]) == (200, 150, 2, 3)
+    assert (facts["min_delay_cs"], facts["max_delay_cs"]) == (1, 30)
+    assert facts["transparency"] is True
+    assert math.isclose(facts["duration_s"], 0.4)       # browsers show the 1 cs frame for 10 cs
+    assert any("under 2 cs" in w for w in facts["warnings"])
+    assert any("slack-emoji (larger than 128x128)" in w for w in facts["warnings"])
+    assert cli.main("info", str(path)) == 0
+    text = capsys.readouterr().out
+    assert "200x150" in text and "2 frames" in text and "plays 4 times" in text and "warning:" in text
+
+
+def test_library_fit_refuses_with_a_resource_error(tmp_path):
+    with pytest.raises(ResourceError, match="smallest GIF reached"):
+        gifsom.encode(_moving_clip(), tmp_path / "x.gif", fps=10, max_size=100)
+    assert not (tmp_path / "x.gif").exists()
