@@ -27,6 +27,7 @@ from .options import EncodeFields, EncodeOptions, with_fields
 from .palette.learn import learn_palette
 from .progress import Progress, ProgressCallback
 from .spool import DEFAULT_MEMORY_BUDGET, FrameSpool
+from .timeline import TimelineEdits, TimelineView, edit
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -79,6 +80,8 @@ class GifWriter:
             colours, scale and frame rate (those given in ``options`` or ``fields`` stay as given;
             see :mod:`gifsom.fit`). When nothing fits, :class:`gifsom.errors.ResourceError` names the
             smallest size reached and nothing is written.
+        edits: reverse, boomerang, idle cap and a longer last frame
+            (:class:`gifsom.timeline.TimelineEdits`), applied to the whole clip before encoding.
         options: an :class:`gifsom.options.EncodeOptions` to start from (default options when None).
         **fields: any field of :class:`gifsom.options.EncodeOptions`, replacing that of ``options``
             (typed by :class:`gifsom.options.EncodeFields`: colors, quality, refine, palette,
@@ -95,7 +98,8 @@ class GifWriter:
                  progress: ProgressCallback | None = None, bar: bool | None = False,
                  memory_budget: int = DEFAULT_MEMORY_BUDGET, compress_spool: bool = False,
                  max_spool: int = DEFAULT_MAX_SPOOL, max_size: int | SizeLimit | None = None,
-                 options: EncodeOptions | None = None, **fields: Unpack[EncodeFields]) -> None:
+                 edits: TimelineEdits | None = None, options: EncodeOptions | None = None,
+                 **fields: Unpack[EncodeFields]) -> None:
         if fps is not None:
             checks.frame_rate("fps", fps)
         self.target = check_gif_path(path)
@@ -104,6 +108,7 @@ class GifWriter:
         self.fps = fps
         self.options = with_fields(options, fields)
         self.size_limit = SizeLimit(max_size) if isinstance(max_size, int) else max_size
+        self.edits = edits or TimelineEdits()
         #: How the GIF was fitted under ``max_size``, once closed (a :class:`gifsom.fit.FitResult`), or None.
         self.fit: FitResult | None = None
         self.progress = progress
@@ -202,15 +207,16 @@ class GifWriter:
                 raise InputError(f"no frames were given for {str(self.path)!r}; append at least one frame")
             self._reading.close()
             output = AtomicOutput(self.target)
+            clip, end_time = self._edited()
             if self.size_limit is not None:
-                self.fit = self._fitted()
+                self.fit = self._fitted(clip, end_time)
                 with output as out:
                     out.write(self.fit.data)
                     output.commit()
                 self.bytes_written, self.frames_written = len(self.fit.data), self.fit.frames
                 return
             with output as out:
-                writer = write_clip(out, self._spool, self._survey, self.options, self._end_time(),
+                writer = write_clip(out, clip, self._survey, self.options, end_time,
                                     progress=self.progress, bar=self.bar)
                 self.bytes_written = out.tell()
                 output.commit()
@@ -218,12 +224,20 @@ class GifWriter:
         finally:
             self._release()
 
-    def _fitted(self) -> FitResult:
+    def _edited(self) -> tuple[FrameSpool | TimelineView, float]:
+        """The clip to encode (the spool, or the spool along the edited timeline) and its end time."""
+        end_time = self._end_time()
+        if not self.edits.any:
+            return self._spool, end_time
+        timeline = edit(self._spool.timestamps, end_time, self._spool.repeats, self.edits)
+        return TimelineView(self._spool, timeline), timeline.end_time
+
+    def _fitted(self, clip: FrameSpool | TimelineView, end_time: float) -> FitResult:
         """The best GIF under the size limit; lossy and colours count as chosen when not the defaults."""
         limit = self.size_limit
         chosen = frozenset(name for name in ("lossy", "colors")
                            if getattr(self.options, name) != EncodeOptions.__dataclass_fields__[name].default)
-        fitter = Fitter(self._spool, self._survey, self.options, self._end_time(), limit.max_bytes, fixed=chosen,
+        fitter = Fitter(clip, self._survey, self.options, end_time, limit.max_bytes, fixed=chosen,
                         max_frames=limit.max_frames, max_side=limit.max_side)
         return fitter.fit()
 
@@ -248,8 +262,8 @@ def _median(values: list[float]) -> float:
 
 def encode(frames: Iterable[Any], path: str | os.PathLike, fps: float | None = None, *,
            progress: ProgressCallback | None = None, bar: bool | None = False,
-           max_size: int | SizeLimit | None = None, options: EncodeOptions | None = None,
-           **fields: Unpack[EncodeFields]) -> EncodeResult:
+           max_size: int | SizeLimit | None = None, edits: TimelineEdits | None = None,
+           options: EncodeOptions | None = None, **fields: Unpack[EncodeFields]) -> EncodeResult:
     """Encode an iterable of frames into an animated GIF at ``path``.
 
     Args:
@@ -261,12 +275,14 @@ def encode(frames: Iterable[Any], path: str | os.PathLike, fps: float | None = N
         progress: ``callback(done, total)``; returning False cancels, leaving no file.
         bar: progress bar on stderr while encoding (None: only on a terminal).
         max_size: the most bytes the GIF may have, as for :class:`GifWriter`.
+        edits: timeline edits, as for :class:`GifWriter`.
         options, **fields: encoding options, as for :class:`GifWriter`.
 
     Returns:
         An :class:`EncodeResult`: the path, GIF frames and bytes written (and the fit, with ``max_size``).
     """
-    writer = GifWriter(path, fps, progress=progress, bar=bar, max_size=max_size, options=options, **fields)
+    writer = GifWriter(path, fps, progress=progress, bar=bar, max_size=max_size, edits=edits, options=options,
+                       **fields)
     with writer:
         for frame in frames:
             writer.append(frame)

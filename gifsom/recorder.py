@@ -24,8 +24,11 @@ from . import checks
 from .api import GifWriter
 from .errors import GifsomError, ResourceError
 from .fit import FitResult, SizeLimit
+from .timeline import TimelineEdits
 from .limits import DEFAULT_MAX_SPOOL
 from .options import EncodeFields, EncodeOptions
+from .frames import Frame
+from .sources.base import resize
 from .sources.screen import CaptureOptions, Region, ScreenSource
 
 if TYPE_CHECKING:
@@ -63,9 +66,10 @@ def _free_bytes(folder: str) -> int:
 
 def record(path: str | os.PathLike, *, region: Region | str | None = None, monitor: int = 1, fps: float = 10.0,
            duration: float | None = None, max_frames: int | None = None, countdown: float = 0.0,
-           cursor: bool = True, status: bool | None = None, handle_signals: bool = True,
+           cursor: bool = True, width: int | None = None, height: int | None = None, scale: float | None = None,
+           status: bool | None = None, handle_signals: bool = True,
            max_spool: int = DEFAULT_MAX_SPOOL, max_size: int | SizeLimit | None = None,
-           options: EncodeOptions | None = None,
+           edits: TimelineEdits | None = None, options: EncodeOptions | None = None,
            **fields: Unpack[EncodeFields]) -> RecordingReport:
     """Record the screen into an animated GIF.
 
@@ -78,10 +82,14 @@ def record(path: str | os.PathLike, *, region: Region | str | None = None, monit
         max_frames: stop after this many frames.
         countdown: seconds to wait (with a visible count on a terminal) before starting, 0 to 3600.
         cursor: draw the mouse pointer.
+        width, height, scale: keep frames at this size (one side keeps the aspect ratio; scale multiplies
+            both sides). Frames are scaled on the spooling thread as they arrive, so the spool holds the
+            small frames and the capture loop keeps its pace.
         status: show a live status line and progress bar on stderr (None: only on a terminal).
         handle_signals: turn the first Ctrl+C / SIGTERM into "stop recording" (main thread only).
         max_spool: refuse to go on once the raw frames would take more bytes than this.
         max_size: the most bytes the GIF may have, as for :class:`gifsom.GifWriter`.
+        edits: timeline edits (``TimelineEdits(max_idle=1)`` cuts the pauses), as for :class:`gifsom.GifWriter`.
         options, **fields: encoding options, as for :class:`gifsom.GifWriter`.
 
     Returns:
@@ -90,7 +98,7 @@ def record(path: str | os.PathLike, *, region: Region | str | None = None, monit
     if isinstance(region, str):
         region = Region.parse(region)
     capture = CaptureOptions(region=region, monitor=monitor, fps=fps, duration=duration, max_frames=max_frames,
-                             cursor=cursor)
+                             cursor=cursor, width=width, height=height, scale=scale)
     checks.in_range("countdown", countdown, 0.0, 3600.0, "0 to 3600 seconds")
     if status is None:
         status = sys.stderr.isatty()
@@ -100,7 +108,7 @@ def record(path: str | os.PathLike, *, region: Region | str | None = None, monit
                             "free some space or point TMPDIR elsewhere")
     # the status line reports the capture; the progress bar only the encoding after it
     writer = GifWriter(path, fps, bar=False, memory_budget=RECORD_MEMORY_BUDGET, compress_spool=True,
-                       max_spool=max_spool, max_size=max_size, options=options, **fields)
+                       max_spool=max_spool, max_size=max_size, edits=edits, options=options, **fields)
     source = ScreenSource(capture)
 
     handoff: queue.Queue = queue.Queue(maxsize=8)
@@ -113,6 +121,9 @@ def record(path: str | os.PathLike, *, region: Region | str | None = None, monit
                 frame = handoff.get()
                 if frame is None:
                     return
+                size = capture.kept_size(frame.width, frame.height)
+                if size != (frame.width, frame.height):
+                    frame = Frame(resize(frame.pixels, size), frame.pts)
                 writer.append(frame)
                 if writer.frames_appended % 25 == 0 and _free_bytes(spool_folder) < MIN_FREE_BYTES:
                     stopped_because.append(f"stopped early: less than {MIN_FREE_BYTES >> 20} MB free in {spool_folder}")

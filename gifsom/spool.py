@@ -47,6 +47,8 @@ class FrameSpool:
         self.directory = directory
         self.compress = compress
         self.timestamps: list[float] = []
+        #: For each frame, whether its pixels equal the previous frame's.
+        self.repeats: list[bool] = []
         self._memory: list[np.ndarray] = []
         self._file = None
         self._disk: list[tuple[int, int, int]] = []     # (offset, length, channels) of each frame on disk
@@ -90,6 +92,7 @@ class FrameSpool:
             self._disk_bytes += len(data)
         self._last = self._memory[-1] if self._file is None else np.array(pixels)
         self.timestamps.append(float(pts))
+        self.repeats.append(bool(repeat))
 
     def frame(self, number: int) -> np.ndarray:
         """Frame ``number`` (0-based) as a uint8 array of the spool's shape."""

@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 
 import gifsom
+from gifsom.cli import main
 from gifsom.errors import OptionError, SourceError
 from gifsom.sources.screen import CaptureOptions, Region, ScreenSource
 
@@ -183,6 +184,17 @@ def test_region_crops_what_it_should(tmp_path, colours):
     assert report.frames >= 8
     assert all(dominant(f) == MAGENTA for f in frames)
     assert frames[0].shape == (120, 160, 3)
+
+
+@pytest.mark.parametrize("flags, size", [(["--scale", "0.5"], (80, 60)), (["--width", "40"], (40, 30))])
+def test_record_scales_frames_as_they_are_captured(tmp_path, colours, flags, size):
+    colours(step=1.0)
+    out = tmp_path / "small.gif"
+    assert main("record", str(out), "--region", "160,0,160,120", "--fps", "10", "--duration", "1", "--no-cursor",
+                "-q", *flags) == 0
+    frames, _ = decode_gif(out)
+    assert (frames[0].shape[1], frames[0].shape[0]) == size
+    assert all(dominant(f) == MAGENTA for f in frames)
 
 
 def test_sigint_still_writes_the_gif(tmp_path, colours):

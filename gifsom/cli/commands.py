@@ -6,16 +6,19 @@ import argparse
 import dataclasses
 import os
 import sys
+import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from ..api import GifWriter
-from ..errors import InputError, OptionError
+from ..errors import GifsomError, InputError, OptionError, OptionValueError
 from ..gif.output import GifPath, check_gif_path
 from ..limits import check_clip_budget
 from ..fit import SizeLimit
 from ..options import EncodeOptions, parse_colour
 from ..presets import describe_size, preset
-from ..sources.base import FrameSource
+from ..sources.base import FrameSource, Rectangle
+from ..timeline import TimelineEdits
 
 
 def encode_options(args: argparse.Namespace) -> EncodeOptions:
@@ -53,43 +56,95 @@ def summary_stream(target: GifPath):
     return sys.stderr if target.to_stdout else sys.stdout
 
 
-def run_convert(args: argparse.Namespace) -> int:
-    from ..sources import SourceOptions, open_source
+def crop_rectangle(text: str | None) -> Rectangle | None:
+    """The ``--crop`` rectangle, or None."""
+    if text is None:
+        return None
+    try:
+        return Rectangle.parse(text)
+    except OptionError:
+        raise OptionValueError("crop", text, "is not X,Y,W,H or WxH+X+Y (for example 100,50,640,360)") from None
 
-    if _same_file(args.input, args.output) or os.path.abspath(args.input) == os.path.abspath(args.output):
-        raise OptionError(f"output {args.output!r} is the input; write to another file")
+
+def timeline_edits(args: argparse.Namespace) -> TimelineEdits:
+    return TimelineEdits(reverse=args.reverse, boomerang=args.boomerang, max_idle=args.max_idle,
+                         hold_last=args.hold_last)
+
+
+@dataclass(frozen=True)
+class Job:
+    """Everything a command settled before reading any frame."""
+
+    options: EncodeOptions
+    limit: SizeLimit | None
+    edits: TimelineEdits
+
+
+def job_of(args: argparse.Namespace) -> Job:
+    """The encoding options, size limit and edits the flags ask for, checked once."""
+    return Job(encode_options(args), size_limit(args), timeline_edits(args))
+
+
+def run_convert(args: argparse.Namespace) -> int:
+    from ..sources import SourceOptions
+
     source_options = SourceOptions(fps=args.fps, width=args.width, height=args.height, start=args.start,
                                    end=args.end, speed=args.speed, max_pixels=args.max_pixels,
-                                   partial_ok=args.partial_ok)
-    options = encode_options(args)
-    limit = size_limit(args)
-    target = check_gif_path(args.output)
-    source = open_source(args.input, source_options, resize_to_first=args.resize_to_first)
+                                   partial_ok=args.partial_ok, crop=crop_rectangle(args.crop))
+    job = job_of(args)
+    if args.output_dir is not None:
+        return run_batch(args, source_options, job)
+    if len(args.paths) != 2:
+        raise OptionError(f"convert takes one input and the GIF to write, or several inputs with -o FOLDER "
+                          f"(got {len(args.paths)} paths): gifsom convert a.mp4 a.gif, or "
+                          "gifsom convert a.mp4 b.mov -o out/")
+    source, output = args.paths
+    writer, warning = convert_one(source, output, source_options, job, args, bar=False if args.quiet else None)
+    report(writer, warning, job.limit, args)
+    return 0
+
+
+def convert_one(source_path: str, output: str | GifPath, source_options, job: Job, args: argparse.Namespace,
+                *, bar: bool | None) -> tuple[GifWriter, str | None]:
+    """Convert one input; returns the closed writer and the source's warning, if any."""
+    from ..sources import open_source
+
+    name = str(output)
+    if _same_file(source_path, name) or os.path.abspath(source_path) == os.path.abspath(name):
+        raise OptionError(f"output {name!r} is the input; write to another file")
+    target = check_gif_path(output)
+    source = open_source(source_path, source_options, resize_to_first=args.resize_to_first)
     plan = source.plan()
     if plan is not None:          # refuse a clip that cannot fit before decoding any of it
         check_clip_budget(plan.frames, plan.width, plan.height, plan.channels, args.max_spool)
+    options = job.options
     if args.loop is None and source.loop is not None:
         options = dataclasses.replace(options, loop=source.loop)
-    return write(source, target, options, limit, args, args.fps)
+    return write(source, target, dataclasses.replace(job, options=options), args, args.fps, bar=bar), source.warning
 
 
-def write(source: FrameSource, target: GifPath, options: EncodeOptions, limit: SizeLimit | None,
-          args: argparse.Namespace, fps: float | None) -> int:
-    """Encode every frame of ``source`` into ``target``."""
-    writer = GifWriter(target, fps, bar=False if args.quiet else None, max_spool=args.max_spool, max_size=limit,
-                       options=options)
+def write(source: FrameSource, target: GifPath, job: Job, args: argparse.Namespace, fps: float | None,
+          *, bar: bool | None) -> GifWriter:
+    """Encode every frame of ``source`` into ``target``; returns the closed writer."""
+    writer = GifWriter(target, fps, bar=bar, max_spool=args.max_spool, max_size=job.limit, edits=job.edits,
+                       options=job.options)
     with writer:
         for frame in source.frames():
             writer.append(frame)
         writer.close(end_time=source.end_time)
-    if source.warning:
-        print(f"gifsom: warning: {source.warning}", file=sys.stderr)
+    return writer
+
+
+def report(writer: GifWriter, warning: str | None, limit: SizeLimit | None, args: argparse.Namespace) -> None:
+    """The closing lines of a command that wrote one GIF."""
+    if warning:
+        print(f"gifsom: warning: {warning}", file=sys.stderr)
     if not args.quiet:
+        stream = summary_stream(writer.target)
         if writer.fit is not None and limit is not None:
-            print(fit_summary(writer.fit.description, writer.bytes_written, limit), file=summary_stream(target))
-        print(f"wrote {target}: {writer.frames_written} frames, {writer.bytes_written / 1024:.1f} KiB",
-              file=summary_stream(target))
-    return 0
+            print(fit_summary(writer.fit.description, writer.bytes_written, limit), file=stream)
+        print(f"wrote {writer.target}: {writer.frames_written} frames, {writer.bytes_written / 1024:.1f} KiB",
+              file=stream)
 
 
 def fit_summary(description: str, size: int, limit: SizeLimit) -> str:
@@ -101,33 +156,38 @@ def run_encode(args: argparse.Namespace) -> int:
     from ..sources.pipe import PipeOptions, PipeSource, parse_size
 
     pipe_options = PipeOptions(size=parse_size(args.size) if args.size else None, fps=args.fps,
-                               pix_fmt=args.pix_fmt, partial_ok=args.partial_ok)
-    options = encode_options(args)
-    limit = size_limit(args)
+                               pix_fmt=args.pix_fmt, partial_ok=args.partial_ok, crop=crop_rectangle(args.crop))
+    job = job_of(args)
     target = check_gif_path(args.output)
+    bar = False if args.quiet else None
     if args.input == "-":
-        return write(PipeSource(sys.stdin.buffer, pipe_options), target, options, limit, args, args.fps)
+        report(write(PipeSource(sys.stdin.buffer, pipe_options), target, job, args, args.fps, bar=bar), None,
+               job.limit, args)
+        return 0
     try:
         stream = open(args.input, "rb")
     except OSError as exc:
         raise InputError(f"cannot open {args.input!r}: {exc.strerror}; check the path") from None
     with stream:
-        return write(PipeSource(stream, pipe_options, name=repr(args.input)), target, options, limit, args, args.fps)
+        writer = write(PipeSource(stream, pipe_options, name=repr(args.input)), target, job, args, args.fps, bar=bar)
+    report(writer, None, job.limit, args)
+    return 0
 
 
 def run_record(args: argparse.Namespace) -> int:
     from ..recorder import record
 
-    options = encode_options(args)
-    limit = size_limit(args)
+    job = job_of(args)
     target = check_gif_path(args.output)
-    report = record(target, region=args.region, monitor=args.monitor, fps=args.fps, duration=args.duration,
-                    max_frames=args.max_frames, countdown=args.countdown, cursor=args.cursor,
-                    status=False if args.quiet else None, max_spool=args.max_spool, max_size=limit, options=options)
+    taken = record(target, region=args.region, monitor=args.monitor, fps=args.fps, duration=args.duration,
+                   max_frames=args.max_frames, countdown=args.countdown, cursor=args.cursor,
+                   width=args.width, height=args.height, scale=args.scale,
+                   status=False if args.quiet else None, max_spool=args.max_spool, max_size=job.limit,
+                   edits=job.edits, options=job.options)
     if not args.quiet:
-        if report.fit is not None and limit is not None:
-            print(fit_summary(report.fit.description, report.gif_bytes, limit), file=summary_stream(target))
-        print(report.summary(), file=summary_stream(target))
+        if taken.fit is not None and job.limit is not None:
+            print(fit_summary(taken.fit.description, taken.gif_bytes, job.limit), file=summary_stream(target))
+        print(taken.summary(), file=summary_stream(target))
     return 0
 
 
@@ -144,3 +204,55 @@ def run_info(args: argparse.Namespace) -> int:
 
     describe_gif(args.input, as_json=args.json, max_pixels=args.max_pixels)
     return 0
+
+
+def run_batch(args: argparse.Namespace, source_options, job: Job) -> int:
+    """``convert a.mp4 b.mov c.gif -o out/``: each input to ``out/<name>.gif`` with its own palette.
+
+    Every input is tried, whatever happened to the ones before; the exit code is 1 if any failed.
+    """
+    folder = Path(args.output_dir)
+    if folder.exists() and not folder.is_dir():
+        raise OptionError(f"-o {args.output_dir!r} is a file; give a folder for the GIFs")
+    outputs = [folder / (Path(path.rstrip("/")).stem + ".gif") for path in args.paths]
+    seen: dict[Path, str] = {}
+    for path, output in zip(args.paths, outputs):
+        if output in seen:
+            raise OptionError(f"inputs {seen[output]!r} and {path!r} would both write {str(output)!r}; "
+                              "rename one, or convert them in two runs")
+        seen[output] = path
+    folder.mkdir(parents=True, exist_ok=True)
+    rows = []
+    for number, (path, output) in enumerate(zip(args.paths, outputs), start=1):
+        if not args.quiet:
+            print(f"[{number}/{len(outputs)}] {path} -> {output}", flush=True)
+        start = time.perf_counter()
+        try:
+            writer, warning = convert_one(path, str(output), source_options, job, args,
+                                          bar=False if args.quiet else None)
+        except GifsomError as exc:
+            rows.append((path, str(output), None, None, time.perf_counter() - start, str(exc)))
+            print(f"gifsom: error: {path}: {exc}", file=sys.stderr)
+            continue
+        if warning:
+            print(f"gifsom: warning: {path}: {warning}", file=sys.stderr)
+        rows.append((path, str(output), writer.frames_written, writer.bytes_written, time.perf_counter() - start,
+                     None))
+    failed = [row for row in rows if row[5] is not None]
+    if not args.quiet:
+        _print_batch_table(rows)
+    if failed:
+        names = ", ".join(row[0] for row in failed)
+        print(f"gifsom: error: {len(failed)} of {len(rows)} inputs failed: {names}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _print_batch_table(rows: list[tuple]) -> None:
+    width = max(len("input"), *(len(row[0]) for row in rows))
+    print(f"{'input':{width}s}  {'frames':>6s}  {'KiB':>9s}  {'seconds':>7s}  result")
+    for path, output, frames, size, seconds, error in rows:
+        if error is None:
+            print(f"{path:{width}s}  {frames:6d}  {size / 1024:9.1f}  {seconds:7.1f}  {output}")
+        else:
+            print(f"{path:{width}s}  {'-':>6s}  {'-':>9s}  {seconds:7.1f}  failed: {error}")

@@ -29,6 +29,8 @@ examples:
   gifsom convert talk.mp4 talk.gif --fps 12 --width 480
   gifsom convert "shots/*.png" shots.gif --fps 5
   gifsom convert old.gif smaller.gif
+  gifsom convert a.mp4 b.mov c.gif -o out/
+  gifsom convert talk.mp4 crop.gif --crop 100,50,640,360 --boomerang
   ffmpeg -i in.mp4 -f yuv4mpegpipe - | gifsom encode - out.gif
   gifsom palette photo.jpg --colors 64 --plot palette.png --save palette.gpl
   gifsom convert talk.mp4 talk.gif --for github
@@ -111,6 +113,14 @@ def _add_encoding_options(parser: argparse.ArgumentParser) -> None:
     out.add_argument("--max-spool", type=_size, default=DEFAULT_MAX_SPOOL, metavar="SIZE",
                      help="refuse clips whose raw frames would take more than SIZE (such as 500M or 64GiB; "
                           "K, M, G are powers of 1000, KiB, MiB, GiB of 1024; default 64GiB)")
+    timeline = parser.add_argument_group("timeline")
+    timeline.add_argument("--reverse", action="store_true", help="play the clip backwards")
+    timeline.add_argument("--boomerang", action="store_true",
+                          help="play forwards, then backwards (the turning frames once), looping seamlessly")
+    timeline.add_argument("--max-idle", type=_number(float, "--max-idle"), default=None, metavar="SECONDS",
+                          help="cut any picture shown unchanged for longer to SECONDS (pauses in a recording)")
+    timeline.add_argument("--hold-last", type=_number(float, "--hold-last"), default=None, metavar="SECONDS",
+                          help="show the last frame SECONDS longer before the loop restarts")
     fit = parser.add_argument_group("fit under a size")
     fit.add_argument("--max-size", type=_size, default=None, metavar="SIZE",
                      help="the best-looking GIF of at most SIZE bytes, such as 10M, 128K, 2.5MB or 1MiB (K, M, G "
@@ -142,6 +152,8 @@ def _add_source_options(parser: argparse.ArgumentParser) -> None:
                        help="stop at this time of the input")
     group.add_argument("--speed", type=_number(float, "--speed"), default=1.0, metavar="X",
                        help="play X times faster (0.5 is half speed)")
+    group.add_argument("--crop", default=None, metavar="X,Y,W,H",
+                       help="keep only this rectangle of each frame, before scaling: X,Y,W,H or X11's WxH+X+Y")
     group.add_argument("--resize-to-first", action="store_true",
                        help="image sequences: scale frames of another size to the first frame's size")
     group.add_argument("--partial-ok", action="store_true",
@@ -164,8 +176,11 @@ def build_parser() -> argparse.ArgumentParser:
                     "mp4, webm, mkv, mov, ...), a GIF (re-encoded and optimised, keeping its timing and "
                     "loop count), an image, a folder of images, or a quoted glob such as \"shots/*.png\" "
                     "(natural order: frame2 before frame10).")
-    convert.add_argument("input", help="video, GIF, image, folder or glob")
-    convert.add_argument("output", help="the GIF to write (written whole or not at all)")
+    convert.add_argument("paths", nargs="+", metavar="INPUT [OUTPUT.gif]",
+                         help="one input and the GIF to write; or, with -o FOLDER, any number of inputs")
+    convert.add_argument("-o", "--output-dir", default=None, metavar="FOLDER",
+                         help="convert every INPUT to FOLDER/<name>.gif, each with its own palette; a failed "
+                              "input does not stop the others")
     _add_source_options(convert)
     _add_encoding_options(convert)
 
@@ -192,6 +207,12 @@ def build_parser() -> argparse.ArgumentParser:
     grab.add_argument("--cursor", dest="cursor", action="store_true", default=True,
                       help="draw the mouse pointer (default)")
     grab.add_argument("--no-cursor", dest="cursor", action="store_false", help="leave the mouse pointer out")
+    grab.add_argument("--width", type=_number(int, "--width"), default=None,
+                      help="scale frames to this width as they are captured (keeps the aspect ratio unless "
+                           "--height is given too)")
+    grab.add_argument("--height", type=_number(int, "--height"), default=None, help="scale frames to this height")
+    grab.add_argument("--scale", type=_number(float, "--scale"), default=None, metavar="S",
+                      help="scale frames by S as they are captured (0.5 halves a HiDPI screen)")
     _add_encoding_options(record)
 
     encode = commands.add_parser(
@@ -207,6 +228,8 @@ def build_parser() -> argparse.ArgumentParser:
     frames.add_argument("--fps", type=_number(float, "--fps"), default=None,
                         help="rate of raw frames (required for raw); for y4m, a rate to resample to")
     frames.add_argument("--pix-fmt", default="rgb24", metavar="{rgb24,rgba}", help="layout of raw frames")
+    frames.add_argument("--crop", default=None, metavar="X,Y,W,H",
+                        help="keep only this rectangle of each frame: X,Y,W,H or X11's WxH+X+Y")
     frames.add_argument("--partial-ok", action="store_true",
                         help="if the stream ends inside a frame, write the frames before it instead of failing")
     _add_encoding_options(encode)

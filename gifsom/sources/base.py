@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -12,10 +13,55 @@ from typing import Protocol
 import numpy as np
 
 from .. import checks
-from ..errors import OptionValueError
+from ..errors import OptionError, OptionValueError
 from ..frames import Frame
 from ..gif.reader import DEFAULT_MAX_PIXELS
 from ..threads import available_cores
+
+
+@dataclass(frozen=True)
+class Rectangle:
+    """A rectangle in pixels: ``left``, ``top`` from the top-left corner, ``width`` x ``height``."""
+
+    left: int
+    top: int
+    width: int
+    height: int
+
+    @classmethod
+    def parse(cls, text: str):
+        """``X,Y,W,H`` or X11's ``WxH+X+Y``."""
+        text = text.strip()
+        match = re.fullmatch(r"(-?\d+),(-?\d+),(\d+),(\d+)", text)
+        if match:
+            x, y, w, h = (int(v) for v in match.groups())
+            return cls(x, y, w, h)
+        match = re.fullmatch(r"(\d+)x(\d+)([+-]\d+)([+-]\d+)", text)
+        if match:
+            w, h, x, y = (int(v) for v in match.groups())
+            return cls(x, y, w, h)
+        raise OptionError(f"rectangle {text!r} is not X,Y,W,H or WxH+X+Y (for example 100,200,640,480)")
+
+    def __str__(self) -> str:
+        return f"{self.left},{self.top},{self.width},{self.height}"
+
+    def inside(self, width: int, height: int) -> bool:
+        """Whether the rectangle has an area and lies within a ``width`` x ``height`` frame."""
+        return (self.width > 0 and self.height > 0 and self.left >= 0 and self.top >= 0
+                and self.left + self.width <= width and self.top + self.height <= height)
+
+
+def check_crop(crop: Rectangle | None, width: int, height: int) -> None:
+    """Refuse a crop that is not inside a ``width`` x ``height`` frame (the message gives the frame's size)."""
+    if crop is not None and not crop.inside(width, height):
+        raise OptionValueError("crop", crop, f"is outside the {width}x{height} frame; give X,Y,W,H inside it")
+
+
+def cropped(pixels: np.ndarray, crop: Rectangle | None) -> np.ndarray:
+    """``pixels`` (H, W, C) cut to ``crop`` (checked with :func:`check_crop`), or as they are."""
+    if crop is None:
+        return pixels
+    return np.ascontiguousarray(pixels[crop.top:crop.top + crop.height, crop.left:crop.left + crop.width])
 
 
 @dataclass(frozen=True)
@@ -30,6 +76,7 @@ class SourceOptions:
         speed: playback speed factor (2.0 plays twice as fast).
         max_pixels: refuse a GIF whose screen has more pixels than this (a decompression-bomb guard).
         partial_ok: from a damaged or cut-short GIF, keep the frames before the damage instead of failing.
+        crop: the part of each frame to keep, before scaling, or None.
     """
 
     fps: float | None = None
@@ -40,6 +87,7 @@ class SourceOptions:
     speed: float = 1.0
     max_pixels: int = DEFAULT_MAX_PIXELS
     partial_ok: bool = False
+    crop: Rectangle | None = None
 
     def __post_init__(self) -> None:
         if self.fps is not None:
@@ -56,6 +104,8 @@ class SourceOptions:
             raise OptionValueError("end", self.end, f"is not after the start ({self.start or 0:g} s); "
                                                     "give an end after the start")
         checks.positive("max_pixels", self.max_pixels, "a positive number of pixels")
+        if self.crop is not None and not self.crop.inside(checks.GIF_MAX_SIDE, checks.GIF_MAX_SIDE):
+            raise OptionValueError("crop", self.crop, "is not a rectangle with an area at X,Y >= 0; give X,Y,W,H")
 
 
 @dataclass(frozen=True)

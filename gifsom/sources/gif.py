@@ -11,7 +11,7 @@ import numpy as np
 from ..errors import InputError
 from ..frames import Frame
 from ..gif.reader import GifDamaged, GifReader
-from .base import SourceBase, SourceOptions, fit_size, resize, retime
+from .base import SourceBase, SourceOptions, check_crop, cropped, fit_size, resize, retime
 
 
 class GifSource(SourceBase):
@@ -30,6 +30,7 @@ class GifSource(SourceBase):
         except OSError as exc:
             raise InputError(f"cannot read {str(self.path)!r}: {exc.strerror}; check the path") from None
         self._reader = GifReader(data, str(self.path), max_pixels=options.max_pixels)
+        check_crop(options.crop, self._reader.width, self._reader.height)
         #: The loop block's count (0 forever, N repeats), or -1 (plays once) when the GIF has none.
         self.loop: int | None = self._reader.loop
         #: When the last frame stops showing (seconds of output), once read; None when resampled.
@@ -49,6 +50,7 @@ class GifSource(SourceBase):
                     raise
                 self.warning = f"the input is damaged; kept the {damage.frames} frames before the damage"
                 break
+            canvas = cropped(canvas, self.options.crop)
             pixels = canvas[:, :, :3].copy() if bool((canvas[:, :, 3] == 255).all()) else canvas.copy()
             if size is None:
                 size = fit_size(pixels.shape[1], pixels.shape[0], self.options.width, self.options.height)

@@ -14,7 +14,7 @@ import numpy as np
 
 from ..errors import InputError, ResourceError
 from ..frames import Frame, as_pixels
-from .base import SourceBase, SourceOptions, decode_ahead, fit_size, resize, retime
+from .base import SourceBase, SourceOptions, check_crop, cropped, decode_ahead, fit_size, resize, retime
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff")
 #: Frame rate of an image sequence when none is given.
@@ -91,12 +91,16 @@ class ImageSequenceSource(SourceBase):
         try:
             for number, (path, pixels) in enumerate(zip(self.files, decoded)):
                 if size is None:
-                    size = fit_size(pixels.shape[1], pixels.shape[0], self.options.width, self.options.height)
                     first = (pixels.shape[1], pixels.shape[0])
+                    check_crop(self.options.crop, *first)
+                    shown = cropped(pixels, self.options.crop)
+                    size = fit_size(shown.shape[1], shown.shape[0], self.options.width, self.options.height)
                 elif (pixels.shape[1], pixels.shape[0]) != first and not self.resize_to_first:
                     raise InputError(f"frame {str(path)!r} is {pixels.shape[1]}x{pixels.shape[0]} but the first "
                                      f"frame is {first[0]}x{first[1]}; use --resize-to-first or give frames of one size")
-                yield Frame(resize(pixels, size), number / rate)
+                if (pixels.shape[1], pixels.shape[0]) != first:
+                    pixels = resize(pixels, first)           # --resize-to-first: to the first frame's size
+                yield Frame(resize(cropped(pixels, self.options.crop), size), number / rate)
         finally:
             decoded.close()
 

@@ -17,7 +17,7 @@ import numpy as np
 from .. import checks
 from ..errors import InputError, OptionError, OptionValueError
 from ..frames import Frame
-from .base import SourceBase, SourceOptions, retime
+from .base import Rectangle, SourceBase, SourceOptions, check_crop, cropped, retime
 
 Y4M_MAGIC = b"YUV4MPEG2"
 RAW_FORMATS = {"rgb24": 3, "rgba": 4}
@@ -73,12 +73,14 @@ class PipeOptions:
         fps: frame rate of raw frames; for y4m, an output rate to resample to.
         pix_fmt: "rgb24" or "rgba" for raw frames.
         partial_ok: when the stream ends inside a frame, keep the frames before it instead of failing.
+        crop: the part of each frame to keep, or None.
     """
 
     size: tuple[int, int] | None = None
     fps: float | None = None
     pix_fmt: str = "rgb24"
     partial_ok: bool = False
+    crop: Rectangle | None = None
 
     def __post_init__(self) -> None:
         if self.size is not None:
@@ -140,7 +142,10 @@ class PipeSource(SourceBase):
             if len(data) < need:
                 self._truncated(len(data), need, number)
                 break
-            yield Frame(np.frombuffer(data, np.uint8).reshape(height, width, channels), number / self.fps)
+            if number == 0:
+                check_crop(self.options.crop, width, height)
+            pixels = np.frombuffer(data, np.uint8).reshape(height, width, channels)
+            yield Frame(cropped(pixels, self.options.crop), number / self.fps)
             number += 1
         if number == 0:
             raise InputError(f"no frames arrived on {self.name}; check the program that writes them")
@@ -194,7 +199,10 @@ class PipeSource(SourceBase):
                 v = v.repeat(fy, axis=0).repeat(fx, axis=1)[:height, :width]
             else:
                 u = v = np.full((height, width), 128, np.uint8)
-            yield Frame(yuv_to_rgb(y, u, v, full_range=full_range, bt709=bt709), number / fps)
+            if number == 0:
+                check_crop(self.options.crop, width, height)
+            yield Frame(cropped(yuv_to_rgb(y, u, v, full_range=full_range, bt709=bt709), self.options.crop),
+                        number / fps)
             number += 1
         if number == 0:
             raise InputError(f"no frames arrived on {self.name}; check the program that writes them")

@@ -18,31 +18,11 @@ import numpy as np
 from .. import checks
 from ..errors import OptionError, OptionValueError, SourceError
 from ..frames import Frame
-from .base import SourceBase
+from .base import Rectangle, SourceBase, fit_size
 
 
-@dataclass(frozen=True)
-class Region:
+class Region(Rectangle):
     """A rectangle of the screen, in pixels from the top-left of the virtual screen."""
-
-    left: int
-    top: int
-    width: int
-    height: int
-
-    @classmethod
-    def parse(cls, text: str) -> "Region":
-        """``X,Y,W,H`` or X11's ``WxH+X+Y``."""
-        text = text.strip()
-        match = re.fullmatch(r"(-?\d+),(-?\d+),(\d+),(\d+)", text)
-        if match:
-            x, y, w, h = (int(v) for v in match.groups())
-            return cls(x, y, w, h)
-        match = re.fullmatch(r"(\d+)x(\d+)([+-]\d+)([+-]\d+)", text)
-        if match:
-            w, h, x, y = (int(v) for v in match.groups())
-            return cls(x, y, w, h)
-        raise OptionError(f"region {text!r} is not X,Y,W,H or WxH+X+Y (for example 100,200,640,480)")
 
     def as_mss(self) -> dict[str, int]:
         return {"left": self.left, "top": self.top, "width": self.width, "height": self.height}
@@ -74,6 +54,9 @@ class CaptureOptions:
         duration: seconds to record, or None until stopped or ``max_frames``.
         max_frames: stop after this many frames, or None.
         cursor: draw the mouse pointer where the platform reports it.
+        width, height, scale: the size frames are kept at (one side keeps the aspect ratio; scale
+            multiplies both), or None for the size grabbed. :func:`gifsom.record` scales on its
+            spooling thread, off the capture loop; :class:`ScreenSource` yields frames as grabbed.
     """
 
     region: Region | None = None
@@ -82,8 +65,25 @@ class CaptureOptions:
     duration: float | None = None
     max_frames: int | None = None
     cursor: bool = True
+    width: int | None = None
+    height: int | None = None
+    scale: float | None = None
+
+    def kept_size(self, width: int, height: int) -> tuple[int, int]:
+        """The size a grabbed ``width`` x ``height`` frame is kept at."""
+        if self.scale is not None:
+            return max(1, round(width * self.scale)), max(1, round(height * self.scale))
+        return fit_size(width, height, self.width, self.height)
 
     def __post_init__(self) -> None:
+        for name in ("width", "height"):
+            if getattr(self, name) is not None:
+                checks.side(name, getattr(self, name))
+        if self.scale is not None:
+            checks.in_range("scale", self.scale, 0.01, 4.0, "0.01 to 4 (0.5 halves each side)")
+            if self.width is not None or self.height is not None:
+                raise OptionValueError("scale", self.scale, "cannot be given with a width or height; give one "
+                                                            "or the other")
         checks.frame_rate("fps", self.fps)
         checks.in_range("monitor", self.monitor, 1, 64, "1 (the primary) or the number of another monitor")
         if self.duration is not None:

@@ -19,7 +19,7 @@ import numpy as np
 
 from ..errors import InputError, SourceError
 from ..frames import Frame
-from .base import ClipPlan, SourceBase, SourceOptions, fit_size
+from .base import ClipPlan, SourceBase, SourceOptions, check_crop, fit_size
 
 #: Frame rate used for a video whose own rate ffmpeg cannot tell.
 FALLBACK_FPS = 10.0
@@ -102,12 +102,18 @@ class VideoSource(SourceBase):
         """The ffmpeg command line, the output (width, height) and the output frame rate."""
         opts = self.options
         fps = opts.fps or min(MAX_GIF_FPS, (info.fps or FALLBACK_FPS) * opts.speed)
-        width, height = fit_size(info.width, info.height, opts.width, opts.height)
+        check_crop(opts.crop, info.width, info.height)
+        source_width, source_height = (info.width, info.height) if opts.crop is None else (opts.crop.width,
+                                                                                          opts.crop.height)
+        width, height = fit_size(source_width, source_height, opts.width, opts.height)
         filters = []
+        if opts.crop is not None:
+            crop = opts.crop
+            filters.append(f"crop={crop.width}:{crop.height}:{crop.left}:{crop.top}")
         if opts.speed != 1.0:
             filters.append(f"setpts=PTS/{opts.speed!r}")
         filters.append(f"fps={fps!r}")
-        if (width, height) != (info.width, info.height):
+        if (width, height) != (source_width, source_height):
             filters.append(f"scale={width}:{height}:flags=lanczos")
         command = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-v", "error"]
         if opts.start:
