@@ -55,6 +55,8 @@ class AnimationWriter:
         self.pending: IndexedFrame | None = None
         self.frames_written = 0
         self.bytes_written = 0
+        #: Bytes of each frame written (graphic control and image), in order.
+        self.frame_sizes: list[int] = []
         out.write(blocks.header(width, height, global_palette, self.model.global_bits))
         if loop >= 0:
             out.write(blocks.loop_extension(loop))
@@ -112,4 +114,5 @@ class AnimationWriter:
     def _emit(self, chunk: bytes) -> None:
         self.out.write(chunk)
         self.bytes_written += len(chunk)
+        self.frame_sizes.append(len(chunk))
         self.frames_written += 1

@@ -244,10 +244,14 @@ class GifReader:
             return None
         h, w = rows.stop - rows.start, cols.stop - cols.start
         indices, drawn = indices[:h, :w], drawn[:h, :w]
+        region = canvas[where]
+        if written == count and image.transparent is None and int(indices.max()) < len(image.colours):
+            region[:, :, :3] = image.colours[indices]      # every pixel drawn: no mask needed
+            region[:, :, 3] = 255
+            return None
         drawn = drawn & (indices < len(image.colours))
         if image.transparent is not None:
             drawn &= indices != image.transparent
-        region = canvas[where]
         region[drawn, :3] = image.colours[indices[drawn]]
         region[drawn, 3] = 255
         return None
