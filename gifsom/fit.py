@@ -59,7 +59,7 @@ class FitSetting:
         """``"480 px wide, 12 fps, lossy 20, 256 colours"``."""
         parts = [f"{self.size(width, height)[0]} px wide"]
         if fps:
-            parts.append(f"{fps / self.frame_step:g} fps")
+            parts.append(f"{fps / self.frame_step:.3g} fps")
         elif self.frame_step > 1:
             parts.append(f"every {self.frame_step} frames")
         parts.append(f"lossy {self.lossy}" if self.lossy else "exact LZW")

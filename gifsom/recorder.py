@@ -83,8 +83,9 @@ def record(path: str | os.PathLike, *, region: Region | str | None = None, monit
         countdown: seconds to wait (with a visible count on a terminal) before starting, 0 to 3600.
         cursor: draw the mouse pointer.
         width, height, scale: keep frames at this size (one side keeps the aspect ratio; scale multiplies
-            both sides). Frames are scaled on the spooling thread as they arrive, so the spool holds the
-            small frames and the capture loop keeps its pace.
+            both sides). Frames are scaled on the spooling thread as they arrive, by area averaging
+            (fast, and no ringing around text), so the spool holds the small frames and the capture
+            loop keeps its pace.
         status: show a live status line and progress bar on stderr (None: only on a terminal).
         handle_signals: turn the first Ctrl+C / SIGTERM into "stop recording" (main thread only).
         max_spool: refuse to go on once the raw frames would take more bytes than this.
@@ -123,7 +124,7 @@ def record(path: str | os.PathLike, *, region: Region | str | None = None, monit
                     return
                 size = capture.kept_size(frame.width, frame.height)
                 if size != (frame.width, frame.height):
-                    frame = Frame(resize(frame.pixels, size), frame.pts)
+                    frame = Frame(resize(frame.pixels, size, area_average=True), frame.pts)
                 writer.append(frame)
                 if writer.frames_appended % 25 == 0 and _free_bytes(spool_folder) < MIN_FREE_BYTES:
                     stopped_because.append(f"stopped early: less than {MIN_FREE_BYTES >> 20} MB free in {spool_folder}")

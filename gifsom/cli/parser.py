@@ -137,6 +137,12 @@ def _add_encoding_options(parser: argparse.ArgumentParser) -> None:
     out.add_argument("--debug", action="store_true", help="show a traceback on errors")
 
 
+def _add_max_pixels(group, prefix: str) -> None:
+    group.add_argument("--max-pixels", type=_number(int, "--max-pixels"), default=DEFAULT_MAX_PIXELS, metavar="N",
+                       help=f"{prefix}refuse a canvas of more than N pixels, a guard against decompression bombs "
+                            f"(default {DEFAULT_MAX_PIXELS:,})")
+
+
 def _add_source_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("frames")
     group.add_argument("--fps", type=_number(float, "--fps"), default=None,
@@ -158,10 +164,7 @@ def _add_source_options(parser: argparse.ArgumentParser) -> None:
                        help="image sequences: scale frames of another size to the first frame's size")
     group.add_argument("--partial-ok", action="store_true",
                        help="GIF input: if the file is damaged or cut short, keep the frames before the damage")
-    group.add_argument("--max-pixels", type=_number(int, "--max-pixels"),
-                       default=DEFAULT_MAX_PIXELS, metavar="N",
-                       help=f"GIF input: refuse a canvas of more than N pixels, a guard against "
-                            f"decompression bombs (default {DEFAULT_MAX_PIXELS:,})")
+    _add_max_pixels(group, "GIF input: ")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -241,8 +244,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "delays browsers slow down (under 2 cs) and about the --for targets' limits it breaks.")
     info.add_argument("input", metavar="FILE.gif", help="the GIF to describe")
     info.add_argument("--json", action="store_true", help="print one JSON object instead, for scripts")
-    info.add_argument("--max-pixels", type=_number(int, "--max-pixels"), default=DEFAULT_MAX_PIXELS, metavar="N",
-                      help=f"refuse a canvas of more than N pixels (default {DEFAULT_MAX_PIXELS:,})")
+    _add_max_pixels(info, "")
     info.add_argument("--debug", action="store_true", help="show a traceback on errors")
 
     palette = commands.add_parser(
