@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import io
 import math
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 
@@ -33,6 +35,7 @@ from .options import EncodeOptions
 from .palette.clip import ClipSurvey
 from .sources.base import decode_ahead, resize
 from .spool import FrameSpool
+from .threads import available_cores
 
 
 @dataclass(frozen=True)
@@ -270,6 +273,7 @@ class Fitter:
         self.frames_of: dict[FitSetting, int] = {}
         self._frame_sizes: dict[FitSetting, list[int]] = {}
         self._sample_frames: dict = {}
+        self._lock = threading.Lock()
         self.sample = self._sample_numbers()
         self._sampled: dict[FitSetting, bytes] = {}
         self.report = report or (lambda text: None)
@@ -295,24 +299,31 @@ class Fitter:
 
     def knob_costs(self) -> dict[str, KnobCost]:
         """What each knob the caller left free costs on the sample: the dB it loses per halving of
-        the bytes at its :data:`PROBE_NOTCH`, and the halvings each notch brings."""
+        the bytes at its :data:`PROBE_NOTCH`, and the halvings each notch brings. The probes run at
+        once on worker threads (the kernels and Pillow release the GIL)."""
         base = self.start
-        base_bytes = self._sample_gif(base)
-        base_quality = self._sample_psnr(base, base_bytes)
+        probes = {knob: _notch(base, base, knob, notch) for knob, notch in PROBE_NOTCH.items()
+                  if knob not in self.fixed}
+        probes = {knob: probe for knob, probe in probes.items() if probe is not None}
+
+        def measure(setting: FitSetting) -> tuple[int, float]:
+            data = self._sample_gif(setting)
+            return len(data), self._sample_psnr(setting, data)
+
+        with ThreadPoolExecutor(max_workers=available_cores(), thread_name_prefix="gifsom-fit") as pool:
+            jobs = {knob: pool.submit(measure, setting) for knob, setting in [("", base), *probes.items()]}
+            measured = {knob: job.result() for knob, job in jobs.items()}
+        base_bytes, base_quality = measured[""]
         costs = {}
-        for knob, notch in PROBE_NOTCH.items():
-            if knob in self.fixed:
-                continue
-            probe = _notch(base, base, knob, notch)
-            if probe is None:
-                continue
-            data = self._sample_gif(probe)
-            saved = math.log2(len(base_bytes) / len(data)) if len(data) < len(base_bytes) else 0.0
-            lost = base_quality - self._sample_psnr(probe, data)
+        for knob, probe in probes.items():
+            size, quality = measured[knob]
+            notch = PROBE_NOTCH[knob]
+            saved = math.log2(base_bytes / size) if size < base_bytes else 0.0
+            lost = base_quality - quality
             notches = sum(1 for value in NOTCHES[knob] if (value >= notch if knob == "scale" else
                                                             value <= notch if knob == "lossy" else value >= notch))
             costs[knob] = KnobCost(lost / saved if saved > 0.05 else math.inf, saved / max(1, notches))
-            self.report(f"{knob} {notch}: {len(data):,} bytes on the sample, {lost:.2f} dB lost, "
+            self.report(f"{knob} {notch}: {size:,} bytes on the sample, {lost:.2f} dB lost, "
                         f"{costs[knob].db_per_halving:.2f} dB per halving")
         return costs
 
@@ -341,8 +352,10 @@ class Fitter:
 
     def _sample_gif(self, setting: FitSetting) -> bytes:
         if setting not in self._sampled:
-            self._sampled[setting] = self.encode(setting, self.sample)
-            self.probes += 1
+            data = self.encode(setting, self.sample)
+            with self._lock:
+                self._sampled[setting] = data
+                self.probes += 1
         return self._sampled[setting]
 
     def _first_scale(self) -> float:
