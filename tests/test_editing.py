@@ -140,3 +140,43 @@ def test_palette_plot_orders_swatches_by_hue_and_lightness(tmp_path):
     assert cli.main("palette", str(FIXTURES / "photo.jpg"), "--colors", "16", "--plot", str(plot)) == 0
     with Image.open(plot) as picture:
         assert picture.width >= 900 and picture.height >= 500
+
+
+def _sampled(path, count: int, period_ms: float = 100.0) -> list[np.ndarray]:
+    """The picture a viewer sees in the middle of each of ``count`` periods."""
+    frames, durations = decode_gif(path)
+    starts = np.cumsum([0] + durations[:-1])
+    return [frames[int(np.searchsorted(starts, (i + 0.5) * period_ms, side="right")) - 1] for i in range(count)]
+
+
+def test_reverse_and_boomerang_on_the_screen_recording(tmp_path):
+    screen = FIXTURES / "screen"
+    outputs = {}
+    for name, flags in (("forwards", []), ("reverse", ["--reverse"]), ("boomerang", ["--boomerang"])):
+        outputs[name] = tmp_path / f"{name}.gif"
+        assert cli.main("convert", str(screen), str(outputs[name]), "--fps", "10", "-q", *flags) == 0
+    forwards = _sampled(outputs["forwards"], 30)
+    reverse = _sampled(outputs["reverse"], 30)
+    boomerang = _sampled(outputs["boomerang"], 58)
+    assert all(np.array_equal(a, b) for a, b in zip(reverse, forwards[::-1]))
+    expected = forwards + forwards[-2:0:-1]
+    assert all(np.array_equal(a, b) for a, b in zip(boomerang, expected))
+    assert sum(decode_gif(outputs["boomerang"])[1]) == 5800
+
+
+def test_max_idle_cuts_a_pause_in_the_screen_recording(tmp_path):
+    files = sorted((FIXTURES / "screen").glob("*.png"))
+    paused = tmp_path / "paused"
+    paused.mkdir()
+    sequence = files[:10] + [files[10]] * 20 + files[11:]           # a 2 s pause on frame 10
+    for number, source in enumerate(sequence):
+        (paused / f"frame_{number:03d}.png").symlink_to(source)
+    whole, cut = tmp_path / "whole.gif", tmp_path / "cut.gif"
+    assert cli.main("convert", str(paused), str(whole), "--fps", "10", "-q") == 0
+    assert cli.main("convert", str(paused), str(cut), "--fps", "10", "--max-idle", "0.5", "-q") == 0
+    assert sum(decode_gif(whole)[1]) == 4900
+    assert sum(decode_gif(cut)[1]) == 3400                         # 2 s on frame 10 became 0.5 s
+    shown = _sampled(cut, 34)
+    reference = _sampled(whole, 49)
+    expected = reference[:10] + [reference[10]] * 5 + reference[30:]
+    assert all(np.array_equal(a, b) for a, b in zip(shown, expected))
