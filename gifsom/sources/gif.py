@@ -6,8 +6,6 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
-import numpy as np
-
 from ..errors import InputError
 from ..frames import Frame
 from ..gif.reader import GifDamaged, GifReader

@@ -7,7 +7,6 @@ time are skipped and counted.
 
 from __future__ import annotations
 
-import re
 import threading
 import time
 from collections.abc import Iterator
