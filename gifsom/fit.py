@@ -153,6 +153,12 @@ def expected_halvings(ladder: list[FitSetting], costs: dict[str, KnobCost]) -> l
 FRAME_STEP_HALVINGS = 0.3
 
 
+#: Frames of at most this many bytes have their knob probes run at once (1280x720 RGB is 2.8 MB).
+PARALLEL_PROBE_BYTES = 1 << 21
+#: Sizes of the sample kept scaled at once.
+CACHED_SIZES = 3
+
+
 class ClipView:
     """The spooled clip as a setting shows it, for :func:`gifsom.encoder.write_clip`.
 
@@ -160,7 +166,8 @@ class ClipView:
         spool: the decoded clip.
         setting: scale and frame step.
         numbers: the clip's frames to use (a sample), or None for all.
-        cache: a dict that keeps scaled frames between views (for a sample seen many times), or None.
+        cache: a dict that keeps scaled frames between views (for a sample seen many times), by size,
+            at most :data:`CACHED_SIZES` sizes; or None.
     """
 
     def __init__(self, spool: FrameSpool, setting: FitSetting, numbers: list[int] | None = None,
@@ -177,8 +184,8 @@ class ClipView:
         self._next = 0
 
     def _scaling_job(self, source: int) -> Callable[[], np.ndarray]:
-        pixels = self.spool.frame(source)      # read here, on the caller's thread; scaled on a worker
-        return lambda: resize(pixels, self.size)
+        # read and scaled on a worker: the queue ahead then holds only scaled frames
+        return lambda: resize(self.spool.frame(source), self.size)
 
     def __len__(self) -> int:
         return len(self.numbers)
@@ -191,10 +198,17 @@ class ClipView:
                 self._ahead = decode_ahead(self._scaling_job(n) for n in self.numbers[number:])
             self._next = number + 1
             return next(self._ahead)
-        key = (source, self.size)
-        if key not in self.cache:
-            self.cache[key] = resize(self.spool.frame(source), self.size)
-        return self.cache[key]
+        if self.size == (self.spool.shape[1], self.spool.shape[0]):
+            return self.spool.frame(source)        # nothing to scale: no copy to keep
+        frames = self.cache.get(self.size)
+        if frames is None:
+            # keep the sample at the last few sizes only: a 1080p sample at every size tried would add up
+            while len(self.cache) >= CACHED_SIZES:
+                del self.cache[next(iter(self.cache))]
+            frames = self.cache[self.size] = {}
+        if source not in frames:
+            frames[source] = resize(self.spool.frame(source), self.size)
+        return frames[source]
 
 
 @dataclass(frozen=True)
@@ -299,8 +313,9 @@ class Fitter:
 
     def knob_costs(self) -> dict[str, KnobCost]:
         """What each knob the caller left free costs on the sample: the dB it loses per halving of
-        the bytes at its :data:`PROBE_NOTCH`, and the halvings each notch brings. The probes run at
-        once on worker threads (the kernels and Pillow release the GIL)."""
+        the bytes at its :data:`PROBE_NOTCH`, and the halvings each notch brings. For frames up to
+        :data:`PARALLEL_PROBE_BYTES` the probes run at once on worker threads (the kernels and Pillow
+        release the GIL)."""
         base = self.start
         probes = {knob: _notch(base, base, knob, notch) for knob, notch in PROBE_NOTCH.items()
                   if knob not in self.fixed}
@@ -310,7 +325,10 @@ class Fitter:
             data = self._sample_gif(setting)
             return len(data), self._sample_psnr(setting, data)
 
-        with ThreadPoolExecutor(max_workers=available_cores(), thread_name_prefix="gifsom-fit") as pool:
+        # at once for small frames, where fixed costs dominate; one by one for large ones, to bound memory
+        height, width, channels = self.spool.shape
+        workers = available_cores() if height * width * channels <= PARALLEL_PROBE_BYTES else 1
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="gifsom-fit") as pool:
             jobs = {knob: pool.submit(measure, setting) for knob, setting in [("", base), *probes.items()]}
             measured = {knob: job.result() for knob, job in jobs.items()}
         base_bytes, base_quality = measured[""]
