@@ -97,7 +97,7 @@ def record(path: str | os.PathLike, *, region: Region | str | None = None, monit
         A :class:`RecordingReport`.
     """
     if isinstance(region, str):
-        region = Region.parse(region)
+        region = Region.parse(region, "region")
     capture = CaptureOptions(region=region, monitor=monitor, fps=fps, duration=duration, max_frames=max_frames,
                              cursor=cursor, width=width, height=height, scale=scale)
     checks.in_range("countdown", countdown, 0.0, 3600.0, "0 to 3600 seconds")

@@ -231,8 +231,8 @@ def test_bad_regions(display, tmp_path, region, message):
 
 
 def test_region_strings():
-    assert Region.parse("100,200,640,480") == Region(100, 200, 640, 480)
-    assert Region.parse("640x480+100+200") == Region(100, 200, 640, 480)
-    with pytest.raises(OptionError):
-        Region.parse("640x480")
+    assert Region.parse("100,200,640,480", "region") == Region(100, 200, 640, 480)
+    assert Region.parse("640x480+100+200", "region") == Region(100, 200, 640, 480)
+    with pytest.raises(OptionError, match="^region='640x480' is not X,Y,W,H"):
+        Region.parse("640x480", "region")
     assert issubclass(SourceError, gifsom.GifsomError)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..api import GifWriter
-from ..errors import GifsomError, InputError, OptionError, OptionValueError
+from ..errors import GifsomError, InputError, OptionError
 from ..gif.output import GifPath, check_gif_path
 from ..limits import check_clip_budget
 from ..fit import SizeLimit
@@ -58,12 +58,7 @@ def summary_stream(target: GifPath):
 
 def crop_rectangle(text: str | None) -> Rectangle | None:
     """The ``--crop`` rectangle, or None."""
-    if text is None:
-        return None
-    try:
-        return Rectangle.parse(text)
-    except OptionError:
-        raise OptionValueError("crop", text, "is not X,Y,W,H or WxH+X+Y (for example 100,50,640,360)") from None
+    return None if text is None else Rectangle.parse(text, "crop")
 
 
 def timeline_edits(args: argparse.Namespace) -> TimelineEdits:

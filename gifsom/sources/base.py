@@ -13,7 +13,7 @@ from typing import Protocol
 import numpy as np
 
 from .. import checks
-from ..errors import OptionError, OptionValueError
+from ..errors import OptionValueError
 from ..frames import Frame
 from ..gif.reader import DEFAULT_MAX_PIXELS
 from ..threads import available_cores
@@ -29,8 +29,8 @@ class Rectangle:
     height: int
 
     @classmethod
-    def parse(cls, text: str):
-        """``X,Y,W,H`` or X11's ``WxH+X+Y``."""
+    def parse(cls, text: str, field: str):
+        """``X,Y,W,H`` or X11's ``WxH+X+Y``; ``field`` names the option in the error (``region``, ``crop``)."""
         text = text.strip()
         match = re.fullmatch(r"(-?\d+),(-?\d+),(\d+),(\d+)", text)
         if match:
@@ -40,15 +40,19 @@ class Rectangle:
         if match:
             w, h, x, y = (int(v) for v in match.groups())
             return cls(x, y, w, h)
-        raise OptionError(f"rectangle {text!r} is not X,Y,W,H or WxH+X+Y (for example 100,200,640,480)")
+        raise OptionValueError(field, text, "is not X,Y,W,H or WxH+X+Y (for example 100,200,640,480)")
 
     def __str__(self) -> str:
         return f"{self.left},{self.top},{self.width},{self.height}"
 
+    def contains(self, other: "Rectangle") -> bool:
+        """Whether ``other`` lies within this rectangle."""
+        return (other.left >= self.left and other.top >= self.top and other.left + other.width <= self.left + self.width
+                and other.top + other.height <= self.top + self.height)
+
     def inside(self, width: int, height: int) -> bool:
         """Whether the rectangle has an area and lies within a ``width`` x ``height`` frame."""
-        return (self.width > 0 and self.height > 0 and self.left >= 0 and self.top >= 0
-                and self.left + self.width <= width and self.top + self.height <= height)
+        return self.width > 0 and self.height > 0 and Rectangle(0, 0, width, height).contains(self)
 
 
 def check_crop(crop: Rectangle | None, width: int, height: int) -> None:

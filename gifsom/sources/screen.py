@@ -133,10 +133,7 @@ class ScreenSource(SourceBase):
         if region.width <= 0 or region.height <= 0:
             raise OptionError(f"region {region.width}x{region.height} has zero size; give a width and height above 0")
         whole = monitors[0]
-        inside = (region.left >= whole["left"] and region.top >= whole["top"]
-                  and region.left + region.width <= whole["left"] + whole["width"]
-                  and region.top + region.height <= whole["top"] + whole["height"])
-        if not inside:
+        if not Rectangle(whole["left"], whole["top"], whole["width"], whole["height"]).contains(region):
             raise OptionError(f"region {region.width}x{region.height}+{region.left}+{region.top} is outside the "
                               f"screen ({whole['width']}x{whole['height']}+{whole['left']}+{whole['top']}); "
                               "choose a region on the screen")
