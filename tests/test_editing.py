@@ -180,3 +180,9 @@ def test_max_idle_cuts_a_pause_in_the_screen_recording(tmp_path):
     reference = _sampled(whole, 49)
     expected = reference[:10] + [reference[10]] * 5 + reference[30:]
     assert all(np.array_equal(a, b) for a, b in zip(shown, expected))
+
+
+def test_batch_failures_name_the_flag(tmp_path, capsys):
+    gif = _gif(tmp_path / "a.gif", [RED, GREEN], [100, 100])
+    assert cli.main("convert", str(gif), "-o", str(tmp_path / "out"), "--crop", "6,0,4,4", "-q") == 1
+    assert "--crop 6,0,4,4 is outside the 8x6 frame" in capsys.readouterr().err

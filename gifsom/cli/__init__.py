@@ -12,7 +12,7 @@ import sys
 import traceback
 from collections.abc import Sequence
 
-from ..errors import GifsomError, OptionValueError
+from ..errors import GifsomError
 from . import commands, flags
 from .parser import build_parser, parse_time
 
@@ -33,15 +33,10 @@ def main(*argv: str) -> int:
             parser.print_help()
             return 2
         return COMMANDS[args.command](args)
-    except OptionValueError as exc:          # the library names the field; say the flag
-        if debug:
-            traceback.print_exc()
-        print(f"gifsom: error: {flags.message(exc)}", file=sys.stderr)
-        return exc.exit_code
     except GifsomError as exc:
         if debug:
             traceback.print_exc()
-        print(f"gifsom: error: {exc}", file=sys.stderr)
+        print(f"gifsom: error: {flags.message(exc)}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("gifsom: interrupted; no output was written", file=sys.stderr)

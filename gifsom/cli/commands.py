@@ -19,6 +19,7 @@ from ..options import EncodeOptions, parse_colour
 from ..presets import describe_size, preset
 from ..sources.base import FrameSource, Rectangle
 from ..timeline import TimelineEdits
+from . import flags
 
 
 def encode_options(args: argparse.Namespace) -> EncodeOptions:
@@ -226,8 +227,8 @@ def run_batch(args: argparse.Namespace, source_options, job: Job) -> int:
             writer, warning = convert_one(path, str(output), source_options, job, args,
                                           bar=False if args.quiet else None)
         except GifsomError as exc:
-            rows.append((path, str(output), None, None, time.perf_counter() - start, str(exc)))
-            print(f"gifsom: error: {path}: {exc}", file=sys.stderr)
+            rows.append((path, str(output), None, None, time.perf_counter() - start, flags.message(exc)))
+            print(f"gifsom: error: {path}: {flags.message(exc)}", file=sys.stderr)
             continue
         if warning:
             print(f"gifsom: warning: {path}: {warning}", file=sys.stderr)

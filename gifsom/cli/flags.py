@@ -8,7 +8,7 @@ range``). A field is spelled as its flag by default (``max_frames`` is
 
 from __future__ import annotations
 
-from ..errors import OptionValueError
+from ..errors import GifsomError, OptionValueError
 
 #: Fields whose flag is not ``--`` + the field with ``-`` for ``_``.
 FLAG_OF_FIELD = {
@@ -22,6 +22,8 @@ def flag_of(field: str) -> str:
     return FLAG_OF_FIELD.get(field, "--" + field.replace("_", "-"))
 
 
-def message(error: OptionValueError) -> str:
-    """``error``'s message as the command line says it, naming the flag."""
-    return error.naming(flag_of(error.field))
+def message(error: GifsomError) -> str:
+    """``error``'s message as the command line says it: an option's error names its flag."""
+    if isinstance(error, OptionValueError):
+        return error.naming(flag_of(error.field))
+    return str(error)
