@@ -230,7 +230,7 @@ class GifWriter:
         if not self.edits.any:
             return self._spool, end_time
         timeline = edit(self._spool.timestamps, end_time, self._spool.repeats, self.edits)
-        return TimelineView(self._spool, timeline), timeline.end_time
+        return TimelineView(self._spool, timeline.numbers, timeline.timestamps), timeline.end_time
 
     def _fitted(self, clip: FrameSpool | TimelineView, end_time: float) -> FitResult:
         """The best GIF under the size limit; lossy and colours count as chosen when not the defaults."""

@@ -36,6 +36,7 @@ from .palette.clip import ClipSurvey
 from .sources.base import decode_ahead, resize
 from .spool import FrameSpool
 from .threads import available_cores
+from .timeline import TimelineView
 
 
 @dataclass(frozen=True)
@@ -159,11 +160,12 @@ PARALLEL_PROBE_BYTES = 1 << 21
 CACHED_SIZES = 3
 
 
-class ClipView:
-    """The spooled clip as a setting shows it, for :func:`gifsom.encoder.write_clip`.
+class ClipView(TimelineView):
+    """The spooled clip as a setting shows it, for :func:`gifsom.encoder.write_clip`: a timeline of
+    its frames (a sample, thinned by the setting's frame step), scaled.
 
     Args:
-        spool: the decoded clip.
+        spool: the decoded clip (a spool, or a spool along an edited timeline).
         setting: scale and frame step.
         numbers: the clip's frames to use (a sample), or None for all.
         cache: a dict that keeps scaled frames between views (for a sample seen many times), by size,
@@ -172,13 +174,12 @@ class ClipView:
 
     def __init__(self, spool: FrameSpool, setting: FitSetting, numbers: list[int] | None = None,
                  cache: dict | None = None) -> None:
+        chosen = range(len(spool)) if numbers is None else numbers
+        kept = [n for n in chosen if n % setting.frame_step == 0] or [0]
+        super().__init__(spool, kept, [spool.timestamps[n] for n in kept])
         height, width, channels = spool.shape
-        self.spool = spool
         self.size = setting.size(width, height)
         self.shape = (self.size[1], self.size[0], channels)
-        chosen = range(len(spool)) if numbers is None else numbers
-        self.numbers = [n for n in chosen if n % setting.frame_step == 0] or [0]
-        self.timestamps = [spool.timestamps[n] for n in self.numbers]
         self.cache = cache
         self._ahead: Iterator[np.ndarray] | None = None
         self._next = 0
@@ -186,9 +187,6 @@ class ClipView:
     def _scaling_job(self, source: int) -> Callable[[], np.ndarray]:
         # read and scaled on a worker: the queue ahead then holds only scaled frames
         return lambda: resize(self.spool.frame(source), self.size)
-
-    def __len__(self) -> int:
-        return len(self.numbers)
 
     def frame(self, number: int) -> np.ndarray:
         source = self.numbers[number]
@@ -338,8 +336,8 @@ class Fitter:
             notch = PROBE_NOTCH[knob]
             saved = math.log2(base_bytes / size) if size < base_bytes else 0.0
             lost = base_quality - quality
-            notches = sum(1 for value in NOTCHES[knob] if (value >= notch if knob == "scale" else
-                                                            value <= notch if knob == "lossy" else value >= notch))
+            # the notches up to the probed one: lossy grows notch by notch, scale and colours shrink
+            notches = sum(1 for value in NOTCHES[knob] if (value <= notch if knob == "lossy" else value >= notch))
             costs[knob] = KnobCost(lost / saved if saved > 0.05 else math.inf, saved / max(1, notches))
             self.report(f"{knob} {notch}: {size:,} bytes on the sample, {lost:.2f} dB lost, "
                         f"{costs[knob].db_per_halving:.2f} dB per halving")
@@ -432,13 +430,9 @@ class Fitter:
         scale = self._first_scale()
         best: tuple[int, bytes] | None = None          # the best fitting try: (ladder index, bytes)
         smallest = math.inf
-        low, high = 0, len(self.ladder) - 1            # the answer lies in low..high
-        tried: set[int] = set()
+        low, high = 0, len(self.ladder) - 1            # the answer lies in low..high, which shrinks each try
         while low <= high:
             index = self._predict(low, high, scale)
-            if index in tried:
-                break
-            tried.add(index)
             data = self._full_gif(self.ladder[index])
             full += 1
             smallest = min(smallest, len(data))

@@ -105,14 +105,15 @@ class TimelineView:
 
     Args:
         spool: the decoded frames (a :class:`gifsom.spool.FrameSpool`).
-        timeline: which of them to show, in order, and when.
+        numbers: which of them to show, in order (as :attr:`Timeline.numbers`).
+        timestamps: when each starts, in seconds.
     """
 
-    def __init__(self, spool, timeline: Timeline) -> None:
+    def __init__(self, spool, numbers: list[int], timestamps: list[float]) -> None:
         self.spool = spool
         self.shape = spool.shape
-        self.numbers = timeline.numbers
-        self.timestamps = timeline.timestamps
+        self.numbers = numbers
+        self.timestamps = timestamps
 
     def __len__(self) -> int:
         return len(self.numbers)
