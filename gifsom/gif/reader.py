@@ -104,14 +104,9 @@ class GifReader:
         self._scan(data, flags)
 
     def _scan(self, data: bytes, flags: int) -> None:
-        position = 13
-        global_colours = None
+        global_colours, position = _colour_table(data, 13, flags)
         if flags & 0x80:
-            size = 3 << ((flags & 7) + 1)
-            self.global_table_size = size // 3
-            global_colours = np.frombuffer(data, np.uint8, size // 3 * 3, position).reshape(-1, 3) \
-                if position + size <= len(data) else None
-            position += size
+            self.global_table_size = 2 << (flags & 7)
         control = (0, 0, None)               # delay, disposal, transparent index of the next image
         try:
             while True:
@@ -139,14 +134,12 @@ class GifReader:
                 if width * height == 0 and (position >= len(data) or data[position] in (0x21, 0x2C, 0x3B)):
                     control = (0, 0, None)   # an empty image written with no table and no data: nothing to draw
                     continue
-                colours = global_colours
                 local = bool(packed & 0x80)
+                colours = global_colours
                 if local:
-                    size = 3 << ((packed & 7) + 1)
-                    if position + size > len(data):
+                    colours, position = _colour_table(data, position, packed)
+                    if colours is None:
                         raise _CutShort("it ends inside a colour table")
-                    colours = np.frombuffer(data, np.uint8, size, position).reshape(-1, 3)
-                    position += size
                 if position >= len(data):
                     raise _CutShort("it ends before an image's data")
                 code_size = data[position]
@@ -266,6 +259,17 @@ def _deinterlace(rows_in_stream_order: np.ndarray, order: np.ndarray) -> np.ndar
 
 class _CutShort(Exception):
     pass
+
+
+def _colour_table(data: bytes, position: int, packed: int) -> tuple[np.ndarray | None, int]:
+    """The colour table a descriptor's ``packed`` byte announces at ``position``: uint8 (K, 3), or None
+    when there is none or the file ends inside it; and the position after it."""
+    if not packed & 0x80:
+        return None, position
+    size = 3 << ((packed & 7) + 1)
+    if position + size > len(data):
+        return None, position + size
+    return np.frombuffer(data, np.uint8, size, position).reshape(-1, 3), position + size
 
 
 def _sub_blocks(data: bytes, position: int) -> tuple[list[bytes], int]:
