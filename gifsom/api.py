@@ -120,7 +120,6 @@ class GifWriter:
         self._survey = new_survey(self.options)
         self._closed = False
         self._reading = Progress("frames read", None, callback=progress, bar=bar)
-        self._given_end_time: float | None = None      # see close()
         #: Number of GIF frames written and GIF size in bytes, once closed.
         self.frames_written = 0
         self.bytes_written = 0
@@ -180,10 +179,12 @@ class GifWriter:
         """Bytes of frames spooled to disk so far."""
         return 0 if self._spool is None else self._spool.bytes_on_disk
 
-    def _end_time(self) -> float:
+    def _end_time(self, given: float | None) -> float:
+        """When the last frame stops showing: ``given`` (from the caller) when it is after the last
+        start, else one frame period after it (the fps, or the median step between timestamps)."""
         times = self._spool.timestamps
-        if self._given_end_time is not None and self._given_end_time > times[-1]:
-            return self._given_end_time
+        if given is not None and given > times[-1]:
+            return given
         if self.fps is not None:
             return times[-1] + 1.0 / self.fps
         steps = np.diff(times)
@@ -200,14 +201,12 @@ class GifWriter:
         if self._closed:
             return
         self._closed = True
-        if end_time is not None:
-            self._given_end_time = end_time
         try:
             if self._spool is None or len(self._spool) == 0:
                 raise InputError(f"no frames were given for {str(self.path)!r}; append at least one frame")
             self._reading.close()
             output = AtomicOutput(self.target)
-            clip, end_time = self._edited()
+            clip, end_time = self._edited(self._end_time(end_time))
             if self.size_limit is not None:
                 self.fit = self._fitted(clip, end_time)
                 with output as out:
@@ -224,9 +223,8 @@ class GifWriter:
         finally:
             self._release()
 
-    def _edited(self) -> tuple[FrameSpool | TimelineView, float]:
+    def _edited(self, end_time: float) -> tuple[FrameSpool | TimelineView, float]:
         """The clip to encode (the spool, or the spool along the edited timeline) and its end time."""
-        end_time = self._end_time()
         if not self.edits.any:
             return self._spool, end_time
         timeline = edit(self._spool.timestamps, end_time, self._spool.repeats, self.edits)
