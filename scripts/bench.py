@@ -164,11 +164,21 @@ def timeline_frames(path: Path, count: int, fps: float, size: tuple[int, int] | 
     return out
 
 
-def quality(path: Path, clip: Clip) -> tuple[float, float | None]:
+def shown_frames(path: Path, clip: Clip) -> list[np.ndarray]:
+    """The GIF's picture for each of the clip's frames, at the clip's size (see :func:`timeline_frames`)."""
     height, width = clip.frames[0].shape[:2]
-    shown = timeline_frames(path, len(clip.frames), clip.fps, (width, height))
+    return timeline_frames(path, len(clip.frames), clip.fps, (width, height))
+
+
+def clip_psnr(shown: list[np.ndarray], clip: Clip) -> float:
+    """PSNR of ``shown`` (from :func:`shown_frames`) against the clip's frames, over the whole clip."""
     mse = np.mean([np.mean((a.astype(np.float64) - b) ** 2) for a, b in zip(shown, clip.frames)])
-    value = float("inf") if mse == 0 else 10 * np.log10(255 ** 2 / mse)
+    return float("inf") if mse == 0 else float(10 * np.log10(255 ** 2 / mse))
+
+
+def quality(path: Path, clip: Clip) -> tuple[float, float | None]:
+    shown = shown_frames(path, clip)
+    value = clip_psnr(shown, clip)
     try:
         from skimage.metrics import structural_similarity
     except ImportError:

@@ -13,13 +13,11 @@ PSNR per byte saved, and prints the path. gifsom.fit.LADDER follows that order.
 from __future__ import annotations
 
 import argparse
-import io
 import sys
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench  # noqa: E402  (the clip loader)
@@ -35,26 +33,11 @@ KNOBS = {
 }
 
 
-def psnr(data: bytes, frames: list[np.ndarray], fps: float) -> float:
-    height, width = frames[0].shape[:2]
-    shown, starts, t = [], [], 0
-    with Image.open(io.BytesIO(data)) as image:
-        for n in range(image.n_frames):
-            image.seek(n)
-            picture = image.convert("RGB")
-            if picture.size != (width, height):
-                picture = picture.resize((width, height), Image.Resampling.LANCZOS)
-            shown.append(np.asarray(picture))
-            starts.append(t)
-            t += image.info.get("duration", 100)
-    starts = np.array(starts)
-    errors = []
-    for i, source in enumerate(frames):
-        ms = (i + 0.5) * 1000.0 / fps
-        picture = shown[max(0, int(np.searchsorted(starts, ms, side="right")) - 1)]
-        errors.append(np.mean((picture.astype(np.float64) - source) ** 2))
-    mse = float(np.mean(errors))
-    return float("inf") if mse == 0 else 10 * np.log10(255 ** 2 / mse)
+def psnr(data: bytes, clip: bench.Clip, work: Path) -> float:
+    """PSNR of the GIF ``data`` against the clip, as bench.py measures it (source size and timeline)."""
+    path = work / "try.gif"
+    path.write_bytes(data)
+    return bench.clip_psnr(bench.shown_frames(path, clip), clip)
 
 
 def fitter_for(clip: bench.Clip) -> Fitter:
@@ -78,7 +61,7 @@ def main() -> None:
             def point(setting: FitSetting) -> tuple[int, float]:
                 if setting not in measure:
                     data = fitter.encode(setting)
-                    measure[setting] = (len(data), psnr(data, clip.frames, clip.fps))
+                    measure[setting] = (len(data), psnr(data, clip, Path(work)))
                 return measure[setting]
 
             base = FitSetting()
