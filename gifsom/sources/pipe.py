@@ -103,14 +103,11 @@ class PipeSource(SourceBase):
     def __init__(self, stream: BinaryIO, options: PipeOptions = PipeOptions(), *, name: str = "stdin") -> None:
         self.stream = stream
         self.options = options
-        self.size = options.size
         self.fps = options.fps
-        self.pix_fmt = options.pix_fmt
-        self.partial_ok = options.partial_ok
         self.name = name
 
     def _truncated(self, got: int, need: int, number: int) -> None:
-        if not self.partial_ok:
+        if not self.options.partial_ok:
             raise InputError(f"{self.name} ended {got} bytes into frame {number} (a frame is {need} bytes); "
                              f"frames before it: {number}; pass --partial-ok to keep them")
 
@@ -123,14 +120,14 @@ class PipeSource(SourceBase):
             yield from self._raw(head)
 
     def _raw(self, head: bytes) -> Iterator[Frame]:
-        if self.size is None:
+        if self.options.size is None:
             raise OptionValueError("size", None, f"is needed for raw frames on {self.name}: give WxH, "
                                                  "or send y4m, which carries its size")
         if self.fps is None:
             raise OptionValueError("fps", None, f"is needed for raw frames on {self.name}: give a frame rate, "
                                                 "or send y4m, which carries its rate")
-        width, height = self.size
-        channels = RAW_FORMATS[self.pix_fmt]
+        width, height = self.options.size
+        channels = RAW_FORMATS[self.options.pix_fmt]
         need = width * height * channels
         buffer = head
         number = 0

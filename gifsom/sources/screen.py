@@ -105,12 +105,7 @@ class ScreenSource(SourceBase):
     def __init__(self, options: CaptureOptions = CaptureOptions(), *,
                  stop_event: threading.Event | None = None) -> None:
         self.options = options
-        self.region = options.region
-        self.monitor = options.monitor
         self.fps = options.fps
-        self.duration = options.duration
-        self.max_frames = options.max_frames
-        self.cursor = options.cursor
         self.stop_event = stop_event or threading.Event()
         self.frames_taken = 0
         self.late = 0
@@ -123,13 +118,13 @@ class ScreenSource(SourceBase):
     def resolve_region(self, screen) -> Region:
         """The region to grab, checked against the monitors mss reports."""
         monitors = screen.monitors
-        if self.region is None:
-            if not 1 <= self.monitor < len(monitors):
-                raise OptionValueError("monitor", self.monitor, f"does not exist; this screen has monitors "
+        if self.options.region is None:
+            if not 1 <= self.options.monitor < len(monitors):
+                raise OptionValueError("monitor", self.options.monitor, f"does not exist; this screen has monitors "
                                                                 f"1 to {len(monitors) - 1}")
-            m = monitors[self.monitor]
+            m = monitors[self.options.monitor]
             return Region(m["left"], m["top"], m["width"], m["height"])
-        region = self.region
+        region = self.options.region
         if region.width <= 0 or region.height <= 0:
             raise OptionError(f"region {region.width}x{region.height} has zero size; give a width and height above 0")
         whole = monitors[0]
@@ -140,7 +135,7 @@ class ScreenSource(SourceBase):
         return region
 
     def frames(self) -> Iterator[Frame]:
-        screen = _open_mss(self.cursor)
+        screen = _open_mss(self.options.cursor)
         try:
             region = self.resolve_region(screen)
             box = region.as_mss()
@@ -149,7 +144,7 @@ class ScreenSource(SourceBase):
             slot = 0
             while not self.stop_event.is_set():
                 now = time.monotonic() - start
-                if self.duration is not None and now >= self.duration - 1e-6 and slot > 0:
+                if self.options.duration is not None and now >= self.options.duration - 1e-6 and slot > 0:
                     break
                 try:
                     shot = screen.grab(box)
@@ -160,7 +155,7 @@ class ScreenSource(SourceBase):
                 pixels = np.asarray(shot)[:, :, 2::-1]          # BGRA -> RGB
                 yield Frame(np.ascontiguousarray(pixels), taken if slot else 0.0)   # the first frame opens the clip
                 self.frames_taken += 1
-                if self.max_frames is not None and self.frames_taken >= self.max_frames:
+                if self.options.max_frames is not None and self.frames_taken >= self.options.max_frames:
                     break
                 slot += 1
                 due = slot * period
@@ -170,7 +165,7 @@ class ScreenSource(SourceBase):
                     self.late += missed
                     slot += missed
                     due = slot * period
-                if self.duration is not None and due >= self.duration:
+                if self.options.duration is not None and due >= self.options.duration:
                     break
                 self.stop_event.wait(max(0.0, due - (time.monotonic() - start)))
             self.elapsed = time.monotonic() - start
