@@ -113,7 +113,7 @@ def write_clip(out: BinaryIO, spool: FrameSpool, survey: ClipSurvey, options: En
         sample = survey.sampler.pixels()
         if len(sample) == 0:
             sample = np.zeros((1, 3), np.uint8)     # a wholly transparent clip: any one colour will do
-        key = (size, exact, options.palette_options(size, exact), census is None)
+        key = (options.palette_options(size, exact), census is None)     # the options hold size and exact
         global_palette = None if palettes is None else palettes.get(key)
         if global_palette is None:
             global_palette = learn_from(sample, census, options, size, exact)
