@@ -24,6 +24,9 @@ HOOKS = {
 
 def _register(target: str) -> None:
     module_name, function = HOOKS[target].split(":")
+    module = sys.modules.get(module_name)
+    if module is not None and not hasattr(module, function):
+        return    # gifsom's own module is importing the hooked one: it registers itself when it is done
     getattr(importlib.import_module(module_name), function)()
 
 

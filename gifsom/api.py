@@ -8,6 +8,7 @@ from the start of the clip.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +19,7 @@ import numpy as np
 from . import checks
 from .encoder import new_survey, write_clip
 from .errors import InputError, OptionError
-from .fit import Fitter, FitResult, SizeLimit
+from .fit import Fitter, FitResult, SizeLimit, size_limit
 from .frames import as_frame, as_pixels
 from .gif.output import AtomicOutput, GifPath, check_gif_path
 from .limits import DEFAULT_MAX_SPOOL, check_clip_budget
@@ -72,14 +73,19 @@ class GifWriter:
             frames (total is None while appending); returning False cancels.
         bar: draw progress bars on stderr while reading and encoding (None: only on a terminal).
         memory_budget: bytes of frames kept in memory before spooling to disk.
-        compress_spool: deflate spooled frames (screen recordings shrink many times over).
+        compress_spool: deflate spooled frames: True always (screen recordings shrink many times
+            over), False never, None where it pays (see :class:`gifsom.spool.FrameSpool`).
         max_spool: refuse (with :class:`gifsom.errors.ResourceError`) a clip whose raw
             frames would take more bytes than this.
-        max_size: the most bytes the GIF may have (or a :class:`gifsom.fit.SizeLimit` that also caps
-            its size and frame count): the best-looking GIF that fits is written, trading lossy LZW,
+        max_size: the most bytes the GIF may have: an int, a size such as ``"10M"``, ``"128K"`` or
+            ``"1MiB"``, or a :class:`gifsom.fit.SizeLimit` that also caps its size and frame count.
+            The best-looking GIF that fits is written, trading lossy LZW,
             colours, scale and frame rate (those given in ``options`` or ``fields`` stay as given;
             see :mod:`gifsom.fit`). When nothing fits, :class:`gifsom.errors.ResourceError` names the
             smallest size reached and nothing is written.
+        target: fit a place's published limits, as ``--for`` does: ``"github"``, ``"slack-emoji"``,
+            ``"discord"``, ``"discord-emoji"``, ``"twitter"`` (see :mod:`gifsom.presets`); ``max_size``
+            overrides its size.
         edits: reverse, boomerang, idle cap and a longer last frame
             (:class:`gifsom.timeline.TimelineEdits`), applied to the whole clip before encoding.
         options: an :class:`gifsom.options.EncodeOptions` to start from (default options when None).
@@ -96,9 +102,9 @@ class GifWriter:
 
     def __init__(self, path: str | os.PathLike | GifPath, fps: float | None = None, *,
                  progress: ProgressCallback | None = None, bar: bool | None = False,
-                 memory_budget: int = DEFAULT_MEMORY_BUDGET, compress_spool: bool = False,
-                 max_spool: int = DEFAULT_MAX_SPOOL, max_size: int | SizeLimit | None = None,
-                 edits: TimelineEdits | None = None, options: EncodeOptions | None = None,
+                 memory_budget: int = DEFAULT_MEMORY_BUDGET, compress_spool: bool | None = None,
+                 max_spool: int = DEFAULT_MAX_SPOOL, max_size: int | str | SizeLimit | None = None,
+                 target: str | None = None, edits: TimelineEdits | None = None, options: EncodeOptions | None = None,
                  **fields: Unpack[EncodeFields]) -> None:
         if fps is not None:
             checks.frame_rate("fps", fps)
@@ -107,7 +113,7 @@ class GifWriter:
         self.path = self.target.path
         self.fps = fps
         self.options = with_fields(options, fields)
-        self.size_limit = SizeLimit(max_size) if isinstance(max_size, int) else max_size
+        self.size_limit = size_limit(max_size, target)
         self.edits = edits or TimelineEdits()
         #: How the GIF was fitted under ``max_size``, once closed (a :class:`gifsom.fit.FitResult`), or None.
         self.fit: FitResult | None = None
@@ -235,9 +241,18 @@ class GifWriter:
         limit = self.size_limit
         chosen = frozenset(name for name in ("lossy", "colors")
                            if getattr(self.options, name) != EncodeOptions.__dataclass_fields__[name].default)
-        fitter = Fitter(clip, self._survey, self.options, end_time, limit.max_bytes, fixed=chosen,
-                        max_frames=limit.max_frames, max_side=limit.max_side)
-        return fitter.fit()
+        tries = Progress(f"fitting under {limit.max_bytes:,} bytes", None, bar=self.bar, unit="try")
+        lock = threading.Lock()
+
+        def tried(_line: str) -> None:
+            with lock:                 # probes run on worker threads
+                tries.step()
+        try:
+            fitter = Fitter(clip, self._survey, self.options, end_time, limit.max_bytes, fixed=chosen,
+                            max_frames=limit.max_frames, max_side=limit.max_side, report=tried)
+            return fitter.fit()
+        finally:
+            tries.close()
 
     def abort(self) -> None:
         """Drop the frames without writing anything."""
@@ -260,8 +275,9 @@ def _median(values: list[float]) -> float:
 
 def encode(frames: Iterable[Any], path: str | os.PathLike, fps: float | None = None, *,
            progress: ProgressCallback | None = None, bar: bool | None = False,
-           max_size: int | SizeLimit | None = None, edits: TimelineEdits | None = None,
-           options: EncodeOptions | None = None, **fields: Unpack[EncodeFields]) -> EncodeResult:
+           max_size: int | str | SizeLimit | None = None, target: str | None = None,
+           edits: TimelineEdits | None = None, options: EncodeOptions | None = None,
+           **fields: Unpack[EncodeFields]) -> EncodeResult:
     """Encode an iterable of frames into an animated GIF at ``path``.
 
     Args:
@@ -272,15 +288,16 @@ def encode(frames: Iterable[Any], path: str | os.PathLike, fps: float | None = N
             timestamps, else 10 fps).
         progress: ``callback(done, total)``; returning False cancels, leaving no file.
         bar: progress bar on stderr while encoding (None: only on a terminal).
-        max_size: the most bytes the GIF may have, as for :class:`GifWriter`.
+        max_size, target: the most bytes the GIF may have, and a place whose limits it must fit,
+            as for :class:`GifWriter`.
         edits: timeline edits, as for :class:`GifWriter`.
         options, **fields: encoding options, as for :class:`GifWriter`.
 
     Returns:
         An :class:`EncodeResult`: the path, GIF frames and bytes written (and the fit, with ``max_size``).
     """
-    writer = GifWriter(path, fps, progress=progress, bar=bar, max_size=max_size, edits=edits, options=options,
-                       **fields)
+    writer = GifWriter(path, fps, progress=progress, bar=bar, max_size=max_size, target=target, edits=edits,
+                       options=options, **fields)
     with writer:
         for frame in frames:
             writer.append(frame)

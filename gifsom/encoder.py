@@ -73,7 +73,7 @@ def split_alpha(pixels: np.ndarray, matte: tuple[int, int, int] | None) -> tuple
     if not mask.any():
         return np.ascontiguousarray(rgb), None
     rgb = rgb.copy()
-    rgb[mask] = 0   # hidden pixels: one colour, so they never look changed
+    np.copyto(rgb, 0, where=mask[:, :, None])   # hidden pixels: one colour, so they never look changed
     return rgb, mask
 
 
@@ -107,6 +107,8 @@ def write_clip(out: BinaryIO, spool: FrameSpool, survey: ClipSurvey, options: En
     if census is None and scope == "global" and survey.most_frame_colours is not None \
             and survey.most_frame_colours <= exact:
         scope = "frame"      # every frame fits in exact colours, the clip does not: one exact palette per frame
+    if scope == "scene" and len(survey.scene_starts) <= 1:
+        scope = "global"     # one scene: the global sample is the larger one, and gives the same GIF as global
     global_palette = None
     if scope == "global" or census is not None:
         # a clip whose colours all fit needs one exact palette, whatever the scope
@@ -119,16 +121,27 @@ def write_clip(out: BinaryIO, spool: FrameSpool, survey: ClipSurvey, options: En
             global_palette = learn_from(sample, census, options, size, exact)
             if palettes is not None:
                 palettes[key] = global_palette
+    scene_palettes: dict[int, np.ndarray] = {}        # first frame of each scene -> its palette
+    if global_palette is None and scope == "scene":
+        starts = survey.scene_starts
+        for scene, start in enumerate(starts):
+            scene_palettes[start] = learn_from(survey.scene_samplers[scene].pixels(), None, options, size, exact)
+        # the longest scene's palette is the global table: its frames need no local table
+        lengths = np.diff(starts + [len(spool)]) if starts else []
+        if len(lengths):
+            global_palette = scene_palettes[starts[int(np.argmax(lengths))]]
     writer = AnimationWriter(out, width, height, global_palette=global_palette, loop=options.loop,
                              comment=options.comment, lossy=options.lossy, spare_slot=channels == 4)
-    scene_at = ({start: scene for scene, start in enumerate(survey.scene_starts)}
-                if global_palette is None and scope == "scene" else {})
     mapper: FrameMapper | None = None
     report = Progress("frames written", len(spool), callback=progress, bar=bar)
     try:
         for number in range(len(spool)):
             rgb, mask = split_alpha(spool.frame(number), options.matte)
-            if global_palette is not None:
+            if number in scene_palettes:
+                mapper = FrameMapper(scene_palettes[number], options.mapping_options())
+            elif scene_palettes:
+                pass                                          # the scene's mapper goes on
+            elif global_palette is not None:
                 if mapper is None:
                     mapper = FrameMapper(global_palette, options.mapping_options())
             elif scope == "frame":
@@ -136,11 +149,8 @@ def write_clip(out: BinaryIO, spool: FrameSpool, survey: ClipSurvey, options: En
                 if len(sample) == 0:
                     sample = rgb.reshape(-1, 3)[:1]          # a wholly transparent frame: any one colour will do
                 mapper = FrameMapper(learn_from(sample, None, options, size, exact), options.mapping_options())
-            elif number in scene_at:
-                sample = survey.scene_samplers[scene_at[number]].pixels()
-                mapper = FrameMapper(learn_from(sample, None, options, size, exact), options.mapping_options())
             indices = mapper.map(rgb)
-            palette = global_palette if global_palette is not None else mapper.palette
+            palette = mapper.palette if scene_palettes or global_palette is None else global_palette
             writer.add(IndexedFrame(indices, palette, start_cs(spool.timestamps[number]), mask))
             report.step()
         writer.close(start_cs(end_time))

@@ -24,13 +24,13 @@ import math
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from . import checks
 from .encoder import write_clip
-from .errors import ResourceError
+from .errors import OptionValueError, ResourceError
 from .options import EncodeOptions
 from .palette.clip import ClipSurvey
 from .sources.base import decode_ahead, resize
@@ -236,11 +236,38 @@ class SizeLimit:
         return self.max_width or checks.GIF_MAX_SIDE, self.max_height or checks.GIF_MAX_SIDE
 
 
+def size_limit(max_size: int | str | SizeLimit | None = None, target: str | None = None) -> SizeLimit | None:
+    """What a GIF must fit in, from ``max_size`` (bytes: an int, a size such as ``"10M"``, ``"128K"``
+    or ``"1MiB"``, or a :class:`SizeLimit`) and ``target`` (a place from :mod:`gifsom.presets`, such
+    as ``"slack-emoji"``: its size, dimensions and frames). ``max_size`` overrides the target's size.
+    None when neither is given.
+    """
+    from .limits import parse_bytes
+    from .presets import preset
+
+    place = preset(target) if target is not None else None
+    if isinstance(max_size, SizeLimit):
+        if place is None:
+            return max_size
+        return SizeLimit(max_size.max_bytes, place.max_width, place.max_height, place.max_frames)
+    if isinstance(max_size, str):
+        max_size = parse_bytes(max_size)
+    if max_size is not None and not isinstance(max_size, int):
+        raise OptionValueError("max_size", max_size, "is not a size; give bytes as an int, or a size such as "
+                                                     "'10M' or '128K'")
+    max_bytes = max_size if max_size is not None else (place.max_bytes if place else None)
+    if max_bytes is None:
+        return None
+    if place is None:
+        return SizeLimit(max_bytes)
+    return SizeLimit(max_bytes, place.max_width, place.max_height, place.max_frames)
+
+
 @dataclass(frozen=True)
 class FitResult:
     """The GIF that fits: its bytes and frames, the setting that made it, and the work it took."""
 
-    data: bytes
+    data: bytes = field(repr=False)
     frames: int
     setting: FitSetting
     full_encodes: int
@@ -270,7 +297,8 @@ class Fitter:
         max_frames: at most this many frames, or None (a share of the clip's frames is kept by
             starting the ladder at the frame step that meets it).
         max_side: (width, height) the GIF may not exceed, or None.
-        report: called with a line about each try (for ``--debug``-style tracing), or None.
+        report: called with a line about each try, sample probe and knob measured (for a progress
+            bar, or tracing), or None; it may be called from worker threads.
     """
 
     def __init__(self, spool: FrameSpool, survey: ClipSurvey, options: EncodeOptions, end_time: float, limit: int,
@@ -372,6 +400,7 @@ class Fitter:
             with self._lock:
                 self._sampled[setting] = data
                 self.probes += 1
+                self.report(f"probe {setting}: {len(data):,} bytes on the sample")
         return self._sampled[setting]
 
     def _first_scale(self) -> float:

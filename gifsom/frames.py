@@ -57,30 +57,31 @@ def same_pixels(a: np.ndarray, b: np.ndarray) -> bool:
 def as_pixels(image: Any, *, what: str = "frame") -> np.ndarray:
     """Return ``image`` as a C-contiguous uint8 array of shape (H, W, 3) or (H, W, 4).
 
-    Accepts numpy arrays (H x W grey, H x W x 3 RGB, H x W x 4 RGBA; uint8, or
-    floats in 0..1) and PIL images in any mode. RGBA input stays RGBA only when
-    some pixel is not fully opaque.
+    This is the one gate every frame passes on its way in, so the rules are here:
+
+    - shapes: (H, W) grey, (H, W, 1) grey, (H, W, 2) grey and alpha, (H, W, 3) RGB,
+      (H, W, 4) RGBA; PIL images in any mode;
+    - dtypes: uint8 as it is; other integers when every value is in 0..255; bool as
+      black (False) and white (True); floats in 0..1, as matplotlib and scikit-image
+      keep them (a float frame with values above 1 is refused rather than guessed at).
+
+    RGBA input stays RGBA only when some pixel is not fully opaque.
 
     Raises:
-        InputError: for any other shape, type or size.
+        InputError: for any other shape, type, value range or size, naming what to pass instead.
     """
     if hasattr(image, "mode") and hasattr(image, "convert"):  # a PIL image
         keep_alpha = image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info
         image = np.asarray(image.convert("RGBA" if keep_alpha else "RGB"))
     array = np.asarray(image)
     if array.ndim == 2:
-        array = array[:, :, None].repeat(3, axis=2)
-    if array.ndim != 3 or array.shape[2] not in (3, 4):
-        raise InputError(
-            f"{what} has shape {array.shape}; expected (height, width, 3) RGB or (height, width, 4) RGBA"
-        )
-    if array.dtype != np.uint8:
-        if np.issubdtype(array.dtype, np.floating):
-            array = np.clip(np.rint(array * 255.0), 0, 255).astype(np.uint8)
-        elif np.issubdtype(array.dtype, np.integer) and array.size and (array.min() < 0 or array.max() > 255):
-            raise InputError(f"{what} has values outside 0..255 (dtype {array.dtype}); pass uint8 pixels")
-        else:
-            array = array.astype(np.uint8)
+        array = array[:, :, None]
+    if array.ndim != 3 or array.shape[2] not in (1, 2, 3, 4):
+        raise InputError(f"{what} has shape {array.shape}; expected (height, width) grey, (height, width, 3) RGB "
+                         "or (height, width, 4) RGBA")
+    array = _as_uint8(array, what)
+    if array.shape[2] <= 2:                   # grey, or grey and alpha
+        array = np.concatenate([array[:, :, :1].repeat(3, axis=2), array[:, :, 1:]], axis=2)
     height, width = array.shape[:2]
     if height == 0 or width == 0:
         raise InputError(f"{what} is empty ({width}x{height} pixels)")
@@ -89,6 +90,30 @@ def as_pixels(image: Any, *, what: str = "frame") -> np.ndarray:
     if array.shape[2] == 4 and bool((array[:, :, 3] == 255).all()):
         array = array[:, :, :3]
     return np.ascontiguousarray(array)
+
+
+def _as_uint8(array: np.ndarray, what: str) -> np.ndarray:
+    """``array``'s values as uint8 by the dtype rules of :func:`as_pixels`."""
+    kind = array.dtype
+    if kind == np.uint8:
+        return array
+    if kind == np.bool_:
+        return array.astype(np.uint8) * np.uint8(255)
+    if np.issubdtype(kind, np.floating):
+        if array.size and not bool(np.isfinite(array).all()):
+            raise InputError(f"{what} ({kind}) holds NaN or infinite values; pass finite pixels")
+        top = float(array.max()) if array.size else 0.0
+        low = float(array.min()) if array.size else 0.0
+        if low < 0.0 or top > 1.0:
+            raise InputError(f"{what} is {kind} with values from {low:g} to {top:g}; float pixels must be in "
+                             "0..1 (divide by 255), or pass uint8 pixels in 0..255 (array.astype(np.uint8))")
+        return np.rint(array * 255.0).astype(np.uint8)
+    if np.issubdtype(kind, np.integer):
+        if array.size and (int(array.min()) < 0 or int(array.max()) > 255):
+            raise InputError(f"{what} is {kind} with values from {int(array.min())} to {int(array.max())}, "
+                             "outside 0..255; pass uint8 pixels (for 16-bit images: (array >> 8).astype(np.uint8))")
+        return array.astype(np.uint8)
+    raise InputError(f"{what} has dtype {kind}; pass uint8 pixels in 0..255, or floats in 0..1")
 
 
 def as_frame(item: Any, *, what: str = "frame") -> Frame:

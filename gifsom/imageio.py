@@ -87,6 +87,18 @@ class GifsomPlugin(PluginV3):
         Returns:
             The GIF's bytes when writing to ``"<bytes>"`` (one write only), else None.
         """
+        if self.request.mode.io_mode != IOMode.write:
+            raise OptionError(f"{self.request.raw_uri!r} was opened for reading; open it with mode 'w' to write a GIF")
+        try:
+            return self._write(ndimage, is_batch, fps, duration, options)
+        except BaseException:
+            # nothing half-made is written, and closing must not hide this error behind "no frames"
+            if self._writer is not None:
+                self._writer.abort()
+            raise
+
+    def _write(self, ndimage: np.ndarray | list[np.ndarray], is_batch: bool | None, fps: float | None,
+               duration: float | list[float] | None, options: dict) -> bytes | None:
         frames = _as_frames(ndimage, is_batch)
         unknown = sorted(set(options) - set(ENCODE_KEYWORDS))
         if unknown:
@@ -117,39 +129,65 @@ class GifsomPlugin(PluginV3):
                 return file.read()
         return None
 
-    # reading
+    # reading: frames as browsers show them; the count, size and timing come from the GIF's
+    # blocks, so improps and immeta decode no image
+
+    def _reader(self):
+        from .gif.reader import GifReader
+
+        if getattr(self, "_gif", None) is None:
+            with open(self._path, "rb") as file:
+                self._gif = GifReader(file.read(), str(self.request.raw_uri))
+        return self._gif
+
+    def _channels(self) -> int:
+        """4 when the GIF may show transparency (every frame is then RGBA), else 3."""
+        return 4 if self._reader().may_show_transparency else 3
 
     def read(self, *, index: int | None = None, **_: Any) -> np.ndarray:
-        """All frames as one (N, H, W, C) array (``index`` None or ...), or frame ``index`` as (H, W, C)."""
+        """All frames as one (N, H, W, C) array (``index`` None or ...), or frame ``index`` as (H, W, C).
+
+        C is 4 (RGBA) for a GIF that may show transparency, else 3, for every frame alike.
+        """
         if index is None or index is Ellipsis:
             return np.stack(list(self.iter()))
+        count = self._reader().frame_count
+        if not -count <= index < count:
+            raise IndexError(f"index {index} is out of range for a GIF of {count} frames")
+        index %= count
         for number, frame in enumerate(self.iter()):
             if number == index:
                 return frame
-        raise IndexError(f"index {index} is past the last frame")
+        raise IndexError(f"index {index} is past the last frame that decodes")
 
     def iter(self) -> Iterator[np.ndarray]:
-        """Each frame as a decoder shows it: uint8 (H, W, 3), or (H, W, 4) where the GIF has transparency."""
-        from .sources import read_frames
-
-        for frame in read_frames(self._path):
-            yield frame.pixels
+        """Each frame as a browser shows it: uint8 (H, W, C), C as for :meth:`read`."""
+        channels = self._channels()
+        for canvas, _delay in self._reader().frames():
+            yield canvas[:, :, :channels].copy()
 
     def properties(self, index: int | None = None) -> ImageProperties:
-        """Shape and dtype of frame ``index`` (or of the whole stack when ``index`` is None or ...)."""
+        """Shape and dtype of frame ``index``, or of the whole stack when ``index`` is None or ...
+        (read from the GIF's blocks: no image is decoded)."""
+        reader = self._reader()
+        shape = (reader.height, reader.width, self._channels())
         if index is None or index is Ellipsis:
-            stack = self.read()
-            return ImageProperties(shape=stack.shape, dtype=stack.dtype, n_images=len(stack), is_batch=True)
-        frame = self.read(index=index)
-        return ImageProperties(shape=frame.shape, dtype=frame.dtype)
+            return ImageProperties(shape=(reader.frame_count, *shape), dtype=np.dtype(np.uint8),
+                                   n_images=reader.frame_count, is_batch=True)
+        return ImageProperties(shape=shape, dtype=np.dtype(np.uint8))
 
     def metadata(self, index: int | None = None, exclude_applied: bool = True) -> dict[str, Any]:
-        """The frame timestamps in seconds (``pts``) and the loop count where the GIF has one."""
-        from .sources import open_source
-        from .sources.base import SourceOptions
-
-        source = open_source(self._path, SourceOptions())
-        return {"pts": [frame.pts for frame in source.frames()], "loop": source.loop}
+        """``loop`` (0 forever, N repeats, -1 once), ``duration`` in milliseconds and ``pts`` in
+        seconds as browsers play them: lists for the whole GIF (``index`` None or ...), numbers
+        for frame ``index``. Read from the GIF's blocks: no image is decoded."""
+        reader = self._reader()
+        durations = [delay * 10 for delay in reader.shown_delays]
+        starts = [sum(durations[:number]) / 1000.0 for number in range(len(durations))]
+        if index is None or index is Ellipsis:
+            return {"loop": reader.loop, "duration": durations, "pts": starts}
+        if not -len(durations) <= index < len(durations):
+            raise IndexError(f"index {index} is out of range for a GIF of {len(durations)} frames")
+        return {"loop": reader.loop, "duration": durations[index], "pts": starts[index]}
 
     def close(self) -> None:
         """Finish the GIF (when writing) and release the request."""
@@ -188,3 +226,6 @@ def register() -> None:
     if "gifsom" not in known_plugins:
         known_plugins["gifsom"] = PluginConfig(name="gifsom", class_name="GifsomPlugin", module_name="gifsom.imageio",
                                                install_name="gifsom")
+
+
+register()     # when this module is imported first, before the hook could run

@@ -40,8 +40,11 @@ def describe_bytes(count: float) -> str:
 
 
 def check_clip_budget(frames: int, width: int, height: int, channels: int, max_spool: int,
-                      folder: str | None = None) -> None:
+                      folder: str | None = None, *, compressible: bool = False) -> None:
     """Refuse a clip whose frames would not fit the spool budget or the free disk.
+
+    The free disk is compared with the raw frames only when they will not deflate well
+    (``compressible`` False); otherwise the spool checks it as it grows.
 
     Raises:
         ResourceError: with the numbers and the options that change them.
@@ -51,6 +54,8 @@ def check_clip_budget(frames: int, width: int, height: int, channels: int, max_s
         raise ResourceError(f"this clip needs {describe_bytes(need)} of frames ({frames} frames of {width}x{height}), "
                             f"over the {describe_bytes(max_spool)} limit: lower --fps or --width, trim with "
                             "--start/--end, or raise --max-spool")
+    if compressible:
+        return
     folder = folder or tempfile.gettempdir()
     free = shutil.disk_usage(folder).free
     if need > free:

@@ -74,9 +74,7 @@ class GifWriter(animation.AbstractMovieWriter):
 
     def grab_frame(self, **savefig_kwargs: Any) -> None:
         """Draw the figure and hand the frame to gifsom; ``savefig_kwargs`` go to ``savefig``."""
-        reserved = [key for key in _RESERVED if key in savefig_kwargs]
-        if reserved:
-            raise TypeError(f"grab_frame() sets {', '.join(reserved)} itself; leave it out of savefig_kwargs")
+        _check_grab_kwargs(savefig_kwargs)
         if self._writer is None:
             raise RuntimeError("grab_frame() before setup(); use anim.save() or writer.saving()")
         buffer = BytesIO()
@@ -106,7 +104,22 @@ class GifWriter(animation.AbstractMovieWriter):
             self.finish()
 
 
+def _check_grab_kwargs(savefig_kwargs: dict[str, Any]) -> None:
+    """Refuse what matplotlib's own writers refuse, with their words (matplotlib's tests match them):
+    ``dpi``, ``bbox_inches`` and ``format``, which the writer sets, and a tight bounding box."""
+    validate = getattr(animation, "_validate_grabframe_kwargs", None)
+    if validate is not None:
+        validate(savefig_kwargs)
+        return
+    for key in _RESERVED:
+        if key in savefig_kwargs:
+            raise TypeError(f"grab_frame got an unexpected keyword argument {key!r}")
+
+
 def register() -> None:
     """Add :class:`GifWriter` to matplotlib's writer registry as ``"gifsom"``."""
     if "gifsom" not in animation.writers.list():
         animation.writers.register("gifsom")(GifWriter)
+
+
+register()     # when this module is imported first, before the hook could run

@@ -19,10 +19,11 @@ class Progress:
         total: how many units there will be, or None.
         callback: called with (done, total) after each unit; returning False cancels.
         bar: draw a tqdm bar on stderr (None: only when stderr is a terminal).
+        unit: what one unit is called on the bar.
     """
 
     def __init__(self, label: str, total: int | None = None, *, callback: ProgressCallback | None = None,
-                 bar: bool | None = False) -> None:
+                 bar: bool | None = False, unit: str = "frame") -> None:
         self.label = label
         self.total = total
         self.done = 0
@@ -33,7 +34,7 @@ class Progress:
         if bar:
             from tqdm import tqdm
 
-            self._bar = tqdm(total=total, desc=label, unit="frame", leave=False, file=sys.stderr)
+            self._bar = tqdm(total=total, desc=label, unit=unit, leave=False, file=sys.stderr)
 
     def step(self, count: int = 1) -> None:
         """Count ``count`` more units; raise :class:`Cancelled` if the callback says so."""

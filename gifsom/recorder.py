@@ -36,6 +36,8 @@ if TYPE_CHECKING:
 
 #: Recording stops when the temporary folder has less free space than this.
 MIN_FREE_BYTES = 256 << 20
+#: Signals that stop a take (Ctrl+C, SIGTERM from systemd or docker, SIGHUP from a closed terminal).
+STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
 #: Frames kept in memory before the spool goes to disk.
 RECORD_MEMORY_BUDGET = 32 << 20
 
@@ -68,7 +70,8 @@ def record(path: str | os.PathLike, *, region: Region | str | None = None, monit
            duration: float | None = None, max_frames: int | None = None, countdown: float = 0.0,
            cursor: bool = True, width: int | None = None, height: int | None = None, scale: float | None = None,
            status: bool | None = None, handle_signals: bool = True,
-           max_spool: int = DEFAULT_MAX_SPOOL, max_size: int | SizeLimit | None = None,
+           max_spool: int = DEFAULT_MAX_SPOOL, max_size: int | str | SizeLimit | None = None,
+           target: str | None = None,
            edits: TimelineEdits | None = None, options: EncodeOptions | None = None,
            **fields: Unpack[EncodeFields]) -> RecordingReport:
     """Record the screen into an animated GIF.
@@ -87,9 +90,10 @@ def record(path: str | os.PathLike, *, region: Region | str | None = None, monit
             (fast, and no ringing around text), so the spool holds the small frames and the capture
             loop keeps its pace.
         status: show a live status line and progress bar on stderr (None: only on a terminal).
-        handle_signals: turn the first Ctrl+C / SIGTERM into "stop recording" (main thread only).
+        handle_signals: turn the first Ctrl+C, SIGTERM or SIGHUP into "stop recording" (main thread only).
         max_spool: refuse to go on once the raw frames would take more bytes than this.
-        max_size: the most bytes the GIF may have, as for :class:`gifsom.GifWriter`.
+        max_size, target: the most bytes the GIF may have, and a place whose limits it must fit
+            (``"slack-emoji"``), as for :class:`gifsom.GifWriter`.
         edits: timeline edits (``TimelineEdits(max_idle=1)`` cuts the pauses), as for :class:`gifsom.GifWriter`.
         options, **fields: encoding options, as for :class:`gifsom.GifWriter`.
 
@@ -109,7 +113,8 @@ def record(path: str | os.PathLike, *, region: Region | str | None = None, monit
                             "free some space or point TMPDIR elsewhere")
     # the status line reports the capture; the progress bar only the encoding after it
     writer = GifWriter(path, fps, bar=False, memory_budget=RECORD_MEMORY_BUDGET, compress_spool=True,
-                       max_spool=max_spool, max_size=max_size, edits=edits, options=options, **fields)
+                       max_spool=max_spool, max_size=max_size, target=target, edits=edits, options=options,
+                       **fields)
     source = ScreenSource(capture)
 
     handoff: queue.Queue = queue.Queue(maxsize=8)
@@ -137,7 +142,7 @@ def record(path: str | os.PathLike, *, region: Region | str | None = None, monit
 
     previous_handlers = {}
     if handle_signals and threading.current_thread() is threading.main_thread():
-        for number in (signal.SIGINT, signal.SIGTERM):
+        for number in STOP_SIGNALS:
             previous_handlers[number] = signal.signal(number, lambda *_: source.stop())
     spooler = threading.Thread(target=spool_frames, name="gifsom-spool", daemon=True)
     try:

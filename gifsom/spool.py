@@ -9,9 +9,9 @@ between without holding a long clip in memory.
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 import zlib
-from collections.abc import Iterator
 
 import numpy as np
 
@@ -21,6 +21,14 @@ from .frames import same_pixels
 #: Frames are kept in memory until they use this many bytes, then spill to disk (the
 #: operating system caches the file, and what it caches does not count against the process).
 DEFAULT_MEMORY_BUDGET = 16 << 20
+#: The spool stops with an error rather than leave less than this free in its folder.
+DISK_RESERVE = 64 << 20
+#: Free space in the spool's folder is looked at again each time the file has grown by this much.
+DISK_CHECK_EVERY = 16 << 20
+#: With adaptive compression, a deflated frame must be at most this share of its raw bytes to be kept
+#: so; after one that is not, frames are stored raw and deflate is tried again :data:`RETRY_AFTER` frames on.
+WORTH_COMPRESSING = 0.75
+RETRY_AFTER = 32
 
 
 class FrameSpool:
@@ -33,14 +41,19 @@ class FrameSpool:
             whose transparency starts late keeps it.
         memory_budget: bytes kept in memory before frames go to a temporary file.
         directory: folder for the temporary file (the system's by default).
-        compress: deflate frames on disk (level 1: fast, and screen content
-            shrinks many times over).
+        compress: deflate frames on disk (level 1: fast, and screen content shrinks many times
+            over): True always, False never, None where it pays (a frame is kept deflated when
+            that saves a quarter of its bytes; after one that does not, deflate rests for
+            :data:`RETRY_AFTER` frames). A GIF input of one-pixel changes on a large screen
+            spools a few kilobytes a frame instead of megabytes.
 
-    A frame equal to the one before it is stored once, on disk and in memory.
+    A frame equal to the one before it is stored once, on disk and in memory. The free
+    space of the folder is checked as the file grows: the spool stops with
+    :class:`gifsom.errors.ResourceError` rather than leave less than :data:`DISK_RESERVE`.
     """
 
     def __init__(self, width: int, height: int, channels: int, *, memory_budget: int = DEFAULT_MEMORY_BUDGET,
-                 directory: str | None = None, compress: bool = False) -> None:
+                 directory: str | None = None, compress: bool | None = None) -> None:
         self.shape = (height, width, channels)
         self.frame_bytes = height * width * channels
         self.memory_budget = memory_budget
@@ -51,8 +64,10 @@ class FrameSpool:
         self.repeats: list[bool] = []
         self._memory: list[np.ndarray] = []
         self._file = None
-        self._disk: list[tuple[int, int, int]] = []     # (offset, length, channels) of each frame on disk
+        self._disk: list[tuple[int, int, int, bool]] = []   # (offset, length, channels, deflated) on disk
         self._disk_bytes = 0
+        self._checked_at = -DISK_CHECK_EVERY          # file size when free space was last looked at
+        self._rest_until = 0                          # adaptive deflate: frames stored raw until this many
         self._last: np.ndarray | None = None
 
     def __len__(self) -> int:
@@ -80,15 +95,14 @@ class FrameSpool:
         elif repeat and self._disk:
             self._disk.append(self._disk[-1])
         else:
-            data = np.ascontiguousarray(pixels).tobytes()
-            if self.compress:
-                data = zlib.compress(data, 1)
+            data, deflated = self._packed(np.ascontiguousarray(pixels).tobytes())
+            self._make_room(len(data))
             try:
                 self._file.write(data)
             except OSError as exc:
                 raise ResourceError(f"cannot spool frame {len(self)} to disk ({exc.strerror}); "
                                     "free some space in the temporary folder or set TMPDIR") from exc
-            self._disk.append((self._disk_bytes, len(data), pixels.shape[2]))
+            self._disk.append((self._disk_bytes, len(data), pixels.shape[2], deflated))
             self._disk_bytes += len(data)
         self._last = self._memory[-1] if self._file is None else np.array(pixels)
         self.timestamps.append(float(pts))
@@ -99,11 +113,34 @@ class FrameSpool:
         if number < len(self._memory):
             return self._with_spool_channels(self._memory[number])
         self._file.flush()
-        offset, length, channels = self._disk[number - len(self._memory)]
+        offset, length, channels, deflated = self._disk[number - len(self._memory)]
         data = os.pread(self._file.fileno(), length, offset)
-        if self.compress:
+        if deflated:
             data = zlib.decompress(data)
         return self._with_spool_channels(np.frombuffer(data, np.uint8).reshape(self.shape[:2] + (channels,)))
+
+    def _packed(self, raw: bytes) -> tuple[bytes, bool]:
+        """The bytes to store for a frame, and whether they are deflated (see ``compress``)."""
+        if self.compress is False or (self.compress is None and len(self) < self._rest_until):
+            return raw, False
+        deflated = zlib.compress(raw, 1)
+        if self.compress is None and len(deflated) > WORTH_COMPRESSING * len(raw):
+            self._rest_until = len(self) + RETRY_AFTER
+            return raw, False
+        return deflated, True
+
+    def _make_room(self, size: int) -> None:
+        """Refuse to write ``size`` more bytes when that would leave the folder under :data:`DISK_RESERVE` free."""
+        if self._disk_bytes + size - self._checked_at < DISK_CHECK_EVERY:
+            return
+        self._checked_at = self._disk_bytes
+        folder = self.directory or tempfile.gettempdir()
+        free = shutil.disk_usage(folder).free
+        if free - size < DISK_RESERVE:
+            raise ResourceError(
+                f"the temporary folder {folder!r} is nearly full ({free >> 20} MiB free) after {len(self)} frames "
+                f"({self._disk_bytes >> 20} MiB spooled); free some space, point TMPDIR at a bigger disk, "
+                "or make the clip smaller (fps, width, start/end)")
 
     def _with_spool_channels(self, pixels: np.ndarray) -> np.ndarray:
         """An RGB frame stored before the spool became RGBA, with opaque alpha added."""
@@ -111,10 +148,6 @@ class FrameSpool:
             return pixels
         opaque = np.full(self.shape[:2] + (1,), 255, np.uint8)
         return np.concatenate([pixels, opaque], axis=2)
-
-    def __iter__(self) -> Iterator[np.ndarray]:
-        for number in range(len(self)):
-            yield self.frame(number)
 
     def close(self) -> None:
         """Drop the frames and remove the temporary file."""

@@ -62,8 +62,13 @@ def test_conformance_suite_reencodes_to_the_expected_frames(name, tmp_path, gif_
         # images with no delay and no loop block: gifsom reads them as GIF89a says, one picture
         # made of them all (browsers flash the earlier images for 10 cs each and play once)
         expected, loop = expected[-1:], -1
+    original = SUITE / config["input"]
+    if len(GifReader(original.read_bytes(), name).shown_delays) > len(expected) and loop != -1:
+        # the suite draws an image with no delay together with the next one; browsers show it
+        # for 10 cs as a frame of its own, and gifsom reads GIFs as browsers show them
+        expected = [(pixels, delay if delay >= 2 else 10) for pixels, delay in gif_decoders["chromium"](original)]
     output = tmp_path / "out.gif"
-    assert cli.main("convert", str(SUITE / config["input"]), str(output), "-q") == 0
+    assert cli.main("convert", str(original), str(output), "-q") == 0
     assert GifReader(output.read_bytes(), "out").loop == loop
     want = decoders.timeline(expected)
     lossless = name != "high-color"        # 1,024 colours in one frame: quantized, so compared by PSNR

@@ -8,7 +8,10 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import sys
+import threading
 import traceback
 from collections.abc import Sequence
 
@@ -22,13 +25,57 @@ COMMANDS = {"convert": commands.run_convert, "record": commands.run_record, "enc
             "palette": commands.run_palette, "info": commands.run_info}
 
 
+#: What to do when memory runs out, by command.
+_OUT_OF_MEMORY = {"convert": "use a smaller --width or --fps, or a shorter clip (--start/--end)",
+                  "record": "record a smaller --region, or with --scale or --width",
+                  "encode": "send smaller frames, or crop them with --crop"}
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM or SIGHUP arrived: unwind as Ctrl+C does, so temporary files are removed."""
+
+    def __init__(self, number: int) -> None:
+        super().__init__(number)
+        self.number = number
+
+
+def _terminate(number: int, _frame) -> None:
+    # later signals must not cut the cleanup short
+    for other in _CLEAN_EXIT_SIGNALS:
+        signal.signal(other, signal.SIG_IGN)
+    raise Terminated(number)
+
+
+#: Signals that end gifsom the way Ctrl+C does (systemd, docker stop and timeout send SIGTERM;
+#: a closed terminal sends SIGHUP).
+_CLEAN_EXIT_SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name))
+
+
 def main(*argv: str) -> int:
-    """Run the command line with ``argv`` (default: ``sys.argv[1:]``); return the exit code."""
+    """Run the command line with ``argv`` (default: ``sys.argv[1:]``); return the exit code.
+
+    SIGTERM and SIGHUP end it as Ctrl+C does (nothing half-written is left), with exit
+    code 128 + the signal's number; a reader that closes the pipe ends it quietly with 141.
+    """
     args_list: Sequence[str] = argv if argv else sys.argv[1:]
+    previous = {}
+    if threading.current_thread() is threading.main_thread():
+        for number in _CLEAN_EXIT_SIGNALS:
+            previous[number] = signal.signal(number, _terminate)
+    try:
+        return _run(args_list)
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+
+
+def _run(args_list: Sequence[str]) -> int:
     parser = build_parser()
     debug = "--debug" in args_list
+    command = None
     try:
         args = parser.parse_args(args_list)
+        command = args.command
         if args.command is None:
             parser.print_help()
             return 2
@@ -36,24 +83,60 @@ def main(*argv: str) -> int:
     except GifsomError as exc:
         if debug:
             traceback.print_exc()
-        print(f"gifsom: error: {flags.message(exc)}", file=sys.stderr)
+        _say(f"gifsom: error: {flags.message(exc)}")
         return exc.exit_code
+    except Terminated as stop:
+        _say(f"gifsom: stopped by {signal.Signals(stop.number).name}; no output was written")
+        return 128 + stop.number
     except KeyboardInterrupt:
-        print("gifsom: interrupted; no output was written", file=sys.stderr)
+        _say("gifsom: interrupted; no output was written")
         return 130
+    except BrokenPipeError:
+        _quiet_stdout()
+        return BROKEN_PIPE_EXIT
     except MemoryError:
         if debug:
             traceback.print_exc()
-        print("gifsom: error: out of memory; use a smaller --width or --fps, or a shorter clip", file=sys.stderr)
+        advice = _OUT_OF_MEMORY.get(command or "", "the input is too large for this machine's memory")
+        _say(f"gifsom: error: out of memory; {advice}")
         return 1
     except Exception as exc:  # a bug: still one line, and no output file (writers clean up on the way out)
         if debug:
             traceback.print_exc()
-        print(f"gifsom: internal error: {type(exc).__name__}: {exc}; please report it "
-              "(run again with --debug for the traceback)", file=sys.stderr)
+        _say(f"gifsom: internal error: {type(exc).__name__}: {exc}; please report it "
+             "(run again with --debug for the traceback)")
         return 1
+
+
+#: Exit code when the reader of standard output went away (128 + SIGPIPE, as shell tools report).
+BROKEN_PIPE_EXIT = 141
+
+
+def _say(line: str) -> None:
+    """Print one line on stderr, if there is still a stderr to print on (a closed terminal has none)."""
+    try:
+        print(line, file=sys.stderr)
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
+def _quiet_stdout() -> None:
+    """Point standard output at /dev/null, so that Python's last flush at exit cannot fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):
+        pass
 
 
 def entry_point() -> None:
     """Console-script entry: exit with :func:`main`'s code."""
-    sys.exit(main())
+    code = main()
+    try:
+        if sys.stdout is not None:
+            sys.stdout.flush()
+    except BrokenPipeError:
+        _quiet_stdout()
+        code = BROKEN_PIPE_EXIT
+    sys.exit(code)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import os
+import re
 import sys
 import time
 from dataclasses import dataclass
@@ -14,9 +15,9 @@ from ..api import GifWriter
 from ..errors import GifsomError, InputError, OptionError
 from ..gif.output import GifPath, check_gif_path
 from ..limits import check_clip_budget
-from ..fit import SizeLimit
+from ..fit import SizeLimit, size_limit as fit_limit
 from ..options import EncodeOptions, parse_colour
-from ..presets import describe_size, preset
+from ..presets import describe_size
 from ..sources.base import FrameSource, Rectangle
 from ..timeline import TimelineEdits
 from . import flags
@@ -36,13 +37,7 @@ def encode_options(args: argparse.Namespace) -> EncodeOptions:
 
 def size_limit(args: argparse.Namespace) -> SizeLimit | None:
     """What ``--max-size`` and ``--for`` ask the GIF to fit in (``--max-size`` overrides the target's size)."""
-    target = preset(args.target) if args.target is not None else None
-    max_bytes = args.max_size if args.max_size is not None else (target.max_bytes if target else None)
-    if max_bytes is None:
-        return None
-    if target is None:
-        return SizeLimit(max_bytes)
-    return SizeLimit(max_bytes, target.max_width, target.max_height, target.max_frames)
+    return fit_limit(args.max_size, args.target)
 
 
 def _same_file(a: str, b: str) -> bool:
@@ -106,17 +101,40 @@ def convert_one(source_path: str, output: str | GifPath, source_options, job: Jo
     from ..sources import open_source
 
     name = str(output)
+    if source_path == "-":
+        raise OptionError("convert reads files; for frames on standard input use gifsom encode - OUTPUT.gif "
+                          "(y4m, or raw frames with --size and --fps)")
     if _same_file(source_path, name) or os.path.abspath(source_path) == os.path.abspath(name):
         raise OptionError(f"output {name!r} is the input; write to another file")
     target = check_gif_path(output)
     source = open_source(source_path, source_options, resize_to_first=args.resize_to_first)
     plan = source.plan()
     if plan is not None:          # refuse a clip that cannot fit before decoding any of it
-        check_clip_budget(plan.frames, plan.width, plan.height, plan.channels, args.max_spool)
+        check_clip_budget(plan.frames, plan.width, plan.height, plan.channels, args.max_spool,
+                          compressible=plan.compressible)
+        if job.limit is None and not args.quiet and not plan.compressible:
+            _warn_if_huge(plan, source_path)
     options = job.options
     if args.loop is None and source.loop is not None:
         options = dataclasses.replace(options, loop=source.loop)
     return write(source, target, dataclasses.replace(job, options=options), args, args.fps, bar=bar), source.warning
+
+
+#: Bytes a default GIF of video takes per pixel of every frame, at the least: what the bundled
+#: clips need ranges from 0.48 (a smooth pan) to 0.66 (small, busy video); a third of that is
+#: a safe floor for "clearly huge".
+LEAST_BYTES_PER_PIXEL = 0.2
+#: A default convert predicted to write more than this gets a warning before it starts.
+HUGE_GIF_BYTES = 50_000_000
+
+
+def _warn_if_huge(plan, source_path: str) -> None:
+    """Warn once, before encoding, when the GIF will clearly be huge."""
+    predicted = plan.frames * plan.width * plan.height * LEAST_BYTES_PER_PIXEL
+    if predicted > HUGE_GIF_BYTES:
+        print(f"gifsom: warning: {source_path}: {plan.frames} frames of {plan.width}x{plan.height} will make a GIF "
+              f"of {describe_size(int(predicted))} or more; for a smaller one add --width 480 (or --fps 10), "
+              "or --for github to fit 10 MB", file=sys.stderr)
 
 
 def write(source: FrameSource, target: GifPath, job: Job, args: argparse.Namespace, fps: float | None,
@@ -202,6 +220,22 @@ def run_info(args: argparse.Namespace) -> int:
     return 0
 
 
+def output_stem(path: str) -> str:
+    """The name an input's GIF gets with ``-o``: the file's stem, or for a folder or a glob
+    (``"shots/*.png"``, ``"shots/frame_*.png"``) what the pattern names without its wildcards,
+    else the folder the pattern is in."""
+    given = Path(path.rstrip("/") or "/")
+    stem = re.sub(r"[*?]|\[[^]]*\]", "", given.stem).strip(" ._-")
+    if stem and not any(ch in given.stem for ch in "*?["):
+        return given.stem
+    if stem:
+        return stem
+    folder = given.parent
+    while any(ch in folder.name for ch in "*?["):
+        folder = folder.parent
+    return folder.resolve().name or "frames"
+
+
 def run_batch(args: argparse.Namespace, source_options, job: Job) -> int:
     """``convert a.mp4 b.mov c.gif -o out/``: each input to ``out/<name>.gif`` with its own palette.
 
@@ -210,7 +244,7 @@ def run_batch(args: argparse.Namespace, source_options, job: Job) -> int:
     folder = Path(args.output_dir)
     if folder.exists() and not folder.is_dir():
         raise OptionError(f"-o {args.output_dir!r} is a file; give a folder for the GIFs")
-    outputs = [folder / (Path(path.rstrip("/")).stem + ".gif") for path in args.paths]
+    outputs = [folder / (output_stem(path) + ".gif") for path in args.paths]
     seen: dict[Path, str] = {}
     for path, output in zip(args.paths, outputs):
         if output in seen:

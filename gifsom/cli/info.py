@@ -7,7 +7,7 @@ from pathlib import Path
 
 
 from ..errors import InputError
-from ..gif.reader import MIN_SHOWN_DELAY_CS, GifReader
+from ..gif.reader import MIN_SHOWN_DELAY_CS, GifDamaged, GifReader
 from ..presets import describe_size, limits_broken
 
 
@@ -21,12 +21,17 @@ def gif_facts(path: str, *, max_pixels: int) -> dict:
     frames = 0
     duration_cs = 0
     transparent = False
-    for canvas, delay in reader.frames():
-        frames += 1
-        duration_cs += delay
-        transparent = transparent or bool((canvas[:, :, 3] == 0).any())
-    delays = reader.stored_delays
     warnings = []
+    try:
+        for canvas, delay in reader.frames():
+            frames += 1
+            duration_cs += delay
+            transparent = transparent or bool((canvas[:, :, 3] == 0).any())
+    except GifDamaged as damage:
+        if damage.frames == 0:
+            raise InputError(f"{damage.where}; no frame before it decodes") from None
+        warnings.append(f"{damage.where}; the facts above are of the {damage.frames} frames before the damage")
+    delays = reader.stored_delays[:frames]
     short = sum(1 for delay in delays if delay < MIN_SHOWN_DELAY_CS)
     if short and frames > 1:
         warnings.append(f"{short} of {len(delays)} frames have a delay under {MIN_SHOWN_DELAY_CS} cs, which "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import sys
 import tempfile
@@ -60,6 +61,9 @@ def check_gif_path(path: str | os.PathLike | GifPath) -> GifPath:
     if str(path) == STDOUT:
         return GifPath(Path(STDOUT), to_stdout=True)
     target = Path(path)
+    if target.is_dir():
+        raise OutputError(f"output {str(target)!r} is a folder; give a file name such as "
+                          f"{str(target / 'out.gif')!r}")
     if target.suffix.lower() != ".gif":
         if target.exists():
             raise OptionError(f"output {str(target)!r} is an existing {target.suffix or 'extension-less'} file, "
@@ -88,8 +92,10 @@ class AtomicOutput:
     def __enter__(self) -> BinaryIO:
         folder = Path(tempfile.gettempdir()) if self.to_stdout else (
             self.path.parent if str(self.path.parent) else Path("."))
+        if self.to_stdout and (sys.stdout is None or sys.stdout.closed):
+            raise OutputError("standard output is closed; give a file name ending in .gif instead of -")
         try:
-            handle, self._temp_name = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=folder)
+            handle, self._temp_name = _new_temporary(folder, self.path.name)
         except OSError as exc:
             raise OutputError(f"cannot create a file in {str(folder)!r}: {exc.strerror}; choose another path") from exc
         self.file = os.fdopen(handle, "wb", buffering=1 << 20)
@@ -108,8 +114,10 @@ class AtomicOutput:
                 sys.stdout.buffer.flush()
                 os.unlink(self._temp_name)
             else:
-                os.chmod(self._temp_name, 0o644)
+                _keep_mode(self.path, self._temp_name)
                 os.replace(self._temp_name, self.path)
+        except BrokenPipeError:
+            raise                     # the reader went away: the command line exits quietly
         except OSError as exc:
             raise OutputError(f"cannot write {str(self.path)!r}: {exc.strerror}; free some disk space or choose another path") from exc
         self._temp_name = None
@@ -126,6 +134,31 @@ class AtomicOutput:
             except FileNotFoundError:
                 pass
             self._temp_name = None
-        if isinstance(exc, OSError) and not isinstance(exc, OutputError):
+        if isinstance(exc, OSError) and not isinstance(exc, (OutputError, BrokenPipeError)):
             raise OutputError(f"cannot write {str(self.path)!r}: {exc.strerror or exc}; "
                               "free some disk space or choose another path") from exc
+
+
+def _new_temporary(folder: Path, name: str) -> tuple[int, str]:
+    """Open a new hidden file ``.NAME.XXXXXXXX.tmp`` in ``folder`` for writing; its descriptor and path.
+
+    The file is created with mode 0666 less the umask, as any new file of the user's is
+    (``mkstemp`` would make it 0600, and a GIF nobody else may read).
+    """
+    for _ in range(100):
+        candidate = folder / f".{name}.{secrets.token_hex(4)}.tmp"
+        try:
+            return os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666), \
+                str(candidate)
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"no free temporary name in {folder}")
+
+
+def _keep_mode(path: Path, temporary: str) -> None:
+    """Give the finished file the mode of the file it replaces (a private 0600 GIF stays private)."""
+    try:
+        mode = os.stat(path).st_mode & 0o7777
+    except FileNotFoundError:
+        return                        # a new file keeps the mode the umask gave it
+    os.chmod(temporary, mode)

@@ -7,11 +7,15 @@ loop count, then decodes and composes the images into full RGBA frames:
   (the background colour is ignored, as browsers do);
 - images are clipped to the logical screen;
 - indices beyond the colour table, and images with no colour table, draw nothing;
-- images with no delay are drawn together with the image after them, as one
-  frame (the multi-image and "true colour" GIFs); when no image of a looping
-  GIF has a delay, each image is a frame of :data:`DEFAULT_DELAY_CS`, as
-  browsers play it;
-- delays under :data:`MIN_SHOWN_DELAY_CS` are shown as :data:`DEFAULT_DELAY_CS`;
+- every image is a frame, and delays under :data:`MIN_SHOWN_DELAY_CS` (no delay
+  included) are shown as :data:`DEFAULT_DELAY_CS`, as browsers play them; the
+  one exception is a GIF with no loop block whose images all have no delay (the
+  multi-image "true colour" GIFs), read as the one picture they compose, which
+  is where a browser's playback ends and stays;
+- a file cut short inside an image's data still shows that image when every
+  pixel of it arrived (only the end codes and the trailer were lost);
+- only the part of each image that lies on the screen is decoded and stored,
+  so an image that declares far more pixels than the screen costs no memory;
 - the loop count comes from the NETSCAPE2.0 or ANIMEXTS1.0 block.
 """
 
@@ -24,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import InputError, ResourceError
-from ._unlzw_cy import BAD_CODE, decode
+from ._unlzw_cy import BAD_CODE, decode_window
 
 #: Delay browsers give a frame whose delay is below :data:`MIN_SHOWN_DELAY_CS` (centiseconds).
 DEFAULT_DELAY_CS = 10
@@ -43,8 +47,12 @@ class GifDamaged(InputError):
         frames: frames decoded completely before the damage.
     """
 
-    def __init__(self, message: str, frames: int) -> None:
-        super().__init__(message)
+    def __init__(self, where: str, frames: int) -> None:
+        keep = ("; no frame before it decodes" if frames == 0 else
+                f"; {frames} frames before the damage decode: keep them with --partial-ok (partial_ok=True in Python)")
+        super().__init__(where + keep)
+        #: The message without the advice, for callers that give their own.
+        self.where = where
         self.frames = frames
 
 
@@ -61,6 +69,7 @@ class _Image:
     local: bool                       # whether the table is the image's own
     code_size: int
     data: bytes                       # the LZW sub-blocks joined
+    cut: bool                         # the file ended inside the data (it may still hold every pixel)
     delay_cs: int                     # 0 when there is no graphic control
     disposal: int
     transparent: int | None
@@ -117,7 +126,11 @@ class GifReader:
                     return
                 if kind == 0x21:
                     label = data[position + 1] if position + 1 < len(data) else -1
-                    blocks, position = _sub_blocks(data, position + 2)
+                    blocks, position, cut = _sub_blocks(data, position + 2, partial=True)
+                    if cut:                  # cut inside an extension: every image before it is whole
+                        if not self._images:
+                            self.damage = "it ends inside a block, before any image"
+                        return
                     if label == 0xF9 and blocks and len(blocks[0]) >= 4:
                         packed, delay, index = struct.unpack_from("<BHB", blocks[0])
                         control = (delay, (packed >> 2) & 7, index if packed & 1 else None)
@@ -143,12 +156,14 @@ class GifReader:
                 if position >= len(data):
                     raise _CutShort("it ends before an image's data")
                 code_size = data[position]
-                blocks, position = _sub_blocks(data, position + 1)
                 if not 1 <= code_size <= 11:
                     raise _CutShort(f"an image has LZW code size {code_size} (GIF allows 2 to 8)")
+                blocks, position, cut = _sub_blocks(data, position + 1, partial=True)
                 self._images.append(_Image(left, top, width, height, bool(packed & 0x40), colours, local, code_size,
-                                           b"".join(blocks), *control))
+                                           b"".join(blocks), cut, *control))
                 control = (0, 0, None)
+                if cut:
+                    return                   # the file ends here; frames() tells whether pixels are missing
         except _CutShort as cut:
             self.damage = str(cut)
 
@@ -169,9 +184,32 @@ class GifReader:
     def _frame_ends(self) -> list[bool]:
         """For each image, whether a frame is shown once it is drawn."""
         images = self._images
-        if not any(image.delay_cs for image in images) and self.loop >= 0:
-            return [True] * len(images)
-        return [bool(image.delay_cs) or number == len(images) - 1 for number, image in enumerate(images)]
+        if self.loop < 0 and not any(image.delay_cs for image in images):
+            return [number == len(images) - 1 for number in range(len(images))]
+        return [True] * len(images)
+
+    @property
+    def frame_count(self) -> int:
+        """Frames :meth:`frames` yields when nothing is damaged (counted without decoding)."""
+        return sum(self._frame_ends()) if self._images else int(not self.damage)
+
+    @property
+    def shown_delays(self) -> list[int]:
+        """Each frame's delay as browsers play it (centiseconds), counted without decoding."""
+        if not self._images:
+            return [] if self.damage else [DEFAULT_DELAY_CS]
+        return [_shown(image.delay_cs) for image, ends in zip(self._images, self._frame_ends()) if ends]
+
+    @property
+    def may_show_transparency(self) -> bool:
+        """Whether a frame may show transparent pixels, judged from the blocks without decoding
+        (True when any image names a transparent index, has no colour table, or the first frame
+        leaves part of the screen undrawn)."""
+        if not self._images:
+            return True
+        first = self._images[0]
+        covers = first.left == 0 and first.top == 0 and first.width >= self.width and first.height >= self.height
+        return not covers or any(image.transparent is not None or image.colours is None for image in self._images)
 
     def frames(self) -> Iterator[tuple[np.ndarray, int]]:
         """The frames a browser shows: ``(pixels, delay)``, uint8 (height, width, 4) RGBA and centiseconds.
@@ -203,58 +241,57 @@ class GifReader:
                 undo = (where, canvas[where].copy())
             failure = self._draw(image, canvas, where)
             if failure:
-                raise GifDamaged(f"GIF {self.name!r} is damaged at image {number} ({failure}); "
-                                 f"{shown} frames before it decode: keep them with --partial-ok", shown)
+                raise GifDamaged(f"GIF {self.name!r} is damaged at image {number} ({failure})", shown)
             if ends[number]:
-                delay = image.delay_cs if image.delay_cs >= MIN_SHOWN_DELAY_CS else DEFAULT_DELAY_CS
-                yield canvas, delay
+                yield canvas, _shown(image.delay_cs)
                 shown += 1
         if self.damage:
-            raise GifDamaged(f"GIF {self.name!r} is damaged: {self.damage}; {shown} frames before the damage "
-                             "decode: keep them with --partial-ok", shown)
+            raise GifDamaged(f"GIF {self.name!r} is damaged: {self.damage}", shown)
 
     @staticmethod
     def _draw(image: _Image, canvas: np.ndarray, where: tuple[slice, slice]) -> str | None:
-        """Decode ``image`` and draw its opaque pixels onto ``canvas``; a reason when the data is invalid."""
-        count = image.width * image.height
-        if count == 0:
-            return None
-        indices = np.zeros(count, np.uint8)
-        written, status = decode(np.frombuffer(image.data, np.uint8), image.code_size, indices)
-        if status == BAD_CODE and written == 0:
-            return "its LZW data holds an undefined code"
-        drawn = np.zeros(count, bool)
-        drawn[:written] = True                 # pixels the data never reached stay as they were
-        indices = indices.reshape(image.height, image.width)
-        drawn = drawn.reshape(image.height, image.width)
-        if image.interlaced:
-            order = np.concatenate([np.arange(start, image.height, step)
-                                    for start, step in ((0, 8), (4, 8), (2, 4), (1, 2))])
-            indices = _deinterlace(indices, order)
-            drawn = _deinterlace(drawn, order)
+        """Decode the part of ``image`` on the screen and draw its opaque pixels onto ``canvas``;
+        a reason when the data is invalid or cut short before a pixel on the screen."""
         rows, cols = where
-        if image.colours is None or rows.stop <= rows.start or cols.stop <= cols.start:
+        h, w = max(0, rows.stop - rows.start), max(0, cols.stop - cols.start)
+        if image.width * image.height == 0:
             return None
-        h, w = rows.stop - rows.start, cols.stop - cols.start
-        indices, drawn = indices[:h, :w], drawn[:h, :w]
+        if image.interlaced:
+            display_row = np.concatenate([np.arange(start, image.height, step, dtype=np.int32)
+                                          for start, step in ((0, 8), (4, 8), (2, 4), (1, 2))])
+        else:
+            display_row = np.arange(image.height, dtype=np.int32)
+        # the stream position after the last pixel on the screen: no pixel after it is needed
+        on_screen = np.flatnonzero(display_row < h) if w else np.zeros(0, np.intp)
+        stop = (int(on_screen[-1]) + 1) * image.width if len(on_screen) else 0
+        if stop == 0:
+            return None
+        indices = np.zeros((h, w), np.uint8)
+        drawn = np.zeros((h, w), np.uint8)
+        read, status = decode_window(np.frombuffer(image.data, np.uint8), image.code_size, image.width,
+                                     display_row[:stop // image.width], stop, indices, drawn)
+        if status == BAD_CODE and read == 0:
+            return "its LZW data holds an undefined code"
+        if image.cut and read < stop:
+            return "the file ends inside its data"
+        if image.colours is None:
+            return None
         region = canvas[where]
-        if written == count and image.transparent is None and int(indices.max()) < len(image.colours):
+        if read >= stop and image.transparent is None and int(indices.max()) < len(image.colours):
             region[:, :, :3] = image.colours[indices]      # every pixel drawn: no mask needed
             region[:, :, 3] = 255
             return None
-        drawn = drawn & (indices < len(image.colours))
+        shown = drawn.astype(bool) & (indices < len(image.colours))   # pixels the data never reached stay
         if image.transparent is not None:
-            drawn &= indices != image.transparent
-        region[drawn, :3] = image.colours[indices[drawn]]
-        region[drawn, 3] = 255
+            shown &= indices != image.transparent
+        region[shown, :3] = image.colours[indices[shown]]
+        region[shown, 3] = 255
         return None
 
 
-def _deinterlace(rows_in_stream_order: np.ndarray, order: np.ndarray) -> np.ndarray:
-    """Put the rows of an interlaced image, stored in pass order, back in display order."""
-    shown = np.empty_like(rows_in_stream_order)
-    shown[order] = rows_in_stream_order
-    return shown
+def _shown(delay_cs: int) -> int:
+    """How long browsers show a frame of ``delay_cs`` centiseconds."""
+    return delay_cs if delay_cs >= MIN_SHOWN_DELAY_CS else DEFAULT_DELAY_CS
 
 
 class _CutShort(Exception):
@@ -272,16 +309,23 @@ def _colour_table(data: bytes, position: int, packed: int) -> tuple[np.ndarray |
     return np.frombuffer(data, np.uint8, size, position).reshape(-1, 3), position + size
 
 
-def _sub_blocks(data: bytes, position: int) -> tuple[list[bytes], int]:
-    """The data sub-blocks starting at ``position``, and the position after their terminator."""
+def _sub_blocks(data: bytes, position: int, *, partial: bool = False) -> tuple[list[bytes], int, bool]:
+    """The data sub-blocks starting at ``position``, the position after their terminator, and whether
+    the file ended first. With ``partial``, a file that ends inside them gives what arrived (the last
+    block cut to the bytes there are); without it, that raises :class:`_CutShort`."""
     blocks = []
     while True:
         if position >= len(data):
+            if partial:
+                return blocks, len(data), True
             raise _CutShort("it ends inside a block")
         size = data[position]
         if size == 0:
-            return blocks, position + 1
+            return blocks, position + 1, False
         if position + 1 + size > len(data):
+            if partial:
+                blocks.append(data[position + 1:])
+                return blocks, len(data), True
             raise _CutShort("it ends inside a block")
         blocks.append(data[position + 1: position + 1 + size])
         position += 1 + size

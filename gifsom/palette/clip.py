@@ -13,7 +13,7 @@ import numpy as np
 from .histogram import colour_histogram
 from .sampling import PixelSampler
 
-#: Share of a frame's colour distribution that must differ from the scene's for a cut (0..1).
+#: Share of a frame's colour distribution that must differ from the previous frame's for a cut (0..1).
 SCENE_CUT = 0.4
 _HIST_SHIFT = 4  # 16 levels per channel for scene histograms
 
@@ -125,10 +125,11 @@ class ClipSurvey:
             found = colour_histogram(opaque_pixels(pixels), limit=self.census_limit)
             self.most_frame_colours = None if found is None else max(self.most_frame_colours, len(found[0]))
         if self.track_scenes:
+            # a cut is a jump from one frame to the next; a slow drift (a pan, a fade) stays one scene
             histogram = _coarse_histogram(pixels)
             if self._scene_histogram is None or 0.5 * np.abs(histogram - self._scene_histogram).sum() > SCENE_CUT:
                 self.scene_starts.append(self.frames)
                 self.scene_samplers.append(PixelSampler(self.scene_samples))
-                self._scene_histogram = histogram
+            self._scene_histogram = histogram
             self.scene_samplers[-1].add(pixels)
         self.frames += 1

@@ -28,7 +28,8 @@ def _is_gif(path: Path) -> bool:
 
 def open_source(spec: str | os.PathLike, options: SourceOptions = SourceOptions(), *,
                 resize_to_first: bool = False) -> FrameSource:
-    """The source for ``spec``: a GIF, a single image, a folder or glob of images, or a video.
+    """The source for ``spec``: a GIF, an animated WebP or PNG, a single image, a folder or glob of images,
+    or a video.
 
     Raises:
         InputError: when nothing exists at ``spec``.
@@ -49,6 +50,10 @@ def open_source(spec: str | os.PathLike, options: SourceOptions = SourceOptions(
         from .gif import GifSource
 
         return GifSource(path, options)
+    from .animation import AnimationSource, is_animated
+
+    if is_animated(path):
+        return AnimationSource(path, options)
     if path.suffix.lower() in IMAGE_SUFFIXES:
         from .images import ImageSequenceSource
 

@@ -120,12 +120,15 @@ class ClipPlan:
         frames: expected number of frames (an estimate from the container's duration).
         width, height: frame size in pixels, after scaling.
         channels: 3 (RGB) or 4 (RGBA).
+        compressible: whether the frames deflate well (a GIF's palette pictures do), so that the
+            spool's free-disk check is made as frames arrive rather than on their raw size.
     """
 
     frames: int
     width: int
     height: int
     channels: int = 3
+    compressible: bool = False
 
 
 class FrameSource(Protocol):
@@ -267,3 +270,31 @@ def retime(frames: Iterator[Frame], options: SourceOptions) -> Iterator[Frame]:
     while number * step <= max(held_time, 0.0) + eps:
         yield Frame(held.pixels, number * step)
         number += 1
+
+
+def timed_pictures(pictures: Iterator[tuple[np.ndarray, float]], options: SourceOptions,
+                   source: SourceBase) -> Iterator[Frame]:
+    """Frames of an animation file (a GIF, an animated WebP or PNG) on its own timeline, before retiming.
+
+    Args:
+        pictures: each frame as uint8 (H, W, 4) RGBA (it may be reused after the next one) and the
+            milliseconds it shows (summed exactly, then divided: 7 cs gives the same pts as 7 / 100).
+        options: the crop and size to apply; trims and speed set ``source.end_time``.
+        source: gets ``end_time``, when the last frame stops showing in seconds of output,
+            once every picture is read (None when the frames are resampled to a rate).
+
+    Yields:
+        Frames with pts in seconds of the file: RGB where a frame is wholly opaque, else RGBA.
+    """
+    shown_ms: float = 0
+    size = None
+    for canvas, milliseconds in pictures:
+        canvas = cropped(canvas, options.crop)
+        pixels = canvas[:, :, :3].copy() if bool((canvas[:, :, 3] == 255).all()) else canvas.copy()
+        if size is None:
+            size = fit_size(pixels.shape[1], pixels.shape[0], options.width, options.height)
+        yield Frame(resize(pixels, size), shown_ms / 1000)
+        shown_ms += milliseconds
+    if options.fps is None:
+        end = shown_ms / 1000 if options.end is None else min(shown_ms / 1000, options.end)
+        source.end_time = max(0.0, end - (options.start or 0.0)) / options.speed

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
+
 from ..errors import InputError
 from ..frames import Frame
 from ..gif.reader import GifDamaged, GifReader
-from .base import SourceBase, SourceOptions, check_crop, cropped, fit_size, resize, retime
+from .base import ClipPlan, SourceBase, SourceOptions, check_crop, fit_size, retime, timed_pictures
 
 
 class GifSource(SourceBase):
@@ -34,29 +37,39 @@ class GifSource(SourceBase):
         #: When the last frame stops showing (seconds of output), once read; None when resampled.
         self.end_time: float | None = None
 
-    def _raw(self) -> Iterator[Frame]:
-        pts_cs = 0
-        size = None
+    def plan(self) -> ClipPlan:
+        """Frames and their size, counted from the GIF's blocks without decoding any image."""
+        opts = self.options
+        width, height = (self._reader.width, self._reader.height) if opts.crop is None else (opts.crop.width,
+                                                                                            opts.crop.height)
+        width, height = fit_size(width, height, opts.width, opts.height)
+        channels = 4 if self._reader.may_show_transparency else 3
+        if opts.fps is None and opts.start is None and opts.end is None:
+            frames = self._reader.frame_count
+        else:
+            seconds = sum(self._reader.shown_delays) / 100.0
+            seconds = min(seconds, opts.end) if opts.end is not None else seconds
+            seconds = max(0.0, seconds - (opts.start or 0.0)) / opts.speed
+            frames = self._reader.frame_count if opts.fps is None else math.ceil(seconds * opts.fps)
+        return ClipPlan(max(1, frames), width, height, channels, compressible=True)
+
+    def _pictures(self) -> Iterator[tuple[np.ndarray, float]]:
+        """Each frame as RGBA and how long it shows, in milliseconds; a damaged file ends early with
+        ``partial_ok`` (and a warning), else raises."""
         frames = self._reader.frames()
         while True:
             try:
                 canvas, delay_cs = next(frames)
             except StopIteration:
-                break
+                return
             except GifDamaged as damage:
                 if not self.options.partial_ok or damage.frames == 0:
                     raise
                 self.warning = f"the input is damaged; kept the {damage.frames} frames before the damage"
-                break
-            canvas = cropped(canvas, self.options.crop)
-            pixels = canvas[:, :, :3].copy() if bool((canvas[:, :, 3] == 255).all()) else canvas.copy()
-            if size is None:
-                size = fit_size(pixels.shape[1], pixels.shape[0], self.options.width, self.options.height)
-            yield Frame(resize(pixels, size), pts_cs / 100.0)
-            pts_cs += delay_cs
-        if self.options.fps is None:
-            end = pts_cs / 100.0 if self.options.end is None else min(pts_cs / 100.0, self.options.end)
-            self.end_time = max(0.0, end - (self.options.start or 0.0)) / self.options.speed
+                return
+            yield canvas, delay_cs * 10
 
+    def _raw(self) -> Iterator[Frame]:
+        yield from timed_pictures(self._pictures(), self.options, self)
     def frames(self) -> Iterator[Frame]:
         yield from retime(self._raw(), self.options)

@@ -78,6 +78,8 @@ class ImageSequenceSource(SourceBase):
         def decode() -> np.ndarray:
             try:
                 with Image.open(path) as image:
+                    if getattr(image, "is_animated", False) and len(self.files) > 1:
+                        raise InputError(f"frame {str(path)!r} is itself an animation; convert it on its own")
                     image.load()
                     return as_pixels(image, what=f"image {str(path)!r}")
             except (OSError, SyntaxError, ValueError, struct.error) as exc:

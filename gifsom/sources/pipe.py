@@ -8,6 +8,8 @@ This is how recorders written in other languages hand frames over:
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
@@ -91,6 +93,29 @@ class PipeOptions:
         checks.one_of("pix_fmt", self.pix_fmt, tuple(RAW_FORMATS), "a raw pixel format")
 
 
+def _y4m_rate(text: str, name: str) -> float:
+    """Frames per second of a y4m ``F`` parameter (``30000:1001``)."""
+    parts = text.split(":")
+    try:
+        fps = float(parts[0]) / float(parts[1] if len(parts) > 1 else 1)
+    except (ValueError, ZeroDivisionError):
+        fps = 0.0
+    if not (math.isfinite(fps) and fps > 0):
+        raise InputError(f"y4m header on {name} gives frame rate {text!r}, which is not above 0; "
+                         "check the program that writes it (ffmpeg: -r 15)")
+    return fps
+
+
+def _to_8_bits(data: bytes, depth: int) -> np.ndarray:
+    """A frame's samples as uint8: as they are at 8 bits; 16-bit little-endian words of ``depth``
+    bits rounded to their top 8 bits."""
+    if depth == 8:
+        return np.frombuffer(data, np.uint8)
+    words = np.frombuffer(data, "<u2").astype(np.uint32)
+    shift = depth - 8
+    return np.minimum((words + (1 << (shift - 1))) >> shift, 255).astype(np.uint8)
+
+
 class PipeSource(SourceBase):
     """Frames from a binary stream: raw RGB/RGBA frames of a known size and rate, or y4m.
 
@@ -154,26 +179,25 @@ class PipeSource(SourceBase):
             width, height = int(params["W"]), int(params["H"])
         except (KeyError, ValueError):
             raise InputError(f"y4m header on {self.name} has no valid W and H: {line[:80]!r}") from None
-        rate = params.get("F", "25:1").split(":")
-        try:
-            fps = float(rate[0]) / float(rate[1] if len(rate) > 1 else 1)
-        except (ValueError, ZeroDivisionError):
-            fps = 25.0
+        if not (1 <= width <= checks.GIF_MAX_SIDE and 1 <= height <= checks.GIF_MAX_SIDE):
+            raise InputError(f"y4m header on {self.name} gives a {width}x{height} picture; each side must be 1 to "
+                             f"{checks.GIF_MAX_SIDE}: check the program that writes it")
+        fps = _y4m_rate(params.get("F", "25:1"), self.name)
         colour = params.get("C", "420jpeg")
         full_range = "XCOLORRANGE=FULL" in line.decode("ascii", "replace").upper()
-        if colour.startswith("420"):
-            cw, ch = (width + 1) // 2, (height + 1) // 2
-        elif colour.startswith("422"):
-            cw, ch = (width + 1) // 2, height
-        elif colour.startswith("444") and colour[:4] != "444a":
-            cw, ch = width, height
-        elif colour.startswith("mono"):
-            cw, ch = 0, 0
-        else:
+        layout = re.fullmatch(r"(420|422|444|mono)(?:jpeg|paldv|mpeg2)?(?:p?(\d+))?", colour)
+        if layout is None:
             raise InputError(f"y4m colour space {colour!r} on {self.name} is not supported; "
-                             "send 420, 422, 444 or mono (ffmpeg: -pix_fmt yuv420p)")
+                             "send 420, 422, 444 or mono, 8 to 16 bits (ffmpeg: -pix_fmt yuv420p)")
+        subsampling, depth = layout.group(1), int(layout.group(2) or 8)
+        if not 8 <= depth <= 16:
+            raise InputError(f"y4m colour space {colour!r} on {self.name} has {depth}-bit samples; "
+                             "send 8 to 16 bits (ffmpeg: -pix_fmt yuv420p)")
+        cw, ch = {"420": ((width + 1) // 2, (height + 1) // 2), "422": ((width + 1) // 2, height),
+                  "444": (width, height), "mono": (0, 0)}[subsampling]
+        sample = 1 if depth == 8 else 2          # deeper samples are 16-bit little-endian words
         luma, chroma = width * height, cw * ch
-        need = luma + 2 * chroma
+        need = (luma + 2 * chroma) * sample
         bt709 = height >= 720
         number = 0
         while True:
@@ -187,10 +211,11 @@ class PipeSource(SourceBase):
             if len(data) < need:
                 self._truncated(len(data), need, number)
                 break
-            y = np.frombuffer(data, np.uint8, luma).reshape(height, width)
+            planes = _to_8_bits(data, depth)
+            y = planes[:luma].reshape(height, width)
             if chroma:
-                u = np.frombuffer(data, np.uint8, chroma, luma).reshape(ch, cw)
-                v = np.frombuffer(data, np.uint8, chroma, luma + chroma).reshape(ch, cw)
+                u = planes[luma:luma + chroma].reshape(ch, cw)
+                v = planes[luma + chroma:].reshape(ch, cw)
                 fy, fx = (2 if ch < height else 1), (2 if cw < width else 1)
                 u = u.repeat(fy, axis=0).repeat(fx, axis=1)[:height, :width]
                 v = v.repeat(fy, axis=0).repeat(fx, axis=1)[:height, :width]

@@ -27,8 +27,10 @@ FALLBACK_FPS = 10.0
 MAX_GIF_FPS = 50.0
 
 _SIZE = re.compile(r"Video:.*?[ ,](\d{1,5})x(\d{1,5})[ ,\[]")
+_SAMPLE_ASPECT = re.compile(r"Video:.*?\[SAR (\d+):(\d+) DAR")
 _FPS = re.compile(r"Video:.*?([\d.]+) (?:fps|tbr)")
 _DURATION = re.compile(r"Duration: (\d+):(\d+):([\d.]+)")
+_ROTATION = re.compile(r"display ?matrix: rotation of (-?[\d.]+) degrees", re.IGNORECASE)
 
 
 def ffmpeg_exe() -> str:
@@ -51,10 +53,42 @@ def ffmpeg_reason(stderr: str) -> str:
 
 
 class VideoInfo:
-    """What the probe learned: size (width, height) in pixels, frames per second, duration in seconds."""
+    """What the probe learned of the first video stream.
 
-    def __init__(self, width: int, height: int, fps: float | None, duration: float | None) -> None:
+    Attributes:
+        width, height: the picture as a player shows it, in pixels: turned by the display
+            matrix (phones store upright video sideways with a 90-degree rotation), and
+            stretched to square pixels where the samples are not square (one side grows).
+        fps: frames per second, or None when ffmpeg cannot tell.
+        duration: seconds, or None.
+        stored: (width, height) of the samples once ffmpeg has turned them, when they are not
+            square (the decode stretches them to ``width`` x ``height``), else None.
+    """
+
+    def __init__(self, width: int, height: int, fps: float | None, duration: float | None,
+                 stored: tuple[int, int] | None = None) -> None:
         self.width, self.height, self.fps, self.duration = width, height, fps, duration
+        self.stored = stored
+
+
+def shown_size(width: int, height: int, rotation: float,
+               sample_aspect: tuple[int, int]) -> tuple[tuple[int, int], tuple[int, int] | None]:
+    """The size a player shows a stream of ``width`` x ``height`` samples at: turned by ``rotation``
+    degrees (ffmpeg turns the frames itself), then stretched to square pixels by the sample aspect
+    ratio (width : height of one sample), growing one side so that no detail is lost.
+
+    Returns:
+        ``((width, height) shown, (width, height) turned)``: the second is None when the samples
+        are square (nothing to stretch).
+    """
+    sar_w, sar_h = sample_aspect
+    if round(rotation / 90) % 2:
+        width, height, sar_w, sar_h = height, width, sar_h, sar_w
+    if sar_w <= 0 or sar_h <= 0 or sar_w == sar_h:
+        return (width, height), None
+    if sar_w > sar_h:
+        return (max(1, round(width * sar_w / sar_h)), height), (width, height)
+    return (width, max(1, round(height * sar_h / sar_w))), (width, height)
 
 
 def _run_failed(exc: OSError) -> SourceError:
@@ -74,6 +108,8 @@ def probe(path: Path) -> VideoInfo:
     text = result.stderr.decode("utf-8", "replace")
     size = _SIZE.search(text)
     if not size:
+        if re.search(r"Stream #.*: Audio:", text):
+            raise InputError(f"{str(path)!r} has no video stream (it holds sound only); give a video, a GIF or images")
         raise InputError(f"cannot read video {str(path)!r}: {ffmpeg_reason(text)}; check that the file is a complete video")
     fps = _FPS.search(text)
     duration = _DURATION.search(text)
@@ -82,7 +118,12 @@ def probe(path: Path) -> VideoInfo:
         h, m, s = duration.groups()
         seconds = int(h) * 3600 + int(m) * 60 + float(s)
     rate = float(fps.group(1)) if fps and float(fps.group(1)) > 0 else None
-    return VideoInfo(int(size.group(1)), int(size.group(2)), rate, seconds)
+    rotation = _ROTATION.search(text)
+    aspect = _SAMPLE_ASPECT.search(text)
+    (width, height), turned = shown_size(int(size.group(1)), int(size.group(2)),
+                                         float(rotation.group(1)) if rotation else 0.0,
+                                         (int(aspect.group(1)), int(aspect.group(2))) if aspect else (1, 1))
+    return VideoInfo(width, height, rate, seconds, turned)
 
 
 class VideoSource(SourceBase):
@@ -99,21 +140,31 @@ class VideoSource(SourceBase):
         self._prepared: tuple[list[str], tuple[int, int], float, ClipPlan] | None = None
 
     def command(self, info: VideoInfo) -> tuple[list[str], tuple[int, int], float]:
-        """The ffmpeg command line, the output (width, height) and the output frame rate."""
+        """The ffmpeg command line, the output (width, height) and the output frame rate.
+
+        ffmpeg turns rotated video before these filters, so every size here is in the
+        pixels a player shows. Samples that are not square are stretched to square ones,
+        at once when there is a crop (the crop is in shown pixels), else together with the
+        output scaling. The crop is made in RGB, where any rectangle is exact (4:2:0 video
+        would round it to even lines, and fails on a crop one line high).
+        """
         opts = self.options
         fps = opts.fps or min(MAX_GIF_FPS, (info.fps or FALLBACK_FPS) * opts.speed)
         check_crop(opts.crop, info.width, info.height)
-        source_width, source_height = (info.width, info.height) if opts.crop is None else (opts.crop.width,
-                                                                                          opts.crop.height)
-        width, height = fit_size(source_width, source_height, opts.width, opts.height)
+        shown = (info.width, info.height) if opts.crop is None else (opts.crop.width, opts.crop.height)
+        width, height = fit_size(*shown, opts.width, opts.height)
         filters = []
+        arriving = (info.width, info.height) if info.stored is None else info.stored
         if opts.crop is not None:
+            if info.stored is not None:
+                filters.append(f"scale={info.width}:{info.height}:flags=lanczos")
             crop = opts.crop
-            filters.append(f"crop={crop.width}:{crop.height}:{crop.left}:{crop.top}")
+            filters.append(f"format=rgb24,crop={crop.width}:{crop.height}:{crop.left}:{crop.top}")
+            arriving = shown
         if opts.speed != 1.0:
             filters.append(f"setpts=PTS/{opts.speed!r}")
         filters.append(f"fps={fps!r}")
-        if (width, height) != (source_width, source_height):
+        if (width, height) != arriving:
             filters.append(f"scale={width}:{height}:flags=lanczos")
         command = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-v", "error"]
         if opts.start:
