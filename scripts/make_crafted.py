@@ -8,8 +8,9 @@ Each file is a case from real life or an attack, kept small:
 - anamorphic.mp4: 176x144 stored with a 2:1 sample aspect ratio (shown 352x144);
 - audio.m4a: a file with sound and no picture;
 - animated.webp, animated.png: three-frame animations with their own delays (WebP and APNG);
-- bomb-one.gif: a 1x1 screen holding one interlaced 65535x65535 image;
-- bomb-many.gif: the same with 200 such images;
+- bomb-one.gif: a 1x1 screen holding one interlaced 65535x65535 image (a browser would grow the
+  screen to 16 GiB of pixels);
+- bomb-many.gif: a 1x1 screen, a 1x1 image, then 200 interlaced 65535x65535 images;
 - amplify.gif: 120 one-pixel frames on a 600x600 screen (173 MB of raw canvases from 2 KB);
 - cut-short.gif: a three-frame GIF missing only its last two bytes;
 - zero-delay-first.gif: a first image with no delay, then two with delays;
@@ -74,11 +75,13 @@ def lzw_image(indices: list[int], code_size: int = 2) -> bytes:
     return bytes([code_size]) + blocks + b"\x00"
 
 
-def bomb(images: int) -> bytes:
-    """A 1x1 screen and ``images`` interlaced 65535x65535 images of one pixel's data each."""
-    body = b"".join(control(10) + descriptor(0, 0, 65535, 65535, interlaced=True) + lzw_image([1])
-                    for _ in range(images))
-    return screen(1, 1, [(0, 0, 0), (255, 0, 0)]) + loop_block() + body + b"\x3b"
+def bomb(images: int, *, first_fits: bool) -> bytes:
+    """A 1x1 screen and ``images`` interlaced 65535x65535 images of one pixel's data each; with
+    ``first_fits``, after a first image of 1x1 (browsers grow the screen to hold the first image,
+    and clip the later ones to it)."""
+    huge = control(10) + descriptor(0, 0, 65535, 65535, interlaced=True) + lzw_image([1])
+    first = control(10) + descriptor(0, 0, 1, 1) + lzw_image([0]) if first_fits else b""
+    return screen(1, 1, [(0, 0, 0), (255, 0, 0)]) + loop_block() + first + huge * images + b"\x3b"
 
 
 def amplify(frames: int, side: int) -> bytes:
@@ -135,8 +138,8 @@ def main() -> None:
     for name in ("animated.webp", "animated.png"):
         first.save(CRAFTED / name, save_all=True, append_images=rest, duration=[100, 200, 300], loop=0,
                    **({"lossless": True} if name.endswith(".webp") else {}))
-    (CRAFTED / "bomb-one.gif").write_bytes(bomb(1))
-    (CRAFTED / "bomb-many.gif").write_bytes(bomb(200))
+    (CRAFTED / "bomb-one.gif").write_bytes(bomb(1, first_fits=False))
+    (CRAFTED / "bomb-many.gif").write_bytes(bomb(200, first_fits=True))
     (CRAFTED / "amplify.gif").write_bytes(amplify(120, 600))
     (CRAFTED / "cut-short.gif").write_bytes(three_frames(10)[:-2])
     (CRAFTED / "zero-delay-first.gif").write_bytes(three_frames(0))

@@ -290,16 +290,45 @@ def test_new_gifs_honour_the_umask_and_replaced_gifs_keep_their_mode(tmp_path):
     assert (tmp_path / "kept.gif").stat().st_mode & 0o777 == 0o640
 
 
-@pytest.mark.parametrize("name", ["bomb-one.gif", "bomb-many.gif"])
 @pytest.mark.parametrize("command", ["info", "convert"])
-def test_descriptor_bombs_are_shown_as_browsers_show_them_within_bounds(name, command, tmp_path):
-    """A 1x1 screen holding images that declare 65535x65535 pixels: within 200 MB and 10 CPU seconds."""
-    args = [command, str(CRAFTED / name)] + ([str(tmp_path / "o.gif"), "-q"] if command == "convert" else [])
-    result = run_limited(*args, limit=limited(200, 10))
-    assert result.returncode == 0, result.stderr
+def test_descriptor_bombs_are_refused_or_shown_as_browsers_show_them_within_bounds(command, tmp_path):
+    """Images that declare 65535x65535 pixels on a 1x1 screen, within 200 MB and 10 CPU seconds: a
+    first image that large would grow the screen (as browsers do) past the pixel limit, and is refused;
+    later ones are clipped to the 1x1 screen, and only that pixel is decoded."""
+    output = [str(tmp_path / "o.gif"), "-q"] if command == "convert" else []
+    refused = run_limited(command, str(CRAFTED / "bomb-one.gif"), *output, limit=limited(200, 10))
+    assert refused.returncode == 1 and "over the 89,478,485-pixel safety limit" in single_line(refused)
+    shown = run_limited(command, str(CRAFTED / "bomb-many.gif"), *output, limit=limited(200, 10))
+    assert shown.returncode == 0, shown.stderr
     if command == "convert":
         frames, _ = decode_gif(tmp_path / "o.gif")
-        assert frames[0].shape == (1, 1, 3) and frames[0][0, 0].tolist() == [255, 0, 0]
+        assert frames[0].shape == (1, 1, 3) and [f[0, 0].tolist() for f in frames] == [[0, 0, 0], [255, 0, 0]]
+    else:
+        assert "201 frames (201 images)" in shown.stdout
+
+
+def test_the_first_image_grows_the_screen_and_no_table_draws_black(tmp_path, gif_decoders):
+    """What Chromium shows: a first image larger than the screen widens it; an image with no
+    colour table draws black (its transparent index stays transparent)."""
+    import struct
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
+    from make_crafted import control, descriptor, lzw_image, screen
+
+    wide = tmp_path / "wide.gif"
+    wide.write_bytes(screen(2, 2, [(255, 0, 0), (0, 255, 0)]) + control(10) + descriptor(1, 0, 3, 2)
+                     + lzw_image([0, 1, 0, 1, 1, 0]) + b"\x3b")
+    untabled = tmp_path / "untabled.gif"
+    untabled.write_bytes(b"GIF89a" + struct.pack("<HHBBB", 4, 2, 0, 0, 0) + control(10, 1, 1)
+                         + descriptor(0, 0, 4, 2) + lzw_image([0, 1, 2, 3] * 2) + b"\x3b")
+    for original in (wide, untabled):
+        out = tmp_path / f"out-{original.name}"
+        assert cli("convert", str(original), str(out), "-q").returncode == 0
+        want = gif_decoders["chromium"](original)
+        for decoder in ("pillow", "chromium"):
+            got = gif_decoders[decoder](out)
+            assert len(got) == len(want) == 1
+            from .decoders import visible
+            assert np.array_equal(visible(got[0][0]), visible(want[0][0])), decoder
 
 
 def test_a_small_gif_of_many_frames_spools_compressed(tmp_path):

@@ -63,9 +63,12 @@ def test_conformance_suite_reencodes_to_the_expected_frames(name, tmp_path, gif_
         # made of them all (browsers flash the earlier images for 10 cs each and play once)
         expected, loop = expected[-1:], -1
     original = SUITE / config["input"]
-    if len(GifReader(original.read_bytes(), name).shown_delays) > len(expected) and loop != -1:
-        # the suite draws an image with no delay together with the next one; browsers show it
-        # for 10 cs as a frame of its own, and gifsom reads GIFs as browsers show them
+    reader = GifReader(original.read_bytes(), name)
+    if (len(reader.shown_delays) > len(expected) and loop != -1) or \
+            (reader.width, reader.height) != (int(config["width"]), int(config["height"])):
+        # two readings where the suite differs from browsers, and gifsom reads GIFs as browsers
+        # show them: an image with no delay is a 10 cs frame of its own (the suite draws it with
+        # the next one), and a first image larger than the screen grows it (the suite clips it)
         expected = [(pixels, delay if delay >= 2 else 10) for pixels, delay in gif_decoders["chromium"](original)]
     output = tmp_path / "out.gif"
     assert cli.main("convert", str(original), str(output), "-q") == 0
@@ -143,13 +146,15 @@ def test_disposal_to_background_clears_to_transparent(tmp_path, gif_decoders):
         assert np.array_equal(shown[-1][0], decoders.visible(frames[1][0])), name
 
 
-def test_frames_past_the_screen_are_clipped_not_scaled(tmp_path):
+def test_the_first_image_grows_the_screen_and_later_ones_are_clipped(tmp_path):
+    """As browsers show it: the screen grows to hold the first image; later images never grow it."""
     path = tmp_path / "outside.gif"
     wide = np.array([[0, 1, 0, 1]], np.uint8)           # 4 pixels wide on a 2-pixel screen, from x = 1
-    path.write_bytes(_gif(2, 1, [RED, GREEN], [_image(1, 0, wide)]))
-    (pixels, _), = _frames(path)
-    assert pixels.shape == (1, 2, 4)
-    assert pixels[0, 0, 3] == 0 and tuple(pixels[0, 1]) == (255, 0, 0, 255)
+    path.write_bytes(_gif(2, 1, [RED, GREEN], [_control(10), _image(1, 0, wide), _control(10), _image(3, 0, wide)]))
+    (first, _), (second, _) = _frames(path)
+    assert first.shape == second.shape == (1, 5, 4)
+    assert first[0, 0, 3] == 0 and [tuple(p) for p in first[0, 1:]] == [RED + (255,), GREEN + (255,)] * 2
+    assert [tuple(p) for p in second[0, 3:]] == [RED + (255,), GREEN + (255,)]      # cut at the screen's edge
 
 
 @pytest.mark.parametrize("application", [b"NETSCAPE2.0", b"ANIMEXTS1.0"])

@@ -5,8 +5,8 @@ loop count, then decodes and composes the images into full RGBA frames:
 
 - the canvas starts transparent, and disposal 2 clears to transparent
   (the background colour is ignored, as browsers do);
-- images are clipped to the logical screen;
-- indices beyond the colour table, and images with no colour table, draw nothing;
+- the screen grows to hold the first image, and later images are clipped to it;
+- indices beyond the colour table draw nothing; an image with no colour table draws black;
 - every image is a frame, and delays under :data:`MIN_SHOWN_DELAY_CS` (no delay
   included) are shown as :data:`DEFAULT_DELAY_CS`, as browsers play them; the
   one exception is a GIF with no loop block whose images all have no delay (the
@@ -100,17 +100,17 @@ class GifReader:
         if self.width == 0 or self.height == 0:
             raise InputError(f"{name!r} is a GIF with a {self.width}x{self.height} screen, which shows nothing; "
                              "the file is broken")
-        if self.width * self.height > max_pixels:
-            raise ResourceError(
-                f"{name!r} is {self.width}x{self.height}, over the {max_pixels:,}-pixel safety limit "
-                f"({self.width * self.height * 4 / 2**20:,.0f} MiB a frame); raise it with --max-pixels "
-                "(max_pixels= in Python) if you trust the file")
         self.loop = -1
         #: Entries of the global colour table, or 0 when there is none.
         self.global_table_size = 0
         self.damage: str | None = None
         self._images: list[_Image] = []
         self._scan(data, flags)
+        if self.width * self.height > max_pixels:
+            raise ResourceError(
+                f"{name!r} is {self.width}x{self.height}, over the {max_pixels:,}-pixel safety limit "
+                f"({self.width * self.height * 4 / 2**20:,.0f} MiB a frame); raise it with --max-pixels "
+                "(max_pixels= in Python) if you trust the file")
 
     def _scan(self, data: bytes, flags: int) -> None:
         global_colours, position = _colour_table(data, 13, flags)
@@ -147,6 +147,8 @@ class GifReader:
                 if width * height == 0 and (position >= len(data) or data[position] in (0x21, 0x2C, 0x3B)):
                     control = (0, 0, None)   # an empty image written with no table and no data: nothing to draw
                     continue
+                if not self._images:         # browsers grow the screen to hold the first image
+                    self.width, self.height = max(self.width, left + width), max(self.height, top + height)
                 local = bool(packed & 0x80)
                 colours = global_colours
                 if local:
@@ -209,7 +211,7 @@ class GifReader:
             return True
         first = self._images[0]
         covers = first.left == 0 and first.top == 0 and first.width >= self.width and first.height >= self.height
-        return not covers or any(image.transparent is not None or image.colours is None for image in self._images)
+        return not covers or any(image.transparent is not None for image in self._images)
 
     def frames(self) -> Iterator[tuple[np.ndarray, int]]:
         """The frames a browser shows: ``(pixels, delay)``, uint8 (height, width, 4) RGBA and centiseconds.
@@ -274,19 +276,22 @@ class GifReader:
             return "its LZW data holds an undefined code"
         if image.cut and read < stop:
             return "the file ends inside its data"
-        if image.colours is None:
-            return None
+        colours = _NO_TABLE if image.colours is None else image.colours
         region = canvas[where]
-        if read >= stop and image.transparent is None and int(indices.max()) < len(image.colours):
-            region[:, :, :3] = image.colours[indices]      # every pixel drawn: no mask needed
+        if read >= stop and image.transparent is None and int(indices.max()) < len(colours):
+            region[:, :, :3] = colours[indices]      # every pixel drawn: no mask needed
             region[:, :, 3] = 255
             return None
-        shown = drawn.astype(bool) & (indices < len(image.colours))   # pixels the data never reached stay
+        shown = drawn.astype(bool) & (indices < len(colours))   # pixels the data never reached stay
         if image.transparent is not None:
             shown &= indices != image.transparent
-        region[shown, :3] = image.colours[indices[shown]]
+        region[shown, :3] = colours[indices[shown]]
         region[shown, 3] = 255
         return None
+
+
+#: What browsers draw an image with no colour table in: every index black.
+_NO_TABLE = np.zeros((256, 3), np.uint8)
 
 
 def _shown(delay_cs: int) -> int:
