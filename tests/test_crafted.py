@@ -490,3 +490,13 @@ def test_a_huge_default_gif_is_warned_about_before_it_starts(capsys):
     assert "talk.mp4" in line and "--width" in line and "--for" in line
     _warn_if_huge(ClipPlan(120, 640, 360), "pan.mp4")
     assert capsys.readouterr().err == ""
+
+
+def test_fitting_under_a_size_shows_progress_while_it_works(tmp_path, capsys):
+    rng = np.random.default_rng(2)
+    frames = [rng.integers(0, 256, (48, 48, 3), dtype=np.uint8) for _ in range(6)]
+    with gifsom.GifWriter(tmp_path / "f.gif", fps=10, bar=True, max_size=12_000) as writer:
+        for frame in frames:
+            writer.append(frame)
+    assert "fitting under 12,000 bytes" in capsys.readouterr().err
+    assert (tmp_path / "f.gif").stat().st_size <= 12_000

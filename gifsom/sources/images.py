@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import glob
+import math
 import os
 import struct
 import warnings
@@ -14,7 +15,7 @@ import numpy as np
 
 from ..errors import InputError, ResourceError
 from ..frames import Frame, as_pixels
-from .base import SourceBase, SourceOptions, check_crop, cropped, decode_ahead, fit_size, resize, retime
+from .base import ClipPlan, SourceBase, SourceOptions, check_crop, cropped, decode_ahead, fit_size, resize, retime
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff")
 #: Frame rate of an image sequence when none is given.
@@ -60,6 +61,25 @@ class ImageSequenceSource(SourceBase):
         self.options = options
         self.fps = options.fps or DEFAULT_SEQUENCE_FPS
         self.resize_to_first = resize_to_first
+
+    def plan(self) -> ClipPlan:
+        """Frames and their size from the first file's header (no image is decoded)."""
+        from PIL import Image, UnidentifiedImageError
+
+        try:
+            with Image.open(self.files[0]) as image:
+                size = image.size
+                channels = 4 if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info else 3
+        except (OSError, UnidentifiedImageError, SyntaxError, ValueError, struct.error) as exc:
+            raise _unreadable(self.files[0], exc) from None
+        opts = self.options
+        check_crop(opts.crop, *size)
+        shown = size if opts.crop is None else (opts.crop.width, opts.crop.height)
+        width, height = fit_size(*shown, opts.width, opts.height)
+        seconds = len(self.files) / self.fps
+        seconds = min(seconds, opts.end) if opts.end is not None else seconds
+        frames = math.ceil(max(0.0, seconds - (opts.start or 0.0)) * self.fps)
+        return ClipPlan(max(1, frames), width, height, channels)
 
     def _open(self, path: Path) -> Callable[[], np.ndarray]:
         """Check ``path``'s header here (safe size, readable format) and return the job that decodes it."""
