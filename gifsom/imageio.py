@@ -29,7 +29,7 @@ try:
     from imageio.core.request import URI_FILENAME, InitializationError, IOMode, Request
     from imageio.core.v3_plugin_api import ImageProperties, PluginV3
 except ImportError as exc:       # pragma: no cover - imageio is a dependency
-    raise ImportError('gifsom.imageio needs imageio: pip install "gifsom[imageio]"') from exc
+    raise ImportError('gifsom.imageio needs imageio: pip install imageio') from exc
 
 from . import api
 from .errors import OptionError

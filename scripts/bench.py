@@ -1,20 +1,23 @@
-"""Benchmark gifsom against ffmpeg, gifski and gifsicle on the fixture clips, in one run.
+"""Benchmark gifsom against ffmpeg, gifski and gifsicle on the bench clips, in one run.
 
-    python scripts/bench.py [--repeats 3] [--plot bench.png] [--gifski PATH] [--clips pan screen screen-x10 flat small]
+    pip install -e ".[bench]"      # scikit-image, ssimulacra2, flip-evaluator
+    python scripts/bench.py [--repeats 3] [--plot bench.png] [--gifski PATH] [--check-metrics]
+                            [--clips pan photos cartoon page screen screen-x10 flat small]
 
-Prints one table per clip: size in bytes, PSNR (whole clip, on the source timeline,
-sampled mid-frame),
-SSIM (every 5th frame, when scikit-image is installed), best wall and CPU
-time of ``--repeats`` runs after a warm-up, the cold first run, and peak
-memory; then the start-up cost of each tool (best of 5), the memory of the
-library hook, mapping throughput and scaling with the thread count. Each
-table ends with the targets it checks (see issue #12). Tools that are
-missing are skipped with a note. See ../shared/docs/benchmarks.md for the method.
+Prints one table per clip: size in bytes; PSNR (whole clip, on the source timeline, sampled
+mid-frame); SSIM (every 5th frame); SSIMULACRA 2 and FLIP (every 10th frame, same timeline:
+what a viewer notices, banding and dither noise included); best wall and CPU time of
+``--repeats`` runs after a warm-up, the cold first run, and peak memory. Then the start-up
+cost of each tool, the memory of the library hook, mapping throughput and scaling with the
+thread count. Each table ends with the targets it checks. The clips photos, cartoon and page
+are made at run time from media that scikit-image ships. Tools and metrics that are missing
+are skipped with a note. See ../shared/docs/benchmarks.md for the method.
 """
 
 from __future__ import annotations
 
 import argparse
+import io
 import os
 import shutil
 import subprocess
@@ -42,11 +45,20 @@ class Clip:
 
 
 @dataclass
+class Quality:
+    """What a viewer would judge of a GIF against its clip (see :func:`quality`)."""
+
+    psnr: float
+    ssim: float | None
+    ssimulacra2: float | None
+    flip: float | None
+
+
+@dataclass
 class Result:
     tool: str
     size: int
-    psnr: float
-    ssim: float | None
+    quality: Quality
     wall: float
     cpu: float
     cold: float
@@ -85,6 +97,93 @@ def flat_ui_frames(count: int = 40) -> list[np.ndarray]:
         draw.text((426, 288), "OK", fill=(255, 255, 255), font=font)
         frames.append(np.asarray(image))
     return frames
+
+
+def photo_tour_frames() -> list[np.ndarray]:
+    """Real photos (scikit-image's astronaut, coffee and rocket) under a slow pan and zoom, with a cut
+    between photos: 90 frames of 640x360 at 15 fps, 30 a photo."""
+    from skimage import data
+
+    frames = []
+    for photo in (data.astronaut(), data.coffee(), data.rocket()):
+        image = Image.fromarray(photo)
+        width, height = image.size
+        for step in range(30):
+            zoom = 1.0 + 0.4 * step / 29                      # the view shrinks to 1/1.4 of the photo
+            view_w = min(width, height * 16 / 9) / zoom
+            view_h = view_w * 9 / 16
+            left = (width - view_w) * (0.2 + 0.6 * step / 29)
+            top = (height - view_h) * 0.5
+            box = (left, top, left + view_w, top + view_h)
+            frames.append(np.asarray(image.resize((640, 360), Image.Resampling.LANCZOS, box=box)))
+    return frames
+
+
+def cartoon_frames() -> list[np.ndarray]:
+    """A cartoon-like animation: flat shapes over gradient skies, three scenes with cuts, things
+    moving in each: 72 frames of 480x270 at 10 fps."""
+    from PIL import ImageDraw
+
+    skies = [((40, 90, 200), (250, 180, 120)), ((10, 10, 40), (80, 40, 120)), ((120, 200, 250), (230, 250, 255))]
+    grounds = [(60, 140, 60), (40, 40, 60), (200, 170, 110)]
+    frames = []
+    for scene, ((top, bottom), ground) in enumerate(zip(skies, grounds)):
+        ramp = np.linspace(0.0, 1.0, 270)[:, None, None]
+        sky = (np.array(top) * (1 - ramp) + np.array(bottom) * ramp).repeat(480, axis=1)
+        for step in range(24):
+            image = Image.fromarray(np.rint(sky).astype(np.uint8))
+            draw = ImageDraw.Draw(image)
+            draw.rectangle([0, 200, 479, 269], fill=ground)
+            sun = 40 + 12 * step
+            draw.ellipse([sun, 30 + scene * 10, sun + 50, 80 + scene * 10], fill=(255, 230, 90))
+            x = 400 - 14 * step
+            draw.rounded_rectangle([x, 150, x + 60, 200], radius=12, fill=(220, 60, 60), outline=(20, 20, 20), width=3)
+            draw.ellipse([x + 8, 190, x + 24, 206], fill=(30, 30, 30))
+            draw.ellipse([x + 38, 190, x + 54, 206], fill=(30, 30, 30))
+            for tree in range(4):
+                tx = (tree * 130 + step * 3 * (scene + 1)) % 520 - 20
+                draw.polygon([(tx, 200), (tx + 20, 140), (tx + 40, 200)], fill=(20, 100 + 30 * scene, 40))
+            frames.append(np.asarray(image))
+    return frames
+
+
+def page_frames() -> list[np.ndarray]:
+    """A web page with photos and text scrolled down: 60 frames of 800x600 at 10 fps, then a cut to a
+    second page (an article and a gallery)."""
+    from PIL import ImageDraw, ImageFont
+    from skimage import data
+
+    font = ImageFont.load_default(size=15)
+    photos = [data.chelsea(), data.coffee(), data.astronaut(), data.hubble_deep_field()[:400, :600], data.rocket()]
+    pages = []
+    for number in range(2):
+        page = Image.new("RGB", (800, 1400), (255, 255, 255))
+        draw = ImageDraw.Draw(page)
+        draw.rectangle([0, 0, 799, 56], fill=(30, 60, 120) if number == 0 else (120, 30, 60))
+        draw.text((24, 18), "gifsom - news" if number == 0 else "gifsom - gallery", fill=(255, 255, 255), font=font)
+        y = 80
+        for index, photo in enumerate(photos[number::2] * 2):
+            image = Image.fromarray(photo)
+            image.thumbnail((360, 260))
+            page.paste(image, (40 if index % 2 == 0 else 400, y))
+            for line in range(8):
+                x = 420 if index % 2 == 0 else 40
+                draw.text((x, y + 10 + 24 * line), f"Line {line + 1} of a paragraph about picture {index + 1}.",
+                          fill=(40, 40, 40), font=font)
+            y += image.size[1] + 40
+        pages.append(np.asarray(page))
+    frames = []
+    for number in range(60):
+        page = pages[number // 30]
+        top = min(page.shape[0] - 600, (number % 30) * 24)
+        frames.append(np.ascontiguousarray(page[top:top + 600]))
+    return frames
+
+
+#: Clips made at run time from media that packages ship, and their frame rates.
+MADE_CLIPS = {"photos": ("photos (real photos, pan and zoom, cuts, 640x360, 15 fps)", photo_tour_frames, 15.0),
+              "cartoon": ("cartoon (flat shapes, gradients, cuts, 480x270, 10 fps)", cartoon_frames, 10.0),
+              "page": ("page (web page with photos, scrolling, a cut, 800x600, 10 fps)", page_frames, 10.0)}
 
 
 def load_clips(work: Path, names: list[str]) -> list[Clip]:
@@ -126,6 +225,26 @@ def load_clips(work: Path, names: list[str]) -> list[Clip]:
         for i, f in enumerate(frames):
             Image.fromarray(f).save(png / f"f{i:04d}.png", compress_level=1)
         clips.append(Clip("small (video, 176x144, 15 fps)", frames, 15.0, ["-i", str(small)], png, str(small)))
+    for key, (title, make, fps) in MADE_CLIPS.items():
+        if key not in names:
+            continue
+        frames = make()
+        png = work / f"{key}_png"
+        png.mkdir()
+        for i, f in enumerate(frames):
+            Image.fromarray(f).save(png / f"frame_{i:03d}.png", compress_level=1)
+        if key == "photos":
+            # as a camera file would come: H.264, so the clip has a codec's noise, as real footage does
+            video = work / "photos.mp4"
+            subprocess.run([ffmpeg(), "-v", "error", "-y", "-framerate", str(fps), "-i", str(png / "frame_%03d.png"),
+                            "-c:v", "libx264", "-crf", "20", "-pix_fmt", "yuv420p", str(video)], check=True)
+            frames = [f.pixels for f in gifsom.read_frames(video)]
+            for i, f in enumerate(frames):
+                Image.fromarray(f).save(png / f"frame_{i:03d}.png", compress_level=1)
+            clips.append(Clip(title, frames, fps, ["-i", str(video)], png, str(video)))
+        else:
+            clips.append(Clip(title, frames, fps, ["-framerate", str(fps), "-i", str(png / "frame_%03d.png")], png,
+                              str(png)))
     if "flat" in names:
         frames = flat_ui_frames()
         png = work / "flat_png"
@@ -176,16 +295,84 @@ def clip_psnr(shown: list[np.ndarray], clip: Clip) -> float:
     return float("inf") if mse == 0 else float(10 * np.log10(255 ** 2 / mse))
 
 
-def quality(path: Path, clip: Clip) -> tuple[float, float | None]:
+#: SSIMULACRA 2 and FLIP are taken on every this many source frames (they cost about 0.3 s a frame).
+PERCEPTUAL_STEP = 10
+
+
+def perceptual(shown: list[np.ndarray], clip: Clip) -> tuple[float | None, float | None]:
+    """Mean SSIMULACRA 2 (100 identical, 90 visually lossless, 70 high, 50 medium quality) and mean
+    FLIP error (0 identical; lower is better) of ``shown`` against the clip, on every
+    :data:`PERCEPTUAL_STEP`-th frame; None for a metric whose package (the ``bench`` extra) is missing."""
+    try:
+        from ssimulacra2 import compute_ssimulacra2
+    except ImportError:
+        compute_ssimulacra2 = None
+    try:
+        import flip_evaluator
+    except ImportError:
+        flip_evaluator = None
+    scores, errors = [], []
+    with tempfile.TemporaryDirectory() as folder:
+        reference, distorted = Path(folder) / "reference.png", Path(folder) / "distorted.png"
+        for number in range(0, len(clip.frames), PERCEPTUAL_STEP):
+            if compute_ssimulacra2 is not None:        # the package reads files
+                Image.fromarray(clip.frames[number]).save(reference, compress_level=1)
+                Image.fromarray(shown[number]).save(distorted, compress_level=1)
+                scores.append(compute_ssimulacra2(str(reference), str(distorted)))
+            if flip_evaluator is not None:
+                _, error, _ = flip_evaluator.evaluate(clip.frames[number].astype(np.float32) / 255,
+                                                      shown[number].astype(np.float32) / 255, "LDR",
+                                                      applyMagma=False)
+                errors.append(error)
+    return (float(np.mean(scores)) if scores else None, float(np.mean(errors)) if errors else None)
+
+
+def quality(path: Path, clip: Clip, *, perceptual_metrics: bool = True) -> Quality:
+    """PSNR over the whole clip, SSIM on every 5th frame, SSIMULACRA 2 and FLIP on every 10th,
+    all on the clip's timeline (see :func:`shown_frames`)."""
     shown = shown_frames(path, clip)
     value = clip_psnr(shown, clip)
+    ssim = None
     try:
         from skimage.metrics import structural_similarity
     except ImportError:
-        return value, None
-    ssim = np.mean([structural_similarity(shown[i], clip.frames[i], channel_axis=-1)
-                    for i in range(0, len(clip.frames), 5)])
-    return value, float(ssim)
+        pass
+    else:
+        ssim = float(np.mean([structural_similarity(shown[i], clip.frames[i], channel_axis=-1)
+                              for i in range(0, len(clip.frames), 5)]))
+    score, error = perceptual(shown, clip) if perceptual_metrics else (None, None)
+    return Quality(value, ssim, score, error)
+
+
+def check_metrics() -> None:
+    """Show that the metrics packages behave as published: identical images score 100 (SSIMULACRA 2)
+    and 0 (FLIP), and JPEG at falling quality scores ever lower (and errs ever more)."""
+    from skimage import data
+
+    photo = data.astronaut()[::2, ::2].copy()
+    clip = Clip("check", [photo], 1.0, [], Path("."), "")
+    print("\n## metric check: scikit-image's astronaut (256x256) against JPEG copies of it")
+    print(f"{'copy':14s} {'SSIMULACRA 2':>13s} {'FLIP':>8s} {'PSNR':>7s}")
+    rows = []
+    for label, jpeg_quality in (("identical", None), ("JPEG q95", 95), ("JPEG q80", 80), ("JPEG q50", 50),
+                                ("JPEG q20", 20), ("JPEG q5", 5)):
+        if jpeg_quality is None:
+            copy = photo
+        else:
+            buffer = io.BytesIO()
+            Image.fromarray(photo).save(buffer, "JPEG", quality=jpeg_quality)
+            copy = np.asarray(Image.open(buffer).convert("RGB"))
+        score, error = perceptual([copy], clip)
+        psnr = clip_psnr([copy], clip)
+        rows.append((score, error))
+        print(f"{label:14s} {score if score is not None else float('nan'):13.2f} "
+              f"{error if error is not None else float('nan'):8.4f} {psnr:7.2f}")
+    scores = [row[0] for row in rows]
+    errors = [row[1] for row in rows]
+    ok = (scores[0] is not None and abs(scores[0] - 100) < 1e-6 and errors[0] == 0
+          and all(a > b for a, b in zip(scores, scores[1:])) and all(a < b for a, b in zip(errors, errors[1:])))
+    print(f"check: identical scores 100 and 0, falling JPEG quality scores lower each step: "
+          f"{'met' if ok else 'NOT met'}")
 
 
 #: Commands run as on a user's machine: Python caches compiled modules (some sandboxes turn that off).
@@ -214,6 +401,12 @@ def recipes(clip: Clip, out: Path, gifski: str | None) -> dict[str, list[list[st
                                                            "floyd-steinberg", "--no-temporal"]],
         "gifsom --dither blue-noise": [[sys.executable, "-m", "gifsom", "convert", clip.gifsom_input, str(out),
                                         "-q", "--dither", "blue-noise"]],
+        "gifsom --dither adaptive": [[sys.executable, "-m", "gifsom", "convert", clip.gifsom_input, str(out),
+                                      "-q", "--dither", "adaptive"]],
+        "gifsom --palette scene": [[sys.executable, "-m", "gifsom", "convert", clip.gifsom_input, str(out),
+                                    "-q", "--palette", "scene"]],
+        "gifsom --palette scene --dither adaptive": [[sys.executable, "-m", "gifsom", "convert", clip.gifsom_input,
+                                                      str(out), "-q", "--palette", "scene", "--dither", "adaptive"]],
         "gifsom --lossy 20": [[sys.executable, "-m", "gifsom", "convert", clip.gifsom_input, str(out),
                                "-q", "--lossy", "20"]],
         "ffmpeg two-pass (diff, sierra2_4a)": [[ff, "-v", "error", "-y", *clip.ffmpeg_input, "-vf", two_pass, str(out)]],
@@ -254,7 +447,8 @@ def run_recipe(steps: list[list[str]], repeats: int) -> tuple[float, float, floa
 
 
 def plot(results: dict[str, list[Result]], path: Path) -> None:
-    """Size (KiB) against PSNR (dB), one panel per clip, drawn with Pillow."""
+    """Size (KiB) against SSIMULACRA 2 (what a viewer sees; PSNR where the metric is not installed),
+    one panel per clip, drawn with Pillow. Lossless results are drawn at the top."""
     from PIL import ImageDraw
 
     panel_w, panel_h, margin = 520, 380, 60
@@ -262,28 +456,56 @@ def plot(results: dict[str, list[Result]], path: Path) -> None:
     draw = ImageDraw.Draw(canvas)
     colours = {"gifsom": (37, 99, 235), "ffmpeg": (220, 38, 38), "gifski": (16, 150, 80), "gifsicle": (150, 80, 16)}
     for p, (clip, rows) in enumerate(results.items()):
-        finite = [r.psnr for r in rows if np.isfinite(r.psnr)]
         if not rows:
             continue
+        perceptual_scores = all(r.quality.ssimulacra2 is not None for r in rows)
+        unit = "SSIMULACRA 2" if perceptual_scores else "dB PSNR"
+        scores = [r.quality.ssimulacra2 if perceptual_scores else r.quality.psnr for r in rows]
+        lossless = [not np.isfinite(r.quality.psnr) for r in rows]
+        finite = [q for q, exact in zip(scores, lossless) if not exact]
+        top = (max(finite) if finite else 60.0) + 3.0
+        scores = [top if exact else q for q, exact in zip(scores, lossless)]
         x0 = p * panel_w
         sizes = [r.size / 1024 for r in rows]
-        top = (max(finite) if finite else 60.0) + 3.0      # lossless results are drawn above the rest
-        psnrs = [r.psnr if np.isfinite(r.psnr) else top for r in rows]
         lo_s, hi_s = min(sizes) * 0.9, max(sizes) * 1.1
-        lo_p, hi_p = min(psnrs) - 0.5, max(psnrs) + 0.5
+        lo_p, hi_p = min(scores) - 0.5, max(scores) + 0.5
         draw.rectangle([x0 + margin, 30, x0 + panel_w - 20, panel_h - margin], outline="black")
         draw.text((x0 + margin, 10), clip, fill="black")
         draw.text((x0 + margin, panel_h - 40), f"size KiB {lo_s:.0f} .. {hi_s:.0f}", fill="black")
-        draw.text((x0 + 5, 30), f"{hi_p:.1f} dB", fill="black")
-        draw.text((x0 + 5, panel_h - margin - 10), f"{lo_p:.1f} dB", fill="black")
-        for r, s, q in zip(rows, sizes, psnrs):
-            x = x0 + margin + (s - lo_s) / (hi_s - lo_s) * (panel_w - margin - 20)
+        draw.text((x0 + 5, 30), f"{hi_p:.1f}", fill="black")
+        draw.text((x0 + 5, 44), unit[:12], fill="black")
+        draw.text((x0 + 5, panel_h - margin - 10), f"{lo_p:.1f}", fill="black")
+        for r, size, q, exact in zip(rows, sizes, scores, lossless):
+            x = x0 + margin + (size - lo_s) / (hi_s - lo_s) * (panel_w - margin - 20)
             y = panel_h - margin - (q - lo_p) / (hi_p - lo_p) * (panel_h - margin - 30)
             colour = next((c for k, c in colours.items() if r.tool.startswith(k)), (0, 0, 0))
             draw.ellipse([x - 4, y - 4, x + 4, y + 4], fill=colour)
             label = r.tool.replace("gifsom ", "").replace("(default)", "gifsom")[:28]
-            draw.text((x + 6, y - 6), label + ("" if np.isfinite(r.psnr) else " (lossless)"), fill=colour)
+            draw.text((x + 6, y - 6), label + (" (lossless)" if exact else ""), fill=colour)
     canvas.save(path)
+
+
+def perceptual_targets(rows: list[Result]) -> None:
+    """Print how gifsom's default stands against gifski (quality 90) and ffmpeg's two-pass recipe on
+    what people see: bytes <= gifski's, SSIMULACRA 2 >= gifski's, FLIP <= gifski's, PSNR > ffmpeg's."""
+    found = {r.tool: r for r in rows}
+    ours, gifski, two_pass = (found.get("gifsom (default)"), found.get("gifski (quality 90)"),
+                              found.get("ffmpeg two-pass (diff, sierra2_4a)"))
+    if ours is None:
+        return
+    if gifski is not None and ours.quality.ssimulacra2 is not None and gifski.quality.ssimulacra2 is not None:
+        lossless = not np.isfinite(ours.quality.psnr)
+        checks = [("bytes", ours.size <= gifski.size, f"{ours.size:,} against {gifski.size:,}"),
+                  ("SSIMULACRA 2", lossless or ours.quality.ssimulacra2 >= gifski.quality.ssimulacra2,
+                   f"{ours.quality.ssimulacra2:.2f} against {gifski.quality.ssimulacra2:.2f}"),
+                  ("FLIP", lossless or ours.quality.flip <= gifski.quality.flip,
+                   f"{ours.quality.flip:.4f} against {gifski.quality.flip:.4f}")]
+        for name, ok, figures in checks:
+            print(f"target: {name} of the default against gifski q90: {'met' if ok else 'NOT met'} ({figures})")
+    if two_pass is not None:
+        ok = ours.quality.psnr > two_pass.quality.psnr
+        print(f"target: PSNR above ffmpeg two-pass: {'met' if ok else 'NOT met'} "
+              f"({ours.quality.psnr:.2f} against {two_pass.quality.psnr:.2f} dB)")
 
 
 #: Peak-memory targets of issue #12, in MB, by clip name prefix.
@@ -481,7 +703,7 @@ def gifski_search(clip: Clip, gifski: str, limit: int, out: Path) -> tuple[float
             runs += 1
             if out.stat().st_size <= limit:
                 fitting, low = q, q + 1
-                value, _ = quality(out, clip)
+                value = quality(out, clip, perceptual_metrics=False).psnr
                 best = max(best, (value, out.stat().st_size))
             else:
                 high = q - 1
@@ -509,7 +731,7 @@ def fit_to_size(work: Path, clips: list[Clip], gifski: str | None) -> None:
                 print(f"{clip.name.split()[0]:12s} {limit:10,d} failed: {said.stderr.strip()}")
                 continue
             size = out.stat().st_size
-            value, _ = quality(out, clip)
+            value = quality(out, clip, perceptual_metrics=False).psnr
             chosen = said.stdout.splitlines()[0].split(": ", 1)[-1]
             row = (f"{clip.name.split()[0]:12s} {limit:10,d} {size:12,d} {value:6.2f} {wall:7.2f} "
                    f"{wall / default_wall:9.2f} ")
@@ -528,10 +750,13 @@ def fit_to_size(work: Path, clips: list[Clip], gifski: str | None) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--clips", nargs="*", default=["pan", "screen", "screen-x10", "flat", "small"],
+    parser.add_argument("--clips", nargs="*",
+                        default=["pan", "photos", "cartoon", "page", "screen", "screen-x10", "flat", "small"],
                         help="clips for the main tables (none: only the sections asked for)")
     parser.add_argument("--gifski", default=shutil.which("gifski"), help="path of the gifski binary")
-    parser.add_argument("--plot", type=Path, default=None, help="write a size-vs-PSNR plot here (PNG)")
+    parser.add_argument("--plot", type=Path, default=None, help="write a plot of size against SSIMULACRA 2 here (PNG)")
+    parser.add_argument("--check-metrics", action="store_true",
+                        help="first show that SSIMULACRA 2 and FLIP behave as published (identical, falling JPEG)")
     parser.add_argument("--only", nargs="*", default=None, help="run only tools whose name starts with these")
     parser.add_argument("--no-mapping", dest="mapping", action="store_false", help="skip the mapping throughput table")
     parser.add_argument("--no-start-up", dest="start_up", action="store_false", help="skip the start-up table")
@@ -546,14 +771,16 @@ def main() -> None:
     if not args.gifski:
         print("note: gifski not found (see ../shared/docs/benchmarks.md); its rows are skipped")
     all_results: dict[str, list[Result]] = {}
+    if args.check_metrics:
+        check_metrics()
     floor = min(timed([sys.executable, "-c", "import numpy, PIL.Image"])[0] for _ in range(5))
     print(f"python: import numpy, PIL.Image (the floor for the wall-time targets): {floor:.2f} s")
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         for clip in load_clips(work, args.clips):
             print(f"\n## {clip.name}: {len(clip.frames)} frames")
-            print(f"{'tool':46s} {'bytes':>10s} {'PSNR':>7s} {'SSIM':>6s} {'wall s':>7s} {'CPU s':>7s} "
-                  f"{'cold s':>7s} {'peak MB':>8s}")
+            print(f"{'tool':46s} {'bytes':>10s} {'PSNR':>7s} {'SSIM':>6s} {'SSIMU2':>7s} {'FLIP':>7s} {'wall s':>7s} "
+                  f"{'CPU s':>7s} {'cold s':>7s} {'peak MB':>8s}")
             rows = []
             for tool, steps in recipes(clip, work / "out.gif", args.gifski).items():
                 if args.only and not any(tool.startswith(o) for o in args.only):
@@ -563,14 +790,18 @@ def main() -> None:
                     continue
                 cold, wall, cpu, peak = run_recipe(steps, args.repeats)
                 out = work / "out.gif"
-                value, ssim = quality(out, clip)
-                result = Result(tool, out.stat().st_size, value, ssim, wall, cpu, cold, peak)
+                measured = quality(out, clip)
+                result = Result(tool, out.stat().st_size, measured, wall, cpu, cold, peak)
                 rows.append(result)
-                ssim_text = f"{ssim:6.4f}" if ssim is not None else "   n/a"
-                print(f"{tool:46s} {result.size:10d} {value:7.2f} {ssim_text} {wall:7.2f} {cpu:7.2f} "
+                ssim_text = f"{measured.ssim:6.4f}" if measured.ssim is not None else "   n/a"
+                score = f"{measured.ssimulacra2:7.2f}" if measured.ssimulacra2 is not None else "    n/a"
+                error = f"{measured.flip:7.4f}" if measured.flip is not None else "    n/a"
+                print(f"{tool:46s} {result.size:10d} {measured.psnr:7.2f} {ssim_text} {score} {error} {wall:7.2f} "
+                      f"{cpu:7.2f} "
                       f"{cold:7.2f} {peak:8.0f}", flush=True)
             all_results[clip.name] = rows
             clip_targets(clip, rows, floor)
+            perceptual_targets(rows)
         if args.start_up:
             start_up(work, max(args.repeats, 5))
         if args.library:

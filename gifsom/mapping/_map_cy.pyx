@@ -206,6 +206,8 @@ cdef struct Dither:
     const double* taps          # error diffusion: (n_taps, 3) rows of dx, dy, weight, or NULL
     Py_ssize_t n_taps
     double strength
+    const uint8_t* weights      # error diffusion: (H, W) how much of the error a pixel takes and passes on
+                                # (0..255 for 0..1), or NULL for everywhere alike
     float* errors               # error diffusion: (rows, width + 2 * PAD, 3) ring buffer, zeroed
     Py_ssize_t rows
     Py_ssize_t* target_rows     # error diffusion: (n_taps,) scratch
@@ -257,6 +259,7 @@ cdef void _map_rows(const Mode* mode, const Frame* frame, const Tables* tables, 
     cdef Py_ssize_t y, x, i, k, index, mask = d.side - 1, slot = 0, row, xx, padded = f.width + 2 * PAD
     cdef int64_t r, g, b, delta
     cdef double er = 0.0, eg = 0.0, eb = 0.0, tr, tg, tb, dr, dg, db, w, limit = MAX_CARRIED_ERROR
+    cdef double here = 1.0
     cdef const uint8_t* pixel
     cdef float* e
     for y in range(first_row, end_row):
@@ -299,6 +302,12 @@ cdef void _map_rows(const Mode* mode, const Frame* frame, const Tables* tables, 
                 index = _exact(t, min(max(r + delta, 0), 255), min(max(g + delta, 0), 255),
                                min(max(b + delta, 0), 255))
             else:
+                if d.weights != NULL:
+                    # an edge or busy texture hides the error: it neither takes nor passes much on
+                    here = d.weights[y * f.width + x] * (1.0 / 255.0)
+                    er *= here
+                    eg *= here
+                    eb *= here
                 tr = _clamp(pixel[0] + _clamp(er, -limit, limit), 0.0, 255.0)
                 tg = _clamp(pixel[1] + _clamp(eg, -limit, limit), 0.0, 255.0)
                 tb = _clamp(pixel[2] + _clamp(eb, -limit, limit), 0.0, 255.0)
@@ -309,9 +318,9 @@ cdef void _map_rows(const Mode* mode, const Frame* frame, const Tables* tables, 
                     index = _exact(t, r, g, b)
                 else:
                     index = _coarse(t, r, g, b)
-                dr = (tr - t.palette[3 * index]) * d.strength
-                dg = (tg - t.palette[3 * index + 1]) * d.strength
-                db = (tb - t.palette[3 * index + 2]) * d.strength
+                dr = (tr - t.palette[3 * index]) * d.strength * here
+                dg = (tg - t.palette[3 * index + 1]) * d.strength * here
+                db = (tb - t.palette[3 * index + 2]) * d.strength * here
                 for k in range(d.n_taps):
                     row = d.target_rows[k]
                     if row < 0:
@@ -330,7 +339,7 @@ def map_frame(const uint8_t[:, :, ::1] pixels, uint8_t[:, ::1] out, uint8_t[:, :
               const uint8_t[:, ::1] previous, int threshold, bint stateful, bint record, int mode,
               const int64_t[:, ::1] offsets, const double[:, ::1] taps, double strength,
               int16_t[::1] exact, int16_t[::1] coarse, const uint8_t[:, ::1] palette, int32_t[::1] counts,
-              uint8_t[::1] candidates, int threads=1):
+              uint8_t[::1] candidates, int threads=1, const uint8_t[:, ::1] weights=None):
     """Map one frame to palette indices.
 
     Args:
@@ -343,6 +352,8 @@ def map_frame(const uint8_t[:, :, ::1] pixels, uint8_t[:, ::1] out, uint8_t[:, :
         mode: :data:`MODE_PLAIN`, :data:`MODE_ORDERED` (``offsets``: int64 (n, n), n a power
             of two, added to each channel) or :data:`MODE_DIFFUSION` (``taps``: float64 (T, 3)
             rows of dx, dy, weight; ``strength`` 0..1 scales the spread error).
+        weights: uint8 (H, W) or None: for error diffusion, how much of the carried error each
+            pixel takes and passes on (255: all, 0: none; see :func:`dither_weights`).
         exact, coarse, palette, counts, candidates: the lookup tables (see the module docstring).
         threads: row bands mapped at once (plain and ordered only; diffusion runs in scan order).
     """
@@ -388,6 +399,11 @@ def map_frame(const uint8_t[:, :, ::1] pixels, uint8_t[:, ::1] out, uint8_t[:, :
     d.taps = NULL
     d.n_taps = 0
     d.strength = strength
+    d.weights = NULL
+    if weights is not None and mode == MODE_DIFFUSION:
+        if weights.shape[0] != out.shape[0] or weights.shape[1] != out.shape[1]:
+            raise ValueError("map_frame: weights must be (H, W) like out")
+        d.weights = &weights[0, 0]
     d.errors = NULL
     d.rows = 1
     d.target_rows = NULL
@@ -417,3 +433,51 @@ def map_frame(const uint8_t[:, :, ::1] pixels, uint8_t[:, ::1] out, uint8_t[:, :
                 _map_rows(&ordered, &f, &t, &d, band * rows_per_band, min(f.height, (band + 1) * rows_per_band))
             else:
                 _map_rows(&plain, &f, &t, &d, band * rows_per_band, min(f.height, (band + 1) * rows_per_band))
+
+
+def dither_weights(const uint8_t[:, :, ::1] pixels, uint8_t[:, ::1] out, int smooth, int busy, int threads=1):
+    """How much error diffusion each pixel should get: full where the picture is smooth (a
+    gradient there bands), none at edges and on busy texture (which hide the error, and where
+    dither noise only costs bytes).
+
+    The measure is the range of luma (0..255, from the BT.601 weights in integers) over the
+    pixel's 3x3 neighbourhood: at most ``smooth`` gives 255, at least ``busy`` gives 0, and
+    between them the weight falls linearly.
+
+    Args:
+        pixels: uint8 (H, W, C >= 3) RGB(A), C-contiguous.
+        out: uint8 (H, W) receives the weights.
+        smooth, busy: luma ranges, 0 <= smooth < busy.
+        threads: row bands computed at once.
+    """
+    cdef Py_ssize_t height = pixels.shape[0], width = pixels.shape[1], channels = pixels.shape[2]
+    cdef Py_ssize_t y, x, yy, xx, band, bands, rows_per_band, first, last
+    cdef int lo, hi, v, span = busy - smooth
+    if height == 0 or width == 0:
+        return
+    if out.shape[0] != height or out.shape[1] != width or channels < 3 or span <= 0:
+        raise ValueError("dither_weights: out must be (H, W), pixels (H, W, 3 or more), smooth < busy")
+    cdef const uint8_t* p = &pixels[0, 0, 0]
+    bands = max(1, min(threads, height))
+    rows_per_band = (height + bands - 1) // bands
+    with nogil:
+        for band in prange(bands, num_threads=bands, schedule="static"):
+            first = band * rows_per_band
+            last = min(height, first + rows_per_band)
+            for y in range(first, last):
+                for x in range(width):
+                    lo = 255
+                    hi = 0
+                    for yy in range(max(0, y - 1), min(height, y + 2)):
+                        for xx in range(max(0, x - 1), min(width, x + 2)):
+                            v = (77 * p[(yy * width + xx) * channels] + 150 * p[(yy * width + xx) * channels + 1]
+                                 + 29 * p[(yy * width + xx) * channels + 2]) >> 8
+                            lo = min(lo, v)
+                            hi = max(hi, v)
+                    v = hi - lo
+                    if v <= smooth:
+                        out[y, x] = 255
+                    elif v >= busy:
+                        out[y, x] = 0
+                    else:
+                        out[y, x] = <uint8_t>((busy - v) * 255 // span)

@@ -23,7 +23,16 @@ DIFFUSION_KERNELS: dict[str, np.ndarray] = {
 }
 
 ORDERED_MODES = ("bayer2", "bayer4", "bayer8", "blue-noise")
-DITHER_MODES = ("none",) + ORDERED_MODES + tuple(DIFFUSION_KERNELS)
+#: Error diffusion that follows the picture: Floyd-Steinberg where it is smooth, fading to none at
+#: edges and on busy texture (see :data:`ADAPTIVE_SMOOTH` and :data:`ADAPTIVE_BUSY`).
+ADAPTIVE = "adaptive"
+DITHER_MODES = ("none",) + ORDERED_MODES + tuple(DIFFUSION_KERNELS) + (ADAPTIVE,)
+#: Luma range (0..255) over a pixel's 3x3 neighbourhood up to which ``adaptive`` diffuses in full:
+#: a gradient, or a flat area with a codec's faint noise, where a palette's steps show as bands.
+ADAPTIVE_SMOOTH = 6
+#: Luma range from which ``adaptive`` does not diffuse at all: an edge or busy texture, which hides
+#: the palette's error, and where dither noise would only cost LZW bytes.
+ADAPTIVE_BUSY = 96
 
 
 def bayer_matrix(size: int) -> np.ndarray:

@@ -44,14 +44,16 @@ class ColourCache:
 
     def map_into(self, pixels: np.ndarray, out: np.ndarray, reference: np.ndarray, previous: np.ndarray, *,
                  threshold: int = 0, stateful: bool = False, record: bool = False, mode: int = MODE_PLAIN,
-                 offsets: np.ndarray | None = None, taps: np.ndarray | None = None, strength: float = 1.0) -> None:
+                 offsets: np.ndarray | None = None, taps: np.ndarray | None = None, strength: float = 1.0,
+                 weights: np.ndarray | None = None) -> None:
         """Run the mapping kernel on one frame (see ``_map_cy.map_frame`` for every argument's shape).
 
         Args:
             pixels: uint8 (H, W, 3+); out: uint8 (H, W) receives the indices.
             reference, previous: the temporal state (uint8 (H, W, 3) and (H, W)).
             mode: ``MODE_PLAIN``, ``MODE_ORDERED`` (with ``offsets``, int64 (n, n)) or
-                ``MODE_DIFFUSION`` (with ``taps``, float64 (T, 3), and ``strength``).
+                ``MODE_DIFFUSION`` (with ``taps``, float64 (T, 3), ``strength``, and optionally
+                ``weights``, uint8 (H, W): how much error each pixel takes and passes on).
         """
         pixels = np.asarray(pixels)
         if pixels.strides[2] != 1:
@@ -60,7 +62,7 @@ class ColourCache:
         map_frame(pixels, out, reference, previous, threshold, stateful, record, mode,
                   _NO_OFFSETS if offsets is None else offsets, _NO_TAPS if taps is None else taps, strength,
                   self.exact, self.coarse, self.palette, self.counts, self.candidates,
-                  threads_for(height * width, PIXELS_PER_THREAD))
+                  threads_for(height * width, PIXELS_PER_THREAD), weights)
 
     def map(self, pixels: np.ndarray) -> np.ndarray:
         """Map uint8 (H, W, 3+) pixels to uint8 (H, W) indices of the nearest palette entry."""

@@ -7,8 +7,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import dither as _dither
-from ._map_cy import MODE_DIFFUSION, MODE_ORDERED, MODE_PLAIN
-from .nearest import ColourCache
+from ..threads import threads_for
+from ._map_cy import MODE_DIFFUSION, MODE_ORDERED, MODE_PLAIN, dither_weights
+from .nearest import PIXELS_PER_THREAD, ColourCache
 
 #: Default per-channel change (0..255) under which a pixel counts as unchanged in a clip.
 DEFAULT_MOTION_THRESHOLD = 0
@@ -55,9 +56,10 @@ class FrameMapper:
             amplitude = options.strength * _dither.palette_spread(self.palette)
             self._mode = MODE_ORDERED
             self._offsets = np.rint(_dither.threshold_map(mode) * amplitude).astype(np.int64)
-        elif mode in _dither.DIFFUSION_KERNELS:
+        elif mode in _dither.DIFFUSION_KERNELS or mode == _dither.ADAPTIVE:
             self._mode = MODE_DIFFUSION
-            self._taps = _dither.DIFFUSION_KERNELS[mode]
+            self._taps = _dither.DIFFUSION_KERNELS["floyd-steinberg" if mode == _dither.ADAPTIVE else mode]
+        self._adaptive = mode == _dither.ADAPTIVE
 
     def map(self, pixels: np.ndarray) -> np.ndarray:
         """Map one frame.
@@ -76,8 +78,14 @@ class FrameMapper:
             self._reference = np.empty((height, width, 3), np.uint8)
             self._previous = out
         reference, previous = self._reference, self._previous
+        weights = None
+        if self._adaptive:
+            weights = np.empty((height, width), np.uint8)
+            dither_weights(np.ascontiguousarray(pixels), weights, _dither.ADAPTIVE_SMOOTH, _dither.ADAPTIVE_BUSY,
+                           threads_for(height * width, PIXELS_PER_THREAD))
         self.cache.map_into(pixels, out, reference, previous, threshold=self.options.motion_threshold,
                             stateful=stateful, record=self.options.temporal, mode=self._mode,
-                            offsets=self._offsets, taps=self._taps, strength=self.options.strength)
+                            offsets=self._offsets, taps=self._taps, strength=self.options.strength,
+                            weights=weights)
         self._previous = out
         return out
