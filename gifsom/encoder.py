@@ -57,6 +57,11 @@ def learn_from(pixels: np.ndarray, census: np.ndarray | None, options: EncodeOpt
     return palette_from_pixels(pixels, options.palette_options(size, exact))
 
 
+def _fitting(colours: np.ndarray | None, exact: int) -> np.ndarray | None:
+    """``colours`` when there are some and at most ``exact`` of them (an exact palette), else None."""
+    return colours if colours is not None and 0 < len(colours) <= exact else None
+
+
 def split_alpha(pixels: np.ndarray, matte: tuple[int, int, int] | None) -> tuple[np.ndarray, np.ndarray | None]:
     """RGB pixels and a transparency mask (alpha < 128) of a frame.
 
@@ -109,6 +114,12 @@ def write_clip(out: BinaryIO, spool: FrameSpool, survey: ClipSurvey, options: En
         scope = "frame"      # every frame fits in exact colours, the clip does not: one exact palette per frame
     if scope == "scene" and len(survey.scene_starts) <= 1:
         scope = "global"     # one scene: the global sample is the larger one, and gives the same GIF as global
+    scene_colours: list[np.ndarray | None] = []
+    if scope == "scene" and census is None:
+        scene_colours = [_fitting(c.colours(), exact) for c in survey.scene_censuses]
+    if census is None and scope == "scene" and None in scene_colours and survey.most_frame_colours is not None \
+            and survey.most_frame_colours <= exact:
+        scope = "frame"      # a scene is over the exact limit but every frame fits: exact palettes per frame
     global_palette = None
     if scope == "global" or census is not None:
         # a clip whose colours all fit needs one exact palette, whatever the scope
@@ -125,7 +136,8 @@ def write_clip(out: BinaryIO, spool: FrameSpool, survey: ClipSurvey, options: En
     if global_palette is None and scope == "scene":
         starts = survey.scene_starts
         for scene, start in enumerate(starts):
-            scene_palettes[start] = learn_from(survey.scene_samplers[scene].pixels(), None, options, size, exact)
+            scene_palettes[start] = learn_from(survey.scene_samplers[scene].pixels(), scene_colours[scene], options,
+                                               size, exact)
         # the longest scene's palette is the global table: its frames need no local table
         lengths = np.diff(starts + [len(spool)]) if starts else []
         if len(lengths):

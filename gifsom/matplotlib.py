@@ -51,7 +51,7 @@ class GifWriter(animation.AbstractMovieWriter):
     def __init__(self, fps: float = 5, codec: str | None = None, bitrate: int | None = None,
                  extra_args: list[str] | None = None, metadata: dict[str, str] | None = None, *,
                  colors: int = 256, dither: str = "none", dither_strength: float = 1.0, lossy: int = 0,
-                 loop: int = 0, palette: str = "global") -> None:
+                 loop: int = 0, palette: str = "scene") -> None:
         super().__init__(fps=fps, metadata=metadata, codec=codec, bitrate=bitrate)
         comment = (metadata or {}).get("comment") or (metadata or {}).get("title")
         self.options = EncodeOptions(colors=colors, dither=dither, dither_strength=dither_strength, lossy=lossy,

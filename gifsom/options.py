@@ -35,7 +35,7 @@ class EncodeOptions:
         colors: palette size, 2..256 (one slot may go to transparency in animations).
         quality: NeuQuant sampling factor 1..30 (pure NeuQuant, ``refine=False``, only).
         refine: run the palette convergence phase (False: pure NeuQuant).
-        palette: "global", "scene" or "frame".
+        palette: "scene" (a palette per scene, new where the picture cuts; one for a clip with no cut), "global" or "frame".
         fixed_colors: colours forced into every palette.
         dither: dither mode name.
         dither_strength: 0..1.
@@ -50,7 +50,7 @@ class EncodeOptions:
     colors: int = 256
     quality: int = 10
     refine: bool = True
-    palette: str = "global"
+    palette: str = "scene"
     fixed_colors: tuple[tuple[int, int, int], ...] = field(default_factory=tuple)
     dither: str = "none"
     dither_strength: float = 1.0

@@ -247,6 +247,19 @@ def test_scene_palettes_give_local_tables_only_to_the_shorter_scenes(tmp_path, p
     assert reader.local_table_count == len(cut)        # the long scene uses the global table
 
 
+def test_scenes_that_each_fit_the_palette_stay_exact_by_default(tmp_path):
+    """Two scenes of 200 colours each (400 together): each scene gets its exact colours."""
+    rng = np.random.default_rng(8)
+    scenes = [rng.integers(0, 256, (200, 3), dtype=np.uint8) for _ in range(2)]
+    frames = []
+    for colours in scenes:
+        picture = colours[rng.integers(0, 200, (40, 50))]
+        frames += [np.roll(picture, shift, axis=1) for shift in range(4)]
+    gifsom.encode(frames, tmp_path / "exact.gif", fps=10)
+    shown, _ = decode_gif(tmp_path / "exact.gif")
+    assert len(shown) == len(frames) and all(np.array_equal(a, b) for a, b in zip(shown, frames))
+
+
 # --- files and resources ---
 
 @pytest.mark.parametrize("number, code", [(signal.SIGTERM, 143), (signal.SIGHUP, 129)])

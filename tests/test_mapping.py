@@ -88,13 +88,57 @@ def test_motion_threshold_keeps_indices_under_small_noise(photo):
 def test_error_diffusion_lowers_local_error_on_a_gradient():
     ramp = np.tile(np.linspace(0, 255, 256).astype(np.uint8)[None, :, None], (32, 1, 3))
     palette = np.array([[0, 0, 0], [85, 85, 85], [170, 170, 170], [255, 255, 255]], np.uint8)
-    for mode in ("floyd-steinberg", "sierra-lite", "atkinson", "bayer8", "blue-noise"):
+    for mode in ("floyd-steinberg", "sierra-lite", "atkinson", "bayer8", "blue-noise", "adaptive"):
         indices = FrameMapper(palette, MappingOptions(dither=mode)).map(ramp)
         shown = palette[indices].astype(np.float64)
         # averaged over 8x8 blocks, a dithered ramp is closer to the source than banding is
         blocks = lambda a: a.reshape(4, 8, 32, 8, 3).mean(axis=(1, 3))  # noqa: E731
         plain = palette[FrameMapper(palette).map(ramp)].astype(np.float64)
         assert np.abs(blocks(shown) - blocks(ramp)).mean() < np.abs(blocks(plain) - blocks(ramp)).mean(), mode
+
+
+def longest_band(indices: np.ndarray) -> int:
+    """The longest run of one index along a row: how wide the widest visible band is, in pixels."""
+    longest = 0
+    for row in indices:
+        edges = np.flatnonzero(np.diff(row.astype(np.int16))) + 1
+        runs = np.diff(np.concatenate([[0], edges, [len(row)]]))
+        longest = max(longest, int(runs.max()))
+    return longest
+
+
+def test_adaptive_dither_breaks_the_bands_of_a_smooth_gradient():
+    ramp = np.tile(np.linspace(20, 230, 400).astype(np.uint8)[None, :, None], (16, 1, 3))
+    palette = np.array([[v, v, v] for v in range(0, 256, 32)], np.uint8)
+    banded = longest_band(FrameMapper(palette).map(ramp))
+    adaptive = FrameMapper(palette, MappingOptions(dither="adaptive")).map(ramp)
+    diffused = FrameMapper(palette, MappingOptions(dither="floyd-steinberg")).map(ramp)
+    assert banded >= 40 and longest_band(adaptive) < 0.7 * banded
+    assert np.array_equal(adaptive, diffused)        # smooth everywhere: diffused in full
+
+
+def test_adaptive_dither_leaves_edges_and_busy_texture_as_nearest_mapping(photo):
+    """Texture hides the palette's error: there the adaptive mode maps each pixel to its nearest
+    colour, as plain mapping does, and adds no noise for LZW to pay for."""
+    rng = np.random.default_rng(4)
+    dark, bright = rng.integers(0, 60, (64, 64, 3)), rng.integers(195, 256, (64, 64, 3))
+    checker = (np.add.outer(np.arange(64), np.arange(64)) % 2).astype(bool)[:, :, None]
+    texture = np.where(checker, bright, dark).astype(np.uint8)          # every 3x3 luma range is over 130
+    palette = np.array([[0, 0, 0], [255, 255, 255], [200, 120, 60], [60, 40, 30], [120, 90, 70]], np.uint8)
+    plain = FrameMapper(palette).map(texture)
+    adaptive = FrameMapper(palette, MappingOptions(dither="adaptive")).map(texture)
+    assert np.array_equal(adaptive, plain)
+    diffused = FrameMapper(palette, MappingOptions(dither="floyd-steinberg")).map(texture)
+    assert not np.array_equal(diffused, plain)
+
+
+def test_adaptive_dither_costs_fewer_bytes_than_floyd_steinberg_on_a_photo(tmp_path, photo):
+    import gifsom
+
+    frames = [np.ascontiguousarray(photo[k:k + 200, k:k + 300]) for k in range(0, 12, 3)]
+    adaptive = gifsom.encode(frames, tmp_path / "a.gif", fps=10, colors=32, dither="adaptive")
+    diffused = gifsom.encode(frames, tmp_path / "f.gif", fps=10, colors=32, dither="floyd-steinberg")
+    assert adaptive.bytes < diffused.bytes
 
 
 @pytest.mark.parametrize("kwargs", [dict(dither="bogus"), dict(dither_strength=1.5), dict(motion_threshold=-1)])

@@ -88,8 +88,9 @@ def _add_encoding_options(parser: argparse.ArgumentParser) -> None:
                             "(default 10); by default the SOM only seeds the refinement and this has no effect")
     group.add_argument("--no-refine", dest="refine", action="store_false",
                        help="pure NeuQuant: skip the convergence phase that follows the SOM")
-    group.add_argument("--palette", default="global", metavar="{" + ",".join(PALETTE_SCOPES) + "}",
-                       help="one palette for the clip (global, the default), one per scene, or one per frame")
+    group.add_argument("--palette", default="scene", metavar="{" + ",".join(PALETTE_SCOPES) + "}",
+                       help="a palette per scene, new where the picture cuts (scene, the default: one palette "
+                            "for a clip with no cut), one palette for the clip (global), or one per frame")
     group.add_argument("--fixed-color", dest="fixed_colors", action="append", default=[], metavar="RRGGBB",
                        help="a colour that must be in the palette as it is (repeatable)")
     group.add_argument("--dither", default="none", metavar="{" + ",".join(DITHER_MODES) + "}",

@@ -111,6 +111,8 @@ class ClipSurvey:
         self.scene_samples = scene_samples
         self.scene_starts: list[int] = []
         self.scene_samplers: list[PixelSampler] = []
+        #: Each scene's exact colours, while they stay within ``census_limit``.
+        self.scene_censuses: list[ColourCensus] = []
         self.census_limit = census_limit
         #: The most distinct opaque colours any one frame has, or None once a frame has more than census_limit.
         self.most_frame_colours: int | None = 0
@@ -130,6 +132,9 @@ class ClipSurvey:
             if self._scene_histogram is None or 0.5 * np.abs(histogram - self._scene_histogram).sum() > SCENE_CUT:
                 self.scene_starts.append(self.frames)
                 self.scene_samplers.append(PixelSampler(self.scene_samples))
+                self.scene_censuses.append(ColourCensus(self.census_limit))
             self._scene_histogram = histogram
             self.scene_samplers[-1].add(pixels)
+            if len(self.scene_starts) > 1:      # one scene: the clip's own census says it all
+                self.scene_censuses[-1].add(pixels)
         self.frames += 1
