@@ -117,7 +117,8 @@ def write_clip(out: BinaryIO, spool: FrameSpool, survey: ClipSurvey, options: En
     scene_colours: list[np.ndarray | None] = []
     if scope == "scene" and census is None:
         scene_colours = [_fitting(c.colours(), exact) for c in survey.scene_censuses]
-    if census is None and scope == "scene" and None in scene_colours and survey.most_frame_colours is not None \
+    if census is None and scope == "scene" and any(c is None for c in scene_colours) \
+            and survey.most_frame_colours is not None \
             and survey.most_frame_colours <= exact:
         scope = "frame"      # a scene is over the exact limit but every frame fits: exact palettes per frame
     global_palette = None

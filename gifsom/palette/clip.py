@@ -8,6 +8,8 @@ clip uses, so that a flat screen recording gets a lossless palette.
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 
 from .histogram import colour_histogram
@@ -121,20 +123,29 @@ class ClipSurvey:
 
     def add(self, pixels: np.ndarray) -> None:
         """Look at one frame, uint8 (H, W, 3) or (H, W, 4)."""
+        if self.track_scenes:
+            self._track_scene(pixels)         # before the census counts the frame (see _track_scene)
         self.sampler.add(pixels)
         self.census.add(pixels)
         if self.most_frame_colours is not None:
             found = colour_histogram(opaque_pixels(pixels), limit=self.census_limit)
             self.most_frame_colours = None if found is None else max(self.most_frame_colours, len(found[0]))
         if self.track_scenes:
-            # a cut is a jump from one frame to the next; a slow drift (a pan, a fade) stays one scene
-            histogram = _coarse_histogram(pixels)
-            if self._scene_histogram is None or 0.5 * np.abs(histogram - self._scene_histogram).sum() > SCENE_CUT:
-                self.scene_starts.append(self.frames)
-                self.scene_samplers.append(PixelSampler(self.scene_samples))
-                self.scene_censuses.append(ColourCensus(self.census_limit))
-            self._scene_histogram = histogram
             self.scene_samplers[-1].add(pixels)
-            if len(self.scene_starts) > 1:      # one scene: the clip's own census says it all
+            if len(self.scene_starts) > 1:
                 self.scene_censuses[-1].add(pixels)
         self.frames += 1
+
+    def _track_scene(self, pixels: np.ndarray) -> None:
+        """Start a scene where the picture jumps from the previous frame (a slow drift, a pan or a
+        fade, stays one scene). At the first cut the clip's census has seen the first scene alone,
+        so it becomes that scene's census: a clip with no cut counts its colours once."""
+        histogram = _coarse_histogram(pixels)
+        if self._scene_histogram is None or 0.5 * np.abs(histogram - self._scene_histogram).sum() > SCENE_CUT:
+            if len(self.scene_starts) == 1:
+                self.scene_censuses.append(copy.deepcopy(self.census))
+            self.scene_starts.append(self.frames)
+            self.scene_samplers.append(PixelSampler(self.scene_samples))
+            if len(self.scene_starts) > 1:
+                self.scene_censuses.append(ColourCensus(self.census_limit))
+        self._scene_histogram = histogram
