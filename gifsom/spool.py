@@ -27,7 +27,9 @@ DISK_RESERVE = 64 << 20
 DISK_CHECK_EVERY = 16 << 20
 #: With adaptive compression, a deflated frame must be at most this share of its raw bytes to be kept
 #: so; after one that is not, frames are stored raw and deflate is tried again :data:`RETRY_AFTER` frames on.
-WORTH_COMPRESSING = 0.75
+#: Screen content and GIF canvases shrink 10 to 1000 times; video shrinks by a third or so, which is not
+#: worth 10 ms a frame each way (the operating system caches the raw file well).
+WORTH_COMPRESSING = 0.25
 RETRY_AFTER = 32
 
 
@@ -43,7 +45,7 @@ class FrameSpool:
         directory: folder for the temporary file (the system's by default).
         compress: deflate frames on disk (level 1: fast, and screen content shrinks many times
             over): True always, False never, None where it pays (a frame is kept deflated when
-            that saves a quarter of its bytes; after one that does not, deflate rests for
+            that shrinks it to a quarter or less; after one that does not, deflate rests for
             :data:`RETRY_AFTER` frames). A GIF input of one-pixel changes on a large screen
             spools a few kilobytes a frame instead of megabytes.
 
