@@ -451,8 +451,9 @@ def plot(results: dict[str, list[Result]], path: Path) -> None:
     one panel per clip, drawn with Pillow. Lossless results are drawn at the top."""
     from PIL import ImageDraw
 
-    panel_w, panel_h, margin = 520, 380, 60
-    canvas = Image.new("RGB", (panel_w * len(results), panel_h), "white")
+    panel_w, panel_h, margin, per_row = 520, 380, 60, 4
+    rows_of_panels = (len(results) + per_row - 1) // per_row
+    canvas = Image.new("RGB", (panel_w * min(per_row, len(results)), panel_h * rows_of_panels), "white")
     draw = ImageDraw.Draw(canvas)
     colours = {"gifsom": (37, 99, 235), "ffmpeg": (220, 38, 38), "gifski": (16, 150, 80), "gifsicle": (150, 80, 16)}
     for p, (clip, rows) in enumerate(results.items()):
@@ -465,19 +466,19 @@ def plot(results: dict[str, list[Result]], path: Path) -> None:
         finite = [q for q, exact in zip(scores, lossless) if not exact]
         top = (max(finite) if finite else 60.0) + 3.0
         scores = [top if exact else q for q, exact in zip(scores, lossless)]
-        x0 = p * panel_w
+        x0, y0 = (p % per_row) * panel_w, (p // per_row) * panel_h
         sizes = [r.size / 1024 for r in rows]
         lo_s, hi_s = min(sizes) * 0.9, max(sizes) * 1.1
         lo_p, hi_p = min(scores) - 0.5, max(scores) + 0.5
-        draw.rectangle([x0 + margin, 30, x0 + panel_w - 20, panel_h - margin], outline="black")
-        draw.text((x0 + margin, 10), clip, fill="black")
-        draw.text((x0 + margin, panel_h - 40), f"size KiB {lo_s:.0f} .. {hi_s:.0f}", fill="black")
-        draw.text((x0 + 5, 30), f"{hi_p:.1f}", fill="black")
-        draw.text((x0 + 5, 44), unit[:12], fill="black")
-        draw.text((x0 + 5, panel_h - margin - 10), f"{lo_p:.1f}", fill="black")
+        draw.rectangle([x0 + margin, y0 + 30, x0 + panel_w - 20, y0 + panel_h - margin], outline="black")
+        draw.text((x0 + margin, y0 + 10), clip, fill="black")
+        draw.text((x0 + margin, y0 + panel_h - 40), f"size KiB {lo_s:.0f} .. {hi_s:.0f}", fill="black")
+        draw.text((x0 + 5, y0 + 30), f"{hi_p:.1f}", fill="black")
+        draw.text((x0 + 5, y0 + 44), unit[:12], fill="black")
+        draw.text((x0 + 5, y0 + panel_h - margin - 10), f"{lo_p:.1f}", fill="black")
         for r, size, q, exact in zip(rows, sizes, scores, lossless):
             x = x0 + margin + (size - lo_s) / (hi_s - lo_s) * (panel_w - margin - 20)
-            y = panel_h - margin - (q - lo_p) / (hi_p - lo_p) * (panel_h - margin - 30)
+            y = y0 + panel_h - margin - (q - lo_p) / (hi_p - lo_p) * (panel_h - margin - 30)
             colour = next((c for k, c in colours.items() if r.tool.startswith(k)), (0, 0, 0))
             draw.ellipse([x - 4, y - 4, x + 4, y + 4], fill=colour)
             label = r.tool.replace("gifsom ", "").replace("(default)", "gifsom")[:28]
