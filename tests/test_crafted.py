@@ -1,14 +1,13 @@
 """Inputs people really have, and crafted ones: each comes out right, or gets one clear line.
 
 The inputs are in tests/crafted/, made by ``python scripts/make_crafted.py``. Bounds on
-memory and time are resource limits on a child process (address space, CPU seconds,
-file size), never timings.
+memory and time are resource limits on a child process (address space as a hard stop, CPU
+seconds, file size) and its peak resident memory from the kernel's accounting, never timings.
 """
 
 from __future__ import annotations
 
 import os
-import resource
 import signal
 import subprocess
 import sys
@@ -39,19 +38,35 @@ def ffmpeg_frames(path: Path, width: int, height: int, *filters: str) -> np.ndar
     return np.frombuffer(result.stdout, np.uint8).reshape(-1, height, width, 3)
 
 
-def limited(address_space_mb: int, cpu_seconds: int, file_mb: int | None = None):
-    """A preexec_fn that caps a child's address space, CPU time and (optionally) the size of any file it writes."""
-    def apply() -> None:
-        resource.setrlimit(resource.RLIMIT_AS, (address_space_mb << 20, address_space_mb << 20))
-        resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds))
-        if file_mb is not None:
-            resource.setrlimit(resource.RLIMIT_FSIZE, (file_mb << 20, file_mb << 20))
-    return apply
+#: Run by a fresh Python that caps its child and reports the child's peak resident memory: the
+#: test process's own children (Chromium among them) would blur a RUSAGE_CHILDREN reading.
+_LIMITED_RUN = """
+import json, resource, subprocess, sys
+limits = json.loads(sys.argv[1])
+def apply():
+    for name, value in limits.items():
+        resource.setrlimit(getattr(resource, name), (value, value))
+done = subprocess.run(sys.argv[2:], capture_output=True, text=True, preexec_fn=apply)
+print(json.dumps({"returncode": done.returncode, "stdout": done.stdout, "stderr": done.stderr,
+                  "peak_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}))
+"""
 
 
-def run_limited(*args: str, limit, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "gifsom", *args], capture_output=True, text=True, timeout=300,
-                          preexec_fn=limit, env=env)
+def run_limited(*args: str, address_space_mb: int = 1024, cpu_seconds: int = 10, file_mb: int | None = None,
+                env: dict | None = None) -> tuple[subprocess.CompletedProcess, float]:
+    """Run gifsom under resource limits: address space (a hard stop: threads reserve address space
+    they never touch, so this is no measure of use), CPU seconds and, optionally, the size of any
+    file it writes. Returns the result and the child's peak resident memory in MB."""
+    import json
+
+    limits = {"RLIMIT_AS": address_space_mb << 20, "RLIMIT_CPU": cpu_seconds}
+    if file_mb is not None:
+        limits["RLIMIT_FSIZE"] = file_mb << 20
+    wrapper = subprocess.run([sys.executable, "-c", _LIMITED_RUN, json.dumps(limits), sys.executable, "-m", "gifsom",
+                              *args], capture_output=True, text=True, timeout=300, env=env)
+    report = json.loads(wrapper.stdout)
+    result = subprocess.CompletedProcess(args, report["returncode"], report["stdout"], report["stderr"])
+    return result, report["peak_mb"]
 
 
 # --- video as players show it ---
@@ -305,14 +320,16 @@ def test_new_gifs_honour_the_umask_and_replaced_gifs_keep_their_mode(tmp_path):
 
 @pytest.mark.parametrize("command", ["info", "convert"])
 def test_descriptor_bombs_are_refused_or_shown_as_browsers_show_them_within_bounds(command, tmp_path):
-    """Images that declare 65535x65535 pixels on a 1x1 screen, within 200 MB and 10 CPU seconds: a
-    first image that large would grow the screen (as browsers do) past the pixel limit, and is refused;
-    later ones are clipped to the 1x1 screen, and only that pixel is decoded."""
+    """Images that declare 65535x65535 pixels on a 1x1 screen, within 200 MB of memory and 10 CPU seconds:
+    a first image that large would grow the screen (as browsers do) past the pixel limit, and is
+    refused; later ones are clipped to the 1x1 screen, and only that pixel is decoded."""
     output = [str(tmp_path / "o.gif"), "-q"] if command == "convert" else []
-    refused = run_limited(command, str(CRAFTED / "bomb-one.gif"), *output, limit=limited(200, 10))
+    refused, peak = run_limited(command, str(CRAFTED / "bomb-one.gif"), *output)
     assert refused.returncode == 1 and "over the 89,478,485-pixel safety limit" in single_line(refused)
-    shown = run_limited(command, str(CRAFTED / "bomb-many.gif"), *output, limit=limited(200, 10))
+    assert peak <= 200
+    shown, peak = run_limited(command, str(CRAFTED / "bomb-many.gif"), *output)
     assert shown.returncode == 0, shown.stderr
+    assert peak <= 200
     if command == "convert":
         frames, _ = decode_gif(tmp_path / "o.gif")
         assert frames[0].shape == (1, 1, 3) and [f[0, 0].tolist() for f in frames] == [[0, 0, 0], [255, 0, 0]]
@@ -348,9 +365,10 @@ def test_a_small_gif_of_many_frames_spools_compressed(tmp_path):
     """2 KB of one-pixel frames on a 600x600 screen is 173 MB of raw canvases: the spool must not
     grow anywhere near that (the child may write no file over 16 MB)."""
     env = dict(os.environ, TMPDIR=str(tmp_path))
-    result = run_limited("convert", str(CRAFTED / "amplify.gif"), str(tmp_path / "o.gif"), "-q",
-                         limit=limited(1024, 60, file_mb=16), env=env)
+    result, peak = run_limited("convert", str(CRAFTED / "amplify.gif"), str(tmp_path / "o.gif"), "-q",
+                               cpu_seconds=60, file_mb=16, env=env)
     assert result.returncode == 0, result.stderr
+    assert peak <= 300
     assert GifReader((tmp_path / "o.gif").read_bytes(), "o").frame_count == 120
 
 

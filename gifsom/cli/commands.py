@@ -99,6 +99,7 @@ def convert_one(source_path: str, output: str | GifPath, source_options, job: Jo
                 *, bar: bool | None) -> tuple[GifWriter, str | None]:
     """Convert one input; returns the closed writer and the source's warning, if any."""
     from ..sources import open_source
+    from ..sources.video import VideoSource
 
     name = str(output)
     if source_path == "-":
@@ -112,8 +113,8 @@ def convert_one(source_path: str, output: str | GifPath, source_options, job: Jo
     if plan is not None:          # refuse a clip that cannot fit before decoding any of it
         check_clip_budget(plan.frames, plan.width, plan.height, plan.channels, args.max_spool,
                           compressible=plan.compressible)
-        if job.limit is None and not args.quiet and not plan.compressible:
-            _warn_if_huge(plan, source_path)
+        if job.limit is None and not args.quiet and isinstance(source, VideoSource):
+            _warn_if_huge(plan, source_path)     # the estimate is video's: screenshots shrink far more
     options = job.options
     if args.loop is None and source.loop is not None:
         options = dataclasses.replace(options, loop=source.loop)
