@@ -140,9 +140,8 @@ def write_clip(out: BinaryIO, spool: FrameSpool, survey: ClipSurvey, options: En
             scene_palettes[start] = learn_from(survey.scene_samplers[scene].pixels(), scene_colours[scene], options,
                                                size, exact)
         # the longest scene's palette is the global table: its frames need no local table
-        lengths = np.diff(starts + [len(spool)]) if starts else []
-        if len(lengths):
-            global_palette = scene_palettes[starts[int(np.argmax(lengths))]]
+        lengths = np.diff(starts + [len(spool)])       # scope "scene" is left only with two scenes or more
+        global_palette = scene_palettes[starts[int(np.argmax(lengths))]]
     writer = AnimationWriter(out, width, height, global_palette=global_palette, loop=options.loop,
                              comment=options.comment, lossy=options.lossy, spare_slot=channels == 4)
     mapper: FrameMapper | None = None

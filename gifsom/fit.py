@@ -246,16 +246,17 @@ def size_limit(max_size: int | str | SizeLimit | None = None, target: str | None
     from .presets import preset
 
     place = preset(target) if target is not None else None
+    if isinstance(max_size, SizeLimit) and place is None:
+        return max_size
     if isinstance(max_size, SizeLimit):
-        if place is None:
-            return max_size
-        return SizeLimit(max_size.max_bytes, place.max_width, place.max_height, place.max_frames)
-    if isinstance(max_size, str):
-        max_size = parse_bytes(max_size)
-    if max_size is not None and not isinstance(max_size, int):
+        max_bytes: int | None = max_size.max_bytes
+    elif isinstance(max_size, str):
+        max_bytes = parse_bytes(max_size)
+    elif max_size is None or isinstance(max_size, int):
+        max_bytes = max_size if max_size is not None else (place.max_bytes if place else None)
+    else:
         raise OptionValueError("max_size", max_size, "is not a size; give bytes as an int, or a size such as "
                                                      "'10M' or '128K'")
-    max_bytes = max_size if max_size is not None else (place.max_bytes if place else None)
     if max_bytes is None:
         return None
     if place is None:

@@ -56,6 +56,7 @@ class GifsomPlugin(PluginV3):
         self._pts = 0.0
         self._end_time: float | None = None
         self._frames: list[np.ndarray] | None = None
+        self._gif = None                 # the GIF's blocks, read once when reading asks for them
         if request.mode.io_mode == IOMode.write:
             if (request.extension or "").lower() != ".gif":
                 raise InitializationError("gifsom writes GIF only: give a .gif name or extension='.gif'")
@@ -135,7 +136,7 @@ class GifsomPlugin(PluginV3):
     def _reader(self):
         from .gif.reader import GifReader
 
-        if getattr(self, "_gif", None) is None:
+        if self._gif is None:
             with open(self._path, "rb") as file:
                 self._gif = GifReader(file.read(), str(self.request.raw_uri))
         return self._gif

@@ -205,8 +205,8 @@ class GifReader:
     @property
     def may_show_transparency(self) -> bool:
         """Whether a frame may show transparent pixels, judged from the blocks without decoding
-        (True when any image names a transparent index, has no colour table, or the first frame
-        leaves part of the screen undrawn)."""
+        (True when any image names a transparent index, or the first image leaves part of the
+        screen undrawn)."""
         if not self._images:
             return True
         first = self._images[0]

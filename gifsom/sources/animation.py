@@ -16,7 +16,7 @@ import numpy as np
 
 from ..errors import InputError, ResourceError
 from ..frames import Frame
-from .base import ClipPlan, SourceBase, SourceOptions, check_crop, fit_size, retime, timed_pictures
+from .base import ClipPlan, SourceBase, SourceOptions, check_crop, planned_size, retime, timed_pictures
 
 #: File name endings that may hold an animation Pillow reads.
 ANIMATION_SUFFIXES = (".webp", ".png", ".apng")
@@ -70,10 +70,7 @@ class AnimationSource(SourceBase):
         self.end_time: float | None = None
 
     def plan(self) -> ClipPlan:
-        opts = self.options
-        width, height = self._size if opts.crop is None else (opts.crop.width, opts.crop.height)
-        width, height = fit_size(width, height, opts.width, opts.height)
-        return ClipPlan(self._count, width, height, 4)
+        return ClipPlan(self._count, *planned_size(*self._size, self.options), 4)
 
     def _pictures(self) -> Iterator[tuple[np.ndarray, float]]:
         from PIL import Image

@@ -211,6 +211,20 @@ def decode_ahead(jobs: Iterable[Callable[[], np.ndarray]], *, workers: int | Non
         pool.shutdown(wait=True, cancel_futures=True)
 
 
+def planned_size(width: int, height: int, options: SourceOptions) -> tuple[int, int]:
+    """The (width, height) of output frames from ``width`` x ``height`` pictures: the crop's size
+    when there is one, then scaled as ``options.width`` and ``options.height`` ask."""
+    if options.crop is not None:
+        width, height = options.crop.width, options.crop.height
+    return fit_size(width, height, options.width, options.height)
+
+
+def trimmed_seconds(seconds: float, options: SourceOptions) -> float:
+    """How long ``seconds`` of a source last as output: cut to ``start``/``end``, at ``speed``."""
+    end = seconds if options.end is None else min(seconds, options.end)
+    return max(0.0, end - (options.start or 0.0)) / options.speed
+
+
 def fit_size(width: int, height: int, target_width: int | None, target_height: int | None) -> tuple[int, int]:
     """Output size for a ``width`` x ``height`` picture, keeping the aspect ratio when one side is given."""
     if target_width and target_height:
@@ -296,5 +310,4 @@ def timed_pictures(pictures: Iterator[tuple[np.ndarray, float]], options: Source
         yield Frame(resize(pixels, size), shown_ms / 1000)
         shown_ms += milliseconds
     if options.fps is None:
-        end = shown_ms / 1000 if options.end is None else min(shown_ms / 1000, options.end)
-        source.end_time = max(0.0, end - (options.start or 0.0)) / options.speed
+        source.end_time = trimmed_seconds(shown_ms / 1000, options)

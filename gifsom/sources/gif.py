@@ -12,7 +12,8 @@ import numpy as np
 from ..errors import InputError
 from ..frames import Frame
 from ..gif.reader import GifDamaged, GifReader
-from .base import ClipPlan, SourceBase, SourceOptions, check_crop, fit_size, retime, timed_pictures
+from .base import (ClipPlan, SourceBase, SourceOptions, check_crop, planned_size, retime, timed_pictures,
+                   trimmed_seconds)
 
 
 class GifSource(SourceBase):
@@ -40,16 +41,12 @@ class GifSource(SourceBase):
     def plan(self) -> ClipPlan:
         """Frames and their size, counted from the GIF's blocks without decoding any image."""
         opts = self.options
-        width, height = (self._reader.width, self._reader.height) if opts.crop is None else (opts.crop.width,
-                                                                                            opts.crop.height)
-        width, height = fit_size(width, height, opts.width, opts.height)
+        width, height = planned_size(self._reader.width, self._reader.height, opts)
         channels = 4 if self._reader.may_show_transparency else 3
         if opts.fps is None and opts.start is None and opts.end is None:
             frames = self._reader.frame_count
         else:
-            seconds = sum(self._reader.shown_delays) / 100.0
-            seconds = min(seconds, opts.end) if opts.end is not None else seconds
-            seconds = max(0.0, seconds - (opts.start or 0.0)) / opts.speed
+            seconds = trimmed_seconds(sum(self._reader.shown_delays) / 100.0, opts)
             frames = self._reader.frame_count if opts.fps is None else math.ceil(seconds * opts.fps)
         return ClipPlan(max(1, frames), width, height, channels, compressible=True)
 

@@ -15,7 +15,8 @@ import numpy as np
 
 from ..errors import InputError, ResourceError
 from ..frames import Frame, as_pixels
-from .base import ClipPlan, SourceBase, SourceOptions, check_crop, cropped, decode_ahead, fit_size, resize, retime
+from .base import (ClipPlan, SourceBase, SourceOptions, check_crop, cropped, decode_ahead, fit_size, planned_size,
+                   resize, retime)
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff")
 #: Frame rate of an image sequence when none is given.
@@ -74,8 +75,7 @@ class ImageSequenceSource(SourceBase):
             raise _unreadable(self.files[0], exc) from None
         opts = self.options
         check_crop(opts.crop, *size)
-        shown = size if opts.crop is None else (opts.crop.width, opts.crop.height)
-        width, height = fit_size(*shown, opts.width, opts.height)
+        width, height = planned_size(*size, opts)
         seconds = len(self.files) / self.fps
         seconds = min(seconds, opts.end) if opts.end is not None else seconds
         frames = math.ceil(max(0.0, seconds - (opts.start or 0.0)) * self.fps)

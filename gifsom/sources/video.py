@@ -19,7 +19,7 @@ import numpy as np
 
 from ..errors import InputError, SourceError
 from ..frames import Frame
-from .base import ClipPlan, SourceBase, SourceOptions, check_crop, fit_size
+from .base import ClipPlan, SourceBase, SourceOptions, check_crop, planned_size, trimmed_seconds
 
 #: Frame rate used for a video whose own rate ffmpeg cannot tell.
 FALLBACK_FPS = 10.0
@@ -151,8 +151,7 @@ class VideoSource(SourceBase):
         opts = self.options
         fps = opts.fps or min(MAX_GIF_FPS, (info.fps or FALLBACK_FPS) * opts.speed)
         check_crop(opts.crop, info.width, info.height)
-        shown = (info.width, info.height) if opts.crop is None else (opts.crop.width, opts.crop.height)
-        width, height = fit_size(*shown, opts.width, opts.height)
+        width, height = planned_size(info.width, info.height, opts)
         filters = []
         arriving = (info.width, info.height) if info.stored is None else info.stored
         if opts.crop is not None:
@@ -160,7 +159,7 @@ class VideoSource(SourceBase):
                 filters.append(f"scale={info.width}:{info.height}:flags=lanczos")
             crop = opts.crop
             filters.append(f"format=rgb24,crop={crop.width}:{crop.height}:{crop.left}:{crop.top}")
-            arriving = shown
+            arriving = (crop.width, crop.height)
         if opts.speed != 1.0:
             filters.append(f"setpts=PTS/{opts.speed!r}")
         filters.append(f"fps={fps!r}")
@@ -182,10 +181,8 @@ class VideoSource(SourceBase):
                 raise InputError(f"input {str(self.path)!r} does not exist; check the path")
             info = probe(self.path)
             command, (width, height), fps = self.command(info)
-            seconds = info.duration or 0.0
-            if self.options.end is not None:
-                seconds = min(seconds, self.options.end) if seconds else self.options.end
-            seconds = max(0.0, seconds - (self.options.start or 0.0)) / self.options.speed
+            # a container that gives no duration runs to the requested end, if any
+            seconds = trimmed_seconds(info.duration or self.options.end or 0.0, self.options)
             self._prepared = command, (width, height), fps, ClipPlan(max(1, int(seconds * fps + 0.999)), width, height)
         return self._prepared
 
