@@ -237,10 +237,10 @@ class GifWriter:
         return TimelineView(self._spool, timeline.numbers, timeline.timestamps), timeline.end_time
 
     def _fitted(self, clip: FrameSpool | TimelineView, end_time: float) -> FitResult:
-        """The best GIF under the size limit; lossy and colours count as chosen when not the defaults."""
+        """The best GIF under the size limit; lossy and colours given by the caller stay as given."""
         limit = self.size_limit
-        chosen = frozenset(name for name in ("lossy", "colors")
-                           if getattr(self.options, name) != EncodeOptions.__dataclass_fields__[name].default)
+        chosen = frozenset(["lossy"] * (self.options.lossy is not None)
+                           + ["colors"] * (self.options.colors != EncodeOptions.__dataclass_fields__["colors"].default))
         tries = Progress(f"fitting under {limit.max_bytes:,} bytes", None, bar=self.bar, unit="try")
         lock = threading.Lock()
 
@@ -306,7 +306,7 @@ def encode(frames: Iterable[Any], path: str | os.PathLike, fps: float | None = N
 
 
 def quantize(image: Any, palette: np.ndarray | None = None, colors: int = 256, dither: str = "none", *,
-             dither_strength: float = 1.0, quality: int = 10) -> tuple[np.ndarray, np.ndarray]:
+             dither_strength: float = 1.0, sample_factor: int = 10) -> tuple[np.ndarray, np.ndarray]:
     """Map one image to a palette (learning the palette first when none is given).
 
     Args:
@@ -316,17 +316,17 @@ def quantize(image: Any, palette: np.ndarray | None = None, colors: int = 256, d
         dither: a dither mode ("none", "bayer2", "bayer4", "bayer8", "blue-noise",
             "floyd-steinberg", "sierra-lite", "atkinson").
         dither_strength: 0..1.
-        quality: NeuQuant sampling factor when learning, 1..30 (used by pure NeuQuant only;
+        sample_factor: NeuQuant sampling factor when learning, 1..30 (used by pure NeuQuant only;
             with the default refinement the SOM is a seed and sees a fixed sample).
 
     Returns:
         ``(indices, palette)``: uint8 (H, W) indices into the uint8 (K, 3) palette.
     """
-    options = EncodeOptions(colors=colors, quality=quality, dither=dither, dither_strength=dither_strength,
+    options = EncodeOptions(colors=colors, sample_factor=sample_factor, dither=dither, dither_strength=dither_strength,
                             temporal=False)
     pixels = as_pixels(image, what="image")
     if palette is None:
-        palette = learn_palette(pixels, colors=colors, quality=quality)
+        palette = learn_palette(pixels, colors=colors, sample_factor=sample_factor)
     palette = np.asarray(palette)
     if palette.ndim != 2 or palette.shape[1] != 3 or not 1 <= len(palette) <= 256:
         raise OptionError(f"palette has shape {palette.shape}; give 1 to 256 RGB colours as a (K, 3) array")

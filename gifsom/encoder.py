@@ -143,7 +143,7 @@ def write_clip(out: BinaryIO, spool: FrameSpool, survey: ClipSurvey, options: En
         lengths = np.diff(starts + [len(spool)])       # scope "scene" is left only with two scenes or more
         global_palette = scene_palettes[starts[int(np.argmax(lengths))]]
     writer = AnimationWriter(out, width, height, global_palette=global_palette, loop=options.loop,
-                             comment=options.comment, lossy=options.lossy, spare_slot=channels == 4)
+                             comment=options.comment, lossy=options.lossy_level, spare_slot=channels == 4)
     mapper: FrameMapper | None = None
     report = Progress("frames written", len(spool), callback=progress, bar=bar)
     try:

@@ -44,17 +44,19 @@ class GifWriter(animation.AbstractMovieWriter):
         codec, bitrate, extra_args: accepted because matplotlib passes them to
             every writer; GIF has neither codec nor bitrate, so they are ignored.
         metadata: a ``"comment"`` (or else ``"title"``) entry is stored in the GIF.
-        colors, dither, dither_strength, lossy, loop, palette: as for
+        colors, quality, dither, dither_strength, lossy, loop, palette: as for
             :func:`gifsom.encode` (checked here, before anything is drawn).
     """
 
     def __init__(self, fps: float = 5, codec: str | None = None, bitrate: int | None = None,
                  extra_args: list[str] | None = None, metadata: dict[str, str] | None = None, *,
-                 colors: int = 256, dither: str = "none", dither_strength: float = 1.0, lossy: int = 0,
-                 loop: int = 0, palette: str = "scene") -> None:
+                 colors: int = 256, quality: int | None = None, dither: str | None = None,
+                 dither_strength: float | None = None, lossy: int | None = None, loop: int = 0,
+                 palette: str = "scene") -> None:
         super().__init__(fps=fps, metadata=metadata, codec=codec, bitrate=bitrate)
         comment = (metadata or {}).get("comment") or (metadata or {}).get("title")
-        self.options = EncodeOptions(colors=colors, dither=dither, dither_strength=dither_strength, lossy=lossy,
+        self.options = EncodeOptions(colors=colors, quality=quality, dither=dither, dither_strength=dither_strength,
+                                     lossy=lossy,
                                      loop=loop, palette=palette, comment=comment)
         self._writer: api.GifWriter | None = None
 

@@ -7,12 +7,51 @@ from dataclasses import dataclass, field
 from typing import TypedDict
 
 from . import checks
-from .errors import OptionError
+from .errors import OptionError, OptionValueError
 from .mapping.dither import DITHER_MODES
 from .mapping.stage import DEFAULT_MOTION_THRESHOLD, MappingOptions
 from .palette.learn import PaletteOptions
 
 PALETTE_SCOPES = ("global", "scene", "frame")
+#: The quality an encode aims at when none is given (1..100; see :func:`knobs_for_quality`).
+DEFAULT_QUALITY = 90
+
+
+@dataclass(frozen=True)
+class QualityKnobs:
+    """What one step of the quality knob sets (where the caller did not set it).
+
+    Attributes:
+        dither: the dither mode.
+        dither_strength: 0..1.
+        lossy: lossy LZW strength, 0 (exact) up to :data:`MAX_KNOB_LOSSY`.
+    """
+
+    dither: str
+    dither_strength: float
+    lossy: int
+
+
+#: The most lossy LZW the quality knob (and the fit) uses: beyond it, lossy LZW smears and leaves
+#: streaks (the README's useful range is 10 to 40).
+MAX_KNOB_LOSSY = 40
+#: (quality, dither strength, lossy) at the knob's anchor points, best first; in between, both are
+#: interpolated. Measured on the bench's clips against SSIMULACRA 2 (see the README).
+QUALITY_ANCHORS = ((100, 1.0, 0), (90, 0.0, 0), (50, 0.0, MAX_KNOB_LOSSY), (1, 0.0, MAX_KNOB_LOSSY))
+
+
+def knobs_for_quality(quality: int) -> QualityKnobs:
+    """The dither and lossy LZW that quality ``quality`` (1..100, higher is better looking and
+    larger) stands for. Bytes fall and the look worsens monotonically as quality falls."""
+    checks.in_range("quality", quality, 1, 100, "1 (smallest) to 100 (best looking)")
+    for (high, strength_high, lossy_high), (low, strength_low, lossy_low) in zip(QUALITY_ANCHORS,
+                                                                                QUALITY_ANCHORS[1:]):
+        if low <= quality <= high:
+            share = (high - quality) / (high - low)
+            strength = strength_high + (strength_low - strength_high) * share
+            lossy = round(lossy_high + (lossy_low - lossy_high) * share)
+            break
+    return QualityKnobs("adaptive" if strength > 0 else "none", round(strength, 3), lossy)
 
 
 def parse_colour(text: str) -> tuple[int, int, int]:
@@ -33,50 +72,89 @@ class EncodeOptions:
 
     Attributes:
         colors: palette size, 2..256 (one slot may go to transparency in animations).
-        quality: NeuQuant sampling factor 1..30 (pure NeuQuant, ``refine=False``, only).
+        quality: 1..100, what the GIF trades between bytes and looks, as gifski's ``--quality``
+            does: it sets the dither and lossy LZW that are not given (:func:`knobs_for_quality`).
+            None is :data:`DEFAULT_QUALITY`.
+        sample_factor: NeuQuant sampling factor 1..30 (pure NeuQuant, ``refine=False``, only).
         refine: run the palette convergence phase (False: pure NeuQuant).
         palette: "scene" (a palette per scene, new where the picture cuts; one for a clip with no cut), "global" or "frame".
         fixed_colors: colours forced into every palette.
-        dither: dither mode name.
-        dither_strength: 0..1.
+        dither: dither mode name, or None for the quality's (see :attr:`dither_mode`).
+        dither_strength: 0..1, or None for the quality's.
         motion_threshold: per-channel change under which a pixel keeps its index.
         loop: 0 forever, N repeats, -1 play once.
         matte: colour that semi-transparent pixels are blended onto, or None.
         comment: text stored in the GIF, or None.
-        lossy: 0 (exact) or the RGB distance, up to 255, by which lossy LZW may move a pixel's colour.
+        lossy: 0 (exact) or the RGB distance, up to 255, by which lossy LZW may move a pixel's colour;
+            None for the quality's.
         temporal: keep the index of pixels whose colour did not change (stable dither, smaller files).
     """
 
     colors: int = 256
-    quality: int = 10
+    quality: int | None = None
+    sample_factor: int = 10
     refine: bool = True
     palette: str = "scene"
     fixed_colors: tuple[tuple[int, int, int], ...] = field(default_factory=tuple)
-    dither: str = "none"
-    dither_strength: float = 1.0
+    dither: str | None = None
+    dither_strength: float | None = None
     motion_threshold: int = DEFAULT_MOTION_THRESHOLD
     loop: int = 0
     matte: tuple[int, int, int] | None = None
     comment: str | None = None
-    lossy: int = 0
+    lossy: int | None = None
     temporal: bool = True
 
     def __post_init__(self) -> None:
-        self.palette_options(self.colors)         # colors, quality and fixed_colors: checked there
+        self.palette_options(self.colors)         # colors, sample_factor and fixed_colors: checked there
+        if self.quality is not None and not self.refine and self.quality <= 30:
+            raise OptionValueError("quality", self.quality, "is the 1..100 quality knob now; for pure NeuQuant's "
+                                                            "sampling factor use sample_factor (--sample-factor)")
+        self.knobs                                 # quality: checked there
         checks.one_of("palette", self.palette, PALETTE_SCOPES, "a palette scope")
-        checks.one_of("dither", self.dither, DITHER_MODES, "a dither mode")
-        checks.in_range("dither_strength", self.dither_strength, 0.0, 1.0, "0 to 1")
+        if self.dither is not None:
+            checks.one_of("dither", self.dither, DITHER_MODES, "a dither mode")
+        if self.dither_strength is not None:
+            checks.in_range("dither_strength", self.dither_strength, 0.0, 1.0, "0 to 1")
         checks.in_range("motion_threshold", self.motion_threshold, 0, 255, "0 to 255")
         checks.in_range("loop", self.loop, -1, 65535, "0 (forever), 1..65535 repeats, or -1 (play once)")
-        checks.in_range("lossy", self.lossy, 0, 255, "0 (exact) to 255")
+        if self.lossy is not None:
+            checks.in_range("lossy", self.lossy, 0, 255, "0 (exact) to 255")
+
+    @property
+    def knobs(self) -> QualityKnobs:
+        """What the quality sets where dither and lossy are not given."""
+        return knobs_for_quality(DEFAULT_QUALITY if self.quality is None else self.quality)
+
+    @property
+    def dither_mode(self) -> str:
+        """The dither mode used: as given, or the quality's (a ``dither_strength`` given alone, above 0,
+        means ``adaptive`` where the quality does not dither)."""
+        if self.dither is not None:
+            return self.dither
+        if self.dither_strength is not None and self.knobs.dither == "none":
+            return "adaptive" if self.dither_strength > 0 else "none"
+        return self.knobs.dither
+
+    @property
+    def dither_level(self) -> float:
+        """The dither strength used, 0..1: as given, else 1 for a dither mode given, else the quality's."""
+        if self.dither_strength is not None:
+            return self.dither_strength
+        return 1.0 if self.dither is not None else self.knobs.dither_strength
+
+    @property
+    def lossy_level(self) -> int:
+        """The lossy LZW strength used: as given, or the quality's."""
+        return self.knobs.lossy if self.lossy is None else self.lossy
 
     def palette_options(self, colors: int, exact_colors: int | None = None) -> PaletteOptions:
         """Palette options for a learned palette of ``colors`` entries (an exact one of up to ``exact_colors``)."""
-        return PaletteOptions(colors=colors, quality=self.quality, refine=self.refine, fixed=self.fixed_colors,
+        return PaletteOptions(colors=colors, sample_factor=self.sample_factor, refine=self.refine, fixed=self.fixed_colors,
                               exact_colors=exact_colors)
 
     def mapping_options(self) -> MappingOptions:
-        return MappingOptions(dither=self.dither, strength=self.dither_strength,
+        return MappingOptions(dither=self.dither_mode, strength=self.dither_level,
                               motion_threshold=self.motion_threshold, temporal=self.temporal)
 
 
@@ -85,17 +163,18 @@ class EncodeFields(TypedDict, total=False):
     (``GifWriter(path, colors=64)``): each key and type is that of the field of the same name."""
 
     colors: int
-    quality: int
+    quality: int | None
+    sample_factor: int
     refine: bool
     palette: str
     fixed_colors: tuple[tuple[int, int, int], ...]
-    dither: str
-    dither_strength: float
+    dither: str | None
+    dither_strength: float | None
     motion_threshold: int
     loop: int
     matte: tuple[int, int, int] | None
     comment: str | None
-    lossy: int
+    lossy: int | None
     temporal: bool
 
 

@@ -75,8 +75,8 @@ def main() -> None:
     ffmpeg = imageio_ffmpeg.get_ffmpeg_exe()
     methods = {
         "gifsom": lambda img: gifsom.learn_palette(img, k),
-        "gifsom NeuQuant q10": lambda img: gifsom.learn_palette(img, k, quality=10, refine=False),
-        "gifsom NeuQuant q1": lambda img: gifsom.learn_palette(img, k, quality=1, refine=False),
+        "gifsom NeuQuant q10": lambda img: gifsom.learn_palette(img, k, sample_factor=10, refine=False),
+        "gifsom NeuQuant q1": lambda img: gifsom.learn_palette(img, k, sample_factor=1, refine=False),
         "Pillow MEDIANCUT": lambda img: png_like(Image.fromarray(img).quantize(k, method=Image.Quantize.MEDIANCUT)),
         "Pillow FASTOCTREE": lambda img: png_like(Image.fromarray(img).quantize(k, method=Image.Quantize.FASTOCTREE)),
     }

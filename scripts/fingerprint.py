@@ -40,7 +40,7 @@ MODES: dict[str, dict] = {
     "palette-frame": {"palette": "frame"},
     "palette-scene": {"palette": "scene"},
     "colors32": {"colors": 32},
-    "no-refine": {"refine": False, "quality": 5},
+    "no-refine": {"refine": False, "sample_factor": 5},
     "motion8": {"motion_threshold": 8, "dither": "bayer4"},
 }
 

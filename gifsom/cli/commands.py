@@ -25,7 +25,8 @@ from . import flags
 
 def encode_options(args: argparse.Namespace) -> EncodeOptions:
     """The encoding options the flags ask for (checked here, once, before any work)."""
-    fields = dict(colors=args.colors, quality=args.quality, refine=args.refine, palette=args.palette,
+    fields = dict(colors=args.colors, quality=args.quality, sample_factor=args.sample_factor, refine=args.refine,
+                  palette=args.palette,
                   fixed_colors=tuple(parse_colour(c) for c in args.fixed_colors), dither=args.dither,
                   dither_strength=args.dither_strength, loop=0 if args.loop is None else args.loop,
                   matte=parse_colour(args.matte) if args.matte else None, lossy=args.lossy,
@@ -209,7 +210,7 @@ def run_record(args: argparse.Namespace) -> int:
 def run_palette(args: argparse.Namespace) -> int:
     from .palette_report import palette_report
 
-    palette_report(args.input, colors=args.colors, quality=args.quality, refine=args.refine, dither=args.dither,
+    palette_report(args.input, colors=args.colors, sample_factor=args.sample_factor, refine=args.refine, dither=args.dither,
                    plot=args.plot, save=args.save)
     return 0
 

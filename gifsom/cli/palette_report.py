@@ -137,14 +137,14 @@ def plot_palette(path: str | os.PathLike, image: np.ndarray, indices: np.ndarray
     canvas.save(path)
 
 
-def palette_report(spec: str, *, colors: int = 256, quality: int = 10, refine: bool = True,
+def palette_report(spec: str, *, colors: int = 256, sample_factor: int = 10, refine: bool = True,
                    dither: str = "none", plot: str | None = None, save: str | None = None) -> np.ndarray:
     """Learn the palette of an image or clip, print a summary and write the requested files.
 
     Returns:
         uint8 (K, 3) palette.
     """
-    EncodeOptions(colors=colors, quality=quality, refine=refine, dither=dither)   # checked before any work
+    EncodeOptions(colors=colors, sample_factor=sample_factor, refine=refine, dither=dither)   # checked before any work
     for target in (plot, save):
         if target:
             check_output_path(target)
@@ -156,7 +156,7 @@ def palette_report(spec: str, *, colors: int = 256, quality: int = 10, refine: b
         if len(sample) > REPORT_FRAMES:     # keep memory bounded: thin out evenly
             sample = sample[::2]
             stride *= 2
-    palette = learn_palette(sample, colors=colors, quality=quality, refine=refine)
+    palette = learn_palette(sample, colors=colors, sample_factor=sample_factor, refine=refine)
     middle = sample[len(sample) // 2]
     indices, palette = quantize(middle, palette, dither=dither)
     used = len(np.unique(indices))

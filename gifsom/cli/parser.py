@@ -13,7 +13,7 @@ from ..errors import OptionError
 from ..gif.reader import DEFAULT_MAX_PIXELS
 from ..limits import DEFAULT_MAX_SPOOL, parse_bytes
 from ..mapping.dither import DITHER_MODES
-from ..options import PALETTE_SCOPES
+from ..options import DEFAULT_QUALITY, PALETTE_SCOPES
 from ..presets import PRESETS, describe_size
 
 DESCRIPTION = """\
@@ -71,6 +71,13 @@ def _number(kind: type, flag: str):
     return parse
 
 
+def _renamed(flag: str, now: str):
+    """An argparse type that refuses a flag whose meaning moved to ``now``."""
+    def parse(text: str):
+        raise argparse.ArgumentTypeError(f"{flag} is no longer the NeuQuant sampling factor; use {now} {text}")
+    return parse
+
+
 def _size(text: str) -> int:
     try:
         return parse_bytes(text)
@@ -83,7 +90,10 @@ def _add_encoding_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--colors", type=_number(int, "--colors"), default=256, metavar="N",
                        help="palette size, 2 to 256 (default 256; a learned palette for an animation leaves one "
                             "slot for transparency)")
-    group.add_argument("--quality", type=_number(int, "--quality"), default=10, metavar="Q",
+    group.add_argument("--quality", type=_number(int, "--quality"), default=None, metavar="Q",
+                       help=f"1 to 100: smaller files (lower) or a better look (higher), as gifski's --quality; "
+                            f"sets the dither and lossy LZW not given (default {DEFAULT_QUALITY})")
+    group.add_argument("--sample-factor", type=_number(int, "--sample-factor"), default=10, metavar="F",
                        help="NeuQuant sampling factor with --no-refine: 1 is slowest and best, 30 fastest "
                             "(default 10); by default the SOM only seeds the refinement and this has no effect")
     group.add_argument("--no-refine", dest="refine", action="store_false",
@@ -93,10 +103,11 @@ def _add_encoding_options(parser: argparse.ArgumentParser) -> None:
                             "for a clip with no cut), one palette for the clip (global), or one per frame")
     group.add_argument("--fixed-color", dest="fixed_colors", action="append", default=[], metavar="RRGGBB",
                        help="a colour that must be in the palette as it is (repeatable)")
-    group.add_argument("--dither", default="none", metavar="{" + ",".join(DITHER_MODES) + "}",
-                       help="dither mode (default none: smallest files; see the README for the trade-offs)")
-    group.add_argument("--dither-strength", type=_number(float, "--dither-strength"), default=1.0,
-                       metavar="S", help="0 to 1, how strongly to dither (default 1)")
+    group.add_argument("--dither", default=None, metavar="{" + ",".join(DITHER_MODES) + "}",
+                       help="dither mode (default: the quality's; see the README for the trade-offs)")
+    group.add_argument("--dither-strength", type=_number(float, "--dither-strength"), default=None,
+                       metavar="S", help="0 to 1, how strongly to dither (default: 1 with --dither, else the "
+                                         "quality's)")
     group.add_argument("--motion-threshold", type=_number(int, "--motion-threshold"), default=None,
                        metavar="T", help="a pixel that changed by at most T on every channel keeps its colour "
                                          "from the previous frame (default 0: exact)")
@@ -104,9 +115,10 @@ def _add_encoding_options(parser: argparse.ArgumentParser) -> None:
                        help="map every frame afresh instead of keeping unchanged pixels' colours "
                             "(only useful to measure what temporal stability saves)")
     out = parser.add_argument_group("output")
-    out.add_argument("--lossy", type=_number(int, "--lossy"), default=0, metavar="N",
+    out.add_argument("--lossy", type=_number(int, "--lossy"), default=None, metavar="N",
                      help="lossy LZW: let pixels move up to N (RGB distance) in colour when that compresses "
-                          "better, and treat screen pixels within N as unchanged (default 0: exact; try 10..40)")
+                          "better, and treat screen pixels within N as unchanged (default: the quality's; "
+                          "try 10..40)")
     out.add_argument("--loop", type=_number(int, "--loop"), default=None, metavar="N",
                      help="0 loops forever (default), N repeats N times, -1 plays once")
     out.add_argument("--matte", type=str, default=None, metavar="RRGGBB",
@@ -256,8 +268,10 @@ def build_parser() -> argparse.ArgumentParser:
     palette.add_argument("input", help="image, video, GIF, folder or glob")
     palette.add_argument("--colors", type=_number(int, "--colors"), default=256, metavar="N",
                          help="palette size, 2 to 256 (default 256)")
-    palette.add_argument("--quality", type=_number(int, "--quality"), default=10, metavar="Q",
+    palette.add_argument("--sample-factor", type=_number(int, "--sample-factor"), default=10, metavar="F",
                          help="NeuQuant sampling factor with --no-refine, 1 to 30 (default 10)")
+    palette.add_argument("--quality", type=_renamed("--quality", "--sample-factor"), default=None,
+                         help=argparse.SUPPRESS)
     palette.add_argument("--no-refine", dest="refine", action="store_false", help="pure NeuQuant")
     palette.add_argument("--dither", default="none", metavar="{" + ",".join(DITHER_MODES) + "}",
                          help="dither used for the plot")

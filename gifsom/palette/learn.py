@@ -55,7 +55,7 @@ class PaletteOptions:
 
     Attributes:
         colors: palette size, 2..256 (including fixed colours; excluding a reserved transparent slot).
-        quality: NeuQuant sampling factor, 1 (every sampled pixel) .. 30. With
+        sample_factor: NeuQuant sampling factor, 1 (every sampled pixel) .. 30. With
             ``refine`` on, the SOM only seeds the refinement from a fixed-size
             sample (SEED_PIXELS_PER_NEURON and SEED_WORK), whatever the factor.
         refine: run the convergence phase (k-means with drop/split moves) after the SOM.
@@ -66,7 +66,7 @@ class PaletteOptions:
     """
 
     colors: int = 256
-    quality: int = 10
+    sample_factor: int = 10
     refine: bool = True
     fixed: tuple[tuple[int, int, int], ...] = ()
     exact_colors: int | None = None
@@ -74,7 +74,7 @@ class PaletteOptions:
     def __post_init__(self) -> None:
         checks.in_range("colors", self.colors, checks.MIN_COLORS, checks.MAX_COLORS,
                         f"a palette size from {checks.MIN_COLORS} to {checks.MAX_COLORS}")
-        checks.in_range("quality", self.quality, 1, 30, "a sampling factor from 1 (best) to 30 (fastest)")
+        checks.in_range("sample_factor", self.sample_factor, 1, 30, "a sampling factor from 1 (best) to 30 (fastest)")
         if len(self.fixed) >= self.colors:
             raise OptionValueError("colors", self.colors, f"leaves no room beside {len(self.fixed)} fixed colours; "
                                                           "raise it or fix fewer colours")
@@ -101,7 +101,7 @@ def palette_from_pixels(pixels: np.ndarray, options: PaletteOptions) -> np.ndarr
     Args:
         pixels: uint8 (N, 3) training pixels, in an order that mixes the picture
             (scan order or a sample across frames).
-        options: size, quality, refinement and fixed colours.
+        options: size, sampling factor, refinement and fixed colours.
 
     Returns:
         uint8 (K, 3) palette with K <= options.colors. K is smaller only when the
@@ -123,7 +123,7 @@ def palette_from_pixels(pixels: np.ndarray, options: PaletteOptions) -> np.ndarr
             return palette
     free = options.colors - len(fixed)
     if not options.refine:
-        palette = neuquant(pixels, free, options.quality)
+        palette = neuquant(pixels, free, options.sample_factor)
     else:
         # the SOM seeds the refinement, which does the fine work on a colour histogram
         seed_pixels = max(SEED_PIXELS_PER_NEURON * free, SEED_WORK // free)
@@ -143,7 +143,7 @@ def palette_from_pixels(pixels: np.ndarray, options: PaletteOptions) -> np.ndarr
     return palette
 
 
-def learn_palette(image_or_frames: Any, colors: int = 256, quality: int = 10, *,
+def learn_palette(image_or_frames: Any, colors: int = 256, sample_factor: int = 10, *,
                   refine: bool = True, fixed_colors: Sequence[tuple[int, int, int]] = (),
                   max_samples: int = 1 << 20) -> np.ndarray:
     """Learn a SOM palette for an image or a clip.
@@ -153,7 +153,7 @@ def learn_palette(image_or_frames: Any, colors: int = 256, quality: int = 10, *,
             or a list or iterator of such frames. Frames are read one at a time;
             at most ``max_samples`` pixels, spread evenly across the clip, are kept.
         colors: palette size, 2..256.
-        quality: NeuQuant sampling factor, 1..30 (1 is slowest and best) for pure
+        sample_factor: NeuQuant sampling factor, 1..30 (1 is slowest and best) for pure
             NeuQuant (``refine=False``); with refinement the SOM is a seed and sees a fixed sample.
         refine: add the convergence phase after the SOM (False gives pure NeuQuant).
         fixed_colors: RGB triples that must be in the palette as they are.
@@ -162,7 +162,7 @@ def learn_palette(image_or_frames: Any, colors: int = 256, quality: int = 10, *,
     Returns:
         uint8 array of shape (K, 3), K <= colors.
     """
-    options = PaletteOptions(colors=colors, quality=quality, refine=refine,
+    options = PaletteOptions(colors=colors, sample_factor=sample_factor, refine=refine,
                              fixed=tuple(tuple(int(v) for v in c) for c in fixed_colors))
     sampler = PixelSampler(max_samples)
     if _is_single_image(image_or_frames):
