@@ -2,14 +2,17 @@
 
 The clip is decoded once, into the spool. Each try re-encodes the spooled
 frames with one :class:`FitSetting` from a ladder of settings, best to
-smallest. Which knob comes first depends on the clip (``scripts/fit_order.py``
-measured it on the fixtures; the figures are in the README): scaling costs a
-smooth video little and a screen recording much, lossy LZW the reverse, and
-dropping frames costs most everywhere. So the fitter measures, on a sample of
-the clip, how many dB each knob loses per halving of the bytes, and builds the
-ladder by always turning the knob whose next halving should cost least
-(:func:`build_ladder`); frames are dropped last. The learned palette is kept
-across tries.
+smallest. Which knob comes first depends on the clip: scaling costs a smooth video
+little and a screen recording much, lossy LZW the reverse, few colours band
+gradients, and dropping frames costs most everywhere. So the fitter measures,
+on a sample of the clip, how much each knob lowers the perceptual score
+(:mod:`gifsom.perceptual`, on SSIMULACRA 2's scale) per halving of the bytes,
+and builds the ladder by always turning the knob whose next halving should cost
+least (:func:`build_ladder`); frames are dropped last. PSNR is not used: it is
+blind to the banding of a small palette, so it let the fit choose 16 colours
+where scaling down looks far better. Lossy LZW goes no further than
+:data:`gifsom.options.MAX_KNOB_LOSSY`, past which it smears. The learned palette
+is kept across tries.
 
 Sizes are predicted from a sample of the clip (a few runs of consecutive
 frames spread over it), scaled by what the last full encode measured, so that
@@ -31,7 +34,7 @@ import numpy as np
 from . import checks
 from .encoder import write_clip
 from .errors import OptionValueError, ResourceError
-from .options import EncodeOptions
+from .options import MAX_KNOB_LOSSY, EncodeOptions
 from .palette.clip import ClipSurvey
 from .sources.base import decode_ahead, resize
 from .spool import FrameSpool
@@ -73,11 +76,13 @@ class FitSetting:
 
 #: The notches of each knob, mildest first.
 NOTCHES = {
-    "lossy": (10, 15, 20, 25, 30, 40, 50, 60, 80),
+    "lossy": tuple(value for value in (10, 15, 20, 25, 30, 40) if value <= MAX_KNOB_LOSSY),
     "scale": tuple(round(0.92 ** k, 3) for k in range(1, 24)),      # 0.92 down to 0.15, about 15% fewer bytes each
     "colors": (192, 128, 96, 64, 48, 32, 24, 16),
     "frame_step": (2, 3, 4),
 }
+#: The least score a probed notch is taken to lose, in points.
+MIN_POINTS_LOST = 0.05
 #: The notch of each knob whose cost in quality per byte saved is measured on the sample.
 PROBE_NOTCH = {"lossy": 20, "scale": 0.7, "colors": 64}
 
@@ -87,11 +92,11 @@ class KnobCost:
     """What turning a knob costs on a clip, measured on its sample.
 
     Attributes:
-        db_per_halving: PSNR lost per halving of the bytes (inf when the knob saved nothing).
+        points_per_halving: perceptual score lost per halving of the bytes (inf when the knob saved nothing).
         halvings_per_notch: halvings of the bytes one notch brings, on average.
     """
 
-    db_per_halving: float
+    points_per_halving: float
     halvings_per_notch: float
 
 
@@ -119,12 +124,12 @@ def build_ladder(costs: dict[str, KnobCost], start: FitSetting = FitSetting()) -
     steps = [start]
     taken = {knob: 0 for knob in costs}
     depth = {knob: 0.0 for knob in costs}
-    useful = [knob for knob in costs if math.isfinite(costs[knob].db_per_halving)]
+    useful = [knob for knob in costs if math.isfinite(costs[knob].points_per_halving)]
     while True:
         open_knobs = [knob for knob in useful if taken[knob] < len(NOTCHES[knob])]
         if not open_knobs:
             break
-        knob = min(open_knobs, key=lambda k: costs[k].db_per_halving * (1 + depth[k]))
+        knob = min(open_knobs, key=lambda k: costs[k].points_per_halving * (1 + depth[k]))
         turned = _notch(steps[-1], start, knob, NOTCHES[knob][taken[knob]])
         taken[knob] += 1
         depth[knob] += costs[knob].halvings_per_notch
@@ -281,6 +286,9 @@ class FitResult:
 SAMPLE_RUN = 4
 #: ... this many runs, spread over the clip (the whole clip when it is no longer).
 SAMPLE_RUNS = 4
+#: The perceptual score judges every this many frames of the sample (the score costs about
+#: 30 ms a 640x360 frame).
+SCORED_EVERY = 2
 #: Aim this far under the limit with a prediction, to leave room for its error.
 PREDICTION_MARGIN = 0.97
 
@@ -339,8 +347,8 @@ class Fitter:
         return start
 
     def knob_costs(self) -> dict[str, KnobCost]:
-        """What each knob the caller left free costs on the sample: the dB it loses per halving of
-        the bytes at its :data:`PROBE_NOTCH`, and the halvings each notch brings. For frames up to
+        """What each knob the caller left free costs on the sample: the perceptual score it loses per
+        halving of the bytes at its :data:`PROBE_NOTCH`, and the halvings each notch brings. For frames up to
         :data:`PARALLEL_PROBE_BYTES` the probes run at once on worker threads (the kernels and Pillow
         release the GIL)."""
         base = self.start
@@ -350,7 +358,7 @@ class Fitter:
 
         def measure(setting: FitSetting) -> tuple[int, float]:
             data = self._sample_gif(setting)
-            return len(data), self._sample_psnr(setting, data)
+            return len(data), self._sample_score(setting, data)
 
         # at once for small frames, where fixed costs dominate; one by one for large ones, to bound memory
         height, width, channels = self.spool.shape
@@ -364,12 +372,14 @@ class Fitter:
             size, quality = measured[knob]
             notch = PROBE_NOTCH[knob]
             saved = math.log2(base_bytes / size) if size < base_bytes else 0.0
-            lost = base_quality - quality
+            # a knob that cost nothing on the sample still costs something: with a cost of 0 it would be
+            # turned to its last notch before any other knob moved
+            lost = max(base_quality - quality, MIN_POINTS_LOST)
             # the notches up to the probed one: lossy grows notch by notch, scale and colours shrink
             notches = sum(1 for value in NOTCHES[knob] if (value <= notch if knob == "lossy" else value >= notch))
             costs[knob] = KnobCost(lost / saved if saved > 0.05 else math.inf, saved / max(1, notches))
-            self.report(f"{knob} {notch}: {size:,} bytes on the sample, {lost:.2f} dB lost, "
-                        f"{costs[knob].db_per_halving:.2f} dB per halving")
+            self.report(f"{knob} {notch}: {size:,} bytes on the sample, {lost:.2f} points lost, "
+                        f"{costs[knob].points_per_halving:.2f} points per halving")
         return costs
 
     def _sample_numbers(self) -> list[int]:
@@ -427,27 +437,30 @@ class Fitter:
     def _sampled_bytes(self, index: int) -> int:
         return len(self._sample_gif(self.ladder[index]))
 
-    def _sample_psnr(self, setting: FitSetting, data: bytes) -> float:
-        """PSNR of the sample's GIF against the sample's frames, at the clip's size and on its timeline."""
+    def _sample_score(self, setting: FitSetting, data: bytes) -> float:
+        """The perceptual score (:func:`gifsom.perceptual.perceived_score`) of the sample's GIF against
+        the sample's frames, at the clip's size and on its timeline, judged on every
+        :data:`SCORED_EVERY`-th frame of the sample."""
         from .gif.reader import GifReader
+        from .perceptual import perceived_score
 
         height, width = self.spool.shape[:2]
         shown, starts, clock = [], [], 0
         for canvas, delay in GifReader(data, "sample").frames():
-            rgb = canvas[:, :, :3]
-            shown.append(rgb.copy() if rgb.shape[:2] == (height, width) else resize(rgb, (width, height)))
+            shown.append(canvas[:, :, :3].copy())
             starts.append(clock)
             clock += delay
         first = self.spool.timestamps[self.sample[0]]
         period = self._frame_period()
-        error = 0.0
-        for number in self.sample:
+        sources, pictures = [], []
+        for number in self.sample[SCORED_EVERY // 2::SCORED_EVERY] or self.sample[:1]:
             at = (self.spool.timestamps[number] - first + period / 2) * 100
             picture = shown[max(0, int(np.searchsorted(starts, at, side="right")) - 1)]
-            source = self.spool.frame(number)[:, :, :3]
-            error += float(np.mean((picture.astype(np.float32) - source) ** 2))
-        mse = error / len(self.sample)
-        return 100.0 if mse == 0 else 10 * math.log10(255 ** 2 / mse)
+            if picture.shape[:2] != (height, width):
+                picture = resize(picture, (width, height))
+            sources.append(self.spool.frame(number)[:, :, :3])
+            pictures.append(picture)
+        return perceived_score(sources, pictures)
 
     def fit(self) -> FitResult:
         """The best GIF of at most ``limit`` bytes.

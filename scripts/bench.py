@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import math
 import os
 import shutil
 import subprocess
@@ -299,7 +300,7 @@ def clip_psnr(shown: list[np.ndarray], clip: Clip) -> float:
 PERCEPTUAL_STEP = 10
 
 
-def perceptual(shown: list[np.ndarray], clip: Clip) -> tuple[float | None, float | None]:
+def perceptual(shown: list[np.ndarray], clip: Clip, step: int = PERCEPTUAL_STEP) -> tuple[float | None, float | None]:
     """Mean SSIMULACRA 2 (100 identical, 90 visually lossless, 70 high, 50 medium quality) and mean
     FLIP error (0 identical; lower is better) of ``shown`` against the clip, on every
     :data:`PERCEPTUAL_STEP`-th frame; None for a metric whose package (the ``bench`` extra) is missing."""
@@ -314,7 +315,7 @@ def perceptual(shown: list[np.ndarray], clip: Clip) -> tuple[float | None, float
     scores, errors = [], []
     with tempfile.TemporaryDirectory() as folder:
         reference, distorted = Path(folder) / "reference.png", Path(folder) / "distorted.png"
-        for number in range(0, len(clip.frames), PERCEPTUAL_STEP):
+        for number in range(0, len(clip.frames), step):
             if compute_ssimulacra2 is not None:        # the package reads files
                 Image.fromarray(clip.frames[number]).save(reference, compress_level=1)
                 Image.fromarray(shown[number]).save(distorted, compress_level=1)
@@ -409,6 +410,8 @@ def recipes(clip: Clip, out: Path, gifski: str | None) -> dict[str, list[list[st
                                                       str(out), "-q", "--palette", "scene", "--dither", "adaptive"]],
         "gifsom --lossy 20": [[sys.executable, "-m", "gifsom", "convert", clip.gifsom_input, str(out),
                                "-q", "--lossy", "20"]],
+        **{f"gifsom --quality {q}": [[sys.executable, "-m", "gifsom", "convert", clip.gifsom_input, str(out), "-q",
+                                      "--quality", str(q)]] for q in QUALITY_STEPS if q != DEFAULT_QUALITY},
         "ffmpeg two-pass (diff, sierra2_4a)": [[ff, "-v", "error", "-y", *clip.ffmpeg_input, "-vf", two_pass, str(out)]],
         "ffmpeg palettegen/paletteuse": [[ff, "-v", "error", "-y", *clip.ffmpeg_input, "-vf",
                                           "split[a][b];[a]palettegen[p];[b][p]paletteuse", str(out)]],
@@ -419,6 +422,9 @@ def recipes(clip: Clip, out: Path, gifski: str | None) -> dict[str, list[list[st
     if gifski:
         size = ["-W", "4000", "-H", "4000", "--fps", str(clip.fps)]
         table["gifski (quality 90)"] = [[gifski, "-q", *size, "-o", str(out), *pngs]]
+        for q in QUALITY_STEPS:
+            if q != 90:
+                table[f"gifski --quality {q}"] = [[gifski, "-q", "--quality", str(q), *size, "-o", str(out), *pngs]]
         table["gifski --fast"] = [[gifski, "-q", "--fast", *size, "-o", str(out), *pngs]]
     else:
         table["gifski"] = None
@@ -430,6 +436,12 @@ def recipes(clip: Clip, out: Path, gifski: str | None) -> dict[str, list[list[st
     else:
         table["gifsicle"] = None
     return table
+
+
+#: The quality steps compared with gifski's: gifsom's --quality and gifski's --quality at each.
+QUALITY_STEPS = (50, 60, 70, 80, 90, 100)
+#: gifsom's default quality (its row is "gifsom (default)").
+DEFAULT_QUALITY = 90
 
 
 def run_recipe(steps: list[list[str]], repeats: int) -> tuple[float, float, float, float]:
@@ -507,6 +519,47 @@ def perceptual_targets(rows: list[Result]) -> None:
         ok = ours.quality.psnr > two_pass.quality.psnr
         print(f"target: PSNR above ffmpeg two-pass: {'met' if ok else 'NOT met'} "
               f"({ours.quality.psnr:.2f} against {two_pass.quality.psnr:.2f} dB)")
+
+
+def quality_curve(rows: list[Result], tool: str, default_row: str) -> list[tuple[float, float]]:
+    """(bytes, SSIMULACRA 2) of ``tool``'s quality steps, by bytes; lossless rows at 100."""
+    found = {r.tool: r for r in rows}
+    points = []
+    for q in QUALITY_STEPS:
+        row = found.get(default_row if q == DEFAULT_QUALITY else f"{tool} --quality {q}")
+        if row is not None and row.quality.ssimulacra2 is not None:
+            points.append((float(row.size), 100.0 if not np.isfinite(row.quality.psnr) else row.quality.ssimulacra2))
+    return sorted(points)
+
+
+def score_at(curve: list[tuple[float, float]], size: float) -> float:
+    """The best score ``curve`` reaches at ``size`` bytes or fewer (its points joined by straight
+    lines in log bytes, each point's score also reachable with more bytes); -inf below its smallest."""
+    best = -math.inf
+    for (s0, q0), (s1, q1) in zip(curve, curve[1:]):
+        if s0 <= size <= s1 and s1 > s0:
+            best = max(best, q0 + (q1 - q0) * (math.log(size) - math.log(s0)) / (math.log(s1) - math.log(s0)))
+    for s0, q0 in curve:
+        if s0 <= size:
+            best = max(best, q0)
+    return best
+
+
+def curve_targets(rows: list[Result]) -> None:
+    """Print, at each gifski quality, whether gifsom's --quality curve of bytes against SSIMULACRA 2
+    lies above gifski's point: a higher score at gifski's bytes."""
+    ours = quality_curve(rows, "gifsom", "gifsom (default)")
+    theirs = {r.tool: r for r in rows}
+    if len(ours) < 2:
+        return
+    for q in QUALITY_STEPS:
+        row = theirs.get("gifski (quality 90)" if q == 90 else f"gifski --quality {q}")
+        if row is None or row.quality.ssimulacra2 is None:
+            continue
+        at = score_at(ours, row.size)
+        verdict = "met" if at >= row.quality.ssimulacra2 else "NOT met"
+        print(f"target: gifsom's curve above gifski --quality {q}: {verdict} (at {row.size:,} bytes gifsom reaches "
+              f"{at:.2f}, gifski {row.quality.ssimulacra2:.2f})")
 
 
 #: Peak-memory targets of issue #12, in MB, by clip name prefix.
@@ -681,71 +734,72 @@ def mapping_throughput(work: Path, repeats: int) -> None:
 
 
 FIT_SHARES = (0.5, 0.25)
-GIFSKI_WIDTHS = (1.0, 0.85, 0.7, 0.55, 0.4, 0.3, 0.2)
 
 
-def gifski_search(clip: Clip, gifski: str, limit: int, out: Path) -> tuple[float, int, float, int]:
-    """The best GIF gifski makes under ``limit`` bytes by searching --width and --quality the way a
-    user would: for each width, largest first, bisect the quality for the highest that fits; stop
-    once a width fits at quality 100. Returns (best PSNR, its bytes, wall seconds of every run, runs)."""
+#: The hand-picked grid the fit is judged against: widths (shares of the clip's), colours, lossy.
+GRID_WIDTHS = (1.0, 0.85, 0.7, 0.55, 0.4, 0.3)
+GRID_COLOURS = (256, 128, 64, 32)
+GRID_LOSSY = (0, 10, 20, 30, 40)
+#: The fit section scores every this many frames with SSIMULACRA 2.
+FIT_SCORE_STEP = 20
+
+
+def fit_score(path: Path, clip: Clip) -> float:
+    """SSIMULACRA 2 of a GIF against the clip on every :data:`FIT_SCORE_STEP`-th frame."""
+    return perceptual(shown_frames(path, clip), clip, FIT_SCORE_STEP)[0]
+
+
+def best_hand_picked(clip: Clip, limit: int, max_width: int | None, out: Path) -> tuple[float, int, str]:
+    """The best-looking GIF under ``limit`` bytes on the grid: for each width and colour count, the
+    least lossy that fits. Returns (SSIMULACRA 2, bytes, the setting)."""
     height, width = clip.frames[0].shape[:2]
-    pngs = sorted(str(p) for p in clip.png_dir.glob("*.png"))
-    best = (-1.0, 0)
-    wall = 0.0
-    runs = 0
-    for share in GIFSKI_WIDTHS:
-        w = max(16, round(width * share))
-        low, high, fitting = 1, 100, None
-        while low <= high:
-            q = (low + high) // 2
-            seconds, _, _ = timed([gifski, "-q", "--quality", str(q), "--width", str(w), "--height", "4000",
-                                   "--fps", str(clip.fps), "-o", str(out), *pngs])
-            wall += seconds
-            runs += 1
-            if out.stat().st_size <= limit:
-                fitting, low = q, q + 1
-                value = quality(out, clip, perceptual_metrics=False).psnr
-                best = max(best, (value, out.stat().st_size))
-            else:
-                high = q - 1
-        if fitting == 100:
-            break
-    return best[0], best[1], wall, runs
+    best = (-math.inf, 0, "nothing fits")
+    for share in GRID_WIDTHS:
+        w = max(16, round(min(width, max_width or width) * share))
+        for colours in GRID_COLOURS:
+            for lossy in GRID_LOSSY:
+                subprocess.run([sys.executable, "-m", "gifsom", "convert", clip.gifsom_input, str(out), "-q",
+                                "--width", str(w), "--colors", str(colours), "--lossy", str(lossy)], check=True)
+                if out.stat().st_size <= limit:
+                    best = max(best, (fit_score(out, clip), out.stat().st_size,
+                                      f"{w} px, {colours} colours, lossy {lossy}"))
+                    break
+    return best
 
 
 def fit_to_size(work: Path, clips: list[Clip], gifski: str | None) -> None:
-    """--max-size at 50% and 25% of gifsom's default size, against gifski's best under the same limit."""
-    print("\n## fit under a size: gifsom --max-size against a search of gifski's --quality and --width")
-    print(f"{'clip':12s} {'limit':>10s} {'gifsom bytes':>12s} {'PSNR':>6s} {'wall s':>7s} {'x default':>9s} "
-          f"{'gifski bytes':>12s} {'PSNR':>6s} {'wall s':>7s} {'runs':>5s}  chosen")
+    """--max-size at 50% and 25% of gifsom's default size (and --for slack-emoji on the small clip),
+    judged by SSIMULACRA 2 against the best setting of a hand-picked grid that fits."""
+    print("\n## fit under a size: gifsom --max-size against the best hand-picked setting (SSIMULACRA 2, every "
+          f"{FIT_SCORE_STEP}th frame)")
+    print(f"{'clip':12s} {'limit':>10s} {'bytes':>10s} {'SSIMU2':>7s} {'wall s':>7s} {'x default':>9s} "
+          f"{'grid bytes':>10s} {'SSIMU2':>7s}  chosen / grid's best")
     for clip in clips:
         out = work / "fit.gif"
         default_wall, _, _ = timed([sys.executable, "-m", "gifsom", "convert", clip.gifsom_input, str(out), "-q"])
         default_size = out.stat().st_size
-        for share in FIT_SHARES:
-            limit = int(default_size * share)
-            command = [sys.executable, "-m", "gifsom", "convert", clip.gifsom_input, str(out), "--max-size", str(limit)]
+        cases = [(f"{int(share * 100)}%", ["--max-size", str(int(default_size * share))], int(default_size * share),
+                  None) for share in FIT_SHARES]
+        if clip.name.startswith("small"):
+            cases.append(("slack-emoji", ["--for", "slack-emoji"], 128_000, 128))
+        for label, flags, limit, max_width in cases:
+            command = [sys.executable, "-m", "gifsom", "convert", clip.gifsom_input, str(out), *flags]
             start = time.perf_counter()
             said = subprocess.run(command, capture_output=True, text=True, env=USER_ENVIRONMENT)
             wall = time.perf_counter() - start
             if said.returncode != 0:
-                print(f"{clip.name.split()[0]:12s} {limit:10,d} failed: {said.stderr.strip()}")
+                print(f"{clip.name.split()[0]:12s} {label:>10s} failed: {said.stderr.strip()}")
                 continue
             size = out.stat().st_size
-            value = quality(out, clip, perceptual_metrics=False).psnr
+            score = fit_score(out, clip)
             chosen = said.stdout.splitlines()[0].split(": ", 1)[-1]
-            row = (f"{clip.name.split()[0]:12s} {limit:10,d} {size:12,d} {value:6.2f} {wall:7.2f} "
-                   f"{wall / default_wall:9.2f} ")
-            if gifski:
-                g_value, g_size, g_wall, runs = gifski_search(clip, gifski, limit, work / "gifski.gif")
-                row += f"{g_size:12,d} {g_value:6.2f} {g_wall:7.2f} {runs:5d}"
-            else:
-                row += f"{'(no gifski)':>32s}"
-            print(row + f"  {chosen}", flush=True)
-            if size > limit:
-                print("target: at or under the limit: NOT met")
-    print("targets: every gifsom size at or under its limit; PSNR above gifski's; wall time below the gifski "
-          "search's; 'x default' (the fit's wall time over one default encode) at most 3")
+            grid_score, grid_size, grid_setting = best_hand_picked(clip, limit, max_width, work / "grid.gif")
+            print(f"{clip.name.split()[0]:12s} {label:>10s} {size:10,d} {score:7.2f} {wall:7.2f} "
+                  f"{wall / default_wall:9.2f} {grid_size:10,d} {grid_score:7.2f}  {chosen} / {grid_setting}",
+                  flush=True)
+            print(f"target: at or under the limit: {'met' if size <= limit else 'NOT met'}; "
+                  f"at least the grid's best score: {'met' if score >= grid_score else 'NOT met'}; "
+                  f"within 3x one default encode: {'met' if wall <= 3 * default_wall else 'NOT met'}")
 
 
 def main() -> None:
@@ -765,7 +819,7 @@ def main() -> None:
     parser.add_argument("--install", action="store_true", help="time the first run after a fresh install")
     parser.add_argument("--fit", nargs="*", default=None,
                         help="fit these clips (default: pan screen small) under 50%% and 25%% of their default "
-                             "size, against a gifski search")
+                             "size, against the best setting of a hand-picked grid")
     parser.add_argument("--scaling", nargs="*", default=None,
                         help="time these clips (default: pan) with 1, 2, 4 and all threads")
     args = parser.parse_args()
@@ -803,6 +857,7 @@ def main() -> None:
             all_results[clip.name] = rows
             clip_targets(clip, rows, floor)
             perceptual_targets(rows)
+            curve_targets(rows)
         if args.start_up:
             start_up(work, max(args.repeats, 5))
         if args.library:

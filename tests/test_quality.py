@@ -1,0 +1,113 @@
+"""The quality knob (``--quality 1..100``) and the perceptual score that judges what people see."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import gifsom
+from gifsom import cli
+from gifsom.errors import OptionValueError
+from gifsom.mapping.stage import FrameMapper, MappingOptions
+from gifsom.options import DEFAULT_QUALITY, MAX_KNOB_LOSSY, EncodeOptions, knobs_for_quality
+from gifsom.perceptual import error_features, perceived_score
+
+from .conftest import FIXTURES, psnr
+
+
+def _ramp(width: int = 256, height: int = 48) -> np.ndarray:
+    """A smooth horizontal gradient, dark blue to light orange: where a small palette bands."""
+    t = np.linspace(0, 1, width)[None, :, None]
+    start, end = np.array([20, 30, 90]), np.array([240, 180, 120])
+    return np.repeat(np.rint(start + (end - start) * t).astype(np.uint8), height, axis=0)
+
+
+@given(st.integers(1, 99))
+def test_the_knob_never_gets_worse_looking_as_quality_rises(quality):
+    lower, higher = knobs_for_quality(quality), knobs_for_quality(quality + 1)
+    assert higher.lossy <= lower.lossy
+    assert higher.dither_strength >= lower.dither_strength
+    assert 0 <= lower.lossy <= MAX_KNOB_LOSSY
+
+
+def test_the_default_quality_is_what_options_use():
+    options = EncodeOptions()
+    assert options.knobs == knobs_for_quality(DEFAULT_QUALITY)
+    assert options.lossy_level == options.knobs.lossy and options.dither_mode == options.knobs.dither
+
+
+def test_given_dither_and_lossy_win_over_the_quality():
+    options = EncodeOptions(quality=20, lossy=0, dither="bayer4")
+    assert (options.lossy_level, options.dither_mode, options.dither_level) == (0, "bayer4", 1.0)
+
+
+def test_bytes_fall_as_quality_falls(tmp_path):
+    frames = [frame.pixels for frame in gifsom.read_frames(FIXTURES / "pan.mp4", size=(160, 0))][:24]
+    sizes = [gifsom.encode(frames, tmp_path / f"q{q}.gif", fps=12, quality=q).bytes for q in (100, 90, 70, 50, 20)]
+    assert sizes == sorted(sizes, reverse=True)
+    assert sizes[-1] < 0.8 * sizes[1]          # the knob does something
+
+
+@pytest.mark.parametrize("quality", [0, 101])
+def test_quality_out_of_range_is_refused_by_name(quality):
+    with pytest.raises(OptionValueError, match=r"quality=\d+ is out of range; use 1 \(smallest\) to 100"):
+        EncodeOptions(quality=quality)
+
+
+def test_the_old_sampling_factor_meaning_is_refused_with_the_new_name():
+    with pytest.raises(OptionValueError, match="sample_factor"):
+        EncodeOptions(refine=False, quality=10)
+    assert EncodeOptions(refine=False, sample_factor=10).sample_factor == 10
+
+
+def test_command_line_names_the_new_flag_for_the_old_quality(tmp_path, capsys):
+    out = tmp_path / "a.gif"
+    assert cli.main("convert", str(FIXTURES / "pan.mp4"), str(out), "--no-refine", "--quality", "10") == 2
+    said = capsys.readouterr().err.strip()
+    assert "--quality 10" in said and "--sample-factor" in said and len(said.splitlines()) == 1
+    assert not out.exists()
+    assert cli.main("palette", str(FIXTURES / "photo.jpg"), "--quality", "5") == 2
+    assert "use --sample-factor 5" in capsys.readouterr().err
+
+
+def test_identical_pictures_score_100():
+    picture = _ramp()
+    assert perceived_score([picture], [picture]) == pytest.approx(100.0)
+    assert not error_features(picture, picture).any()
+
+
+@given(st.integers(1, 40), st.integers(0, 2 ** 16))
+def test_more_noise_never_scores_better(amplitude, seed):
+    rng = np.random.default_rng(seed)
+    picture = _ramp(96, 32)
+    noise = rng.standard_normal(picture.shape)
+    mild = np.clip(picture + noise * amplitude, 0, 255).astype(np.uint8)
+    strong = np.clip(picture + noise * amplitude * 2, 0, 255).astype(np.uint8)
+    assert perceived_score([picture], [strong]) <= perceived_score([picture], [mild]) < 100
+
+
+def test_the_score_sees_banding_that_psnr_prefers():
+    """A gradient in eight colours: banded (each pixel's nearest colour) against dithered. PSNR
+    rewards the flat bands; the perceptual score, as SSIMULACRA 2, prefers the dither."""
+    ramp = _ramp()
+    palette = np.rint(np.linspace(ramp[0, 0], ramp[0, -1], 8)).astype(np.uint8)
+    banded = palette[FrameMapper(palette, MappingOptions()).map(ramp)]
+    dithered = palette[FrameMapper(palette, MappingOptions(dither="floyd-steinberg")).map(ramp)]
+    assert psnr(banded, ramp) > psnr(dithered, ramp)
+    assert perceived_score([ramp], [dithered]) > perceived_score([ramp], [banded])
+
+
+def test_pictures_of_different_sizes_are_refused():
+    with pytest.raises(ValueError, match="different shapes"):
+        error_features(_ramp(64), _ramp(32))
+
+
+def test_oklab_gives_the_published_values():
+    """Ottosson's OkLab of sRGB white, red and blue."""
+    from gifsom.perceptual import oklab
+
+    lab = oklab(np.array([[[255, 255, 255], [255, 0, 0], [0, 0, 255], [0, 0, 0]]], np.uint8))[0]
+    expected = [[1.0, 0.0, 0.0], [0.62796, 0.22486, 0.12585], [0.45201, -0.03246, -0.31153], [0.0, 0.0, 0.0]]
+    assert np.allclose(lab, expected, atol=2e-4)
