@@ -239,8 +239,7 @@ class GifWriter:
     def _fitted(self, clip: FrameSpool | TimelineView, end_time: float) -> FitResult:
         """The best GIF under the size limit; lossy and colours given by the caller stay as given."""
         limit = self.size_limit
-        chosen = frozenset(["lossy"] * (self.options.lossy is not None)
-                           + ["colors"] * (self.options.colors != EncodeOptions.__dataclass_fields__["colors"].default))
+        chosen = frozenset(name for name in ("lossy", "colors") if getattr(self.options, name) is not None)
         tries = Progress(f"fitting under {limit.max_bytes:,} bytes", None, bar=self.bar, unit="try")
         lock = threading.Lock()
 

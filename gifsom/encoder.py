@@ -28,18 +28,19 @@ from .spool import FrameSpool
 
 def palette_size(options: EncodeOptions, animated: bool) -> int:
     """Entries to learn: one fewer than asked in animations, to leave a transparent slot."""
-    return options.colors - 1 if animated and options.colors > 2 else options.colors
+    colors = options.palette_colors
+    return colors - 1 if animated and colors > 2 else colors
 
 
 def exact_size(options: EncodeOptions, transparent: bool) -> int:
     """Most colours an exact (lossless) palette may have: all asked for, less the transparent
     index a clip with transparent pixels must keep free."""
-    return options.colors - 1 if transparent else options.colors
+    return options.palette_colors - 1 if transparent else options.palette_colors
 
 
 def new_survey(options: EncodeOptions) -> ClipSurvey:
     """A survey that gathers what ``options`` will need."""
-    return ClipSurvey(census_limit=options.colors, track_scenes=options.palette == "scene")
+    return ClipSurvey(census_limit=options.palette_colors, track_scenes=options.palette_scope == "scene")
 
 
 def learn_from(pixels: np.ndarray, census: np.ndarray | None, options: EncodeOptions, size: int,
@@ -108,7 +109,7 @@ def write_clip(out: BinaryIO, spool: FrameSpool, survey: ClipSurvey, options: En
     census = survey.census.colours()
     if census is not None and not 0 < len(census) <= exact:
         census = None
-    scope = options.palette
+    scope = options.palette_scope
     if census is None and scope == "global" and survey.most_frame_colours is not None \
             and survey.most_frame_colours <= exact:
         scope = "frame"      # every frame fits in exact colours, the clip does not: one exact palette per frame

@@ -338,7 +338,7 @@ class Fitter:
 
     def _first_allowed(self, max_frames: int | None, max_side: tuple[int, int] | None) -> FitSetting:
         """The best setting within the frame-count and size caps (a preset's)."""
-        start = FitSetting(lossy=self.options.lossy_level, colors=self.options.colors)
+        start = FitSetting(lossy=self.options.lossy_level, colors=self.options.palette_colors)
         height, width = self.spool.shape[:2]
         if max_side is not None and (width > max_side[0] or height > max_side[1]):
             start = replace(start, scale=min(max_side[0] / width, max_side[1] / height))

@@ -50,9 +50,9 @@ class GifWriter(animation.AbstractMovieWriter):
 
     def __init__(self, fps: float = 5, codec: str | None = None, bitrate: int | None = None,
                  extra_args: list[str] | None = None, metadata: dict[str, str] | None = None, *,
-                 colors: int = 256, quality: int | None = None, dither: str | None = None,
+                 colors: int | None = None, quality: int | None = None, dither: str | None = None,
                  dither_strength: float | None = None, lossy: int | None = None, loop: int = 0,
-                 palette: str = "scene") -> None:
+                 palette: str | None = None) -> None:
         super().__init__(fps=fps, metadata=metadata, codec=codec, bitrate=bitrate)
         comment = (metadata or {}).get("comment") or (metadata or {}).get("title")
         self.options = EncodeOptions(colors=colors, quality=quality, dither=dither, dither_strength=dither_strength,

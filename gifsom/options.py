@@ -13,6 +13,8 @@ from .mapping.stage import DEFAULT_MOTION_THRESHOLD, MappingOptions
 from .palette.learn import PaletteOptions
 
 PALETTE_SCOPES = ("global", "scene", "frame")
+#: The palette size when none is given.
+DEFAULT_COLORS = 256
 #: The quality an encode aims at when none is given (1..100; see :func:`knobs_for_quality`).
 DEFAULT_QUALITY = 90
 
@@ -24,24 +26,35 @@ class QualityKnobs:
     Attributes:
         dither: the dither mode.
         dither_strength: 0..1.
-        lossy: lossy LZW strength, 0 (exact) up to :data:`MAX_KNOB_LOSSY`.
+        lossy: lossy LZW strength, 0 (exact) up to :data:`LOWEST_KNOB_LOSSY`.
+        palette: the palette scope.
     """
 
     dither: str
     dither_strength: float
     lossy: int
+    palette: str = "scene"
 
 
-#: The most lossy LZW the quality knob (and the fit) uses: beyond it, lossy LZW smears and leaves
-#: streaks (the README's useful range is 10 to 40).
+#: The most lossy LZW the fit and the quality knob from 50 up use: beyond it, lossy LZW smears and
+#: leaves streaks. Below quality 50 the knob goes on to :data:`LOWEST_KNOB_LOSSY`, for the smallest files.
 MAX_KNOB_LOSSY = 40
+LOWEST_KNOB_LOSSY = 80
 #: (quality, dither strength, lossy) at the knob's anchor points, best first; in between, both are
-#: interpolated. Measured on the bench's clips against SSIMULACRA 2 (see the README).
-QUALITY_ANCHORS = ((100, 1.0, 0), (90, 0.0, 0), (50, 0.0, MAX_KNOB_LOSSY), (1, 0.0, MAX_KNOB_LOSSY))
+#: interpolated (see :data:`FRAME_PALETTES_FROM` for the palette). On the bench's clips (2026-12-01,
+#: SSIMULACRA 2): ``adaptive`` dither at half strength
+#: scored highest of every dither setting on every photographic clip, for 4 to 11% more bytes; plain
+#: mapping with exact LZW (quality 90, the default) is the best score per byte; below 90 lossy LZW
+#: takes bytes away where they cost least (on the 176x144 clip, lossy 10 kept SSIMULACRA 2 at 75.3 for
+#: 22% fewer bytes, where 128 colours gave 71.9 for 21% fewer).
+QUALITY_ANCHORS = ((100, 0.5, 0), (90, 0.0, 0), (50, 0.0, MAX_KNOB_LOSSY), (1, 0.0, LOWEST_KNOB_LOSSY))
+#: From this quality up, each frame gets its own palette: SSIMULACRA 2 rose by 1.3 to 2.3 points on
+#: the photographic clips for 2 to 10% more bytes, at 3 to 5 times the encoding time.
+FRAME_PALETTES_FROM = 95
 
 
 def knobs_for_quality(quality: int) -> QualityKnobs:
-    """The dither and lossy LZW that quality ``quality`` (1..100, higher is better looking and
+    """The dither, lossy LZW and palette scope that quality ``quality`` (1..100, higher is better looking and
     larger) stands for. Bytes fall and the look worsens monotonically as quality falls."""
     checks.in_range("quality", quality, 1, 100, "1 (smallest) to 100 (best looking)")
     for (high, strength_high, lossy_high), (low, strength_low, lossy_low) in zip(QUALITY_ANCHORS,
@@ -51,7 +64,8 @@ def knobs_for_quality(quality: int) -> QualityKnobs:
             strength = strength_high + (strength_low - strength_high) * share
             lossy = round(lossy_high + (lossy_low - lossy_high) * share)
             break
-    return QualityKnobs("adaptive" if strength > 0 else "none", round(strength, 3), lossy)
+    return QualityKnobs("adaptive" if strength > 0 else "none", round(strength, 3), lossy,
+                        "frame" if quality >= FRAME_PALETTES_FROM else "scene")
 
 
 def parse_colour(text: str) -> tuple[int, int, int]:
@@ -71,13 +85,15 @@ class EncodeOptions:
     """Everything that decides how frames become a GIF.
 
     Attributes:
-        colors: palette size, 2..256 (one slot may go to transparency in animations).
+        colors: palette size, 2..256 (one slot may go to transparency in animations), or None for
+            :data:`DEFAULT_COLORS` (see :attr:`palette_colors`); a fit under a size may lower it only when None.
         quality: 1..100, what the GIF trades between bytes and looks, as gifski's ``--quality``
             does: it sets the dither and lossy LZW that are not given (:func:`knobs_for_quality`).
             None is :data:`DEFAULT_QUALITY`.
         sample_factor: NeuQuant sampling factor 1..30 (pure NeuQuant, ``refine=False``, only).
         refine: run the palette convergence phase (False: pure NeuQuant).
-        palette: "scene" (a palette per scene, new where the picture cuts; one for a clip with no cut), "global" or "frame".
+        palette: "scene" (a palette per scene, new where the picture cuts; one for a clip with no cut), "global" or
+            "frame"; None for the quality's (see :attr:`palette_scope`).
         fixed_colors: colours forced into every palette.
         dither: dither mode name, or None for the quality's (see :attr:`dither_mode`).
         dither_strength: 0..1, or None for the quality's.
@@ -90,11 +106,11 @@ class EncodeOptions:
         temporal: keep the index of pixels whose colour did not change (stable dither, smaller files).
     """
 
-    colors: int = 256
+    colors: int | None = None
     quality: int | None = None
     sample_factor: int = 10
     refine: bool = True
-    palette: str = "scene"
+    palette: str | None = None
     fixed_colors: tuple[tuple[int, int, int], ...] = field(default_factory=tuple)
     dither: str | None = None
     dither_strength: float | None = None
@@ -106,12 +122,13 @@ class EncodeOptions:
     temporal: bool = True
 
     def __post_init__(self) -> None:
-        self.palette_options(self.colors)         # colors, sample_factor and fixed_colors: checked there
+        self.palette_options(self.palette_colors)     # colors, sample_factor and fixed_colors: checked there
         if self.quality is not None and not self.refine and self.quality <= 30:
             raise OptionValueError("quality", self.quality, "is the 1..100 quality knob now; for pure NeuQuant's "
                                                             "sampling factor use sample_factor (--sample-factor)")
         self.knobs                                 # quality: checked there
-        checks.one_of("palette", self.palette, PALETTE_SCOPES, "a palette scope")
+        if self.palette is not None:
+            checks.one_of("palette", self.palette, PALETTE_SCOPES, "a palette scope")
         if self.dither is not None:
             checks.one_of("dither", self.dither, DITHER_MODES, "a dither mode")
         if self.dither_strength is not None:
@@ -122,9 +139,19 @@ class EncodeOptions:
             checks.in_range("lossy", self.lossy, 0, 255, "0 (exact) to 255")
 
     @property
+    def palette_colors(self) -> int:
+        """The palette size used: as given, or :data:`DEFAULT_COLORS`."""
+        return DEFAULT_COLORS if self.colors is None else self.colors
+
+    @property
     def knobs(self) -> QualityKnobs:
         """What the quality sets where dither and lossy are not given."""
         return knobs_for_quality(DEFAULT_QUALITY if self.quality is None else self.quality)
+
+    @property
+    def palette_scope(self) -> str:
+        """The palette scope used: as given, or the quality's."""
+        return self.knobs.palette if self.palette is None else self.palette
 
     @property
     def dither_mode(self) -> str:
@@ -162,11 +189,11 @@ class EncodeFields(TypedDict, total=False):
     """The fields of :class:`EncodeOptions` as keyword arguments, for typed ``**fields``
     (``GifWriter(path, colors=64)``): each key and type is that of the field of the same name."""
 
-    colors: int
+    colors: int | None
     quality: int | None
     sample_factor: int
     refine: bool
-    palette: str
+    palette: str | None
     fixed_colors: tuple[tuple[int, int, int], ...]
     dither: str | None
     dither_strength: float | None

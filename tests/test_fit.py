@@ -73,6 +73,14 @@ def test_explicit_lossy_and_colours_stay_as_given(tmp_path):
     assert (result.fit.setting.colors, result.fit.setting.lossy) == (64, 30)
 
 
+def test_colours_given_as_the_default_value_stay_as_given(tmp_path):
+    """256 is also the default; given, it is still the caller's choice (the fit used to lower it)."""
+    free = gifsom.encode(_moving_clip(), tmp_path / "free.gif", fps=10, max_size=6_000, lossy=30)
+    kept = gifsom.encode(_moving_clip(), tmp_path / "kept.gif", fps=10, max_size=6_000, lossy=30, colors=256)
+    assert free.fit.setting.colors < 256          # the fit does turn colours when they are free
+    assert kept.fit.setting.colors == 256
+
+
 def test_nothing_fits_names_the_smallest_size_and_writes_nothing(tmp_path, capsys):
     out = tmp_path / "tiny.gif"
     out.write_bytes(b"keep me")

@@ -11,10 +11,10 @@ import gifsom
 from gifsom import cli
 from gifsom.errors import OptionValueError
 from gifsom.mapping.stage import FrameMapper, MappingOptions
-from gifsom.options import DEFAULT_QUALITY, MAX_KNOB_LOSSY, EncodeOptions, knobs_for_quality
+from gifsom.options import DEFAULT_QUALITY, LOWEST_KNOB_LOSSY, MAX_KNOB_LOSSY, EncodeOptions, knobs_for_quality
 from gifsom.perceptual import error_features, perceived_score
 
-from .conftest import FIXTURES, psnr
+from .conftest import FIXTURES, decode_gif, psnr
 
 
 def _ramp(width: int = 256, height: int = 48) -> np.ndarray:
@@ -29,7 +29,7 @@ def test_the_knob_never_gets_worse_looking_as_quality_rises(quality):
     lower, higher = knobs_for_quality(quality), knobs_for_quality(quality + 1)
     assert higher.lossy <= lower.lossy
     assert higher.dither_strength >= lower.dither_strength
-    assert 0 <= lower.lossy <= MAX_KNOB_LOSSY
+    assert 0 <= lower.lossy <= (MAX_KNOB_LOSSY if quality >= 50 else LOWEST_KNOB_LOSSY)
 
 
 def test_the_default_quality_is_what_options_use():
@@ -38,9 +38,11 @@ def test_the_default_quality_is_what_options_use():
     assert options.lossy_level == options.knobs.lossy and options.dither_mode == options.knobs.dither
 
 
-def test_given_dither_and_lossy_win_over_the_quality():
+def test_given_dither_lossy_and_palette_win_over_the_quality():
     options = EncodeOptions(quality=20, lossy=0, dither="bayer4")
     assert (options.lossy_level, options.dither_mode, options.dither_level) == (0, "bayer4", 1.0)
+    assert EncodeOptions(quality=100).palette_scope == "frame"
+    assert EncodeOptions(quality=100, palette="global").palette_scope == "global"
 
 
 def test_bytes_fall_as_quality_falls(tmp_path):
@@ -111,3 +113,20 @@ def test_oklab_gives_the_published_values():
     lab = oklab(np.array([[[255, 255, 255], [255, 0, 0], [0, 0, 255], [0, 0, 0]]], np.uint8))[0]
     expected = [[1.0, 0.0, 0.0], [0.62796, 0.22486, 0.12585], [0.45201, -0.03246, -0.31153], [0.0, 0.0, 0.0]]
     assert np.allclose(lab, expected, atol=2e-4)
+
+
+@pytest.mark.parametrize("quality", [100, 95, 90])
+def test_flat_ui_stays_exact_at_the_dithering_qualities(tmp_path, quality):
+    """Pixels that are exactly a palette colour are never dithered, whatever the quality asks."""
+    rng = np.random.default_rng(7)
+    colours = rng.integers(0, 256, (40, 3), dtype=np.uint8)
+    frames = []
+    for step in range(4):
+        picture = np.zeros((60, 90, 3), np.uint8) + colours[0]
+        for k in range(1, 40):
+            y, x = (k * 7 + step * 3) % 50, (k * 13) % 80
+            picture[y:y + 8, x:x + 10] = colours[k]
+        frames.append(picture)
+    gifsom.encode(frames, tmp_path / "ui.gif", fps=10, quality=quality)
+    shown, _ = decode_gif(tmp_path / "ui.gif")
+    assert all(np.array_equal(a[:, :, :3], b) for a, b in zip(shown, frames))

@@ -87,7 +87,7 @@ def _size(text: str) -> int:
 
 def _add_encoding_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("palette and colour")
-    group.add_argument("--colors", type=_number(int, "--colors"), default=256, metavar="N",
+    group.add_argument("--colors", type=_number(int, "--colors"), default=None, metavar="N",
                        help="palette size, 2 to 256 (default 256; a learned palette for an animation leaves one "
                             "slot for transparency)")
     group.add_argument("--quality", type=_number(int, "--quality"), default=None, metavar="Q",
@@ -98,7 +98,7 @@ def _add_encoding_options(parser: argparse.ArgumentParser) -> None:
                             "(default 10); by default the SOM only seeds the refinement and this has no effect")
     group.add_argument("--no-refine", dest="refine", action="store_false",
                        help="pure NeuQuant: skip the convergence phase that follows the SOM")
-    group.add_argument("--palette", default="scene", metavar="{" + ",".join(PALETTE_SCOPES) + "}",
+    group.add_argument("--palette", default=None, metavar="{" + ",".join(PALETTE_SCOPES) + "}",
                        help="a palette per scene, new where the picture cuts (scene, the default: one palette "
                             "for a clip with no cut), one palette for the clip (global), or one per frame")
     group.add_argument("--fixed-color", dest="fixed_colors", action="append", default=[], metavar="RRGGBB",
