@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from hypothesis import given
+from PIL import Image
 from hypothesis import strategies as st
 
 import gifsom
@@ -130,3 +131,17 @@ def test_flat_ui_stays_exact_at_the_dithering_qualities(tmp_path, quality):
     gifsom.encode(frames, tmp_path / "ui.gif", fps=10, quality=quality)
     shown, _ = decode_gif(tmp_path / "ui.gif")
     assert all(np.array_equal(a[:, :, :3], b) for a, b in zip(shown, frames))
+
+
+def test_the_best_quality_keeps_one_palette_for_a_mostly_still_clip(tmp_path):
+    """Quality 100 asks for a palette per frame; a screen recording, where little changes from frame to
+    frame, keeps one palette, since a new palette would redraw every frame whole."""
+    base = np.asarray(Image.open(FIXTURES / "photo.jpg").convert("RGB"))[:120, :160]
+    frames = []
+    for step in range(6):
+        frame = base.copy()
+        frame[10:20, 10 + step * 8:18 + step * 8] = (255, 0, 0)     # a small moving cursor
+        frames.append(frame)
+    still = gifsom.encode(frames, tmp_path / "still.gif", fps=10, quality=100)
+    per_frame = gifsom.encode(frames, tmp_path / "frame.gif", fps=10, quality=100, palette="frame")
+    assert still.bytes < 0.5 * per_frame.bytes

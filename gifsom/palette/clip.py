@@ -17,6 +17,8 @@ from .sampling import PixelSampler
 
 #: Share of a frame's colour distribution that must differ from the previous frame's for a cut (0..1).
 SCENE_CUT = 0.4
+#: The survey judges how much of the picture changes on every this many pixels of every this many rows.
+CHANGE_PROBE_STEP = 4
 _HIST_SHIFT = 4  # 16 levels per channel for scene histograms
 
 
@@ -120,6 +122,15 @@ class ClipSurvey:
         self.most_frame_colours: int | None = 0
         self._scene_histogram: np.ndarray | None = None
         self.frames = 0
+        self._previous_probe: np.ndarray | None = None
+        self._changed = 0.0
+
+    @property
+    def changed_share(self) -> float:
+        """The mean share of pixels that change from one frame to the next (0 for one frame), judged
+        on every :data:`CHANGE_PROBE_STEP`-th pixel of every such row: near 1 for camera video, whose
+        noise changes every pixel, and small for a screen recording."""
+        return self._changed / (self.frames - 1) if self.frames > 1 else 0.0
 
     def add(self, pixels: np.ndarray) -> None:
         """Look at one frame, uint8 (H, W, 3) or (H, W, 4)."""
@@ -134,6 +145,12 @@ class ClipSurvey:
             self.scene_samplers[-1].add(pixels)
             if len(self.scene_starts) > 1:
                 self.scene_censuses[-1].add(pixels)
+        probe = pixels[::CHANGE_PROBE_STEP, ::CHANGE_PROBE_STEP]
+        if self._previous_probe is not None and self._previous_probe.shape == probe.shape:
+            self._changed += float((probe != self._previous_probe).any(axis=2).mean())
+        elif self._previous_probe is not None:
+            self._changed += 1.0                # a new size: every pixel changed
+        self._previous_probe = probe.copy()
         self.frames += 1
 
     def _track_scene(self, pixels: np.ndarray) -> None:
