@@ -46,7 +46,9 @@ def exact_size(options: EncodeOptions, transparent: bool) -> int:
 
 def new_survey(options: EncodeOptions) -> ClipSurvey:
     """A survey that gathers what ``options`` will need."""
-    return ClipSurvey(census_limit=options.palette_colors, track_scenes=options.palette_scope == "scene")
+    # the quality's palette per frame falls back to one per scene for a still clip (see write_clip)
+    scenes = options.palette_scope == "scene" or (options.palette is None and options.palette_scope == "frame")
+    return ClipSurvey(census_limit=options.palette_colors, track_scenes=scenes)
 
 
 def learn_from(pixels: np.ndarray, census: np.ndarray | None, options: EncodeOptions, size: int,

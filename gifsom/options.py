@@ -43,13 +43,14 @@ LOWEST_KNOB_LOSSY = 80
 #: (quality, dither strength, lossy) at the knob's anchor points, best first; in between, both are
 #: interpolated (see :data:`FRAME_PALETTES_FROM` for the palette). On the bench's clips (2026-12-01,
 #: SSIMULACRA 2): ``adaptive`` dither at half strength
-#: scored highest of every dither setting on every photographic clip, for 4 to 11% more bytes; plain
+#: scored highest of every dither setting on every photographic clip, for 4 to 13% more bytes; plain
 #: mapping with exact LZW (quality 90, the default) is the best score per byte; below 90 lossy LZW
 #: takes bytes away where they cost least (on the 176x144 clip, lossy 10 kept SSIMULACRA 2 at 75.3 for
 #: 22% fewer bytes, where 128 colours gave 71.9 for 21% fewer).
 QUALITY_ANCHORS = ((100, 0.5, 0), (90, 0.0, 0), (50, 0.0, MAX_KNOB_LOSSY), (1, 0.0, LOWEST_KNOB_LOSSY))
-#: From this quality up, each frame gets its own palette: SSIMULACRA 2 rose by 1.3 to 2.3 points on
-#: the photographic clips for 2 to 10% more bytes, at 3 to 5 times the encoding time.
+#: From this quality up, each frame gets its own palette (in clips that mostly change, see
+#: :data:`gifsom.encoder.MOSTLY_CHANGING`): SSIMULACRA 2 rose by 1.3 to 2.2 points on the photographic
+#: clips for 1.5 to 11% more bytes, at 2 to 4 times the encoding time.
 FRAME_PALETTES_FROM = 95
 
 

@@ -145,3 +145,22 @@ def test_the_best_quality_keeps_one_palette_for_a_mostly_still_clip(tmp_path):
     still = gifsom.encode(frames, tmp_path / "still.gif", fps=10, quality=100)
     per_frame = gifsom.encode(frames, tmp_path / "frame.gif", fps=10, quality=100, palette="frame")
     assert still.bytes < 0.5 * per_frame.bytes
+
+
+def test_the_best_quality_keeps_a_still_clip_of_exact_scenes_lossless(tmp_path):
+    """Two scenes of 200 colours each: the clip is over 256 colours, each scene is not, so the
+    default writes it exactly; quality 100 (a palette per frame, falling back to one per scene for a
+    still clip) must too."""
+    rng = np.random.default_rng(3)
+    frames = []
+    for scene in range(2):
+        colours = rng.integers(0, 256, (200, 3), dtype=np.uint8)
+        picture = colours[np.arange(64 * 80) % 200].reshape(64, 80, 3)
+        for step in range(4):
+            frame = picture.copy()
+            frame[5:10, 5 + step * 6:10 + step * 6] = colours[step]
+            frames.append(frame)
+    for quality in (90, 100):
+        gifsom.encode(frames, tmp_path / f"q{quality}.gif", fps=10, quality=quality)
+        shown, _ = decode_gif(tmp_path / f"q{quality}.gif")
+        assert all(np.array_equal(a[:, :, :3], b) for a, b in zip(shown, frames)), quality
