@@ -178,8 +178,8 @@ class EncodeOptions:
 
     def palette_options(self, colors: int, exact_colors: int | None = None) -> PaletteOptions:
         """Palette options for a learned palette of ``colors`` entries (an exact one of up to ``exact_colors``)."""
-        return PaletteOptions(colors=colors, sample_factor=self.sample_factor, refine=self.refine, fixed=self.fixed_colors,
-                              exact_colors=exact_colors)
+        return PaletteOptions(colors=colors, sample_factor=self.sample_factor, refine=self.refine,
+                              fixed=self.fixed_colors, exact_colors=exact_colors)
 
     def mapping_options(self) -> MappingOptions:
         return MappingOptions(dither=self.dither_mode, strength=self.dither_level,

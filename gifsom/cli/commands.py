@@ -210,8 +210,8 @@ def run_record(args: argparse.Namespace) -> int:
 def run_palette(args: argparse.Namespace) -> int:
     from .palette_report import palette_report
 
-    palette_report(args.input, colors=args.colors, sample_factor=args.sample_factor, refine=args.refine, dither=args.dither,
-                   plot=args.plot, save=args.save)
+    palette_report(args.input, colors=args.colors, sample_factor=args.sample_factor, refine=args.refine,
+                   dither=args.dither, plot=args.plot, save=args.save)
     return 0
 
 
