@@ -8,6 +8,9 @@ The public surface:
 - :func:`record` to record the screen (and :class:`gifsom.sources.screen.ScreenSource`
   for timestamped screen frames on their own);
 - :class:`GifsomError`, the root of every error gifsom raises;
+- the types the functions above take and give: :class:`EncodeOptions` and its keywords
+  (:class:`EncodeFields`), :class:`SizeLimit`, :class:`TimelineEdits`, :class:`GifPath`,
+  :class:`Region`, :class:`Frame`, :class:`EncodeResult`, :class:`FitResult`, :class:`RecordingReport`;
 - :mod:`gifsom.matplotlib` (``anim.save(..., writer="gifsom")``) and :mod:`gifsom.imageio`
   (``iio.imwrite(..., plugin="gifsom")``), registered when matplotlib or imageio is imported.
 """
@@ -20,18 +23,23 @@ from collections.abc import Iterator
 from . import _post_import
 from .api import EncodeResult, GifWriter, encode, quantize
 from .errors import GifsomError
+from .fit import FitResult, SizeLimit
 from .frames import Frame
-from .options import EncodeOptions
+from .gif.output import GifPath
+from .options import EncodeFields, EncodeOptions
 from .palette.learn import learn_palette
 from .recorder import RecordingReport, record
+from .sources.screen import Region
+from .timeline import TimelineEdits
 
 __version__ = "0.1.0"
 
 # writer="gifsom" in matplotlib and plugin="gifsom" in imageio, once those are imported
 _post_import.install()
 
-__all__ = ["EncodeOptions", "EncodeResult", "Frame", "GifWriter", "GifsomError", "RecordingReport", "__version__",
-           "encode", "learn_palette", "quantize", "read_frames", "record"]
+__all__ = ["EncodeFields", "EncodeOptions", "EncodeResult", "FitResult", "Frame", "GifPath", "GifWriter", "GifsomError",
+           "RecordingReport", "Region", "SizeLimit", "TimelineEdits", "__version__", "encode", "learn_palette",
+           "quantize", "read_frames", "record"]
 
 
 def read_frames(path_or_uri: str | os.PathLike, fps: float | None = None, size: tuple[int, int] | None = None,

@@ -39,10 +39,6 @@ class Frame:
     def width(self) -> int:
         return int(self.pixels.shape[1])
 
-    @property
-    def has_alpha(self) -> bool:
-        return self.pixels.shape[2] == 4
-
 
 def same_pixels(a: np.ndarray, b: np.ndarray) -> bool:
     """True when two arrays have the same shape, dtype and values (compared as bytes, with memcmp:

@@ -104,3 +104,33 @@ def test_the_palette_package_knows_pixels_only():
     for module in sorted((PACKAGE / "palette").glob("*.py")):
         bad = [name for name in _imports(module) if name.startswith(forbidden)]
         assert not bad, f"{module.name} imports {bad}"
+
+
+def test_every_gifsom_type_in_a_public_signature_is_exported():
+    """A user can name every type the public functions take or return: ``gifsom.SizeLimit``, not
+    ``gifsom.fit.SizeLimit``."""
+    import typing
+
+    import gifsom
+
+    def gifsom_types(annotation) -> set:
+        found = set()
+        if isinstance(annotation, type) and annotation.__module__.startswith("gifsom"):
+            found.add(annotation)
+        for argument in typing.get_args(annotation):
+            found |= gifsom_types(argument)
+        return found
+
+    try:
+        from typing import Unpack            # only imported for type checkers in gifsom
+    except ImportError:                     # Python 3.10
+        from typing_extensions import Unpack
+    used = set()
+    for function in (gifsom.encode, gifsom.GifWriter.__init__, gifsom.record, gifsom.read_frames,
+                     gifsom.learn_palette, gifsom.quantize):
+        hints = typing.get_type_hints(function, localns={"Unpack": Unpack})
+        for annotation in hints.values():
+            used |= gifsom_types(annotation)
+    missing = sorted(t.__name__ for t in used if getattr(gifsom, t.__name__, None) is not t)
+    assert used and not missing, missing
+    assert all(hasattr(gifsom, name) for name in gifsom.__all__)

@@ -19,7 +19,7 @@ from gifsom.gif import blocks
 from gifsom.gif.animation import AnimationWriter, IndexedFrame
 from gifsom.gif.plan_encoding import fill_hidden
 from gifsom.gif.blocks import table_bits
-from gifsom.gif.timing import delays_cs, start_cs
+from gifsom.gif.timing import start_cs
 
 from .conftest import FIXTURES, decode_gif, decode_gif_rgba, decode_with_ffmpeg, psnr
 
@@ -127,9 +127,11 @@ def test_random_frame_sequences_round_trip_exactly(params):
 
 
 def test_timing_carries_rounding_error():
-    assert delays_cs([i / 10 for i in range(10)], 1.0) == [10] * 10
-    delays = delays_cs([i / 15 for i in range(15)], 1.0)
-    assert delays[:3] == [7, 7, 6] and sum(delays) == 100
+    def delays(fps: int) -> list[int]:
+        starts = [start_cs(i / fps) for i in range(fps + 1)]
+        return [b - a for a, b in zip(starts, starts[1:])]
+    assert delays(10) == [10] * 10
+    assert delays(15)[:3] == [7, 7, 6] and sum(delays(15)) == 100
     assert start_cs(0.0) == 0
 
 

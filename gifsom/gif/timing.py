@@ -17,12 +17,3 @@ def start_cs(pts: float) -> int:
     """
     return math.ceil(round(pts * 100.0, 6))
 
-
-def delays_cs(pts: list[float], end: float) -> list[int]:
-    """Delays in cs of frames starting at ``pts`` seconds, the last one ending at ``end``.
-
-    Frames whose delay would be under :data:`MIN_DELAY_CS` are not merged here
-    (the writer drops them); their delay is returned as it is.
-    """
-    starts = [start_cs(t) for t in pts] + [start_cs(end)]
-    return [b - a for a, b in zip(starts, starts[1:])]

@@ -53,10 +53,6 @@ class ColourCensus:
         self._previous: np.ndarray | None = None
         self._previous_opaque: np.ndarray | None = None     # bool (H, W), or None for an opaque frame
 
-    @property
-    def complete(self) -> bool:
-        return self.keys is not None
-
     def add(self, pixels: np.ndarray) -> None:
         """Count the colours of one frame, uint8 (H, W, 3) or (H, W, 4); transparent pixels have none."""
         if self.keys is None:
