@@ -92,15 +92,16 @@ def _add_encoding_options(parser: argparse.ArgumentParser) -> None:
                             "slot for transparency)")
     group.add_argument("--quality", type=_number(int, "--quality"), default=None, metavar="Q",
                        help=f"1 to 100: smaller files (lower) or a better look (higher), as gifski's --quality; "
-                            f"sets the dither and lossy LZW not given (default {DEFAULT_QUALITY})")
+                            f"sets the dither, lossy LZW and palette scope not given (default {DEFAULT_QUALITY})")
     group.add_argument("--sample-factor", type=_number(int, "--sample-factor"), default=10, metavar="F",
                        help="NeuQuant sampling factor with --no-refine: 1 is slowest and best, 30 fastest "
                             "(default 10); by default the SOM only seeds the refinement and this has no effect")
     group.add_argument("--no-refine", dest="refine", action="store_false",
                        help="pure NeuQuant: skip the convergence phase that follows the SOM")
     group.add_argument("--palette", default=None, metavar="{" + ",".join(PALETTE_SCOPES) + "}",
-                       help="a palette per scene, new where the picture cuts (scene, the default: one palette "
-                            "for a clip with no cut), one palette for the clip (global), or one per frame")
+                       help="a palette per scene, new where the picture cuts (scene: one palette for a clip "
+                            "with no cut), one palette for the clip (global), or one per frame (default: the "
+                            "quality's, scene below 95, frame from 95 for clips that keep changing)")
     group.add_argument("--fixed-color", dest="fixed_colors", action="append", default=[], metavar="RRGGBB",
                        help="a colour that must be in the palette as it is (repeatable)")
     group.add_argument("--dither", default=None, metavar="{" + ",".join(DITHER_MODES) + "}",
