@@ -12,7 +12,10 @@ Stages, in the order frames meet them:
 
 from __future__ import annotations
 
-from typing import BinaryIO
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, BinaryIO
 
 import numpy as np
 
@@ -24,6 +27,7 @@ from .palette.clip import ClipSurvey
 from .palette.learn import exact_palette, palette_from_pixels
 from .progress import Progress, ProgressCallback
 from .spool import FrameSpool
+from .threads import available_cores
 
 
 #: A palette per frame, when the quality asks for it, only for clips where at least this share of the
@@ -64,6 +68,33 @@ def learn_from(pixels: np.ndarray, census: np.ndarray | None, options: EncodeOpt
         if palette is not None:
             return palette                     # in the census's order
     return palette_from_pixels(pixels, options.palette_options(size, exact))
+
+
+def _split_frames(spool: FrameSpool, matte: tuple[int, int, int] | None,
+                  work: Callable[[np.ndarray, np.ndarray | None], Any] | None = None,
+                  ) -> Iterator[tuple[int, np.ndarray, np.ndarray | None, Any]]:
+    """The spool's frames in order as ``(number, rgb, mask, done)`` (see :func:`split_alpha`).
+
+    With ``work``, ``done`` is ``work(rgb, mask)``, run on worker threads (one per core) a few frames
+    ahead of the caller, which must not depend on the order they run in; frames are read here, on the
+    calling thread. Without, ``done`` is None.
+    """
+    if work is None:
+        for number in range(len(spool)):
+            yield (number, *split_alpha(spool.frame(number), matte), None)
+        return
+    workers = available_cores()
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="gifsom-frame") as pool:
+        waiting: deque = deque()
+        for number in range(len(spool)):
+            rgb, mask = split_alpha(spool.frame(number), matte)
+            waiting.append((number, rgb, mask, pool.submit(work, rgb, mask)))
+            if len(waiting) > workers:
+                done = waiting.popleft()
+                yield done[0], done[1], done[2], done[3].result()
+        while waiting:
+            done = waiting.popleft()
+            yield done[0], done[1], done[2], done[3].result()
 
 
 def _fitting(colours: np.ndarray | None, exact: int) -> np.ndarray | None:
@@ -159,23 +190,28 @@ def write_clip(out: BinaryIO, spool: FrameSpool, survey: ClipSurvey, options: En
                              comment=options.comment, lossy=options.lossy_level, spare_slot=channels == 4)
     mapper: FrameMapper | None = None
     report = Progress("frames written", len(spool), callback=progress, bar=bar)
+
+    def on_its_own(rgb: np.ndarray, mask: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+        """A frame with a palette of its own: no state to share with other frames, so frames are
+        learned and mapped at once on worker threads."""
+        sample = (rgb if mask is None else rgb[~mask]).reshape(-1, 3)
+        if len(sample) == 0:
+            sample = rgb.reshape(-1, 3)[:1]          # a wholly transparent frame: any one colour will do
+        own = FrameMapper(learn_from(sample, None, options, size, exact), options.mapping_options())
+        return own.map(rgb), own.palette
+
+    per_frame = not scene_palettes and global_palette is None and scope == "frame"
     try:
-        for number in range(len(spool)):
-            rgb, mask = split_alpha(spool.frame(number), options.matte)
-            if number in scene_palettes:
-                mapper = FrameMapper(scene_palettes[number], options.mapping_options())
-            elif scene_palettes:
-                pass                                          # the scene's mapper goes on
-            elif global_palette is not None:
-                if mapper is None:
+        for number, rgb, mask, mapped in _split_frames(spool, options.matte, on_its_own if per_frame else None):
+            if mapped is not None:
+                indices, palette = mapped                   # a palette of its own, mapped on a worker
+            else:
+                if number in scene_palettes:
+                    mapper = FrameMapper(scene_palettes[number], options.mapping_options())
+                elif mapper is None and global_palette is not None:
                     mapper = FrameMapper(global_palette, options.mapping_options())
-            elif scope == "frame":
-                sample = (rgb if mask is None else rgb[~mask]).reshape(-1, 3)
-                if len(sample) == 0:
-                    sample = rgb.reshape(-1, 3)[:1]          # a wholly transparent frame: any one colour will do
-                mapper = FrameMapper(learn_from(sample, None, options, size, exact), options.mapping_options())
-            indices = mapper.map(rgb)
-            palette = mapper.palette if scene_palettes or global_palette is None else global_palette
+                indices = mapper.map(rgb)
+                palette = mapper.palette if scene_palettes else global_palette
             writer.add(IndexedFrame(indices, palette, start_cs(spool.timestamps[number]), mask))
             report.step()
         writer.close(start_cs(end_time))
