@@ -48,10 +48,15 @@ def exact_size(options: EncodeOptions, transparent: bool) -> int:
     return options.palette_colors - 1 if transparent else options.palette_colors
 
 
+def _quality_asks_frame_palettes(options: EncodeOptions) -> bool:
+    """Whether the palette per frame comes from the quality, not the caller: for a clip that mostly
+    stays still it becomes one per scene (see :data:`MOSTLY_CHANGING`)."""
+    return options.palette is None and options.palette_scope == "frame"
+
+
 def new_survey(options: EncodeOptions) -> ClipSurvey:
     """A survey that gathers what ``options`` will need."""
-    # the quality's palette per frame falls back to one per scene for a still clip (see write_clip)
-    scenes = options.palette_scope == "scene" or (options.palette is None and options.palette_scope == "frame")
+    scenes = options.palette_scope == "scene" or _quality_asks_frame_palettes(options)
     return ClipSurvey(census_limit=options.palette_colors, track_scenes=scenes)
 
 
@@ -145,11 +150,9 @@ def write_clip(out: BinaryIO, spool: FrameSpool, survey: ClipSurvey, options: En
     animated = len(spool) > 1 or channels == 4
     size = palette_size(options, animated)
     exact = exact_size(options, channels == 4)
-    census = survey.census.colours()
-    if census is not None and not 0 < len(census) <= exact:
-        census = None
+    census = _fitting(survey.census.colours(), exact)
     scope = options.palette_scope
-    if options.palette is None and scope == "frame" and survey.changed_share < MOSTLY_CHANGING:
+    if _quality_asks_frame_palettes(options) and survey.changed_share < MOSTLY_CHANGING:
         # the quality asks for a palette per frame; in a clip that mostly stays still (a screen recording)
         # a new palette would redraw each frame whole for nothing: 4.3 times the bytes on the bench's screen-x10
         scope = "scene"
