@@ -56,8 +56,7 @@ class GifWriter(animation.AbstractMovieWriter):
         super().__init__(fps=fps, metadata=metadata, codec=codec, bitrate=bitrate)
         comment = (metadata or {}).get("comment") or (metadata or {}).get("title")
         self.options = EncodeOptions(colors=colors, quality=quality, dither=dither, dither_strength=dither_strength,
-                                     lossy=lossy,
-                                     loop=loop, palette=palette, comment=comment)
+                                     lossy=lossy, loop=loop, palette=palette, comment=comment)
         self._writer: api.GifWriter | None = None
 
     @classmethod

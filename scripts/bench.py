@@ -31,6 +31,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from gifsom.options import DEFAULT_QUALITY
+
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
 
@@ -407,8 +409,8 @@ def recipes(clip: Clip, out: Path, gifski: str | None) -> dict[str, list[list[st
         "gifsom --dither adaptive --dither-strength 0.5": [[sys.executable, "-m", "gifsom", "convert",
                                                             clip.gifsom_input, str(out), "-q", "--dither", "adaptive",
                                                             "--dither-strength", "0.5"]],
-        **{f"gifsom --quality {q}": [[sys.executable, "-m", "gifsom", "convert", clip.gifsom_input, str(out), "-q",
-                                      "--quality", str(q)]] for q in QUALITY_STEPS if q != DEFAULT_QUALITY},
+        **{quality_row("gifsom", q): [[sys.executable, "-m", "gifsom", "convert", clip.gifsom_input, str(out), "-q",
+                                       "--quality", str(q)]] for q in QUALITY_STEPS if q != DEFAULT_QUALITY},
         "ffmpeg two-pass (diff, sierra2_4a)": [[ff, "-v", "error", "-y", *clip.ffmpeg_input, "-vf", two_pass, str(out)]],
         "ffmpeg palettegen/paletteuse": [[ff, "-v", "error", "-y", *clip.ffmpeg_input, "-vf",
                                           "split[a][b];[a]palettegen[p];[b][p]paletteuse", str(out)]],
@@ -418,10 +420,10 @@ def recipes(clip: Clip, out: Path, gifski: str | None) -> dict[str, list[list[st
     pngs = sorted(str(p) for p in clip.png_dir.glob("*.png"))
     if gifski:
         size = ["-W", "4000", "-H", "4000", "--fps", str(clip.fps)]
-        table["gifski (quality 90)"] = [[gifski, "-q", *size, "-o", str(out), *pngs]]
+        table[quality_row("gifski", GIFSKI_DEFAULT_QUALITY)] = [[gifski, "-q", *size, "-o", str(out), *pngs]]
         for q in QUALITY_STEPS:
-            if q != 90:
-                table[f"gifski --quality {q}"] = [[gifski, "-q", "--quality", str(q), *size, "-o", str(out), *pngs]]
+            if q != GIFSKI_DEFAULT_QUALITY:
+                table[quality_row("gifski", q)] = [[gifski, "-q", "--quality", str(q), *size, "-o", str(out), *pngs]]
         table["gifski --fast"] = [[gifski, "-q", "--fast", *size, "-o", str(out), *pngs]]
     else:
         table["gifski"] = None
@@ -437,8 +439,17 @@ def recipes(clip: Clip, out: Path, gifski: str | None) -> dict[str, list[list[st
 
 #: The quality steps compared with gifski's: gifsom's --quality and gifski's --quality at each.
 QUALITY_STEPS = (50, 60, 70, 80, 90, 100)
-#: gifsom's default quality (its row is "gifsom (default)").
-DEFAULT_QUALITY = 90
+#: gifski's quality when none is given (gifsom's is gifsom.options.DEFAULT_QUALITY).
+GIFSKI_DEFAULT_QUALITY = 90
+
+
+def quality_row(tool: str, quality: int) -> str:
+    """The row of ``tool`` ("gifsom" or "gifski") at ``quality``: each tool's default has a row of its own."""
+    if tool == "gifsom" and quality == DEFAULT_QUALITY:
+        return "gifsom (default)"
+    if tool == "gifski" and quality == GIFSKI_DEFAULT_QUALITY:
+        return f"gifski (quality {quality})"
+    return f"{tool} --quality {quality}"
 
 
 def run_recipe(steps: list[list[str]], repeats: int) -> tuple[float, float, float, float]:
@@ -518,12 +529,12 @@ def perceptual_targets(rows: list[Result]) -> None:
               f"({ours.quality.psnr:.2f} against {two_pass.quality.psnr:.2f} dB)")
 
 
-def quality_curve(rows: list[Result], tool: str, default_row: str) -> list[tuple[float, float]]:
+def quality_curve(rows: list[Result], tool: str) -> list[tuple[float, float]]:
     """(bytes, SSIMULACRA 2) of ``tool``'s quality steps, by bytes; lossless rows at 100."""
     found = {r.tool: r for r in rows}
     points = []
     for q in QUALITY_STEPS:
-        row = found.get(default_row if q == DEFAULT_QUALITY else f"{tool} --quality {q}")
+        row = found.get(quality_row(tool, q))
         if row is not None and row.quality.ssimulacra2 is not None:
             points.append((float(row.size), 100.0 if not np.isfinite(row.quality.psnr) else row.quality.ssimulacra2))
     return sorted(points)
@@ -545,12 +556,12 @@ def score_at(curve: list[tuple[float, float]], size: float) -> float:
 def curve_targets(rows: list[Result]) -> None:
     """Print, at each gifski quality, whether gifsom's --quality curve of bytes against SSIMULACRA 2
     lies above gifski's point: a higher score at gifski's bytes."""
-    ours = quality_curve(rows, "gifsom", "gifsom (default)")
+    ours = quality_curve(rows, "gifsom")
     theirs = {r.tool: r for r in rows}
     if len(ours) < 2:
         return
     for q in QUALITY_STEPS:
-        row = theirs.get("gifski (quality 90)" if q == 90 else f"gifski --quality {q}")
+        row = theirs.get(quality_row("gifski", q))
         if row is None or row.quality.ssimulacra2 is None:
             continue
         at = score_at(ours, row.size)

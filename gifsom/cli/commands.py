@@ -26,9 +26,8 @@ from . import flags
 def encode_options(args: argparse.Namespace) -> EncodeOptions:
     """The encoding options the flags ask for (checked here, once, before any work)."""
     fields = dict(colors=args.colors, quality=args.quality, sample_factor=args.sample_factor, refine=args.refine,
-                  palette=args.palette,
-                  fixed_colors=tuple(parse_colour(c) for c in args.fixed_colors), dither=args.dither,
-                  dither_strength=args.dither_strength, loop=0 if args.loop is None else args.loop,
+                  palette=args.palette, fixed_colors=tuple(parse_colour(c) for c in args.fixed_colors),
+                  dither=args.dither, dither_strength=args.dither_strength, loop=0 if args.loop is None else args.loop,
                   matte=parse_colour(args.matte) if args.matte else None, lossy=args.lossy,
                   temporal=args.temporal)
     if args.motion_threshold is not None:
