@@ -7,13 +7,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gifsom import learn_palette, quantize
+from gifsom import encode, learn_palette, quantize
 from gifsom.errors import OptionError
 from gifsom.palette.histogram import colour_histogram
 from gifsom.palette.neuquant import neuquant
 from gifsom.palette.sampling import PixelSampler
 
-from .conftest import psnr
+from .conftest import decode_gif, psnr
 
 
 def nearest_psnr(image: np.ndarray, palette: np.ndarray) -> float:
@@ -137,3 +137,17 @@ def test_palette_does_not_depend_on_the_thread_count(monkeypatch, photo):
     for run in results[2]:
         for one, many in zip(single, run):
             assert np.array_equal(one, many)
+
+
+def test_a_smooth_gradient_with_fewer_bins_than_entries_is_encoded(tmp_path):
+    """More than 256 colours, but in fewer refinement bins than palette entries: the refinement once re-seeded
+    its dead entries past the last bin and crashed (IndexError) on this very clip."""
+    frames = []
+    for step in range(15):
+        t = (np.linspace(0.0, 1.0, 64)[None, :, None] + 0.01 * step) % 1.0
+        row = np.array((10, 40, 200), float) * (1 - t) + np.array((20, 220, 160), float) * t
+        frames.append(np.clip(np.rint(row * np.linspace(0.8, 1.0, 48)[:, None, None]), 0, 255).astype(np.uint8))
+    assert len(np.unique(frames[0].reshape(-1, 3), axis=0)) > 256
+    encode(frames, tmp_path / "gradient.gif", fps=10)
+    shown, _ = decode_gif(tmp_path / "gradient.gif")
+    assert min(psnr(a, b) for a, b in zip(shown, frames)) > 40

@@ -65,9 +65,10 @@ def _lloyd(points: np.ndarray, weights: np.ndarray, centres: np.ndarray, axis: n
         sums = np.zeros((k, 3))
         error = _refine_cy.accumulate_clusters(points, weights, labels, upper, mass, sums)
         dead = _refine_cy.move_centres(mass, sums, centres, moved)
-        if dead:    # re-seed dead entries on the worst-served bins
+        if dead:    # re-seed dead entries on the worst-served bins (while there are bins: fewer bins than
+            # entries leaves the rest where they are)
             worst = np.argsort(-weights * upper * upper, kind="stable")
-            for t, j in enumerate(np.flatnonzero(mass == 0)):
+            for t, j in enumerate(np.flatnonzero(mass == 0)[:len(points)]):
                 centres[j] = points[worst[t]]
                 moved[j] = 1e150
         ordered = SortedPalette.along(centres, axis)
