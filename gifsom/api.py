@@ -18,11 +18,13 @@ import numpy as np
 
 from . import checks
 from .encoder import new_survey, write_clip
+from .collector import Collector
 from .errors import InputError, OptionError
 from .fit import Fitter, FitResult, SizeLimit, size_limit
-from .frames import as_frame, as_pixels
+from .frames import as_pixels
 from .gif.output import AtomicOutput, GifPath, check_gif_path
-from .limits import DEFAULT_MAX_SPOOL, check_clip_budget
+from .limits import DEFAULT_MAX_SPOOL
+from .live import LiveEncoder
 from .mapping.stage import FrameMapper
 from .options import EncodeFields, EncodeOptions, with_fields
 from .palette.learn import learn_palette
@@ -32,10 +34,6 @@ from .timeline import TimelineEdits, TimelineView, edit
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
-
-#: Frame rate used when frames carry no timestamps and no fps is given.
-DEFAULT_FPS = 10.0
-
 
 @dataclass(frozen=True)
 class EncodeResult:
@@ -58,10 +56,12 @@ class GifWriter:
     """Write an animated GIF frame by frame.
 
     Use it as a context manager. Frames are spooled as they arrive (in memory
-    up to a budget, then in a temporary file) and the GIF is encoded when the
-    block ends, so that one palette can be learned from the whole clip. If the
-    block raises, or the progress callback cancels, no file is written and a
-    file already at ``path`` is left as it was. One thread should own a writer.
+    up to a budget, then in a temporary file). By default the GIF is encoded when
+    the block ends, so that one palette can be learned from the whole clip; with
+    ``live=True`` it is encoded while frames arrive (see :mod:`gifsom.live`), so
+    that it is ready moments after the last one. If the block raises, or the
+    progress callback cancels, no file is written and a file already at ``path``
+    is left as it was. One thread should own a writer.
 
     Args:
         path: where the GIF goes: a name ending in .gif (any case) whose folder exists
@@ -88,6 +88,10 @@ class GifWriter:
             overrides its size.
         edits: reverse, boomerang, idle cap and a longer last frame
             (:class:`gifsom.timeline.TimelineEdits`), applied to the whole clip before encoding.
+        live: encode while frames arrive. What needs the whole clip first is still encoded after the
+            last frame, whatever ``live`` says: a fit under ``max_size`` or ``target``, the edits
+            ``reverse`` and ``boomerang``, and ``palette="global"`` asked for by name (:attr:`live`
+            says which it is).
         options: an :class:`gifsom.options.EncodeOptions` to start from (default options when None).
         **fields: any field of :class:`gifsom.options.EncodeOptions`, replacing that of ``options``
             (typed by :class:`gifsom.options.EncodeFields`: colors, quality, refine, palette,
@@ -104,8 +108,8 @@ class GifWriter:
                  progress: ProgressCallback | None = None, bar: bool | None = False,
                  memory_budget: int = DEFAULT_MEMORY_BUDGET, compress_spool: bool | None = None,
                  max_spool: int = DEFAULT_MAX_SPOOL, max_size: int | str | SizeLimit | None = None,
-                 target: str | None = None, edits: TimelineEdits | None = None, options: EncodeOptions | None = None,
-                 **fields: Unpack[EncodeFields]) -> None:
+                 target: str | None = None, edits: TimelineEdits | None = None, live: bool = False,
+                 options: EncodeOptions | None = None, **fields: Unpack[EncodeFields]) -> None:
         if fps is not None:
             checks.frame_rate("fps", fps)
         self.target = check_gif_path(path)
@@ -115,17 +119,20 @@ class GifWriter:
         self.options = with_fields(options, fields)
         self.size_limit = size_limit(max_size, target)
         self.edits = edits or TimelineEdits()
+        #: Whether the GIF is encoded while frames arrive (``live`` asked for it, and nothing needs the whole clip).
+        self.live = live and self.size_limit is None and not needs_whole_clip(self.options, self.edits)
         #: How the GIF was fitted under ``max_size``, once closed (a :class:`gifsom.fit.FitResult`), or None.
         self.fit: FitResult | None = None
         self.progress = progress
         self.bar = bar
-        self.memory_budget = memory_budget
-        self.compress_spool = compress_spool
-        self.max_spool = max_spool
-        self._spool: FrameSpool | None = None
-        self._survey = new_survey(self.options)
+        self._survey = None if self.live else new_survey(self.options)
+        self._collector = Collector(fps, survey=self._survey,
+                                    reading=Progress("frames read", None, callback=progress, bar=bar),
+                                    memory_budget=memory_budget, compress_spool=compress_spool, max_spool=max_spool,
+                                    on_frame=self._spooled if self.live else None)
+        self._output: AtomicOutput | None = None
+        self._live: LiveEncoder | None = None
         self._closed = False
-        self._reading = Progress("frames read", None, callback=progress, bar=bar)
         #: Number of GIF frames written and GIF size in bytes, once closed.
         self.frames_written = 0
         self.bytes_written = 0
@@ -148,54 +155,25 @@ class GifWriter:
             pts: when the frame starts showing, in seconds from the start (non-decreasing);
                 None: one frame period after the previous frame.
         """
-        if self._closed:
-            raise OptionError("append() after the writer was closed; open a new GifWriter")
-        item = as_frame(frame, what=f"frame {self._reading.done}")
-        pixels = item.pixels
-        if pts is None:
-            pts = item.pts
-        if pts is None:
-            pts = 0.0 if self._last_pts is None else self._last_pts + 1.0 / (self.fps or DEFAULT_FPS)
-        pts = float(pts)
-        if not np.isfinite(pts) or pts < 0 or (self._last_pts is not None and pts < self._last_pts):
-            raise InputError(f"frame {self._reading.done} has timestamp {pts}; timestamps must be finite, "
-                             f"non-negative and non-decreasing (previous {self._last_pts})")
-        if self._spool is None:
-            height, width, channels = pixels.shape
-            self._spool = FrameSpool(width, height, channels, memory_budget=self.memory_budget,
-                                     compress=self.compress_spool)
-        if (len(self._spool) + 1) * self._spool.frame_bytes > self.max_spool:
-            height, width, channels = self._spool.shape
-            check_clip_budget(len(self._spool) + 1, width, height, channels, self.max_spool)
-        self._spool.append(pixels, pts)
-        self._survey.add(pixels)
-        self._reading.step()
+        self._collector.append(frame, pts)
 
-    @property
-    def _last_pts(self) -> float | None:
-        return self._spool.timestamps[-1] if self._spool is not None and len(self._spool) else None
+    def _spooled(self, count: int) -> None:
+        """A frame is in the spool: the live encoder (started by the first) may take it."""
+        if self._live is None:
+            self._output = AtomicOutput(self.target)
+            out = self._output.__enter__()
+            self._live = LiveEncoder(out, self._collector.spool, self.options, self.edits)
+        self._live.frames_spooled(count)
 
     @property
     def frames_appended(self) -> int:
         """Frames appended so far."""
-        return 0 if self._spool is None else len(self._spool)
+        return len(self._collector)
 
     @property
     def spool_bytes(self) -> int:
         """Bytes of frames spooled to disk so far."""
-        return 0 if self._spool is None else self._spool.bytes_on_disk
-
-    def _end_time(self, given: float | None) -> float:
-        """When the last frame stops showing: ``given`` (from the caller) when it is after the last
-        start, else one frame period after it (the fps, or the median step between timestamps)."""
-        times = self._spool.timestamps
-        if given is not None and given > times[-1]:
-            return given
-        if self.fps is not None:
-            return times[-1] + 1.0 / self.fps
-        steps = np.diff(times)
-        steps = steps[steps > 0]
-        return times[-1] + (_median(steps.tolist()) if len(steps) else 1.0 / DEFAULT_FPS)
+        return 0 if self._collector.spool is None else self._collector.spool.bytes_on_disk
 
     def close(self, *, end_time: float | None = None) -> None:
         """Encode the frames and move the GIF into place. Closing twice does nothing.
@@ -208,11 +186,15 @@ class GifWriter:
             return
         self._closed = True
         try:
-            if self._spool is None or len(self._spool) == 0:
+            if len(self._collector) == 0:
                 raise InputError(f"no frames were given for {str(self.path)!r}; append at least one frame")
-            self._reading.close()
+            self._collector.reading.close()
+            end_time = self._collector.end_time(end_time)
+            if self._live is not None:
+                self._finish_live(end_time)
+                return
             output = AtomicOutput(self.target)
-            clip, end_time = self._edited(self._end_time(end_time))
+            clip, end_time = self._edited(end_time)
             if self.size_limit is not None:
                 self.fit = self._fitted(clip, end_time)
                 with output as out:
@@ -229,12 +211,24 @@ class GifWriter:
         finally:
             self._release()
 
+    def _finish_live(self, end_time: float) -> None:
+        """Let the live encoder write what is left, then move the GIF into place."""
+        live, self._live = self._live, None
+        try:
+            live.finish(end_time)
+        except BaseException:
+            live.abandon()
+            raise
+        self._output.commit()
+        self.frames_written, self.bytes_written = live.frames_written, live.bytes_written
+
     def _edited(self, end_time: float) -> tuple[FrameSpool | TimelineView, float]:
         """The clip to encode (the spool, or the spool along the edited timeline) and its end time."""
+        spool = self._collector.spool
         if not self.edits.any:
-            return self._spool, end_time
-        timeline = edit(self._spool.timestamps, end_time, self._spool.repeats, self.edits)
-        return TimelineView(self._spool, timeline.numbers, timeline.timestamps), timeline.end_time
+            return spool, end_time
+        timeline = edit(spool.timestamps, end_time, spool.repeats, self.edits)
+        return TimelineView(spool, timeline.numbers, timeline.timestamps), timeline.end_time
 
     def _fitted(self, clip: FrameSpool | TimelineView, end_time: float) -> FitResult:
         """The best GIF under the size limit; lossy and colours given by the caller stay as given."""
@@ -259,23 +253,25 @@ class GifWriter:
         self._release()
 
     def _release(self) -> None:
-        self._reading.close()
-        if self._spool is not None:
-            self._spool.close()
-            self._spool = None
+        if self._live is not None:
+            self._live.abandon()
+            self._live = None
+        if self._output is not None:
+            self._output.__exit__(None, None, None)      # removes the unfinished file, if any
+            self._output = None
+        self._collector.close()
 
 
-def _median(values: list[float]) -> float:
-    """The median of a non-empty list (numpy's median imports numpy.ma, 20 ms of start-up)."""
-    ordered = sorted(values)
-    middle = len(ordered) // 2
-    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+def needs_whole_clip(options: EncodeOptions, edits: TimelineEdits) -> bool:
+    """Whether these options and edits can only be encoded once the last frame is in: reversing, a boomerang,
+    and one palette for the clip asked for by name."""
+    return edits.reverse or edits.boomerang or options.palette == "global"
 
 
 def encode(frames: Iterable[Any], path: str | os.PathLike, fps: float | None = None, *,
            progress: ProgressCallback | None = None, bar: bool | None = False,
            max_size: int | str | SizeLimit | None = None, target: str | None = None,
-           edits: TimelineEdits | None = None, options: EncodeOptions | None = None,
+           edits: TimelineEdits | None = None, live: bool = False, options: EncodeOptions | None = None,
            **fields: Unpack[EncodeFields]) -> EncodeResult:
     """Encode an iterable of frames into an animated GIF at ``path``.
 
@@ -290,13 +286,15 @@ def encode(frames: Iterable[Any], path: str | os.PathLike, fps: float | None = N
         max_size, target: the most bytes the GIF may have, and a place whose limits it must fit,
             as for :class:`GifWriter`.
         edits: timeline edits, as for :class:`GifWriter`.
+        live: encode while the frames are read (as for :class:`GifWriter`): the work overlaps a
+            generator that decodes or renders them.
         options, **fields: encoding options, as for :class:`GifWriter`.
 
     Returns:
         An :class:`EncodeResult`: the path, GIF frames and bytes written (and the fit, with ``max_size``).
     """
     writer = GifWriter(path, fps, progress=progress, bar=bar, max_size=max_size, target=target, edits=edits,
-                       options=options, **fields)
+                       live=live, options=options, **fields)
     with writer:
         for frame in frames:
             writer.append(frame)

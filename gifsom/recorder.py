@@ -1,10 +1,12 @@
-"""``gifsom record``: capture the screen into a spool, then encode it.
+"""``gifsom record``: capture the screen and encode it while the take runs.
 
 The capture loop runs on the main thread (where signals arrive) and hands
 frames through a short queue to a thread that spools them (deflated on disk),
-so memory holds only a few frames however long the take. Ctrl+C or SIGTERM
-ends the capture and the GIF is still written; a second Ctrl+C while encoding
-aborts and leaves no file.
+so memory holds only a few frames however long the take. The live encoder
+(:mod:`gifsom.live`) reads them from the spool as they come and writes the
+GIF on its own thread, so that little is left to do when the take ends.
+Ctrl+C or SIGTERM ends the capture and the GIF is still written; a second
+Ctrl+C while it is finished aborts and leaves no file.
 """
 
 from __future__ import annotations
@@ -71,9 +73,8 @@ def record(path: str | os.PathLike, *, region: Region | str | None = None, monit
            cursor: bool = True, width: int | None = None, height: int | None = None, scale: float | None = None,
            status: bool | None = None, handle_signals: bool = True,
            max_spool: int = DEFAULT_MAX_SPOOL, max_size: int | str | SizeLimit | None = None,
-           target: str | None = None,
-           edits: TimelineEdits | None = None, options: EncodeOptions | None = None,
-           **fields: Unpack[EncodeFields]) -> RecordingReport:
+           target: str | None = None, edits: TimelineEdits | None = None, live: bool = True,
+           options: EncodeOptions | None = None, **fields: Unpack[EncodeFields]) -> RecordingReport:
     """Record the screen into an animated GIF.
 
     Args:
@@ -95,6 +96,8 @@ def record(path: str | os.PathLike, *, region: Region | str | None = None, monit
         max_size, target: the most bytes the GIF may have, and a place whose limits it must fit
             (``"slack-emoji"``), as for :class:`gifsom.GifWriter`.
         edits: timeline edits (``TimelineEdits(max_idle=1)`` cuts the pauses), as for :class:`gifsom.GifWriter`.
+        live: encode while recording, so that the GIF is ready moments after the take ends (see
+            :mod:`gifsom.live`); False learns one palette from the whole take after it ends.
         options, **fields: encoding options, as for :class:`gifsom.GifWriter`.
 
     Returns:
@@ -113,8 +116,8 @@ def record(path: str | os.PathLike, *, region: Region | str | None = None, monit
                             "free some space or point TMPDIR elsewhere")
     # the status line reports the capture; the progress bar only the encoding after it
     writer = GifWriter(path, fps, bar=False, memory_budget=RECORD_MEMORY_BUDGET, compress_spool=True,
-                       max_spool=max_spool, max_size=max_size, target=target, edits=edits, options=options,
-                       **fields)
+                       max_spool=max_spool, max_size=max_size, target=target, edits=edits, live=live,
+                       options=options, **fields)
     source = ScreenSource(capture)
 
     handoff: queue.Queue = queue.Queue(maxsize=8)

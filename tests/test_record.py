@@ -197,9 +197,10 @@ def test_record_scales_frames_as_they_are_captured(tmp_path, colours, flags, siz
     assert all(dominant(f) == MAGENTA for f in frames)
 
 
-def test_sigint_still_writes_the_gif(tmp_path, colours):
+@pytest.mark.parametrize("encoding", ["--live", "--no-live"])
+def test_sigint_still_writes_the_gif(tmp_path, colours, encoding):
     out = tmp_path / "stopped.gif"
-    recording = Recording([str(out), "--region", "0,0,160,120", "--fps", "10", "--no-cursor"])
+    recording = Recording([str(out), "--region", "0,0,160,120", "--fps", "10", "--no-cursor", encoding])
     recording.started()
     shown_times(colours(step=0.5), 3)        # red, green, then blue is on screen
     recording.wait_for_frames(recording.frames_taken() + 10)     # two status lines later: blue is recorded

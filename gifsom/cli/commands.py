@@ -69,11 +69,13 @@ class Job:
     options: EncodeOptions
     limit: SizeLimit | None
     edits: TimelineEdits
+    live: bool
 
 
-def job_of(args: argparse.Namespace) -> Job:
-    """The encoding options, size limit and edits the flags ask for, checked once."""
-    return Job(encode_options(args), size_limit(args), timeline_edits(args))
+def job_of(args: argparse.Namespace, *, live: bool = False) -> Job:
+    """The encoding options, size limit, edits and way of encoding the flags ask for, checked once;
+    ``live`` is the command's own default for ``--live``."""
+    return Job(encode_options(args), size_limit(args), timeline_edits(args), live if args.live is None else args.live)
 
 
 def run_convert(args: argparse.Namespace) -> int:
@@ -142,7 +144,7 @@ def write(source: FrameSource, target: GifPath, job: Job, args: argparse.Namespa
           *, bar: bool | None) -> GifWriter:
     """Encode every frame of ``source`` into ``target``; returns the closed writer."""
     writer = GifWriter(target, fps, bar=bar, max_spool=args.max_spool, max_size=job.limit, edits=job.edits,
-                       options=job.options)
+                       live=job.live, options=job.options)
     with writer:
         for frame in source.frames():
             writer.append(frame)
@@ -192,13 +194,13 @@ def run_encode(args: argparse.Namespace) -> int:
 def run_record(args: argparse.Namespace) -> int:
     from ..recorder import record
 
-    job = job_of(args)
+    job = job_of(args, live=True)
     target = check_gif_path(args.output)
     taken = record(target, region=args.region, monitor=args.monitor, fps=args.fps, duration=args.duration,
                    max_frames=args.max_frames, countdown=args.countdown, cursor=args.cursor,
                    width=args.width, height=args.height, scale=args.scale,
                    status=False if args.quiet else None, max_spool=args.max_spool, max_size=job.limit,
-                   edits=job.edits, options=job.options)
+                   edits=job.edits, live=job.live, options=job.options)
     if not args.quiet:
         if taken.fit is not None and job.limit is not None:
             print(fit_summary(taken.fit.description, taken.gif_bytes, job.limit), file=summary_stream(target))

@@ -127,6 +127,11 @@ def _add_encoding_options(parser: argparse.ArgumentParser) -> None:
     out.add_argument("--max-spool", type=_size, default=DEFAULT_MAX_SPOOL, metavar="SIZE",
                      help="refuse clips whose raw frames would take more than SIZE (such as 500M or 64GiB; "
                           "K, M, G are powers of 1000, KiB, MiB, GiB of 1024; default 64GiB)")
+    out.add_argument("--live", action=argparse.BooleanOptionalAction, default=None,
+                     help="encode while frames arrive, learning a new palette where the picture moves away from "
+                          "the last (default: on for record, off for convert and encode, whose one palette comes "
+                          "from the whole clip); --reverse, --boomerang, --max-size, --for and --palette global "
+                          "still encode after the last frame")
     timeline = parser.add_argument_group("timeline")
     timeline.add_argument("--reverse", action="store_true", help="play the clip backwards")
     timeline.add_argument("--boomerang", action="store_true",

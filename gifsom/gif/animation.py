@@ -44,12 +44,16 @@ class AnimationWriter:
         lossy: 0 writes exactly; N > 0 lets LZW show a pixel in a colour up to N
             (RGB distance) away when that lengthens a match, and counts a pixel
             whose screen colour is within N of its new colour as unchanged.
+        preamble_later: write no header to ``out``: the caller writes :meth:`preamble` before the
+            frames itself, once the global palette has stopped growing (see :meth:`grow_global`).
     """
 
     def __init__(self, out: BinaryIO, width: int, height: int, *, global_palette: np.ndarray | None,
-                 loop: int = 0, comment: str | None = None, lossy: int = 0, spare_slot: bool = False) -> None:
+                 loop: int = 0, comment: str | None = None, lossy: int = 0, spare_slot: bool = False,
+                 preamble_later: bool = False) -> None:
         self.out = out
         self.lossy = lossy
+        self.width, self.height, self.loop, self.comment = width, height, loop, comment
         self.model = ScreenModel(width, height, global_palette=global_palette, spare_slot=spare_slot, lossy=lossy)
         self.encoder = PlanEncoder(self._emit)
         self.pending: IndexedFrame | None = None
@@ -57,11 +61,28 @@ class AnimationWriter:
         self.bytes_written = 0
         #: Bytes of each frame written (graphic control and image), in order.
         self.frame_sizes: list[int] = []
-        out.write(blocks.header(width, height, global_palette, self.model.global_bits))
-        if loop >= 0:
-            out.write(blocks.loop_extension(loop))
-        if comment:
-            out.write(blocks.comment_extension(comment))
+        if not preamble_later:
+            out.write(self.preamble())
+
+    @property
+    def global_palette(self) -> np.ndarray | None:
+        """uint8 (K, 3): the global colour table's colours, or None."""
+        return self.model.global_palette
+
+    def preamble(self) -> bytes:
+        """The header, global colour table, loop and comment blocks that come before the frames."""
+        data = blocks.header(self.width, self.height, self.model.global_palette, self.model.global_bits)
+        if self.loop >= 0:
+            data += blocks.loop_extension(self.loop)
+        if self.comment:
+            data += blocks.comment_extension(self.comment)
+        return data
+
+    def grow_global(self, palette: np.ndarray) -> None:
+        """Make ``palette`` (K, 3), which starts with every entry of the global palette in its order, the global
+        colour table (see :meth:`ScreenModel.grow_global`). Only for a writer whose :meth:`preamble` is written
+        last."""
+        self.model.grow_global(palette)
 
     def add(self, frame: IndexedFrame) -> None:
         """Queue a frame; the previous one is written now that its successor is known."""

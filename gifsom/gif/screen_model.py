@@ -163,6 +163,8 @@ class ScreenModel:
         self.lossy = lossy
         self.global_palette = global_palette
         self.global_bits = self.table_bits(global_palette) if global_palette is not None else 0
+        #: Palettes the global palette grew from (see :meth:`grow_global`): frames in them need no local table.
+        self.grown_from: list[np.ndarray] = []
         self.screen = np.full((height, width), EMPTY, np.uint32)     # packed colours
         self.frames_planned = 0
 
@@ -202,7 +204,8 @@ class ScreenModel:
 
         palette = frame.palette
         is_global = self.global_palette is not None and (
-            palette is self.global_palette or np.array_equal(palette, self.global_palette))
+            palette is self.global_palette or any(palette is earlier for earlier in self.grown_from)
+            or np.array_equal(palette, self.global_palette))
         bits = self.global_bits if is_global else self.table_bits(palette)
 
         indices = frame.indices[rect].copy()
@@ -219,6 +222,16 @@ class ScreenModel:
             raise ValueError("a frame with transparent pixels needs a palette with a free slot")
         return FramePlan(indices, hidden, keep, spare, left, top, bits, None if is_global else palette, palette,
                          self.lossy, delay_cs, disposal, names_transparent, colours, opaque[rect])
+
+    def grow_global(self, palette: np.ndarray) -> None:
+        """Make ``palette`` (K, 3), which starts with every entry of the global palette in its order, the global
+        palette: frames planned in the earlier global palettes keep their colours under it, and frames still to
+        be planned in them need no local table either."""
+        if self.global_palette is None or not np.array_equal(palette[:len(self.global_palette)], self.global_palette):
+            raise ValueError("a global palette can only grow by entries added after its own")
+        self.grown_from.append(self.global_palette)
+        self.global_palette = palette
+        self.global_bits = self.table_bits(palette)
 
     def show(self, plan: FramePlan, shown: np.ndarray | None = None, transparent: int | None = None) -> None:
         """Move the model on past ``plan``: what the decoder shows, then the frame's disposal.

@@ -22,7 +22,8 @@ CHANGE_PROBE_STEP = 4
 _HIST_SHIFT = 4  # 16 levels per channel for scene histograms
 
 
-def _coarse_histogram(pixels: np.ndarray) -> np.ndarray:
+def coarse_histogram(pixels: np.ndarray) -> np.ndarray:
+    """float64 (4096,) share of every 7th pixel of uint8 (H, W, C) ``pixels`` in each of 16x16x16 RGB bins."""
     flat = pixels.reshape(-1, pixels.shape[-1])[::7, :3] >> _HIST_SHIFT
     bins = (flat[:, 0].astype(np.int32) << 8) | (flat[:, 1].astype(np.int32) << 4) | flat[:, 2]
     hist = np.bincount(bins, minlength=4096).astype(np.float64)
@@ -153,7 +154,7 @@ class ClipSurvey:
         """Start a scene where the picture jumps from the previous frame (a slow drift, a pan or a
         fade, stays one scene). At the first cut the clip's census has seen the first scene alone,
         so it becomes that scene's census: a clip with no cut counts its colours once."""
-        histogram = _coarse_histogram(pixels)
+        histogram = coarse_histogram(pixels)
         if self._scene_histogram is None or 0.5 * np.abs(histogram - self._scene_histogram).sum() > SCENE_CUT:
             if len(self.scene_starts) == 1:
                 self.scene_censuses.append(copy.deepcopy(self.census))

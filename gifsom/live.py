@@ -1,0 +1,335 @@
+"""Encoding while frames still arrive, so that the GIF is ready moments after the last one.
+
+:class:`LiveEncoder` reads frames from the collector's spool on a thread of its
+own as soon as they are spooled. The clip is cut into *segments*, each with one
+palette:
+
+1. A segment starts by learning its palette from its first
+   :data:`WARM_UP_FRAMES` frames (their exact colours when those fit, as the
+   batch encoder does for a whole clip), then maps and writes them.
+2. Later frames are mapped and written at once, while the palette still serves:
+   - an exact palette serves while frames bring no new colour; one that does
+     is added to the palette while it has room, and only past 256 colours does
+     a learned segment start;
+   - a learned palette serves until the picture cuts (the survey's scene test)
+     or drifts away from it: frames whose mean error against it (probed on every
+     :data:`PROBE_STEP`-th pixel of every such row) exceeds :data:`DRIFT_FACTOR`
+     times the error of the frames it was learned on, plus :data:`DRIFT_FLOOR`.
+3. The first segment's palette is the GIF's global colour table; later
+   segments write local tables. Frames go to a temporary file while the take
+   runs, and the header is written last, so an exact palette can grow to the
+   end of the clip without a local table in any frame.
+
+Every decision depends on the frames alone, never on timing: the same frames
+give the same GIF. A clip that ends within the first warm-up is encoded by
+:func:`gifsom.encoder.write_clip`, exactly as after the take.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import threading
+from typing import BinaryIO
+
+import numpy as np
+
+from .colours.nearest import SortedPalette
+from .encoder import (MOSTLY_CHANGING, _fitting, _quality_asks_frame_palettes, exact_size, learn_from, new_survey,
+                      palette_size, split_alpha, write_clip)
+from .gif.animation import AnimationWriter, IndexedFrame
+from .gif.timing import start_cs
+from .mapping.stage import FrameMapper
+from .options import EncodeOptions
+from .palette.clip import SCENE_CUT, ClipSurvey, coarse_histogram, opaque_pixels
+from .palette.histogram import colour_histogram
+from .spool import FrameSpool
+from .timeline import TimelineEdits, TimelineView, edit
+
+#: Frames each palette is learned from before its frames are written: the most frames left to
+#: encode when the input ends (besides those not yet read).
+WARM_UP_FRAMES = 10
+#: A learned palette is replaced when a frame maps this many times worse than the frames it was learned on ...
+DRIFT_FACTOR = 2.0
+#: ... plus this mean squared RGB distance (so that a near-perfect palette is not replaced for noise).
+DRIFT_FLOOR = 25.0
+#: The drift is judged on every this many pixels of every this many rows.
+PROBE_STEP = 4
+
+
+def _keys(colours: np.ndarray) -> np.ndarray:
+    """uint8 (M, 3) colours as uint32 (M,) keys 0xRRGGBB."""
+    c = colours.astype(np.uint32)
+    return (c[:, 0] << 16) | (c[:, 1] << 8) | c[:, 2]
+
+
+class LiveEncoder:
+    """Encodes the frames of ``spool`` into ``out`` while they are spooled.
+
+    Call :meth:`frames_spooled` after each frame is spooled, then :meth:`finish` once with the
+    end time, or :meth:`abandon`. All the work runs on the encoder's own thread.
+
+    Args:
+        out: binary file positioned at its start; it holds the whole GIF once :meth:`finish` returns.
+        spool: the spool frames go into (read here by number; written only by the collector).
+        options: encoding options.
+        edits: the idle cap and a longer last frame, applied as frames arrive (the edits that need the
+            whole clip, reverse and boomerang, are not taken).
+    """
+
+    def __init__(self, out: BinaryIO, spool: FrameSpool, options: EncodeOptions,
+                 edits: TimelineEdits = TimelineEdits()) -> None:
+        if edits.reverse or edits.boomerang:
+            raise ValueError("reverse and boomerang need the whole clip: encode it after the last frame")
+        self.out = out
+        self.spool = spool
+        self.options = options
+        self.edits = edits
+        #: Frames and bytes written, once finished.
+        self.frames_written = 0
+        self.bytes_written = 0
+        #: Palettes the GIF has (one per segment), once finished.
+        self.segments = 0
+        self._arrived = threading.Condition()
+        self._spooled = 0
+        self._end_time: float | None = None
+        self._stopping = False
+        self._failure: BaseException | None = None
+        transparent = spool.shape[2] == 4
+        self._size = palette_size(options, animated=True)
+        self._exact = exact_size(options, transparent)
+        self._first_survey = new_survey(options)
+        self._survey: ClipSurvey | None = self._first_survey     # of the segment warming up, or None
+        self._waiting: list[tuple[int, float]] = []                  # its frames: (number, start in seconds)
+        self._shown_from = 0.0          # when the picture on show starts, on the GIF's timeline (seconds)
+        self._taken_from = 0.0          # ... and on the source's
+        self._per_frame = options.palette is not None and options.palette_scope == "frame"
+        self._palette: np.ndarray | None = None
+        self._mapper: FrameMapper | None = None
+        self._exact_keys: np.ndarray | None = None     # sorted keys of an exact palette; None for a learned one
+        self._sorted: SortedPalette | None = None
+        self._baseline = 0.0
+        self._histogram: np.ndarray | None = None
+        self._writer: AnimationWriter | None = None
+        self._frames_file: BinaryIO | None = None
+        self._thread = threading.Thread(target=self._run, name="gifsom-live", daemon=True)
+        self._thread.start()
+
+    def frames_spooled(self, count: int) -> None:
+        """The spool now holds ``count`` frames."""
+        with self._arrived:
+            self._spooled = count
+            self._arrived.notify()
+
+    def finish(self, end_time: float) -> None:
+        """Encode what is left (the last frame shows until ``end_time`` seconds) and complete the GIF in ``out``.
+        Raises whatever stopped the encoder."""
+        with self._arrived:
+            self._end_time = end_time
+            self._arrived.notify()
+        self._thread.join()
+        if self._failure is not None:
+            raise self._failure
+
+    def abandon(self) -> None:
+        """Stop at once; ``out`` is left unfinished."""
+        with self._arrived:
+            self._stopping = True
+            self._arrived.notify()
+        self._thread.join()
+        if self._writer is not None:
+            self._writer.abandon()
+        self._close_frames_file()
+
+    def _run(self) -> None:
+        number = 0
+        try:
+            while True:
+                with self._arrived:
+                    self._arrived.wait_for(lambda: number < self._spooled or self._end_time is not None
+                                           or self._stopping)
+                    if self._stopping:
+                        return
+                    if number >= self._spooled:
+                        break                   # the end time is known and every frame was taken
+                self._take(number)
+                number += 1
+            self._complete(self._end_time)
+        except BaseException as exc:            # raised again by finish()
+            self._failure = exc
+            if self._writer is not None:
+                self._writer.abandon()
+        finally:
+            if self._failure is not None or self._stopping:
+                self._close_frames_file()
+
+    # -- one frame ---------------------------------------------------------------------------------
+
+    def _start(self, number: int) -> float | None:
+        """When frame ``number`` starts on the GIF's timeline, in seconds, or None for a frame the idle cap
+        joins to the one before (see :func:`gifsom.timeline.edit`, which does the same after the take)."""
+        taken = self.spool.timestamps[number]
+        if self.edits.max_idle is None:
+            return taken
+        if number > 0 and self.spool.repeats[number]:
+            return None
+        if number > 0:
+            self._shown_from += min(taken - self._taken_from, self.edits.max_idle)
+        self._taken_from = taken
+        return self._shown_from
+
+    def _end(self, end_time: float) -> float:
+        """When the last frame stops showing on the GIF's timeline, in seconds."""
+        last = end_time if self.edits.max_idle is None else \
+            self._shown_from + min(end_time - self._taken_from, self.edits.max_idle)
+        return last + (self.edits.hold_last or 0.0)
+
+    def _take(self, number: int) -> None:
+        start = self._start(number)
+        if start is None:
+            return
+        pixels = self.spool.frame(number)
+        if self._survey is not None:                      # warming up
+            self._survey.add(pixels)
+            self._waiting.append((number, start))
+            if len(self._waiting) >= WARM_UP_FRAMES:
+                self._settle()
+            return
+        rgb, mask = split_alpha(pixels, self.options.matte)
+        if self._per_frame:
+            self._write_own(start, rgb, mask)
+            return
+        if self._exact_keys is not None:
+            if not self._still_exact(pixels):
+                self._start_segment(number, start, pixels)
+                return
+        elif self._moved_on(rgb, mask):
+            self._start_segment(number, start, pixels)
+            return
+        self._write(start, rgb, mask)
+
+    def _start_segment(self, number: int, start: float, pixels: np.ndarray) -> None:
+        self._survey = ClipSurvey(census_limit=self.options.palette_colors)
+        self._survey.add(pixels)
+        self._waiting = [(number, start)]
+        self._mapper = None
+
+    def _settle(self) -> None:
+        """Learn the warming-up segment's palette, then write its frames."""
+        survey, waiting = self._survey, self._waiting
+        self._survey, self._waiting = None, []
+        census = _fitting(survey.census.colours(), self._exact)
+        if self._writer is None and census is None and _quality_asks_frame_palettes(self.options) \
+                and survey.changed_share >= MOSTLY_CHANGING:
+            self._per_frame = True           # the quality's palette per frame, in a clip that keeps changing
+        if self._per_frame:
+            self._open_writer(None)
+            for number, start in waiting:
+                self._write_own(start, *split_alpha(self.spool.frame(number), self.options.matte))
+            return
+        sample = survey.sampler.pixels()
+        if len(sample) == 0:
+            sample = np.zeros((1, 3), np.uint8)          # wholly transparent so far: any one colour will do
+        palette = learn_from(sample, census, self.options, self._size, self._exact)
+        self._use(palette, exact=census is not None)
+        self.segments += 1
+        if self._writer is None:
+            self._open_writer(palette)
+        frames = [(start, *split_alpha(self.spool.frame(number), self.options.matte)) for number, start in waiting]
+        if self._sorted is not None:
+            self._baseline = float(np.mean([self._probe_error(rgb, mask) for _, rgb, mask in frames]))
+            self._histogram = coarse_histogram(frames[-1][1])
+        for start, rgb, mask in frames:
+            self._write(start, rgb, mask)
+
+    def _use(self, palette: np.ndarray, *, exact: bool) -> None:
+        self._palette = palette
+        self._mapper = FrameMapper(palette, self.options.mapping_options())
+        self._exact_keys = np.sort(_keys(palette)) if exact else None
+        self._sorted = None if exact else SortedPalette.of(palette)
+
+    def _still_exact(self, pixels: np.ndarray) -> bool:
+        """Whether the exact palette holds every colour of ``pixels``, after growing it if needed and possible."""
+        found = colour_histogram(opaque_pixels(pixels), limit=self._exact)
+        if found is None:
+            return False
+        colours, counts = found
+        keys = _keys(colours)
+        new = ~np.isin(keys, self._exact_keys)
+        if not new.any():
+            return True
+        if len(self._palette) + int(new.sum()) > self._exact:
+            return False
+        added = colours[new][np.argsort(-counts[new], kind="stable")]
+        grown = np.concatenate([self._palette, added])
+        if self._writer.global_palette is self._palette:
+            self._writer.grow_global(grown)              # earlier frames' indices keep their colours
+        self._use(grown, exact=True)
+        return True
+
+    def _moved_on(self, rgb: np.ndarray, mask: np.ndarray | None) -> bool:
+        """Whether a learned palette no longer serves: the picture cut, or drifted from it."""
+        histogram = coarse_histogram(rgb)
+        cut = 0.5 * np.abs(histogram - self._histogram).sum() > SCENE_CUT
+        self._histogram = histogram
+        return cut or self._probe_error(rgb, mask) > DRIFT_FACTOR * self._baseline + DRIFT_FLOOR
+
+    def _probe_error(self, rgb: np.ndarray, mask: np.ndarray | None) -> float:
+        """Mean squared RGB distance from the probed opaque pixels to their nearest palette entries."""
+        probe = rgb[::PROBE_STEP, ::PROBE_STEP]
+        if mask is not None:
+            probe = probe[~mask[::PROBE_STEP, ::PROBE_STEP]]
+        if probe.size == 0:
+            return 0.0
+        _, first, _ = self._sorted.assign(probe.reshape(-1, 3))
+        return float(first.mean())
+
+    def _write(self, start: float, rgb: np.ndarray, mask: np.ndarray | None) -> None:
+        """Map a frame that starts at ``start`` seconds to the segment's palette and write it."""
+        indices = self._mapper.map(rgb)
+        self._writer.add(IndexedFrame(indices, self._palette, start_cs(start), mask))
+
+    def _write_own(self, start: float, rgb: np.ndarray, mask: np.ndarray | None) -> None:
+        """A frame with a palette of its own."""
+        sample = (rgb if mask is None else rgb[~mask]).reshape(-1, 3)
+        if len(sample) == 0:
+            sample = rgb.reshape(-1, 3)[:1]
+        own = FrameMapper(learn_from(sample, None, self.options, self._size, self._exact),
+                          self.options.mapping_options())
+        self.segments += 1
+        self._writer.add(IndexedFrame(own.map(rgb), own.palette, start_cs(start), mask))
+
+    def _open_writer(self, global_palette: np.ndarray | None) -> None:
+        height, width, channels = self.spool.shape
+        self._frames_file = tempfile.TemporaryFile(prefix="gifsom-live-")
+        self._writer = AnimationWriter(self._frames_file, width, height, global_palette=global_palette,
+                                       loop=self.options.loop, comment=self.options.comment,
+                                       lossy=self.options.lossy_level, spare_slot=channels == 4, preamble_later=True)
+
+    # -- the end -----------------------------------------------------------------------------------
+
+    def _complete(self, end_time: float) -> None:
+        if self._writer is None:
+            # the clip ended within the first warm-up: the batch encoder sees the very same survey
+            clip: FrameSpool | TimelineView = self.spool
+            if self.edits.any:
+                timeline = edit(self.spool.timestamps, end_time, self.spool.repeats, self.edits)
+                clip, end_time = TimelineView(self.spool, timeline.numbers, timeline.timestamps), timeline.end_time
+            writer = write_clip(self.out, clip, self._first_survey, self.options, end_time)
+            self.frames_written, self.segments = writer.frames_written, 1
+            self.bytes_written = self.out.tell()
+            return
+        if self._survey is not None:
+            self._settle()
+        self._writer.close(start_cs(self._end(end_time)))
+        self.out.write(self._writer.preamble())
+        self._frames_file.seek(0)
+        shutil.copyfileobj(self._frames_file, self.out, 1 << 20)
+        self._close_frames_file()
+        self.frames_written = self._writer.frames_written
+        self.bytes_written = self.out.tell()
+
+    def _close_frames_file(self) -> None:
+        if self._frames_file is not None:
+            self._frames_file.close()
+            self._frames_file = None
