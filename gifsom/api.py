@@ -17,13 +17,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from . import checks
-from .encoder import new_survey, write_clip
+from .checks import DEFAULT_MAX_SPOOL
 from .collector import Collector
+from .encoder import new_survey, write_clip
 from .errors import InputError, OptionError
 from .fit import Fitter, FitResult, SizeLimit, size_limit
 from .frames import as_pixels
 from .gif.output import AtomicOutput, GifPath, check_gif_path
-from .limits import DEFAULT_MAX_SPOOL
 from .live import LiveEncoder
 from .mapping.stage import FrameMapper
 from .options import EncodeFields, EncodeOptions, with_fields

@@ -21,6 +21,10 @@ GIF_MAX_SIDE = 65535
 MIN_COLORS, MAX_COLORS = 2, 256
 #: Playback speed factors.
 MIN_SPEED, MAX_SPEED = 0.01, 100.0
+#: Default cap on the bytes of frames a clip may spool (memory and disk together): ``max_spool``.
+DEFAULT_MAX_SPOOL = 64 << 30
+#: Largest canvas decoded without being asked (pixels), Pillow's decompression-bomb limit: ``max_pixels``.
+DEFAULT_MAX_PIXELS = 89_478_485
 
 
 def in_range(field: str, value: float, low: float, high: float, use: str) -> None:

@@ -15,9 +15,10 @@ from typing import Any
 
 import numpy as np
 
+from .checks import DEFAULT_MAX_SPOOL
 from .errors import InputError, OptionError
 from .frames import as_frame
-from .limits import DEFAULT_MAX_SPOOL, check_clip_budget
+from .limits import check_clip_budget
 from .palette.clip import ClipSurvey
 from .progress import Progress
 from .spool import DEFAULT_MEMORY_BUDGET, FrameSpool

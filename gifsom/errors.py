@@ -1,11 +1,20 @@
 """The one exception hierarchy of gifsom.
 
 Every error that gifsom raises on purpose derives from :class:`GifsomError`.
-Messages name the bad value and say what to do about it, in one line, so that
-the command line can print them as they are.
+Messages name the bad value and say what to do about it, in one line. Where a
+message points at an option, it writes the option's library name between
+backquotes (``raise `max_spool```): ``str(error)`` shows the name as a Python
+caller passes it (``raise max_spool``), and the command line shows its flag
+(``raise --max-spool``, see :meth:`GifsomError.naming_options`).
 """
 
 from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+#: An option's library name in a message, between backquotes.
+_OPTION = re.compile(r"`([a-z][a-z0-9_]*)`")
 
 
 class GifsomError(Exception):
@@ -13,6 +22,13 @@ class GifsomError(Exception):
 
     #: Exit code the command line uses for this kind of error.
     exit_code = 1
+
+    def __str__(self) -> str:
+        return self.naming_options(lambda name: name)
+
+    def naming_options(self, name_of: Callable[[str], str]) -> str:
+        """The message with each option it points at called ``name_of(library name)``."""
+        return _OPTION.sub(lambda found: name_of(found.group(1)), super().__str__())
 
 
 class OptionError(GifsomError, ValueError):
@@ -41,11 +57,13 @@ class OptionValueError(OptionError):
         else:
             super().__init__(f"{field}={repr(value) if isinstance(value, str) else _plain(value)} {problem}")
 
-    def naming(self, name: str) -> str:
-        """The message with the option called ``name``: ``"--fps 200 is out of range; ..."``."""
+    def naming(self, name: str, name_of: Callable[[str], str] = lambda name: name) -> str:
+        """The message with the option called ``name`` (``"--fps 200 is out of range; ..."``), and each other
+        option it points at called ``name_of(library name)``."""
+        problem = _OPTION.sub(lambda found: name_of(found.group(1)), self.problem)
         if self.value is None:
-            return f"{name} {self.problem}"
-        return f"{name} {_plain(self.value)} {self.problem}"
+            return f"{name} {problem}"
+        return f"{name} {_plain(self.value)} {problem}"
 
 
 def _plain(value: object) -> str:

@@ -492,7 +492,7 @@ class Fitter:
                 low = index + 1
         if best is None:
             raise ResourceError(f"the smallest GIF reached is {smallest:,.0f} bytes, over the {self.limit:,}-byte "
-                                "limit; trim the clip (--start/--end), or allow more bytes")
+                                "limit; trim the clip (`start`/`end`), or allow more bytes")
         setting = self.ladder[best[0]]
         height, width = self.spool.shape[:2]
         fps = round(1.0 / self._frame_period(), 2) if len(self.spool) > 1 else None

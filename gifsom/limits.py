@@ -8,9 +8,6 @@ import tempfile
 
 from .errors import OptionError, ResourceError
 
-#: Default cap on the bytes of frames a clip may spool (memory and disk together).
-DEFAULT_MAX_SPOOL = 64 << 30
-
 
 #: Size suffixes: K, M, G, T (and KB, MB, ...) are decimal; KiB, MiB, GiB, TiB are binary.
 SIZE_UNITS = {"": 1, "b": 1, "k": 10 ** 3, "kb": 10 ** 3, "m": 10 ** 6, "mb": 10 ** 6, "g": 10 ** 9, "gb": 10 ** 9,
@@ -52,13 +49,13 @@ def check_clip_budget(frames: int, width: int, height: int, channels: int, max_s
     need = frames * width * height * channels
     if need > max_spool:
         raise ResourceError(f"this clip needs {describe_bytes(need)} of frames ({frames} frames of {width}x{height}), "
-                            f"over the {describe_bytes(max_spool)} limit: lower --fps or --width, trim with "
-                            "--start/--end, or raise --max-spool")
+                            f"over the {describe_bytes(max_spool)} limit: lower `fps` or `width`, trim with "
+                            "`start`/`end`, or raise `max_spool`")
     if compressible:
         return
     folder = folder or tempfile.gettempdir()
     free = shutil.disk_usage(folder).free
     if need > free:
         raise ResourceError(f"this clip needs {describe_bytes(need)} of frames ({frames} frames of {width}x{height}) "
-                            f"but {folder!r} has {describe_bytes(free)} free: lower --fps or --width, trim it, "
+                            f"but {folder!r} has {describe_bytes(free)} free: lower `fps` or `width`, trim it, "
                             "or point TMPDIR at a bigger disk")

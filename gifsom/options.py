@@ -126,7 +126,7 @@ class EncodeOptions:
         self.palette_options(self.palette_colors)     # colors, sample_factor and fixed_colors: checked there
         if self.quality is not None and not self.refine and self.quality <= 30:
             raise OptionValueError("quality", self.quality, "is the 1..100 quality knob now; for pure NeuQuant's "
-                                                            "sampling factor use sample_factor (--sample-factor)")
+                                                            "sampling factor use `sample_factor`")
         self.knobs                                 # quality: checked there
         if self.palette is not None:
             checks.one_of("palette", self.palette, PALETTE_SCOPES, "a palette scope")

@@ -24,14 +24,14 @@ from typing import TYPE_CHECKING
 
 from . import checks
 from .api import GifWriter
+from .checks import DEFAULT_MAX_SPOOL
 from .errors import GifsomError, ResourceError
 from .fit import FitResult, SizeLimit
-from .timeline import TimelineEdits
-from .limits import DEFAULT_MAX_SPOOL
-from .options import EncodeFields, EncodeOptions
 from .frames import Frame
+from .options import EncodeFields, EncodeOptions
 from .sources.base import resize
 from .sources.screen import CaptureOptions, Region, ScreenSource
+from .timeline import TimelineEdits
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack

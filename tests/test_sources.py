@@ -35,11 +35,13 @@ def test_natural_sort(tmp_path):
     assert values == [1, 2, 10]
 
 
-def test_frames_of_different_sizes(tmp_path):
+def test_frames_of_different_sizes(tmp_path, capsys):
     Image.new("RGB", (4, 4)).save(tmp_path / "a1.png")
     Image.new("RGB", (6, 4)).save(tmp_path / "a2.png")
-    with pytest.raises(InputError, match="a2.png.*--resize-to-first"):
+    with pytest.raises(InputError, match="a2.png.*use resize_to_first or"):
         list(gifsom.read_frames(tmp_path))
+    assert gifsom.cli.main("convert", str(tmp_path), str(tmp_path / "a.gif"), "-q") == 1
+    assert "use --resize-to-first or" in capsys.readouterr().err
     from gifsom.sources import open_source
 
     frames = list(open_source(tmp_path, resize_to_first=True).frames())

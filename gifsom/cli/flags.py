@@ -23,7 +23,8 @@ def flag_of(field: str) -> str:
 
 
 def message(error: GifsomError) -> str:
-    """``error``'s message as the command line says it: an option's error names its flag."""
+    """``error``'s message as the command line says it: an option's error, and every option it points at,
+    name their flags."""
     if isinstance(error, OptionValueError):
-        return error.naming(flag_of(error.field))
-    return str(error)
+        return error.naming(flag_of(error.field), flag_of)
+    return error.naming_options(flag_of)

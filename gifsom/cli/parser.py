@@ -10,8 +10,8 @@ import argparse
 
 from .. import __version__
 from ..errors import OptionError
-from ..gif.reader import DEFAULT_MAX_PIXELS
-from ..limits import DEFAULT_MAX_SPOOL, parse_bytes
+from ..checks import DEFAULT_MAX_PIXELS, DEFAULT_MAX_SPOOL
+from ..limits import parse_bytes
 from ..mapping.dither import DITHER_MODES
 from ..options import DEFAULT_QUALITY, PALETTE_SCOPES
 from ..presets import PRESETS, describe_size

@@ -27,14 +27,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..checks import DEFAULT_MAX_PIXELS
 from ..errors import InputError, ResourceError
 from ._unlzw_cy import BAD_CODE, decode_window
 
 #: Delay browsers give a frame whose delay is below :data:`MIN_SHOWN_DELAY_CS` (centiseconds).
 DEFAULT_DELAY_CS = 10
 MIN_SHOWN_DELAY_CS = 2
-#: Largest canvas decoded without being asked (pixels): Pillow's decompression-bomb limit.
-DEFAULT_MAX_PIXELS = 89_478_485
 _LOOP_APPLICATIONS = (b"NETSCAPE2.0", b"ANIMEXTS1.0")
 _DISPOSE_BACKGROUND = 2
 _DISPOSE_PREVIOUS = 3
@@ -49,7 +48,7 @@ class GifDamaged(InputError):
 
     def __init__(self, where: str, frames: int) -> None:
         keep = ("; no frame before it decodes" if frames == 0 else
-                f"; {frames} frames before the damage decode: keep them with --partial-ok (partial_ok=True in Python)")
+                f"; {frames} frames before the damage decode: keep them with `partial_ok`")
         super().__init__(where + keep)
         #: The message without the advice, for callers that give their own.
         self.where = where
@@ -109,8 +108,8 @@ class GifReader:
         if self.width * self.height > max_pixels:
             raise ResourceError(
                 f"{name!r} is {self.width}x{self.height}, over the {max_pixels:,}-pixel safety limit "
-                f"({self.width * self.height * 4 / 2**20:,.0f} MiB a frame); raise it with --max-pixels "
-                "(max_pixels= in Python) if you trust the file")
+                f"({self.width * self.height * 4 / 2**20:,.0f} MiB a frame); raise it with `max_pixels` "
+                "if you trust the file")
 
     def _scan(self, data: bytes, flags: int) -> None:
         global_colours, position = _colour_table(data, 13, flags)

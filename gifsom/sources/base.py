@@ -15,7 +15,7 @@ import numpy as np
 from .. import checks
 from ..errors import OptionValueError
 from ..frames import Frame
-from ..gif.reader import DEFAULT_MAX_PIXELS
+from ..checks import DEFAULT_MAX_PIXELS
 from ..threads import available_cores
 
 

@@ -119,7 +119,7 @@ class ImageSequenceSource(SourceBase):
                     size = fit_size(shown.shape[1], shown.shape[0], self.options.width, self.options.height)
                 elif (pixels.shape[1], pixels.shape[0]) != first and not self.resize_to_first:
                     raise InputError(f"frame {str(path)!r} is {pixels.shape[1]}x{pixels.shape[0]} but the first "
-                                     f"frame is {first[0]}x{first[1]}; use --resize-to-first or give frames of one size")
+                                     f"frame is {first[0]}x{first[1]}; use `resize_to_first` or give frames of one size")
                 if (pixels.shape[1], pixels.shape[0]) != first:
                     pixels = resize(pixels, first)           # --resize-to-first: to the first frame's size
                 yield Frame(resize(cropped(pixels, self.options.crop), size), number / rate)

@@ -134,7 +134,7 @@ class PipeSource(SourceBase):
     def _truncated(self, got: int, need: int, number: int) -> None:
         if not self.options.partial_ok:
             raise InputError(f"{self.name} ended {got} bytes into frame {number} (a frame is {need} bytes); "
-                             f"frames before it: {number}; pass --partial-ok to keep them")
+                             f"frames before it: {number}; pass `partial_ok` to keep them")
 
     def frames(self) -> Iterator[Frame]:
         head = _read_exact(self.stream, len(Y4M_MAGIC))

@@ -219,4 +219,4 @@ class VideoSource(SourceBase):
             if code != 0:
                 raise SourceError(f"ffmpeg could not decode {str(self.path)!r}: {ffmpeg_reason(message)}")
             raise InputError(f"video {str(self.path)!r} has no frames in the requested range; "
-                             "check --start/--end or the file")
+                             "check `start`/`end` or the file")
