@@ -3,7 +3,8 @@
 The public surface:
 
 - :func:`learn_palette` and :func:`quantize` for palettes and still images;
-- :func:`encode` and :class:`GifWriter` to make GIFs from frames;
+- :func:`encode` and :class:`GifWriter` to make GIFs from frames (or from a :class:`FrameSource`,
+  such as :func:`gifsom.sources.open_source` gives);
 - :func:`read_frames` to decode videos, image sequences and GIFs into frames;
 - :func:`record` to record the screen (and :class:`gifsom.sources.screen.ScreenSource`
   for timestamped screen frames on their own);
@@ -29,6 +30,7 @@ from .gif.output import GifPath
 from .options import EncodeFields, EncodeOptions
 from .palette.learn import learn_palette
 from .recorder import RecordingReport, record
+from .sources.base import FrameSource
 from .sources.screen import Region
 from .timeline import TimelineEdits
 
@@ -37,9 +39,9 @@ __version__ = "0.1.0"
 # writer="gifsom" in matplotlib and plugin="gifsom" in imageio, once those are imported
 _post_import.install()
 
-__all__ = ["EncodeFields", "EncodeOptions", "EncodeResult", "FitResult", "Frame", "GifPath", "GifWriter", "GifsomError",
-           "RecordingReport", "Region", "SizeLimit", "TimelineEdits", "__version__", "encode", "learn_palette",
-           "quantize", "read_frames", "record"]
+__all__ = ["EncodeFields", "EncodeOptions", "EncodeResult", "FitResult", "Frame", "FrameSource", "GifPath", "GifWriter",
+           "GifsomError", "RecordingReport", "Region", "SizeLimit", "TimelineEdits", "__version__", "encode",
+           "learn_palette", "quantize", "read_frames", "record"]
 
 
 def read_frames(path_or_uri: str | os.PathLike, fps: float | None = None, size: tuple[int, int] | None = None,

@@ -29,6 +29,7 @@ from .mapping.stage import FrameMapper
 from .options import EncodeFields, EncodeOptions, with_fields
 from .palette.learn import learn_palette
 from .progress import Progress, ProgressCallback
+from .sources.base import FrameSource
 from .spool import DEFAULT_MEMORY_BUDGET, FrameSpool
 from .timeline import TimelineEdits, TimelineView, edit
 
@@ -268,21 +269,23 @@ def needs_whole_clip(options: EncodeOptions, edits: TimelineEdits) -> bool:
     return edits.reverse or edits.boomerang or options.palette == "global"
 
 
-def encode(frames: Iterable[Any], path: str | os.PathLike, fps: float | None = None, *,
+def encode(frames: Iterable[Any] | FrameSource, path: str | os.PathLike | GifPath, fps: float | None = None, *,
            progress: ProgressCallback | None = None, bar: bool | None = False,
-           max_size: int | str | SizeLimit | None = None, target: str | None = None,
+           max_spool: int = DEFAULT_MAX_SPOOL, max_size: int | str | SizeLimit | None = None, target: str | None = None,
            edits: TimelineEdits | None = None, live: bool = False, options: EncodeOptions | None = None,
            **fields: Unpack[EncodeFields]) -> EncodeResult:
-    """Encode an iterable of frames into an animated GIF at ``path``.
+    """Encode frames into an animated GIF at ``path``: the one entry point of ``encode``, ``convert`` and the plugins.
 
     Args:
-        frames: arrays, PIL images, :class:`gifsom.frames.Frame` objects or
-            ``(pixels, pts_seconds)`` pairs, in display order.
+        frames: arrays, PIL images, :class:`gifsom.frames.Frame` objects or ``(pixels, pts_seconds)`` pairs,
+            in display order; or a frame source (:func:`gifsom.sources.open_source`), whose end time, when it
+            knows one (a GIF's last delay, a trimmed video), ends the last frame.
         path: output file; written whole or not at all.
         fps: frame rate for frames without timestamps (default: their own
             timestamps, else 10 fps).
         progress: ``callback(done, total)``; returning False cancels, leaving no file.
         bar: progress bar on stderr while encoding (None: only on a terminal).
+        max_spool: refuse a clip whose raw frames would take more bytes than this, as for :class:`GifWriter`.
         max_size, target: the most bytes the GIF may have, and a place whose limits it must fit,
             as for :class:`GifWriter`.
         edits: timeline edits, as for :class:`GifWriter`.
@@ -293,11 +296,13 @@ def encode(frames: Iterable[Any], path: str | os.PathLike, fps: float | None = N
     Returns:
         An :class:`EncodeResult`: the path, GIF frames and bytes written (and the fit, with ``max_size``).
     """
-    writer = GifWriter(path, fps, progress=progress, bar=bar, max_size=max_size, target=target, edits=edits,
-                       live=live, options=options, **fields)
+    writer = GifWriter(path, fps, progress=progress, bar=bar, max_spool=max_spool, max_size=max_size, target=target,
+                       edits=edits, live=live, options=options, **fields)
+    source = frames if isinstance(frames, FrameSource) else None
     with writer:
-        for frame in frames:
+        for frame in (frames.frames() if source is not None else frames):
             writer.append(frame)
+        writer.close(end_time=None if source is None else source.end_time)
     return EncodeResult(None if writer.target.to_stdout else writer.path, writer.frames_written,
                         writer.bytes_written, writer.fit)
 

@@ -303,7 +303,10 @@ class Fitter:
             unless the caller chose them (``fixed``: the knobs the ladder leaves as they are).
         end_time: when the last frame stops showing, in seconds.
         limit: the most bytes the GIF may have.
-        ladder: the settings to try, best first; None measures the knobs' order on a sample.
+        ladder: the settings to try, best first; None measures the knobs' order on a sample, when first needed.
+
+    Making a fitter only stores its arguments (and picks the sample's frame numbers); the work is done by
+    :meth:`fit`, or :meth:`knob_costs` on its own.
         max_frames: at most this many frames, or None (a share of the clip's frames is kept by
             starting the ladder at the frame step that meets it).
         max_side: (width, height) the GIF may not exceed, or None.
@@ -329,13 +332,24 @@ class Fitter:
         self.report = report or (lambda text: None)
         self.probes = 0
         self.start = self._first_allowed(max_frames, max_side)
-        #: The bytes each ladder step is expected to halve away, from the knob costs (None: unknown).
-        self.halvings: list[float] | None = None
-        if ladder is None:
+        self._ladder = ladder
+        self._halvings: list[float] | None = None
+
+    @property
+    def ladder(self) -> list[FitSetting]:
+        """The settings to try, best first: as given, or built when first asked for from the knob costs
+        measured on the sample (:meth:`knob_costs`, which encodes and scores a few sample GIFs)."""
+        if self._ladder is None:
             costs = self.knob_costs()
-            ladder = build_ladder(costs, self.start)
-            self.halvings = expected_halvings(ladder, costs)
-        self.ladder = ladder
+            self._ladder = build_ladder(costs, self.start)
+            self._halvings = expected_halvings(self._ladder, costs)
+        return self._ladder
+
+    @property
+    def halvings(self) -> list[float] | None:
+        """The bytes each ladder step is expected to halve away, from the knob costs (None for a given ladder)."""
+        self.ladder
+        return self._halvings
 
     def _first_allowed(self, max_frames: int | None, max_side: tuple[int, int] | None) -> FitSetting:
         """The best setting within the frame-count and size caps (a preset's)."""

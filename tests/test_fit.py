@@ -143,3 +143,19 @@ def test_library_fit_refuses_with_a_resource_error(tmp_path):
     with pytest.raises(ResourceError, match="smallest GIF reached"):
         gifsom.encode(_moving_clip(), tmp_path / "x.gif", fps=10, max_size=100)
     assert not (tmp_path / "x.gif").exists()
+
+
+def test_making_a_fitter_does_no_work_until_asked():
+    from gifsom.encoder import new_survey
+    from gifsom.fit import Fitter
+    from gifsom.spool import FrameSpool
+
+    options = gifsom.EncodeOptions()
+    spool, survey = FrameSpool(64, 64, 3), new_survey(options)
+    for number, frame in enumerate(_moving_clip()):
+        spool.append(frame, number / 10)
+        survey.add(frame)
+    fitter = Fitter(spool, survey, options, 2.4, 20_000)
+    assert fitter.probes == 0                     # nothing encoded yet
+    assert len(fitter.ladder) > 1 and fitter.probes > 0
+    assert len(fitter.fit().data) <= 20_000

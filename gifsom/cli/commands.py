@@ -11,9 +11,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..api import GifWriter
+from ..api import EncodeResult, encode
 from ..errors import GifsomError, InputError, OptionError
-from ..gif.output import GifPath, check_gif_path
+from ..gif.output import STDOUT, GifPath, check_gif_path
 from ..limits import check_clip_budget
 from ..fit import SizeLimit, size_limit as fit_limit
 from ..options import EncodeOptions, parse_colour
@@ -92,14 +92,14 @@ def run_convert(args: argparse.Namespace) -> int:
                           f"(got {len(args.paths)} paths): gifsom convert a.mp4 a.gif, or "
                           "gifsom convert a.mp4 b.mov -o out/")
     source, output = args.paths
-    writer, warning = convert_one(source, output, source_options, job, args, bar=False if args.quiet else None)
-    report(writer, warning, job.limit, args)
+    result, warning = convert_one(source, output, source_options, job, args, bar=False if args.quiet else None)
+    report(result, warning, job.limit, args)
     return 0
 
 
 def convert_one(source_path: str, output: str | GifPath, source_options, job: Job, args: argparse.Namespace,
-                *, bar: bool | None) -> tuple[GifWriter, str | None]:
-    """Convert one input; returns the closed writer and the source's warning, if any."""
+                *, bar: bool | None) -> tuple[EncodeResult, str | None]:
+    """Convert one input; returns what was written and the source's warning, if any."""
     from ..sources import open_source
     from ..sources.video import VideoSource
 
@@ -141,27 +141,22 @@ def _warn_if_huge(plan, source_path: str) -> None:
 
 
 def write(source: FrameSource, target: GifPath, job: Job, args: argparse.Namespace, fps: float | None,
-          *, bar: bool | None) -> GifWriter:
-    """Encode every frame of ``source`` into ``target``; returns the closed writer."""
-    writer = GifWriter(target, fps, bar=bar, max_spool=args.max_spool, max_size=job.limit, edits=job.edits,
-                       live=job.live, options=job.options)
-    with writer:
-        for frame in source.frames():
-            writer.append(frame)
-        writer.close(end_time=source.end_time)
-    return writer
+          *, bar: bool | None) -> EncodeResult:
+    """Encode every frame of ``source`` into ``target`` through the library's one entry point."""
+    return encode(source, target, fps, bar=bar, max_spool=args.max_spool, max_size=job.limit, edits=job.edits,
+                  live=job.live, options=job.options)
 
 
-def report(writer: GifWriter, warning: str | None, limit: SizeLimit | None, args: argparse.Namespace) -> None:
+def report(result: EncodeResult, warning: str | None, limit: SizeLimit | None, args: argparse.Namespace) -> None:
     """The closing lines of a command that wrote one GIF."""
     if warning:
         print(f"gifsom: warning: {warning}", file=sys.stderr)
     if not args.quiet:
-        stream = summary_stream(writer.target)
-        if writer.fit is not None and limit is not None:
-            print(fit_summary(writer.fit.description, writer.bytes_written, limit), file=stream)
-        print(f"wrote {writer.target}: {writer.frames_written} frames, {writer.bytes_written / 1024:.1f} KiB",
-              file=stream)
+        stream = sys.stderr if result.path is None else sys.stdout     # the GIF itself may be on stdout
+        if result.fit is not None and limit is not None:
+            print(fit_summary(result.fit.description, result.bytes, limit), file=stream)
+        print(f"wrote {STDOUT if result.path is None else result.path}: {result.frames} frames, "
+              f"{result.bytes / 1024:.1f} KiB", file=stream)
 
 
 def fit_summary(description: str, size: int, limit: SizeLimit) -> str:
@@ -186,8 +181,8 @@ def run_encode(args: argparse.Namespace) -> int:
     except OSError as exc:
         raise InputError(f"cannot open {args.input!r}: {exc.strerror}; check the path") from None
     with stream:
-        writer = write(PipeSource(stream, pipe_options, name=repr(args.input)), target, job, args, args.fps, bar=bar)
-    report(writer, None, job.limit, args)
+        result = write(PipeSource(stream, pipe_options, name=repr(args.input)), target, job, args, args.fps, bar=bar)
+    report(result, None, job.limit, args)
     return 0
 
 
@@ -261,7 +256,7 @@ def run_batch(args: argparse.Namespace, source_options, job: Job) -> int:
             print(f"[{number}/{len(outputs)}] {path} -> {output}", flush=True)
         start = time.perf_counter()
         try:
-            writer, warning = convert_one(path, str(output), source_options, job, args,
+            result, warning = convert_one(path, str(output), source_options, job, args,
                                           bar=False if args.quiet else None)
         except GifsomError as exc:
             rows.append((path, str(output), None, None, time.perf_counter() - start, flags.message(exc)))
@@ -269,7 +264,7 @@ def run_batch(args: argparse.Namespace, source_options, job: Job) -> int:
             continue
         if warning:
             print(f"gifsom: warning: {path}: {warning}", file=sys.stderr)
-        rows.append((path, str(output), writer.frames_written, writer.bytes_written, time.perf_counter() - start,
+        rows.append((path, str(output), result.frames, result.bytes, time.perf_counter() - start,
                      None))
     failed = [row for row in rows if row[5] is not None]
     if not args.quiet:

@@ -8,14 +8,14 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 
 from .. import checks
+from ..checks import DEFAULT_MAX_PIXELS
 from ..errors import OptionValueError
 from ..frames import Frame
-from ..checks import DEFAULT_MAX_PIXELS
 from ..threads import available_cores
 
 
@@ -131,6 +131,7 @@ class ClipPlan:
     compressible: bool = False
 
 
+@runtime_checkable
 class FrameSource(Protocol):
     """A source of timestamped frames: one class per kind of input.
 
