@@ -22,17 +22,18 @@ import os
 from collections.abc import Iterator
 
 from . import _post_import
-from .api import EncodeResult, GifWriter, encode, quantize
 from .errors import GifsomError
 from .fit import FitResult, SizeLimit
 from .frames import Frame
-from .gif.output import GifPath
+from .output import GifPath
 from .options import EncodeFields, EncodeOptions
 from .palette.learn import learn_palette
+from .quantize import quantize
 from .recorder import RecordingReport, record
 from .sources.base import FrameSource
 from .sources.screen import Region
 from .timeline import TimelineEdits
+from .writer import EncodeResult, GifWriter, encode
 
 __version__ = "0.1.0"
 

@@ -31,9 +31,9 @@ try:
 except ImportError as exc:       # pragma: no cover - imageio is a dependency
     raise ImportError('gifsom.imageio needs imageio: pip install imageio') from exc
 
-from . import api
 from .errors import OptionError
 from .options import EncodeFields, EncodeOptions, with_fields
+from .writer import GifWriter
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -51,7 +51,7 @@ class GifsomPlugin(PluginV3):
 
     def __init__(self, request: Request) -> None:
         super().__init__(request)
-        self._writer: api.GifWriter | None = None
+        self._writer: GifWriter | None = None
         self._options: tuple[float | None, EncodeOptions] | None = None
         self._pts = 0.0
         self._end_time: float | None = None
@@ -110,7 +110,7 @@ class GifsomPlugin(PluginV3):
         chosen = (fps, with_fields(None, options))
         if self._writer is None:
             self._options = chosen
-            self._writer = api.GifWriter(self._path, fps=fps, options=chosen[1])
+            self._writer = GifWriter(self._path, fps=fps, options=chosen[1])
         elif options or fps is not None:
             if chosen != self._options:
                 raise OptionError("options changed after the first write; give them on the first write only")

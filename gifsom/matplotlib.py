@@ -28,7 +28,7 @@ try:
 except ImportError as exc:       # pragma: no cover - depends on the environment
     raise ImportError('gifsom.matplotlib needs matplotlib: pip install "gifsom[matplotlib]"') from exc
 
-from . import api
+from . import writer as gif_writer
 from .options import EncodeOptions
 
 #: savefig arguments the writer sets itself.
@@ -57,7 +57,7 @@ class GifWriter(animation.AbstractMovieWriter):
         comment = (metadata or {}).get("comment") or (metadata or {}).get("title")
         self.options = EncodeOptions(colors=colors, quality=quality, dither=dither, dither_strength=dither_strength,
                                      lossy=lossy, loop=loop, palette=palette, comment=comment)
-        self._writer: api.GifWriter | None = None
+        self._writer: gif_writer.GifWriter | None = None
 
     @classmethod
     def isAvailable(cls) -> bool:  # noqa: N802 - matplotlib's name
@@ -71,7 +71,7 @@ class GifWriter(animation.AbstractMovieWriter):
     def setup(self, fig: Any, outfile: str | os.PathLike, dpi: float | None = None) -> None:
         """Open the GIF at ``outfile`` for frames of ``fig`` drawn at ``dpi`` (the figure's own by default)."""
         super().setup(fig, outfile, dpi=dpi)
-        self._writer = api.GifWriter(outfile, fps=float(self.fps), options=self.options)
+        self._writer = gif_writer.GifWriter(outfile, fps=float(self.fps), options=self.options)
 
     def grab_frame(self, **savefig_kwargs: Any) -> None:
         """Draw the figure and hand the frame to gifsom; ``savefig_kwargs`` go to ``savefig``."""

@@ -23,7 +23,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from . import checks
-from .api import GifWriter
 from .checks import DEFAULT_MAX_SPOOL
 from .errors import GifsomError, ResourceError
 from .fit import FitResult, SizeLimit
@@ -32,6 +31,7 @@ from .options import EncodeFields, EncodeOptions
 from .sources.base import resize
 from .sources.screen import CaptureOptions, Region, ScreenSource
 from .timeline import TimelineEdits
+from .writer import GifWriter
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack

@@ -100,7 +100,7 @@ def _imports(path: Path) -> set[str]:
 
 
 def test_the_palette_package_knows_pixels_only():
-    forbidden = ("gifsom.mapping", "gifsom.api", "gifsom.sources", "gifsom.cli", "gifsom.gif", "gifsom.encoder")
+    forbidden = ("gifsom.mapping", "gifsom.writer", "gifsom.output", "gifsom.sources", "gifsom.cli", "gifsom.gif", "gifsom.encoder")
     for module in sorted((PACKAGE / "palette").glob("*.py")):
         bad = [name for name in _imports(module) if name.startswith(forbidden)]
         assert not bad, f"{module.name} imports {bad}"

@@ -11,15 +11,15 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..api import EncodeResult, encode
 from ..errors import GifsomError, InputError, OptionError
-from ..gif.output import STDOUT, GifPath, check_gif_path
-from ..limits import check_clip_budget
 from ..fit import SizeLimit, size_limit as fit_limit
+from ..limits import check_clip_budget
 from ..options import EncodeOptions, parse_colour
+from ..output import STDOUT, GifPath, check_gif_path
 from ..presets import describe_size
 from ..sources.base import FrameSource, Rectangle
 from ..timeline import TimelineEdits
+from ..writer import EncodeResult, encode
 from . import flags
 
 

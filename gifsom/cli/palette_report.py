@@ -6,11 +6,11 @@ import os
 
 import numpy as np
 
-from ..api import quantize
 from ..errors import OutputError
-from ..gif.output import check_output_path
 from ..options import EncodeOptions
+from ..output import check_output_path
 from ..palette.learn import learn_palette
+from ..quantize import quantize
 from ..sources import open_source
 
 #: At most this many frames of a clip are sampled for the palette report.

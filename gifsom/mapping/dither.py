@@ -15,6 +15,9 @@ from functools import lru_cache
 
 import numpy as np
 
+from ..threads import threads_for
+from ._dither_cy import dither_weights
+
 #: Error-diffusion kernels as (dx, dy, weight) rows; weights sum to at most 1.
 DIFFUSION_KERNELS: dict[str, np.ndarray] = {
     "floyd-steinberg": np.array([[1, 0, 7], [-1, 1, 3], [0, 1, 5], [1, 1, 1]], np.float64) / [1, 1, 16],
@@ -33,6 +36,18 @@ ADAPTIVE_SMOOTH = 6
 #: Luma range from which ``adaptive`` does not diffuse at all: an edge or busy texture, which hides
 #: the palette's error, and where dither noise would only cost LZW bytes.
 ADAPTIVE_BUSY = 96
+#: Pixels per thread below which the adaptive weights are computed on one thread.
+WEIGHT_PIXELS_PER_THREAD = 1 << 17
+
+
+def adaptive_weights(pixels: np.ndarray) -> np.ndarray:
+    """How much error diffusion ``adaptive`` gives each pixel of uint8 (H, W, C >= 3) ``pixels``: uint8 (H, W),
+    255 (all) where the 3x3 luma range is at most :data:`ADAPTIVE_SMOOTH`, 0 (none) from :data:`ADAPTIVE_BUSY`."""
+    height, width = pixels.shape[:2]
+    weights = np.empty((height, width), np.uint8)
+    dither_weights(np.ascontiguousarray(pixels), weights, ADAPTIVE_SMOOTH, ADAPTIVE_BUSY,
+                   threads_for(height * width, WEIGHT_PIXELS_PER_THREAD))
+    return weights
 
 
 def bayer_matrix(size: int) -> np.ndarray:

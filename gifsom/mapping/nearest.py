@@ -9,10 +9,13 @@ import numpy as np
 
 from ..errors import OptionError
 from ..threads import threads_for
-from ._map_cy import CELL_COUNT, COARSE_COUNT, MODE_PLAIN, map_frame
+from . import _map_cy
+from ._map_cy import CELL_COUNT, COARSE_COUNT, map_frame
 
 #: Pixels per thread below which a frame is mapped on one thread.
 PIXELS_PER_THREAD = 1 << 17
+#: How the kernel maps a frame: nearest colours, ordered dither, or error diffusion.
+MODE_PLAIN, MODE_ORDERED, MODE_DIFFUSION = _map_cy.MODE_PLAIN, _map_cy.MODE_ORDERED, _map_cy.MODE_DIFFUSION
 
 _NO_OFFSETS = np.zeros((1, 1), np.int64)
 _NO_TAPS = np.zeros((1, 3), np.float64)

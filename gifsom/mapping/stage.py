@@ -7,9 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import dither as _dither
-from ..threads import threads_for
-from ._map_cy import MODE_DIFFUSION, MODE_ORDERED, MODE_PLAIN, dither_weights
-from .nearest import PIXELS_PER_THREAD, ColourCache
+from .nearest import MODE_DIFFUSION, MODE_ORDERED, MODE_PLAIN, ColourCache
 
 #: Default per-channel change (0..255) under which a pixel counts as unchanged in a clip.
 DEFAULT_MOTION_THRESHOLD = 0
@@ -78,11 +76,7 @@ class FrameMapper:
             self._reference = np.empty((height, width, 3), np.uint8)
             self._previous = out
         reference, previous = self._reference, self._previous
-        weights = None
-        if self._adaptive:
-            weights = np.empty((height, width), np.uint8)
-            dither_weights(np.ascontiguousarray(pixels), weights, _dither.ADAPTIVE_SMOOTH, _dither.ADAPTIVE_BUSY,
-                           threads_for(height * width, PIXELS_PER_THREAD))
+        weights = _dither.adaptive_weights(pixels) if self._adaptive else None
         self.cache.map_into(pixels, out, reference, previous, threshold=self.options.motion_threshold,
                             stateful=stateful, record=self.options.temporal, mode=self._mode,
                             offsets=self._offsets, taps=self._taps, strength=self.options.strength,

@@ -1,4 +1,4 @@
-"""The library hook: what other programs call to make GIFs with gifsom.
+"""The writer: what other programs call to make GIFs from frames (:class:`GifWriter`, :func:`encode`).
 
 Frames are numpy uint8 arrays of shape (H, W, 3) (RGB) or (H, W, 4) (RGBA;
 alpha below 128 is transparent), or PIL images. Timestamps are in seconds
@@ -14,20 +14,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 
 from . import checks
 from .checks import DEFAULT_MAX_SPOOL
 from .collector import Collector
 from .encoder import new_survey, write_clip
-from .errors import InputError, OptionError
+from .errors import InputError
 from .fit import Fitter, FitResult, SizeLimit, size_limit
-from .frames import as_pixels
-from .gif.output import AtomicOutput, GifPath, check_gif_path
 from .live import LiveEncoder
-from .mapping.stage import FrameMapper
 from .options import EncodeFields, EncodeOptions, with_fields
-from .palette.learn import learn_palette
+from .output import AtomicOutput, GifPath, check_gif_path
 from .progress import Progress, ProgressCallback
 from .sources.base import FrameSource
 from .spool import DEFAULT_MEMORY_BUDGET, FrameSpool
@@ -305,33 +301,3 @@ def encode(frames: Iterable[Any] | FrameSource, path: str | os.PathLike | GifPat
         writer.close(end_time=None if source is None else source.end_time)
     return EncodeResult(None if writer.target.to_stdout else writer.path, writer.frames_written,
                         writer.bytes_written, writer.fit)
-
-
-def quantize(image: Any, palette: np.ndarray | None = None, colors: int = 256, dither: str = "none", *,
-             dither_strength: float = 1.0, sample_factor: int = 10) -> tuple[np.ndarray, np.ndarray]:
-    """Map one image to a palette (learning the palette first when none is given).
-
-    Args:
-        image: uint8 (H, W, 3) or (H, W, 4) array or PIL image (alpha is ignored).
-        palette: uint8 (K, 3) palette, 1 <= K <= 256; None learns a SOM palette of ``colors``.
-        colors: palette size to learn, 2..256.
-        dither: a dither mode ("none", "bayer2", "bayer4", "bayer8", "blue-noise",
-            "floyd-steinberg", "sierra-lite", "atkinson").
-        dither_strength: 0..1.
-        sample_factor: NeuQuant sampling factor when learning, 1..30 (used by pure NeuQuant only;
-            with the default refinement the SOM is a seed and sees a fixed sample).
-
-    Returns:
-        ``(indices, palette)``: uint8 (H, W) indices into the uint8 (K, 3) palette.
-    """
-    options = EncodeOptions(colors=colors, sample_factor=sample_factor, dither=dither, dither_strength=dither_strength,
-                            temporal=False)
-    pixels = as_pixels(image, what="image")
-    if palette is None:
-        palette = learn_palette(pixels, colors=colors, sample_factor=sample_factor)
-    palette = np.asarray(palette)
-    if palette.ndim != 2 or palette.shape[1] != 3 or not 1 <= len(palette) <= 256:
-        raise OptionError(f"palette has shape {palette.shape}; give 1 to 256 RGB colours as a (K, 3) array")
-    palette = np.ascontiguousarray(palette, dtype=np.uint8)
-    mapper = FrameMapper(palette, options.mapping_options())
-    return mapper.map(np.ascontiguousarray(pixels[:, :, :3])), mapper.palette

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from ..errors import OptionError, OutputError
+from .errors import OptionError, OutputError
 
 #: The output name that means "write the GIF to standard output".
 STDOUT = "-"
