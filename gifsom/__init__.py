@@ -13,7 +13,12 @@ The public surface:
   (:class:`EncodeFields`), :class:`SizeLimit`, :class:`TimelineEdits`, :class:`GifPath`,
   :class:`Region`, :class:`Frame`, :class:`EncodeResult`, :class:`FitResult`, :class:`RecordingReport`;
 - :mod:`gifsom.matplotlib` (``anim.save(..., writer="gifsom")``) and :mod:`gifsom.imageio`
-  (``iio.imwrite(..., plugin="gifsom")``), registered when matplotlib or imageio is imported.
+  (``iio.imwrite(..., plugin="gifsom")``), registered when matplotlib or imageio is imported;
+- :mod:`gifsom.errors` (the exception hierarchy), :mod:`gifsom.sources` (``open_source``,
+  ``SourceOptions``) and :mod:`gifsom.sources.screen` (``ScreenSource``, ``CaptureOptions``).
+
+Every other module is internal: the pipeline's parts (collector, spool, encoder, live encoder,
+palette, mapping, gif, fit) may change their names and signatures between versions.
 """
 
 from __future__ import annotations

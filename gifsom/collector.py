@@ -34,7 +34,7 @@ class Collector:
         fps: frame rate for frames given without a timestamp; None: one frame period of
             :data:`DEFAULT_FPS`, or the median step between the given timestamps at the end.
         survey: what to gather from each frame for the encoder, or None (a live encoder surveys for itself).
-        reading: counts frames read (and may cancel), or None.
+        reading: counts frames read (and may cancel); None counts them silently.
         memory_budget, compress_spool, max_spool: as for :class:`gifsom.GifWriter`.
         on_frame: called with the number of frames spooled after each one, or None.
     """
@@ -44,7 +44,7 @@ class Collector:
                  max_spool: int = DEFAULT_MAX_SPOOL, on_frame: Callable[[int], None] | None = None) -> None:
         self.fps = fps
         self.survey = survey
-        self.reading = reading
+        self.reading = reading or Progress("frames read")
         self.memory_budget = memory_budget
         self.compress_spool = compress_spool
         self.max_spool = max_spool
@@ -83,19 +83,20 @@ class Collector:
         self.spool.append(pixels, pts)
         if self.survey is not None:
             self.survey.add(pixels)
-        if self.reading is not None:
-            self.reading.step()
+        self.reading.step()
         if self.on_frame is not None:
             self.on_frame(number + 1)
 
     @property
     def last_pts(self) -> float | None:
         """When the last frame starts, in seconds, or None before the first."""
-        return self.spool.timestamps[-1] if len(self) else None
+        return self.spool.timestamps[-1] if self.spool is not None and len(self.spool) else None
 
     def end_time(self, given: float | None) -> float:
         """When the last frame stops showing: ``given`` (from the caller) when it is after the last
         start, else one frame period after it (the fps, or the median step between timestamps)."""
+        if self.spool is None or not len(self.spool):
+            raise InputError("the clip has no frames; append at least one frame")
         times = self.spool.timestamps
         if given is not None and given > times[-1]:
             return given
@@ -108,8 +109,7 @@ class Collector:
     def close(self) -> None:
         """Take no more frames and drop the spool (its temporary file too)."""
         self._closed = True
-        if self.reading is not None:
-            self.reading.close()
+        self.reading.close()
         if self.spool is not None:
             self.spool.close()
             self.spool = None

@@ -19,6 +19,7 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
+from .clip import Clip
 from .gif.animation import AnimationWriter, IndexedFrame
 from .gif.timing import start_cs
 from .mapping.stage import FrameMapper
@@ -26,7 +27,6 @@ from .options import EncodeOptions
 from .palette.clip import ClipSurvey
 from .palette.learn import exact_palette, palette_from_pixels
 from .progress import Progress, ProgressCallback
-from .spool import FrameSpool
 from .threads import available_cores
 
 
@@ -75,7 +75,7 @@ def learn_from(pixels: np.ndarray, census: np.ndarray | None, options: EncodeOpt
     return palette_from_pixels(pixels, options.palette_options(size, exact))
 
 
-def _split_frames(spool: FrameSpool, matte: tuple[int, int, int] | None,
+def _split_frames(spool: Clip, matte: tuple[int, int, int] | None,
                   work: Callable[[np.ndarray, np.ndarray | None], Any] | None = None,
                   ) -> Iterator[tuple[int, np.ndarray, np.ndarray | None, Any]]:
     """The spool's frames in order as ``(number, rgb, mask, done)`` (see :func:`split_alpha`).
@@ -127,14 +127,14 @@ def split_alpha(pixels: np.ndarray, matte: tuple[int, int, int] | None) -> tuple
     return rgb, mask
 
 
-def write_clip(out: BinaryIO, spool: FrameSpool, survey: ClipSurvey, options: EncodeOptions,
+def write_clip(out: BinaryIO, spool: Clip, survey: ClipSurvey, options: EncodeOptions,
                end_time: float, *, progress: ProgressCallback | None = None, bar: bool | None = False,
                palettes: dict | None = None) -> AnimationWriter:
     """Encode every spooled frame into ``out`` as an animated GIF.
 
     Args:
         out: binary file positioned at its start.
-        spool: the frames, all of one size, with timestamps in seconds.
+        spool: the clip: frames of one size, with timestamps in seconds.
         survey: what was gathered while spooling them.
         options: encoding options.
         end_time: when the last frame stops showing, in seconds.
@@ -213,6 +213,7 @@ def write_clip(out: BinaryIO, spool: FrameSpool, survey: ClipSurvey, options: En
                     mapper = FrameMapper(scene_palettes[number], options.mapping_options())
                 elif mapper is None and global_palette is not None:
                     mapper = FrameMapper(global_palette, options.mapping_options())
+                assert mapper is not None           # a scene's palette, or the clip's, before any frame
                 indices = mapper.map(rgb)
                 palette = mapper.palette if scene_palettes else global_palette
             writer.add(IndexedFrame(indices, palette, start_cs(spool.timestamps[number]), mask))

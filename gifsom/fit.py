@@ -32,12 +32,12 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from . import checks
+from .clip import Clip
 from .encoder import write_clip
 from .errors import OptionValueError, ResourceError
 from .options import MAX_KNOB_LOSSY, EncodeOptions
 from .palette.clip import ClipSurvey
 from .sources.base import decode_ahead, resize
-from .spool import FrameSpool
 from .threads import available_cores
 from .timeline import TimelineView
 
@@ -177,7 +177,7 @@ class ClipView(TimelineView):
             at most :data:`CACHED_SIZES` sizes; or None.
     """
 
-    def __init__(self, spool: FrameSpool, setting: FitSetting, numbers: list[int] | None = None,
+    def __init__(self, spool: Clip, setting: FitSetting, numbers: list[int] | None = None,
                  cache: dict | None = None) -> None:
         chosen = range(len(spool)) if numbers is None else numbers
         kept = [n for n in chosen if n % setting.frame_step == 0] or [0]
@@ -314,7 +314,7 @@ class Fitter:
             bar, or tracing), or None; it may be called from worker threads.
     """
 
-    def __init__(self, spool: FrameSpool, survey: ClipSurvey, options: EncodeOptions, end_time: float, limit: int,
+    def __init__(self, spool: Clip, survey: ClipSurvey, options: EncodeOptions, end_time: float, limit: int,
                  *, ladder: list[FitSetting] | None = None, fixed: frozenset[str] = frozenset(),
                  max_frames: int | None = None, max_side: tuple[int, int] | None = None,
                  report: Callable[[str], None] | None = None) -> None:
@@ -367,9 +367,9 @@ class Fitter:
         :data:`PARALLEL_PROBE_BYTES` the probes run at once on worker threads (the kernels and Pillow
         release the GIL)."""
         base = self.start
-        probes = {knob: _notch(base, base, knob, notch) for knob, notch in PROBE_NOTCH.items()
-                  if knob not in self.fixed}
-        probes = {knob: probe for knob, probe in probes.items() if probe is not None}
+        notched = {knob: _notch(base, base, knob, notch) for knob, notch in PROBE_NOTCH.items()
+                   if knob not in self.fixed}
+        probes = {knob: probe for knob, probe in notched.items() if probe is not None}
 
         def measure(setting: FitSetting) -> tuple[int, float]:
             data = self._sample_gif(setting)

@@ -55,7 +55,6 @@ class GifsomPlugin(PluginV3):
         self._options: tuple[float | None, EncodeOptions] | None = None
         self._pts = 0.0
         self._end_time: float | None = None
-        self._frames: list[np.ndarray] | None = None
         self._gif = None                 # the GIF's blocks, read once when reading asks for them
         if request.mode.io_mode == IOMode.write:
             if (request.extension or "").lower() != ".gif":
@@ -70,7 +69,8 @@ class GifsomPlugin(PluginV3):
 
     # writing
 
-    def write(self, ndimage: np.ndarray | list[np.ndarray], *, is_batch: bool | None = None,
+    # imageio's PluginV3.write takes only the image; plugins add their own keywords, as this one does
+    def write(self, ndimage: np.ndarray | list[np.ndarray], *, is_batch: bool | None = None,  # type: ignore[override]
               fps: float | None = None, duration: float | list[float] | None = None,
               **options: Unpack[EncodeFields]) -> bytes | None:
         """Append frames to the GIF.
@@ -99,7 +99,7 @@ class GifsomPlugin(PluginV3):
             raise
 
     def _write(self, ndimage: np.ndarray | list[np.ndarray], is_batch: bool | None, fps: float | None,
-               duration: float | list[float] | None, options: dict) -> bytes | None:
+               duration: float | list[float] | None, options: EncodeFields) -> bytes | None:
         frames = _as_frames(ndimage, is_batch)
         unknown = sorted(set(options) - set(ENCODE_KEYWORDS))
         if unknown:
@@ -214,9 +214,9 @@ def _durations(duration: float | list[float] | None, count: int) -> list[float |
     """Per-frame milliseconds, or None for each frame when no duration was given."""
     if duration is None:
         return [None] * count
-    if np.ndim(duration) == 0:
-        return [float(duration)] * count
-    values = [float(d) for d in duration]
+    if isinstance(duration, (int, float)) or np.ndim(duration) == 0:
+        return [float(duration)] * count       # type: ignore[arg-type]  # a number, or a 0-d array
+    values: list[float | None] = [float(d) for d in duration]
     if len(values) != count:
         raise OptionError(f"duration has {len(values)} values for {count} frames; give one per frame or one for all")
     return values

@@ -34,6 +34,7 @@ from typing import BinaryIO
 
 import numpy as np
 
+from .clip import Clip
 from .colours.nearest import SortedPalette
 from .encoder import (MOSTLY_CHANGING, _fitting, _quality_asks_frame_palettes, exact_size, learn_from, new_survey,
                       palette_size, split_alpha, write_clip)
@@ -88,8 +89,6 @@ class LiveEncoder:
         #: Frames and bytes written, once finished.
         self.frames_written = 0
         self.bytes_written = 0
-        #: Palettes the GIF has (one per segment), once finished.
-        self.segments = 0
         self._arrived = threading.Condition()
         self._spooled = 0
         self._end_time: float | None = None
@@ -154,6 +153,7 @@ class LiveEncoder:
                         break                   # the end time is known and every frame was taken
                 self._take(number)
                 number += 1
+            assert self._end_time is not None
             self._complete(self._end_time)
         except BaseException as exc:            # raised again by finish()
             self._failure = exc
@@ -217,6 +217,7 @@ class LiveEncoder:
     def _settle(self) -> None:
         """Learn the warming-up segment's palette, then write its frames."""
         survey, waiting = self._survey, self._waiting
+        assert survey is not None, "a segment is warming up"
         self._survey, self._waiting = None, []
         census = _fitting(survey.census.colours(), self._exact)
         if self._writer is None and census is None and _quality_asks_frame_palettes(self.options) \
@@ -232,7 +233,6 @@ class LiveEncoder:
             sample = np.zeros((1, 3), np.uint8)          # wholly transparent so far: any one colour will do
         palette = learn_from(sample, census, self.options, self._size, self._exact)
         self._use(palette, exact=census is not None)
-        self.segments += 1
         if self._writer is None:
             self._open_writer(palette)
         frames = [(start, *split_alpha(self.spool.frame(number), self.options.matte)) for number, start in waiting]
@@ -250,20 +250,21 @@ class LiveEncoder:
 
     def _still_exact(self, pixels: np.ndarray) -> bool:
         """Whether the exact palette holds every colour of ``pixels``, after growing it if needed and possible."""
+        palette, known = self._palette, self._exact_keys
+        assert palette is not None and known is not None, "an exact segment's palette"
         found = colour_histogram(opaque_pixels(pixels), limit=self._exact)
         if found is None:
             return False
         colours, counts = found
-        keys = _keys(colours)
-        new = ~np.isin(keys, self._exact_keys)
+        new = ~np.isin(_keys(colours), known)
         if not new.any():
             return True
-        if len(self._palette) + int(new.sum()) > self._exact:
+        if len(palette) + int(new.sum()) > self._exact:
             return False
         added = colours[new][np.argsort(-counts[new], kind="stable")]
-        grown = np.concatenate([self._palette, added])
-        if self._writer.global_palette is self._palette:
-            self._writer.grow_global(grown)              # earlier frames' indices keep their colours
+        grown = np.concatenate([palette, added])
+        if self._gif.global_palette is palette:
+            self._gif.grow_global(grown)                 # earlier frames' indices keep their colours
         self._use(grown, exact=True)
         return True
 
@@ -281,13 +282,14 @@ class LiveEncoder:
             probe = probe[~mask[::PROBE_STEP, ::PROBE_STEP]]
         if probe.size == 0:
             return 0.0
+        assert self._sorted is not None, "a learned segment's palette"
         _, first, _ = self._sorted.assign(probe.reshape(-1, 3))
         return float(first.mean())
 
     def _write(self, start: float, rgb: np.ndarray, mask: np.ndarray | None) -> None:
         """Map a frame that starts at ``start`` seconds to the segment's palette and write it."""
-        indices = self._mapper.map(rgb)
-        self._writer.add(IndexedFrame(indices, self._palette, start_cs(start), mask))
+        assert self._mapper is not None and self._palette is not None, "a settled segment"
+        self._gif.add(IndexedFrame(self._mapper.map(rgb), self._palette, start_cs(start), mask))
 
     def _write_own(self, start: float, rgb: np.ndarray, mask: np.ndarray | None) -> None:
         """A frame with a palette of its own."""
@@ -296,8 +298,13 @@ class LiveEncoder:
             sample = rgb.reshape(-1, 3)[:1]
         own = FrameMapper(learn_from(sample, None, self.options, self._size, self._exact),
                           self.options.mapping_options())
-        self.segments += 1
-        self._writer.add(IndexedFrame(own.map(rgb), own.palette, start_cs(start), mask))
+        self._gif.add(IndexedFrame(own.map(rgb), own.palette, start_cs(start), mask))
+
+    @property
+    def _gif(self) -> AnimationWriter:
+        """The frames' writer, opened when the first palette is learned."""
+        assert self._writer is not None, "frames are written once the first palette is learned"
+        return self._writer
 
     def _open_writer(self, global_palette: np.ndarray | None) -> None:
         height, width, channels = self.spool.shape
@@ -311,20 +318,22 @@ class LiveEncoder:
     def _complete(self, end_time: float) -> None:
         if self._writer is None:
             # the clip ended within the first warm-up: the batch encoder sees the very same survey
-            clip: FrameSpool | TimelineView = self.spool
+            clip: Clip = self.spool
             if self.edits.any:
                 timeline = edit(self.spool.timestamps, end_time, self.spool.repeats, self.edits)
                 clip, end_time = TimelineView(self.spool, timeline.numbers, timeline.timestamps), timeline.end_time
             writer = write_clip(self.out, clip, self._first_survey, self.options, end_time)
-            self.frames_written, self.segments = writer.frames_written, 1
+            self.frames_written = writer.frames_written
             self.bytes_written = self.out.tell()
             return
         if self._survey is not None:
             self._settle()
         self._writer.close(start_cs(self._end(end_time)))
         self.out.write(self._writer.preamble())
-        self._frames_file.seek(0)
-        shutil.copyfileobj(self._frames_file, self.out, 1 << 20)
+        frames_file = self._frames_file
+        assert frames_file is not None, "opened with the writer"
+        frames_file.seek(0)
+        shutil.copyfileobj(frames_file, self.out, 1 << 20)
         self._close_frames_file()
         self.frames_written = self._writer.frames_written
         self.bytes_written = self.out.tell()

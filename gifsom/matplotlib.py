@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import os
 from io import BytesIO
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -53,7 +54,8 @@ class GifWriter(animation.AbstractMovieWriter):
                  colors: int | None = None, quality: int | None = None, dither: str | None = None,
                  dither_strength: float | None = None, lossy: int | None = None, loop: int = 0,
                  palette: str | None = None) -> None:
-        super().__init__(fps=fps, metadata=metadata, codec=codec, bitrate=bitrate)
+        # matplotlib's stubs say int, but it passes any number through (animation.save(fps=12.5))
+        super().__init__(fps=fps, metadata=metadata, codec=codec, bitrate=bitrate)  # type: ignore[arg-type]
         comment = (metadata or {}).get("comment") or (metadata or {}).get("title")
         self.options = EncodeOptions(colors=colors, quality=quality, dither=dither, dither_strength=dither_strength,
                                      lossy=lossy, loop=loop, palette=palette, comment=comment)
@@ -70,7 +72,7 @@ class GifWriter(animation.AbstractMovieWriter):
 
     def setup(self, fig: Any, outfile: str | os.PathLike, dpi: float | None = None) -> None:
         """Open the GIF at ``outfile`` for frames of ``fig`` drawn at ``dpi`` (the figure's own by default)."""
-        super().setup(fig, outfile, dpi=dpi)
+        super().setup(fig, Path(outfile), dpi=dpi)
         self._writer = gif_writer.GifWriter(outfile, fps=float(self.fps), options=self.options)
 
     def grab_frame(self, **savefig_kwargs: Any) -> None:

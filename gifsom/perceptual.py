@@ -140,5 +140,5 @@ def perceived_score(sources: list[np.ndarray], shown: list[np.ndarray]) -> float
     """
     if len(sources) != len(shown) or not sources:
         raise ValueError("perceived_score needs one shown picture per source picture, at least one")
-    total = sum(error_features(a, b) for a, b in zip(sources, shown))
+    total = np.sum([error_features(a, b) for a, b in zip(sources, shown)], axis=0)
     return score_from_features(total / len(sources))

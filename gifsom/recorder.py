@@ -28,6 +28,7 @@ from .errors import GifsomError, ResourceError
 from .fit import FitResult, SizeLimit
 from .frames import Frame
 from .options import EncodeFields, EncodeOptions
+from .output import GifPath
 from .sources.base import resize
 from .sources.screen import CaptureOptions, Region, ScreenSource
 from .timeline import TimelineEdits
@@ -68,7 +69,7 @@ def _free_bytes(folder: str) -> int:
     return shutil.disk_usage(folder).free
 
 
-def record(path: str | os.PathLike, *, region: Region | str | None = None, monitor: int = 1, fps: float = 10.0,
+def record(path: str | os.PathLike | GifPath, *, region: Region | str | None = None, monitor: int = 1, fps: float = 10.0,
            duration: float | None = None, max_frames: int | None = None, countdown: float = 0.0,
            cursor: bool = True, width: int | None = None, height: int | None = None, scale: float | None = None,
            status: bool | None = None, handle_signals: bool = True,
@@ -103,9 +104,8 @@ def record(path: str | os.PathLike, *, region: Region | str | None = None, monit
     Returns:
         A :class:`RecordingReport`.
     """
-    if isinstance(region, str):
-        region = Region.parse(region, "region")
-    capture = CaptureOptions(region=region, monitor=monitor, fps=fps, duration=duration, max_frames=max_frames,
+    chosen = Region.parse(region, "region") if isinstance(region, str) else region
+    capture = CaptureOptions(region=chosen, monitor=monitor, fps=fps, duration=duration, max_frames=max_frames,
                              cursor=cursor, width=width, height=height, scale=scale)
     checks.in_range("countdown", countdown, 0.0, 3600.0, "0 to 3600 seconds")
     if status is None:

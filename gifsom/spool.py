@@ -12,6 +12,7 @@ import os
 import shutil
 import tempfile
 import zlib
+from typing import BinaryIO
 
 import numpy as np
 
@@ -65,7 +66,7 @@ class FrameSpool:
         #: For each frame, whether its pixels equal the previous frame's.
         self.repeats: list[bool] = []
         self._memory: list[np.ndarray] = []
-        self._file = None
+        self._file: BinaryIO | None = None
         self._disk: list[tuple[int, int, int, bool]] = []   # (offset, length, channels, deflated) on disk
         self._disk_bytes = 0
         self._checked_at = -DISK_CHECK_EVERY          # file size when free space was last looked at
@@ -114,6 +115,7 @@ class FrameSpool:
         """Frame ``number`` (0-based) as a uint8 array of the spool's shape."""
         if number < len(self._memory):
             return self._with_spool_channels(self._memory[number])
+        assert self._file is not None            # frames past the memory budget are on disk
         self._file.flush()
         offset, length, channels, deflated = self._disk[number - len(self._memory)]
         data = os.pread(self._file.fileno(), length, offset)

@@ -17,12 +17,14 @@ from typing import TYPE_CHECKING, Any
 
 from . import checks
 from .checks import DEFAULT_MAX_SPOOL
+from .clip import Clip
 from .collector import Collector
 from .encoder import new_survey, write_clip
 from .errors import InputError
 from .fit import Fitter, FitResult, SizeLimit, size_limit
 from .live import LiveEncoder
 from .options import EncodeFields, EncodeOptions, with_fields
+from .palette.clip import ClipSurvey
 from .output import AtomicOutput, GifPath, check_gif_path
 from .progress import Progress, ProgressCallback
 from .sources.base import FrameSource
@@ -157,6 +159,7 @@ class GifWriter:
     def _spooled(self, count: int) -> None:
         """A frame is in the spool: the live encoder (started by the first) may take it."""
         if self._live is None:
+            assert self._collector.spool is not None      # it holds the frame just spooled
             self._output = AtomicOutput(self.target)
             out = self._output.__enter__()
             self._live = LiveEncoder(out, self._collector.spool, self.options, self.edits)
@@ -183,24 +186,27 @@ class GifWriter:
             return
         self._closed = True
         try:
-            if len(self._collector) == 0:
+            spool = self._collector.spool
+            if spool is None or len(spool) == 0:
                 raise InputError(f"no frames were given for {str(self.path)!r}; append at least one frame")
             self._collector.reading.close()
             end_time = self._collector.end_time(end_time)
-            if self._live is not None:
-                self._finish_live(end_time)
+            if self._live is not None and self._output is not None:
+                self._finish_live(self._live, self._output, end_time)
                 return
+            survey = self._survey
+            assert survey is not None                  # a writer that is not live surveys every frame
             output = AtomicOutput(self.target)
-            clip, end_time = self._edited(end_time)
+            clip, end_time = self._edited(spool, end_time)
             if self.size_limit is not None:
-                self.fit = self._fitted(clip, end_time)
+                self.fit = self._fitted(clip, survey, end_time, self.size_limit)
                 with output as out:
                     out.write(self.fit.data)
                     output.commit()
                 self.bytes_written, self.frames_written = len(self.fit.data), self.fit.frames
                 return
             with output as out:
-                writer = write_clip(out, clip, self._survey, self.options, end_time,
+                writer = write_clip(out, clip, survey, self.options, end_time,
                                     progress=self.progress, bar=self.bar)
                 self.bytes_written = out.tell()
                 output.commit()
@@ -208,28 +214,26 @@ class GifWriter:
         finally:
             self._release()
 
-    def _finish_live(self, end_time: float) -> None:
+    def _finish_live(self, live: LiveEncoder, output: AtomicOutput, end_time: float) -> None:
         """Let the live encoder write what is left, then move the GIF into place."""
-        live, self._live = self._live, None
+        self._live = None
         try:
             live.finish(end_time)
         except BaseException:
             live.abandon()
             raise
-        self._output.commit()
+        output.commit()
         self.frames_written, self.bytes_written = live.frames_written, live.bytes_written
 
-    def _edited(self, end_time: float) -> tuple[FrameSpool | TimelineView, float]:
+    def _edited(self, spool: FrameSpool, end_time: float) -> tuple[Clip, float]:
         """The clip to encode (the spool, or the spool along the edited timeline) and its end time."""
-        spool = self._collector.spool
         if not self.edits.any:
             return spool, end_time
         timeline = edit(spool.timestamps, end_time, spool.repeats, self.edits)
         return TimelineView(spool, timeline.numbers, timeline.timestamps), timeline.end_time
 
-    def _fitted(self, clip: FrameSpool | TimelineView, end_time: float) -> FitResult:
+    def _fitted(self, clip: Clip, survey: ClipSurvey, end_time: float, limit: SizeLimit) -> FitResult:
         """The best GIF under the size limit; lossy and colours given by the caller stay as given."""
-        limit = self.size_limit
         chosen = frozenset(name for name in ("lossy", "colors") if getattr(self.options, name) is not None)
         tries = Progress(f"fitting under {limit.max_bytes:,} bytes", None, bar=self.bar, unit="try")
         lock = threading.Lock()
@@ -238,7 +242,7 @@ class GifWriter:
             with lock:                 # probes run on worker threads
                 tries.step()
         try:
-            fitter = Fitter(clip, self._survey, self.options, end_time, limit.max_bytes, fixed=chosen,
+            fitter = Fitter(clip, survey, self.options, end_time, limit.max_bytes, fixed=chosen,
                             max_frames=limit.max_frames, max_side=limit.max_side, report=tried)
             return fitter.fit()
         finally:
@@ -294,10 +298,13 @@ def encode(frames: Iterable[Any] | FrameSource, path: str | os.PathLike | GifPat
     """
     writer = GifWriter(path, fps, progress=progress, bar=bar, max_spool=max_spool, max_size=max_size, target=target,
                        edits=edits, live=live, options=options, **fields)
-    source = frames if isinstance(frames, FrameSource) else None
     with writer:
-        for frame in (frames.frames() if source is not None else frames):
-            writer.append(frame)
-        writer.close(end_time=None if source is None else source.end_time)
+        if isinstance(frames, FrameSource):
+            for frame in frames.frames():
+                writer.append(frame)
+            writer.close(end_time=frames.end_time)
+        else:
+            for frame in frames:
+                writer.append(frame)
     return EncodeResult(None if writer.target.to_stdout else writer.path, writer.frames_written,
                         writer.bytes_written, writer.fit)

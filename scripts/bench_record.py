@@ -1,6 +1,6 @@
 """Benchmark ``gifsom record``: how long after Ctrl+C the GIF is on disk, and what encoding while recording costs.
 
-    python scripts/bench_record.py [--takes 30 60] [--fps 10] [--size 720x560] [--compare 30]
+    python scripts/bench_record.py [--takes 30 60] [--fps 10] [--size 720x560] [--compare 30] [--convert 2]
 
 Starts its own virtual display (Xvfb) with a terminal-like window scrolling a build log
 (``scripts/scrolling_terminal.py``), then:
@@ -12,6 +12,9 @@ Starts its own virtual display (Xvfb) with a terminal-like window scrolling a bu
    encodes those very frames twice through :class:`gifsom.GifWriter`: as frames arrive (``live=True``, what
    ``record`` does) and after the last one (``live=False``). Reports bytes, PSNR, SSIMULACRA 2 and FLIP of each
    (every 10th frame for the last two, at each frame's own timestamp).
+3. **Convert while decoding.** ``gifsom convert`` of 30 s of 1280x720 video (the bundled pan clip, looped and
+   scaled by ffmpeg) with ``--no-live`` (the default) and ``--live``, ``--convert`` times each: the best wall
+   time, and the CPU time of gifsom and ffmpeg together as a share of one core (200% is both of 2 cores).
 
 Needs Xvfb and Tk (python3-tk). The machine should otherwise be idle: the figures are wall times.
 """
@@ -130,6 +133,32 @@ def compare(seconds: float, region: str, fps: float, work: Path) -> None:
           f"(target within 0.3 dB), SSIMULACRA 2 {(live[2] or 0) - (after[2] or 0):+.2f} (target no lower)")
 
 
+def convert_both_ways(repeats: int, work: Path) -> None:
+    """Time ``gifsom convert`` of 30 s of 720p video after the last frame and while decoding."""
+    import imageio_ffmpeg
+
+    video = work / "720p.mp4"
+    subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-y", "-stream_loop", "3", "-i",
+                    str(ROOT / "fixtures" / "pan.mp4"), "-vf", "scale=1280:720", "-t", "30", "-c:v", "libx264",
+                    "-crf", "20", "-pix_fmt", "yuv420p", str(video)], check=True)
+    print(f"\nconvert: 30 s of 1280x720 video (pan.mp4 looped), best of {repeats}, {os.cpu_count()} cores")
+    print(f"{'encoding':12s} {'bytes':>12s} {'wall s':>7s} {'CPU':>6s}")
+    for flag in ("--no-live", "--live"):
+        best = None
+        for _ in range(repeats):
+            out = work / f"convert{flag}.gif"
+            before = os.times()
+            start = time.perf_counter()
+            subprocess.run([sys.executable, "-m", "gifsom", "convert", str(video), str(out), "-q", flag], check=True)
+            wall = time.perf_counter() - start
+            after = os.times()
+            cpu = (after.children_user - before.children_user) + (after.children_system - before.children_system)
+            if best is None or wall < best[0]:
+                best = (wall, cpu, out.stat().st_size)
+        wall, cpu, size = best
+        print(f"{flag:12s} {size:12,d} {wall:7.2f} {100 * cpu / wall:5.0f}%")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--takes", nargs="*", type=float, default=[30.0, 60.0], help="take lengths, seconds")
@@ -137,6 +166,7 @@ def main() -> None:
     parser.add_argument("--size", default="720x560")
     parser.add_argument("--lines-per-second", type=float, default=10.0)
     parser.add_argument("--compare", type=float, default=30.0, help="seconds grabbed for live against after (0: skip)")
+    parser.add_argument("--convert", type=int, default=2, help="runs of each convert timing (0: skip)")
     args = parser.parse_args()
     width, height = (int(side) for side in args.size.split("x"))
     region = f"0,0,{width},{height}"
@@ -152,6 +182,8 @@ def main() -> None:
                 print(f"  {seconds:4.0f} s take: GIF complete {waited:5.2f} s after SIGINT (target 1.0 s); {summary}")
             if args.compare:
                 compare(args.compare, region, args.fps, work)
+            if args.convert:
+                convert_both_ways(args.convert, work)
     finally:
         terminal.kill()
         terminal.wait()

@@ -12,9 +12,8 @@ import numpy as np
 import pytest
 
 import gifsom
-from gifsom import cli
+from gifsom import EncodeFields, EncodeOptions, cli
 from gifsom.errors import OptionError
-from gifsom.options import EncodeFields, EncodeOptions
 from gifsom.sources.base import SourceBase
 from gifsom.sources.gif import GifSource
 from gifsom.sources.images import ImageSequenceSource

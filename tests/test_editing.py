@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from gifsom import cli
+from gifsom import TimelineEdits, cli
 from gifsom.cli.palette_report import swatch_order
-from gifsom.timeline import TimelineEdits, edit
+from gifsom.timeline import edit
 
 from .conftest import FIXTURES, decode_gif, psnr
 

@@ -12,9 +12,8 @@ from hypothesis import strategies as st
 from PIL import Image
 
 import gifsom
-from gifsom import cli
+from gifsom import SizeLimit, cli
 from gifsom.errors import ResourceError
-from gifsom.fit import SizeLimit
 from gifsom.limits import parse_bytes
 
 from .conftest import FIXTURES, decode_gif, psnr

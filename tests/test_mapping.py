@@ -8,11 +8,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
+from gifsom import EncodeOptions
 from gifsom.errors import OptionError
 from gifsom.mapping.dither import DITHER_MODES
 from gifsom.mapping.nearest import ColourCache
 from gifsom.mapping.stage import FrameMapper, MappingOptions
-from gifsom.options import EncodeOptions
 
 palettes = arrays(np.uint8, st.tuples(st.integers(1, 256), st.just(3)))
 images = arrays(np.uint8, st.tuples(st.integers(1, 24), st.integers(1, 24), st.just(3)))

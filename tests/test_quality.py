@@ -9,10 +9,10 @@ from PIL import Image
 from hypothesis import strategies as st
 
 import gifsom
-from gifsom import cli
+from gifsom import EncodeOptions, cli
 from gifsom.errors import OptionValueError
 from gifsom.mapping.stage import FrameMapper, MappingOptions
-from gifsom.options import DEFAULT_QUALITY, LOWEST_KNOB_LOSSY, MAX_KNOB_LOSSY, EncodeOptions, knobs_for_quality
+from gifsom.options import DEFAULT_QUALITY, LOWEST_KNOB_LOSSY, MAX_KNOB_LOSSY, knobs_for_quality
 from gifsom.perceptual import error_features, perceived_score
 
 from .conftest import FIXTURES, decode_gif, psnr

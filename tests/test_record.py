@@ -17,9 +17,10 @@ import numpy as np
 import pytest
 
 import gifsom
+from gifsom import Region
 from gifsom.cli import main
 from gifsom.errors import OptionError, SourceError
-from gifsom.sources.screen import CaptureOptions, Region, ScreenSource
+from gifsom.sources.screen import CaptureOptions, ScreenSource
 
 from .conftest import decode_gif
 

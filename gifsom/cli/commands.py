@@ -250,7 +250,7 @@ def run_batch(args: argparse.Namespace, source_options, job: Job) -> int:
                               "rename one, or convert them in two runs")
         seen[output] = path
     folder.mkdir(parents=True, exist_ok=True)
-    rows = []
+    rows: list[tuple[str, str, int | None, int | None, float, str | None]] = []
     for number, (path, output) in enumerate(zip(args.paths, outputs), start=1):
         if not args.quiet:
             print(f"[{number}/{len(outputs)}] {path} -> {output}", flush=True)

@@ -115,7 +115,7 @@ class AnimationWriter:
     def _same_picture(a: IndexedFrame, b: IndexedFrame) -> bool:
         if (a.mask is None) != (b.mask is None):
             return False
-        if a.mask is not None and not same_pixels(a.mask, b.mask):
+        if a.mask is not None and b.mask is not None and not same_pixels(a.mask, b.mask):
             return False
         if a.palette is b.palette or same_pixels(a.palette, b.palette):
             return same_pixels(a.indices, b.indices)

@@ -15,7 +15,8 @@ from concurrent.futures import Future, ThreadPoolExecutor
 import numpy as np
 
 from ..threads import available_cores
-from . import _plan_encoding_cy, blocks
+from . import blocks
+from ._plan_encoding_cy import continue_runs as _continue_runs, fill_hidden as _fill_hidden
 from .screen_model import FramePlan, as_bytes
 
 
@@ -25,7 +26,7 @@ def continue_runs(indices: np.ndarray, hidden: np.ndarray, unchanged: np.ndarray
     The greedy counterpart of :func:`fill_hidden`; all arrays (h, w), uint8 indices and bool masks.
     """
     flat = [np.ascontiguousarray(as_bytes(a)).reshape(-1) for a in (indices, hidden, unchanged)]
-    return _plan_encoding_cy.continue_runs(*flat, transparent).reshape(indices.shape)
+    return _continue_runs(*flat, transparent).reshape(indices.shape)
 
 
 def fill_hidden(indices: np.ndarray, hidden: np.ndarray, unchanged: np.ndarray, transparent: int) -> np.ndarray:
@@ -35,7 +36,7 @@ def fill_hidden(indices: np.ndarray, hidden: np.ndarray, unchanged: np.ndarray, 
     own index; other hidden pixels must be transparent. Returns uint8 (h, w).
     """
     flat = [np.ascontiguousarray(as_bytes(a)).reshape(-1) for a in (indices, hidden, unchanged)]
-    return _plan_encoding_cy.fill_hidden(*flat, transparent).reshape(indices.shape)
+    return _fill_hidden(*flat, transparent).reshape(indices.shape)
 
 
 def candidates(plan: FramePlan) -> list[tuple[np.ndarray, int | None]]:

@@ -317,7 +317,7 @@ def _sub_blocks(data: bytes, position: int, *, partial: bool = False) -> tuple[l
     """The data sub-blocks starting at ``position``, the position after their terminator, and whether
     the file ended first. With ``partial``, a file that ends inside them gives what arrived (the last
     block cut to the bytes there are); without it, that raises :class:`_CutShort`."""
-    blocks = []
+    blocks: list[bytes] = []
     while True:
         if position >= len(data):
             if partial:

@@ -18,13 +18,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import _screen_cy, blocks
+from . import blocks
+from ._screen_cy import EMPTY as EMPTY_PIXEL, changed_pixels as _changed_pixels, paint_screen as _paint_screen
 
 DISPOSE_NONE = 1        # leave the frame on screen
 DISPOSE_BACKGROUND = 2  # clear the frame's rectangle to transparent
 
 #: The screen model's value for a pixel that shows nothing (packed colours are below 2**24).
-EMPTY = np.uint32(_screen_cy.EMPTY)
+EMPTY = np.uint32(EMPTY_PIXEL)
 
 
 @dataclass(frozen=True)
@@ -110,7 +111,7 @@ def changed_pixels(indices: np.ndarray, colours: np.ndarray, opaque: np.ndarray,
         rectangle holding every changed pixel, rows ``top:bottom``, columns
         ``left:right`` (``bottom`` is 0 when nothing changed).
     """
-    return _screen_cy.changed_pixels(np.ascontiguousarray(indices), colours, np.ascontiguousarray(as_bytes(opaque)),
+    return _changed_pixels(np.ascontiguousarray(indices), colours, np.ascontiguousarray(as_bytes(opaque)),
                                      has_mask, screen, tolerance)
 
 
@@ -125,7 +126,7 @@ def paint_screen(screen: np.ndarray, shown: np.ndarray, colours: np.ndarray, dra
         drawn_where: bool (h, w) the pixels drawn when the frame has no transparent index.
         transparent: the frame's transparent index (its pixels leave the screen as it is), or -1.
     """
-    _screen_cy.paint_screen(screen, np.ascontiguousarray(shown), colours, as_bytes(drawn_where), transparent,
+    _paint_screen(screen, np.ascontiguousarray(shown), colours, as_bytes(drawn_where), transparent,
                             top, left)
 
 

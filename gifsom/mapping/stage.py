@@ -76,6 +76,7 @@ class FrameMapper:
             self._reference = np.empty((height, width, 3), np.uint8)
             self._previous = out
         reference, previous = self._reference, self._previous
+        assert reference is not None and previous is not None
         weights = _dither.adaptive_weights(pixels) if self._adaptive else None
         self.cache.map_into(pixels, out, reference, previous, threshold=self.options.motion_threshold,
                             stateful=stateful, record=self.options.temporal, mode=self._mode,

@@ -163,7 +163,7 @@ def learn_palette(image_or_frames: Any, colors: int = 256, sample_factor: int = 
         uint8 array of shape (K, 3), K <= colors.
     """
     options = PaletteOptions(colors=colors, sample_factor=sample_factor, refine=refine,
-                             fixed=tuple(tuple(int(v) for v in c) for c in fixed_colors))
+                             fixed=tuple((int(c[0]), int(c[1]), int(c[2])) for c in fixed_colors))
     sampler = PixelSampler(max_samples)
     if _is_single_image(image_or_frames):
         sampler.add(as_pixels(image_or_frames, what="image"))

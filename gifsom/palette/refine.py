@@ -23,7 +23,7 @@ import numpy as np
 
 from ..colours.nearest import POINTS_PER_THREAD, SortedPalette, assign_nearest
 from ..threads import threads_for
-from . import _refine_cy
+from . import _refine_cy  # type: ignore[attr-defined]  # a compiled kernel
 
 BIN_SHIFT = 2                 # 64 levels per channel
 

@@ -70,7 +70,7 @@ class AnimationSource(SourceBase):
         self.end_time: float | None = None
 
     def plan(self) -> ClipPlan:
-        return ClipPlan(self._count, *planned_size(*self._size, self.options), 4)
+        return ClipPlan(self._count, *planned_size(self._size[0], self._size[1], self.options), 4)
 
     def _pictures(self) -> Iterator[tuple[np.ndarray, float]]:
         from PIL import Image

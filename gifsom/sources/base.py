@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import re
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
@@ -139,14 +139,25 @@ class FrameSource(Protocol):
     defaults for sources that have no loop count, end time or plan.
     """
 
-    #: Frames per second the source delivers, or None when its timing varies.
-    fps: float | None
-    #: Loop count the output should inherit (0 forever, N repeats, -1 once: GIF inputs), or None.
-    loop: int | None
-    #: When the last frame stops showing (seconds of output), once :meth:`frames` is exhausted; or None.
-    end_time: float | None
-    #: Something the user should know once the frames are read (frames dropped from a damaged input), or None.
-    warning: str | None
+    @property
+    def fps(self) -> float | None:
+        """Frames per second the source delivers, or None when its timing varies."""
+        ...
+
+    @property
+    def loop(self) -> int | None:
+        """Loop count the output should inherit (0 forever, N repeats, -1 once: GIF inputs), or None."""
+        ...
+
+    @property
+    def end_time(self) -> float | None:
+        """When the last frame stops showing (seconds of output), once :meth:`frames` is exhausted; or None."""
+        ...
+
+    @property
+    def warning(self) -> str | None:
+        """Something the user should know once the frames are read (frames dropped from a damaged input), or None."""
+        ...
 
     def frames(self) -> Iterator[Frame]:
         """Yield frames in display order, pts in seconds from the first one."""
@@ -174,7 +185,8 @@ AHEAD_BYTES = 64 << 20
 MAX_AHEAD = 64
 
 
-def decode_ahead(jobs: Iterable[Callable[[], np.ndarray]], *, workers: int | None = None) -> Iterator[np.ndarray]:
+def decode_ahead(jobs: Iterable[Callable[[], np.ndarray]], *,
+                 workers: int | None = None) -> Generator[np.ndarray, None, None]:
     """Run frame-decoding ``jobs`` on a thread pool and yield their frames in order.
 
     The pool keeps working while the consumer is busy (decoders such as
@@ -199,10 +211,10 @@ def decode_ahead(jobs: Iterable[Callable[[], np.ndarray]], *, workers: int | Non
     try:
         while True:
             while len(waiting) < depth:
-                job = next(jobs, None)
-                if job is None:
+                queued = next(jobs, None)
+                if queued is None:
                     break
-                waiting.append(pool.submit(job))
+                waiting.append(pool.submit(queued))
             if not waiting:
                 return
             frame = waiting.popleft().result()
@@ -250,6 +262,13 @@ def resize(pixels: np.ndarray, size: tuple[int, int], *, area_average: bool = Fa
     return np.asarray(Image.fromarray(pixels, mode).resize(size, kind))
 
 
+def _taken(frame: Frame) -> float:
+    """When a source's frame was taken, in seconds (a source gives every frame a timestamp)."""
+    if frame.pts is None:
+        raise ValueError("a source frame without a timestamp")
+    return frame.pts
+
+
 def retime(frames: Iterator[Frame], options: SourceOptions) -> Iterator[Frame]:
     """Apply trim, speed and frame-rate resampling to frames with source timestamps.
 
@@ -263,19 +282,21 @@ def retime(frames: Iterator[Frame], options: SourceOptions) -> Iterator[Frame]:
     eps = 1e-9
     if options.fps is None:
         for frame in frames:
-            if frame.pts >= end:
+            taken = _taken(frame)
+            if taken >= end:
                 break
-            if frame.pts >= start:
-                yield Frame(frame.pixels, (frame.pts - start) / speed)
+            if taken >= start:
+                yield Frame(frame.pixels, (taken - start) / speed)
         return
     step = 1.0 / options.fps
     number = 0
     held: Frame | None = None
     held_time = 0.0
     for frame in frames:
-        if frame.pts >= end:
+        taken = _taken(frame)
+        if taken >= end:
             break
-        t = (frame.pts - start) / speed
+        t = (taken - start) / speed
         while held is not None and t > 0 and number * step < t - eps:
             yield Frame(held.pixels, number * step)
             number += 1

@@ -60,7 +60,7 @@ class ImageSequenceSource(SourceBase):
                  resize_to_first: bool = False) -> None:
         self.files = list_images(spec)
         self.options = options
-        self.fps = options.fps or DEFAULT_SEQUENCE_FPS
+        self.fps: float = options.fps or DEFAULT_SEQUENCE_FPS
         self.resize_to_first = resize_to_first
 
     def plan(self) -> ClipPlan:
@@ -75,7 +75,7 @@ class ImageSequenceSource(SourceBase):
             raise _unreadable(self.files[0], exc) from None
         opts = self.options
         check_crop(opts.crop, *size)
-        width, height = planned_size(*size, opts)
+        width, height = planned_size(size[0], size[1], opts)
         seconds = len(self.files) / self.fps
         seconds = min(seconds, opts.end) if opts.end is not None else seconds
         frames = math.ceil(max(0.0, seconds - (opts.start or 0.0)) * self.fps)

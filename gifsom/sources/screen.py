@@ -105,7 +105,7 @@ class ScreenSource(SourceBase):
     def __init__(self, options: CaptureOptions = CaptureOptions(), *,
                  stop_event: threading.Event | None = None) -> None:
         self.options = options
-        self.fps = options.fps
+        self.fps: float = options.fps
         self.stop_event = stop_event or threading.Event()
         self.frames_taken = 0
         self.late = 0

@@ -199,6 +199,7 @@ class VideoSource(SourceBase):
                 process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=errors, stdin=subprocess.DEVNULL)
             except OSError as exc:
                 raise _run_failed(exc) from None
+            assert process.stdout is not None           # stdout=PIPE
             number = 0
             try:
                 while True:
