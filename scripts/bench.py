@@ -830,6 +830,9 @@ def main() -> None:
                              "size, against the best setting of a hand-picked grid")
     parser.add_argument("--scaling", nargs="*", default=None,
                         help="time these clips (default: pan) with 1, 2, 4 and all threads")
+    parser.add_argument("--record", action="store_true",
+                        help="also run scripts/bench_record.py: seconds from Ctrl+C to the GIF for a scripted Xvfb "
+                             "take, live against after the take, and convert with and without --live")
     args = parser.parse_args()
     if not args.gifski:
         print("note: gifski not found (see ../shared/docs/benchmarks.md); its rows are skipped")
@@ -880,6 +883,9 @@ def main() -> None:
             scaling(work, load_clips(work / "scaling", args.scaling or ["pan"]))
         if args.mapping:
             mapping_throughput(work, args.repeats)
+    if args.record:
+        print("\n## recording", flush=True)
+        subprocess.run([sys.executable, str(ROOT / "scripts" / "bench_record.py")], check=True)
     if args.plot:
         plot(all_results, args.plot)
         print(f"\nplot: {args.plot}")
