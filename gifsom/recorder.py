@@ -24,13 +24,15 @@ from typing import TYPE_CHECKING
 
 from . import checks
 from .checks import DEFAULT_MAX_SPOOL
-from .errors import GifsomError, ResourceError
+from .errors import GifsomError, OptionError, ResourceError
 from .fit import FitResult, SizeLimit
 from .frames import Frame
 from .options import EncodeFields, EncodeOptions
 from .output import GifPath
 from .sources.base import resize
 from .sources.screen import CaptureOptions, Region, ScreenSource
+from .sources.select import last_region, remember_region, select_region
+from .sources.window import find_window
 from .timeline import TimelineEdits
 from .writer import GifWriter
 
@@ -69,7 +71,8 @@ def _free_bytes(folder: str) -> int:
     return shutil.disk_usage(folder).free
 
 
-def record(path: str | os.PathLike | GifPath, *, region: Region | str | None = None, monitor: int = 1, fps: float = 10.0,
+def record(path: str | os.PathLike | GifPath, *, region: Region | str | None = None, window: str | bool | None = None,
+           monitor: int = 1, fps: float = 10.0,
            duration: float | None = None, max_frames: int | None = None, countdown: float = 0.0,
            cursor: bool = True, width: int | None = None, height: int | None = None, scale: float | None = None,
            status: bool | None = None, handle_signals: bool = True,
@@ -80,7 +83,11 @@ def record(path: str | os.PathLike | GifPath, *, region: Region | str | None = N
 
     Args:
         path: the GIF to write.
-        region: a :class:`Region`, ``"X,Y,W,H"`` or ``"WxH+X+Y"``; None records the whole monitor.
+        region: a :class:`Region`, ``"X,Y,W,H"`` or ``"WxH+X+Y"``; ``"select"`` to drag a rectangle on a
+            still picture of the screen first (see :mod:`gifsom.sources.select`); ``"last"`` for the region
+            recorded last; None records the whole monitor.
+        window: record one window and follow it when it moves (see :mod:`gifsom.sources.window`): its title,
+            or part of it; True (or ``""``) to click the window. The GIF keeps the window's first size.
         monitor: 1-based monitor number when no region is given.
         fps: frames per second to aim for (above 0, at most 100).
         duration: seconds to record; None records until Ctrl+C, SIGTERM or ``max_frames``.
@@ -104,9 +111,11 @@ def record(path: str | os.PathLike | GifPath, *, region: Region | str | None = N
     Returns:
         A :class:`RecordingReport`.
     """
-    chosen = Region.parse(region, "region") if isinstance(region, str) else region
-    capture = CaptureOptions(region=chosen, monitor=monitor, fps=fps, duration=duration, max_frames=max_frames,
-                             cursor=cursor, width=width, height=height, scale=scale)
+    if window is not None and window is not False and region is not None:
+        raise OptionError("give `region` or `window`, not both")
+    # every option is checked before the user is asked to choose anything
+    CaptureOptions(monitor=monitor, fps=fps, duration=duration, max_frames=max_frames, cursor=cursor, width=width,
+                   height=height, scale=scale)
     checks.in_range("countdown", countdown, 0.0, 3600.0, "0 to 3600 seconds")
     if status is None:
         status = sys.stderr.isatty()
@@ -118,6 +127,14 @@ def record(path: str | os.PathLike | GifPath, *, region: Region | str | None = N
     writer = GifWriter(path, fps, bar=False, memory_budget=RECORD_MEMORY_BUDGET, compress_spool=True,
                        max_spool=max_spool, max_size=max_size, target=target, edits=edits, live=live,
                        options=options, **fields)
+    try:
+        chosen = _region(region)
+        followed = None if window is None or window is False else find_window(None if window is True else window)
+    except BaseException:
+        writer.abort()
+        raise
+    capture = CaptureOptions(region=chosen, window=followed, monitor=monitor, fps=fps, duration=duration,
+                             max_frames=max_frames, cursor=cursor, width=width, height=height, scale=scale)
     source = ScreenSource(capture)
 
     handoff: queue.Queue = queue.Queue(maxsize=8)
@@ -182,8 +199,19 @@ def record(path: str | os.PathLike | GifPath, *, region: Region | str | None = N
     writer.bar = status
     with writer:      # encoding: Ctrl+C here aborts and leaves no file
         pass
+    if source.region is not None:
+        remember_region(source.region)
     return RecordingReport(source.frames_taken, source.late, source.elapsed, writer.frames_written,
                            writer.bytes_written, stopped_because[0] if stopped_because else None, writer.fit)
+
+
+def _region(region: Region | str | None) -> Region | None:
+    """The region to record: as given, parsed, chosen with the mouse (``"select"``) or the last one (``"last"``)."""
+    if region == "select":
+        return select_region()
+    if region == "last":
+        return last_region()
+    return Region.parse(region, "region") if isinstance(region, str) else region
 
 
 def _count_down(seconds: float, status: bool, stop: threading.Event) -> None:

@@ -11,10 +11,13 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import gifsom
 from gifsom import Region
@@ -238,3 +241,110 @@ def test_region_strings():
     with pytest.raises(OptionError, match="^region='640x480' is not X,Y,W,H"):
         Region.parse("640x480", "region")
     assert issubclass(SourceError, gifsom.GifsomError)
+
+
+@pytest.fixture(autouse=True)
+def own_config(tmp_path_factory, monkeypatch):
+    """The last region is remembered in a folder of the test's own, never in the user's ~/.config."""
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.mktemp("config")))
+
+
+def _xdotool(*args: str) -> str:
+    if not shutil.which("xdotool"):
+        pytest.fail("these tests drive the mouse with xdotool: apt-get install xdotool (.ci/run installs it)",
+                    pytrace=False)
+    return subprocess.run(["xdotool", *args], capture_output=True, text=True, timeout=60).stdout
+
+
+def _window_named(title: str, timeout: float = 60.0) -> int:
+    """The id of the first window whose title holds ``title``, once it is on screen."""
+    waited = threading.Event()
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = _xdotool("search", "--onlyvisible", "--name", title).split()
+        if found:
+            return int(found[0])
+        waited.wait(0.05)           # poll the X server until the window is mapped, up to the deadline
+    raise AssertionError(f"no window titled {title!r} appeared within {timeout} s")
+
+
+def _picker(args: list[str]) -> tuple[subprocess.Popen, int]:
+    child = subprocess.Popen([sys.executable, "-m", "gifsom", "record", *args], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+    return child, _window_named("gifsom: drag")
+
+
+def test_select_records_exactly_the_dragged_rectangle(tmp_path, colours):
+    colours(step=1.0)                  # the right half of the helper (x 160..319, y 0..239) is magenta
+    out = tmp_path / "picked.gif"
+    child, _ = _picker([str(out), "--select", "--duration", "1", "--no-cursor", "-q"])
+    _xdotool("mousemove", "170", "20", "mousedown", "1", "mousemove", "220", "50", "mousemove", "270", "80",
+             "mouseup", "1")
+    _, errors = child.communicate(timeout=120)
+    assert child.returncode == 0, errors
+    frames, _ = decode_gif(out)
+    assert frames[0].shape == (60, 100, 3)
+    assert all((f == MAGENTA).all() for f in frames)
+    # and it is remembered: --region last records the same rectangle
+    again = tmp_path / "again.gif"
+    assert main("record", str(again), "--region", "last", "--duration", "0.5", "--no-cursor", "-q") == 0
+    frames, _ = decode_gif(again)
+    assert frames[0].shape == (60, 100, 3) and all((f == MAGENTA).all() for f in frames)
+
+
+def test_escape_cancels_the_selection_and_writes_nothing(tmp_path, colours):
+    colours(step=1.0)
+    out = tmp_path / "cancelled.gif"
+    child, _ = _picker([str(out), "--select", "--duration", "1"])
+    _xdotool("mousemove", "300", "300", "key", "Escape")
+    _, errors = child.communicate(timeout=120)
+    assert child.returncode == 1
+    assert errors.strip() == "gifsom: error: the selection was cancelled; nothing was recorded"
+    assert not out.exists() and os.listdir(tmp_path) == []
+
+
+def test_region_last_without_an_earlier_region_names_the_flag(display, tmp_path, capsys):
+    assert main("record", str(tmp_path / "x.gif"), "--region", "last", "--duration", "1") == 2
+    said = capsys.readouterr().err.strip()
+    assert said.startswith("gifsom: error: --region 'last' needs an earlier recording") and "\n" not in said
+
+
+def test_a_recorded_window_is_followed_when_it_moves(tmp_path, display):
+    mover = subprocess.Popen([sys.executable, "-c", (
+        "import tkinter as tk\n"
+        "root = tk.Tk(); root.title('gifsom follow me'); root.geometry('120x90+20+300')\n"
+        "root.configure(bg='#00ff00'); root.after(60000, root.destroy); root.mainloop()\n")])
+    try:
+        window = _window_named("gifsom follow me")
+        out = tmp_path / "window.gif"
+        recording = Recording([str(out), "--window", "follow me", "--fps", "10", "--no-cursor"])
+        recording.started()
+        recording.wait_for_frames(recording.frames_taken() + 5)
+        _xdotool("windowmove", str(window), "400", "100")
+        recording.wait_for_frames(recording.frames_taken() + 10)
+        recording.process.send_signal(signal.SIGINT)
+        returncode, _ = recording.finish()
+        assert returncode == 0, bytes(recording.screen).decode(errors="replace")
+    finally:
+        mover.kill()
+        mover.wait()
+    frames, _ = decode_gif(out)
+    assert frames[0].shape == (90, 120, 3)
+    # before and after the move the window fills the frame; a grab during the move may catch part of it
+    assert all(dominant(f) == GREEN for f in frames)
+    assert (frames[0] == GREEN).all() and (frames[-1] == GREEN).all()
+
+
+@given(first=st.tuples(st.integers(-50, 700), st.integers(-50, 500), st.integers(1, 640), st.integers(1, 480)),
+       now=st.tuples(st.integers(-2000, 2000), st.integers(-2000, 2000)))
+def test_a_followed_window_keeps_its_size_on_screen(first, now):
+    from gifsom.sources.base import Rectangle
+    from gifsom.sources.window import follow
+
+    screen = Rectangle(0, 0, 640, 480)
+    seen = Region(*first).clipped(screen)
+    if seen is None:
+        return
+    box = follow(seen, Region(now[0], now[1], 10, 10), screen)
+    assert (box.width, box.height) == (seen.width, seen.height)
+    assert screen.contains(box)

@@ -191,7 +191,11 @@ def run_record(args: argparse.Namespace) -> int:
 
     job = job_of(args, live=True)
     target = check_gif_path(args.output)
-    taken = record(target, region=args.region, monitor=args.monitor, fps=args.fps, duration=args.duration,
+    chosen = [flag for flag, given in (("--region", args.region is not None), ("--select", args.select),
+                                       ("--window", args.window is not None)) if given]
+    if len(chosen) > 1:
+        raise OptionError(f"{' and '.join(chosen)} each say what to record; give one of them")
+    taken = record(target, region="select" if args.select else args.region, window=args.window, monitor=args.monitor, fps=args.fps, duration=args.duration,
                    max_frames=args.max_frames, countdown=args.countdown, cursor=args.cursor,
                    width=args.width, height=args.height, scale=args.scale,
                    status=False if args.quiet else None, max_spool=args.max_spool, max_size=job.limit,

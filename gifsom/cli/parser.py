@@ -215,7 +215,14 @@ def build_parser() -> argparse.ArgumentParser:
     record.add_argument("output", help="the GIF to write")
     grab = record.add_argument_group("capture")
     grab.add_argument("--region", metavar="X,Y,W,H",
-                      help="the rectangle to record: X,Y,W,H or X11's WxH+X+Y (default: the whole monitor)")
+                      help="the rectangle to record: X,Y,W,H or X11's WxH+X+Y, or 'last' for the region recorded "
+                           "last (default: the whole monitor)")
+    grab.add_argument("--select", action="store_true",
+                      help="drag a rectangle on a still picture of the screen to choose what to record (Esc "
+                           "cancels); with slop installed, slop draws it")
+    grab.add_argument("--window", nargs="?", const="", default=None, metavar="TITLE",
+                      help="record one window and follow it when it moves: the first window whose title holds "
+                           "TITLE, or the one you click (needs xdotool); the GIF keeps its first size")
     grab.add_argument("--monitor", type=_number(int, "--monitor"), default=1, metavar="N",
                       help="monitor to record when no region is given (1 is the primary)")
     grab.add_argument("--fps", type=_number(float, "--fps"), default=10.0,

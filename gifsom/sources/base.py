@@ -8,7 +8,7 @@ from collections import deque
 from collections.abc import Callable, Generator, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import Protocol, TypeVar, runtime_checkable
 
 import numpy as np
 
@@ -17,6 +17,9 @@ from ..checks import DEFAULT_MAX_PIXELS
 from ..errors import OptionValueError
 from ..frames import Frame
 from ..threads import available_cores
+
+
+_R = TypeVar("_R", bound="Rectangle")
 
 
 @dataclass(frozen=True)
@@ -49,6 +52,15 @@ class Rectangle:
         """Whether ``other`` lies within this rectangle."""
         return (other.left >= self.left and other.top >= self.top and other.left + other.width <= self.left + self.width
                 and other.top + other.height <= self.top + self.height)
+
+    def clipped(self: _R, other: "Rectangle") -> "_R | None":
+        """The part of this rectangle inside ``other``, of this rectangle's type, or None when they do not meet."""
+        left, top = max(self.left, other.left), max(self.top, other.top)
+        right = min(self.left + self.width, other.left + other.width)
+        bottom = min(self.top + self.height, other.top + other.height)
+        if right <= left or bottom <= top:
+            return None
+        return type(self)(left, top, right - left, bottom - top)
 
     def inside(self, width: int, height: int) -> bool:
         """Whether the rectangle has an area and lies within a ``width`` x ``height`` frame."""

@@ -47,7 +47,9 @@ class CaptureOptions:
     """What to grab from the screen, and how often.
 
     Attributes:
-        region: what to grab; None grabs the whole of ``monitor``.
+        region: what to grab; None grabs the whole of ``monitor`` (or the window).
+        window: an X window id to record (see :mod:`gifsom.sources.window`): the grab follows the window
+            when it moves, and keeps the size it had at the start; None records ``region`` or ``monitor``.
         monitor: 1-based monitor number (mss numbering; 1 is the primary).
         fps: frames per second to aim for.
         duration: seconds to record, or None until stopped or ``max_frames``.
@@ -59,6 +61,7 @@ class CaptureOptions:
     """
 
     region: Region | None = None
+    window: int | None = None
     monitor: int = 1
     fps: float = 10.0
     duration: float | None = None
@@ -83,6 +86,8 @@ class CaptureOptions:
             if self.width is not None or self.height is not None:
                 raise OptionValueError("scale", self.scale, "cannot be given with a width or height; give one "
                                                             "or the other")
+        if self.window is not None and self.region is not None:
+            raise OptionError("give a region or a window to record, not both")
         checks.frame_rate("fps", self.fps)
         checks.in_range("monitor", self.monitor, 1, 64, "1 (the primary) or the number of another monitor")
         if self.duration is not None:
@@ -110,6 +115,8 @@ class ScreenSource(SourceBase):
         self.frames_taken = 0
         self.late = 0
         self.elapsed = 0.0
+        #: The region grabbed first, once frames are taken: a window's grab keeps its size as it moves.
+        self.region: Region | None = None
 
     def stop(self) -> None:
         """End the recording after the frame being taken."""
@@ -118,6 +125,15 @@ class ScreenSource(SourceBase):
     def resolve_region(self, screen) -> Region:
         """The region to grab, checked against the monitors mss reports."""
         monitors = screen.monitors
+        whole = monitors[0]
+        on_screen = Rectangle(whole["left"], whole["top"], whole["width"], whole["height"])
+        if self.options.window is not None:
+            from .window import window_region
+
+            seen = window_region(self.options.window).clipped(on_screen)
+            if seen is None:
+                raise SourceError(f"window {self.options.window} is off the screen; bring it on screen and try again")
+            return seen
         if self.options.region is None:
             if not 1 <= self.options.monitor < len(monitors):
                 raise OptionValueError("monitor", self.options.monitor, f"does not exist; this screen has monitors "
@@ -127,18 +143,22 @@ class ScreenSource(SourceBase):
         region = self.options.region
         if region.width <= 0 or region.height <= 0:
             raise OptionError(f"region {region.width}x{region.height} has zero size; give a width and height above 0")
-        whole = monitors[0]
-        if not Rectangle(whole["left"], whole["top"], whole["width"], whole["height"]).contains(region):
+        if not on_screen.contains(region):
             raise OptionError(f"region {region.width}x{region.height}+{region.left}+{region.top} is outside the "
                               f"screen ({whole['width']}x{whole['height']}+{whole['left']}+{whole['top']}); "
                               "choose a region on the screen")
         return region
 
     def frames(self) -> Iterator[Frame]:
+        from .window import follow, window_region     # (window.py names this module's Region)
+
         screen = _open_mss(self.options.cursor)
         try:
             region = self.resolve_region(screen)
+            self.region = region
             box = region.as_mss()
+            whole = screen.monitors[0]
+            on_screen = Rectangle(whole["left"], whole["top"], whole["width"], whole["height"])
             period = 1.0 / self.fps
             start = time.monotonic()
             slot = 0
@@ -146,6 +166,8 @@ class ScreenSource(SourceBase):
                 now = time.monotonic() - start
                 if self.options.duration is not None and now >= self.options.duration - 1e-6 and slot > 0:
                     break
+                if self.options.window is not None:
+                    box = follow(region, window_region(self.options.window), on_screen).as_mss()
                 try:
                     shot = screen.grab(box)
                 except Exception as exc:
