@@ -30,7 +30,8 @@ from .frames import Frame
 from .options import EncodeFields, EncodeOptions
 from .output import GifPath
 from .sources.base import resize
-from .sources.screen import CaptureOptions, Region, ScreenSource
+from .sources import portal
+from .sources.screen import CaptureOptions, Region, ScreenSource, SteadyCapture
 from .sources.select import last_region, remember_region, select_region
 from .sources.window import find_window
 from .timeline import TimelineEdits
@@ -72,7 +73,7 @@ def _free_bytes(folder: str) -> int:
 
 
 def record(path: str | os.PathLike | GifPath, *, region: Region | str | None = None, window: str | bool | None = None,
-           monitor: int = 1, fps: float = 10.0,
+           backend: str | None = None, forget_permission: bool = False, monitor: int = 1, fps: float = 10.0,
            duration: float | None = None, max_frames: int | None = None, countdown: float = 0.0,
            cursor: bool = True, width: int | None = None, height: int | None = None, scale: float | None = None,
            status: bool | None = None, handle_signals: bool = True,
@@ -88,6 +89,10 @@ def record(path: str | os.PathLike | GifPath, *, region: Region | str | None = N
             recorded last; None records the whole monitor.
         window: record one window and follow it when it moves (see :mod:`gifsom.sources.window`): its title,
             or part of it; True (or ``""``) to click the window. The GIF keeps the window's first size.
+            With the portal, the portal's dialog picks the window (give no title).
+        backend: ``"x11"`` (mss), ``"portal"`` (the desktop portal and PipeWire: Wayland, see
+            :mod:`gifsom.sources.portal`), or None: the portal in a Wayland session, else X11.
+        forget_permission: drop the portal's saved permission first, so that its dialog asks again.
         monitor: 1-based monitor number when no region is given.
         fps: frames per second to aim for (above 0, at most 100).
         duration: seconds to record; None records until Ctrl+C, SIGTERM or ``max_frames``.
@@ -128,14 +133,13 @@ def record(path: str | os.PathLike | GifPath, *, region: Region | str | None = N
                        max_spool=max_spool, max_size=max_size, target=target, edits=edits, live=live,
                        options=options, **fields)
     try:
-        chosen = _region(region)
-        followed = None if window is None or window is False else find_window(None if window is True else window)
+        source = _source(region, window, backend, forget_permission,
+                         dict(monitor=monitor, fps=fps, duration=duration, max_frames=max_frames, cursor=cursor,
+                              width=width, height=height, scale=scale))
     except BaseException:
         writer.abort()
         raise
-    capture = CaptureOptions(region=chosen, window=followed, monitor=monitor, fps=fps, duration=duration,
-                             max_frames=max_frames, cursor=cursor, width=width, height=height, scale=scale)
-    source = ScreenSource(capture)
+    capture = source.options
 
     handoff: queue.Queue = queue.Queue(maxsize=8)
     failure: list[BaseException] = []
@@ -203,6 +207,29 @@ def record(path: str | os.PathLike | GifPath, *, region: Region | str | None = N
         remember_region(source.region)
     return RecordingReport(source.frames_taken, source.late, source.elapsed, writer.frames_written,
                            writer.bytes_written, stopped_because[0] if stopped_because else None, writer.fit)
+
+
+#: The screen capture backends: X11 through mss, and the desktop portal with PipeWire (Wayland).
+BACKENDS = ("x11", "portal")
+
+
+def _source(region: Region | str | None, window: str | bool | None, backend: str | None, forget: bool,
+            capture: dict) -> SteadyCapture:
+    """The screen source the options ask for, once the user has chosen what to record."""
+    if backend is not None:
+        checks.one_of("backend", backend, BACKENDS, "a capture backend")
+    wants_window = window is not None and window is not False
+    if backend == "portal" or (backend is None and portal.wayland_session()):
+        if forget:
+            portal.forget_permission()
+        if isinstance(window, str) and window:
+            raise OptionError("with the portal (Wayland) its dialog picks the window; give `window` without a title")
+        if region == "select":
+            raise OptionError("`region` 'select' works on X11 only so far; on Wayland give X,Y,W,H in the stream's "
+                              "pixels, or choose a window")
+        return portal.PortalSource(CaptureOptions(region=_region(region), **capture), window=wants_window)
+    followed = find_window(window if isinstance(window, str) else None) if wants_window else None
+    return ScreenSource(CaptureOptions(region=_region(region), window=followed, **capture))
 
 
 def _region(region: Region | str | None) -> Region | None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import pty
 import re
 import select
 import shutil
@@ -26,6 +25,7 @@ from gifsom.errors import OptionError, SourceError
 from gifsom.sources.screen import CaptureOptions, ScreenSource
 
 from .conftest import decode_gif
+from .recording import Recording
 
 HELPER = Path(__file__).with_name("screen_colours.py")
 RED, GREEN, BLUE, MAGENTA = (255, 0, 0), (0, 255, 0), (0, 0, 255), (255, 0, 255)
@@ -89,59 +89,6 @@ def shown_times(helper: subprocess.Popen, count: int) -> list[float]:
 def dominant(frame: np.ndarray) -> tuple[int, int, int]:
     values, counts = np.unique(frame.reshape(-1, 3), axis=0, return_counts=True)
     return tuple(int(v) for v in values[counts.argmax()])
-
-
-class Recording:
-    """``gifsom record`` in a child process whose stderr is a terminal, so that it shows its status line.
-
-    ``started()`` returns once the first status line is out, that is once frames are being taken: a slow
-    start-up (imports, a cold machine) then cannot make a test miss what it puts on screen afterwards.
-    """
-
-    def __init__(self, args: list[str]):
-        self.controller, terminal = pty.openpty()
-        self.process = subprocess.Popen([sys.executable, "-m", "gifsom", "record", *args],
-                                        stdout=subprocess.PIPE, stderr=terminal, text=True)
-        os.close(terminal)
-        self.screen = bytearray()
-        self.first_status = threading.Event()
-        self.status_seen = threading.Condition()
-        self.reader = threading.Thread(target=self._read, daemon=True)
-        self.reader.start()
-
-    def _read(self) -> None:
-        while True:
-            try:
-                chunk = os.read(self.controller, 4096)
-            except OSError:          # the child closed its end
-                return
-            if not chunk:
-                return
-            with self.status_seen:
-                self.screen += chunk
-                self.status_seen.notify_all()
-            if "●".encode() in self.screen:
-                self.first_status.set()
-
-    def started(self, timeout: float = 60.0) -> None:
-        assert self.first_status.wait(timeout), bytes(self.screen).decode(errors="replace")
-
-    def frames_taken(self) -> int:
-        """Frames taken so far, as the last status line says (0 before the first)."""
-        counts = re.findall(rb"(\d+) frames ", bytes(self.screen))
-        return int(counts[-1]) if counts else 0
-
-    def wait_for_frames(self, count: int, timeout: float = 60.0) -> None:
-        """Block until a status line reports at least ``count`` frames taken."""
-        with self.status_seen:
-            assert self.status_seen.wait_for(lambda: self.frames_taken() >= count, timeout), \
-                bytes(self.screen).decode(errors="replace")
-
-    def finish(self, timeout: float = 120.0) -> tuple[int, str]:
-        stdout, _ = self.process.communicate(timeout=timeout)
-        self.reader.join(timeout=10)
-        os.close(self.controller)
-        return self.process.returncode, stdout
 
 
 def test_recording_shows_the_colours_in_order_with_real_timing(tmp_path, colours):

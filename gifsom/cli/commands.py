@@ -195,7 +195,8 @@ def run_record(args: argparse.Namespace) -> int:
                                        ("--window", args.window is not None)) if given]
     if len(chosen) > 1:
         raise OptionError(f"{' and '.join(chosen)} each say what to record; give one of them")
-    taken = record(target, region="select" if args.select else args.region, window=args.window, monitor=args.monitor, fps=args.fps, duration=args.duration,
+    taken = record(target, region="select" if args.select else args.region, window=args.window, backend=args.backend,
+                   forget_permission=args.forget_permission, monitor=args.monitor, fps=args.fps, duration=args.duration,
                    max_frames=args.max_frames, countdown=args.countdown, cursor=args.cursor,
                    width=args.width, height=args.height, scale=args.scale,
                    status=False if args.quiet else None, max_spool=args.max_spool, max_size=job.limit,

@@ -220,6 +220,12 @@ def build_parser() -> argparse.ArgumentParser:
     grab.add_argument("--select", action="store_true",
                       help="drag a rectangle on a still picture of the screen to choose what to record (Esc "
                            "cancels); with slop installed, slop draws it")
+    grab.add_argument("--backend", default=None, metavar="{x11,portal}",
+                      help="how to grab the screen: x11 (mss) or portal (the desktop portal and PipeWire, for "
+                           "Wayland); default: portal in a Wayland session, else x11")
+    grab.add_argument("--forget-permission", action="store_true",
+                      help="portal: forget the screen-sharing permission kept from the last take, so that the "
+                           "dialog asks again")
     grab.add_argument("--window", nargs="?", const="", default=None, metavar="TITLE",
                       help="record one window and follow it when it moves: the first window whose title holds "
                            "TITLE, or the one you click (needs xdotool); the GIF keeps its first size")

@@ -1,4 +1,4 @@
-"""The screen, grabbed with mss on a steady clock.
+"""The screen on X11, grabbed with mss on a steady clock.
 
 Frames keep the time they were really taken, so a slow grab makes a frame
 last longer instead of speeding the GIF up; grabs that could not happen in
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -96,8 +96,12 @@ class CaptureOptions:
             checks.in_range("max_frames", self.max_frames, 1, 10 ** 9, "at least 1")
 
 
-class ScreenSource(SourceBase):
-    """Timestamped frames of a screen region, as an iterator.
+class SteadyCapture(SourceBase):
+    """Frames grabbed on a steady clock, as an iterator: the loop shared by the X11 and Wayland sources.
+
+    Frames keep the time they were really taken; grabs that could not happen in time are skipped
+    and counted. A subclass opens its capture in :meth:`_open` and returns a callable that grabs one
+    frame (uint8 (H, W, 3) RGB), and closes it in :meth:`_close`.
 
     Args:
         options: what to grab and how often.
@@ -121,6 +125,52 @@ class ScreenSource(SourceBase):
     def stop(self) -> None:
         """End the recording after the frame being taken."""
         self.stop_event.set()
+
+    def _open(self) -> Callable[[], np.ndarray]:
+        raise NotImplementedError
+
+    def _close(self) -> None:
+        raise NotImplementedError
+
+    def frames(self) -> Iterator[Frame]:
+        try:
+            grab = self._open()            # inside: a capture that fails half-opened is closed too
+            period = 1.0 / self.fps
+            start = time.monotonic()
+            slot = 0
+            while not self.stop_event.is_set():
+                now = time.monotonic() - start
+                if self.options.duration is not None and now >= self.options.duration - 1e-6 and slot > 0:
+                    break
+                pixels = grab()
+                taken = time.monotonic() - start
+                yield Frame(pixels, taken if slot else 0.0)   # the first frame opens the clip
+                self.frames_taken += 1
+                if self.options.max_frames is not None and self.frames_taken >= self.options.max_frames:
+                    break
+                slot += 1
+                due = slot * period
+                now = time.monotonic() - start
+                if now > due + period:      # fell behind: skip the slots that passed
+                    missed = int((now - due) / period)
+                    self.late += missed
+                    slot += missed
+                    due = slot * period
+                if self.options.duration is not None and due >= self.options.duration:
+                    break
+                self.stop_event.wait(max(0.0, due - (time.monotonic() - start)))
+            self.elapsed = time.monotonic() - start
+        finally:
+            self._close()
+
+
+class ScreenSource(SteadyCapture):
+    """Timestamped frames of an X11 screen region (through mss), as an iterator; see :class:`SteadyCapture`."""
+
+    def __init__(self, options: CaptureOptions = CaptureOptions(), *,
+                 stop_event: threading.Event | None = None) -> None:
+        super().__init__(options, stop_event=stop_event)
+        self._screen = None
 
     def resolve_region(self, screen) -> Region:
         """The region to grab, checked against the monitors mss reports."""
@@ -149,47 +199,26 @@ class ScreenSource(SourceBase):
                               "choose a region on the screen")
         return region
 
-    def frames(self) -> Iterator[Frame]:
+    def _open(self) -> Callable[[], np.ndarray]:
         from .window import follow, window_region     # (window.py names this module's Region)
 
-        screen = _open_mss(self.options.cursor)
-        try:
-            region = self.resolve_region(screen)
-            self.region = region
+        screen = self._screen = _open_mss(self.options.cursor)
+        region = self.region = self.resolve_region(screen)
+        whole = screen.monitors[0]
+        on_screen = Rectangle(whole["left"], whole["top"], whole["width"], whole["height"])
+
+        def grab() -> np.ndarray:
             box = region.as_mss()
-            whole = screen.monitors[0]
-            on_screen = Rectangle(whole["left"], whole["top"], whole["width"], whole["height"])
-            period = 1.0 / self.fps
-            start = time.monotonic()
-            slot = 0
-            while not self.stop_event.is_set():
-                now = time.monotonic() - start
-                if self.options.duration is not None and now >= self.options.duration - 1e-6 and slot > 0:
-                    break
-                if self.options.window is not None:
-                    box = follow(region, window_region(self.options.window), on_screen).as_mss()
-                try:
-                    shot = screen.grab(box)
-                except Exception as exc:
-                    raise SourceError(f"cannot grab the screen region {box} ({exc}); "
-                                      "is it still on screen?") from exc
-                taken = time.monotonic() - start
-                pixels = np.asarray(shot)[:, :, 2::-1]          # BGRA -> RGB
-                yield Frame(np.ascontiguousarray(pixels), taken if slot else 0.0)   # the first frame opens the clip
-                self.frames_taken += 1
-                if self.options.max_frames is not None and self.frames_taken >= self.options.max_frames:
-                    break
-                slot += 1
-                due = slot * period
-                now = time.monotonic() - start
-                if now > due + period:      # fell behind: skip the slots that passed
-                    missed = int((now - due) / period)
-                    self.late += missed
-                    slot += missed
-                    due = slot * period
-                if self.options.duration is not None and due >= self.options.duration:
-                    break
-                self.stop_event.wait(max(0.0, due - (time.monotonic() - start)))
-            self.elapsed = time.monotonic() - start
-        finally:
-            screen.close()
+            if self.options.window is not None:
+                box = follow(region, window_region(self.options.window), on_screen).as_mss()
+            try:
+                shot = screen.grab(box)
+            except Exception as exc:
+                raise SourceError(f"cannot grab the screen region {box} ({exc}); is it still on screen?") from exc
+            return np.ascontiguousarray(np.asarray(shot)[:, :, 2::-1])          # BGRA -> RGB
+        return grab
+
+    def _close(self) -> None:
+        if self._screen is not None:
+            self._screen.close()
+            self._screen = None

@@ -1,0 +1,258 @@
+"""Recording on Wayland through the ScreenCast portal: a fake portal on a private session bus hands out a
+real PipeWire stream (a GStreamer test pattern), which the tests start themselves. ``pytest -k portal``."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import signal
+import stat
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from .conftest import decode_gif
+from .recording import Recording
+
+FAKE_PORTAL = Path(__file__).with_name("fake_portal.py")
+NEEDED = {"dbus-daemon": "dbus", "pipewire": "pipewire", "wireplumber": "wireplumber",
+          "gst-launch-1.0": "gstreamer1.0-tools", "pw-dump": "pipewire-bin"}
+#: GStreamer's SMPTE bars as it draws them in BGRx, top row from the left: white, yellow, cyan, green (RGB).
+BARS = [(255, 255, 255), (255, 255, 0), (0, 255, 255), (0, 255, 0)]
+
+
+def _poll(condition, timeout: float, what: str):
+    """Wait, polling, until ``condition()`` gives something true; fail after ``timeout`` seconds."""
+    pause = threading.Event()
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = condition()
+        if found:
+            return found
+        pause.wait(0.05)
+    raise AssertionError(f"{what} within {timeout} s")
+
+
+@pytest.fixture(scope="module")
+def pipewire(tmp_path_factory):
+    """A private session bus, PipeWire and WirePlumber: the environment a portal test runs gifsom in."""
+    missing = sorted({package for program, package in NEEDED.items() if shutil.which(program) is None})
+    if missing:
+        pytest.fail(f"the portal tests need {', '.join(missing)}: apt-get install dbus pipewire pipewire-bin "
+                    "wireplumber gstreamer1.0-tools gstreamer1.0-pipewire gstreamer1.0-plugins-base "
+                    "(.ci/run installs them)", pytrace=False)
+    runtime = tmp_path_factory.mktemp("runtime")
+    runtime.chmod(0o700)
+    env = {key: value for key, value in os.environ.items() if key not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    env.update(XDG_RUNTIME_DIR=str(runtime), PIPEWIRE_RUNTIME_DIR=str(runtime))
+    started: list[subprocess.Popen] = []
+    with contextlib.ExitStack() as files:
+        def log(name: str):
+            return files.enter_context(open(runtime / f"{name}.log", "w"))
+        try:
+            bus = subprocess.Popen(["dbus-daemon", "--session", "--nofork", "--nopidfile", "--print-address=1"],
+                                   stdout=subprocess.PIPE, stderr=log("dbus"), text=True, env=env)
+            started.append(bus)
+            files.callback(bus.stdout.close)
+            env["DBUS_SESSION_BUS_ADDRESS"] = bus.stdout.readline().strip()
+            started.append(subprocess.Popen(["pipewire"], env=env, stdout=log("pipewire"), stderr=subprocess.STDOUT))
+            _poll(lambda: (runtime / "pipewire-0").exists(), 30, "PipeWire did not open its socket")
+            started.append(subprocess.Popen(["wireplumber"], env=env, stdout=log("wireplumber"),
+                                            stderr=subprocess.STDOUT))
+            yield env
+        finally:
+            for process in reversed(started):
+                process.terminate()
+                try:
+                    process.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
+
+
+@pytest.fixture
+def pattern(pipewire, tmp_path):
+    """GStreamer's SMPTE test pattern streamed into PipeWire (320x240, 10 fps); its node id. Each test gets a
+    stream of its own: pipewiresink 0.3's provider serves a handful of consumers one after the other, then
+    stalls."""
+    name = f"gifsom-test-{tmp_path.name}"
+    with open(tmp_path / "pattern.log", "w") as log:
+        producer = subprocess.Popen(
+            ["gst-launch-1.0", "-q", "videotestsrc", "pattern=smpte", "is-live=true", "!",
+             "video/x-raw,format=BGRx,width=320,height=240,framerate=10/1", "!", "pipewiresink", "mode=provide",
+             f"stream-properties=p,media.class=Video/Source,node.name={name}"],
+            env=pipewire, stdout=subprocess.DEVNULL, stderr=log)
+
+        def node() -> int | None:
+            dump = subprocess.run(["pw-dump"], env=pipewire, capture_output=True, text=True).stdout
+            for item in json.loads(dump or "[]"):
+                props = (item.get("info") or {}).get("props") or {}
+                if props.get("node.name") == name:
+                    return int(item["id"])
+            return None
+        try:
+            yield _poll(node, 30, "the test pattern did not appear in PipeWire")
+        finally:
+            producer.send_signal(signal.SIGINT)
+            try:
+                producer.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                producer.kill()
+                producer.wait()
+
+
+@pytest.fixture
+def portal(pipewire, pattern, tmp_path):
+    """Start the fake portal in a mode (see tests/fake_portal.py); returns the environment to run gifsom in
+    and a function that reads the calls the portal got."""
+    env, node = pipewire, pattern
+    started: list[subprocess.Popen] = []
+    log = tmp_path / "portal-calls.jsonl"
+
+    def start(mode: str = "ok") -> dict:
+        child = subprocess.Popen([sys.executable, str(FAKE_PORTAL), mode, str(node), str(log)], env=env,
+                                 stdout=subprocess.PIPE, text=True)
+        started.append(child)
+        assert child.stdout.readline().strip() == "ready"
+        return _gifsom_env(env, tmp_path)
+    yield start, lambda: [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
+    for child in started:
+        child.kill()
+        child.wait()
+        child.stdout.close()
+
+
+def _gifsom_env(env: dict, tmp_path: Path) -> dict:
+    """A Wayland session as gifsom sees it: WAYLAND_DISPLAY set (so the portal is chosen), no X11, and a
+    config folder of the test's own."""
+    return {**env, "WAYLAND_DISPLAY": "wayland-test", "XDG_CONFIG_HOME": str(tmp_path / "config")}
+
+
+def _record(env: dict, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "gifsom", "record", *args], env=env, capture_output=True,
+                          text=True, timeout=120)
+
+
+def _near(a, b, tolerance: int = 12) -> bool:
+    return all(abs(int(x) - int(y)) <= tolerance for x, y in zip(a, b))
+
+
+def test_portal_recording_shows_the_test_pattern(portal, tmp_path):
+    start, calls = portal
+    out = tmp_path / "pattern.gif"
+    result = _record(start("ok"), str(out), "--duration", "1.5", "--fps", "10", "-q")
+    assert result.returncode == 0, result.stderr
+    frames, durations = decode_gif(out)
+    assert frames[0].shape == (240, 320, 3)
+    for number, colour in enumerate(BARS):          # the bars, left to right, in the upper part of the picture
+        x = int((number + 0.5) * 320 / 7)
+        assert _near(frames[-1][40, x], colour), (number, frames[-1][40, x])
+    assert abs(sum(durations) - 1500) <= 200
+    methods = [call["method"] for call in calls()]
+    assert methods == ["CreateSession", "SelectSources", "Start", "OpenPipeWireRemote"]
+    chosen = calls()[1]["options"]
+    assert chosen["types"] == 1 and chosen["cursor_mode"] == 2 and chosen["persist_mode"] == 2
+
+
+def test_portal_region_crops_in_the_streams_pixels(portal, tmp_path):
+    start, _ = portal
+    out = tmp_path / "cropped.gif"
+    x = int(2.5 * 320 / 7)                          # inside the cyan bar
+    result = _record(start("ok"), str(out), "--duration", "1", "--region", f"{x - 10},20,20,30", "-q")
+    assert result.returncode == 0, result.stderr
+    frames, _ = decode_gif(out)
+    assert frames[0].shape == (30, 20, 3)
+    assert all(_near(pixel, BARS[2]) for pixel in frames[-1].reshape(-1, 3))
+    outside = _record(start("ok"), str(tmp_path / "outside.gif"), "--duration", "1", "--region", "300,0,40,40")
+    assert outside.returncode == 2 and "outside the 320x240 stream" in outside.stderr
+    assert not (tmp_path / "outside.gif").exists()
+
+
+def test_portal_keeps_the_permission_for_the_next_take_and_forgets_it_when_asked(portal, tmp_path):
+    start, calls = portal
+    env = start("ok")
+    assert _record(env, str(tmp_path / "a.gif"), "--duration", "0.5", "-q").returncode == 0
+    token = tmp_path / "config" / "gifsom" / "portal-restore-token"
+    assert token.read_text().strip() == "fake-token-1"
+    assert stat.S_IMODE(token.stat().st_mode) == 0o600
+    assert _record(env, str(tmp_path / "b.gif"), "--duration", "0.5", "-q").returncode == 0
+    selected = [call["options"] for call in calls() if call["method"] == "SelectSources"]
+    assert "restore_token" not in selected[0] and selected[1]["restore_token"] == "fake-token-1"
+    assert token.read_text().strip() == "fake-token-2"
+    assert _record(env, str(tmp_path / "c.gif"), "--duration", "0.5", "--forget-permission", "-q").returncode == 0
+    selected = [call["options"] for call in calls() if call["method"] == "SelectSources"]
+    assert "restore_token" not in selected[2]
+
+
+@pytest.mark.parametrize("mode, exit_code, said", [
+    ("cancel", 1, "gifsom: error: the screen-sharing dialog was cancelled; nothing was recorded"),
+    ("fail", 1, "gifsom: error: the desktop portal could not share the screen (Start answered 2); "
+                "nothing was recorded"),
+    ("no-screencast", 1, "gifsom: error: the desktop portal has no ScreenCast interface "
+                         "(org.freedesktop.portal.ScreenCast); install your desktop's portal backend "
+                         "(xdg-desktop-portal-gnome, -kde or -wlr)"),
+])
+def test_portal_answers_that_end_the_take_are_one_line(portal, tmp_path, mode, exit_code, said):
+    start, _ = portal
+    out = tmp_path / "never.gif"
+    result = _record(start(mode), str(out), "--duration", "1")
+    assert (result.returncode, result.stderr.strip()) == (exit_code, said)
+    assert not out.exists()
+
+
+def test_portal_missing_from_the_session_bus_is_one_line(pipewire, tmp_path):
+    env = pipewire
+    result = _record(_gifsom_env(env, tmp_path), str(tmp_path / "x.gif"), "--duration", "1")
+    assert result.returncode == 1
+    assert result.stderr.strip() == ("gifsom: error: no desktop portal on the session bus "
+                                     "(org.freedesktop.portal.Desktop); install xdg-desktop-portal and your "
+                                     "desktop's backend (xdg-desktop-portal-gnome, -kde or -wlr)")
+
+
+def test_portal_without_gstreamer_names_the_packages(pipewire, tmp_path):
+    env = pipewire
+    empty = tmp_path / "bin"
+    empty.mkdir()
+    result = _record({**_gifsom_env(env, tmp_path), "PATH": str(empty)}, str(tmp_path / "x.gif"), "--duration", "1")
+    assert result.returncode == 1
+    assert result.stderr.strip() == ("gifsom: error: recording on Wayland needs GStreamer, which is not installed: "
+                                     "apt-get install gstreamer1.0-tools gstreamer1.0-pipewire "
+                                     "gstreamer1.0-plugins-base")
+
+
+def test_portal_sigint_ends_the_take_and_writes_the_gif(portal, tmp_path):
+    start, _ = portal
+    out = tmp_path / "stopped.gif"
+    recording = Recording([str(out), "--fps", "10"], env=start("ok"))
+    recording.started()
+    recording.wait_for_frames(5)
+    recording.process.send_signal(signal.SIGINT)
+    returncode, _ = recording.finish()
+    assert returncode == 0, bytes(recording.screen).decode(errors="replace")
+    frames, _ = decode_gif(out)
+    assert frames[0].shape == (240, 320, 3) and _near(frames[0][40, 20], BARS[0])
+
+
+def test_portal_without_a_session_bus_is_one_line(tmp_path):
+    env = {key: value for key, value in os.environ.items() if key != "DBUS_SESSION_BUS_ADDRESS"}
+    result = _record({**env, "WAYLAND_DISPLAY": "wayland-test", "XDG_CONFIG_HOME": str(tmp_path)},
+                     str(tmp_path / "x.gif"), "--duration", "1")
+    if shutil.which("gst-launch-1.0") is None:
+        pytest.fail("the portal tests need gstreamer1.0-tools (.ci/run installs it)", pytrace=False)
+    assert result.returncode == 1
+    assert result.stderr.strip() == ("gifsom: error: no D-Bus session bus (DBUS_SESSION_BUS_ADDRESS is not set): "
+                                     "the Wayland screen is shared through the desktop portal on it; run inside a "
+                                     "desktop session")
+    assert not (tmp_path / "x.gif").exists()
+
+
+def test_portal_backend_is_checked_and_named(tmp_path):
+    result = _record(dict(os.environ), str(tmp_path / "x.gif"), "--backend", "wayland", "--duration", "1")
+    assert result.returncode == 2
+    assert result.stderr.strip() == "gifsom: error: --backend wayland is not a capture backend; use one of x11, portal"
