@@ -224,9 +224,8 @@ def _source(region: Region | str | None, window: str | bool | None, backend: str
             portal.forget_permission()
         if isinstance(window, str) and window:
             raise OptionError("with the portal (Wayland) its dialog picks the window; give `window` without a title")
-        if region == "select":
-            raise OptionError("`region` 'select' works on X11 only so far; on Wayland give X,Y,W,H in the stream's "
-                              "pixels, or choose a window")
+        if region == "select":         # dragged on the stream's first frame, in its pixels
+            return portal.PortalSource(CaptureOptions(**capture), window=wants_window, select=True)
         return portal.PortalSource(CaptureOptions(region=_region(region), **capture), window=wants_window)
     followed = find_window(window if isinstance(window, str) else None) if wants_window else None
     return ScreenSource(CaptureOptions(region=_region(region), window=followed, **capture))

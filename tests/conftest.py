@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import select
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -81,3 +84,28 @@ def gif_decoders():
     yield {"pillow": decoders.pillow, "ffmpeg": decoders.ffmpeg, "imagemagick": decoders.imagemagick,
            "chromium": chromium.decode}
     chromium.close()
+
+
+@pytest.fixture(scope="module")
+def display():
+    """A virtual X display (Xvfb, 640x480) that the tests start themselves; DISPLAY points at it meanwhile."""
+    if not shutil.which("Xvfb"):
+        pytest.skip("Xvfb is not installed (.ci/run installs it)")
+    # Xvfb picks a free display and writes its number to the pipe once it accepts connections
+    ready, ready_writer = os.pipe()
+    server = subprocess.Popen(["Xvfb", "-displayfd", str(ready_writer), "-screen", "0", "640x480x24",
+                               "-nolisten", "tcp"], pass_fds=(ready_writer,),
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    os.close(ready_writer)
+    with os.fdopen(ready) as announced:
+        assert select.select([announced], [], [], 60)[0], "Xvfb did not start within 60 s"
+        number = int(announced.readline())
+    previous = os.environ.get("DISPLAY")
+    os.environ["DISPLAY"] = f":{number}"
+    yield f":{number}"
+    if previous is None:
+        os.environ.pop("DISPLAY", None)
+    else:
+        os.environ["DISPLAY"] = previous
+    server.terminate()
+    server.wait(timeout=10)

@@ -256,3 +256,26 @@ def test_portal_backend_is_checked_and_named(tmp_path):
     result = _record(dict(os.environ), str(tmp_path / "x.gif"), "--backend", "wayland", "--duration", "1")
     assert result.returncode == 2
     assert result.stderr.strip() == "gifsom: error: --backend wayland is not a capture backend; use one of x11, portal"
+
+
+def test_portal_select_drags_on_a_frame_of_the_stream(portal, display, tmp_path):
+    start, _ = portal
+    out = tmp_path / "picked.gif"
+    child = subprocess.Popen([sys.executable, "-m", "gifsom", "record", str(out), "--select", "--duration", "1", "-q"],
+                             env={**start("ok"), "DISPLAY": display}, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+
+    def picker() -> bool:
+        found = subprocess.run(["xdotool", "search", "--onlyvisible", "--name", "gifsom: drag"], capture_output=True,
+                               text=True, env={**os.environ, "DISPLAY": display}).stdout
+        return bool(found.split())
+    _poll(picker, 60, "the region picker did not appear")
+    # the picker shows the stream's frame from the screen's top-left corner: drag inside the white bar
+    subprocess.run(["xdotool", "mousemove", "10", "30", "mousedown", "1", "mousemove", "25", "50", "mousemove", "40",
+                    "70", "mouseup", "1"], env={**os.environ, "DISPLAY": display}, check=True, timeout=60)
+    _, errors = child.communicate(timeout=120)
+    assert child.returncode == 0, errors
+    frames, _ = decode_gif(out)
+    assert frames[0].shape == (40, 30, 3)
+    assert all(_near(pixel, BARS[0]) for pixel in frames[-1].reshape(-1, 3))
+

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-import select
 import shutil
 import signal
 import subprocess
@@ -29,30 +28,6 @@ from .recording import Recording
 
 HELPER = Path(__file__).with_name("screen_colours.py")
 RED, GREEN, BLUE, MAGENTA = (255, 0, 0), (0, 255, 0), (0, 0, 255), (255, 0, 255)
-
-
-@pytest.fixture(scope="module")
-def display():
-    if not shutil.which("Xvfb"):
-        pytest.skip("Xvfb is not installed (.ci/run installs it)")
-    # Xvfb picks a free display and writes its number to the pipe once it accepts connections
-    ready, ready_writer = os.pipe()
-    server = subprocess.Popen(["Xvfb", "-displayfd", str(ready_writer), "-screen", "0", "640x480x24",
-                               "-nolisten", "tcp"], pass_fds=(ready_writer,),
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    os.close(ready_writer)
-    with os.fdopen(ready) as announced:
-        assert select.select([announced], [], [], 60)[0], "Xvfb did not start within 60 s"
-        number = int(announced.readline())
-    previous = os.environ.get("DISPLAY")
-    os.environ["DISPLAY"] = f":{number}"
-    yield f":{number}"
-    if previous is None:
-        os.environ.pop("DISPLAY", None)
-    else:
-        os.environ["DISPLAY"] = previous
-    server.terminate()
-    server.wait(timeout=10)
 
 
 @pytest.fixture

@@ -33,7 +33,7 @@ import numpy as np
 
 from ..errors import Cancelled, OptionError, SourceError
 from .screen import CaptureOptions, Region, SteadyCapture
-from .select import config_folder
+from .select import config_folder, select_on
 
 PORTAL_NAME = "org.freedesktop.portal.Desktop"
 PORTAL_PATH = "/org/freedesktop/portal/desktop"
@@ -300,13 +300,16 @@ class PortalSource(SteadyCapture):
     Args:
         options: what to grab and how often.
         window: ask the portal for a window instead of a monitor.
+        select: let the user drag the region on the stream's first frame (see
+            :func:`gifsom.sources.select.select_on`), instead of ``options.region``.
         stop_event: ends the recording when set.
     """
 
-    def __init__(self, options: CaptureOptions = CaptureOptions(), *, window: bool = False,
+    def __init__(self, options: CaptureOptions = CaptureOptions(), *, window: bool = False, select: bool = False,
                  stop_event: threading.Event | None = None) -> None:
         super().__init__(options, stop_event=stop_event)
         self.window = window
+        self.select = select
         self._reader: _StreamReader | None = None
         self._portal: ScreenCastPortal | None = None
 
@@ -320,6 +323,8 @@ class PortalSource(SteadyCapture):
         first = reader.first_frame()
         height, width = first.shape[:2]
         region = self.options.region or Region(0, 0, width, height)
+        if self.select:
+            region = select_on(first)
         if region.clipped(Region(0, 0, width, height)) != region or region.width <= 0 or region.height <= 0:
             raise OptionError(f"`region` {region} is outside the {width}x{height} stream (its own pixels); "
                               "choose a region inside it")

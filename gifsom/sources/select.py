@@ -71,11 +71,22 @@ def select_region(use_slop: bool | None = None) -> Region:
         whole = screen.monitors[0]
         shot = screen.grab(whole)
         picture = np.ascontiguousarray(np.asarray(shot)[:, :, 2::-1])
+    chosen = select_on(picture)
+    return Region(whole["left"] + chosen.left, whole["top"] + chosen.top, chosen.width, chosen.height)
+
+
+def select_on(picture: np.ndarray) -> Region:
+    """Let the user drag a rectangle on uint8 (H, W, 3) ``picture`` (a frame of a Wayland stream, shown from
+    the top-left of the screen); the rectangle in the picture's pixels.
+
+    Raises:
+        Cancelled: the user pressed Esc (or the right button).
+        SourceError: no way to show the picker (Tk missing, or no display for it).
+    """
     chosen = _drag_on(picture)
     if chosen is None:
         raise Cancelled("the selection was cancelled; nothing was recorded")
-    left, top, width, height = chosen
-    return Region(whole["left"] + left, whole["top"] + top, width, height)
+    return Region(*chosen)
 
 
 def _slop() -> Region:
