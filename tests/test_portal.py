@@ -27,6 +27,23 @@ NEEDED = {"dbus-daemon": "dbus", "pipewire": "pipewire", "wireplumber": "wireplu
 BARS = [(255, 255, 255), (255, 255, 0), (0, 255, 255), (0, 255, 0)]
 
 
+#: A session bus of the tests' own that starts no service by itself: with the machine's service files, a
+#: call to the portal's name would start a real xdg-desktop-portal wherever one is installed.
+PRIVATE_BUS = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-BUS Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>session</type>
+  <listen>unix:dir={folder}</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow send_destination="*" eavesdrop="true"/>
+    <allow eavesdrop="true"/>
+    <allow own="*"/>
+  </policy>
+</busconfig>
+"""
+
+
 def _poll(condition, timeout: float, what: str):
     """Wait, polling, until ``condition()`` gives something true; fail after ``timeout`` seconds."""
     pause = threading.Event()
@@ -37,6 +54,16 @@ def _poll(condition, timeout: float, what: str):
             return found
         pause.wait(0.05)
     raise AssertionError(f"{what} within {timeout} s")
+
+
+def _stop(process: subprocess.Popen, how: int) -> None:
+    """Stop a helper with signal ``how``, and by force if it has not ended within 10 s."""
+    process.send_signal(how)
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 @pytest.fixture(scope="module")
@@ -56,8 +83,10 @@ def pipewire(tmp_path_factory):
         def log(name: str):
             return files.enter_context(open(runtime / f"{name}.log", "w"))
         try:
-            bus = subprocess.Popen(["dbus-daemon", "--session", "--nofork", "--nopidfile", "--print-address=1"],
-                                   stdout=subprocess.PIPE, stderr=log("dbus"), text=True, env=env)
+            config = runtime / "bus.conf"
+            config.write_text(PRIVATE_BUS.format(folder=runtime))
+            bus = subprocess.Popen(["dbus-daemon", f"--config-file={config}", "--nofork", "--nopidfile",
+                                    "--print-address=1"], stdout=subprocess.PIPE, stderr=log("dbus"), text=True, env=env)
             started.append(bus)
             files.callback(bus.stdout.close)
             env["DBUS_SESSION_BUS_ADDRESS"] = bus.stdout.readline().strip()
@@ -68,12 +97,7 @@ def pipewire(tmp_path_factory):
             yield env
         finally:
             for process in reversed(started):
-                process.terminate()
-                try:
-                    process.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait()
+                _stop(process, signal.SIGTERM)
 
 
 @pytest.fixture
@@ -99,12 +123,7 @@ def pattern(pipewire, tmp_path):
         try:
             yield _poll(node, 30, "the test pattern did not appear in PipeWire")
         finally:
-            producer.send_signal(signal.SIGINT)
-            try:
-                producer.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                producer.kill()
-                producer.wait()
+            _stop(producer, signal.SIGINT)         # GStreamer leaves PipeWire cleanly on SIGINT
 
 
 @pytest.fixture
