@@ -140,10 +140,11 @@ def test_sigint_still_writes_the_gif(tmp_path, colours, encoding):
     assert [c for c in shown if c in (RED, GREEN, BLUE)] == [RED, GREEN, BLUE]
 
 
-def test_no_display_is_one_line_exit_1(tmp_path):
-    env = {k: v for k, v in os.environ.items() if k != "DISPLAY"}
-    result = subprocess.run([sys.executable, "-m", "gifsom", "record", str(tmp_path / "x.gif"), "--duration", "1"],
-                            capture_output=True, text=True, env=env, timeout=120)
+@pytest.mark.parametrize("what", [[], ["--window", "some title"]])
+def test_no_display_is_one_line_exit_1(tmp_path, what):
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "XDG_SESSION_TYPE")}
+    result = subprocess.run([sys.executable, "-m", "gifsom", "record", str(tmp_path / "x.gif"), "--duration", "1",
+                             *what], capture_output=True, text=True, env=env, timeout=120)
     assert result.returncode == 1
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "no screen to record" in lines[0]

@@ -8,6 +8,7 @@ frame. Both run ``xdotool`` (Debian: ``apt-get install xdotool``), about 2 ms a 
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -20,7 +21,13 @@ from .screen import Region
 def _xdotool(*args: str) -> subprocess.CompletedProcess:
     if shutil.which("xdotool") is None:
         raise SourceError("recording a window needs xdotool, which is not installed: apt-get install xdotool")
-    return subprocess.run(["xdotool", *args], capture_output=True, text=True, timeout=600)
+    done = subprocess.run(["xdotool", *args], capture_output=True, text=True, timeout=600)
+    if done.returncode != 0 and "open display" in done.stderr:
+        display = os.environ.get("DISPLAY")
+        where = f"the X display {display!r} cannot be reached" if display else "DISPLAY is not set"
+        raise SourceError(f"no screen to record: {where}; run inside a desktop session (or start Xvfb and set "
+                          "DISPLAY)")
+    return done
 
 
 def find_window(title: str | None) -> int:
