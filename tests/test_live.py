@@ -224,3 +224,21 @@ def test_convert_live_flag_looks_as_good_as_after_the_take(tmp_path):
     assert len(live_frames) == len(source)
     live_psnr = np.mean([psnr(a, b) for a, b in zip(live_frames, source)])
     assert live_psnr >= np.mean([psnr(a, b) for a, b in zip(batch_frames, source)]) - 0.3
+
+
+@pytest.mark.parametrize("quality", [50, 90, 100])
+def test_live_looks_as_good_as_after_the_input_at_each_quality(tmp_path, quality):
+    """Lossy LZW (50), plain mapping (90) and dither with palettes per frame (100), on a clip that pans
+    across a gradient with noise (so that no palette is exact)."""
+    rng = np.random.default_rng(5)
+    base = _gradient(120, 40, (230, 80, 30), (30, 120, 230)).astype(int)
+    frames = [np.clip(np.roll(base, 3 * n, axis=1) + rng.integers(-4, 5, base.shape), 0, 255).astype(np.uint8)
+              for n in range(30)]
+    scores = {}
+    for live in (False, True):
+        path = tmp_path / f"{live}.gif"
+        _encode(frames, path, live=live, quality=quality)
+        shown, _ = decode_gif(path)
+        assert len(shown) == len(frames)
+        scores[live] = np.mean([psnr(a, b) for a, b in zip(shown, frames)])
+    assert scores[True] >= scores[False] - 1.0
