@@ -30,6 +30,8 @@ from __future__ import annotations
 import shutil
 import tempfile
 import threading
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 from typing import BinaryIO
 
 import numpy as np
@@ -45,6 +47,7 @@ from .options import EncodeOptions
 from .palette.clip import SCENE_CUT, ClipSurvey, coarse_histogram, opaque_pixels
 from .palette.histogram import colour_histogram
 from .spool import FrameSpool
+from .threads import available_cores
 from .timeline import TimelineEdits, TimelineView, edit
 
 #: Frames each palette is learned from before its frames are written: the most frames left to
@@ -113,6 +116,8 @@ class LiveEncoder:
         self._histogram: np.ndarray | None = None
         self._writer: AnimationWriter | None = None
         self._frames_file: BinaryIO | None = None
+        self._own_pool: ThreadPoolExecutor | None = None         # workers for palettes per frame
+        self._own_waiting: deque = deque()                        # (start, mask, job) in display order
         self._thread = threading.Thread(target=self._run, name="gifsom-live", daemon=True)
         self._thread.start()
 
@@ -140,7 +145,7 @@ class LiveEncoder:
         self._thread.join()
         if self._writer is not None:
             self._writer.abandon()
-        self._close_frames_file()
+        self._release()
 
     def _run(self) -> None:
         number = 0
@@ -163,7 +168,7 @@ class LiveEncoder:
                 self._writer.abandon()
         finally:
             if self._failure is not None or self._stopping:
-                self._close_frames_file()
+                self._release()
 
     # -- one frame ---------------------------------------------------------------------------------
 
@@ -294,13 +299,28 @@ class LiveEncoder:
         self._gif.add(IndexedFrame(self._mapper.map(rgb), self._palette, start_cs(start), mask))
 
     def _write_own(self, start: float, rgb: np.ndarray, mask: np.ndarray | None) -> None:
-        """A frame with a palette of its own."""
+        """A frame with a palette of its own: learned and mapped on a worker thread (frames share nothing), and
+        written in order as the workers finish, at most one frame per core ahead."""
+        if self._own_pool is None:
+            self._own_pool = ThreadPoolExecutor(max_workers=available_cores(), thread_name_prefix="gifsom-own")
+        self._own_waiting.append((start, mask, self._own_pool.submit(self._own_palette, rgb, mask)))
+        self._write_finished_own(keep=available_cores())
+
+    def _own_palette(self, rgb: np.ndarray, mask: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+        """uint8 (H, W) indices and the uint8 (K, 3) palette learned from this frame alone."""
         sample = (rgb if mask is None else rgb[~mask]).reshape(-1, 3)
         if len(sample) == 0:
             sample = rgb.reshape(-1, 3)[:1]
         own = FrameMapper(learn_from(sample, None, self.options, self._size, self._exact),
                           self.options.mapping_options())
-        self._gif.add(IndexedFrame(own.map(rgb), own.palette, start_cs(start), mask))
+        return own.map(rgb), own.palette
+
+    def _write_finished_own(self, keep: int) -> None:
+        """Write the frames with palettes of their own, in order, until at most ``keep`` are waiting."""
+        while len(self._own_waiting) > keep:
+            start, mask, job = self._own_waiting.popleft()
+            indices, palette = job.result()
+            self._gif.add(IndexedFrame(indices, palette, start_cs(start), mask))
 
     @property
     def _gif(self) -> AnimationWriter:
@@ -330,17 +350,22 @@ class LiveEncoder:
             return
         if self._survey is not None:
             self._settle()
+        self._write_finished_own(keep=0)
         self._writer.close(start_cs(self._end(end_time)))
         self.out.write(self._writer.preamble())
         frames_file = self._frames_file
         assert frames_file is not None, "opened with the writer"
         frames_file.seek(0)
         shutil.copyfileobj(frames_file, self.out, 1 << 20)
-        self._close_frames_file()
+        self._release()
         self.frames_written = self._writer.frames_written
         self.bytes_written = self.out.tell()
 
-    def _close_frames_file(self) -> None:
+    def _release(self) -> None:
+        """Stop the palette-per-frame workers and drop the temporary file of frames."""
+        if self._own_pool is not None:
+            self._own_pool.shutdown(wait=True, cancel_futures=True)
+            self._own_pool = None
         if self._frames_file is not None:
             self._frames_file.close()
             self._frames_file = None
