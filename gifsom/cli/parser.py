@@ -208,10 +208,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     record = commands.add_parser(
         "record", help="record part of the screen into a GIF",
-        description="Record the screen (or a region of it) into an animated GIF. Without --duration or "
-                    "--max-frames it records until Ctrl+C or SIGTERM, then writes the GIF from what was "
-                    "recorded; a second Ctrl+C while encoding aborts and writes nothing. Frames are spooled "
-                    "to a temporary file (deflated), so long takes do not fill memory.")
+        description="Record the screen (or a region of it, a window, or a rectangle you drag) into an animated "
+                    "GIF, on X11 or, through the desktop portal, on Wayland. Without --duration or --max-frames "
+                    "it records until Ctrl+C or SIGTERM. The GIF is encoded while you record, so it is on disk "
+                    "moments after Stop; a second Ctrl+C while it is finished aborts and writes nothing. Frames "
+                    "are spooled to a temporary file (deflated), so long takes do not fill memory.")
     record.add_argument("output", help="the GIF to write")
     grab = record.add_argument_group("capture")
     grab.add_argument("--region", metavar="X,Y,W,H",
