@@ -48,7 +48,7 @@ def exact_size(options: EncodeOptions, transparent: bool) -> int:
     return options.palette_colors - 1 if transparent else options.palette_colors
 
 
-def _quality_asks_frame_palettes(options: EncodeOptions) -> bool:
+def quality_asks_frame_palettes(options: EncodeOptions) -> bool:
     """Whether the palette per frame comes from the quality, not the caller: for a clip that mostly
     stays still it becomes one per scene (see :data:`MOSTLY_CHANGING`)."""
     return options.palette is None and options.palette_scope == "frame"
@@ -56,7 +56,7 @@ def _quality_asks_frame_palettes(options: EncodeOptions) -> bool:
 
 def new_survey(options: EncodeOptions) -> ClipSurvey:
     """A survey that gathers what ``options`` will need."""
-    scenes = options.palette_scope == "scene" or _quality_asks_frame_palettes(options)
+    scenes = options.palette_scope == "scene" or quality_asks_frame_palettes(options)
     return ClipSurvey(census_limit=options.palette_colors, track_scenes=scenes)
 
 
@@ -66,8 +66,11 @@ def learn_from(pixels: np.ndarray, census: np.ndarray | None, options: EncodeOpt
     (or the pixels themselves) hold at most ``exact`` colours.
 
     An exact palette needs no reserved slot: each frame finds a transparent
-    index among the entries it does not use.
+    index among the entries it does not use. No pixels at all (a wholly transparent clip or frame)
+    give a palette of black: any one colour will do.
     """
+    if len(pixels) == 0:
+        pixels = np.zeros((1, 3), np.uint8)
     if census is not None:
         palette = exact_palette(census, np.array(options.fixed_colors, np.uint8), exact)
         if palette is not None:
@@ -102,7 +105,17 @@ def _split_frames(spool: Clip, matte: tuple[int, int, int] | None,
             yield done[0], done[1], done[2], done[3].result()
 
 
-def _fitting(colours: np.ndarray | None, exact: int) -> np.ndarray | None:
+def own_palette(rgb: np.ndarray, mask: np.ndarray | None, options: EncodeOptions, size: int,
+                exact: int) -> tuple[np.ndarray, np.ndarray]:
+    """A frame mapped to a palette learned from its own opaque pixels (see :func:`learn_from`):
+    uint8 (H, W) indices and the uint8 (K, 3) palette, for uint8 (H, W, 3) ``rgb`` and bool (H, W) ``mask``
+    (transparent pixels) or None."""
+    sample = (rgb if mask is None else rgb[~mask]).reshape(-1, 3)
+    own = FrameMapper(learn_from(sample, None, options, size, exact), options.mapping_options())
+    return own.map(rgb), own.palette
+
+
+def fitting_colours(colours: np.ndarray | None, exact: int) -> np.ndarray | None:
     """``colours`` when there are some and at most ``exact`` of them (an exact palette), else None."""
     return colours if colours is not None and 0 < len(colours) <= exact else None
 
@@ -150,9 +163,9 @@ def write_clip(out: BinaryIO, spool: Clip, survey: ClipSurvey, options: EncodeOp
     animated = len(spool) > 1 or channels == 4
     size = palette_size(options, animated)
     exact = exact_size(options, channels == 4)
-    census = _fitting(survey.census.colours(), exact)
+    census = fitting_colours(survey.census.colours(), exact)
     scope = options.palette_scope
-    if _quality_asks_frame_palettes(options) and survey.changed_share < MOSTLY_CHANGING:
+    if quality_asks_frame_palettes(options) and survey.changed_share < MOSTLY_CHANGING:
         # the quality asks for a palette per frame; in a clip that mostly stays still (a screen recording)
         # a new palette would redraw each frame whole for nothing: 4.3 times the bytes on the bench's screen-x10
         scope = "scene"
@@ -163,7 +176,7 @@ def write_clip(out: BinaryIO, spool: Clip, survey: ClipSurvey, options: EncodeOp
         scope = "global"     # one scene: the global sample is the larger one, and gives the same GIF as global
     scene_colours: list[np.ndarray | None] = []
     if scope == "scene" and census is None:
-        scene_colours = [_fitting(c.colours(), exact) for c in survey.scene_censuses]
+        scene_colours = [fitting_colours(c.colours(), exact) for c in survey.scene_censuses]
     if census is None and scope == "scene" and any(c is None for c in scene_colours) \
             and survey.most_frame_colours is not None \
             and survey.most_frame_colours <= exact:
@@ -172,8 +185,6 @@ def write_clip(out: BinaryIO, spool: Clip, survey: ClipSurvey, options: EncodeOp
     if scope == "global" or census is not None:
         # a clip whose colours all fit needs one exact palette, whatever the scope
         sample = survey.sampler.pixels()
-        if len(sample) == 0:
-            sample = np.zeros((1, 3), np.uint8)     # a wholly transparent clip: any one colour will do
         key = (options.palette_options(size, exact), census is None)     # the options hold size and exact
         global_palette = None if palettes is None else palettes.get(key)
         if global_palette is None:
@@ -197,11 +208,7 @@ def write_clip(out: BinaryIO, spool: Clip, survey: ClipSurvey, options: EncodeOp
     def on_its_own(rgb: np.ndarray, mask: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
         """A frame with a palette of its own: no state to share with other frames, so frames are
         learned and mapped at once on worker threads."""
-        sample = (rgb if mask is None else rgb[~mask]).reshape(-1, 3)
-        if len(sample) == 0:
-            sample = rgb.reshape(-1, 3)[:1]          # a wholly transparent frame: any one colour will do
-        own = FrameMapper(learn_from(sample, None, options, size, exact), options.mapping_options())
-        return own.map(rgb), own.palette
+        return own_palette(rgb, mask, options, size, exact)
 
     per_frame = not scene_palettes and global_palette is None and scope == "frame"
     try:

@@ -38,13 +38,14 @@ import numpy as np
 
 from .clip import Clip
 from .colours.nearest import SortedPalette
-from .encoder import (MOSTLY_CHANGING, _fitting, _quality_asks_frame_palettes, exact_size, learn_from, new_survey,
-                      palette_size, split_alpha, write_clip)
+from .encoder import (MOSTLY_CHANGING, exact_size, fitting_colours, learn_from, new_survey, own_palette,
+                      palette_size, quality_asks_frame_palettes, split_alpha, write_clip)
 from .gif.animation import AnimationWriter, IndexedFrame
+from .gif.screen_model import pack_colours
 from .gif.timing import start_cs
 from .mapping.stage import FrameMapper
 from .options import EncodeOptions
-from .palette.clip import SCENE_CUT, ClipSurvey, coarse_histogram, opaque_pixels
+from .palette.clip import ClipSurvey, coarse_histogram, is_cut, opaque_pixels
 from .palette.histogram import colour_histogram
 from .spool import FrameSpool
 from .threads import available_cores
@@ -61,12 +62,6 @@ DRIFT_FACTOR = 1.3
 DRIFT_FLOOR = 5.0
 #: The drift is judged on every this many pixels of every this many rows.
 PROBE_STEP = 4
-
-
-def _keys(colours: np.ndarray) -> np.ndarray:
-    """uint8 (M, 3) colours as uint32 (M,) keys 0xRRGGBB."""
-    c = colours.astype(np.uint32)
-    return (c[:, 0] << 16) | (c[:, 1] << 8) | c[:, 2]
 
 
 class LiveEncoder:
@@ -226,8 +221,8 @@ class LiveEncoder:
         survey, waiting = self._survey, self._waiting
         assert survey is not None, "a segment is warming up"
         self._survey, self._waiting = None, []
-        census = _fitting(survey.census.colours(), self._exact)
-        if self._writer is None and census is None and _quality_asks_frame_palettes(self.options) \
+        census = fitting_colours(survey.census.colours(), self._exact)
+        if self._writer is None and census is None and quality_asks_frame_palettes(self.options) \
                 and survey.changed_share >= MOSTLY_CHANGING:
             self._per_frame = True           # the quality's palette per frame, in a clip that keeps changing
         if self._per_frame:
@@ -235,10 +230,7 @@ class LiveEncoder:
             for number, start in waiting:
                 self._write_own(start, *split_alpha(self.spool.frame(number), self.options.matte))
             return
-        sample = survey.sampler.pixels()
-        if len(sample) == 0:
-            sample = np.zeros((1, 3), np.uint8)          # wholly transparent so far: any one colour will do
-        palette = learn_from(sample, census, self.options, self._size, self._exact)
+        palette = learn_from(survey.sampler.pixels(), census, self.options, self._size, self._exact)
         self._use(palette, exact=census is not None)
         if self._writer is None:
             self._open_writer(palette)
@@ -252,7 +244,7 @@ class LiveEncoder:
     def _use(self, palette: np.ndarray, *, exact: bool) -> None:
         self._palette = palette
         self._mapper = FrameMapper(palette, self.options.mapping_options())
-        self._exact_keys = np.sort(_keys(palette)) if exact else None
+        self._exact_keys = np.sort(pack_colours(palette)) if exact else None
         self._sorted = None if exact else SortedPalette.of(palette)
 
     def _still_exact(self, pixels: np.ndarray) -> bool:
@@ -263,7 +255,7 @@ class LiveEncoder:
         if found is None:
             return False
         colours, counts = found
-        new = ~np.isin(_keys(colours), known)
+        new = ~np.isin(pack_colours(colours), known)
         if not new.any():
             return True
         if len(palette) + int(new.sum()) > self._exact:
@@ -278,7 +270,8 @@ class LiveEncoder:
     def _moved_on(self, rgb: np.ndarray, mask: np.ndarray | None) -> bool:
         """Whether a learned palette no longer serves: the picture cut, or drifted from it."""
         histogram = coarse_histogram(rgb)
-        cut = 0.5 * np.abs(histogram - self._histogram).sum() > SCENE_CUT
+        assert self._histogram is not None, "a learned segment's last picture"
+        cut = is_cut(self._histogram, histogram)
         self._histogram = histogram
         return cut or self._probe_error(rgb, mask) > DRIFT_FACTOR * self._baseline + DRIFT_FLOOR
 
@@ -303,17 +296,9 @@ class LiveEncoder:
         written in order as the workers finish, at most one frame per core ahead."""
         if self._own_pool is None:
             self._own_pool = ThreadPoolExecutor(max_workers=available_cores(), thread_name_prefix="gifsom-own")
-        self._own_waiting.append((start, mask, self._own_pool.submit(self._own_palette, rgb, mask)))
+        self._own_waiting.append((start, mask, self._own_pool.submit(own_palette, rgb, mask, self.options, self._size,
+                                                                     self._exact)))
         self._write_finished_own(keep=available_cores())
-
-    def _own_palette(self, rgb: np.ndarray, mask: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
-        """uint8 (H, W) indices and the uint8 (K, 3) palette learned from this frame alone."""
-        sample = (rgb if mask is None else rgb[~mask]).reshape(-1, 3)
-        if len(sample) == 0:
-            sample = rgb.reshape(-1, 3)[:1]
-        own = FrameMapper(learn_from(sample, None, self.options, self._size, self._exact),
-                          self.options.mapping_options())
-        return own.map(rgb), own.palette
 
     def _write_finished_own(self, keep: int) -> None:
         """Write the frames with palettes of their own, in order, until at most ``keep`` are waiting."""

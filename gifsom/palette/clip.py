@@ -30,6 +30,12 @@ def coarse_histogram(pixels: np.ndarray) -> np.ndarray:
     return hist / max(hist.sum(), 1.0)
 
 
+def is_cut(previous: np.ndarray, histogram: np.ndarray) -> bool:
+    """Whether the picture jumps between two frames' :func:`coarse_histogram`: more than :data:`SCENE_CUT`
+    of the colour distribution moved."""
+    return 0.5 * float(np.abs(histogram - previous).sum()) > SCENE_CUT
+
+
 def opaque_pixels(pixels: np.ndarray) -> np.ndarray:
     """The colours of a frame's opaque pixels (alpha at least 128), uint8 (N, 3)."""
     if pixels.shape[2] == 3:
@@ -155,7 +161,7 @@ class ClipSurvey:
         fade, stays one scene). At the first cut the clip's census has seen the first scene alone,
         so it becomes that scene's census: a clip with no cut counts its colours once."""
         histogram = coarse_histogram(pixels)
-        if self._scene_histogram is None or 0.5 * np.abs(histogram - self._scene_histogram).sum() > SCENE_CUT:
+        if self._scene_histogram is None or is_cut(self._scene_histogram, histogram):
             if len(self.scene_starts) == 1:
                 self.scene_censuses.append(copy.deepcopy(self.census))
             self.scene_starts.append(self.frames)
