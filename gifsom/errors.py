@@ -17,6 +17,11 @@ from collections.abc import Callable
 _OPTION = re.compile(r"`([a-z][a-z0-9_]*)`")
 
 
+def _named(text: str, name_of: Callable[[str], str]) -> str:
+    """``text`` with each option between backquotes called ``name_of(library name)``."""
+    return _OPTION.sub(lambda found: name_of(found.group(1)), text)
+
+
 class GifsomError(Exception):
     """Root of every error gifsom raises on purpose."""
 
@@ -28,7 +33,7 @@ class GifsomError(Exception):
 
     def naming_options(self, name_of: Callable[[str], str]) -> str:
         """The message with each option it points at called ``name_of(library name)``."""
-        return _OPTION.sub(lambda found: name_of(found.group(1)), super().__str__())
+        return _named(super().__str__(), name_of)
 
 
 class OptionError(GifsomError, ValueError):
@@ -60,7 +65,7 @@ class OptionValueError(OptionError):
     def naming(self, name: str, name_of: Callable[[str], str] = lambda name: name) -> str:
         """The message with the option called ``name`` (``"--fps 200 is out of range; ..."``), and each other
         option it points at called ``name_of(library name)``."""
-        problem = _OPTION.sub(lambda found: name_of(found.group(1)), self.problem)
+        problem = _named(self.problem, name_of)
         if self.value is None:
             return f"{name} {problem}"
         return f"{name} {_plain(self.value)} {problem}"

@@ -29,8 +29,8 @@ from .fit import FitResult, SizeLimit
 from .frames import Frame
 from .options import EncodeFields, EncodeOptions
 from .output import GifPath
-from .sources.base import resize
 from .sources import portal
+from .sources.base import resize
 from .sources.screen import CaptureOptions, Region, ScreenSource, SteadyCapture
 from .sources.select import last_region, remember_region, select_region
 from .sources.window import find_window

@@ -200,10 +200,10 @@ def sink_size(line: str) -> tuple[int, int] | None:
 
 
 class _StreamReader:
-    """``gst-launch-1.0 pipewiresrc`` in a subprocess, and a thread that keeps its newest frame."""
+    """``gst-launch-1.0 pipewiresrc`` in a subprocess (``launcher``: the program's path), and a thread that
+    keeps its newest frame."""
 
-    def __init__(self, stream: PortalStream) -> None:
-        launcher = _check_gstreamer()
+    def __init__(self, stream: PortalStream, launcher: str) -> None:
         frames_out, frames_in = os.pipe()
         self.process = subprocess.Popen(
             [launcher, "-v", "pipewiresrc", f"fd={stream.fd}", f"path={stream.node}", "always-copy=true", "!",
@@ -211,7 +211,7 @@ class _StreamReader:
             pass_fds=(stream.fd, frames_in), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         os.close(frames_in)
         os.close(stream.fd)
-        self.frames = os.fdopen(frames_out, "rb", buffering=0)
+        self.frames = os.fdopen(frames_out, "rb")     # buffered: read(n) gives n bytes, fewer only at the end
         self.size: tuple[int, int] | None = None
         self.newest: np.ndarray | None = None
         self.failure: str | None = None
@@ -248,9 +248,9 @@ class _StreamReader:
         width, height = size
         frame_bytes = width * height * 3
         while True:
-            data = _read_exactly(self.frames, frame_bytes)
-            if data is None:
-                return
+            data = self.frames.read(frame_bytes)
+            if len(data) < frame_bytes:
+                return                      # the stream ended (a part frame is dropped)
             with self.arrived:
                 self.newest = np.frombuffer(data, np.uint8).reshape(height, width, 3)
                 self.arrived.notify_all()
@@ -280,17 +280,6 @@ class _StreamReader:
         self.frames.close()
 
 
-def _read_exactly(stream, count: int) -> bytes | None:
-    chunks, left = [], count
-    while left:
-        chunk = stream.read(left)
-        if not chunk:
-            return None
-        chunks.append(chunk)
-        left -= len(chunk)
-    return b"".join(chunks)
-
-
 class PortalSource(SteadyCapture):
     """Timestamped frames of a monitor or window shared by the desktop portal (Wayland), as an iterator.
 
@@ -314,12 +303,12 @@ class PortalSource(SteadyCapture):
         self._portal: ScreenCastPortal | None = None
 
     def _open(self) -> Callable[[], np.ndarray]:
-        _check_gstreamer()                       # before the dialog, not after it
+        launcher = _check_gstreamer()            # before the dialog, not after it
         self._portal = ScreenCastPortal()
         stream = self._portal.open(window=self.window, cursor=self.options.cursor, restore_token=saved_token())
         if stream.restore_token:
             save_token(stream.restore_token)
-        reader = self._reader = _StreamReader(stream)
+        reader = self._reader = _StreamReader(stream, launcher)
         first = reader.first_frame()
         height, width = first.shape[:2]
         region = self.options.region or Region(0, 0, width, height)

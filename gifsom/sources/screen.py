@@ -7,6 +7,7 @@ time are skipped and counted.
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -34,12 +35,14 @@ def _open_mss(with_cursor: bool):
     try:
         return factory(with_cursor=with_cursor)
     except Exception as exc:  # mss raises several types (XError, ScreenShotError) for a missing display
-        import os
+        raise no_screen() from exc
 
-        display = os.environ.get("DISPLAY")
-        where = f"the X display {display!r} cannot be reached" if display else "DISPLAY is not set"
-        raise SourceError(f"no screen to record: {where}; run inside a desktop session "
-                          f"(or start Xvfb and set DISPLAY)") from exc
+
+def no_screen() -> SourceError:
+    """The error for an X11 display that is not set or cannot be reached."""
+    display = os.environ.get("DISPLAY")
+    where = f"the X display {display!r} cannot be reached" if display else "DISPLAY is not set"
+    return SourceError(f"no screen to record: {where}; run inside a desktop session (or start Xvfb and set DISPLAY)")
 
 
 @dataclass(frozen=True)

@@ -8,14 +8,13 @@ frame. Both run ``xdotool`` (Debian: ``apt-get install xdotool``), about 2 ms a 
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess
 
 from ..errors import Cancelled, InputError, SourceError
 from .base import Rectangle
-from .screen import Region
+from .screen import Region, no_screen
 
 
 def _xdotool(*args: str) -> subprocess.CompletedProcess:
@@ -23,10 +22,7 @@ def _xdotool(*args: str) -> subprocess.CompletedProcess:
         raise SourceError("recording a window needs xdotool, which is not installed: apt-get install xdotool")
     done = subprocess.run(["xdotool", *args], capture_output=True, text=True, timeout=600)
     if done.returncode != 0 and "open display" in done.stderr:
-        display = os.environ.get("DISPLAY")
-        where = f"the X display {display!r} cannot be reached" if display else "DISPLAY is not set"
-        raise SourceError(f"no screen to record: {where}; run inside a desktop session (or start Xvfb and set "
-                          "DISPLAY)")
+        raise no_screen()
     return done
 
 
