@@ -267,6 +267,12 @@ def timeline_frames(path: Path, count: int, fps: float, size: tuple[int, int] | 
     at 15 fps frame 1 is due at 66.7 ms but a GIF can only start it at 60 or
     70 ms, so half the tools would be measured against the previous frame.
     """
+    return shown_at_ms(path, [(i + 0.5) * 1000.0 / fps for i in range(count)], size)
+
+
+def shown_at_ms(path: Path, times_ms: list[float], size: tuple[int, int] | None = None) -> list[np.ndarray]:
+    """The GIF's picture on screen at each time (milliseconds from its start), decoded by Pillow, scaled
+    (Lanczos) to ``size`` = (width, height) when given and the GIF's differs."""
     shown, starts = [], []
     t = 0
     with Image.open(path) as image:
@@ -278,12 +284,8 @@ def timeline_frames(path: Path, count: int, fps: float, size: tuple[int, int] | 
             shown.append(np.asarray(picture))
             starts.append(t)
             t += image.info.get("duration", 100)
-    starts = np.array(starts)
-    out = []
-    for i in range(count):
-        ms = (i + 0.5) * 1000.0 / fps
-        out.append(shown[max(0, int(np.searchsorted(starts, ms, side="right")) - 1)])
-    return out
+    at = np.array(starts)
+    return [shown[max(0, int(np.searchsorted(at, ms, side="right")) - 1)] for ms in times_ms]
 
 
 def shown_frames(path: Path, clip: Clip) -> list[np.ndarray]:

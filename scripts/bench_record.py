@@ -32,7 +32,8 @@ import time
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
+
+from bench import Clip, perceptual, shown_at_ms
 
 ROOT = Path(__file__).resolve().parent.parent
 TERMINAL = ROOT / "scripts" / "scrolling_terminal.py"
@@ -92,23 +93,12 @@ def grab(seconds: float, region: str, fps: float) -> tuple[list[np.ndarray], lis
 def shown_at(path: Path, times: list[float]) -> list[np.ndarray]:
     """The GIF's picture on screen, decoded by Pillow, in the middle of each frame's time: a GIF starts a frame
     at the next whole centisecond, so the frame's own timestamp may still show the one before."""
-    pictures, starts, clock = [], [], 0
-    with Image.open(path) as image:
-        for number in range(image.n_frames):
-            image.seek(number)
-            pictures.append(np.asarray(image.convert("RGB")))
-            starts.append(clock)
-            clock += image.info.get("duration", 100)
-    starts_s = np.array(starts) / 1000.0
     middles = [(a + b) / 2 for a, b in zip(times, times[1:] + [times[-1] + 0.1])]
-    return [pictures[max(0, int(np.searchsorted(starts_s, t, side="right")) - 1)] for t in middles]
+    return shown_at_ms(path, [1000.0 * t for t in middles])
 
 
 def compare(seconds: float, region: str, fps: float, work: Path) -> None:
     import gifsom
-
-    sys.path.insert(0, str(ROOT / "scripts"))
-    from bench import Clip, perceptual
 
     frames, times = grab(seconds, region, fps)
     print(f"\nlive against after the take: {len(frames)} frames grabbed in {seconds:g} s")
