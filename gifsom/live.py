@@ -221,6 +221,8 @@ class LiveEncoder:
         survey, waiting = self._survey, self._waiting
         assert survey is not None, "a segment is warming up"
         self._survey, self._waiting = None, []
+        if self._writer is None:
+            self.options = self.options.for_clip(survey.noisy)   # judged on the first warm-up, as batch on the clip
         census = fitting_colours(survey.census.colours(), self._exact)
         if self._writer is None and census is None and quality_asks_frame_palettes(self.options) \
                 and survey.changed_share >= MOSTLY_CHANGING:

@@ -40,32 +40,45 @@ class QualityKnobs:
 #: leaves streaks. Below quality 50 the knob goes on to :data:`LOWEST_KNOB_LOSSY`, for the smallest files.
 MAX_KNOB_LOSSY = 40
 LOWEST_KNOB_LOSSY = 80
-#: (quality, dither strength, lossy) at the knob's anchor points, best first; in between, both are
-#: interpolated (see :data:`FRAME_PALETTES_FROM` for the palette). On the bench's clips (2026-12-01,
-#: SSIMULACRA 2): ``adaptive`` dither at half strength
-#: scored highest of every dither setting on every photographic clip, for 4 to 13% more bytes; plain
-#: mapping with exact LZW (quality 90, the default) is the best score per byte; below 90 lossy LZW
-#: takes bytes away where they cost least (on the 176x144 clip, lossy 10 kept SSIMULACRA 2 at 75.3 for
-#: 22% fewer bytes, where 128 colours gave 71.9 for 21% fewer).
-QUALITY_ANCHORS = ((100, 0.5, 0), (90, 0.0, 0), (50, 0.0, MAX_KNOB_LOSSY), (1, 0.0, LOWEST_KNOB_LOSSY))
+#: (quality, dither strength, lossy) at the knob's anchor points, best first, for clean pictures
+#: (rendered: screens, pages, animation) and for noisy ones (camera or codec noise, see
+#: :attr:`gifsom.palette.clip.ClipSurvey.noisy`); in between, both are interpolated (see
+#: :data:`FRAME_PALETTES_FROM` for the palette). Measured on the bench's clips (2026-12-01, SSIMULACRA 2
+#: and FLIP against gifski's quality 90):
+#:
+#: - clean pictures band where the palette steps through a smooth gradient, and nothing hides it:
+#:   Floyd-Steinberg at 0.3 took the web page from FLIP 0.0175 to 0.0165 and SSIMULACRA 2 from 82.5
+#:   to 83.5 for 4% more bytes; exact palettes (flat UI) are never dithered, so they stay lossless;
+#: - noise already dithers camera video and hides small errors, where dither only adds bytes (7 to 12%):
+#:   lossy LZW within 5 levels instead took 2 to 7% of the bytes for 0.3 to 1.8 points of SSIMULACRA 2;
+#: - from quality 80 down both are the same: lossy LZW takes bytes away where they cost least (on the
+#:   176x144 clip, lossy 10 kept SSIMULACRA 2 at 75.3 for 22% fewer bytes, where 128 colours gave 71.9);
+#: - at 100, ``adaptive`` dither at half strength scored highest of every dither setting on every
+#:   photographic clip.
+CLEAN_ANCHORS = ((100, 0.5, 0), (90, 0.3, 0), (80, 0.0, 10), (50, 0.0, MAX_KNOB_LOSSY), (1, 0.0, LOWEST_KNOB_LOSSY))
+NOISY_ANCHORS = ((100, 0.5, 0), (90, 0.0, 5), (80, 0.0, 10), (50, 0.0, MAX_KNOB_LOSSY), (1, 0.0, LOWEST_KNOB_LOSSY))
+#: The dither mode the knob uses for clean and for noisy pictures.
+CLEAN_DITHER = "floyd-steinberg"
+NOISY_DITHER = "adaptive"
 #: From this quality up, each frame gets its own palette (in clips that mostly change, see
 #: :data:`gifsom.encoder.MOSTLY_CHANGING`): SSIMULACRA 2 rose by 1.3 to 2.2 points on the photographic
 #: clips for 1.5 to 11% more bytes, at 2 to 4 times the encoding time.
 FRAME_PALETTES_FROM = 95
 
 
-def knobs_for_quality(quality: int) -> QualityKnobs:
+def knobs_for_quality(quality: int, noisy: bool = False) -> QualityKnobs:
     """The dither, lossy LZW and palette scope that quality ``quality`` (1..100, higher is better looking and
-    larger) stands for. Bytes fall and the look worsens monotonically as quality falls."""
+    larger) stands for, in a clean or a ``noisy`` clip. Bytes fall and the look worsens monotonically as
+    quality falls."""
     checks.in_range("quality", quality, 1, 100, "1 (smallest) to 100 (best looking)")
-    for (high, strength_high, lossy_high), (low, strength_low, lossy_low) in zip(QUALITY_ANCHORS,
-                                                                                QUALITY_ANCHORS[1:]):
+    anchors = NOISY_ANCHORS if noisy else CLEAN_ANCHORS
+    for (high, strength_high, lossy_high), (low, strength_low, lossy_low) in zip(anchors, anchors[1:]):
         if low <= quality <= high:
             share = (high - quality) / (high - low)
             strength = strength_high + (strength_low - strength_high) * share
             lossy = round(lossy_high + (lossy_low - lossy_high) * share)
             break
-    return QualityKnobs("adaptive" if strength > 0 else "none", round(strength, 3), lossy,
+    return QualityKnobs((NOISY_DITHER if noisy else CLEAN_DITHER) if strength > 0 else "none", round(strength, 3), lossy,
                         "frame" if quality >= FRAME_PALETTES_FROM else "scene")
 
 
@@ -105,6 +118,9 @@ class EncodeOptions:
         lossy: 0 (exact) or the RGB distance, up to 255, by which lossy LZW may move a pixel's colour;
             None for the quality's.
         temporal: keep the index of pixels whose colour did not change (stable dither, smaller files).
+        noisy: whether the frames carry a camera's or codec's noise, which changes what the quality
+            sets (:func:`knobs_for_quality`); None lets the encoder judge it from the frames
+            (:attr:`gifsom.palette.clip.ClipSurvey.noisy`), and reads as False until it has.
     """
 
     colors: int | None = None
@@ -121,6 +137,7 @@ class EncodeOptions:
     comment: str | None = None
     lossy: int | None = None
     temporal: bool = True
+    noisy: bool | None = None
 
     def __post_init__(self) -> None:
         self.palette_options(self.palette_colors)     # colors, sample_factor and fixed_colors: checked there
@@ -147,7 +164,7 @@ class EncodeOptions:
     @property
     def knobs(self) -> QualityKnobs:
         """What the quality sets where dither and lossy are not given."""
-        return knobs_for_quality(DEFAULT_QUALITY if self.quality is None else self.quality)
+        return knobs_for_quality(DEFAULT_QUALITY if self.quality is None else self.quality, bool(self.noisy))
 
     @property
     def palette_scope(self) -> str:
@@ -175,6 +192,10 @@ class EncodeOptions:
     def lossy_level(self) -> int:
         """The lossy LZW strength used: as given, or the quality's."""
         return self.knobs.lossy if self.lossy is None else self.lossy
+
+    def for_clip(self, noisy: bool) -> "EncodeOptions":
+        """These options for a clip judged ``noisy`` or not, where :attr:`noisy` was left to the encoder."""
+        return self if self.noisy is not None else dataclasses.replace(self, noisy=noisy)
 
     def palette_options(self, colors: int, exact_colors: int | None = None) -> PaletteOptions:
         """Palette options for a learned palette of ``colors`` entries (an exact one of up to ``exact_colors``)."""
@@ -204,6 +225,7 @@ class EncodeFields(TypedDict, total=False):
     comment: str | None
     lossy: int | None
     temporal: bool
+    noisy: bool | None
 
 
 def with_fields(base: EncodeOptions | None, fields: EncodeFields) -> EncodeOptions:

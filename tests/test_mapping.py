@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from gifsom import EncodeOptions
+from gifsom.colours.metric import weighted_distance
 from gifsom.errors import OptionError
 from gifsom.mapping.dither import DITHER_MODES
 from gifsom.mapping.nearest import ColourCache
@@ -19,7 +20,7 @@ images = arrays(np.uint8, st.tuples(st.integers(1, 24), st.integers(1, 24), st.j
 
 
 def brute_force_distances(image: np.ndarray, palette: np.ndarray) -> np.ndarray:
-    return ((image[:, :, None, :].astype(np.int64) - palette[None, None].astype(np.int64)) ** 2).sum(-1)
+    return weighted_distance(image[:, :, None, :], palette[None, None])
 
 
 @given(images, palettes)

@@ -151,3 +151,17 @@ def test_a_smooth_gradient_with_fewer_bins_than_entries_is_encoded(tmp_path):
     encode(frames, tmp_path / "gradient.gif", fps=10)
     shown, _ = decode_gif(tmp_path / "gradient.gif")
     assert min(psnr(a, b) for a, b in zip(shown, frames)) > 40
+
+
+def test_the_palette_spends_more_entries_on_green_steps_than_on_blue_ones():
+    # equal ramps of pure green and pure blue: the eye sees green steps far more, and so does the metric
+    levels = np.arange(256, dtype=np.uint8)
+    green = np.zeros((64, 256, 3), np.uint8)
+    green[:, :, 1] = levels
+    blue = np.zeros((64, 256, 3), np.uint8)
+    blue[:, :, 2] = levels
+    palette = learn_palette(np.concatenate([green, blue]), colors=32)
+    on_green = int((palette[:, 1] > palette[:, 2]).sum())
+    on_blue = int((palette[:, 2] > palette[:, 1]).sum())
+    assert on_green + on_blue >= 31
+    assert on_green >= 1.2 * on_blue          # 16 and 16 by plain RGB distance

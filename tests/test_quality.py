@@ -25,9 +25,9 @@ def _ramp(width: int = 256, height: int = 48) -> np.ndarray:
     return np.repeat(np.rint(start + (end - start) * t).astype(np.uint8), height, axis=0)
 
 
-@given(st.integers(1, 99))
-def test_the_knob_never_gets_worse_looking_as_quality_rises(quality):
-    lower, higher = knobs_for_quality(quality), knobs_for_quality(quality + 1)
+@given(st.integers(1, 99), st.booleans())
+def test_the_knob_never_gets_worse_looking_as_quality_rises(quality, noisy):
+    lower, higher = knobs_for_quality(quality, noisy), knobs_for_quality(quality + 1, noisy)
     assert higher.lossy <= lower.lossy
     assert higher.dither_strength >= lower.dither_strength
     assert 0 <= lower.lossy <= (MAX_KNOB_LOSSY if quality >= 50 else LOWEST_KNOB_LOSSY)
@@ -37,6 +37,44 @@ def test_the_default_quality_is_what_options_use():
     options = EncodeOptions()
     assert options.knobs == knobs_for_quality(DEFAULT_QUALITY)
     assert options.lossy_level == options.knobs.lossy and options.dither_mode == options.knobs.dither
+
+
+def _noisy_clip(noise: int, count: int = 6, seed: int = 5) -> list[np.ndarray]:
+    """A smooth gradient panned a pixel a frame, with sensor-like noise of +-``noise`` levels (0: none)."""
+    rng = np.random.default_rng(seed)
+    wide = _ramp(width=320, height=64)
+    frames = []
+    for step in range(count):
+        frame = wide[:, step:step + 240].astype(np.int16)
+        if noise:
+            frame = frame + rng.integers(-noise, noise + 1, frame.shape)
+        frames.append(np.clip(frame, 0, 255).astype(np.uint8))
+    return frames
+
+
+def test_the_survey_tells_camera_noise_from_a_clean_picture():
+    from gifsom.palette.clip import ClipSurvey
+
+    judged = {}
+    for noise in (0, 3):
+        survey = ClipSurvey()
+        for frame in _noisy_clip(noise):
+            survey.add(frame)
+        judged[noise] = survey.noisy
+    assert judged == {0: False, 3: True}
+
+
+def test_the_default_dithers_a_clean_clip_and_trims_a_noisy_one_with_lossy_lzw(tmp_path):
+    # what the quality sets depends on the clip: the default GIF is the one with those settings spelled out
+    for noise, spelled_out in ((0, {"dither": "floyd-steinberg", "dither_strength": 0.3, "lossy": 0}),
+                               (3, {"dither": "none", "lossy": 5})):
+        frames = _noisy_clip(noise)
+        default = gifsom.encode(frames, tmp_path / f"default{noise}.gif", fps=10)
+        given = gifsom.encode(frames, tmp_path / f"given{noise}.gif", fps=10, **spelled_out)
+        other = gifsom.encode(frames, tmp_path / f"other{noise}.gif", fps=10, noisy=not noise)
+        assert (tmp_path / f"default{noise}.gif").read_bytes() == (tmp_path / f"given{noise}.gif").read_bytes()
+        assert default.bytes != other.bytes             # the judgement changes the GIF
+        assert given.bytes == default.bytes
 
 
 def test_given_dither_lossy_and_palette_win_over_the_quality():

@@ -52,6 +52,7 @@ cdef struct Tables:
     int32_t red[256]            # the palette's channels, one array each
     int32_t green[256]
     int32_t blue[256]
+    int32_t weight[3]           # of the squared red, green and blue differences
     int32_t* counts
     uint8_t* candidates         # (CELL_COUNT, n)
     Py_ssize_t n
@@ -84,10 +85,12 @@ cdef int32_t _fill_cell(const Tables* t, Py_ssize_t cell) noexcept nogil:
     cdef int32_t bound = 1 << 30
     cdef Py_ssize_t j, k = 0, base = cell * t.n
     for j in range(t.n):
-        near[j] = (_gap(t.red[j], lo_r, lo_r + size - 1) + _gap(t.green[j], lo_g, lo_g + size - 1)
-                   + _gap(t.blue[j], lo_b, lo_b + size - 1))
-        far[j] = (_reach(t.red[j], lo_r, lo_r + size - 1) + _reach(t.green[j], lo_g, lo_g + size - 1)
-                  + _reach(t.blue[j], lo_b, lo_b + size - 1))
+        near[j] = (t.weight[0] * _gap(t.red[j], lo_r, lo_r + size - 1)
+                   + t.weight[1] * _gap(t.green[j], lo_g, lo_g + size - 1)
+                   + t.weight[2] * _gap(t.blue[j], lo_b, lo_b + size - 1))
+        far[j] = (t.weight[0] * _reach(t.red[j], lo_r, lo_r + size - 1)
+                  + t.weight[1] * _reach(t.green[j], lo_g, lo_g + size - 1)
+                  + t.weight[2] * _reach(t.blue[j], lo_b, lo_b + size - 1))
     for j in range(t.n):
         bound = min(bound, far[j])
     for j in range(t.n):
@@ -111,7 +114,7 @@ cdef inline int32_t _reach(int32_t v, int32_t lo, int32_t hi) noexcept nogil:
 
 
 cdef Py_ssize_t _cell_nearest(const Tables* t, int64_t r, int64_t g, int64_t b) noexcept nogil:
-    """Index of the palette entry nearest to (r, g, b), from the candidates of its cell."""
+    """Index of the palette entry nearest to (r, g, b) by the weighted distance, from the candidates of its cell."""
     cdef Py_ssize_t cell = ((r >> CELL_SHIFT) << (2 * CELL_BITS)) | ((g >> CELL_SHIFT) << CELL_BITS) | (b >> CELL_SHIFT)
     cdef int32_t k = load_acquire_i32(&t.counts[cell])
     if k < 0:
@@ -123,7 +126,7 @@ cdef Py_ssize_t _cell_nearest(const Tables* t, int64_t r, int64_t g, int64_t b) 
         dr = <int64_t>t.palette[3 * j] - r
         dg = <int64_t>t.palette[3 * j + 1] - g
         db = <int64_t>t.palette[3 * j + 2] - b
-        d = dr * dr + dg * dg + db * db
+        d = t.weight[0] * dr * dr + t.weight[1] * dg * dg + t.weight[2] * db * db
         if d < best_d:
             best_d = d
             best = j
@@ -339,7 +342,8 @@ def map_frame(const uint8_t[:, :, ::1] pixels, uint8_t[:, ::1] out, uint8_t[:, :
               const uint8_t[:, ::1] previous, int threshold, bint stateful, bint record, int mode,
               const int64_t[:, ::1] offsets, const double[:, ::1] taps, double strength,
               int16_t[::1] exact, int16_t[::1] coarse, const uint8_t[:, ::1] palette, int32_t[::1] counts,
-              uint8_t[::1] candidates, int threads=1, const uint8_t[:, ::1] weights=None):
+              uint8_t[::1] candidates, const int32_t[::1] channel_weights, int threads=1,
+              const uint8_t[:, ::1] weights=None):
     """Map one frame to palette indices.
 
     Args:
@@ -355,6 +359,9 @@ def map_frame(const uint8_t[:, :, ::1] pixels, uint8_t[:, ::1] out, uint8_t[:, :
         weights: uint8 (H, W) or None: for error diffusion, how much of the carried error each
             pixel takes and passes on (255: all, 0: none; see ``_dither_cy.dither_weights``).
         exact, coarse, palette, counts, candidates: the lookup tables (see the module docstring).
+        channel_weights: int32 (3,) weights of the squared red, green and blue differences in the
+            nearest-colour distance, each 1..1000 (see ``gifsom.colours.metric``); the tables
+            hold answers for one set of weights.
         threads: row bands mapped at once (plain and ordered only; diffusion runs in scan order).
     """
     cdef Frame f
@@ -390,6 +397,11 @@ def map_frame(const uint8_t[:, :, ::1] pixels, uint8_t[:, ::1] out, uint8_t[:, :
     t.counts = &counts[0]
     t.candidates = &candidates[0]
     t.n = palette.shape[0]
+    if channel_weights.shape[0] != 3 or min(channel_weights[0], channel_weights[1], channel_weights[2]) < 1 \
+            or max(channel_weights[0], channel_weights[1], channel_weights[2]) > 1000:
+        raise ValueError("map_frame: channel_weights must be three weights from 1 to 1000")
+    for j in range(3):
+        t.weight[j] = channel_weights[j]
     for j in range(t.n):
         t.red[j] = palette[j, 0]
         t.green[j] = palette[j, 1]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..colours.metric import CHANNEL_WEIGHTS
 from ..errors import OptionError
 from ..threads import threads_for
 from . import _map_cy
@@ -29,11 +30,14 @@ class ColourCache:
     seen before costs one load); for the RGB cube cut into 8 x 8 x 8 cells, the
     few palette entries that can be nearest to any colour in the cell, so a new
     colour is compared with a handful of entries; and a coarse table of 4 x 4 x 4
-    cells for error diffusion.
+    cells for error diffusion. Nearest is by the weighted distance of
+    :mod:`gifsom.colours.metric`.
 
     Args:
         palette: uint8 (K, 3), 1 <= K <= 256.
     """
+
+    _weights = np.array(CHANNEL_WEIGHTS, np.int32)
 
     def __init__(self, palette: np.ndarray) -> None:
         palette = np.ascontiguousarray(palette, dtype=np.uint8).reshape(-1, 3)
@@ -64,7 +68,7 @@ class ColourCache:
         height, width = out.shape
         map_frame(pixels, out, reference, previous, threshold, stateful, record, mode,
                   _NO_OFFSETS if offsets is None else offsets, _NO_TAPS if taps is None else taps, strength,
-                  self.exact, self.coarse, self.palette, self.counts, self.candidates,
+                  self.exact, self.coarse, self.palette, self.counts, self.candidates, self._weights,
                   threads_for(height * width, PIXELS_PER_THREAD), weights)
 
     def map(self, pixels: np.ndarray) -> np.ndarray:

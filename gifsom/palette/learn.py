@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from .. import checks
+from ..colours.metric import from_weighted, to_weighted
 from ..errors import OptionError, OptionValueError
 from ..frames import as_pixels
 from .histogram import colour_histogram
@@ -125,19 +126,20 @@ def palette_from_pixels(pixels: np.ndarray, options: PaletteOptions) -> np.ndarr
     if not options.refine:
         palette = neuquant(pixels, free, options.sample_factor)
     else:
-        # the SOM seeds the refinement, which does the fine work on a colour histogram
+        # the SOM seeds the refinement, which does the fine work on a colour histogram, in the
+        # weighted space of gifsom.colours.metric (where the mapping will judge the palette)
         seed_pixels = max(SEED_PIXELS_PER_NEURON * free, SEED_WORK // free)
-        seed = neuquant(spread_sample(pixels, seed_pixels), free, 1).astype(np.float64)
+        seed = to_weighted(neuquant(spread_sample(pixels, seed_pixels), free, 1))
         effort = THOROUGH if len(pixels) >= THOROUGH_PIXELS else QUICK
         if exact is not None:
             points, weights = exact[0].astype(np.float64), exact[1].astype(np.float64)
-            palette = refine_palette(points, weights, seed, **vars(effort["exact"]))
+            palette = refine_palette(to_weighted(points), weights, seed, **vars(effort["exact"]))
         else:
             points, weights = binned_histogram(pixels)
-            palette = refine_palette(*coarser_histogram(points, weights, COARSE_BIN_SHIFT), seed,
-                                     **vars(effort["coarse"]))
-            palette = refine_palette(points, weights, palette, **vars(effort["fine"]))
-        palette = round_palette(palette, points, weights)
+            coarse_points, coarse_weights = coarser_histogram(points, weights, COARSE_BIN_SHIFT)
+            palette = refine_palette(to_weighted(coarse_points), coarse_weights, seed, **vars(effort["coarse"]))
+            palette = refine_palette(to_weighted(points), weights, palette, **vars(effort["fine"]))
+        palette = round_palette(from_weighted(palette), points, weights)
     if len(fixed):
         palette = np.concatenate([fixed, palette])
     return palette

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..colours.metric import to_weighted
 from ..colours.nearest import POINTS_PER_THREAD, SortedPalette, assign_nearest
 from ..threads import threads_for
 from . import _refine_cy  # type: ignore[attr-defined]  # a compiled kernel
@@ -140,8 +141,8 @@ def refine_palette(points: np.ndarray, weights: np.ndarray, initial: np.ndarray,
 def round_palette(centres: np.ndarray, colours: np.ndarray, counts: np.ndarray) -> np.ndarray:
     """Round a float palette to uint8 so that every entry serves at least one colour.
 
-    Entries nearest to none of ``colours`` (duplicates, or entries that rounding
-    stranded) move onto the colours served worst, so a set with at least K
+    Entries nearest to none of ``colours`` by the weighted distance (duplicates, or entries
+    that rounding stranded) move onto the colours served worst, so a set with at least K
     distinct colours uses all K entries.
 
     Args:
@@ -153,7 +154,7 @@ def round_palette(centres: np.ndarray, colours: np.ndarray, counts: np.ndarray) 
     points = np.asarray(colours, dtype=np.float64)
     weights = np.asarray(counts, dtype=np.float64)
     for _ in range(8):
-        labels, first, _ = assign_nearest(points, palette)
+        labels, first, _ = assign_nearest(to_weighted(points), to_weighted(palette))
         used = np.bincount(labels, minlength=len(palette)) > 0
         unused = np.flatnonzero(~used)
         if not len(unused):
