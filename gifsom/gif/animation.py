@@ -19,7 +19,7 @@ import numpy as np
 from ..frames import same_pixels
 from . import blocks
 from .plan_encoding import PlanEncoder
-from .screen_model import IndexedFrame, ScreenModel
+from .screen_model import FramePlan, IndexedFrame, ScreenModel
 from .timing import MIN_DELAY_CS
 
 __all__ = ["AnimationWriter", "IndexedFrame"]
@@ -59,6 +59,7 @@ class AnimationWriter:
         self.pending: IndexedFrame | None = None
         self.frames_written = 0
         self.bytes_written = 0
+        self._started: FramePlan | None = None      # a lossy plan being encoded
         #: Bytes of each frame written (graphic control and image), in order.
         self.frame_sizes: list[int] = []
         if not preamble_later:
@@ -82,6 +83,7 @@ class AnimationWriter:
         """Make ``palette`` (K, 3), which starts with every entry of the global palette in its order, the global
         colour table (see :meth:`ScreenModel.grow_global`). Only for a writer whose :meth:`preamble` is written
         last."""
+        self._finish_lossy()
         self.model.grow_global(palette)
 
     def add(self, frame: IndexedFrame) -> None:
@@ -104,6 +106,7 @@ class AnimationWriter:
         if self.pending is not None:
             self._write(self.pending, max(MIN_DELAY_CS, end_cs - self.pending.start_cs), None)
             self.pending = None
+        self._finish_lossy()
         self.encoder.close()
         self.out.write(blocks.TRAILER)
 
@@ -122,15 +125,23 @@ class AnimationWriter:
         return same_pixels(a.colours(), b.colours())
 
     def _write(self, frame: IndexedFrame, delay_cs: int, successor: IndexedFrame | None) -> None:
+        self._finish_lossy()
         plan = self.model.plan(frame, delay_cs, successor)
         if self.lossy:
-            # lossy LZW decides what is shown: encode now, then model what the decoder will see
-            shown, transparent = self.encoder.now(plan)
-            self.model.show(plan, shown, transparent)
+            # lossy LZW decides what is shown: the model learns it before the next plan (_finish_lossy), and
+            # the caller maps the next frame while a worker encodes this one
+            self.encoder.start(plan)
+            self._started = plan
         else:
             # every candidate shows the same picture, so the model moves on while a worker encodes
             self.encoder.later(plan)
             self.model.show(plan)
+
+    def _finish_lossy(self) -> None:
+        """Show the model what the decoder shows of the lossy plan being encoded, if any."""
+        if self._started is not None:
+            plan, self._started = self._started, None
+            self.model.show(plan, *self.encoder.finish())
 
     def _emit(self, chunk: bytes) -> None:
         self.out.write(chunk)

@@ -107,12 +107,26 @@ class PlanEncoder:
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="gifsom-lzw")
         self.ahead = 2 * workers               # plans handed over and not yet emitted, at most
         self.waiting: deque[Future] = deque()
+        # lossy plans: one at a time, on a thread of its own (its candidates go to ``pool``)
+        self.lossy_pool: ThreadPoolExecutor | None = None
+        self.started: Future | None = None
 
-    def now(self, plan: FramePlan) -> tuple[np.ndarray, int | None]:
-        """Encode ``plan`` at once (lossy LZW: what it shows is needed before the next plan) and
-        emit it; returns the indices a decoder shows and the transparent index."""
+    def start(self, plan: FramePlan) -> None:
+        """Start encoding ``plan`` with lossy LZW, whose choices decide what is shown, so the next plan
+        needs them (:meth:`finish`); meanwhile the caller can map the next frame."""
         self.flush()
-        chunk, shown, transparent = encode_plan(plan, self.pool)
+        if self.started is not None:
+            raise RuntimeError("finish the lossy plan started before starting another")
+        if self.lossy_pool is None:
+            self.lossy_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gifsom-lossy")
+        self.started = self.lossy_pool.submit(encode_plan, plan, self.pool)
+
+    def finish(self) -> tuple[np.ndarray, int | None]:
+        """Wait for the plan given to :meth:`start` and emit it; returns the indices a decoder shows and the
+        transparent index."""
+        assert self.started is not None, "a lossy plan was started"
+        job, self.started = self.started, None
+        chunk, shown, transparent = job.result()
         self.emit(chunk)
         return shown, transparent
 
@@ -129,9 +143,14 @@ class PlanEncoder:
 
     def close(self) -> None:
         self.flush()
+        if self.lossy_pool is not None:
+            self.lossy_pool.shutdown()
         self.pool.shutdown()
 
     def abandon(self) -> None:
         """Drop the queued plans after a failure."""
+        if self.lossy_pool is not None:
+            self.lossy_pool.shutdown(cancel_futures=True)
+        self.started = None
         self.pool.shutdown(cancel_futures=True)
         self.waiting.clear()
