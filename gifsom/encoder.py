@@ -193,11 +193,14 @@ def write_clip(out: BinaryIO, spool: Clip, survey: ClipSurvey, options: EncodeOp
             if palettes is not None:
                 palettes[key] = global_palette
     scene_palettes: dict[int, np.ndarray] = {}        # first frame of each scene -> its palette
+    exact_scenes: set[int] = set()                     # first frames of scenes with exact palettes
     if global_palette is None and scope == "scene":
         starts = survey.scene_starts
         for scene, start in enumerate(starts):
             scene_palettes[start] = learn_from(survey.scene_samplers[scene].pixels(), scene_colours[scene], options,
                                                size, exact)
+            if scene_colours[scene] is not None:
+                exact_scenes.add(start)
         # the longest scene's palette is the global table: its frames need no local table
         lengths = np.diff(starts + [len(spool)])       # scope "scene" is left only with two scenes or more
         global_palette = scene_palettes[starts[int(np.argmax(lengths))]]
@@ -218,9 +221,9 @@ def write_clip(out: BinaryIO, spool: Clip, survey: ClipSurvey, options: EncodeOp
                 indices, palette = mapped                   # a palette of its own, mapped on a worker
             else:
                 if number in scene_palettes:
-                    mapper = FrameMapper(scene_palettes[number], options.mapping_options())
+                    mapper = FrameMapper(scene_palettes[number], options.mapping_options(number in exact_scenes))
                 elif mapper is None and global_palette is not None:
-                    mapper = FrameMapper(global_palette, options.mapping_options())
+                    mapper = FrameMapper(global_palette, options.mapping_options(census is not None))
                 assert mapper is not None           # a scene's palette, or the clip's, before any frame
                 indices = mapper.map(rgb)
                 palette = mapper.palette if scene_palettes else global_palette

@@ -245,7 +245,7 @@ class LiveEncoder:
 
     def _use(self, palette: np.ndarray, *, exact: bool) -> None:
         self._palette = palette
-        self._mapper = FrameMapper(palette, self.options.mapping_options())
+        self._mapper = FrameMapper(palette, self.options.mapping_options(exact))
         self._exact_keys = np.sort(pack_colours(palette)) if exact else None
         self._sorted = None if exact else SortedPalette.of(palette)
 

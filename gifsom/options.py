@@ -43,18 +43,18 @@ LOWEST_KNOB_LOSSY = 80
 #: (quality, dither strength, lossy) at the knob's anchor points, best first, for clean pictures
 #: (rendered: screens, pages, animation) and for noisy ones (camera or codec noise, see
 #: :attr:`gifsom.palette.clip.ClipSurvey.noisy`); in between, both are interpolated (see
-#: :data:`FRAME_PALETTES_FROM` for the palette). Measured on the bench's clips (2026-12-01, SSIMULACRA 2
-#: and FLIP against gifski's quality 90):
+#: :data:`FRAME_PALETTES_FROM` for the palette). Measured on the bench's clips (2026-12-02, SSIMULACRA 2
+#: and FLIP, with the weighted colour distance at 10/20/9):
 #:
 #: - clean pictures band where the palette steps through a smooth gradient, and nothing hides it:
-#:   Floyd-Steinberg at 0.3 took the web page from FLIP 0.0175 to 0.0165 and SSIMULACRA 2 from 82.5
-#:   to 83.5 for 4% more bytes; exact palettes (flat UI) are never dithered, so they stay lossless;
+#:   Floyd-Steinberg at 0.3 took the web page from FLIP 0.0175 to 0.0165 and SSIMULACRA 2 from 82.48
+#:   to 83.48 for 3.8% more bytes; exact palettes (flat UI) are never dithered, so they stay lossless;
 #: - noise already dithers camera video and hides small errors, where dither only adds bytes (7 to 12%):
-#:   lossy LZW within 5 levels instead took 2 to 7% of the bytes for 0.3 to 1.8 points of SSIMULACRA 2;
+#:   lossy LZW within 5 levels instead took 1.9 to 6.7% of the bytes for 0.1 to 1.8 points of SSIMULACRA 2;
 #: - from quality 80 down both are the same: lossy LZW takes bytes away where they cost least (on the
 #:   176x144 clip, lossy 10 kept SSIMULACRA 2 at 75.3 for 22% fewer bytes, where 128 colours gave 71.9);
-#: - at 100, ``adaptive`` dither at half strength scored highest of every dither setting on every
-#:   photographic clip.
+#: - at 100, dither at half strength: ``adaptive`` scored highest of every dither setting on every camera
+#:   clip (2026-12-01); on the web page Floyd-Steinberg beat it (84.37 against 83.83).
 CLEAN_ANCHORS = ((100, 0.5, 0), (90, 0.3, 0), (80, 0.0, 10), (50, 0.0, MAX_KNOB_LOSSY), (1, 0.0, LOWEST_KNOB_LOSSY))
 NOISY_ANCHORS = ((100, 0.5, 0), (90, 0.0, 5), (80, 0.0, 10), (50, 0.0, MAX_KNOB_LOSSY), (1, 0.0, LOWEST_KNOB_LOSSY))
 #: The dither mode the knob uses for clean and for noisy pictures.
@@ -202,8 +202,11 @@ class EncodeOptions:
         return PaletteOptions(colors=colors, sample_factor=self.sample_factor, refine=self.refine,
                               fixed=self.fixed_colors, exact_colors=exact_colors)
 
-    def mapping_options(self) -> MappingOptions:
-        return MappingOptions(dither=self.dither_mode, strength=self.dither_level,
+    def mapping_options(self, exact: bool = False) -> MappingOptions:
+        """How frames are mapped; for an ``exact`` palette (one that holds every colour of the frames it
+        maps) without dither, since a pixel that is exactly a palette colour is never dithered: the same
+        indices, with no error diffusion to keep the mapping on one core."""
+        return MappingOptions(dither="none" if exact else self.dither_mode, strength=self.dither_level,
                               motion_threshold=self.motion_threshold, temporal=self.temporal)
 
 
