@@ -78,7 +78,8 @@ def knobs_for_quality(quality: int, noisy: bool = False) -> QualityKnobs:
             strength = strength_high + (strength_low - strength_high) * share
             lossy = round(lossy_high + (lossy_low - lossy_high) * share)
             break
-    return QualityKnobs((NOISY_DITHER if noisy else CLEAN_DITHER) if strength > 0 else "none", round(strength, 3), lossy,
+    mode = (NOISY_DITHER if noisy else CLEAN_DITHER) if strength > 0 else "none"
+    return QualityKnobs(mode, round(strength, 3), lossy,
                         "frame" if quality >= FRAME_PALETTES_FROM else "scene")
 
 

@@ -92,8 +92,9 @@ def _add_encoding_options(parser: argparse.ArgumentParser) -> None:
                             "slot for transparency)")
     group.add_argument("--quality", type=_number(int, "--quality"), default=None, metavar="Q",
                        help=f"1 to 100: smaller files (lower) or a better look (higher), as gifski's --quality; "
-                            f"sets the dither, lossy LZW and palette scope not given, for clean pictures (screens, pages, "
-                            f"animation) or noisy ones (camera video), as the clip shows (default {DEFAULT_QUALITY})")
+                            f"sets the dither, lossy LZW and palette scope not given, for clean pictures (screens, "
+                            f"pages, animation) or noisy ones (camera video), as the clip shows "
+                            f"(default {DEFAULT_QUALITY})")
     group.add_argument("--sample-factor", type=_number(int, "--sample-factor"), default=10, metavar="F",
                        help="NeuQuant sampling factor with --no-refine: 1 is slowest and best, 30 fastest "
                             "(default 10); by default the SOM only seeds the refinement and this has no effect")

@@ -153,8 +153,9 @@ def round_palette(centres: np.ndarray, colours: np.ndarray, counts: np.ndarray) 
     palette = np.clip(np.rint(centres), 0, 255).astype(np.uint8)
     points = np.asarray(colours, dtype=np.float64)
     weights = np.asarray(counts, dtype=np.float64)
+    scaled = to_weighted(points)
     for _ in range(8):
-        labels, first, _ = assign_nearest(to_weighted(points), to_weighted(palette))
+        labels, first, _ = assign_nearest(scaled, to_weighted(palette))
         used = np.bincount(labels, minlength=len(palette)) > 0
         unused = np.flatnonzero(~used)
         if not len(unused):
