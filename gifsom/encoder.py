@@ -160,7 +160,7 @@ def write_clip(out: BinaryIO, spool: Clip, survey: ClipSurvey, options: EncodeOp
         The finished writer (frame and byte counts).
     """
     height, width, channels = spool.shape
-    options = options.for_clip(survey.noisy)
+    options = options.for_clip(survey.content)
     animated = len(spool) > 1 or channels == 4
     size = palette_size(options, animated)
     exact = exact_size(options, channels == 4)

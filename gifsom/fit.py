@@ -318,7 +318,7 @@ class Fitter:
                  *, ladder: list[FitSetting] | None = None, fixed: frozenset[str] = frozenset(),
                  max_frames: int | None = None, max_side: tuple[int, int] | None = None,
                  report: Callable[[str], None] | None = None) -> None:
-        self.spool, self.survey, self.options = spool, survey, options.for_clip(survey.noisy)
+        self.spool, self.survey, self.options = spool, survey, options.for_clip(survey.content)
         self.end_time = end_time
         self.limit = limit
         self.fixed = fixed

@@ -94,9 +94,9 @@ class LiveEncoder:
         self._end_time: float | None = None
         self._stopping = False
         self._failure: BaseException | None = None
-        transparent = spool.shape[2] == 4
+        self._transparent = spool.shape[2] == 4
         self._size = palette_size(options, animated=True)
-        self._exact = exact_size(options, transparent)
+        self._exact = exact_size(options, self._transparent)
         self._first_survey = new_survey(options)
         self._survey: ClipSurvey | None = self._first_survey     # of the segment warming up, or None
         self._waiting: list[tuple[int, float]] = []                  # its frames: (number, start in seconds)
@@ -222,7 +222,10 @@ class LiveEncoder:
         assert survey is not None, "a segment is warming up"
         self._survey, self._waiting = None, []
         if self._writer is None:
-            self.options = self.options.for_clip(survey.noisy)   # judged on the first warm-up, as batch on the clip
+            # the content is judged on the first warm-up, as the batch encoder judges it on the clip
+            self.options = self.options.for_clip(survey.content)
+            self._size = palette_size(self.options, animated=True)
+            self._exact = exact_size(self.options, self._transparent)
         census = fitting_colours(survey.census.colours(), self._exact)
         if self._writer is None and census is None and quality_asks_frame_palettes(self.options) \
                 and survey.changed_share >= MOSTLY_CHANGING:

@@ -28,59 +28,74 @@ class QualityKnobs:
         dither_strength: 0..1.
         lossy: lossy LZW strength, 0 (exact) up to :data:`LOWEST_KNOB_LOSSY`.
         palette: the palette scope.
+        colors: palette size, 2..256.
     """
 
     dither: str
     dither_strength: float
     lossy: int
     palette: str = "scene"
+    colors: int = DEFAULT_COLORS
 
 
+#: What a clip shows, as the encoder judges it (:attr:`gifsom.palette.clip.ClipSurvey.content`), which
+#: changes what the quality knob sets: ``flat`` (drawn: user interfaces, terminals, cartoons, charts),
+#: ``clean`` (rendered pictures with texture: web pages with photos, games) or ``noisy`` (camera video).
+CONTENT_KINDS = ("flat", "clean", "noisy")
 #: The most lossy LZW the fit and the quality knob from 50 up use: beyond it, lossy LZW smears and
 #: leaves streaks. Below quality 50 the knob goes on to :data:`LOWEST_KNOB_LOSSY`, for the smallest files.
 MAX_KNOB_LOSSY = 40
 LOWEST_KNOB_LOSSY = 80
-#: (quality, dither strength, lossy) at the knob's anchor points, best first, for clean pictures
-#: (rendered: screens, pages, animation) and for noisy ones (camera or codec noise, see
-#: :attr:`gifsom.palette.clip.ClipSurvey.noisy`); in between, both are interpolated (see
-#: :data:`FRAME_PALETTES_FROM` for the palette). Measured on the bench's clips (2026-12-02, SSIMULACRA 2
-#: and FLIP, with the weighted colour distance at 10/20/9):
+#: (quality, dither strength, lossy, colours) at the knob's anchor points, best first, for each kind of
+#: content; in between, strength and lossy are interpolated linearly and colours geometrically (see
+#: :data:`FRAME_PALETTES_FROM` for the palette). Measured on the bench's clips (SSIMULACRA 2 and FLIP):
 #:
-#: - clean pictures band where the palette steps through a smooth gradient, and nothing hides it:
+#: - clean and flat pictures band where the palette steps through a smooth gradient, and nothing hides it:
 #:   Floyd-Steinberg at 0.3 took the web page from FLIP 0.0175 to 0.0165 and SSIMULACRA 2 from 82.48
 #:   to 83.48 for 3.8% more bytes; exact palettes (flat UI) are never dithered, so they stay lossless;
 #: - noise already dithers camera video and hides small errors, where dither only adds bytes (7 to 12%):
 #:   lossy LZW within 5 levels instead took 1.9 to 6.7% of the bytes for 0.1 to 1.8 points of SSIMULACRA 2;
-#: - from quality 80 down both are the same: lossy LZW takes bytes away where they cost least (on the
-#:   176x144 clip, lossy 10 kept SSIMULACRA 2 at 75.3 for 22% fewer bytes, where 128 colours gave 71.9);
+#: - below 90, pictures with texture lose bytes most cheaply to lossy LZW (on the 176x144 camera clip,
+#:   lossy 10 kept SSIMULACRA 2 at 75.3 for 22% fewer bytes, where 128 colours gave 71.9);
+#: - flat pictures have no texture to hide lossy LZW's errors, and their flat areas cost few bytes
+#:   whatever the palette, so fewer colours win there (2026-12-02, the cartoon clip: lossy 40 saved 3%
+#:   of the bytes for SSIMULACRA 2 79.1; 64 colours with lossy 5 saved 15% for 95.0);
 #: - at 100, dither at half strength: ``adaptive`` scored highest of every dither setting on every camera
 #:   clip (2026-12-01); on the web page Floyd-Steinberg beat it (84.37 against 83.83).
-CLEAN_ANCHORS = ((100, 0.5, 0), (90, 0.3, 0), (80, 0.0, 10), (50, 0.0, MAX_KNOB_LOSSY), (1, 0.0, LOWEST_KNOB_LOSSY))
-NOISY_ANCHORS = ((100, 0.5, 0), (90, 0.0, 5), (80, 0.0, 10), (50, 0.0, MAX_KNOB_LOSSY), (1, 0.0, LOWEST_KNOB_LOSSY))
-#: The dither mode the knob uses for clean and for noisy pictures.
-CLEAN_DITHER = "floyd-steinberg"
-NOISY_DITHER = "adaptive"
+KNOB_ANCHORS = {
+    "flat": ((100, 0.5, 0, 256), (90, 0.3, 0, 256), (80, 0.0, 5, 64), (60, 0.0, 10, 24), (50, 0.0, 10, 16),
+             (1, 0.0, LOWEST_KNOB_LOSSY, 4)),
+    "clean": ((100, 0.5, 0, 256), (90, 0.3, 0, 256), (80, 0.0, 10, 256), (50, 0.0, MAX_KNOB_LOSSY, 256),
+              (1, 0.0, LOWEST_KNOB_LOSSY, 256)),
+    "noisy": ((100, 0.5, 0, 256), (90, 0.0, 5, 256), (80, 0.0, 10, 256), (50, 0.0, MAX_KNOB_LOSSY, 256),
+              (1, 0.0, LOWEST_KNOB_LOSSY, 256)),
+}
+#: The dither mode the knob uses for each kind of content.
+KNOB_DITHER = {"flat": "floyd-steinberg", "clean": "floyd-steinberg", "noisy": "adaptive"}
 #: From this quality up, each frame gets its own palette (in clips that mostly change, see
 #: :data:`gifsom.encoder.MOSTLY_CHANGING`): SSIMULACRA 2 rose by 1.3 to 2.2 points on the photographic
 #: clips for 1.5 to 11% more bytes, at 2 to 4 times the encoding time.
 FRAME_PALETTES_FROM = 95
 
 
-def knobs_for_quality(quality: int, noisy: bool = False) -> QualityKnobs:
-    """The dither, lossy LZW and palette scope that quality ``quality`` (1..100, higher is better looking and
-    larger) stands for, in a clean or a ``noisy`` clip. Bytes fall and the look worsens monotonically as
-    quality falls."""
+def knobs_for_quality(quality: int, content: str = "clean") -> QualityKnobs:
+    """The dither, lossy LZW, palette scope and palette size that quality ``quality`` (1..100, higher is
+    better looking and larger) stands for, for a clip of ``content`` (one of :data:`CONTENT_KINDS`).
+    Bytes fall and the look worsens monotonically as quality falls."""
     checks.in_range("quality", quality, 1, 100, "1 (smallest) to 100 (best looking)")
-    anchors = NOISY_ANCHORS if noisy else CLEAN_ANCHORS
-    for (high, strength_high, lossy_high), (low, strength_low, lossy_low) in zip(anchors, anchors[1:]):
+    checks.one_of("content", content, CONTENT_KINDS, "a kind of content")
+    anchors = KNOB_ANCHORS[content]
+    for (high, strength_high, lossy_high, colors_high), (low, strength_low, lossy_low, colors_low) \
+            in zip(anchors, anchors[1:]):
         if low <= quality <= high:
             share = (high - quality) / (high - low)
             strength = strength_high + (strength_low - strength_high) * share
             lossy = round(lossy_high + (lossy_low - lossy_high) * share)
+            colors = round(colors_high * (colors_low / colors_high) ** share)
             break
-    mode = (NOISY_DITHER if noisy else CLEAN_DITHER) if strength > 0 else "none"
-    return QualityKnobs(mode, round(strength, 3), lossy,
-                        "frame" if quality >= FRAME_PALETTES_FROM else "scene")
+    mode = KNOB_DITHER[content] if strength > 0 else "none"
+    return QualityKnobs(mode, round(strength, 3), lossy, "frame" if quality >= FRAME_PALETTES_FROM else "scene",
+                        colors)
 
 
 def parse_colour(text: str) -> tuple[int, int, int]:
@@ -100,10 +115,10 @@ class EncodeOptions:
     """Everything that decides how frames become a GIF.
 
     Attributes:
-        colors: palette size, 2..256 (one slot may go to transparency in animations), or None for
-            :data:`DEFAULT_COLORS` (see :attr:`palette_colors`); a fit under a size may lower it only when None.
+        colors: palette size, 2..256 (one slot may go to transparency in animations), or None for the
+            quality's (see :attr:`palette_colors`); a fit under a size may lower it only when None.
         quality: 1..100, what the GIF trades between bytes and looks, as gifski's ``--quality``
-            does: it sets the dither and lossy LZW that are not given (:func:`knobs_for_quality`).
+            does: it sets the dither, lossy LZW and colours that are not given (:func:`knobs_for_quality`).
             None is :data:`DEFAULT_QUALITY`.
         sample_factor: NeuQuant sampling factor 1..30 (pure NeuQuant, ``refine=False``, only).
         refine: run the palette convergence phase (False: pure NeuQuant).
@@ -119,9 +134,9 @@ class EncodeOptions:
         lossy: 0 (exact) or the RGB distance, up to 255, by which lossy LZW may move a pixel's colour;
             None for the quality's.
         temporal: keep the index of pixels whose colour did not change (stable dither, smaller files).
-        noisy: whether the frames carry a camera's or codec's noise, which changes what the quality
+        content: what the frames show, one of :data:`CONTENT_KINDS`, which changes what the quality
             sets (:func:`knobs_for_quality`); None lets the encoder judge it from the frames
-            (:attr:`gifsom.palette.clip.ClipSurvey.noisy`), and reads as False until it has.
+            (:attr:`gifsom.palette.clip.ClipSurvey.content`), and reads as ``clean`` until it has.
     """
 
     colors: int | None = None
@@ -138,14 +153,14 @@ class EncodeOptions:
     comment: str | None = None
     lossy: int | None = None
     temporal: bool = True
-    noisy: bool | None = None
+    content: str | None = None
 
     def __post_init__(self) -> None:
-        self.palette_options(self.palette_colors)     # colors, sample_factor and fixed_colors: checked there
         if self.quality is not None and not self.refine and self.quality <= 30:
             raise OptionValueError("quality", self.quality, "is the 1..100 quality knob now; for pure NeuQuant's "
                                                             "sampling factor use `sample_factor`")
-        self.knobs                                 # quality: checked there
+        self.knobs                                 # quality and content: checked there
+        self.palette_options(self.palette_colors)     # colors, sample_factor and fixed_colors: checked there
         if self.palette is not None:
             checks.one_of("palette", self.palette, PALETTE_SCOPES, "a palette scope")
         if self.dither is not None:
@@ -159,13 +174,14 @@ class EncodeOptions:
 
     @property
     def palette_colors(self) -> int:
-        """The palette size used: as given, or :data:`DEFAULT_COLORS`."""
-        return DEFAULT_COLORS if self.colors is None else self.colors
+        """The palette size used: as given, or the quality's (:data:`DEFAULT_COLORS` but for flat content
+        below quality 90)."""
+        return self.knobs.colors if self.colors is None else self.colors
 
     @property
     def knobs(self) -> QualityKnobs:
         """What the quality sets where dither and lossy are not given."""
-        return knobs_for_quality(DEFAULT_QUALITY if self.quality is None else self.quality, bool(self.noisy))
+        return knobs_for_quality(DEFAULT_QUALITY if self.quality is None else self.quality, self.content or "clean")
 
     @property
     def palette_scope(self) -> str:
@@ -194,9 +210,10 @@ class EncodeOptions:
         """The lossy LZW strength used: as given, or the quality's."""
         return self.knobs.lossy if self.lossy is None else self.lossy
 
-    def for_clip(self, noisy: bool) -> "EncodeOptions":
-        """These options for a clip judged ``noisy`` or not, where :attr:`noisy` was left to the encoder."""
-        return self if self.noisy is not None else dataclasses.replace(self, noisy=noisy)
+    def for_clip(self, content: str) -> "EncodeOptions":
+        """These options for a clip whose content was judged ``content``, where :attr:`content` was left
+        to the encoder."""
+        return self if self.content is not None else dataclasses.replace(self, content=content)
 
     def palette_options(self, colors: int, exact_colors: int | None = None) -> PaletteOptions:
         """Palette options for a learned palette of ``colors`` entries (an exact one of up to ``exact_colors``)."""
@@ -229,7 +246,7 @@ class EncodeFields(TypedDict, total=False):
     comment: str | None
     lossy: int | None
     temporal: bool
-    noisy: bool | None
+    content: str | None
 
 
 def with_fields(base: EncodeOptions | None, fields: EncodeFields) -> EncodeOptions:

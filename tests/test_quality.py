@@ -12,7 +12,7 @@ import gifsom
 from gifsom import EncodeOptions, cli
 from gifsom.errors import OptionValueError
 from gifsom.mapping.stage import FrameMapper, MappingOptions
-from gifsom.options import DEFAULT_QUALITY, LOWEST_KNOB_LOSSY, MAX_KNOB_LOSSY, knobs_for_quality
+from gifsom.options import CONTENT_KINDS, DEFAULT_QUALITY, LOWEST_KNOB_LOSSY, MAX_KNOB_LOSSY, knobs_for_quality
 from gifsom.perceptual import error_features, perceived_score
 
 from .conftest import FIXTURES, decode_gif, psnr
@@ -25,11 +25,12 @@ def _ramp(width: int = 256, height: int = 48) -> np.ndarray:
     return np.repeat(np.rint(start + (end - start) * t).astype(np.uint8), height, axis=0)
 
 
-@given(st.integers(1, 99), st.booleans())
-def test_the_knob_never_gets_worse_looking_as_quality_rises(quality, noisy):
-    lower, higher = knobs_for_quality(quality, noisy), knobs_for_quality(quality + 1, noisy)
+@given(st.integers(1, 99), st.sampled_from(CONTENT_KINDS))
+def test_the_knob_never_gets_worse_looking_as_quality_rises(quality, content):
+    lower, higher = knobs_for_quality(quality, content), knobs_for_quality(quality + 1, content)
     assert higher.lossy <= lower.lossy
     assert higher.dither_strength >= lower.dither_strength
+    assert higher.colors >= lower.colors
     assert 0 <= lower.lossy <= (MAX_KNOB_LOSSY if quality >= 50 else LOWEST_KNOB_LOSSY)
 
 
@@ -52,29 +53,61 @@ def _noisy_clip(noise: int, count: int = 6, seed: int = 5) -> list[np.ndarray]:
     return frames
 
 
-def test_the_survey_tells_camera_noise_from_a_clean_picture():
+def _photo_with_a_moving_box(count: int = 6) -> list[np.ndarray]:
+    """A still photo (texture, no noise from frame to frame) with a red box moving over it."""
+    photo = np.asarray(Image.open(FIXTURES / "photo.jpg").convert("RGB"))[50:250, :300]
+    frames = []
+    for step in range(count):
+        frame = photo.copy()
+        frame[20:60, 20 + 10 * step:60 + 10 * step] = (200, 30, 30)
+        frames.append(frame)
+    return frames
+
+
+#: Clips of each kind of content: a clean gradient panned (flat: it flickers, but has no grain), a photo
+#: with a box moving over it (clean), the gradient with sensor-like noise (noisy).
+_CLIPS = {"flat": lambda: _noisy_clip(0), "clean": _photo_with_a_moving_box, "noisy": lambda: _noisy_clip(3)}
+
+
+def test_the_survey_tells_flat_pictures_texture_and_camera_noise_apart():
     from gifsom.palette.clip import ClipSurvey
 
     judged = {}
-    for noise in (0, 3):
+    for kind, make in _CLIPS.items():
         survey = ClipSurvey()
-        for frame in _noisy_clip(noise):
+        for frame in make():
             survey.add(frame)
-        judged[noise] = survey.noisy
-    assert judged == {0: False, 3: True}
+        judged[kind] = survey.content
+    assert judged == {"flat": "flat", "clean": "clean", "noisy": "noisy"}
 
 
-def test_the_default_dithers_a_clean_clip_and_trims_a_noisy_one_with_lossy_lzw(tmp_path):
-    # what the quality sets depends on the clip: the default GIF is the one with those settings spelled out
-    for noise, spelled_out in ((0, {"dither": "floyd-steinberg", "dither_strength": 0.3, "lossy": 0}),
-                               (3, {"dither": "none", "lossy": 5})):
-        frames = _noisy_clip(noise)
-        default = gifsom.encode(frames, tmp_path / f"default{noise}.gif", fps=10)
-        given = gifsom.encode(frames, tmp_path / f"given{noise}.gif", fps=10, **spelled_out)
-        other = gifsom.encode(frames, tmp_path / f"other{noise}.gif", fps=10, noisy=not noise)
-        assert (tmp_path / f"default{noise}.gif").read_bytes() == (tmp_path / f"given{noise}.gif").read_bytes()
-        assert default.bytes != other.bytes             # the judgement changes the GIF
-        assert given.bytes == default.bytes
+@pytest.mark.parametrize("kind", CONTENT_KINDS)
+@pytest.mark.parametrize("quality", [90, 70])
+def test_the_default_is_the_quality_s_settings_for_the_clip_s_content(tmp_path, kind, quality):
+    # what the quality sets depends on the clip: the GIF is the one with those settings spelled out
+    frames = _CLIPS[kind]()
+    knobs = knobs_for_quality(quality, kind)
+    spelled_out = {"dither": knobs.dither, "dither_strength": knobs.dither_strength, "lossy": knobs.lossy,
+                   "colors": knobs.colors}
+    judged = gifsom.encode(frames, tmp_path / "judged.gif", fps=10, quality=quality)
+    given = gifsom.encode(frames, tmp_path / "given.gif", fps=10, quality=quality, **spelled_out)
+    assert (tmp_path / "judged.gif").read_bytes() == (tmp_path / "given.gif").read_bytes()
+    assert given.bytes == judged.bytes
+    others = {gifsom.encode(frames, tmp_path / f"{other}.gif", fps=10, quality=quality, content=other).bytes
+              for other in CONTENT_KINDS if knobs_for_quality(quality, other) != knobs}
+    assert judged.bytes not in others              # the judgement changes the GIF
+
+
+def test_flat_pictures_lose_colours_not_exactness_as_quality_falls():
+    assert [knobs_for_quality(q, "flat").colors for q in (100, 90, 80, 50)] == [256, 256, 64, 16]
+    assert {knobs_for_quality(q, "noisy").colors for q in range(1, 101)} == {256}
+    assert EncodeOptions(quality=80, content="flat").palette_colors == 64
+    assert EncodeOptions(quality=80, content="flat", colors=200).palette_colors == 200    # given wins
+
+
+def test_an_unknown_content_kind_is_refused_by_name():
+    with pytest.raises(OptionValueError, match=r"content='photo' is not a kind of content; use one of flat"):
+        EncodeOptions(content="photo")
 
 
 def test_given_dither_lossy_and_palette_win_over_the_quality():
@@ -202,3 +235,17 @@ def test_the_best_quality_keeps_a_still_clip_of_exact_scenes_lossless(tmp_path):
         gifsom.encode(frames, tmp_path / f"q{quality}.gif", fps=10, quality=quality)
         shown, _ = decode_gif(tmp_path / f"q{quality}.gif")
         assert all(np.array_equal(a[:, :, :3], b) for a, b in zip(shown, frames)), quality
+
+
+def test_the_command_line_takes_the_content_and_names_its_flag(tmp_path, capsys):
+    out = tmp_path / "a.gif"
+    assert cli.main("convert", str(FIXTURES / "pan.mp4"), str(out), "--content", "photo") == 2
+    said = capsys.readouterr().err.strip()
+    assert "--content photo is not a kind of content" in said and len(said.splitlines()) == 1
+    assert not out.exists()
+    frames = _noisy_clip(0)
+    for index, frame in enumerate(frames):
+        Image.fromarray(frame).save(tmp_path / f"f{index}.png")
+    assert cli.main("convert", str(tmp_path), str(out), "--fps", "10", "--quality", "70", "--content", "noisy") == 0
+    assert out.read_bytes() == gifsom.encode(frames, tmp_path / "b.gif", fps=10, quality=70,
+                                             content="noisy").path.read_bytes()

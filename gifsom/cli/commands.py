@@ -29,7 +29,7 @@ def encode_options(args: argparse.Namespace) -> EncodeOptions:
                   palette=args.palette, fixed_colors=tuple(parse_colour(c) for c in args.fixed_colors),
                   dither=args.dither, dither_strength=args.dither_strength, loop=0 if args.loop is None else args.loop,
                   matte=parse_colour(args.matte) if args.matte else None, lossy=args.lossy,
-                  temporal=args.temporal)
+                  temporal=args.temporal, content=args.content)
     if args.motion_threshold is not None:
         fields["motion_threshold"] = args.motion_threshold
     return EncodeOptions(**fields)

@@ -13,7 +13,7 @@ from ..errors import OptionError
 from ..checks import DEFAULT_MAX_PIXELS, DEFAULT_MAX_SPOOL
 from ..limits import parse_bytes
 from ..mapping.dither import DITHER_MODES
-from ..options import DEFAULT_QUALITY, PALETTE_SCOPES
+from ..options import CONTENT_KINDS, DEFAULT_QUALITY, PALETTE_SCOPES
 from ..presets import PRESETS, describe_size
 
 DESCRIPTION = """\
@@ -88,13 +88,16 @@ def _size(text: str) -> int:
 def _add_encoding_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("palette and colour")
     group.add_argument("--colors", type=_number(int, "--colors"), default=None, metavar="N",
-                       help="palette size, 2 to 256 (default 256; a learned palette for an animation leaves one "
-                            "slot for transparency)")
+                       help="palette size, 2 to 256 (default: the quality's, 256 but for flat pictures below "
+                            "quality 90; a learned palette for an animation leaves one slot for transparency)")
     group.add_argument("--quality", type=_number(int, "--quality"), default=None, metavar="Q",
                        help=f"1 to 100: smaller files (lower) or a better look (higher), as gifski's --quality; "
-                            f"sets the dither, lossy LZW and palette scope not given, for clean pictures (screens, "
-                            f"pages, animation) or noisy ones (camera video), as the clip shows "
-                            f"(default {DEFAULT_QUALITY})")
+                            f"sets the dither, lossy LZW, colours and palette scope not given, for the clip's "
+                            f"content (default {DEFAULT_QUALITY})")
+    group.add_argument("--content", default=None, metavar="{" + ",".join(CONTENT_KINDS) + "}",
+                       help="what the clip shows, which changes what --quality sets: flat (user interfaces, "
+                            "terminals, cartoons), clean (pictures with texture: web pages with photos, games) "
+                            "or noisy (camera video); default: judged from the frames")
     group.add_argument("--sample-factor", type=_number(int, "--sample-factor"), default=10, metavar="F",
                        help="NeuQuant sampling factor with --no-refine: 1 is slowest and best, 30 fastest "
                             "(default 10); by default the SOM only seeds the refinement and this has no effect")

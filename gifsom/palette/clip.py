@@ -31,6 +31,10 @@ NOISY_FLICKER = 0.15
 #: A clean gradient panned slowly flickers like noise, but is not grainy. On the bench's clips the share
 #: was 0.84 to 0.86 on camera video, 0.5 on the web page (photos and text on white), at most 0.06 elsewhere.
 GRAINY = 0.65
+#: A clip is *flat* (drawn: user interfaces, terminals, cartoons, charts) when the median grain share of its
+#: pictures is under this: 0.06 at most on the bench's cartoon, screen recording and flat UI, 0.5 on the web
+#: page with photos.
+FLAT_GRAIN = 0.2
 #: Grain is judged on every this many frames, on at most GRAIN_WINDOW x GRAIN_WINDOW pixels of the centre.
 GRAIN_EVERY = 8
 GRAIN_WINDOW = 512
@@ -172,11 +176,18 @@ class ClipSurvey:
         return self._flickered / (self.frames - 1) if self.frames > 1 else 0.0
 
     @property
-    def noisy(self) -> bool:
-        """Whether the clip carries a camera's or codec's noise: :attr:`flicker_share` of at least
-        :data:`NOISY_FLICKER` in pictures that are grainy (:data:`GRAINY`, judged on every
-        :data:`GRAIN_EVERY`-th frame). Such noise dithers the picture already, and hides small errors."""
-        return self.flicker_share >= NOISY_FLICKER and bool(self._grain) and float(np.median(self._grain)) >= GRAINY
+    def content(self) -> str:
+        """What the clip shows, one of :data:`gifsom.options.CONTENT_KINDS`: ``noisy`` where it carries a
+        camera's or codec's noise (:attr:`flicker_share` of at least :data:`NOISY_FLICKER` in pictures that
+        are grainy, :data:`GRAINY`, judged on every :data:`GRAIN_EVERY`-th frame), which dithers the picture
+        already and hides small errors; ``flat`` where its pictures have next to no grain
+        (:data:`FLAT_GRAIN`); else ``clean``. ``clean`` before any frame."""
+        if not self._grain:
+            return "clean"
+        grain = float(np.median(self._grain))
+        if self.flicker_share >= NOISY_FLICKER and grain >= GRAINY:
+            return "noisy"
+        return "flat" if grain < FLAT_GRAIN else "clean"
 
     def add(self, pixels: np.ndarray) -> None:
         """Look at one frame, uint8 (H, W, 3) or (H, W, 4)."""
