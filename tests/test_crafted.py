@@ -15,6 +15,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from PIL import Image
 
 import gifsom
@@ -400,6 +402,51 @@ def test_the_spool_compresses_where_it_pays_and_reads_back_exactly(tmp_path):
         for number, frame in enumerate(flat + noise):
             assert np.array_equal(spool.frame(number), frame)
 
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["patch", "repeat", "whole", "alpha"]), st.integers(0, 2 ** 16)),
+                min_size=1, max_size=80), st.integers(0, 2 ** 16))
+def test_the_spool_reads_back_frames_stored_as_changed_rectangles_in_any_order(steps, seed):
+    from gifsom.spool import FrameSpool
+
+    rng = np.random.default_rng(seed)
+    frame = rng.integers(0, 256, (24, 40, 3), dtype=np.uint8)
+    frames = []
+    with FrameSpool(40, 24, 3, memory_budget=3 * frame.nbytes) as spool:
+        for number, (step, salt) in enumerate(steps):
+            frame = frame.copy()
+            if step == "patch":              # a small rectangle changes, as on a screen
+                top, left = salt % 20, (salt // 20) % 36
+                frame[top:top + 4, left:left + 4, :3] = rng.integers(0, 256, 3, dtype=np.uint8)
+            elif step == "whole":
+                frame[...] = rng.integers(0, 256, frame.shape, dtype=np.uint8)
+            elif step == "alpha" and frame.shape[2] == 3:   # the clip's transparency starts late
+                frame = np.concatenate([frame, np.full((24, 40, 1), 255, np.uint8)], axis=2)
+                frame[salt % 24, :, 3] = 0
+            spool.append(frame, number)
+            frames.append(frame)
+        order = list(range(len(frames))) + list(rng.permutation(len(frames)))
+        for number in order:
+            want = frames[number]
+            if want.shape[2] < spool.shape[2]:
+                want = np.concatenate([want, np.full((24, 40, 1), 255, np.uint8)], axis=2)
+            assert np.array_equal(spool.frame(number), want), number
+
+
+def test_a_screen_recording_spools_as_the_rectangles_that_change(tmp_path):
+    from gifsom.spool import FrameSpool
+
+    rng = np.random.default_rng(7)
+    frame = rng.integers(0, 256, (200, 300, 3), dtype=np.uint8)       # does not deflate
+    with FrameSpool(300, 200, 3, memory_budget=0, directory=str(tmp_path)) as spool:
+        for number in range(100):
+            frame = frame.copy()
+            frame[50:60, number:number + 10] = rng.integers(0, 256, (10, 10, 3), dtype=np.uint8)
+            spool.append(frame, number)
+        # whole frames every 32nd; the others store their 10x10 rectangle (and at most a frame's edge)
+        assert spool.bytes_on_disk < 5 * frame.nbytes
+        assert np.array_equal(spool.frame(99), frame)
 
 # --- messages that must not be internal errors ---
 

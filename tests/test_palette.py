@@ -165,3 +165,42 @@ def test_the_palette_spends_more_entries_on_green_steps_than_on_blue_ones():
     on_blue = int((palette[:, 2] > palette[:, 1]).sum())
     assert on_green + on_blue >= 31
     assert on_green >= 1.2 * on_blue          # 16 and 16 by plain RGB distance
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 40), st.integers(1, 40), st.sampled_from([3, 4]), st.integers(0, 2 ** 16),
+       st.integers(0, 6))
+def test_the_survey_kernels_agree_with_numpy(height, width, channels, seed, changes):
+    from gifsom._frames_cy import changed_box
+    from gifsom.palette._survey_cy import coarse_counts, grain_count, probe_changes
+
+    rng = np.random.default_rng(seed)
+    frame = rng.integers(0, 4, (height, width, channels), dtype=np.uint8) * 60     # flat patches and edges
+    other = frame.copy()
+    for _ in range(changes):
+        other[rng.integers(height), rng.integers(width), rng.integers(channels)] ^= 1 + rng.integers(255)
+    # grain: the separable second difference of luma, where it fits
+    luma = (frame[:, :, :3].astype(np.int64) * [77, 150, 29]).sum(axis=2) >> 8
+    across = luma[:, :-2] - 2 * luma[:, 1:-1] + luma[:, 2:]
+    both = across[:-2] - 2 * across[1:-1] + across[2:]
+    assert grain_count(frame) == (np.count_nonzero(both) if height > 2 and width > 2 else 0)
+    # changed rectangle and mask, on the colour channels alone and on all of them
+    for compared in (3, channels):
+        want = (frame[:, :, :compared] != other[:, :, :compared]).any(axis=2)
+        mask = np.full((height, width), 7, np.uint8)
+        top, bottom, left, right = changed_box(other, frame, compared, mask)
+        assert np.array_equal(mask.view(bool), want)
+        rows, cols = np.flatnonzero(want.any(axis=1)), np.flatnonzero(want.any(axis=0))
+        assert (top, bottom, left, right) == ((rows[0], rows[-1] + 1, cols[0], cols[-1] + 1) if want.any()
+                                              else (0, 0, 0, 0))
+    # coarse colour bins of every 7th pixel in reading order
+    flat = frame.reshape(-1, channels)[::7, :3].astype(np.int64) >> 4
+    counts = np.zeros(4096, np.int64)
+    coarse_counts(frame, 7, 4, counts)
+    assert np.array_equal(counts, np.bincount((flat[:, 0] << 8) | (flat[:, 1] << 4) | flat[:, 2], minlength=4096))
+    # the probe: every 4th pixel of every 4th row, changed at all and by 1 to 4 levels
+    probe = np.ascontiguousarray(frame[::4, ::4])
+    change = np.abs(other[::4, ::4].astype(np.int16) - probe).max(axis=2)
+    assert probe_changes(other, 4, probe, 4) == (np.count_nonzero(change),
+                                                 np.count_nonzero((change > 0) & (change <= 4)))
+    assert np.array_equal(probe, other[::4, ::4])

@@ -12,6 +12,8 @@ import copy
 
 import numpy as np
 
+from .._frames_cy import changed_box
+from ._survey_cy import coarse_counts, grain_count, probe_changes
 from .histogram import colour_histogram
 from .sampling import PixelSampler
 
@@ -43,10 +45,9 @@ _HIST_SHIFT = 4  # 16 levels per channel for scene histograms
 
 def coarse_histogram(pixels: np.ndarray) -> np.ndarray:
     """float64 (4096,) share of every 7th pixel of uint8 (H, W, C) ``pixels`` in each of 16x16x16 RGB bins."""
-    flat = pixels.reshape(-1, pixels.shape[-1])[::7, :3] >> _HIST_SHIFT
-    bins = (flat[:, 0].astype(np.int32) << 8) | (flat[:, 1].astype(np.int32) << 4) | flat[:, 2]
-    hist = np.bincount(bins, minlength=4096).astype(np.float64)
-    return hist / max(hist.sum(), 1.0)
+    counts = np.zeros(4096, np.int64)
+    coarse_counts(pixels, 7, _HIST_SHIFT, counts)
+    return counts / max(float(counts.sum()), 1.0)
 
 
 def is_cut(previous: np.ndarray, histogram: np.ndarray) -> bool:
@@ -60,11 +61,9 @@ def grain_share(pixels: np.ndarray) -> float:
     separable second-difference filter (see :data:`GRAINY`); 0 for pictures under 3x3."""
     height, width = pixels.shape[:2]
     top, left = max(0, (height - GRAIN_WINDOW) // 2), max(0, (width - GRAIN_WINDOW) // 2)
-    window = pixels[top:top + GRAIN_WINDOW, left:left + GRAIN_WINDOW, :3].astype(np.int32)
-    luma = (window[:, :, 0] * 77 + window[:, :, 1] * 150 + window[:, :, 2] * 29) >> 8
-    across = luma[:, :-2] - 2 * luma[:, 1:-1] + luma[:, 2:]            # second difference along rows
-    both = across[:-2] - 2 * across[1:-1] + across[2:]                # and then down columns
-    return float(np.count_nonzero(both)) / both.size if both.size else 0.0
+    window = pixels[top:top + GRAIN_WINDOW, left:left + GRAIN_WINDOW]
+    places = (window.shape[0] - 2) * (window.shape[1] - 2)
+    return grain_count(window) / places if window.shape[0] > 2 and window.shape[1] > 2 else 0.0
 
 
 def opaque_pixels(pixels: np.ndarray) -> np.ndarray:
@@ -98,13 +97,13 @@ class ColourCensus:
         rgb = pixels[:, :, :3]
         first = self._previous is None
         opaque = pixels[:, :, 3] >= 128 if pixels.shape[2] == 4 else None
-        counted = None if first else (rgb != self._previous).any(axis=2)
+        counted = None if first else self._changed_from_previous(pixels)
         if counted is not None and self._previous_opaque is not None:
             counted |= ~self._previous_opaque      # pixels that appear count whatever their colour was
         if opaque is not None:
             counted = opaque if counted is None else counted & opaque
         fresh = rgb if counted is None else rgb[counted]
-        self._previous, self._previous_opaque = rgb, opaque
+        self._previous, self._previous_opaque = np.ascontiguousarray(pixels), opaque
         found = colour_histogram(fresh.reshape(-1, 3), limit=self.limit)
         if found is None:
             self.keys = None
@@ -121,6 +120,17 @@ class ColourCensus:
         target = first_counts if first else later
         np.add.at(target, where[old:], found[1])
         self.keys, self._later, self._first = merged, later.astype(np.int64), first_counts.astype(np.int64)
+
+    def _changed_from_previous(self, pixels: np.ndarray) -> np.ndarray:
+        """bool (H, W): where the colour of ``pixels`` differs from the previous frame's."""
+        previous = self._previous
+        assert previous is not None
+        changed = np.zeros(pixels.shape[:2], np.uint8)
+        if previous.shape == pixels.shape:
+            changed_box(np.ascontiguousarray(pixels), previous, 3, changed)
+        else:                           # an RGB frame after RGBA ones, or the reverse
+            changed[...] = (pixels[:, :, :3] != previous[:, :, :3]).any(axis=2)
+        return changed.view(bool)
 
     def colours(self) -> np.ndarray | None:
         """uint8 (M, 3) colours seen, most drawn by later frames first; None once there were more than ``limit``."""
@@ -202,14 +212,17 @@ class ClipSurvey:
             self.scene_samplers[-1].add(pixels)
             if len(self.scene_starts) > 1:
                 self.scene_censuses[-1].add(pixels)
-        probe = pixels[::CHANGE_PROBE_STEP, ::CHANGE_PROBE_STEP]
-        if self._previous_probe is not None and self._previous_probe.shape == probe.shape:
-            change = np.abs(probe.astype(np.int16) - self._previous_probe).max(axis=2)
-            self._changed += float(np.count_nonzero(change)) / change.size
-            self._flickered += float(np.count_nonzero((change > 0) & (change <= FLICKER_LEVELS))) / change.size
-        elif self._previous_probe is not None:
-            self._changed += 1.0                # a new size: every pixel changed
-        self._previous_probe = probe.astype(np.int16)
+        probe_shape = (-(-pixels.shape[0] // CHANGE_PROBE_STEP), -(-pixels.shape[1] // CHANGE_PROBE_STEP),
+                       pixels.shape[2])
+        if self._previous_probe is not None and self._previous_probe.shape == probe_shape:
+            changed, flickered = probe_changes(pixels, CHANGE_PROBE_STEP, self._previous_probe, FLICKER_LEVELS)
+            probed = probe_shape[0] * probe_shape[1]
+            self._changed += changed / probed if probed else 0.0
+            self._flickered += flickered / probed if probed else 0.0
+        else:
+            if self._previous_probe is not None:
+                self._changed += 1.0            # a new size: every pixel changed
+            self._previous_probe = np.ascontiguousarray(pixels[::CHANGE_PROBE_STEP, ::CHANGE_PROBE_STEP])
         if self.frames % GRAIN_EVERY == 0:
             self._grain.append(grain_share(pixels))
         self.frames += 1

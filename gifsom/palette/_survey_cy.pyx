@@ -1,0 +1,91 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, initializedcheck=False, cdivision=True
+"""Compiled statistics of the clip survey (see :mod:`gifsom.palette.clip`)."""
+
+from libc.stdlib cimport free, malloc
+
+
+def grain_count(const unsigned char[:, :, :] pixels):
+    """How many pixels of uint8 (H, W, C >= 3) ``pixels`` (any strides) have a non-zero response to the
+    separable second difference of their luma, ``(77 R + 150 G + 29 B) >> 8``: the 3x3 filter that is a
+    horizontal second difference followed by a vertical one, over the (H - 2) x (W - 2) places where it
+    fits. It is 0 on flat areas and on smooth (linear) gradients."""
+    cdef Py_ssize_t height = pixels.shape[0], width = pixels.shape[1], y, x, row
+    cdef long found = 0
+    cdef int *across          # three rows of horizontal second differences, a ring indexed by y % 3
+    cdef int *luma
+    cdef int *r0
+    cdef int *r1
+    cdef int *r2
+    if height < 3 or width < 3:
+        return 0
+    across = <int *>malloc(3 * (width - 2) * sizeof(int))
+    luma = <int *>malloc(width * sizeof(int))
+    if across == NULL or luma == NULL:
+        free(across)
+        free(luma)
+        raise MemoryError()
+    with nogil:
+        for y in range(height):
+            for x in range(width):
+                luma[x] = (77 * pixels[y, x, 0] + 150 * pixels[y, x, 1] + 29 * pixels[y, x, 2]) >> 8
+            row = (y % 3) * (width - 2)
+            for x in range(width - 2):
+                across[row + x] = luma[x] - 2 * luma[x + 1] + luma[x + 2]
+            if y >= 2:
+                r0 = across + ((y - 2) % 3) * (width - 2)
+                r1 = across + ((y - 1) % 3) * (width - 2)
+                r2 = across + row
+                for x in range(width - 2):
+                    if r0[x] - 2 * r1[x] + r2[x] != 0:
+                        found += 1
+    free(across)
+    free(luma)
+    return found
+
+
+def coarse_counts(const unsigned char[:, :, :] pixels, Py_ssize_t every, int shift, long long[::1] counts):
+    """Add to int64 (4096,) ``counts`` the colour bins of every ``every``-th pixel of uint8 (H, W, C >= 3)
+    ``pixels`` in reading order (pixel ``i`` is row ``i // W``, column ``i % W``): bin
+    ``(R >> shift) << 8 | (G >> shift) << 4 | B >> shift``, with ``shift`` 4 for 16 levels a channel."""
+    cdef Py_ssize_t width = pixels.shape[1], total = pixels.shape[0] * pixels.shape[1], i, y, x
+    if every < 1 or shift != 4 or counts.shape[0] != 4096:
+        raise ValueError("coarse_counts takes every >= 1, shift 4 and 4096 counts")
+    if width == 0:
+        return
+    with nogil:
+        i = 0
+        while i < total:
+            y = i // width
+            x = i - y * width
+            counts[((pixels[y, x, 0] >> 4) << 8) | ((pixels[y, x, 1] >> 4) << 4) | (pixels[y, x, 2] >> 4)] += 1
+            i += every
+
+
+def probe_changes(const unsigned char[:, :, :] pixels, Py_ssize_t step, unsigned char[:, :, ::1] probe,
+                  int flicker_levels):
+    """Compare every ``step``-th pixel of every ``step``-th row of uint8 (H, W, C) ``pixels`` with
+    uint8 (ceil(H / step), ceil(W / step), C) ``probe``, the same pixels of the frame before, and leave
+    this frame's in ``probe``. Returns ``(changed, flickered)``: how many probed pixels changed at all
+    (largest channel change above 0), and how many by 1 to ``flicker_levels`` levels."""
+    cdef Py_ssize_t rows = probe.shape[0], cols = probe.shape[1], depth = probe.shape[2], y, x, c
+    cdef long changed = 0, flickered = 0
+    cdef int change, largest
+    if rows != (pixels.shape[0] + step - 1) // step or cols != (pixels.shape[1] + step - 1) // step \
+            or depth != pixels.shape[2]:
+        raise ValueError("the probe does not fit the frame")
+    with nogil:
+        for y in range(rows):
+            for x in range(cols):
+                largest = 0
+                for c in range(depth):
+                    change = <int>pixels[y * step, x * step, c] - <int>probe[y, x, c]
+                    if change < 0:
+                        change = -change
+                    if change > largest:
+                        largest = change
+                    probe[y, x, c] = pixels[y * step, x * step, c]
+                if largest > 0:
+                    changed += 1
+                    if largest <= flicker_levels:
+                        flickered += 1
+    return changed, flickered
