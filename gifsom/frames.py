@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from ._frames_cy import same_bytes
+from ._frames_cy import changed_box, same_bytes
 from .checks import GIF_MAX_SIDE
 from .errors import InputError
 
@@ -48,6 +48,19 @@ def same_pixels(a: np.ndarray, b: np.ndarray) -> bool:
     if not (a.flags.c_contiguous and b.flags.c_contiguous):
         return bool(np.array_equal(a, b))
     return same_bytes(a.reshape(-1).view(np.uint8), b.reshape(-1).view(np.uint8))
+
+
+_NO_MASK = np.zeros((0, 0), np.uint8)
+
+
+def changed_rectangle(a: np.ndarray, b: np.ndarray, channels: int = 4,
+                      changed: np.ndarray | None = None) -> tuple[int, int, int, int] | None:
+    """The smallest rectangle around the pixels where C-contiguous uint8 (H, W, C) frames ``a`` and ``b`` differ
+    in any of their first ``channels`` channels, as ``(top, bottom, left, right)`` (rows ``top:bottom``,
+    columns ``left:right``), or None where they do not. ``changed``, a uint8 (H, W) array, is set to 1
+    where they differ and 0 elsewhere."""
+    box = changed_box(a, b, channels, _NO_MASK if changed is None else changed)
+    return box if box[1] else None
 
 
 def as_pixels(image: Any, *, what: str = "frame") -> np.ndarray:

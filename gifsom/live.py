@@ -38,11 +38,12 @@ import numpy as np
 
 from .clip import Clip
 from .colours.nearest import SortedPalette
-from .encoder import (MOSTLY_CHANGING, exact_size, fitting_colours, learn_from, new_survey, own_palette,
-                      palette_size, quality_asks_frame_palettes, split_alpha, write_clip)
+from .encoder import (MOSTLY_CHANGING, converges, converging_mapper, exact_size, fitting_colours, learn_from,
+                      new_survey, own_palette, palette_size, quality_asks_frame_palettes, split_alpha, write_clip)
 from .gif.animation import AnimationWriter, IndexedFrame
 from .gif.screen_model import pack_colours
 from .gif.timing import start_cs
+from .mapping.converge import ConvergingMapper
 from .mapping.stage import FrameMapper
 from .options import EncodeOptions
 from .palette.clip import ClipSurvey, coarse_histogram, is_cut, opaque_pixels
@@ -103,6 +104,7 @@ class LiveEncoder:
         self._shown_from = 0.0          # when the picture on show starts, on the GIF's timeline (seconds)
         self._taken_from = 0.0          # ... and on the source's
         self._per_frame = options.palette is not None and options.palette_scope == "frame"
+        self._converging: ConvergingMapper | None = None    # the quality's palettes per frame for a still clip
         self._palette: np.ndarray | None = None
         self._mapper: FrameMapper | None = None
         self._exact_keys: np.ndarray | None = None     # sorted keys of an exact palette; None for a learned one
@@ -201,6 +203,9 @@ class LiveEncoder:
         if self._per_frame:
             self._write_own(start, rgb, mask)
             return
+        if self._converging is not None:
+            self._gif.add(self._converging.frame(rgb, start_cs(start)))
+            return
         if self._exact_keys is not None:
             if not self._still_exact(pixels):
                 self._start_segment(number, start, pixels)
@@ -238,8 +243,16 @@ class LiveEncoder:
         palette = learn_from(survey.sampler.pixels(), census, self.options, self._size, self._exact)
         self._use(palette, exact=census is not None)
         if self._writer is None:
+            if quality_asks_frame_palettes(self.options) and converges(self.options, census, self.spool.shape[2]):
+                # the quality's palette per frame, in a clip that mostly stays still: later frames' own
+                # palettes fix what this one shows wrong, as in the batch encoder
+                self._converging = converging_mapper(palette, self.options)
             self._open_writer(palette)
         frames = [(start, *split_alpha(self.spool.frame(number), self.options.matte)) for number, start in waiting]
+        if self._converging is not None:
+            for start, rgb, _ in frames:
+                self._gif.add(self._converging.frame(rgb, start_cs(start)))
+            return
         if self._sorted is not None:
             self._baseline = float(np.mean([self._probe_error(rgb, mask) for _, rgb, mask in frames]))
             self._histogram = coarse_histogram(frames[-1][1])

@@ -17,9 +17,8 @@ from typing import BinaryIO, NamedTuple
 
 import numpy as np
 
-from ._frames_cy import changed_box
 from .errors import InputError, ResourceError
-from .frames import same_pixels
+from .frames import changed_rectangle, same_pixels
 
 #: Frames are kept in memory until they use this many bytes, then spill to disk (the
 #: operating system caches the file, and what it caches does not count against the process).
@@ -40,7 +39,6 @@ RETRY_AFTER = 32
 #: is stored whole, so that reading a frame out of order rebuilds at most that many.
 PATCH_AT_MOST = 0.5
 WHOLE_FRAME_EVERY = 32
-_NO_MASK = np.zeros((0, 0), np.uint8)
 
 
 class _Stored(NamedTuple):
@@ -179,10 +177,9 @@ class FrameSpool:
         if not self._disk or self._since_whole + 1 >= WHOLE_FRAME_EVERY or last is None \
                 or last.shape != pixels.shape:
             return None
-        top, bottom, left, right = changed_box(pixels, last, pixels.shape[2], _NO_MASK)
-        if (bottom - top) * (right - left) > PATCH_AT_MOST * pixels.shape[0] * pixels.shape[1]:
-            return None
-        return top, bottom, left, right
+        box = changed_rectangle(pixels, last, pixels.shape[2]) or (0, 0, 0, 0)
+        top, bottom, left, right = box
+        return None if (bottom - top) * (right - left) > PATCH_AT_MOST * pixels.shape[0] * pixels.shape[1] else box
 
     def _packed(self, raw: bytes) -> tuple[bytes, bool]:
         """The bytes to store for a frame, and whether they are deflated (see ``compress``)."""

@@ -204,3 +204,15 @@ def test_the_survey_kernels_agree_with_numpy(height, width, channels, seed, chan
     assert probe_changes(other, 4, probe, 4) == (np.count_nonzero(change),
                                                  np.count_nonzero((change > 0) & (change <= 4)))
     assert np.array_equal(probe, other[::4, ::4])
+
+
+@pytest.mark.parametrize("side", [1, 3, 4, 5, 9])
+def test_the_survey_takes_read_only_frames_of_any_size(side):
+    from gifsom.palette.clip import ClipSurvey
+
+    survey = ClipSurvey(track_scenes=True)
+    for value in (0, 90, 90):
+        frame = np.full((side, side, 3), value, np.uint8)
+        frame.flags.writeable = False            # as frames read back from the spool are
+        survey.add(frame)
+    assert survey.frames == 3 and survey.changed_share == pytest.approx(0.5)

@@ -249,3 +249,49 @@ def test_the_command_line_takes_the_content_and_names_its_flag(tmp_path, capsys)
     assert cli.main("convert", str(tmp_path), str(out), "--fps", "10", "--quality", "70", "--content", "noisy") == 0
     assert out.read_bytes() == gifsom.encode(frames, tmp_path / "b.gif", fps=10, quality=70,
                                              content="noisy").path.read_bytes()
+
+
+def _screen_frames(count: int) -> list[np.ndarray]:
+    """The fixture screen recording: anti-aliased text in 770 colours a frame, a few lines typed a frame."""
+    files = sorted((FIXTURES / "screen").glob("*.png"))[:count]
+    return [np.asarray(Image.open(path).convert("RGB")) for path in files]
+
+
+@pytest.mark.parametrize("times", ["even", "some under 2 cs apart"])
+def test_quality_100_makes_a_still_screen_converge_on_its_source(tmp_path, gif_decoders, times):
+    # frames 2 to 5 type a little; the last frame then stays still for three more
+    frames = _screen_frames(6)
+    frames += [frames[-1]] * 3
+    pts = [index / 10 for index in range(len(frames))]
+    if times != "even":
+        pts[2] = pts[1] + 0.01        # the writer shows frame 2 in place of frame 1, from frame 1's start
+        pts[4] = pts[3] + 0.005
+    out = tmp_path / "best.gif"
+    gifsom.encode(list(zip(frames, pts)), out, quality=100)
+    for name, decoder in gif_decoders.items():
+        shown = [pixels[:, :, :3] for pixels, _ in decoder(out)]
+        # the first frame holds more colours than a palette: close, not exact
+        assert 0 < np.abs(shown[0].astype(int) - frames[0]).max() <= 16, name
+        # every frame shows its source within the first palette's error, new text included ...
+        for pixels in shown:
+            errors = [np.abs(pixels.astype(int) - frame).max() for frame in frames]
+            assert min(errors) <= 16, name
+        # ... and the still picture ends exact
+        assert np.array_equal(shown[-1], frames[-1]), name
+    once = gifsom.encode(frames[:6], tmp_path / "default.gif", fps=10)
+    best = gifsom.encode(frames[:6], tmp_path / "best6.gif", fps=10, quality=100)
+    assert psnr(decode_gif(tmp_path / "best6.gif")[0][-1], frames[5]) > psnr(decode_gif(tmp_path / "default.gif")[0][-1],
+                                                                           frames[5])
+    assert best.bytes < 3 * once.bytes
+
+
+def test_live_encoding_converges_as_the_batch_encoder_does(tmp_path):
+    from gifsom.live import WARM_UP_FRAMES
+
+    frames = _screen_frames(20)           # past the live encoder's warm-up
+    frames += [frames[-1]] * 4
+    assert len(frames) > 2 * WARM_UP_FRAMES
+    gifsom.encode(frames, tmp_path / "live.gif", fps=10, quality=100, live=True)
+    shown = decode_gif(tmp_path / "live.gif")[0]
+    assert np.abs(shown[0].astype(int) - frames[0]).max() > 0
+    assert np.array_equal(shown[-1], frames[-1])

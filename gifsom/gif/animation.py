@@ -116,6 +116,8 @@ class AnimationWriter:
 
     @staticmethod
     def _same_picture(a: IndexedFrame, b: IndexedFrame) -> bool:
+        if b.keep is not None:
+            return bool(b.keep.all())             # a frame that leaves everything to the screen
         if (a.mask is None) != (b.mask is None):
             return False
         if a.mask is not None and b.mask is not None and not same_pixels(a.mask, b.mask):

@@ -37,12 +37,15 @@ class IndexedFrame:
         palette: uint8 (K, 3), 1 <= K <= 256.
         start_cs: when the frame starts, in centiseconds from the start of the clip.
         mask: bool (H, W), True where the frame is transparent, or None when fully opaque.
+        keep: bool (H, W), True where a decoder must leave what it shows as it is (the indices there
+            mean nothing), or None. Only in opaque clips written without lossy LZW.
     """
 
     indices: np.ndarray
     palette: np.ndarray
     start_cs: int
     mask: np.ndarray | None = None
+    keep: np.ndarray | None = None
 
     def colours(self) -> np.ndarray:
         return self.palette[self.indices]
@@ -180,6 +183,9 @@ class ScreenModel:
         changed, top, bottom, left, right = changed_pixels(frame.indices, colours, opaque, frame.mask is not None,
                                                            self.screen, self.lossy)
         box = (top, bottom, left, right) if bottom > 0 else None
+        if frame.keep is not None and self.frames_planned:
+            changed &= ~frame.keep                 # pixels the frame leaves to the screen are not its change
+            box = _bbox(changed)
         disposal = DISPOSE_NONE
         if successor is not None and successor.mask is not None:
             # the successor needs pixels cleared that will be shown after this frame
@@ -208,6 +214,9 @@ class ScreenModel:
             palette is self.global_palette or any(palette is earlier for earlier in self.grown_from)
             or np.array_equal(palette, self.global_palette))
         bits = self.global_bits if is_global else self.table_bits(palette)
+        left_alone = frame.keep[rect] if frame.keep is not None and not first else None
+        if left_alone is not None and not is_global:
+            bits = blocks.table_bits(min(len(palette) + 1, 256))     # room for the transparent index
 
         indices = frame.indices[rect].copy()
         # opaque pixels already showing the right colour may be left to the screen
@@ -215,12 +224,16 @@ class ScreenModel:
         if disposal == DISPOSE_BACKGROUND:
             keep[:] = False                        # the frame is cleared afterwards; draw it whole
         hidden = keep | ~opaque[rect]
+        if left_alone is not None:
+            # what the frame leaves to the screen is hidden, and never written as its index, which means nothing
+            keep &= ~left_alone
+            hidden |= left_alone
         # any table entry the pixels drawn by this frame do not use can serve as its transparent index
         used = np.bincount(indices[~hidden], minlength=1 << bits) > 0
         free = np.flatnonzero(~used[: 1 << bits])
         spare = int(free[0]) if len(free) else None    # the lowest keeps LZW's code size small
-        if spare is None and not bool(opaque[rect].all()):
-            raise ValueError("a frame with transparent pixels needs a palette with a free slot")
+        if spare is None and (not bool(opaque[rect].all()) or (left_alone is not None and left_alone.any())):
+            raise ValueError("a frame with transparent pixels, or pixels left to the screen, needs a free slot")
         return FramePlan(indices, hidden, keep, spare, left, top, bits, None if is_global else palette, palette,
                          self.lossy, delay_cs, disposal, names_transparent, colours, opaque[rect])
 

@@ -12,7 +12,7 @@ import copy
 
 import numpy as np
 
-from .._frames_cy import changed_box
+from ..frames import changed_rectangle
 from ._survey_cy import coarse_counts, grain_count, probe_changes
 from .histogram import colour_histogram
 from .sampling import PixelSampler
@@ -127,7 +127,7 @@ class ColourCensus:
         assert previous is not None
         changed = np.zeros(pixels.shape[:2], np.uint8)
         if previous.shape == pixels.shape:
-            changed_box(np.ascontiguousarray(pixels), previous, 3, changed)
+            changed_rectangle(np.ascontiguousarray(pixels), previous, 3, changed)
         else:                           # an RGB frame after RGBA ones, or the reverse
             changed[...] = (pixels[:, :, :3] != previous[:, :, :3]).any(axis=2)
         return changed.view(bool)
@@ -222,7 +222,7 @@ class ClipSurvey:
         else:
             if self._previous_probe is not None:
                 self._changed += 1.0            # a new size: every pixel changed
-            self._previous_probe = np.ascontiguousarray(pixels[::CHANGE_PROBE_STEP, ::CHANGE_PROBE_STEP])
+            self._previous_probe = pixels[::CHANGE_PROBE_STEP, ::CHANGE_PROBE_STEP].copy()   # C order, ours to write
         if self.frames % GRAIN_EVERY == 0:
             self._grain.append(grain_share(pixels))
         self.frames += 1

@@ -1,0 +1,132 @@
+"""Mapping that makes a still picture converge on its source, frame after frame.
+
+A screen recording mostly stays still, and its first frame may hold more
+colours than one palette: anti-aliased text in many hues. Mapped to one
+palette, the still parts keep that palette's approximation for the whole clip.
+:class:`ConvergingMapper` gives each later frame a palette of its own: the
+colours of the pixels that changed in the source first, then, in the room
+left, the exact colours of pixels the screen still shows wrong, most frequent
+first. Every other pixel is left to the screen, so a frame costs the pixels it
+draws and its colour table. After a few frames a still picture is exact.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from ..frames import changed_rectangle
+from ..gif.screen_model import IndexedFrame, pack_colours
+from ..gif.timing import MIN_DELAY_CS
+from ..palette.histogram import colour_histogram
+from .stage import FrameMapper, MappingOptions
+
+#: Most colours of a frame's own palette, one short of a full table: a pixel left to the screen needs an
+#: index no drawn pixel uses (the frame's transparent index).
+MOST_OWN_COLOURS = 255
+
+
+def _largest_free_size(count: int) -> int:
+    """At most ``count`` colours, one fewer where ``count`` fills a colour table of 2**n entries exactly:
+    the table keeps a free index for the pixels left to the screen."""
+    count = min(count, MOST_OWN_COLOURS)
+    return count - 1 if count > 1 and count & (count - 1) == 0 else count
+
+
+class ConvergingMapper:
+    """Maps the frames of one opaque clip, in order, so that what a decoder shows converges on them.
+
+    Args:
+        palette: uint8 (K, 3) the palette of the first frame (the clip's or its first scene's).
+        options: how the first frame, and later frames' changed pixels with a learned palette, are mapped.
+        learn: returns a palette of at most the given number of colours for uint8 (N, 3) pixels; used where
+            the pixels that changed in a frame have more colours than a palette holds.
+
+    :meth:`frame` returns each frame for :class:`gifsom.gif.animation.AnimationWriter`, with ``keep``: the
+    pixels a decoder must leave as they are (None for the first frame, which is drawn whole). The mapper
+    assumes every frame it maps is shown as drawn, exactly (no lossy LZW), as the writer shows them: a frame
+    starting under :data:`MIN_DELAY_CS` after the frame the writer holds back replaces that frame, and is
+    mapped against what was shown before it.
+    """
+
+    def __init__(self, palette: np.ndarray, options: MappingOptions,
+                 learn: Callable[[np.ndarray, int], np.ndarray]) -> None:
+        self.palette = palette
+        self.options = options
+        self.learn = learn
+        self._source: np.ndarray | None = None       # the source of the last frame mapped
+        self._shown: np.ndarray | None = None        # uint8 (H, W, 3): what a decoder shows after it
+        self._before: tuple[np.ndarray | None, np.ndarray | None] = (None, None)   # both, one frame earlier
+        self._held_start: int | None = None          # the start of the frame the writer holds back
+
+    def frame(self, rgb: np.ndarray, start_cs: int) -> IndexedFrame:
+        """Map uint8 (H, W, 3) ``rgb``, shown from ``start_cs`` centiseconds."""
+        replaces = self._held_start is not None and start_cs - self._held_start < MIN_DELAY_CS
+        indices, palette, keep = self.map(rgb, replaces)
+        if not replaces and (keep is None or not keep.all()):     # a frame that keeps all is merged
+            self._held_start = start_cs
+        return IndexedFrame(indices, palette, start_cs, None, keep)
+
+    def map(self, rgb: np.ndarray, replaces_previous: bool = False) -> tuple[np.ndarray, np.ndarray,
+                                                                              np.ndarray | None]:
+        """Map uint8 (H, W, 3) ``rgb``: uint8 (H, W) indices, uint8 (K, 3) palette and bool (H, W) ``keep``
+        (or None). ``replaces_previous``: the writer shows this frame instead of the previous one."""
+        rgb = np.ascontiguousarray(rgb)
+        if replaces_previous:
+            self._source, self._shown = self._before
+        self._before = (self._source, self._shown)
+        shown, source = self._shown, self._source
+        self._source = rgb
+        if shown is None or source is None or shown.shape != rgb.shape:
+            indices = FrameMapper(self.palette, self.options).map(rgb)
+            self._shown = self.palette[indices]
+            return indices, self.palette, None
+        height, width = rgb.shape[:2]
+        wrong = np.zeros((height, width), np.uint8)
+        if changed_rectangle(rgb, shown, 3, wrong) is None:
+            return np.zeros((height, width), np.uint8), self.palette, np.ones((height, width), bool)
+        moved = np.zeros((height, width), np.uint8)
+        top, bottom, left, right = changed_rectangle(rgb, source, 3, moved) or (0, 0, 0, 0)
+        wrong_at = wrong.view(bool)
+        must = moved.view(bool) & wrong_at                      # new content, not yet on screen
+        palette, exact = self._palette_for(rgb[must], rgb[wrong_at & ~must])
+        indices = np.zeros((height, width), np.uint8)
+        draw = np.zeros((height, width), bool)
+        if exact:
+            # every new pixel's colour, and some stale ones', is in the palette: look them up exactly
+            keys, own = pack_colours(rgb[wrong_at]), pack_colours(palette)
+            order = np.argsort(own)
+            place = np.minimum(np.searchsorted(own[order], keys), len(own) - 1)
+            found = own[order][place] == keys
+            indices[wrong_at] = np.where(found, order[place], 0)
+            draw[wrong_at] = found
+        else:
+            # too many new colours for a table: map the rectangle they are in, as any frame is mapped
+            box = (slice(top, bottom), slice(left, right))
+            indices[box] = FrameMapper(palette, self.options).map(np.ascontiguousarray(rgb[box]))
+            draw = must
+        updated = shown.copy()
+        updated[draw] = palette[indices[draw]]
+        self._shown = updated
+        return indices, palette, ~draw
+
+    def _palette_for(self, new: np.ndarray, stale: np.ndarray) -> tuple[np.ndarray, bool]:
+        """A frame's own palette, from uint8 (N, 3) ``new`` pixels (changed in the source) and ``stale``
+        ones (shown wrong): the exact colours of the new pixels when they fit, then the most frequent
+        stale colours in the room left; else one learned from the new pixels. Also whether every new
+        pixel's colour is in it."""
+        room = MOST_OWN_COLOURS
+        found = colour_histogram(new, limit=room) if len(new) else (np.empty((0, 3), np.uint8), np.empty(0))
+        if found is None:
+            return self.learn(new, room), False
+        colours = found[0][np.argsort(-found[1], kind="stable")]
+        stale_found = colour_histogram(stale) if len(stale) and len(colours) < room else None
+        if stale_found is not None:
+            extra = stale_found[0][np.argsort(-stale_found[1], kind="stable")]
+            extra = extra[~np.isin(pack_colours(extra), pack_colours(colours))]
+            colours = np.concatenate([colours, extra[:room - len(colours)]])
+        size = _largest_free_size(len(colours))
+        if size < len(found[0]):
+            return self.learn(new, size), False        # only where the new colours fill a 2**n table exactly
+        return np.ascontiguousarray(colours[:max(size, 1)], np.uint8), True
