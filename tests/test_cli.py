@@ -67,6 +67,7 @@ def one_line_error(result: subprocess.CompletedProcess) -> str:
     (["convert", "VIDEO", "OUT", "--fixed-color", "red"], 2, "RRGGBB"),
     (["convert", "VIDEO", "missing-folder/out.gif"], 1, "does not exist"),
     (["convert", "VIDEO", "VIDEO"], 2, "is the input"),
+    (["convert", "VIDEO", "-o", "OUT"], 2, "-o names a folder, one GIF per input; to write"),
     (["convert", "EMPTY", "OUT"], 1, "no frames"),
     (["convert"], 2, "required"),
 ])

@@ -247,6 +247,9 @@ def run_batch(args: argparse.Namespace, source_options, job: Job) -> int:
     folder = Path(args.output_dir)
     if folder.exists() and not folder.is_dir():
         raise OptionError(f"-o {args.output_dir!r} is a file; give a folder for the GIFs")
+    if not folder.exists() and folder.suffix.lower() == ".gif":
+        raise OptionError(f"-o names a folder, one GIF per input; to write {args.output_dir!r}, give it after "
+                          f"the input: gifsom convert INPUT {args.output_dir}")
     outputs = [folder / (output_stem(path) + ".gif") for path in args.paths]
     seen: dict[Path, str] = {}
     for path, output in zip(args.paths, outputs):
