@@ -81,10 +81,15 @@ NOTCHES = {
     "colors": (192, 128, 96, 64, 48, 32, 24, 16),
     "frame_step": (2, 3, 4),
 }
+#: A probed notch that saves fewer halvings of the bytes than this saved nothing.
+MIN_HALVINGS = 0.05
 #: The least score a probed notch is taken to lose, in points.
 MIN_POINTS_LOST = 0.05
 #: The notch of each knob whose cost in quality per byte saved is measured on the sample.
 PROBE_NOTCH = {"lossy": 20, "scale": 0.7, "colors": 64}
+#: A deeper notch, measured where the first saved (next to) nothing: scaling anti-aliased text to 0.7
+#: can add bytes (the bench's screen recording: 29,523 against 28,938), where 0.5 saves a third.
+DEEP_PROBE_NOTCH = {"lossy": 40, "scale": 0.5, "colors": 16}
 
 
 @dataclass(frozen=True)
@@ -290,6 +295,9 @@ SAMPLE_RUNS = 4
 #: about 25 ms a 640x360 frame; judging every 2nd made the fit of a 30-frame screen clip 15% slower, for
 #: a choice about as good: 61.86 against 60.61 by SSIMULACRA 2 for --for slack-emoji on the 176x144 clip).
 SCORED_EVERY = 4
+#: How many notches the fit eases colours and lossy LZW back, each time taking the bytes back by scaling
+#: (see :meth:`Fitter._rebalanced`).
+REBALANCE_NOTCHES = (1, 2, 3, 4)
 #: Aim this far under the limit with a prediction, to leave room for its error.
 PREDICTION_MARGIN = 0.97
 
@@ -381,18 +389,23 @@ class Fitter:
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="gifsom-fit") as pool:
             jobs = {knob: pool.submit(measure, setting) for knob, setting in [("", base), *probes.items()]}
             measured = {knob: job.result() for knob, job in jobs.items()}
-        base_bytes, base_quality = measured[""]
+            base_bytes, base_quality = measured[""]
+            notch_of = dict(PROBE_NOTCH)
+            deeper = {knob: _notch(base, base, knob, DEEP_PROBE_NOTCH[knob]) for knob in probes
+                      if measured[knob][0] >= base_bytes * 2 ** -MIN_HALVINGS}
+            for knob, job in [(knob, pool.submit(measure, setting)) for knob, setting in deeper.items() if setting]:
+                measured[knob], notch_of[knob] = job.result(), DEEP_PROBE_NOTCH[knob]
         costs = {}
         for knob, probe in probes.items():
             size, quality = measured[knob]
-            notch = PROBE_NOTCH[knob]
+            notch = notch_of[knob]
             saved = math.log2(base_bytes / size) if size < base_bytes else 0.0
             # a knob that cost nothing on the sample still costs something: with a cost of 0 it would be
             # turned to its last notch before any other knob moved
             lost = max(base_quality - quality, MIN_POINTS_LOST)
             # the notches up to the probed one: lossy grows notch by notch, scale and colours shrink
             notches = sum(1 for value in NOTCHES[knob] if (value <= notch if knob == "lossy" else value >= notch))
-            costs[knob] = KnobCost(lost / saved if saved > 0.05 else math.inf, saved / max(1, notches))
+            costs[knob] = KnobCost(lost / saved if saved > MIN_HALVINGS else math.inf, saved / max(1, notches))
             self.report(f"{knob} {notch}: {size:,} bytes on the sample, {lost:.2f} points lost, "
                         f"{costs[knob].points_per_halving:.2f} points per halving")
         return costs
@@ -507,11 +520,69 @@ class Fitter:
         if best is None:
             raise ResourceError(f"the smallest GIF reached is {smallest:,.0f} bytes, over the {self.limit:,}-byte "
                                 "limit; trim the clip (`start`/`end`), or allow more bytes")
-        setting = self.ladder[best[0]]
+        setting, data = self.ladder[best[0]], best[1]
+        milder = self._rebalanced(setting, len(data) / self._sampled_bytes(best[0]))
+        if milder is not None:
+            full += 1
+            candidate = self._full_gif(milder)
+            self.report(f"rebalanced: {milder} -> {len(candidate):,} bytes")
+            if len(candidate) <= self.limit:
+                setting, data = milder, candidate
+        best = (best[0], data)
         height, width = self.spool.shape[:2]
         fps = round(1.0 / self._frame_period(), 2) if len(self.spool) > 1 else None
         return FitResult(best[1], self.frames_of[setting], setting, full, self.probes,
                          setting.describe(width, height, fps))
+
+    def _rebalanced(self, setting: FitSetting, scale: float) -> FitSetting | None:
+        """A setting that looks better than ``setting`` on the sample and is predicted to fit (full-clip bytes
+        are ``scale`` times the sample's), or None.
+
+        The ladder turns one knob at a time, each while its measured cost is lowest, and a knob's last
+        notches cost more than its first ones promise: 16 colours posterise where 64 barely show. So the
+        colours and lossy LZW of the answer are each eased back :data:`REBALANCE_NOTCHES` notches, and the
+        bytes that costs are taken back by scaling (the largest scale predicted to fit), and the best of
+        these by the perceptual score on the sample is kept.
+        """
+        if "scale" in self.fixed or (setting.colors >= self.start.colors and setting.lossy <= self.start.lossy):
+            return None
+        target = self.limit * PREDICTION_MARGIN
+        scales = [setting.scale] + [round(setting.scale * 0.92 ** k, 4) for k in range(1, len(NOTCHES["scale"]))]
+
+        def eased(value: int, knob: str, notches: int) -> int:
+            ladder = [getattr(self.start, knob)] + [v for v in NOTCHES[knob]
+                                                   if (v < self.start.colors if knob == "colors"
+                                                       else v > self.start.lossy)]
+            place = ladder.index(value) if value in ladder else 0
+            return int(ladder[max(0, place - notches)])
+
+        def score(candidate: FitSetting) -> float:
+            return self._sample_score(candidate, self._sample_gif(candidate))
+
+        best, best_score = None, score(setting)
+        for notches in REBALANCE_NOTCHES:
+            milder = replace(setting, colors=eased(setting.colors, "colors", notches) if "colors" not in self.fixed
+                             else setting.colors,
+                             lossy=eased(setting.lossy, "lossy", notches) if "lossy" not in self.fixed else setting.lossy)
+            if milder == setting:
+                continue
+            # bytes go about as the pixels do: the scale that takes back what easing added, snapped to a notch
+            # and checked on the sample (one notch smaller where it does not fit)
+            grown = len(self._sample_gif(milder)) * scale / target
+            wanted = setting.scale / math.sqrt(max(grown, 1.0))
+            low = next((k for k, value in enumerate(scales) if value <= wanted), len(scales) - 1)
+            while low < len(scales) - 1 and len(self._sample_gif(replace(milder, scale=scales[low]))) * scale > target:
+                low += 1
+            if len(self._sample_gif(replace(milder, scale=scales[low]))) * scale > target:
+                continue
+            candidate = replace(milder, scale=scales[low])
+            found = score(candidate)
+            self.report(f"eased {notches}: {candidate} scores {found:.2f} on the sample, against {best_score:.2f}")
+            if found > best_score:
+                best, best_score = candidate, found
+            elif best is not None:
+                break                      # easing further looks worse again
+        return best
 
     def _predict(self, low: int, high: int, scale: float) -> int:
         """The best index in ``low..high`` whose predicted size fits under the limit, with margin:

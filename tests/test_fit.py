@@ -158,3 +158,31 @@ def test_making_a_fitter_does_no_work_until_asked():
     assert fitter.probes == 0                     # nothing encoded yet
     assert len(fitter.ladder) > 1 and fitter.probes > 0
     assert len(fitter.fit().data) <= 20_000
+
+
+def test_the_fit_eases_posterising_knobs_back_when_scaling_pays_for_it(tmp_path, monkeypatch):
+    """On text, the ladder's last notches of colours and lossy LZW cost more than their first promise;
+    the fit trades them for scale where its score on the sample says that looks better, and still fits."""
+    from gifsom import fit as fit_module
+    from gifsom.encoder import new_survey
+    from gifsom.options import EncodeOptions
+    from gifsom.spool import FrameSpool
+
+    files = sorted((FIXTURES / "screen").glob("*.png"))[:12]
+    frames = [np.asarray(Image.open(path).convert("RGB")) for path in files]
+    options = EncodeOptions()
+    spool, survey = FrameSpool(480, 320, 3), new_survey(options)
+    for number, frame in enumerate(frames):
+        spool.append(frame, number / 10)
+        survey.add(frame)
+    limit = gifsom.encode(frames, tmp_path / "default.gif", fps=10).bytes // 2
+    chosen = {}
+    for notches in ((), fit_module.REBALANCE_NOTCHES):
+        monkeypatch.setattr(fit_module, "REBALANCE_NOTCHES", notches)
+        fitter = fit_module.Fitter(spool, survey, options, len(frames) / 10, limit)
+        result = fitter.fit()
+        assert len(result.data) <= limit
+        chosen[notches] = (result.setting, fitter._sample_score(result.setting, fitter._sample_gif(result.setting)))
+    (ladder, ladder_score), (eased, eased_score) = chosen.values()
+    assert eased != ladder and eased.colors > ladder.colors and eased.scale < ladder.scale
+    assert eased_score > ladder_score
