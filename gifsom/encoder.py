@@ -236,9 +236,9 @@ def write_clip(out: BinaryIO, spool: Clip, survey: ClipSurvey, options: EncodeOp
 
     per_frame = not scene_palettes and global_palette is None and scope == "frame"
     converging = None
-    if converge:
-        first = global_palette if not scene_palettes else scene_palettes[0]
-        assert first is not None                   # a palette per scene, or the clip's
+    first = global_palette if not scene_palettes else scene_palettes[0]
+    if converge and first is not None and not (scene_palettes and len(exact_scenes) == len(scene_palettes)):
+        # (every scene exact, or every frame in exact colours of its own: lossless already)
         converging = converging_mapper(first, options)
     try:
         for number, rgb, mask, mapped in _split_frames(spool, options.matte, on_its_own if per_frame else None):

@@ -295,3 +295,39 @@ def test_live_encoding_converges_as_the_batch_encoder_does(tmp_path):
     shown = decode_gif(tmp_path / "live.gif")[0]
     assert np.abs(shown[0].astype(int) - frames[0]).max() > 0
     assert np.array_equal(shown[-1], frames[-1])
+
+
+def _flat_scene(colours: np.ndarray, count: int, box_colours: list[np.ndarray] | None = None) -> list[np.ndarray]:
+    """Frames of vertical stripes in ``colours`` (K, 3), with a 10x10 box of its own colours in each frame."""
+    stripes = np.repeat(colours[None, :, :], 4, axis=1)[:, :160]
+    picture = np.ascontiguousarray(np.repeat(stripes, 60, axis=0))
+    frames = []
+    for index in range(count):
+        frame = picture.copy()
+        if box_colours is not None:
+            frame[5:15, 5:15] = box_colours[index].reshape(10, 10, 3)
+        frames.append(frame)
+    return frames
+
+
+def _source_timeline(path) -> list[np.ndarray]:
+    """A GIF's frames as Pillow shows them, one per 100 ms."""
+    shown, durations = decode_gif(path)
+    return [frame for frame, duration in zip(shown, durations) for _ in range(round(duration / 100))]
+
+
+def test_quality_100_keeps_exact_palettes_lossless_and_as_small(tmp_path):
+    rng = np.random.default_rng(3)
+    first = rng.integers(0, 256, (40, 3), dtype=np.uint8)
+    second = rng.integers(0, 256, (40, 3), dtype=np.uint8) // 2
+    # two scenes, each in exact colours: lossless at 90, and 100 can add nothing
+    frames = _flat_scene(first, 5) + _flat_scene(second, 5)
+    best = gifsom.encode(frames, tmp_path / "best.gif", fps=10, quality=100)
+    default = gifsom.encode(frames, tmp_path / "default.gif", fps=10)
+    assert best.bytes == default.bytes
+    assert all(np.array_equal(a, b) for a, b in zip(_source_timeline(tmp_path / "best.gif"), frames, strict=True))
+    # a second scene over a palette's colours, though each frame fits in one: exact palettes per frame
+    boxes = [rng.integers(0, 256, (100, 3), dtype=np.uint8) for _ in range(5)]
+    frames = _flat_scene(first, 5) + _flat_scene(second, 5, boxes)
+    gifsom.encode(frames, tmp_path / "boxes.gif", fps=10, quality=100)
+    assert all(np.array_equal(a, b) for a, b in zip(_source_timeline(tmp_path / "boxes.gif"), frames, strict=True))
