@@ -297,7 +297,7 @@ SAMPLE_RUNS = 4
 SCORED_EVERY = 4
 #: How many notches the fit eases colours and lossy LZW back, each time taking the bytes back by scaling
 #: (see :meth:`Fitter._rebalanced`).
-REBALANCE_NOTCHES = (1, 2, 3, 4)
+REBALANCE_NOTCHES = (2, 4)
 #: Aim this far under the limit with a prediction, to leave room for its error.
 PREDICTION_MARGIN = 0.97
 
