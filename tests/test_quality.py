@@ -331,3 +331,18 @@ def test_quality_100_keeps_exact_palettes_lossless_and_as_small(tmp_path):
     frames = _flat_scene(first, 5) + _flat_scene(second, 5, boxes)
     gifsom.encode(frames, tmp_path / "boxes.gif", fps=10, quality=100)
     assert all(np.array_equal(a, b) for a, b in zip(_source_timeline(tmp_path / "boxes.gif"), frames, strict=True))
+
+
+@pytest.mark.parametrize("new_colours", [1, 2, 4, 128, 255])
+def test_converging_frames_take_any_count_of_new_colours(tmp_path, new_colours):
+    # a still picture in more colours than a palette, then a box in exactly this many new colours
+    frames = _screen_frames(1) * 6          # exact on screen by the last of these
+    rng = np.random.default_rng(new_colours)
+    box = rng.permutation(np.arange(256 * 256, dtype=np.uint32))[:new_colours]
+    colours = np.stack([box >> 8 & 255, box & 255, np.full_like(box, 7)], axis=1).astype(np.uint8)
+    changed = frames[-1].copy()
+    changed[100:132, 100:132] = colours[np.arange(32 * 32) % new_colours].reshape(32, 32, 3)
+    frames.append(changed)
+    gifsom.encode(frames, tmp_path / "box.gif", fps=10, quality=100, content="flat")
+    shown = _source_timeline(tmp_path / "box.gif")
+    assert np.array_equal(shown[-1][100:132, 100:132], changed[100:132, 100:132])

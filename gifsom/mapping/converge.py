@@ -23,15 +23,9 @@ from ..palette.histogram import colour_histogram
 from .stage import FrameMapper, MappingOptions
 
 #: Most colours of a frame's own palette, one short of a full table: a pixel left to the screen needs an
-#: index no drawn pixel uses (the frame's transparent index).
+#: index no drawn pixel uses (the frame's transparent index; the writer sizes the frame's table with room
+#: for it, see :meth:`gifsom.gif.screen_model.ScreenModel.plan`).
 MOST_OWN_COLOURS = 255
-
-
-def _largest_free_size(count: int) -> int:
-    """At most ``count`` colours, one fewer where ``count`` fills a colour table of 2**n entries exactly:
-    the table keeps a free index for the pixels left to the screen."""
-    count = min(count, MOST_OWN_COLOURS)
-    return count - 1 if count > 1 and count & (count - 1) == 0 else count
 
 
 class ConvergingMapper:
@@ -126,7 +120,4 @@ class ConvergingMapper:
             extra = stale_found[0][np.argsort(-stale_found[1], kind="stable")]
             extra = extra[~np.isin(pack_colours(extra), pack_colours(colours))]
             colours = np.concatenate([colours, extra[:room - len(colours)]])
-        size = _largest_free_size(len(colours))
-        if size < len(found[0]):
-            return self.learn(new, size), False        # only where the new colours fill a 2**n table exactly
-        return np.ascontiguousarray(colours[:max(size, 1)], np.uint8), True
+        return np.ascontiguousarray(colours[:room], np.uint8), True
