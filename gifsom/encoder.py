@@ -129,7 +129,8 @@ def converging_mapper(palette: np.ndarray, options: EncodeOptions) -> Converging
     """A :class:`ConvergingMapper` from the first palette ``palette``, learning the palettes it needs as
     the encoder learns any (:func:`learn_from`)."""
     return ConvergingMapper(palette, options.mapping_options(),
-                            lambda pixels, colors: learn_from(pixels, None, options, colors, colors))
+                            lambda pixels, colors: learn_from(pixels, None, options, colors, colors),
+                            options.palette_colors)
 
 
 def fitting_colours(colours: np.ndarray | None, exact: int) -> np.ndarray | None:

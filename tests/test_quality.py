@@ -346,3 +346,13 @@ def test_converging_frames_take_any_count_of_new_colours(tmp_path, new_colours):
     gifsom.encode(frames, tmp_path / "box.gif", fps=10, quality=100, content="flat")
     shown = _source_timeline(tmp_path / "box.gif")
     assert np.array_equal(shown[-1][100:132, 100:132], changed[100:132, 100:132])
+
+
+def test_converging_frames_keep_to_the_colours_asked_for(tmp_path):
+    frames = _screen_frames(6)
+    gifsom.encode(frames, tmp_path / "sixteen.gif", fps=10, quality=100, colors=16)
+    shown = decode_gif(tmp_path / "sixteen.gif")[0]
+    assert len(np.unique(shown[0].reshape(-1, 3), axis=0)) <= 16
+    for before, after in zip(shown, shown[1:]):
+        drawn = after[(after != before).any(axis=2)]
+        assert len(np.unique(drawn, axis=0)) <= 16          # what each frame draws comes from 16 colours

@@ -36,6 +36,8 @@ class ConvergingMapper:
         options: how the first frame, and later frames' changed pixels with a learned palette, are mapped.
         learn: returns a palette of at most the given number of colours for uint8 (N, 3) pixels; used where
             the pixels that changed in a frame have more colours than a palette holds.
+        most_colours: the most colours of a frame's own palette (the palette size asked for), at most
+            :data:`MOST_OWN_COLOURS`.
 
     :meth:`frame` returns each frame for :class:`gifsom.gif.animation.AnimationWriter`, with ``keep``: the
     pixels a decoder must leave as they are (None for the first frame, which is drawn whole). The mapper
@@ -45,8 +47,9 @@ class ConvergingMapper:
     """
 
     def __init__(self, palette: np.ndarray, options: MappingOptions,
-                 learn: Callable[[np.ndarray, int], np.ndarray]) -> None:
+                 learn: Callable[[np.ndarray, int], np.ndarray], most_colours: int = MOST_OWN_COLOURS) -> None:
         self.palette = palette
+        self.most_colours = min(most_colours, MOST_OWN_COLOURS)
         self.options = options
         self.learn = learn
         self._source: np.ndarray | None = None       # the source of the last frame mapped
@@ -110,7 +113,7 @@ class ConvergingMapper:
         ones (shown wrong): the exact colours of the new pixels when they fit, then the most frequent
         stale colours in the room left; else one learned from the new pixels. Also whether every new
         pixel's colour is in it."""
-        room = MOST_OWN_COLOURS
+        room = self.most_colours
         found = colour_histogram(new, limit=room) if len(new) else (np.empty((0, 3), np.uint8), np.empty(0))
         if found is None:
             return self.learn(new, room), False
