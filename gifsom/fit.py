@@ -74,10 +74,12 @@ class FitSetting:
         return ", ".join(parts)
 
 
+#: Each notch of the scale is this share of the one before.
+SCALE_STEP = 0.92
 #: The notches of each knob, mildest first.
 NOTCHES = {
     "lossy": tuple(value for value in (10, 15, 20, 25, 30, 40) if value <= MAX_KNOB_LOSSY),
-    "scale": tuple(round(0.92 ** k, 3) for k in range(1, 24)),      # 0.92 down to 0.15, about 15% fewer bytes each
+    "scale": tuple(round(SCALE_STEP ** k, 3) for k in range(1, 24)),   # 0.92 down to 0.15, about 15% fewer bytes each
     "colors": (192, 128, 96, 64, 48, 32, 24, 16),
     "frame_step": (2, 3, 4),
 }
@@ -528,10 +530,9 @@ class Fitter:
             self.report(f"rebalanced: {milder} -> {len(candidate):,} bytes")
             if len(candidate) <= self.limit:
                 setting, data = milder, candidate
-        best = (best[0], data)
         height, width = self.spool.shape[:2]
         fps = round(1.0 / self._frame_period(), 2) if len(self.spool) > 1 else None
-        return FitResult(best[1], self.frames_of[setting], setting, full, self.probes,
+        return FitResult(data, self.frames_of[setting], setting, full, self.probes,
                          setting.describe(width, height, fps))
 
     def _rebalanced(self, setting: FitSetting, scale: float) -> FitSetting | None:
@@ -547,9 +548,11 @@ class Fitter:
         if "scale" in self.fixed or (setting.colors >= self.start.colors and setting.lossy <= self.start.lossy):
             return None
         target = self.limit * PREDICTION_MARGIN
-        scales = [setting.scale] + [round(setting.scale * 0.92 ** k, 4) for k in range(1, len(NOTCHES["scale"]))]
+        scales = [setting.scale] + [round(setting.scale * SCALE_STEP ** k, 4) for k in range(1, len(NOTCHES["scale"]))]
 
         def eased(value: int, knob: str, notches: int) -> int:
+            if knob in self.fixed:
+                return value                     # as the caller gave it
             ladder = [getattr(self.start, knob)] + [v for v in NOTCHES[knob]
                                                    if (v < self.start.colors if knob == "colors"
                                                        else v > self.start.lossy)]
@@ -561,9 +564,8 @@ class Fitter:
 
         best, best_score = None, score(setting)
         for notches in REBALANCE_NOTCHES:
-            milder = replace(setting, colors=eased(setting.colors, "colors", notches) if "colors" not in self.fixed
-                             else setting.colors,
-                             lossy=eased(setting.lossy, "lossy", notches) if "lossy" not in self.fixed else setting.lossy)
+            milder = replace(setting, colors=eased(setting.colors, "colors", notches),
+                             lossy=eased(setting.lossy, "lossy", notches))
             if milder == setting:
                 continue
             # bytes go about as the pixels do: the scale that takes back what easing added, snapped to a notch

@@ -196,7 +196,7 @@ def test_the_survey_kernels_agree_with_numpy(height, width, channels, seed, chan
     # coarse colour bins of every 7th pixel in reading order
     flat = frame.reshape(-1, channels)[::7, :3].astype(np.int64) >> 4
     counts = np.zeros(4096, np.int64)
-    coarse_counts(frame, 7, 4, counts)
+    coarse_counts(frame, 7, counts)
     assert np.array_equal(counts, np.bincount((flat[:, 0] << 8) | (flat[:, 1] << 4) | flat[:, 2], minlength=4096))
     # the probe: every 4th pixel of every 4th row, changed at all and by 1 to 4 levels
     probe = np.ascontiguousarray(frame[::4, ::4])

@@ -43,13 +43,13 @@ def grain_count(const unsigned char[:, :, :] pixels):
     return found
 
 
-def coarse_counts(const unsigned char[:, :, :] pixels, Py_ssize_t every, int shift, long long[::1] counts):
+def coarse_counts(const unsigned char[:, :, :] pixels, Py_ssize_t every, long long[::1] counts):
     """Add to int64 (4096,) ``counts`` the colour bins of every ``every``-th pixel of uint8 (H, W, C >= 3)
-    ``pixels`` in reading order (pixel ``i`` is row ``i // W``, column ``i % W``): bin
-    ``(R >> shift) << 8 | (G >> shift) << 4 | B >> shift``, with ``shift`` 4 for 16 levels a channel."""
+    ``pixels`` in reading order (pixel ``i`` is row ``i // W``, column ``i % W``): 16 levels a channel,
+    bin ``(R >> 4) << 8 | (G >> 4) << 4 | B >> 4``."""
     cdef Py_ssize_t width = pixels.shape[1], total = pixels.shape[0] * pixels.shape[1], i, y, x
-    if every < 1 or shift != 4 or counts.shape[0] != 4096:
-        raise ValueError("coarse_counts takes every >= 1, shift 4 and 4096 counts")
+    if every < 1 or counts.shape[0] != 4096:
+        raise ValueError("coarse_counts takes every >= 1 and 4096 counts")
     if width == 0:
         return
     with nogil:

@@ -40,13 +40,12 @@ FLAT_GRAIN = 0.2
 #: Grain is judged on every this many frames, on at most GRAIN_WINDOW x GRAIN_WINDOW pixels of the centre.
 GRAIN_EVERY = 8
 GRAIN_WINDOW = 512
-_HIST_SHIFT = 4  # 16 levels per channel for scene histograms
 
 
 def coarse_histogram(pixels: np.ndarray) -> np.ndarray:
     """float64 (4096,) share of every 7th pixel of uint8 (H, W, C) ``pixels`` in each of 16x16x16 RGB bins."""
     counts = np.zeros(4096, np.int64)
-    coarse_counts(pixels, 7, _HIST_SHIFT, counts)
+    coarse_counts(pixels, 7, counts)
     return counts / max(float(counts.sum()), 1.0)
 
 
