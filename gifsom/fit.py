@@ -83,6 +83,19 @@ NOTCHES = {
     "colors": (192, 128, 96, 64, 48, 32, 24, 16),
     "frame_step": (2, 3, 4),
 }
+#: The most lossy LZW the fit turns to on each kind of content (:data:`gifsom.options.CONTENT_KINDS`). On
+#: drawn text and lines, lossy LZW past 15 smears glyph edges: on the bench's screen recording, at the same
+#: bytes, lossy 20 to 40 (with the scale that fits) scored 10 to 27 points below lossy 0 to 15 with any
+#: palette of 16 to 64 colours, where 16 colours cost at most a point or two.
+FIT_MAX_LOSSY = {"flat": 15, "clean": MAX_KNOB_LOSSY, "noisy": MAX_KNOB_LOSSY}
+
+
+def knob_notches(content: str) -> dict[str, tuple[float, ...]]:
+    """:data:`NOTCHES` for a clip of ``content`` (one of :data:`gifsom.options.CONTENT_KINDS`)."""
+    most = FIT_MAX_LOSSY[content]
+    return {**NOTCHES, "lossy": tuple(value for value in NOTCHES["lossy"] if value <= most)}
+
+
 #: A probed notch that saves fewer halvings of the bytes than this saved nothing.
 MIN_HALVINGS = 0.05
 #: The least score a probed notch is taken to lose, in points.
@@ -119,8 +132,9 @@ def _notch(setting: FitSetting, start: FitSetting, knob: str, value: float) -> F
     return replace(setting, colors=int(value)) if value < start.colors else None
 
 
-def build_ladder(costs: dict[str, KnobCost], start: FitSetting = FitSetting()) -> list[FitSetting]:
-    """Settings from ``start`` (the best) to the smallest.
+def build_ladder(costs: dict[str, KnobCost], start: FitSetting = FitSetting(),
+                 notches: dict[str, tuple[float, ...]] = NOTCHES) -> list[FitSetting]:
+    """Settings from ``start`` (the best) to the smallest, along ``notches`` (by knob, mildest first).
 
     Each step turns one knob one notch: the knob whose next halving of the bytes is predicted
     to cost least. A knob's cost per halving is taken to grow with the halvings it has already
@@ -133,17 +147,17 @@ def build_ladder(costs: dict[str, KnobCost], start: FitSetting = FitSetting()) -
     depth = {knob: 0.0 for knob in costs}
     useful = [knob for knob in costs if math.isfinite(costs[knob].points_per_halving)]
     while True:
-        open_knobs = [knob for knob in useful if taken[knob] < len(NOTCHES[knob])]
+        open_knobs = [knob for knob in useful if taken[knob] < len(notches[knob])]
         if not open_knobs:
             break
         knob = min(open_knobs, key=lambda k: costs[k].points_per_halving * (1 + depth[k]))
-        turned = _notch(steps[-1], start, knob, NOTCHES[knob][taken[knob]])
+        turned = _notch(steps[-1], start, knob, notches[knob][taken[knob]])
         taken[knob] += 1
         depth[knob] += costs[knob].halvings_per_notch
         if turned is not None:
             steps.append(turned)
     for knob in ["frame_step"] + [knob for knob in costs if knob not in useful]:
-        for value in NOTCHES[knob][taken.get(knob, 0):]:
+        for value in notches[knob][taken.get(knob, 0):]:
             turned = _notch(steps[-1], start, knob, value)
             if turned is not None:
                 steps.append(turned)
@@ -168,8 +182,40 @@ FRAME_STEP_HALVINGS = 0.3
 
 #: Frames of at most this many bytes have their knob probes run at once (1280x720 RGB is 2.8 MB).
 PARALLEL_PROBE_BYTES = 1 << 21
-#: Sizes of the sample kept scaled at once.
-CACHED_SIZES = 3
+#: The most bytes of scaled sample frames kept between tries (at least one size is always kept).
+SCALED_SAMPLE_BYTES = 128 << 20
+
+
+class ScaledSample:
+    """The sample's frames at each size a try asks for, scaled once and kept while they fit in
+    :data:`SCALED_SAMPLE_BYTES` (the oldest sizes go first). Safe to use from several threads.
+
+    Args:
+        spool: the decoded clip.
+        numbers: the sample's frame numbers.
+    """
+
+    def __init__(self, spool: Clip, numbers: list[int]) -> None:
+        self.spool, self.numbers = spool, numbers
+        self._sizes: dict[tuple[int, int], dict[int, np.ndarray]] = {}
+        self._lock = threading.Lock()
+
+    def frame(self, number: int, size: tuple[int, int]) -> np.ndarray:
+        """Frame ``number`` of the sample at ``size`` = (width, height): uint8 (height, width, C)."""
+        if size == (self.spool.shape[1], self.spool.shape[0]):
+            return self.spool.frame(number)        # nothing to scale: no copy to keep
+        with self._lock:
+            frames = self._sizes.get(size)
+        if frames is None:
+            # the whole sample at once, on all cores (Pillow frees the GIL while it scales)
+            with ThreadPoolExecutor(max_workers=available_cores(), thread_name_prefix="gifsom-scale") as pool:
+                frames = dict(zip(self.numbers, pool.map(lambda n: resize(self.spool.frame(n), size), self.numbers)))
+            with self._lock:
+                self._sizes[size] = frames
+                while len(self._sizes) > 1 and sum(frame.nbytes for kept in self._sizes.values()
+                                                   for frame in kept.values()) > SCALED_SAMPLE_BYTES:
+                    del self._sizes[next(iter(self._sizes))]
+        return frames[number]
 
 
 class ClipView(TimelineView):
@@ -180,19 +226,18 @@ class ClipView(TimelineView):
         spool: the decoded clip (a spool, or a spool along an edited timeline).
         setting: scale and frame step.
         numbers: the clip's frames to use (a sample), or None for all.
-        cache: a dict that keeps scaled frames between views (for a sample seen many times), by size,
-            at most :data:`CACHED_SIZES` sizes; or None.
+        sample: the sample's frames kept scaled between views (when ``numbers`` is the sample), or None.
     """
 
     def __init__(self, spool: Clip, setting: FitSetting, numbers: list[int] | None = None,
-                 cache: dict | None = None) -> None:
+                 sample: ScaledSample | None = None) -> None:
         chosen = range(len(spool)) if numbers is None else numbers
         kept = [n for n in chosen if n % setting.frame_step == 0] or [0]
         super().__init__(spool, kept, [spool.timestamps[n] for n in kept])
         height, width, channels = spool.shape
         self.size = setting.size(width, height)
         self.shape = (self.size[1], self.size[0], channels)
-        self.cache = cache
+        self.sample = sample
         self._ahead: Iterator[np.ndarray] | None = None
         self._next = 0
 
@@ -202,23 +247,13 @@ class ClipView(TimelineView):
 
     def frame(self, number: int) -> np.ndarray:
         source = self.numbers[number]
-        if self.cache is None:
-            # frames are read in order: scale the next ones on other cores meanwhile (Pillow frees the GIL)
-            if self._ahead is None or number != self._next:
-                self._ahead = decode_ahead(self._scaling_job(n) for n in self.numbers[number:])
-            self._next = number + 1
-            return next(self._ahead)
-        if self.size == (self.spool.shape[1], self.spool.shape[0]):
-            return self.spool.frame(source)        # nothing to scale: no copy to keep
-        frames = self.cache.get(self.size)
-        if frames is None:
-            # keep the sample at the last few sizes only: a 1080p sample at every size tried would add up
-            while len(self.cache) >= CACHED_SIZES:
-                del self.cache[next(iter(self.cache))]
-            frames = self.cache[self.size] = {}
-        if source not in frames:
-            frames[source] = resize(self.spool.frame(source), self.size)
-        return frames[source]
+        if self.sample is not None:
+            return self.sample.frame(source, self.size)
+        # frames are read in order: scale the next ones on other cores meanwhile (Pillow frees the GIL)
+        if self._ahead is None or number != self._next:
+            self._ahead = decode_ahead(self._scaling_job(n) for n in self.numbers[number:])
+        self._next = number + 1
+        return next(self._ahead)
 
 
 @dataclass(frozen=True)
@@ -293,14 +328,18 @@ class FitResult:
 SAMPLE_RUN = 4
 #: ... this many runs, spread over the clip (the whole clip when it is no longer).
 SAMPLE_RUNS = 4
-#: The perceptual score judges every this many frames of the sample: one a run of four (it costs
-#: about 25 ms a 640x360 frame; judging every 2nd made the fit of a 30-frame screen clip 15% slower, for
-#: a choice about as good: 61.86 against 60.61 by SSIMULACRA 2 for --for slack-emoji on the 176x144 clip).
-SCORED_EVERY = 4
+#: The perceptual score judges this many frames of the sample, the middle one of each equal part: one a
+#: run for a sample of runs (a frame costs about 15 ms at 480x320, scaled back to size and judged: on a
+#: 30-frame screen clip, whose sample is the whole clip, judging every 4th frame instead took scoring to
+#: two fifths of the fit's work, for the same choices at half and a quarter of its bytes).
+SCORED_FRAMES = SAMPLE_RUNS
 #: How many notches the fit eases colours and lossy LZW back, each time taking the bytes back by scaling
 #: (see :meth:`Fitter._rebalanced`).
 REBALANCE_NOTCHES = (2, 4)
-#: Aim this far under the limit with a prediction, to leave room for its error.
+#: A scale within this factor above the one predicted to fit is tried first (the prediction is rough).
+SCALE_ROUNDING = 1.02
+#: Aim this far under the limit with a prediction from a sample, to leave room for its error (a sample that
+#: is the whole clip predicts exactly).
 PREDICTION_MARGIN = 0.97
 
 
@@ -335,13 +374,17 @@ class Fitter:
         self.palettes: dict = {}
         self.frames_of: dict[FitSetting, int] = {}
         self._frame_sizes: dict[FitSetting, list[int]] = {}
-        self._sample_frames: dict = {}
         self._lock = threading.Lock()
         self.sample = self._sample_numbers()
+        self._scaled_sample = ScaledSample(spool, self.sample)
+        self._references: dict[int, list[np.ndarray]] = {}
+        parts = min(SCORED_FRAMES, len(self.sample))
+        self._scored = [self.sample[int((part + 0.5) * len(self.sample) / parts)] for part in range(parts)]
         self._sampled: dict[FitSetting, bytes] = {}
         self.report = report or (lambda text: None)
         self.probes = 0
         self.start = self._first_allowed(max_frames, max_side)
+        self.notches = knob_notches(self.options.content or "clean")
         self._ladder = ladder
         self._halvings: list[float] | None = None
 
@@ -351,7 +394,7 @@ class Fitter:
         measured on the sample (:meth:`knob_costs`, which encodes and scores a few sample GIFs)."""
         if self._ladder is None:
             costs = self.knob_costs()
-            self._ladder = build_ladder(costs, self.start)
+            self._ladder = build_ladder(costs, self.start, self.notches)
             self._halvings = expected_halvings(self._ladder, costs)
         return self._ladder
 
@@ -377,36 +420,43 @@ class Fitter:
         :data:`PARALLEL_PROBE_BYTES` the probes run at once on worker threads (the kernels and Pillow
         release the GIL)."""
         base = self.start
-        notched = {knob: _notch(base, base, knob, notch) for knob, notch in PROBE_NOTCH.items()
+        # lossy LZW is probed no further than the clip's kind of content lets the ladder go
+        most_lossy = self.notches["lossy"][-1]
+        probe_notch = {**PROBE_NOTCH, "lossy": min(PROBE_NOTCH["lossy"], most_lossy)}
+        deep_notch = {**DEEP_PROBE_NOTCH, "lossy": min(DEEP_PROBE_NOTCH["lossy"], most_lossy)}
+        notched = {knob: _notch(base, base, knob, notch) for knob, notch in probe_notch.items()
                    if knob not in self.fixed}
         probes = {knob: probe for knob, probe in notched.items() if probe is not None}
 
-        def measure(setting: FitSetting) -> tuple[int, float]:
-            data = self._sample_gif(setting)
-            return len(data), self._sample_score(setting, data)
+        def saved_halvings(size: int) -> float:
+            return math.log2(base_bytes / size) if size < base_bytes else 0.0
+
+        def score(setting: FitSetting) -> float:
+            return self._sample_score(setting, self._sample_gif(setting))
 
         # at once for small frames, where fixed costs dominate; one by one for large ones, to bound memory
-        height, width, channels = self.spool.shape
-        workers = available_cores() if height * width * channels <= PARALLEL_PROBE_BYTES else 1
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="gifsom-fit") as pool:
-            jobs = {knob: pool.submit(measure, setting) for knob, setting in [("", base), *probes.items()]}
-            measured = {knob: job.result() for knob, job in jobs.items()}
-            base_bytes, base_quality = measured[""]
-            notch_of = dict(PROBE_NOTCH)
-            deeper = {knob: _notch(base, base, knob, DEEP_PROBE_NOTCH[knob]) for knob in probes
-                      if measured[knob][0] >= base_bytes * 2 ** -MIN_HALVINGS}
-            for knob, job in [(knob, pool.submit(measure, setting)) for knob, setting in deeper.items() if setting]:
-                measured[knob], notch_of[knob] = job.result(), DEEP_PROBE_NOTCH[knob]
+        with ThreadPoolExecutor(max_workers=self._probe_workers(), thread_name_prefix="gifsom-fit") as pool:
+            tried = {"": base, **probes}
+            sizes = dict(zip(tried, pool.map(lambda setting: len(self._sample_gif(setting)), tried.values())))
+            base_bytes = sizes[""]
+            notch_of = dict(probe_notch)
+            deeper = {knob: deep for knob in probes if saved_halvings(sizes[knob]) <= MIN_HALVINGS
+                      and deep_notch[knob] != probe_notch[knob]
+                      and (deep := _notch(base, base, knob, deep_notch[knob])) is not None}
+            for knob, size in zip(deeper, pool.map(lambda setting: len(self._sample_gif(setting)), deeper.values())):
+                tried[knob], sizes[knob], notch_of[knob] = deeper[knob], size, deep_notch[knob]
+            # only knobs that saved bytes need their look judged: the others cost infinitely much per halving
+            judged = [knob for knob in tried if not knob or saved_halvings(sizes[knob]) > MIN_HALVINGS]
+            scores = dict(zip(judged, pool.map(lambda knob: score(tried[knob]), judged)))
         costs = {}
-        for knob, probe in probes.items():
-            size, quality = measured[knob]
-            notch = notch_of[knob]
-            saved = math.log2(base_bytes / size) if size < base_bytes else 0.0
+        for knob in probes:
+            size, notch = sizes[knob], notch_of[knob]
+            saved = saved_halvings(size)
             # a knob that cost nothing on the sample still costs something: with a cost of 0 it would be
             # turned to its last notch before any other knob moved
-            lost = max(base_quality - quality, MIN_POINTS_LOST)
+            lost = max(scores[""] - scores[knob], MIN_POINTS_LOST) if knob in scores else math.inf
             # the notches up to the probed one: lossy grows notch by notch, scale and colours shrink
-            notches = sum(1 for value in NOTCHES[knob] if (value <= notch if knob == "lossy" else value >= notch))
+            notches = sum(1 for value in self.notches[knob] if (value <= notch if knob == "lossy" else value >= notch))
             costs[knob] = KnobCost(lost / saved if saved > MIN_HALVINGS else math.inf, saved / max(1, notches))
             self.report(f"{knob} {notch}: {size:,} bytes on the sample, {lost:.2f} points lost, "
                         f"{costs[knob].points_per_halving:.2f} points per halving")
@@ -414,14 +464,14 @@ class Fitter:
 
     def _sample_numbers(self) -> list[int]:
         count = len(self.spool)
-        if count <= SAMPLE_RUN * SAMPLE_RUNS * 2:
+        if count <= SAMPLE_RUN * SAMPLE_RUNS:
             return list(range(count))
         starts = np.linspace(0, count - SAMPLE_RUN, SAMPLE_RUNS).astype(int)
         return sorted({int(s) + k for s in starts for k in range(SAMPLE_RUN)})
 
     def encode(self, setting: FitSetting, numbers: list[int] | None = None) -> bytes:
         """The GIF of the clip (or of frames ``numbers``) with ``setting``."""
-        view = ClipView(self.spool, setting, numbers, None if numbers is None else self._sample_frames)
+        view = ClipView(self.spool, setting, numbers, None if numbers is None else self._scaled_sample)
         options = replace(self.options, lossy=setting.lossy, colors=setting.colors)
         out = io.BytesIO()
         end = self.end_time if numbers is None else view.timestamps[-1] + self._frame_period() * setting.frame_step
@@ -467,12 +517,16 @@ class Fitter:
     def _sampled_bytes(self, index: int) -> int:
         return len(self._sample_gif(self.ladder[index]))
 
+    def _target(self) -> int:
+        """The most bytes a prediction from the sample may give for a setting tried in full."""
+        return self.limit if len(self.sample) == len(self.spool) else int(self.limit * PREDICTION_MARGIN)
+
     def _sample_score(self, setting: FitSetting, data: bytes) -> float:
         """The perceptual score (:func:`gifsom.perceptual.perceived_score`) of the sample's GIF against
-        the sample's frames, at the clip's size and on its timeline, judged on every
-        :data:`SCORED_EVERY`-th frame of the sample."""
+        the sample's frames, at the clip's size and on its timeline, judged on :data:`SCORED_FRAMES` frames
+        spread over the sample."""
         from .gif.reader import GifReader
-        from .perceptual import perceived_score
+        from .perceptual import perceived_score, pyramid
 
         height, width = self.spool.shape[:2]
         shown, starts, clock = [], [], 0
@@ -483,12 +537,14 @@ class Fitter:
         first = self.spool.timestamps[self.sample[0]]
         period = self._frame_period()
         sources, pictures = [], []
-        for number in self.sample[SCORED_EVERY // 2::SCORED_EVERY] or self.sample[:1]:
+        for number in self._scored:
             at = (self.spool.timestamps[number] - first + period / 2) * 100
             picture = shown[max(0, int(np.searchsorted(starts, at, side="right")) - 1)]
             if picture.shape[:2] != (height, width):
                 picture = resize(picture, (width, height))
-            sources.append(self.spool.frame(number)[:, :, :3])
+            if number not in self._references:
+                self._references[number] = pyramid(self.spool.frame(number)[:, :, :3])
+            sources.append(self._references[number])
             pictures.append(picture)
         return perceived_score(sources, pictures)
 
@@ -547,13 +603,15 @@ class Fitter:
         """
         if "scale" in self.fixed or (setting.colors >= self.start.colors and setting.lossy <= self.start.lossy):
             return None
-        target = self.limit * PREDICTION_MARGIN
-        scales = [setting.scale] + [round(setting.scale * SCALE_STEP ** k, 4) for k in range(1, len(NOTCHES["scale"]))]
+        target = self._target()
+        # the ladder's own scale notches, so that the sample scaled for the ladder's tries serves again
+        grid = [round(self.start.scale * value, 4) for value in self.notches["scale"]]   # as _notch places them
+        scales = [setting.scale] + [value for value in grid if value < setting.scale]
 
         def eased(value: int, knob: str, notches: int) -> int:
             if knob in self.fixed:
                 return value                     # as the caller gave it
-            ladder = [getattr(self.start, knob)] + [v for v in NOTCHES[knob]
+            ladder = [getattr(self.start, knob)] + [v for v in self.notches[knob]
                                                    if (v < self.start.colors if knob == "colors"
                                                        else v > self.start.lossy)]
             place = ladder.index(value) if value in ladder else 0
@@ -562,52 +620,91 @@ class Fitter:
         def score(candidate: FitSetting) -> float:
             return self._sample_score(candidate, self._sample_gif(candidate))
 
-        best, best_score = None, score(setting)
-        for notches in REBALANCE_NOTCHES:
+        def fits(candidate: FitSetting) -> bool:
+            return len(self._sample_gif(candidate)) * scale <= target
+
+        exponent = self._scale_exponent(setting)
+
+        def try_eased(notches: int) -> tuple[FitSetting, float] | None:
             milder = replace(setting, colors=eased(setting.colors, "colors", notches),
                              lossy=eased(setting.lossy, "lossy", notches))
             if milder == setting:
-                continue
-            # bytes go about as the pixels do: the scale that takes back what easing added, snapped to a notch
-            # and checked on the sample (one notch smaller where it does not fit)
+                return None
+            # the scale that takes back what easing added, by how bytes grew with scale on the sample, snapped
+            # to a notch and checked on the sample (a notch smaller at a time, where it does not fit)
             grown = len(self._sample_gif(milder)) * scale / target
-            wanted = setting.scale / math.sqrt(max(grown, 1.0))
-            low = next((k for k, value in enumerate(scales) if value <= wanted), len(scales) - 1)
-            while low < len(scales) - 1 and len(self._sample_gif(replace(milder, scale=scales[low]))) * scale > target:
+            wanted = setting.scale * max(grown, 1.0) ** (-1 / exponent)
+            low = next((k for k, value in enumerate(scales) if value <= wanted * SCALE_ROUNDING), len(scales) - 1)
+            while low < len(scales) - 1 and not fits(replace(milder, scale=scales[low])):
                 low += 1
-            if len(self._sample_gif(replace(milder, scale=scales[low]))) * scale > target:
-                continue
             candidate = replace(milder, scale=scales[low])
+            if not fits(candidate):
+                return None
             found = score(candidate)
-            self.report(f"eased {notches}: {candidate} scores {found:.2f} on the sample, against {best_score:.2f}")
-            if found > best_score:
-                best, best_score = candidate, found
-            elif best is not None:
-                break                      # easing further looks worse again
-        return best
+            self.report(f"eased {notches}: {candidate} scores {found:.2f} on the sample")
+            return candidate, found
+
+        # each easing on a worker of its own where the frames are small (see knob_costs)
+        with ThreadPoolExecutor(max_workers=self._probe_workers(), thread_name_prefix="gifsom-fit") as pool:
+            answer = pool.submit(score, setting)
+            tried = [found for found in pool.map(try_eased, REBALANCE_NOTCHES) if found is not None]
+            best_score = answer.result()
+        better = [(found, candidate) for candidate, found in tried if found > best_score]
+        return max(better, key=lambda pair: pair[0])[1] if better else None
+
+    def _probe_workers(self) -> int:
+        """Sample tries to run at once: all cores for frames up to :data:`PARALLEL_PROBE_BYTES`, else one
+        (to bound memory)."""
+        height, width, channels = self.spool.shape
+        return available_cores() if height * width * channels <= PARALLEL_PROBE_BYTES else 1
+
+    def _scale_exponent(self, setting: FitSetting) -> float:
+        """How the sample's bytes grow with scale near ``setting``: the slope of log bytes against log scale
+        between the two sample tries nearest it that differ from it only in scale (anti-aliased text: about
+        1.3; video: nearer 2), within 1 and 2; 2 (bytes as pixels) where there are no such tries."""
+        with self._lock:
+            points = {tried.scale: len(data) for tried, data in self._sampled.items()
+                      if replace(tried, scale=setting.scale) == setting}
+        near = sorted(points.items(), key=lambda point: abs(math.log(point[0] / setting.scale)))[:2]
+        if len(near) < 2:
+            return 2.0
+        (scale_a, bytes_a), (scale_b, bytes_b) = near
+        return min(max(math.log(bytes_a / bytes_b) / math.log(scale_a / scale_b), 1.0), 2.0)
 
     def _predict(self, low: int, high: int, scale: float) -> int:
-        """The best index in ``low..high`` whose predicted size fits under the limit, with margin:
-        a binary search on the sample, whose sizes fall along the ladder, first narrowed to a few
-        steps around the knob costs' own estimate when the sample confirms it."""
-        target = self.limit * PREDICTION_MARGIN
+        """The best index in ``low..high`` whose predicted size fits under the limit (with margin), searched
+        on the sample, whose sizes fall along the ladder. Each try goes where the sizes seen so far, laid
+        along the ladder by the knob costs' halvings, say the limit is crossed; a try whose guess did not
+        halve the range is followed by a plain bisection, so a poor guess costs at most a few tries more."""
+        goal = math.log2(self._target())
+        halvings = self.halvings or [float(index) for index in range(len(self.ladder))]
 
-        def fits(index: int) -> bool:
-            return self._sampled_bytes(index) * scale <= target
+        def logged(index: int) -> float:
+            return math.log2(self._sampled_bytes(index) * scale)
 
-        lo, hi = low, high
-        if self.halvings is not None and high - low > 6:
-            first = len(self._sample_gif(self.ladder[0]))
-            guess = next((i for i in range(low, high + 1) if first * 2 ** -self.halvings[i] * scale <= target), high)
-            a, b = max(low, guess - 2), min(high, guess + 2)
-            if a > low and b < high and not fits(a) and fits(b):
-                lo, hi = a + 1, b
-        if fits(lo):
-            return lo
-        while lo < hi:
-            middle = (lo + hi) // 2
-            if fits(middle):
-                hi = middle
+        if logged(low) <= goal:
+            return low
+        bad, good = low, high              # ``bad`` does not fit; the answer lies in bad + 1 .. good
+        good_seen, stalled = False, False
+        rate = 1.0                         # halvings seen per halving the knob costs predict
+        while good - bad > 1:
+            span = good - bad
+            if stalled:
+                guess = (bad + good) // 2
             else:
-                lo = middle + 1
-        return lo
+                if good_seen:
+                    share = (logged(bad) - goal) / (logged(bad) - logged(good))
+                    wanted = halvings[bad] + share * (halvings[good] - halvings[bad])
+                else:
+                    wanted = halvings[bad] + (logged(bad) - goal) / rate
+                guess = next((i for i in range(bad + 1, good + 1) if halvings[i] >= wanted), good)
+                guess = min(guess, good - 1) if good_seen else guess
+            if logged(guess) <= goal:
+                good, good_seen = guess, True
+            else:
+                seen, predicted = logged(bad) - logged(guess), halvings[guess] - halvings[bad]
+                if seen > 0 and predicted > 0:
+                    rate = seen / predicted
+                bad = guess
+            stalled = not stalled and good - bad > span / 2
+        return good

@@ -28,6 +28,8 @@ estimate does). The bench reports SSIMULACRA 2 itself. It costs about 25 ms a
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from ._perceptual_cy import to_oklab, window_errors
@@ -100,28 +102,62 @@ def _halve(values: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray((v[0::2, 0::2] + v[1::2, 0::2] + v[0::2, 1::2] + v[1::2, 1::2]) * np.float32(0.25))
 
 
-def error_features(source: np.ndarray, shown: np.ndarray) -> np.ndarray:
+def pyramid(rgb: np.ndarray) -> list[np.ndarray]:
+    """A picture in OkLab at each of the :data:`SCALES` scales the score compares, for
+    :func:`error_features` (a reference judged against many shown pictures is converted once).
+
+    Args:
+        rgb: uint8 (H, W, C >= 3) sRGB.
+
+    Returns:
+        :data:`SCALES` float32 (h, w, 3) OkLab pictures: full size, then each halved (a picture under
+        2 pixels on a side is not halved further).
+    """
+    levels = [oklab(rgb)]
+    while len(levels) < SCALES:
+        last = levels[-1]
+        levels.append(_halve(last) if min(last.shape[:2]) >= 2 else last)
+    return levels
+
+
+#: The scales whose errors the score weighs; the others are not measured unless asked for.
+WEIGHED_SCALES = tuple(scale for scale in range(SCALES) if WEIGHTS.reshape(SCALES, -1)[scale].any())
+
+
+def error_features(source: np.ndarray | list[np.ndarray], shown: np.ndarray, *,
+                   every_scale: bool = False) -> np.ndarray:
     """The errors of ``shown`` against ``source`` that the score weighs.
 
     Args:
-        source, shown: uint8 (H, W, 3) sRGB pictures of the same size.
+        source: uint8 (H, W, 3) sRGB, or its :func:`pyramid`.
+        shown: uint8 (H, W, 3) sRGB, the same size as ``source``.
+        every_scale: measure the scales the weights leave out too (to fit the weights); without it
+            their errors read 0.
 
     Returns:
         float64 (SCALES * 3 * len(KINDS),): for each scale, each OkLab channel and each of :data:`KINDS`,
         the mean error over the picture (0 for identical pictures).
     """
-    if source.shape != shown.shape:
-        raise ValueError(f"pictures of different shapes: {source.shape} and {shown.shape}")
-    a, b = oklab(source), oklab(shown)
-    found: list[float] = []
+    size = source[0].shape[:2] if isinstance(source, list) else source.shape[:2]
+    if size != shown.shape[:2] or (isinstance(source, np.ndarray) and source.shape != shown.shape):
+        raise ValueError(f"pictures of different shapes: {(*size, 3)} and {shown.shape}")
+    reference = source if isinstance(source, list) else pyramid(source)
+    b = oklab(shown)
+    per_scale = 3 * len(KINDS)
+    found = np.zeros(SCALES * per_scale, np.float64)
     for scale in range(SCALES):
+        a = reference[scale]
+        if scale > 0 and b.shape != a.shape:
+            b = _halve(b)
+        if not every_scale and scale not in WEIGHED_SCALES:
+            continue
         # windows past the edges repeat the edge pixels, so even a picture a few pixels wide has a score
         threads = threads_for(a.shape[0] * a.shape[1], PIXELS_PER_THREAD)
+        values: list[float] = []
         for kinds in window_errors(a, b, WINDOW_RADIUS, SSIM_C1, SSIM_C2, threads):
-            found.extend(kinds[:3] + [value ** 0.25 for value in kinds[3:]])
-        if min(a.shape[:2]) >= 2:
-            a, b = _halve(a), _halve(b)
-    return np.asarray(found, np.float64)
+            values.extend(kinds[:3] + [value ** 0.25 for value in kinds[3:]])
+        found[scale * per_scale:(scale + 1) * per_scale] = values
+    return found
 
 
 def score_from_features(features: np.ndarray) -> float:
@@ -129,11 +165,12 @@ def score_from_features(features: np.ndarray) -> float:
     return float(PERFECT - 10 * max(float(np.dot(WEIGHTS, features)), 0.0) ** SCORE_EXPONENT)
 
 
-def perceived_score(sources: list[np.ndarray], shown: list[np.ndarray]) -> float:
+def perceived_score(sources: Sequence[np.ndarray | list[np.ndarray]], shown: Sequence[np.ndarray]) -> float:
     """How close ``shown`` looks to ``sources``, on SSIMULACRA 2's scale (100 identical, 70 high quality).
 
     Args:
-        sources, shown: equally long lists of uint8 (H, W, 3) sRGB pictures, pairwise the same size.
+        sources: uint8 (H, W, 3) sRGB pictures, or their :func:`pyramid`\ s.
+        shown: as many uint8 (H, W, 3) sRGB pictures, pairwise the same size as ``sources``.
 
     Returns:
         The score of the pictures' mean errors.

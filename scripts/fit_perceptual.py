@@ -76,7 +76,7 @@ def measure(clips: list[bench.Clip], work: Path, gifski: str | None):
                 Image.fromarray(shown[number]).save(work / "b.png", compress_level=1)
                 score = compute_ssimulacra2(str(work / "a.png"), str(work / "b.png"))
                 rows.append((clip.name.split()[0], label, number, score,
-                             perceptual.error_features(clip.frames[number], shown[number])))
+                             perceptual.error_features(clip.frames[number], shown[number], every_scale=True)))
             print(f"{clip.name.split()[0]:8s} {label:40s} measured", flush=True)
     return rows
 

@@ -170,7 +170,8 @@ def test_the_fit_eases_posterising_knobs_back_when_scaling_pays_for_it(tmp_path,
 
     files = sorted((FIXTURES / "screen").glob("*.png"))[:12]
     frames = [np.asarray(Image.open(path).convert("RGB")) for path in files]
-    options = EncodeOptions()
+    # judged clean, the ladder may turn lossy LZW up to 40, which smears text (flat clips stop at 15)
+    options = EncodeOptions(content="clean")
     spool, survey = FrameSpool(480, 320, 3), new_survey(options)
     for number, frame in enumerate(frames):
         spool.append(frame, number / 10)
@@ -186,3 +187,83 @@ def test_the_fit_eases_posterising_knobs_back_when_scaling_pays_for_it(tmp_path,
     (ladder, ladder_score), (eased, eased_score) = chosen.values()
     assert eased != ladder and eased.colors > ladder.colors and eased.scale < ladder.scale
     assert eased_score > ladder_score
+
+
+def _screen_fitter(count: int, limit: int, **options):
+    from gifsom.encoder import new_survey
+    from gifsom.fit import Fitter
+    from gifsom.options import EncodeOptions
+    from gifsom.spool import FrameSpool
+
+    frames = [np.asarray(Image.open(path).convert("RGB")) for path in sorted((FIXTURES / "screen").glob("*.png"))]
+    spool, survey = FrameSpool(480, 320, 3), new_survey(EncodeOptions(**options))
+    for number, frame in enumerate(frames[:count]):
+        spool.append(frame, number / 10)
+        survey.add(frame)
+    return Fitter(spool, survey, EncodeOptions(**options), count / 10, limit)
+
+
+def test_the_fit_keeps_lossy_lzw_off_text_past_the_flat_limit():
+    """Lossy LZW past 15 smears glyph edges: a clip judged flat never goes further, one judged clean may."""
+    from gifsom.fit import FIT_MAX_LOSSY
+    from gifsom.options import MAX_KNOB_LOSSY
+
+    flat = _screen_fitter(6, 1)
+    assert flat.survey.content == "flat"
+    assert max(step.lossy for step in flat.ladder) == FIT_MAX_LOSSY["flat"] < MAX_KNOB_LOSSY
+    clean = _screen_fitter(6, 1, content="clean")
+    assert max(step.lossy for step in clean.ladder) == MAX_KNOB_LOSSY
+
+
+@settings(max_examples=60, deadline=None)
+@given(steps=st.lists(st.integers(1, 10 ** 6), min_size=1, max_size=48),
+       model=st.lists(st.floats(0, 2), min_size=48, max_size=48), limit=st.integers(1, 10 ** 6))
+def test_the_size_search_finds_the_first_step_that_fits_in_few_tries(steps, model, limit):
+    """Whatever the knob costs predicted (``model``: halvings per step, however wrong), the search returns
+    the ladder's first step whose sample fits, or its last, and tries at most about twice a bisection."""
+    from gifsom.fit import FitSetting
+
+    sizes = sorted(steps, reverse=True)
+    fitter = _TINY_FITTER
+    fitter._ladder = [FitSetting(scale=1 - k / 100) for k in range(len(sizes))]
+    fitter._halvings = list(np.cumsum([0.0] + model[:len(sizes) - 1]))
+    tried = []
+    fitter._sampled_bytes = lambda index: tried.append(index) or sizes[index]
+    fitter._target = lambda: limit
+    found = fitter._predict(0, len(sizes) - 1, 1.0)
+    assert found == next((k for k, size in enumerate(sizes) if size <= limit), len(sizes) - 1)
+    assert len(set(tried)) <= 2 * math.ceil(math.log2(len(sizes) + 1)) + 2
+
+
+def _tiny_fitter():
+    from gifsom.encoder import new_survey
+    from gifsom.fit import Fitter
+    from gifsom.options import EncodeOptions
+    from gifsom.spool import FrameSpool
+
+    spool = FrameSpool(8, 8, 3)
+    spool.append(np.zeros((8, 8, 3), np.uint8), 0.0)
+    return Fitter(spool, new_survey(EncodeOptions()), EncodeOptions(), 0.1, 1000)
+
+
+_TINY_FITTER = _tiny_fitter()
+
+
+def test_the_scaled_sample_is_kept_within_its_bytes(monkeypatch):
+    """Scaled once per size, as Lanczos scales it, and no more sizes kept than the budget holds."""
+    from gifsom import fit as fit_module
+    from gifsom.sources.base import resize
+    from gifsom.spool import FrameSpool
+
+    frames = _moving_clip(6, 32)
+    spool = FrameSpool(32, 32, 3)
+    for number, frame in enumerate(frames):
+        spool.append(frame, number / 10)
+    # three frames at 20x20 and 12x12 fit (4,896 bytes); with 16x16 besides, they would not
+    monkeypatch.setattr(fit_module, "SCALED_SAMPLE_BYTES", 5000)
+    sample = fit_module.ScaledSample(spool, [0, 2, 4])
+    for size in ((20, 20), (16, 16), (12, 12), (20, 20)):
+        for number in (0, 2, 4):
+            assert np.array_equal(sample.frame(number, size), resize(frames[number], size))
+    assert len(sample._sizes) == 2 and (20, 20) in sample._sizes
+    assert sample.frame(2, (32, 32)) is not None and len(sample._sizes) == 2
