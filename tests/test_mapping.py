@@ -31,6 +31,46 @@ def test_fast_mapping_agrees_with_brute_force(image, palette):
     assert np.array_equal(chosen, distances.min(axis=2))   # ties aside, the same distance
 
 
+def _nearest_distances_agree(cache: ColourCache, image: np.ndarray) -> bool:
+    distances = brute_force_distances(image, cache.palette)
+    indices = cache.map(image)
+    chosen = np.take_along_axis(distances, indices[:, :, None].astype(np.int64), axis=2)[:, :, 0]
+    return bool(np.array_equal(chosen, distances.min(axis=2)))
+
+
+@given(images, st.lists(palettes, min_size=2, max_size=4))
+def test_palettes_sharing_the_exact_table_keep_their_own_answers(image, several):
+    """Palettes share one table of remembered answers: mapping the same colours to each in turn, and
+    back to the first, must give each palette's own nearest colours."""
+    caches = [ColourCache(palette) for palette in several]
+    for cache in caches + caches[:1]:
+        assert _nearest_distances_agree(cache, image)
+
+
+def test_palettes_past_the_shared_tables_stamps_still_map_right():
+    """More palettes than one table has stamps: later ones get a fresh table, earlier ones keep theirs."""
+    from gifsom.mapping.nearest import MAX_STAMP
+
+    rng = np.random.default_rng(5)
+    image = rng.integers(0, 256, (16, 16, 3), dtype=np.uint8)
+    caches = [ColourCache(rng.integers(0, 256, (8, 3), dtype=np.uint8)) for _ in range(MAX_STAMP + 3)]
+    assert len({id(cache.exact) for cache in caches}) >= 2
+    for cache in caches[:2] + caches[-2:] + caches[:1]:
+        assert _nearest_distances_agree(cache, image)
+
+
+def test_threads_mapping_to_different_palettes_at_once_each_get_the_nearest():
+    """Threads overwrite each other's answers in the shared table; each must still find its own."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    rng = np.random.default_rng(6)
+    image = rng.integers(0, 64, (96, 96, 3), dtype=np.uint8) * 4       # 262,144 colours: many collisions
+    caches = [ColourCache(rng.integers(0, 256, (64, 3), dtype=np.uint8)) for _ in range(4)]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        assert all(pool.map(lambda cache: all(_nearest_distances_agree(cache, image) for _ in range(3)),
+                            caches * 2))
+
+
 @given(images, palettes, st.sampled_from(DITHER_MODES))
 def test_indices_below_palette_size_and_shape_kept(image, palette, mode):
     indices = FrameMapper(palette, MappingOptions(dither=mode)).map(image)

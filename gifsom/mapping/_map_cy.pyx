@@ -2,16 +2,19 @@
 """The compiled mapping loop: a frame's pixels to palette indices, plain, ordered-dithered or error-diffused.
 
 Nearest colours come from lazily filled tables (see :class:`gifsom.mapping.nearest.ColourCache`):
-``exact`` holds index + 1 per 24-bit colour (0: not looked up yet), ``coarse``
+``exact`` holds, per 24-bit colour, ``stamp << 9 | (index + 1)``, where the stamp names the palette
+the answer is for (a value with another stamp is not looked up yet: palettes share one table), ``coarse``
 the index for each 4 x 4 x 4 cell (-1: not yet), and for each 8 x 8 x 8 cell
 ``counts``/``candidates`` list the entries that can be nearest to any colour in
 it (count -1: not listed yet). Several threads may fill the tables at once:
 every value a thread can write is the same whoever writes it, and a cell's
-list is published with a release store after it is written.
+list is published with a release store after it is written. Threads mapping to
+different palettes may overwrite each other's exact answers: each stamp check
+then fails, and the answer is found again.
 """
 
 from cython.parallel cimport prange
-from libc.stdint cimport int16_t, int32_t, int64_t, uint8_t
+from libc.stdint cimport int16_t, int32_t, int64_t, uint8_t, uint16_t
 from libc.stdlib cimport calloc, free
 from libc.string cimport memcmp, memcpy, memset
 
@@ -21,11 +24,15 @@ cdef extern from *:
     static inline void gifsom_store_release_i32(int32_t *p, int32_t v) { __atomic_store_n(p, v, __ATOMIC_RELEASE); }
     static inline int16_t gifsom_load_i16(const int16_t *p) { return __atomic_load_n(p, __ATOMIC_RELAXED); }
     static inline void gifsom_store_i16(int16_t *p, int16_t v) { __atomic_store_n(p, v, __ATOMIC_RELAXED); }
+    static inline uint16_t gifsom_load_u16(const uint16_t *p) { return __atomic_load_n(p, __ATOMIC_RELAXED); }
+    static inline void gifsom_store_u16(uint16_t *p, uint16_t v) { __atomic_store_n(p, v, __ATOMIC_RELAXED); }
     """
     int32_t load_acquire_i32 "gifsom_load_acquire_i32"(const int32_t* p) noexcept nogil
     void store_release_i32 "gifsom_store_release_i32"(int32_t* p, int32_t v) noexcept nogil
     int16_t load_i16 "gifsom_load_i16"(const int16_t* p) noexcept nogil
     void store_i16 "gifsom_store_i16"(int16_t* p, int16_t v) noexcept nogil
+    uint16_t load_u16 "gifsom_load_u16"(const uint16_t* p) noexcept nogil
+    void store_u16 "gifsom_store_u16"(uint16_t* p, uint16_t v) noexcept nogil
 
 cdef enum:
     CELL_SHIFT = 3                       # candidate cells are 8 x 8 x 8 colour values
@@ -37,6 +44,8 @@ cdef enum:
 MODE_PLAIN = 0
 MODE_ORDERED = 1
 MODE_DIFFUSION = 2
+#: Palettes that can share an exact table: stamps run from 1 to this (a 16-bit entry keeps 9 bits for the index).
+MAX_STAMP = (1 << 7) - 1
 #: Cells of the candidate lists and of the coarse table.
 CELL_COUNT = 1 << (3 * CELL_BITS)
 COARSE_COUNT = 1 << (3 * COARSE_BITS)
@@ -46,7 +55,8 @@ cdef double MAX_CARRIED_ERROR = 48.0
 
 
 cdef struct Tables:
-    int16_t* exact
+    uint16_t* exact
+    uint16_t stamp
     int16_t* coarse
     const uint8_t* palette      # (n, 3)
     int32_t red[256]            # the palette's channels, one array each
@@ -136,10 +146,12 @@ cdef Py_ssize_t _cell_nearest(const Tables* t, int64_t r, int64_t g, int64_t b) 
 cdef inline Py_ssize_t _exact(const Tables* t, int64_t r, int64_t g, int64_t b) noexcept nogil:
     """Nearest index of the colour (r, g, b), each 0..255, remembered in the exact table."""
     cdef int64_t key = (r << 16) | (g << 8) | b
-    cdef Py_ssize_t index = load_i16(&t.exact[key]) - 1
-    if index < 0:
-        index = _cell_nearest(t, r, g, b)
-        store_i16(&t.exact[key], <int16_t>(index + 1))
+    cdef uint16_t found = load_u16(&t.exact[key])
+    cdef Py_ssize_t index
+    if (found >> 9) == t.stamp:
+        return (found & 511) - 1
+    index = _cell_nearest(t, r, g, b)
+    store_u16(&t.exact[key], <uint16_t>((t.stamp << 9) | (index + 1)))
     return index
 
 
@@ -341,7 +353,7 @@ cdef void _map_rows(const Mode* mode, const Frame* frame, const Tables* tables, 
 def map_frame(const uint8_t[:, :, ::1] pixels, uint8_t[:, ::1] out, uint8_t[:, :, ::1] reference,
               const uint8_t[:, ::1] previous, int threshold, bint stateful, bint record, int mode,
               const int64_t[:, ::1] offsets, const double[:, ::1] taps, double strength,
-              int16_t[::1] exact, int16_t[::1] coarse, const uint8_t[:, ::1] palette, int32_t[::1] counts,
+              uint16_t[::1] exact, int stamp, int16_t[::1] coarse, const uint8_t[:, ::1] palette, int32_t[::1] counts,
               uint8_t[::1] candidates, const int32_t[::1] channel_weights, int threads=1,
               const uint8_t[:, ::1] weights=None):
     """Map one frame to palette indices.
@@ -358,7 +370,9 @@ def map_frame(const uint8_t[:, :, ::1] pixels, uint8_t[:, ::1] out, uint8_t[:, :
             rows of dx, dy, weight; ``strength`` 0..1 scales the spread error).
         weights: uint8 (H, W) or None: for error diffusion, how much of the carried error each
             pixel takes and passes on (255: all, 0: none; see ``_dither_cy.dither_weights``).
-        exact, coarse, palette, counts, candidates: the lookup tables (see the module docstring).
+        exact, coarse, palette, counts, candidates: the lookup tables (see the module docstring): exact is
+            uint16 (2 ** 24,), shared by palettes, and ``stamp`` (1 .. :data:`MAX_STAMP`) names this palette's
+            answers in it.
         channel_weights: int32 (3,) weights of the squared red, green and blue differences in the
             nearest-colour distance, each 1..1000 (see ``gifsom.colours.metric``); the tables
             hold answers for one set of weights.
@@ -391,7 +405,10 @@ def map_frame(const uint8_t[:, :, ::1] pixels, uint8_t[:, ::1] out, uint8_t[:, :
     f.threshold = threshold
     f.stateful = stateful
     f.record = record
+    if exact.shape[0] != (1 << 24) or not 1 <= stamp <= MAX_STAMP:
+        raise ValueError("map_frame: exact must hold 2 ** 24 entries, and stamp be 1 to MAX_STAMP")
     t.exact = &exact[0]
+    t.stamp = <uint16_t>stamp
     t.coarse = &coarse[0]
     t.palette = &palette[0, 0]
     t.counts = &counts[0]
