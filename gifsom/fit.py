@@ -443,11 +443,17 @@ class Fitter:
             deeper = {knob: deep for knob in probes if saved_halvings(sizes[knob]) <= MIN_HALVINGS
                       and deep_notch[knob] != probe_notch[knob]
                       and (deep := _notch(base, base, knob, deep_notch[knob])) is not None}
-            for knob, size in zip(deeper, pool.map(lambda setting: len(self._sample_gif(setting)), deeper.values())):
-                tried[knob], sizes[knob], notch_of[knob] = deeper[knob], size, deep_notch[knob]
-            # only knobs that saved bytes need their look judged: the others cost infinitely much per halving
-            judged = [knob for knob in tried if not knob or saved_halvings(sizes[knob]) > MIN_HALVINGS]
-            scores = dict(zip(judged, pool.map(lambda knob: score(tried[knob]), judged)))
+            # only knobs that saved bytes need their look judged (the others cost infinitely much per halving):
+            # those judged while the deeper probes run
+            judging = {knob: pool.submit(score, setting) for knob, setting in tried.items()
+                       if knob not in deeper and (not knob or saved_halvings(sizes[knob]) > MIN_HALVINGS)}
+            probing = {knob: pool.submit(lambda setting: len(self._sample_gif(setting)), setting)
+                       for knob, setting in deeper.items()}
+            for knob, job in probing.items():
+                tried[knob], sizes[knob], notch_of[knob] = deeper[knob], job.result(), deep_notch[knob]
+                if saved_halvings(sizes[knob]) > MIN_HALVINGS:
+                    judging[knob] = pool.submit(score, tried[knob])
+            scores = {knob: job.result() for knob, job in judging.items()}
         costs = {}
         for knob in probes:
             size, notch = sizes[knob], notch_of[knob]
