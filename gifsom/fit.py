@@ -336,8 +336,6 @@ SCORED_FRAMES = SAMPLE_RUNS
 #: How many notches the fit eases colours and lossy LZW back, each time taking the bytes back by scaling
 #: (see :meth:`Fitter._rebalanced`).
 REBALANCE_NOTCHES = (2, 4)
-#: A scale within this factor above the one predicted to fit is tried first (the prediction is rough).
-SCALE_ROUNDING = 1.02
 #: Aim this far under the limit with a prediction from a sample, to leave room for its error (a sample that
 #: is the whole clip predicts exactly).
 PREDICTION_MARGIN = 0.97
@@ -640,7 +638,7 @@ class Fitter:
             # to a notch and checked on the sample (a notch smaller at a time, where it does not fit)
             grown = len(self._sample_gif(milder)) * scale / target
             wanted = setting.scale * max(grown, 1.0) ** (-1 / exponent)
-            low = next((k for k, value in enumerate(scales) if value <= wanted * SCALE_ROUNDING), len(scales) - 1)
+            low = next((k for k, value in enumerate(scales) if value <= wanted), len(scales) - 1)
             while low < len(scales) - 1 and not fits(replace(milder, scale=scales[low])):
                 low += 1
             candidate = replace(milder, scale=scales[low])
