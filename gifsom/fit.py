@@ -429,13 +429,10 @@ class Fitter:
         def saved_halvings(size: int) -> float:
             return math.log2(base_bytes / size) if size < base_bytes else 0.0
 
-        def score(setting: FitSetting) -> float:
-            return self._sample_score(setting, self._sample_gif(setting))
-
         # at once for small frames, where fixed costs dominate; one by one for large ones, to bound memory
         with ThreadPoolExecutor(max_workers=self._probe_workers(), thread_name_prefix="gifsom-fit") as pool:
             tried = {"": base, **probes}
-            sizes = dict(zip(tried, pool.map(lambda setting: len(self._sample_gif(setting)), tried.values())))
+            sizes = dict(zip(tried, pool.map(self._sample_bytes, tried.values())))
             base_bytes = sizes[""]
             notch_of = dict(probe_notch)
             deeper = {knob: deep for knob in probes if saved_halvings(sizes[knob]) <= MIN_HALVINGS
@@ -443,14 +440,13 @@ class Fitter:
                       and (deep := _notch(base, base, knob, deep_notch[knob])) is not None}
             # only knobs that saved bytes need their look judged (the others cost infinitely much per halving):
             # those judged while the deeper probes run
-            judging = {knob: pool.submit(score, setting) for knob, setting in tried.items()
+            judging = {knob: pool.submit(self._sample_score, setting) for knob, setting in tried.items()
                        if knob not in deeper and (not knob or saved_halvings(sizes[knob]) > MIN_HALVINGS)}
-            probing = {knob: pool.submit(lambda setting: len(self._sample_gif(setting)), setting)
-                       for knob, setting in deeper.items()}
+            probing = {knob: pool.submit(self._sample_bytes, setting) for knob, setting in deeper.items()}
             for knob, job in probing.items():
                 tried[knob], sizes[knob], notch_of[knob] = deeper[knob], job.result(), deep_notch[knob]
                 if saved_halvings(sizes[knob]) > MIN_HALVINGS:
-                    judging[knob] = pool.submit(score, tried[knob])
+                    judging[knob] = pool.submit(self._sample_score, tried[knob])
             scores = {knob: job.result() for knob, job in judging.items()}
         costs = {}
         for knob in probes:
@@ -518,23 +514,27 @@ class Fitter:
             return self._sample_gif(setting)
         return self.encode(setting)
 
+    def _sample_bytes(self, setting: FitSetting) -> int:
+        """The bytes of the sample's GIF with ``setting``."""
+        return len(self._sample_gif(setting))
+
     def _sampled_bytes(self, index: int) -> int:
-        return len(self._sample_gif(self.ladder[index]))
+        return self._sample_bytes(self.ladder[index])
 
     def _target(self) -> int:
         """The most bytes a prediction from the sample may give for a setting tried in full."""
         return self.limit if len(self.sample) == len(self.spool) else int(self.limit * PREDICTION_MARGIN)
 
-    def _sample_score(self, setting: FitSetting, data: bytes) -> float:
-        """The perceptual score (:func:`gifsom.perceptual.perceived_score`) of the sample's GIF against
-        the sample's frames, at the clip's size and on its timeline, judged on :data:`SCORED_FRAMES` frames
-        spread over the sample."""
+    def _sample_score(self, setting: FitSetting) -> float:
+        """The perceptual score (:func:`gifsom.perceptual.perceived_score`) of the sample's GIF with ``setting``
+        against the sample's frames, at the clip's size and on its timeline, judged on :data:`SCORED_FRAMES`
+        frames spread over the sample."""
         from .gif.reader import GifReader
         from .perceptual import perceived_score, pyramid
 
         height, width = self.spool.shape[:2]
         shown, starts, clock = [], [], 0
-        for canvas, delay in GifReader(data, "sample").frames():
+        for canvas, delay in GifReader(self._sample_gif(setting), "sample").frames():
             shown.append(canvas[:, :, :3].copy())
             starts.append(clock)
             clock += delay
@@ -621,11 +621,8 @@ class Fitter:
             place = ladder.index(value) if value in ladder else 0
             return int(ladder[max(0, place - notches)])
 
-        def score(candidate: FitSetting) -> float:
-            return self._sample_score(candidate, self._sample_gif(candidate))
-
         def fits(candidate: FitSetting) -> bool:
-            return len(self._sample_gif(candidate)) * scale <= target
+            return self._sample_bytes(candidate) * scale <= target
 
         exponent = self._scale_exponent(setting)
 
@@ -636,7 +633,7 @@ class Fitter:
                 return None
             # the scale that takes back what easing added, by how bytes grew with scale on the sample, snapped
             # to a notch and checked on the sample (a notch smaller at a time, where it does not fit)
-            grown = len(self._sample_gif(milder)) * scale / target
+            grown = self._sample_bytes(milder) * scale / target
             wanted = setting.scale * max(grown, 1.0) ** (-1 / exponent)
             low = next((k for k, value in enumerate(scales) if value <= wanted), len(scales) - 1)
             while low < len(scales) - 1 and not fits(replace(milder, scale=scales[low])):
@@ -644,13 +641,13 @@ class Fitter:
             candidate = replace(milder, scale=scales[low])
             if not fits(candidate):
                 return None
-            found = score(candidate)
+            found = self._sample_score(candidate)
             self.report(f"eased {notches}: {candidate} scores {found:.2f} on the sample")
             return candidate, found
 
         # each easing on a worker of its own where the frames are small (see knob_costs)
         with ThreadPoolExecutor(max_workers=self._probe_workers(), thread_name_prefix="gifsom-fit") as pool:
-            answer = pool.submit(score, setting)
+            answer = pool.submit(self._sample_score, setting)
             tried = [found for found in pool.map(try_eased, REBALANCE_NOTCHES) if found is not None]
             best_score = answer.result()
         better = [(found, candidate) for candidate, found in tried if found > best_score]

@@ -183,7 +183,7 @@ def test_the_fit_eases_posterising_knobs_back_when_scaling_pays_for_it(tmp_path,
         fitter = fit_module.Fitter(spool, survey, options, len(frames) / 10, limit)
         result = fitter.fit()
         assert len(result.data) <= limit
-        chosen[notches] = (result.setting, fitter._sample_score(result.setting, fitter._sample_gif(result.setting)))
+        chosen[notches] = (result.setting, fitter._sample_score(result.setting))
     (ladder, ladder_score), (eased, eased_score) = chosen.values()
     assert eased != ladder and eased.colors > ladder.colors and eased.scale < ladder.scale
     assert eased_score > ladder_score
