@@ -474,7 +474,9 @@ class Fitter:
         view = ClipView(self.spool, setting, numbers, None if numbers is None else self._scaled_sample)
         options = replace(self.options, lossy=setting.lossy, colors=setting.colors)
         out = io.BytesIO()
-        end = self.end_time if numbers is None else view.timestamps[-1] + self._frame_period() * setting.frame_step
+        # a sample that is the whole clip stands for the clip's GIF (see _full_gif): its last frame lasts as long
+        whole = numbers is None or len(numbers) == len(self.spool)
+        end = self.end_time if whole else view.timestamps[-1] + self._frame_period() * setting.frame_step
         writer = write_clip(out, view, self.survey, options, end, palettes=self.palettes)
         self.frames_of[setting] = writer.frames_written
         if numbers is not None:

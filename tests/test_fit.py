@@ -267,3 +267,21 @@ def test_the_scaled_sample_is_kept_within_its_bytes(monkeypatch):
             assert np.array_equal(sample.frame(number, size), resize(frames[number], size))
     assert len(sample._sizes) == 2 and (20, 20) in sample._sizes
     assert sample.frame(2, (32, 32)) is not None and len(sample._sizes) == 2
+
+
+def test_a_fitted_short_clip_keeps_its_last_frames_hold(tmp_path):
+    """A clip no longer than the fit's sample is fitted from the sample's GIF: its last frame must still
+    be shown as long as the source shows it."""
+    rng = np.random.default_rng(1)
+    frames = [Image.fromarray((rng.random((60, 80, 3)) * 255).astype(np.uint8)) for _ in range(6)]
+    source, out = tmp_path / "held.gif", tmp_path / "fit.gif"
+    frames[0].save(source, save_all=True, append_images=frames[1:], duration=[100] * 5 + [2000], loop=0)
+    whole = tmp_path / "whole.gif"
+    assert cli.main("convert", str(source), str(whole), "-q") == 0
+    assert cli.main("convert", str(source), str(out), "-q", "--max-size", str(whole.stat().st_size // 2)) == 0
+    with Image.open(out) as image:
+        durations = []
+        for number in range(image.n_frames):
+            image.seek(number)
+            durations.append(image.info["duration"])
+    assert sum(durations) == 2500 and durations[-1] == 2000
