@@ -4,6 +4,7 @@ real PipeWire stream (a GStreamer test pattern), which the tests start themselve
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import os
 import shutil
@@ -66,9 +67,26 @@ def _stop(process: subprocess.Popen, how: int) -> None:
         process.wait()
 
 
+@dataclasses.dataclass
+class Session:
+    """A private session bus, PipeWire and WirePlumber: ``env`` is the environment to run gifsom in."""
+
+    env: dict[str, str]
+    runtime: Path
+    daemons: dict[str, subprocess.Popen]
+
+    def check(self) -> None:
+        """Fail, quoting its log, if one of the session's daemons has ended."""
+        for name, process in self.daemons.items():
+            if process.poll() is not None:
+                log = (self.runtime / f"{name}.log").read_text(errors="replace")[-3000:]
+                pytest.fail(f"{name} exited (status {process.returncode}) while the portal tests ran; "
+                            f"its log ends:\n{log}", pytrace=False)
+
+
 @pytest.fixture(scope="module")
 def pipewire(tmp_path_factory):
-    """A private session bus, PipeWire and WirePlumber: the environment a portal test runs gifsom in."""
+    """The session of a module's portal tests (see Session); PipeWire logs its warnings and errors."""
     missing = sorted({package for program, package in NEEDED.items() if shutil.which(program) is None})
     if missing:
         pytest.fail(f"the portal tests need {', '.join(missing)}: apt-get install dbus pipewire pipewire-bin "
@@ -90,61 +108,39 @@ def pipewire(tmp_path_factory):
             started.append(bus)
             files.callback(bus.stdout.close)
             env["DBUS_SESSION_BUS_ADDRESS"] = bus.stdout.readline().strip()
-            started.append(subprocess.Popen(["pipewire"], env=env, stdout=log("pipewire"), stderr=subprocess.STDOUT))
+            daemon = subprocess.Popen(["pipewire"], env={**env, "PIPEWIRE_DEBUG": "2"}, stdout=log("pipewire"),
+                                      stderr=subprocess.STDOUT)
+            started.append(daemon)
             _poll(lambda: (runtime / "pipewire-0").exists(), 30, "PipeWire did not open its socket")
             started.append(subprocess.Popen(["wireplumber"], env=env, stdout=log("wireplumber"),
                                             stderr=subprocess.STDOUT))
-            yield env
+            yield Session(env, runtime, {"dbus": bus, "pipewire": daemon, "wireplumber": started[-1]})
         finally:
             for process in reversed(started):
                 _stop(process, signal.SIGTERM)
 
 
 @pytest.fixture
-def pattern(pipewire, tmp_path):
-    """GStreamer's SMPTE test pattern streamed into PipeWire (320x240, 10 fps); its node id. Each test gets a
-    stream of its own: pipewiresink 0.3's provider serves a handful of consumers one after the other, then
-    stalls."""
-    name = f"gifsom-test-{tmp_path.name}"
-    with open(tmp_path / "pattern.log", "w") as log:
-        producer = subprocess.Popen(
-            ["gst-launch-1.0", "-q", "videotestsrc", "pattern=smpte", "is-live=true", "!",
-             "video/x-raw,format=BGRx,width=320,height=240,framerate=10/1", "!", "pipewiresink", "mode=provide",
-             f"stream-properties=p,media.class=Video/Source,node.name={name}"],
-            env=pipewire, stdout=subprocess.DEVNULL, stderr=log)
-
-        def node() -> int | None:
-            dump = subprocess.run(["pw-dump"], env=pipewire, capture_output=True, text=True).stdout
-            for item in json.loads(dump or "[]"):
-                props = (item.get("info") or {}).get("props") or {}
-                if props.get("node.name") == name:
-                    return int(item["id"])
-            return None
-        try:
-            yield _poll(node, 30, "the test pattern did not appear in PipeWire")
-        finally:
-            _stop(producer, signal.SIGINT)         # GStreamer leaves PipeWire cleanly on SIGINT
-
-
-@pytest.fixture
-def portal(pipewire, pattern, tmp_path):
+def portal(pipewire, tmp_path):
     """Start the fake portal in a mode (see tests/fake_portal.py); returns the environment to run gifsom in
-    and a function that reads the calls the portal got."""
-    env, node = pipewire, pattern
+    and a function that reads the calls the portal got. Each take it starts gets a stream of its own, as with
+    a real portal (pipewiresink 0.3 serves a handful of consumers of one stream, then stalls)."""
+    pipewire.check()
+    env = pipewire.env
     started: list[subprocess.Popen] = []
     log = tmp_path / "portal-calls.jsonl"
 
     def start(mode: str = "ok") -> dict:
-        child = subprocess.Popen([sys.executable, str(FAKE_PORTAL), mode, str(node), str(log)], env=env,
+        child = subprocess.Popen([sys.executable, str(FAKE_PORTAL), mode, str(log)], env=env,
                                  stdout=subprocess.PIPE, text=True)
         started.append(child)
         assert child.stdout.readline().strip() == "ready"
         return _gifsom_env(env, tmp_path)
     yield start, lambda: [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
     for child in started:
-        child.kill()
-        child.wait()
+        _stop(child, signal.SIGTERM)            # the portal ends its streams first
         child.stdout.close()
+    pipewire.check()
 
 
 def _gifsom_env(env: dict, tmp_path: Path) -> dict:
@@ -226,7 +222,7 @@ def test_portal_answers_that_end_the_take_are_one_line(portal, tmp_path, mode, e
 
 
 def test_portal_missing_from_the_session_bus_is_one_line(pipewire, tmp_path):
-    env = pipewire
+    env = pipewire.env
     result = _record(_gifsom_env(env, tmp_path), str(tmp_path / "x.gif"), "--duration", "1")
     assert result.returncode == 1
     assert result.stderr.strip() == ("gifsom: error: no desktop portal on the session bus "
@@ -235,7 +231,7 @@ def test_portal_missing_from_the_session_bus_is_one_line(pipewire, tmp_path):
 
 
 def test_portal_without_gstreamer_names_the_packages(pipewire, tmp_path):
-    env = pipewire
+    env = pipewire.env
     empty = tmp_path / "bin"
     empty.mkdir()
     result = _record({**_gifsom_env(env, tmp_path), "PATH": str(empty)}, str(tmp_path / "x.gif"), "--duration", "1")
