@@ -200,6 +200,11 @@ class ScaledSample:
         self._sizes: dict[tuple[int, int], dict[int, np.ndarray]] = {}
         self._lock = threading.Lock()
 
+    def kept(self, number: int, size: tuple[int, int]) -> np.ndarray | None:
+        """Frame ``number`` at ``size`` where a try has scaled it already, else None (nothing is scaled)."""
+        with self._lock:
+            return self._sizes.get(size, {}).get(number)
+
     def frame(self, number: int, size: tuple[int, int]) -> np.ndarray:
         """Frame ``number`` of the sample at ``size`` = (width, height): uint8 (height, width, C)."""
         if size == (self.spool.shape[1], self.spool.shape[0]):
@@ -226,7 +231,8 @@ class ClipView(TimelineView):
         spool: the decoded clip (a spool, or a spool along an edited timeline).
         setting: scale and frame step.
         numbers: the clip's frames to use (a sample), or None for all.
-        sample: the sample's frames kept scaled between views (when ``numbers`` is the sample), or None.
+        sample: the sample's frames kept scaled between views, or None. A view of the sample takes all its
+            frames from it (scaling them once); a view of the clip takes those a sample try has scaled.
     """
 
     def __init__(self, spool: Clip, setting: FitSetting, numbers: list[int] | None = None,
@@ -238,16 +244,20 @@ class ClipView(TimelineView):
         self.size = setting.size(width, height)
         self.shape = (self.size[1], self.size[0], channels)
         self.sample = sample
+        self._of_sample = sample is not None and numbers is not None and set(kept) <= set(sample.numbers)
         self._ahead: Iterator[np.ndarray] | None = None
         self._next = 0
 
     def _scaling_job(self, source: int) -> Callable[[], np.ndarray]:
         # read and scaled on a worker: the queue ahead then holds only scaled frames
-        return lambda: resize(self.spool.frame(source), self.size)
+        def scaled() -> np.ndarray:
+            kept = self.sample.kept(source, self.size) if self.sample is not None else None
+            return kept if kept is not None else resize(self.spool.frame(source), self.size)
+        return scaled
 
     def frame(self, number: int) -> np.ndarray:
         source = self.numbers[number]
-        if self.sample is not None:
+        if self._of_sample and self.sample is not None:
             return self.sample.frame(source, self.size)
         # frames are read in order: scale the next ones on other cores meanwhile (Pillow frees the GIL)
         if self._ahead is None or number != self._next:
@@ -376,6 +386,7 @@ class Fitter:
         self.sample = self._sample_numbers()
         self._scaled_sample = ScaledSample(spool, self.sample)
         self._references: dict[int, list[np.ndarray]] = {}
+        self._references_lock = threading.Lock()
         parts = min(SCORED_FRAMES, len(self.sample))
         self._scored = [self.sample[int((part + 0.5) * len(self.sample) / parts)] for part in range(parts)]
         self._sampled: dict[FitSetting, bytes] = {}
@@ -471,7 +482,7 @@ class Fitter:
 
     def encode(self, setting: FitSetting, numbers: list[int] | None = None) -> bytes:
         """The GIF of the clip (or of frames ``numbers``) with ``setting``."""
-        view = ClipView(self.spool, setting, numbers, None if numbers is None else self._scaled_sample)
+        view = ClipView(self.spool, setting, numbers, self._scaled_sample)
         options = replace(self.options, lossy=setting.lossy, colors=setting.colors)
         out = io.BytesIO()
         # a sample that is the whole clip stands for the clip's GIF (see _full_gif): its last frame lasts as long
@@ -548,8 +559,9 @@ class Fitter:
             picture = shown[max(0, int(np.searchsorted(starts, at, side="right")) - 1)]
             if picture.shape[:2] != (height, width):
                 picture = resize(picture, (width, height))
-            if number not in self._references:
-                self._references[number] = pyramid(self.spool.frame(number)[:, :, :3])
+            with self._references_lock:          # made once, though scores run on several threads
+                if number not in self._references:
+                    self._references[number] = pyramid(self.spool.frame(number)[:, :, :3])
             sources.append(self._references[number])
             pictures.append(picture)
         return perceived_score(sources, pictures)

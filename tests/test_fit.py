@@ -269,6 +269,31 @@ def test_the_scaled_sample_is_kept_within_its_bytes(monkeypatch):
     assert sample.frame(2, (32, 32)) is not None and len(sample._sizes) == 2
 
 
+def test_a_full_try_takes_the_frames_the_sample_tries_scaled(monkeypatch):
+    """The clip's GIF at a size the sample was tried at scales only the frames outside the sample, and is
+    the GIF it would be with every frame scaled afresh."""
+    from gifsom import fit as fit_module
+    from gifsom.encoder import new_survey
+    from gifsom.fit import FitSetting, Fitter
+    from gifsom.options import EncodeOptions
+    from gifsom.spool import FrameSpool
+
+    spool, survey = FrameSpool(64, 64, 3), new_survey(EncodeOptions())
+    for number, frame in enumerate(_moving_clip(40)):
+        spool.append(frame, number / 10)
+        survey.add(frame)
+    setting = FitSetting(scale=0.5, lossy=10, colors=64)
+    fresh = Fitter(spool, survey, EncodeOptions(), 4.0, 10**6).encode(setting)
+    fitter = Fitter(spool, survey, EncodeOptions(), 4.0, 10**6)
+    assert 0 < len(fitter.sample) < len(spool)
+    fitter.encode(setting, fitter.sample)
+    scaled: list[tuple[int, int]] = []
+    original = fit_module.resize
+    monkeypatch.setattr(fit_module, "resize", lambda pixels, size: scaled.append(size) or original(pixels, size))
+    assert fitter.encode(setting) == fresh
+    assert scaled == [(32, 32)] * (len(spool) - len(fitter.sample))
+
+
 def test_a_fitted_short_clip_keeps_its_last_frames_hold(tmp_path):
     """A clip no longer than the fit's sample is fitted from the sample's GIF: its last frame must still
     be shown as long as the source shows it."""
