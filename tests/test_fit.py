@@ -20,11 +20,12 @@ from .conftest import FIXTURES, decode_gif, psnr
 
 
 def _moving_clip(count: int = 24, size: int = 64) -> list[np.ndarray]:
-    """A textured picture panning: every frame changes, as in a video."""
-    rng = np.random.default_rng(7)
-    texture = (rng.random((size, size * 3, 3)) * 255).astype(np.uint8)
-    texture = np.asarray(Image.fromarray(texture).resize((size * 3, size), Image.Resampling.BILINEAR))
-    return [np.ascontiguousarray(texture[:, k * 2:k * 2 + size]) for k in range(count)]
+    """A photo panning 2 pixels a frame, one scene: every frame changes, as in a video. (A pan across
+    random colours would be judged a cut at every frame, each frame learning a palette of its own: a fit
+    then takes about six times as long, and tells no more about the fit.)"""
+    with Image.open(FIXTURES / "photo.jpg") as photo:
+        strip = np.asarray(photo.convert("RGB").resize((size * 3, size), Image.Resampling.LANCZOS))
+    return [np.ascontiguousarray(strip[:, k * 2:k * 2 + size]) for k in range(count)]
 
 
 @pytest.mark.parametrize("text, value", [("10M", 10_000_000), ("128K", 128_000), ("2.5MB", 2_500_000),
@@ -43,7 +44,7 @@ def test_convert_fits_under_the_size_and_says_how(tmp_path, capsys):
     assert len(frames) > 10
 
 
-@settings(max_examples=5, deadline=None)   # each example is a whole fit: 4 to 11 s on 2 cores
+@settings(max_examples=10, deadline=None)   # each example is a whole fit: about 0.6 s on 2 cores
 @given(share=st.floats(0.15, 0.9))
 def test_any_fitting_limit_is_met(tmp_path_factory, share):
     clip = _moving_clip()
