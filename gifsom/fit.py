@@ -103,7 +103,8 @@ MIN_POINTS_LOST = 0.05
 #: The notch of each knob whose cost in quality per byte saved is measured on the sample.
 PROBE_NOTCH = {"lossy": 20, "scale": 0.7, "colors": 64}
 #: A deeper notch, measured where the first saved (next to) nothing: scaling anti-aliased text to 0.7
-#: can add bytes (the bench's screen recording: 29,523 against 28,938), where 0.5 saves a third.
+#: can add bytes (the bench's screen recording: 29,523 against 28,938), where 0.5 saves a third. A flat
+#: clip's scale is probed at this notch from the start.
 DEEP_PROBE_NOTCH = {"lossy": 40, "scale": 0.5, "colors": 16}
 
 
@@ -433,6 +434,10 @@ class Fitter:
         most_lossy = self.notches["lossy"][-1]
         probe_notch = {**PROBE_NOTCH, "lossy": min(PROBE_NOTCH["lossy"], most_lossy)}
         deep_notch = {**DEEP_PROBE_NOTCH, "lossy": min(DEEP_PROBE_NOTCH["lossy"], most_lossy)}
+        if self.options.content == "flat":
+            # drawn text and lines scaled a little gain colours at their anti-aliased edges and can grow:
+            # their scale is probed at the deeper notch at once, beside the other probes
+            probe_notch["scale"] = deep_notch["scale"]
         notched = {knob: _notch(base, base, knob, notch) for knob, notch in probe_notch.items()
                    if knob not in self.fixed}
         probes = {knob: probe for knob, probe in notched.items() if probe is not None}

@@ -216,6 +216,21 @@ def test_the_fit_keeps_lossy_lzw_off_text_past_the_flat_limit():
     assert max(step.lossy for step in clean.ladder) == MAX_KNOB_LOSSY
 
 
+def test_a_flat_clips_scale_is_probed_at_the_deeper_notch_at_once():
+    """Text scaled to 0.7 can grow (anti-aliased edges): a clip judged flat has its scale measured at 0.5
+    straight away, with the other knobs' probes; a clip judged clean tries 0.7 first."""
+    from gifsom.fit import DEEP_PROBE_NOTCH, PROBE_NOTCH
+
+    probed = {}
+    for content in ("flat", "clean"):
+        fitter = _screen_fitter(6, 1, **({"content": content} if content == "clean" else {}))
+        assert fitter.options.content == content
+        fitter.knob_costs()
+        probed[content] = {setting.scale for setting in fitter._sampled}
+    assert probed["flat"] == {1.0, DEEP_PROBE_NOTCH["scale"]}
+    assert PROBE_NOTCH["scale"] in probed["clean"]
+
+
 @settings(max_examples=60, deadline=None)
 @given(steps=st.lists(st.integers(1, 10 ** 6), min_size=1, max_size=48),
        model=st.lists(st.floats(0, 2), min_size=48, max_size=48), limit=st.integers(1, 10 ** 6))
