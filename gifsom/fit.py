@@ -695,7 +695,8 @@ class Fitter:
         """The best index in ``low..high`` whose predicted size fits under the limit (with margin), searched
         on the sample, whose sizes fall along the ladder. Each try goes where the sizes seen so far, laid
         along the ladder by the knob costs' halvings, say the limit is crossed; a try whose guess did not
-        halve the range is followed by a plain bisection, so a poor guess costs at most a few tries more."""
+        halve the range is followed by a plain bisection (or, once, by the step before the best fit seen, where the
+        sizes put the crossing there), so a poor guess costs at most a few tries more."""
         goal = math.log2(self._target())
         halvings = self.halvings or [float(index) for index in range(len(self.ladder))]
 
@@ -705,20 +706,23 @@ class Fitter:
         if logged(low) <= goal:
             return low
         bad, good = low, high              # ``bad`` does not fit; the answer lies in bad + 1 .. good
-        good_seen, stalled = False, False
+        good_seen, stalled, checked_next = False, False, False
         rate = 1.0                         # halvings seen per halving the knob costs predict
         while good - bad > 1:
             span = good - bad
-            if stalled:
-                guess = (bad + good) // 2
+            if good_seen:
+                share = (logged(bad) - goal) / (logged(bad) - logged(good))
+                wanted = halvings[bad] + share * (halvings[good] - halvings[bad])
             else:
-                if good_seen:
-                    share = (logged(bad) - goal) / (logged(bad) - logged(good))
-                    wanted = halvings[bad] + share * (halvings[good] - halvings[bad])
-                else:
-                    wanted = halvings[bad] + (logged(bad) - goal) / rate
-                guess = next((i for i in range(bad + 1, good + 1) if halvings[i] >= wanted), good)
-                guess = min(guess, good - 1) if good_seen else guess
+                wanted = halvings[bad] + (logged(bad) - goal) / rate
+            guess = next((i for i in range(bad + 1, good + 1) if halvings[i] >= wanted), good)
+            guess = min(guess, good - 1) if good_seen else guess
+            # after a stall, bisect; but where the sizes say the limit is crossed right before the best fit
+            # seen, try that step (which ends the search if it does not fit), though not twice running
+            next_step = stalled and good_seen and guess == good - 1 and not checked_next
+            if stalled and not next_step:
+                guess = (bad + good) // 2
+            checked_next = next_step
             if logged(guess) <= goal:
                 good, good_seen = guess, True
             else:
@@ -726,5 +730,5 @@ class Fitter:
                 if seen > 0 and predicted > 0:
                     rate = seen / predicted
                 bad = guess
-            stalled = not stalled and good - bad > span / 2
+            stalled = next_step or (not stalled and good - bad > span / 2)
         return good

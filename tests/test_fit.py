@@ -251,6 +251,26 @@ def test_the_size_search_finds_the_first_step_that_fits_in_few_tries(steps, mode
     assert len(set(tried)) <= 2 * math.ceil(math.log2(len(sizes) + 1)) + 2
 
 
+def test_the_size_search_tries_the_step_before_the_best_fit_where_the_sizes_point_there():
+    """After a try that did not halve the range, the search bisects, unless the sizes put the limit's
+    crossing right before the best fit seen: then that step is the one try left to make."""
+    from gifsom.fit import FitSetting
+
+    # from step 11 on the bytes halve twice as fast per step as the knob costs predict
+    halvings_seen = np.cumsum([0.0] + [0.05 if step <= 10 else 0.15 for step in range(1, 37)])
+    predicted = np.cumsum([0.0] + [0.06 if step <= 10 else 0.075 for step in range(1, 37)])
+    sizes = [round(24_800 * 2 ** -h) for h in halvings_seen]
+    fitter = _TINY_FITTER
+    fitter._ladder = [FitSetting(scale=1 - k / 100) for k in range(len(sizes))]
+    fitter._halvings = list(predicted)
+    tried = []
+    fitter._sampled_bytes = lambda index: tried.append(index) or sizes[index]
+    fitter._target = lambda: 9_000
+    assert fitter._predict(0, len(sizes) - 1, 1.0) == 17 and sizes[16] > 9_000 >= sizes[17]
+    # 22 fits, 11 does not, 17 fits (a third of the range, not half): the sizes then point at 16
+    assert list(dict.fromkeys(tried)) == [0, 22, 11, 17, 16]
+
+
 def _tiny_fitter():
     from gifsom.encoder import new_survey
     from gifsom.fit import Fitter

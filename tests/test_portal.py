@@ -104,7 +104,8 @@ def pipewire(tmp_path_factory):
             config = runtime / "bus.conf"
             config.write_text(PRIVATE_BUS.format(folder=runtime))
             bus = subprocess.Popen(["dbus-daemon", f"--config-file={config}", "--nofork", "--nopidfile",
-                                    "--print-address=1"], stdout=subprocess.PIPE, stderr=log("dbus"), text=True, env=env)
+                                    "--print-address=1"], stdout=subprocess.PIPE, stderr=log("dbus"), text=True,
+                                   env=env)
             started.append(bus)
             files.callback(bus.stdout.close)
             env["DBUS_SESSION_BUS_ADDRESS"] = bus.stdout.readline().strip()
