@@ -121,11 +121,17 @@ class KnobCost:
     halvings_per_notch: float
 
 
+def _notch_scale(start: FitSetting, value: float) -> float:
+    """The scale of scale notch ``value`` below ``start``, rounded as every try's scale is (tries at one
+    scale share their scaled frames)."""
+    return round(start.scale * value, 4)
+
+
 def _notch(setting: FitSetting, start: FitSetting, knob: str, value: float) -> FitSetting | None:
     """``setting`` with ``knob`` at notch ``value`` (relative to ``start`` for scale and frame step), or
     None where the notch goes no further than ``start`` already does."""
     if knob == "scale":
-        return replace(setting, scale=round(start.scale * value, 4))
+        return replace(setting, scale=_notch_scale(start, value))
     if knob == "frame_step":
         return replace(setting, frame_step=start.frame_step * int(value))
     if knob == "lossy":
@@ -620,7 +626,7 @@ class Fitter:
         if "scale" in self.fixed or (setting.colors >= self.start.colors and setting.lossy <= self.start.lossy):
             return None
         # the ladder's own scale notches, so that the sample scaled for the ladder's tries serves again
-        grid = [round(self.start.scale * value, 4) for value in self.notches["scale"]]   # as _notch places them
+        grid = [_notch_scale(self.start, value) for value in self.notches["scale"]]
         scales = [setting.scale] + [value for value in grid if value < setting.scale]
 
         def eased(value: int, knob: str, notches: int) -> int:
