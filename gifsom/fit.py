@@ -251,7 +251,9 @@ class ClipView(TimelineView):
         self.size = setting.size(width, height)
         self.shape = (self.size[1], self.size[0], channels)
         self.sample = sample
-        self._of_sample = sample is not None and numbers is not None and set(kept) <= set(sample.numbers)
+        # a view of the sample takes every frame from it
+        self._whole_from: ScaledSample | None = (sample if sample is not None and numbers is not None
+                                                 and set(kept) <= set(sample.numbers) else None)
         self._ahead: Iterator[np.ndarray] | None = None
         self._next = 0
 
@@ -264,8 +266,8 @@ class ClipView(TimelineView):
 
     def frame(self, number: int) -> np.ndarray:
         source = self.numbers[number]
-        if self._of_sample and self.sample is not None:
-            return self.sample.frame(source, self.size)
+        if self._whole_from is not None:
+            return self._whole_from.frame(source, self.size)
         # frames are read in order: scale the next ones on other cores meanwhile (Pillow frees the GIL)
         if self._ahead is None or number != self._next:
             self._ahead = decode_ahead(self._scaling_job(n) for n in self.numbers[number:])
