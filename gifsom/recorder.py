@@ -11,10 +11,10 @@ Ctrl+C while it is finished aborts and leaves no file.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import queue
 import shutil
-import signal
 import sys
 import tempfile
 import threading
@@ -34,6 +34,7 @@ from .sources.base import resize
 from .sources.screen import CaptureOptions, Region, ScreenSource, SteadyCapture
 from .sources.select import last_region, remember_region, select_region
 from .sources.window import find_window
+from .stop_signals import StopOnSignals
 from .timeline import TimelineEdits
 from .writer import GifWriter
 
@@ -42,8 +43,6 @@ if TYPE_CHECKING:
 
 #: Recording stops when the temporary folder has less free space than this.
 MIN_FREE_BYTES = 256 << 20
-#: Signals that stop a take (Ctrl+C, SIGTERM from systemd or docker, SIGHUP from a closed terminal).
-STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
 #: Frames kept in memory before the spool goes to disk.
 RECORD_MEMORY_BUDGET = 32 << 20
 
@@ -164,32 +163,30 @@ def record(path: str | os.PathLike | GifPath, *, region: Region | str | None = N
             while handoff.get() is not None:
                 pass
 
-    previous_handlers = {}
-    if handle_signals and threading.current_thread() is threading.main_thread():
-        for number in STOP_SIGNALS:
-            previous_handlers[number] = signal.signal(number, lambda *_: source.stop())
+    stop_on_signals = StopOnSignals(source.stop) if handle_signals else contextlib.nullcontext()
     spooler = threading.Thread(target=spool_frames, name="gifsom-spool", daemon=True)
     try:
-        if countdown > 0:
-            _count_down(countdown, status, source.stop_event)
-        spooler.start()
-        last_status = 0.0
-        for frame in source.frames():
-            handoff.put(frame)
-            if status and time.monotonic() - last_status > 0.5:
-                last_status = time.monotonic()
-                elapsed = frame.pts or 0.0
-                rate = source.frames_taken / elapsed if elapsed > 0 else 0.0
-                print(f"\r● {elapsed:6.1f} s  {source.frames_taken} frames  {rate:4.1f} fps  "
-                      f"spool {writer.spool_bytes / 1e6:6.1f} MB  (Ctrl+C stops) ", end="", file=sys.stderr, flush=True)
+        with stop_on_signals:
+            if countdown > 0:
+                _count_down(countdown, status, source.stop_event)
+            spooler.start()
+            last_status = 0.0
+            for frame in source.frames():
+                handoff.put(frame)
+                if status and time.monotonic() - last_status > 0.5:
+                    last_status = time.monotonic()
+                    elapsed = frame.pts or 0.0
+                    rate = source.frames_taken / elapsed if elapsed > 0 else 0.0
+                    print(f"\r● {elapsed:6.1f} s  {source.frames_taken} frames  {rate:4.1f} fps  "
+                          f"spool {writer.spool_bytes / 1e6:6.1f} MB  (Ctrl+C stops) ", end="", file=sys.stderr,
+                          flush=True)
     except BaseException:
         handoff.put(None)
-        spooler.join()
+        if spooler.is_alive():
+            spooler.join()
         writer.abort()
         raise
     finally:
-        for number, handler in previous_handlers.items():
-            signal.signal(number, handler)
         if status:
             print(file=sys.stderr)
     handoff.put(None)

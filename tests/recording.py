@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import pty
 import re
+import signal
 import subprocess
 import sys
 import threading
@@ -19,6 +20,8 @@ class Recording:
 
     def __init__(self, args: list[str], env: dict[str, str] | None = None):
         self.controller, terminal = pty.openpty()
+        # faulthandler prints every thread's stack on SIGABRT: what ``finish`` shows of a child that hangs
+        env = {**(os.environ if env is None else env), "PYTHONFAULTHANDLER": "1"}
         self.process = subprocess.Popen([sys.executable, "-m", "gifsom", "record", *args],
                                         stdout=subprocess.PIPE, stderr=terminal, text=True, env=env)
         os.close(terminal)
@@ -57,7 +60,25 @@ class Recording:
                 bytes(self.screen).decode(errors="replace")
 
     def finish(self, timeout: float = 120.0) -> tuple[int, str]:
-        stdout, _ = self.process.communicate(timeout=timeout)
+        """Wait for the child to end; (exit status, stdout). A child still running after ``timeout`` seconds
+        fails the test with its status lines, the programs it started and the stack of each of its threads."""
+        try:
+            stdout, _ = self.process.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            children = subprocess.run(["ps", "-o", "pid,stat,etime,args", "--ppid", str(self.process.pid)],
+                                      capture_output=True, text=True).stdout
+            self.process.send_signal(signal.SIGABRT)
+            self.process.communicate(timeout=30)
+            self.reader.join(timeout=10)
+            os.close(self.controller)
+            for line in children.splitlines()[1:]:          # what it started outlives it: end that too
+                try:
+                    os.kill(int(line.split()[0]), signal.SIGKILL)
+                except (ProcessLookupError, ValueError):
+                    pass
+            raise AssertionError(f"gifsom record had not ended after {timeout:g} s.\n"
+                                 f"Its programs:\n{children}\nIts output and thread stacks:\n"
+                                 + bytes(self.screen).decode(errors="replace")) from None
         self.reader.join(timeout=10)
         os.close(self.controller)
         return self.process.returncode, stdout
