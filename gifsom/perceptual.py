@@ -120,8 +120,15 @@ def pyramid(rgb: np.ndarray) -> list[np.ndarray]:
     return levels
 
 
+#: The weights by scale, channel and kind.
+_WEIGHED = WEIGHTS.reshape(SCALES, 3, len(KINDS)) != 0
 #: The scales whose errors the score weighs; the others are not measured unless asked for.
-WEIGHED_SCALES = tuple(scale for scale in range(SCALES) if WEIGHTS.reshape(SCALES, -1)[scale].any())
+WEIGHED_SCALES = tuple(scale for scale in range(SCALES) if _WEIGHED[scale].any())
+#: Per scale, whether the score weighs a structure error (mean or 4-norm) of any channel there.
+_STRUCTURE_WEIGHED = [bool(_WEIGHED[scale][:, [0, 3]].any()) for scale in range(SCALES)]
+#: Per scale, uint8 (3,): the channels the score weighs an error of there.
+_CHANNELS_WEIGHED = [_WEIGHED[scale].any(axis=1).astype(np.uint8) for scale in range(SCALES)]
+_EVERY_CHANNEL = np.ones(3, np.uint8)
 
 
 def error_features(source: np.ndarray | list[np.ndarray], shown: np.ndarray, *,
@@ -131,8 +138,9 @@ def error_features(source: np.ndarray | list[np.ndarray], shown: np.ndarray, *,
     Args:
         source: uint8 (H, W, 3) sRGB, or its :func:`pyramid`.
         shown: uint8 (H, W, 3) sRGB, the same size as ``source``.
-        every_scale: measure the scales the weights leave out too (to fit the weights); without it
-            their errors read 0.
+        every_scale: measure every error, also those the weights leave out (to fit the weights); without
+            it those read 0 (at full size the score weighs no structure error and no b channel, which
+            halves the work there).
 
     Returns:
         float64 (SCALES * 3 * len(KINDS),): for each scale, each OkLab channel and each of :data:`KINDS`,
@@ -153,8 +161,10 @@ def error_features(source: np.ndarray | list[np.ndarray], shown: np.ndarray, *,
             continue
         # windows past the edges repeat the edge pixels, so even a picture a few pixels wide has a score
         threads = threads_for(a.shape[0] * a.shape[1], PIXELS_PER_THREAD)
+        structure = every_scale or _STRUCTURE_WEIGHED[scale]
+        channels = _EVERY_CHANNEL if every_scale else _CHANNELS_WEIGHED[scale]
         values: list[float] = []
-        for kinds in window_errors(a, b, WINDOW_RADIUS, SSIM_C1, SSIM_C2, threads):
+        for kinds in window_errors(a, b, WINDOW_RADIUS, SSIM_C1, SSIM_C2, threads, structure, channels):
             values.extend(kinds[:3] + [value ** 0.25 for value in kinds[3:]])
         found[scale * per_scale:(scale + 1) * per_scale] = values
     return found

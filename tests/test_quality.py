@@ -173,6 +173,33 @@ def test_the_score_sees_banding_that_psnr_prefers():
     assert perceived_score([ramp], [dithered]) > perceived_score([ramp], [banded])
 
 
+@given(st.integers(1, 40), st.integers(1, 40), st.integers(0, 3), st.integers(0, 2 ** 16))
+def test_the_score_measures_only_what_it_weighs_and_measures_that_alike(height, width, radius, seed):
+    """Leaving out the structure errors, or channels, changes none of the errors still measured."""
+    from gifsom._perceptual_cy import window_errors
+
+    rng = np.random.default_rng(seed)
+    a, b = (rng.random((height, width, 3), dtype=np.float32) for _ in range(2))
+    every = np.array(window_errors(a, b, radius, 1e-4, 9e-4, 2))
+    some = np.array(window_errors(a, b, radius, 1e-4, 9e-4, 2, False, np.array([1, 0, 1], np.uint8)))
+    detail = [1, 2, 4, 5]
+    assert np.allclose(some[[0, 2]][:, detail], every[[0, 2]][:, detail], rtol=1e-9, atol=0)
+    assert not some[1].any() and not some[:, [0, 3]].any()
+    assert every[:, [0, 3]].all()                # two random pictures differ in structure somewhere
+
+
+def test_the_score_is_the_same_as_when_every_error_is_measured():
+    from gifsom import perceptual
+
+    rng = np.random.default_rng(3)
+    ramp = _ramp(120, 40)
+    shown = np.clip(ramp + rng.normal(0, 12, ramp.shape), 0, 255).astype(np.uint8)
+    assert perceptual.error_features(ramp, shown, every_scale=True)[perceptual.WEIGHTS == 0].any()
+    weighed = perceptual.WEIGHTS != 0
+    assert np.allclose(perceptual.error_features(ramp, shown)[weighed],
+                       perceptual.error_features(ramp, shown, every_scale=True)[weighed], rtol=1e-12, atol=0)
+
+
 def test_pictures_of_different_sizes_are_refused():
     with pytest.raises(ValueError, match="different shapes"):
         error_features(_ramp(64), _ramp(32))
