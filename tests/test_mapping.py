@@ -185,3 +185,24 @@ def test_bad_mapping_options_are_refused_naming_the_field(kwargs):
     (field, value), = kwargs.items()
     with pytest.raises(OptionError, match=f"^{field}={value!r} "):
         EncodeOptions(**kwargs)
+
+
+@given(st.integers(1, 12), st.integers(1, 12), st.sampled_from([3, 4]), st.integers(0, 2 ** 16))
+def test_adaptive_weights_follow_the_luma_range_of_each_3x3_neighbourhood(height, width, channels, seed):
+    """The compiled weights against the rule written out: the luma range over each pixel's 3x3
+    neighbourhood (clipped at the edges), full at most ADAPTIVE_SMOOTH, none from ADAPTIVE_BUSY."""
+    from gifsom.mapping.dither import ADAPTIVE_BUSY, ADAPTIVE_SMOOTH, adaptive_weights
+
+    rng = np.random.default_rng(seed)
+    # a few levels near each other, so that smooth, in-between and busy neighbourhoods all occur
+    pixels = (rng.integers(0, 4, (height, width, channels)) * rng.integers(1, 40)).astype(np.uint8)
+    red, green, blue = (pixels[..., channel].astype(int) for channel in range(3))
+    luma = (77 * red + 150 * green + 29 * blue) >> 8
+    expected = np.empty((height, width), np.uint8)
+    for y in range(height):
+        for x in range(width):
+            around = luma[max(0, y - 1):y + 2, max(0, x - 1):x + 2]
+            spread = int(around.max() - around.min())
+            expected[y, x] = (255 if spread <= ADAPTIVE_SMOOTH else 0 if spread >= ADAPTIVE_BUSY
+                              else (ADAPTIVE_BUSY - spread) * 255 // (ADAPTIVE_BUSY - ADAPTIVE_SMOOTH))
+    assert np.array_equal(adaptive_weights(pixels), expected)
