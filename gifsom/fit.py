@@ -25,7 +25,7 @@ from __future__ import annotations
 import io
 import math
 import threading
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 
@@ -396,6 +396,8 @@ class Fitter:
         parts = min(SCORED_FRAMES, len(self.sample))
         self._scored = [self.sample[int((part + 0.5) * len(self.sample) / parts)] for part in range(parts)]
         self._sampled: dict[FitSetting, bytes] = {}
+        #: scores started ahead of need: a full try's, while it encodes (see :meth:`fit`)
+        self._scores_ahead: dict[FitSetting, Future[float]] = {}
         self.report = report or (lambda text: None)
         self.probes = 0
         self.start = self._first_allowed(max_frames, max_side)
@@ -584,21 +586,32 @@ class Fitter:
         best: tuple[int, bytes] | None = None          # the best fitting try: (ladder index, bytes)
         smallest = math.inf
         low, high = 0, len(self.ladder) - 1            # the answer lies in low..high, which shrinks each try
-        while low <= high:
-            index = self._predict(low, high, scale)
-            data = self._full_gif(self.ladder[index])
-            full += 1
-            smallest = min(smallest, len(data))
-            self.report(f"try {full}: {self.ladder[index]} -> {len(data):,} bytes")
-            scale = len(data) / self._sampled_bytes(index)
-            if len(data) <= self.limit:
-                best = (index, data)
-                high = index - 1
-                # stop when the prediction says the next better setting would not fit either
-                if high < low or self._sampled_bytes(high) * scale > self.limit:
-                    break
-            else:
-                low = index + 1
+        # a full try mostly keeps one core busy: meanwhile another scores its setting on the sample, the
+        # first thing the rebalancing asks for if that try is the answer (where frames are small enough for
+        # sample work to run beside other work, see _probe_workers)
+        ahead = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gifsom-fit-ahead")
+        score_ahead = self._probe_workers() > 1
+        try:
+            while low <= high:
+                index = self._predict(low, high, scale)
+                tried = self.ladder[index]
+                if score_ahead and self._may_rebalance(tried) and tried not in self._scores_ahead:
+                    self._scores_ahead[tried] = ahead.submit(self._sample_score, tried)
+                data = self._full_gif(tried)
+                full += 1
+                smallest = min(smallest, len(data))
+                self.report(f"try {full}: {tried} -> {len(data):,} bytes")
+                scale = len(data) / self._sampled_bytes(index)
+                if len(data) <= self.limit:
+                    best = (index, data)
+                    high = index - 1
+                    # stop when the prediction says the next better setting would not fit either
+                    if high < low or self._sampled_bytes(high) * scale > self.limit:
+                        break
+                else:
+                    low = index + 1
+        finally:
+            ahead.shutdown(wait=False, cancel_futures=True)     # a score still running finishes on its own
         if best is None:
             raise ResourceError(f"the smallest GIF reached is {smallest:,.0f} bytes, over the {self.limit:,}-byte "
                                 "limit; trim the clip (`start`/`end`), or allow more bytes")
@@ -625,7 +638,7 @@ class Fitter:
         bytes that costs are taken back by scaling (the largest scale predicted to fit), and the best of
         these by the perceptual score on the sample is kept.
         """
-        if "scale" in self.fixed or (setting.colors >= self.start.colors and setting.lossy <= self.start.lossy):
+        if not self._may_rebalance(setting):
             return None
         # the ladder's own scale notches, so that the sample scaled for the ladder's tries serves again
         grid = [_notch_scale(self.start, value) for value in self.notches["scale"]]
@@ -666,11 +679,18 @@ class Fitter:
 
         # each easing on a worker of its own where the frames are small (see knob_costs)
         with ThreadPoolExecutor(max_workers=self._probe_workers(), thread_name_prefix="gifsom-fit") as pool:
-            answer = pool.submit(self._sample_score, setting)
+            answer = self._scores_ahead.get(setting)
+            if answer is None or answer.cancelled():
+                answer = pool.submit(self._sample_score, setting)
             tried = [found for found in pool.map(try_eased, REBALANCE_NOTCHES) if found is not None]
             best_score = answer.result()
         better = [(found, candidate) for candidate, found in tried if found > best_score]
         return max(better, key=lambda pair: pair[0])[1] if better else None
+
+    def _may_rebalance(self, setting: FitSetting) -> bool:
+        """Whether :meth:`_rebalanced` tries milder settings for the answer ``setting``: only where the ladder
+        turned colours down or lossy LZW up, and scale is the ladder's to change."""
+        return "scale" not in self.fixed and (setting.colors < self.start.colors or setting.lossy > self.start.lossy)
 
     def _probe_workers(self) -> int:
         """Sample tries to run at once: all cores for frames up to :data:`PARALLEL_PROBE_BYTES`, else one

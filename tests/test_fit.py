@@ -204,6 +204,41 @@ def _screen_fitter(count: int, limit: int, **options):
     return Fitter(spool, survey, EncodeOptions(**options), count / 10, limit)
 
 
+def test_a_full_trys_setting_is_scored_while_it_encodes_and_no_setting_twice(tmp_path):
+    """The rebalancing starts from the answer's score on the sample: it is taken on another core while the
+    answer's full try encodes, not after, and no setting is scored twice."""
+    import threading
+
+    frames = [np.asarray(Image.open(path).convert("RGB")) for path in sorted((FIXTURES / "screen").glob("*.png"))]
+    fitter = _screen_fitter(12, gifsom.encode(frames[:12], tmp_path / "default.gif", fps=10).bytes // 4)
+    score, full_gif = fitter._sample_score, fitter._full_gif
+    started: dict = {}
+    lock = threading.Lock()
+    scored: list = []
+
+    def scoring_started(setting) -> threading.Event:
+        with lock:
+            return started.setdefault(setting, threading.Event())
+
+    def counted_score(setting):
+        with lock:
+            scored.append(setting)
+        scoring_started(setting).set()
+        return score(setting)
+
+    overlapped: list[bool] = []
+
+    def watched_full_gif(setting):
+        data = full_gif(setting)
+        if fitter._may_rebalance(setting):
+            overlapped.append(scoring_started(setting).wait(20))
+        return data
+    fitter._sample_score, fitter._full_gif = counted_score, watched_full_gif
+    result = fitter.fit()
+    assert fitter._may_rebalance(result.setting) and overlapped and all(overlapped)
+    assert len(scored) == len(set(scored))
+
+
 def test_the_fit_keeps_lossy_lzw_off_text_past_the_flat_limit():
     """Lossy LZW past 15 smears glyph edges: a clip judged flat never goes further, one judged clean may."""
     from gifsom.fit import FIT_MAX_LOSSY
