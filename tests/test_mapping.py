@@ -206,3 +206,16 @@ def test_adaptive_weights_follow_the_luma_range_of_each_3x3_neighbourhood(height
             expected[y, x] = (255 if spread <= ADAPTIVE_SMOOTH else 0 if spread >= ADAPTIVE_BUSY
                               else (ADAPTIVE_BUSY - spread) * 255 // (ADAPTIVE_BUSY - ADAPTIVE_SMOOTH))
     assert np.array_equal(adaptive_weights(pixels), expected)
+
+
+@given(st.integers(2, 256), st.sampled_from([mode for mode in DITHER_MODES if mode != "none"]), st.integers(0, 2 ** 16))
+def test_pixels_that_are_palette_colours_are_never_dithered(size, mode, seed):
+    """Every dither leaves a pixel that is exactly a palette colour as that colour, whatever error reaches it."""
+    rng = np.random.default_rng(seed)
+    palette = np.unique(rng.integers(0, 256, (size, 3), dtype=np.uint8), axis=0)
+    pixels = rng.integers(0, 256, (24, 40, 3), dtype=np.uint8)
+    exact = rng.random((24, 40)) < 0.5
+    chosen = rng.integers(0, len(palette), (24, 40))
+    pixels[exact] = palette[chosen[exact]]
+    indices = FrameMapper(palette, MappingOptions(dither=mode)).map(pixels)
+    assert np.array_equal(indices[exact], chosen[exact])

@@ -14,7 +14,7 @@ then fails, and the answer is found again.
 """
 
 from cython.parallel cimport prange
-from libc.stdint cimport int16_t, int32_t, int64_t, uint8_t, uint16_t
+from libc.stdint cimport int16_t, int32_t, int64_t, uint8_t, uint16_t, uint32_t
 from libc.stdlib cimport calloc, free
 from libc.string cimport memcmp, memcpy, memset
 
@@ -39,6 +39,8 @@ cdef enum:
     CELL_BITS = 8 - CELL_SHIFT
     COARSE_SHIFT = 2                     # the coarse table for error diffusion: 4 x 4 x 4
     COARSE_BITS = 8 - COARSE_SHIFT
+    PALETTE_HASH_BITS = 16               # the palette's colours as a 65536-bit filter (8 KB, in L1 cache)
+    PALETTE_FILTER_BYTES = 1 << (PALETTE_HASH_BITS - 3)
 
 #: How a frame is mapped.
 MODE_PLAIN = 0
@@ -66,6 +68,7 @@ cdef struct Tables:
     int32_t* counts
     uint8_t* candidates         # (CELL_COUNT, n)
     Py_ssize_t n
+    const uint8_t* palette_bits # (PALETTE_FILTER_BYTES,): the bit of each palette colour's hash is set
 
 
 cdef struct Frame:
@@ -175,6 +178,22 @@ cdef inline Py_ssize_t _coarse(const Tables* t, int64_t r, int64_t g, int64_t b)
 
 cdef inline bint _is_palette_colour(const Tables* t, Py_ssize_t index, int64_t r, int64_t g, int64_t b) noexcept nogil:
     return t.palette[3 * index] == r and t.palette[3 * index + 1] == g and t.palette[3 * index + 2] == b
+
+
+cdef inline uint32_t _colour_hash(int64_t r, int64_t g, int64_t b) noexcept nogil:
+    """PALETTE_HASH_BITS bits of (r, g, b): the top bits of the 24-bit colour times Knuth's multiplier."""
+    return (<uint32_t>((r << 16) | (g << 8) | b) * <uint32_t>2654435761u) >> (32 - PALETTE_HASH_BITS)
+
+
+cdef inline Py_ssize_t _palette_colour(const Tables* t, int64_t r, int64_t g, int64_t b) noexcept nogil:
+    """The index of (r, g, b) where it is exactly a palette colour, else -1. The palette's hash filter
+    answers most colours that are not without the exact table (16 M entries: a cache miss a pixel)."""
+    cdef uint32_t h = _colour_hash(r, g, b)
+    cdef Py_ssize_t index
+    if not (t.palette_bits[h >> 3] >> (h & 7)) & 1:
+        return -1
+    index = _exact(t, r, g, b)
+    return index if _is_palette_colour(t, index, r, g, b) else -1
 
 
 cdef inline bint _keep_previous(const Frame* f, Py_ssize_t y, Py_ssize_t x, const uint8_t* pixel) noexcept nogil:
@@ -307,10 +326,11 @@ cdef void _map_rows(const Mode* mode, const Frame* frame, const Tables* tables, 
             r = pixel[0]
             g = pixel[1]
             b = pixel[2]
-            index = _exact(t, r, g, b)
             if Mode is Plain:
-                pass
-            elif _is_palette_colour(t, index, r, g, b):
+                index = _exact(t, r, g, b)
+            else:
+                index = _palette_colour(t, r, g, b)
+            if Mode is Plain or index >= 0:
                 pass
             elif Mode is Ordered:
                 delta = d.offsets[(y & mask) * d.side + (x & mask)]
@@ -385,6 +405,8 @@ def map_frame(const uint8_t[:, :, ::1] pixels, uint8_t[:, ::1] out, uint8_t[:, :
     cdef Ordered ordered
     cdef Diffusion diffusion
     cdef Py_ssize_t band, bands, rows_per_band, j, k
+    cdef uint8_t palette_bits[PALETTE_FILTER_BYTES]
+    cdef uint32_t h
     if out.shape[0] == 0 or out.shape[1] == 0:
         return
     if pixels.shape[0] != out.shape[0] or pixels.shape[1] != out.shape[1] or pixels.shape[2] < 3:
@@ -419,10 +441,14 @@ def map_frame(const uint8_t[:, :, ::1] pixels, uint8_t[:, ::1] out, uint8_t[:, :
         raise ValueError("map_frame: channel_weights must be three weights from 1 to 1000")
     for j in range(3):
         t.weight[j] = channel_weights[j]
+    memset(palette_bits, 0, sizeof(palette_bits))
     for j in range(t.n):
         t.red[j] = palette[j, 0]
         t.green[j] = palette[j, 1]
         t.blue[j] = palette[j, 2]
+        h = _colour_hash(palette[j, 0], palette[j, 1], palette[j, 2])
+        palette_bits[h >> 3] |= <uint8_t>(1 << (h & 7))
+    t.palette_bits = palette_bits
     d.offsets = &offsets[0, 0] if mode == MODE_ORDERED else NULL
     d.side = offsets.shape[0]
     d.taps = NULL
