@@ -1,8 +1,11 @@
 """Benchmark gifsom against ffmpeg, gifski and gifsicle on the bench clips, in one run.
 
-    pip install -e ".[bench]"      # scikit-image, ssimulacra2, flip-evaluator
+    pip install -e ".[bench]"      # scikit-image, ssimulacra2, flip-evaluator, matplotlib
     python scripts/bench.py [--repeats 3] [--plot bench.png] [--gifski PATH] [--check-metrics]
                             [--clips pan photos cartoon page screen screen-x10 flat small]
+    python scripts/bench.py --clips chelsea hopper hubble plot
+                            --only "gifsom (default)" "gifski (quality 90)" "ffmpeg two-pass"
+        (one command line: the held-out clips, to check the defaults on content never tuned on)
 
 Prints one table per clip: size in bytes; PSNR (whole clip, on the source timeline, sampled
 mid-frame); SSIM (every 5th frame); SSIMULACRA 2 and FLIP (every 10th frame, same timeline:
@@ -10,7 +13,9 @@ what a viewer notices, banding and dither noise included); best wall and CPU tim
 ``--repeats`` runs after a warm-up, the cold first run, and peak memory. Then the start-up
 cost of each tool, the memory of the library hook, mapping throughput and scaling with the
 thread count. Each table ends with the targets it checks. The clips photos, cartoon and page
-are made at run time from media that scikit-image ships. Tools and metrics that are missing
+are made at run time from media that scikit-image ships; so are the held-out clips chelsea,
+hopper (matplotlib's sample photo), hubble and plot (a matplotlib animation), which run only
+when named. Tools and metrics that are missing
 are skipped with a note. See ../shared/docs/benchmarks.md for the method.
 """
 
@@ -184,10 +189,73 @@ def page_frames() -> list[np.ndarray]:
     return frames
 
 
+def pan_and_zoom(photo: np.ndarray, count: int = 40, size: tuple[int, int] = (480, 270)) -> list[np.ndarray]:
+    """One photo under a diagonal pan and a zoom to 1/1.5 of it: ``count`` frames of ``size``."""
+    image = Image.fromarray(photo)
+    width, height = image.size
+    frames = []
+    for step in range(count):
+        share = step / (count - 1)
+        view_w = min(width, height * size[0] / size[1]) / (1.0 + 0.5 * share)
+        view_h = view_w * size[1] / size[0]
+        left, top = (width - view_w) * (0.8 - 0.6 * share), (height - view_h) * (0.3 + 0.4 * share)
+        box = (left, top, left + view_w, top + view_h)
+        frames.append(np.asarray(image.resize(size, Image.Resampling.LANCZOS, box=box)))
+    return frames
+
+
+def sample_photo(name: str) -> np.ndarray:
+    """A photo that scikit-image ships (``chelsea``, ``hubble_deep_field``), or matplotlib's ``grace_hopper``."""
+    if name == "grace_hopper":
+        import matplotlib.cbook
+
+        with matplotlib.cbook.get_sample_data("grace_hopper.jpg") as file:
+            return np.asarray(Image.open(file).convert("RGB"))
+    from skimage import data
+
+    return getattr(data, name)()
+
+
+def plot_frames(count: int = 40) -> list[np.ndarray]:
+    """A matplotlib figure redrawn as its curves move: anti-aliased lines, a filled area, text and a
+    legend on white, as a library user animates a plot; ``count`` frames of 480x320."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axes = plt.subplots(figsize=(4.8, 3.2), dpi=100)
+    x = np.linspace(0, 4 * np.pi, 400)
+    frames = []
+    for step in range(count):
+        axes.clear()
+        axes.plot(x, np.sin(x + step * 0.2), label="sin")
+        axes.plot(x, np.cos(x * 0.5 - step * 0.1), label="cos")
+        axes.fill_between(x, 0, np.sin(x + step * 0.2) * 0.5, alpha=0.3)
+        axes.set_title(f"frame {step}")
+        axes.legend(loc="upper right")
+        figure.canvas.draw()
+        frames.append(np.asarray(figure.canvas.buffer_rgba())[:, :, :3].copy())
+    plt.close(figure)
+    return frames
+
+
 #: Clips made at run time from media that packages ship, and their frame rates.
 MADE_CLIPS = {"photos": ("photos (real photos, pan and zoom, cuts, 640x360, 15 fps)", photo_tour_frames, 15.0),
               "cartoon": ("cartoon (flat shapes, gradients, cuts, 480x270, 10 fps)", cartoon_frames, 10.0),
-              "page": ("page (web page with photos, scrolling, a cut, 800x600, 10 fps)", page_frames, 10.0)}
+              "page": ("page (web page with photos, scrolling, a cut, 800x600, 10 fps)", page_frames, 10.0),
+              # held out: not in the default list, and never tuned on; a check of how the defaults carry over
+              "chelsea": ("chelsea (held out: a cat photo, pan and zoom, 480x270, 12 fps)",
+                          lambda: pan_and_zoom(sample_photo("chelsea")), 12.0),
+              "hopper": ("hopper (held out: a portrait, pan and zoom, 480x270, 12 fps)",
+                         lambda: pan_and_zoom(sample_photo("grace_hopper")), 12.0),
+              "hubble": ("hubble (held out: a dark star field, pan and zoom, 480x270, 12 fps)",
+                         lambda: pan_and_zoom(sample_photo("hubble_deep_field")), 12.0),
+              "plot": ("plot (held out: a moving matplotlib plot, 480x320, 10 fps)", plot_frames, 10.0)}
+#: Made clips that come as a camera file would: H.264, so they carry a codec's noise as real footage does.
+VIDEO_CLIPS = ("photos", "chelsea", "hopper", "hubble")
+#: Clips that the tables leave out unless named: made to check the defaults on content never tuned on.
+HELD_OUT_CLIPS = ("chelsea", "hopper", "hubble", "plot")
 
 
 def load_clips(work: Path, names: list[str]) -> list[Clip]:
@@ -237,9 +305,9 @@ def load_clips(work: Path, names: list[str]) -> list[Clip]:
         png.mkdir()
         for i, f in enumerate(frames):
             Image.fromarray(f).save(png / f"frame_{i:03d}.png", compress_level=1)
-        if key == "photos":
+        if key in VIDEO_CLIPS:
             # as a camera file would come: H.264, so the clip has a codec's noise, as real footage does
-            video = work / "photos.mp4"
+            video = work / f"{key}.mp4"
             subprocess.run([ffmpeg(), "-v", "error", "-y", "-framerate", str(fps), "-i", str(png / "frame_%03d.png"),
                             "-c:v", "libx264", "-crf", "20", "-pix_fmt", "yuv420p", str(video)], check=True)
             frames = [f.pixels for f in gifsom.read_frames(video)]
@@ -818,7 +886,8 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--clips", nargs="*",
                         default=["pan", "photos", "cartoon", "page", "screen", "screen-x10", "flat", "small"],
-                        help="clips for the main tables (none: only the sections asked for)")
+                        help="clips for the main tables (none: only the sections asked for); the held-out clips "
+                             f"({' '.join(HELD_OUT_CLIPS)}) run only when named")
     parser.add_argument("--gifski", default=shutil.which("gifski"), help="path of the gifski binary")
     parser.add_argument("--plot", type=Path, default=None, help="write a plot of size against SSIMULACRA 2 here (PNG)")
     parser.add_argument("--check-metrics", action="store_true",
