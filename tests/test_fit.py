@@ -210,7 +210,13 @@ def test_a_full_trys_setting_is_scored_while_it_encodes_and_no_setting_twice(tmp
     import threading
 
     frames = [np.asarray(Image.open(path).convert("RGB")) for path in sorted((FIXTURES / "screen").glob("*.png"))]
-    fitter = _screen_fitter(12, gifsom.encode(frames[:12], tmp_path / "default.gif", fps=10).bytes // 4)
+    limit = gifsom.encode(frames[:12], tmp_path / "default.gif", fps=10).bytes // 4
+    alone = _screen_fitter(12, limit)
+    alone._probe_workers = lambda: 1              # frames too large for sample work beside a full try
+    alone.fit()
+    assert not alone._scores_ahead
+    fitter = _screen_fitter(12, limit)
+    fitter._probe_workers = lambda: 2             # as on two cores or more, whatever this machine has
     score, full_gif = fitter._sample_score, fitter._full_gif
     started: dict = {}
     lock = threading.Lock()
