@@ -22,7 +22,7 @@ def dither_weights(const uint8_t[:, :, ::1] pixels, uint8_t[:, ::1] out, int smo
         threads: row bands computed at once.
     """
     cdef Py_ssize_t height = pixels.shape[0], width = pixels.shape[1], channels = pixels.shape[2]
-    cdef Py_ssize_t y, x, i, band, bands, rows_per_band, first, last, above, below
+    cdef Py_ssize_t y, x, band, bands, rows_per_band, first, last, above, below
     cdef int lo, hi, v, span = busy - smooth
     if height == 0 or width == 0:
         return
