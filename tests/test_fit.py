@@ -145,16 +145,30 @@ def test_library_fit_refuses_with_a_resource_error(tmp_path):
     assert not (tmp_path / "x.gif").exists()
 
 
-def test_making_a_fitter_does_no_work_until_asked():
+def _screen_frames(count: int | None = None) -> list[np.ndarray]:
+    """The first ``count`` frames (all for None) of the bundled screen recording: uint8 (320, 480, 3)."""
+    paths = sorted((FIXTURES / "screen").glob("*.png"))[:count]
+    return [np.asarray(Image.open(path).convert("RGB")) for path in paths]
+
+
+def _spooled(frames: list[np.ndarray], options):
+    """``frames`` spooled at 10 fps, and the survey of them: what the writer hands a fitter."""
     from gifsom.encoder import new_survey
-    from gifsom.fit import Fitter
     from gifsom.spool import FrameSpool
 
-    options = gifsom.EncodeOptions()
-    spool, survey = FrameSpool(64, 64, 3), new_survey(options)
-    for number, frame in enumerate(_moving_clip()):
+    height, width, channels = frames[0].shape
+    spool, survey = FrameSpool(width, height, channels), new_survey(options)
+    for number, frame in enumerate(frames):
         spool.append(frame, number / 10)
         survey.add(frame)
+    return spool, survey
+
+
+def test_making_a_fitter_does_no_work_until_asked():
+    from gifsom.fit import Fitter
+
+    options = gifsom.EncodeOptions()
+    spool, survey = _spooled(_moving_clip(), options)
     fitter = Fitter(spool, survey, options, 2.4, 20_000)
     assert fitter.probes == 0                     # nothing encoded yet
     assert len(fitter.ladder) > 1 and fitter.probes > 0
@@ -165,18 +179,12 @@ def test_the_fit_eases_posterising_knobs_back_when_scaling_pays_for_it(tmp_path,
     """On text, the ladder's last notches of colours and lossy LZW cost more than their first promise;
     the fit trades them for scale where its score on the sample says that looks better, and still fits."""
     from gifsom import fit as fit_module
-    from gifsom.encoder import new_survey
     from gifsom.options import EncodeOptions
-    from gifsom.spool import FrameSpool
 
-    files = sorted((FIXTURES / "screen").glob("*.png"))[:12]
-    frames = [np.asarray(Image.open(path).convert("RGB")) for path in files]
+    frames = _screen_frames(12)
     # judged clean, the ladder may turn lossy LZW up to 40, which smears text (flat clips stop at 15)
     options = EncodeOptions(content="clean")
-    spool, survey = FrameSpool(480, 320, 3), new_survey(options)
-    for number, frame in enumerate(frames):
-        spool.append(frame, number / 10)
-        survey.add(frame)
+    spool, survey = _spooled(frames, options)
     limit = gifsom.encode(frames, tmp_path / "default.gif", fps=10).bytes // 2
     chosen = {}
     for notches in ((), fit_module.REBALANCE_NOTCHES):
@@ -191,16 +199,10 @@ def test_the_fit_eases_posterising_knobs_back_when_scaling_pays_for_it(tmp_path,
 
 
 def _screen_fitter(count: int, limit: int, **options):
-    from gifsom.encoder import new_survey
     from gifsom.fit import Fitter
     from gifsom.options import EncodeOptions
-    from gifsom.spool import FrameSpool
 
-    frames = [np.asarray(Image.open(path).convert("RGB")) for path in sorted((FIXTURES / "screen").glob("*.png"))]
-    spool, survey = FrameSpool(480, 320, 3), new_survey(EncodeOptions(**options))
-    for number, frame in enumerate(frames[:count]):
-        spool.append(frame, number / 10)
-        survey.add(frame)
+    spool, survey = _spooled(_screen_frames(count), EncodeOptions(**options))
     return Fitter(spool, survey, EncodeOptions(**options), count / 10, limit)
 
 
@@ -209,8 +211,7 @@ def test_a_full_trys_setting_is_scored_while_it_encodes_and_no_setting_twice(tmp
     answer's full try encodes, not after, and no setting is scored twice."""
     import threading
 
-    frames = [np.asarray(Image.open(path).convert("RGB")) for path in sorted((FIXTURES / "screen").glob("*.png"))]
-    limit = gifsom.encode(frames[:12], tmp_path / "default.gif", fps=10).bytes // 4
+    limit = gifsom.encode(_screen_frames(12), tmp_path / "default.gif", fps=10).bytes // 4
     alone = _screen_fitter(12, limit)
     alone._probe_workers = lambda: 1              # frames too large for sample work beside a full try
     alone.fit()
@@ -350,15 +351,10 @@ def test_a_full_try_takes_the_frames_the_sample_tries_scaled(monkeypatch):
     """The clip's GIF at a size the sample was tried at scales only the frames outside the sample, and is
     the GIF it would be with every frame scaled afresh."""
     from gifsom import fit as fit_module
-    from gifsom.encoder import new_survey
     from gifsom.fit import FitSetting, Fitter
     from gifsom.options import EncodeOptions
-    from gifsom.spool import FrameSpool
 
-    spool, survey = FrameSpool(64, 64, 3), new_survey(EncodeOptions())
-    for number, frame in enumerate(_moving_clip(40)):
-        spool.append(frame, number / 10)
-        survey.add(frame)
+    spool, survey = _spooled(_moving_clip(40), EncodeOptions())
     setting = FitSetting(scale=0.5, lossy=10, colors=64)
     fresh = Fitter(spool, survey, EncodeOptions(), 4.0, 10**6).encode(setting)
     fitter = Fitter(spool, survey, EncodeOptions(), 4.0, 10**6)
