@@ -543,7 +543,8 @@ class Fitter:
         """The bytes of the sample's GIF with ``setting``."""
         return len(self._sample_gif(setting))
 
-    def _sampled_bytes(self, index: int) -> int:
+    def _ladder_bytes(self, index: int) -> int:
+        """The bytes of the sample's GIF with the ladder's step ``index``."""
         return self._sample_bytes(self.ladder[index])
 
     def _sample_score(self, setting: FitSetting) -> float:
@@ -601,12 +602,12 @@ class Fitter:
                 full += 1
                 smallest = min(smallest, len(data))
                 self.report(f"try {full}: {tried} -> {len(data):,} bytes")
-                scale = len(data) / self._sampled_bytes(index)
+                scale = len(data) / self._ladder_bytes(index)
                 if len(data) <= self.limit:
                     best = (index, data)
                     high = index - 1
                     # stop when the prediction says the next better setting would not fit either
-                    if high < low or self._sampled_bytes(high) * scale > self.limit:
+                    if high < low or self._ladder_bytes(high) * scale > self.limit:
                         break
                 else:
                     low = index + 1
@@ -616,7 +617,7 @@ class Fitter:
             raise ResourceError(f"the smallest GIF reached is {smallest:,.0f} bytes, over the {self.limit:,}-byte "
                                 "limit; trim the clip (`start`/`end`), or allow more bytes")
         setting, data = self.ladder[best[0]], best[1]
-        milder = self._rebalanced(setting, len(data) / self._sampled_bytes(best[0]))
+        milder = self._rebalanced(setting, len(data) / self._ladder_bytes(best[0]))
         if milder is not None:
             full += 1
             candidate = self._full_gif(milder)
@@ -724,7 +725,7 @@ class Fitter:
         halvings = self.halvings or [float(index) for index in range(len(self.ladder))]
 
         def logged(index: int) -> float:
-            return math.log2(self._sampled_bytes(index) * scale)
+            return math.log2(self._ladder_bytes(index) * scale)
 
         if logged(low) <= goal:
             return low

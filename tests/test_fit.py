@@ -286,7 +286,7 @@ def test_the_size_search_finds_the_first_step_that_fits_in_few_tries(steps, mode
     fitter._ladder = [FitSetting(scale=1 - k / 100) for k in range(len(sizes))]
     fitter._halvings = list(np.cumsum([0.0] + model[:len(sizes) - 1]))
     tried = []
-    fitter._sampled_bytes = lambda index: tried.append(index) or sizes[index]
+    fitter._ladder_bytes = lambda index: tried.append(index) or sizes[index]
     fitter.limit = limit
     found = fitter._predict(0, len(sizes) - 1, 1.0)
     assert found == next((k for k, size in enumerate(sizes) if size <= limit), len(sizes) - 1)
@@ -306,7 +306,7 @@ def test_the_size_search_tries_the_step_before_the_best_fit_where_the_sizes_poin
     fitter._ladder = [FitSetting(scale=1 - k / 100) for k in range(len(sizes))]
     fitter._halvings = list(predicted)
     tried = []
-    fitter._sampled_bytes = lambda index: tried.append(index) or sizes[index]
+    fitter._ladder_bytes = lambda index: tried.append(index) or sizes[index]
     fitter.limit = 9_000
     assert fitter._predict(0, len(sizes) - 1, 1.0) == 17 and sizes[16] > 9_000 >= sizes[17]
     # 22 fits, 11 does not, 17 fits (a third of the range, not half): the sizes then point at 16
