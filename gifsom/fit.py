@@ -751,7 +751,7 @@ class Fitter:
                 good, good_seen = guess, True
             else:
                 seen, predicted = logged(bad) - logged(guess), halvings[guess] - halvings[bad]
-                if seen > 0 and predicted > 0:
+                if seen > 0 and predicted > 1e-9:     # (a vanishing prediction would make the rate overflow)
                     rate = seen / predicted
                 bad = guess
             stalled = next_step or (not stalled and good - bad > span / 2)
