@@ -812,6 +812,30 @@ def mapping_throughput(work: Path, repeats: int) -> None:
     print(f"target: quantize of a new 1080p photo >= 100 Mpx/s: {'met' if rate >= 100 else 'NOT met'} ({rate:.0f})")
 
 
+def scaling_throughput(repeats: int) -> None:
+    """Milliseconds a frame of gifsom's Lanczos scaling (``gifsom.sources.base.resize``) against Pillow's, on a
+    1080p photo scaled as ``--width`` would and on the bench's screen recording scaled as the fit does."""
+    from gifsom.sources.base import resize
+
+    photo = np.asarray(Image.open(FIXTURES / "photo.jpg").convert("RGB").resize((1920, 1080), Image.BICUBIC))
+    screen = np.asarray(Image.open(sorted((FIXTURES / "screen").glob("*.png"))[0]).convert("RGB"))
+    print(f"\n## Lanczos scaling, one frame (best of {max(repeats, 5)})")
+    print(f"{'from':>10s} {'to':>10s} {'gifsom ms':>10s} {'Pillow ms':>10s}")
+    for pixels, scale in ((photo, 1 / 3), (photo, 2 / 3), (screen, 0.338), (screen, 0.7), (screen[:108, :162], 2.96)):
+        height, width = pixels.shape[:2]
+        size = (round(width * scale), round(height * scale))
+        picture = Image.fromarray(np.ascontiguousarray(pixels))
+        timings = []
+        for run in (lambda: resize(pixels, size), lambda: picture.resize(size, Image.Resampling.LANCZOS)):
+            best = float("inf")
+            for _ in range(max(repeats, 5)):
+                start = time.perf_counter()
+                run()
+                best = min(best, time.perf_counter() - start)
+            timings.append(best * 1000)
+        print(f"{width:>5d}x{height:<4d} {size[0]:>5d}x{size[1]:<4d} {timings[0]:10.2f} {timings[1]:10.2f}")
+
+
 FIT_SHARES = (0.5, 0.25)
 
 
@@ -958,6 +982,7 @@ def main() -> None:
             scaling(work, load_clips(work / "scaling", args.scaling or ["pan"]))
         if args.mapping:
             mapping_throughput(work, args.repeats)
+            scaling_throughput(args.repeats)
     if args.record:
         print("\n## recording", flush=True)
         subprocess.run([sys.executable, str(ROOT / "scripts" / "bench_record.py")], check=True)

@@ -264,9 +264,15 @@ def fit_size(width: int, height: int, target_width: int | None, target_height: i
 def resize(pixels: np.ndarray, size: tuple[int, int], *, area_average: bool = False) -> np.ndarray:
     """Resize uint8 (H, W, C) pixels to ``size`` = (width, height) with a Lanczos filter, or, with
     ``area_average``, by averaging the pixels each output pixel covers (a box filter: three times
-    faster on a 1080p frame, 13 against 36 ms, and no ringing around text)."""
+    faster on a 1080p frame, 13 against 36 ms, and no ringing around text).
+
+    RGB frames go through gifsom's own Lanczos kernel (:func:`gifsom.sources.resample.lanczos`, about
+    twice as fast as Pillow's); RGBA, whose colours Pillow weighs by their alpha, through Pillow's."""
     if (pixels.shape[1], pixels.shape[0]) == size:
         return pixels
+    if pixels.shape[2] == 3 and not area_average:
+        from .resample import lanczos
+        return lanczos(pixels, size)
     from PIL import Image
 
     mode = "RGBA" if pixels.shape[2] == 4 else "RGB"
