@@ -37,6 +37,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from gifsom.mapping.dither import DITHER_MODES
 from gifsom.options import DEFAULT_QUALITY
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -466,22 +467,15 @@ def recipes(clip: Clip, out: Path, gifski: str | None) -> dict[str, list[list[st
     ff = ffmpeg()
     two_pass = ("split[a][b];[a]palettegen=stats_mode=diff[p];"
                 "[b][p]paletteuse=dither=sierra2_4a:diff_mode=rectangle")
+    gifsom = [sys.executable, "-m", "gifsom", "convert", clip.gifsom_input, str(out), "-q"]
     table: dict[str, list[list[str]] | None] = {
-        "gifsom (default)": [[sys.executable, "-m", "gifsom", "convert", clip.gifsom_input, str(out), "-q"]],
-        "gifsom --dither floyd-steinberg": [[sys.executable, "-m", "gifsom", "convert", clip.gifsom_input, str(out),
-                                             "-q", "--dither", "floyd-steinberg"]],
-        "gifsom --dither floyd-steinberg --no-temporal": [[sys.executable, "-m", "gifsom", "convert",
-                                                           clip.gifsom_input, str(out), "-q", "--dither",
-                                                           "floyd-steinberg", "--no-temporal"]],
-        "gifsom --dither blue-noise": [[sys.executable, "-m", "gifsom", "convert", clip.gifsom_input, str(out),
-                                        "-q", "--dither", "blue-noise"]],
-        "gifsom --dither adaptive": [[sys.executable, "-m", "gifsom", "convert", clip.gifsom_input, str(out),
-                                      "-q", "--dither", "adaptive"]],
-        "gifsom --dither adaptive --dither-strength 0.5": [[sys.executable, "-m", "gifsom", "convert",
-                                                            clip.gifsom_input, str(out), "-q", "--dither", "adaptive",
-                                                            "--dither-strength", "0.5"]],
-        **{quality_row("gifsom", q): [[sys.executable, "-m", "gifsom", "convert", clip.gifsom_input, str(out), "-q",
-                                       "--quality", str(q)]] for q in QUALITY_STEPS if q != DEFAULT_QUALITY},
+        "gifsom (default)": [gifsom],
+        # every dither mode at full strength, then two variants
+        **{f"gifsom --dither {mode}": [[*gifsom, "--dither", mode]] for mode in DITHER_MODES if mode != "none"},
+        "gifsom --dither floyd-steinberg --no-temporal": [[*gifsom, "--dither", "floyd-steinberg", "--no-temporal"]],
+        "gifsom --dither adaptive --dither-strength 0.5": [[*gifsom, "--dither", "adaptive", "--dither-strength",
+                                                            "0.5"]],
+        **{quality_row("gifsom", q): [[*gifsom, "--quality", str(q)]] for q in QUALITY_STEPS if q != DEFAULT_QUALITY},
         "ffmpeg two-pass (diff, sierra2_4a)": [[ff, "-v", "error", "-y", *clip.ffmpeg_input, "-vf", two_pass, str(out)]],
         "ffmpeg palettegen/paletteuse": [[ff, "-v", "error", "-y", *clip.ffmpeg_input, "-vf",
                                           "split[a][b];[a]palettegen[p];[b][p]paletteuse", str(out)]],
