@@ -28,24 +28,34 @@ ctypedef fused Sample:
     float
 
 
-cdef inline void _add_line(float* sums, Py_ssize_t n, const Sample* line, float w) noexcept nogil:
-    """sums[:n] += w * line[:n]."""
-    cdef Py_ssize_t i
-    for i in range(n):
-        sums[i] = sums[i] + w * line[i]
+cdef inline void _weighted_sum(float* sums, Py_ssize_t n, const Sample* lines, Py_ssize_t stride,
+                               const float* weights, Py_ssize_t count) noexcept nogil:
+    """sums[:n] = the sum over j < count of weights[j] times line j, ``lines[j * stride : j * stride + n]``.
 
-
-cdef inline void _add_four_lines(float* sums, Py_ssize_t n, const Sample* lines, Py_ssize_t stride,
-                                 const float* w) noexcept nogil:
-    """sums[:n] += the four lines ``lines + j * stride`` (j = 0..3), each times its weight ``w[j]``."""
-    cdef Py_ssize_t i
-    cdef const Sample* a = lines
-    cdef const Sample* b = lines + stride
-    cdef const Sample* c = lines + 2 * stride
-    cdef const Sample* d = lines + 3 * stride
-    cdef float wa = w[0], wb = w[1], wc = w[2], wd = w[3]
+    Four lines a sweep: a quarter of the loads and stores of ``sums``."""
+    cdef Py_ssize_t i, j = 0
+    cdef const Sample* a
+    cdef const Sample* b
+    cdef const Sample* c
+    cdef const Sample* d
+    cdef float wa, wb, wc, wd
     for i in range(n):
-        sums[i] = sums[i] + (wa * a[i] + wb * b[i]) + (wc * c[i] + wd * d[i])
+        sums[i] = 0.0
+    while j + 4 <= count:
+        a = lines + j * stride
+        b = a + stride
+        c = b + stride
+        d = c + stride
+        wa, wb, wc, wd = weights[j], weights[j + 1], weights[j + 2], weights[j + 3]
+        for i in range(n):
+            sums[i] = sums[i] + (wa * a[i] + wb * b[i]) + (wc * c[i] + wd * d[i])
+        j += 4
+    while j < count:
+        a = lines + j * stride
+        wa = weights[j]
+        for i in range(n):
+            sums[i] = sums[i] + wa * a[i]
+        j += 1
 
 
 def resample_rgb(const uint8_t[:, :, ::1] pixels, uint8_t[:, :, ::1] out,
@@ -64,7 +74,7 @@ def resample_rgb(const uint8_t[:, :, ::1] pixels, uint8_t[:, :, ::1] out,
     cdef Py_ssize_t height = pixels.shape[0], width = pixels.shape[1]
     cdef Py_ssize_t out_height = out.shape[0], out_width = out.shape[1]
     cdef Py_ssize_t row_taps = row_weights.shape[1], column_taps = column_weights.shape[1]
-    cdef Py_ssize_t span = 3 * width, column_span = 3 * out_height, r, k, i, x, first, last
+    cdef Py_ssize_t span = 3 * width, column_span = 3 * out_height, r, x, first
     cdef int workers = max(1, threads)
     cdef float* scratch             # (workers, max(span, column_span)): a row or column being summed
     cdef float* columns             # (width, out_height * 3): the rows filtered, stored column by column
@@ -92,17 +102,9 @@ def resample_rgb(const uint8_t[:, :, ::1] pixels, uint8_t[:, :, ::1] out,
             # stored transposed, so that the second pass also sums whole contiguous lines
             for r in prange(out_height, num_threads=workers, schedule="static"):
                 sums = scratch + threadid() * max(span, column_span)
-                for i in range(span):
-                    sums[i] = 0.0
                 first = row_starts[r]
-                last = min(row_taps, height - first)
-                k = 0
-                while k + 4 <= last:          # four lines a sweep: a quarter of the loads and stores of sums
-                    _add_four_lines(sums, span, &pixels[first + k, 0, 0], span, &row_weights[r, k])
-                    k = k + 4
-                while k < last:
-                    _add_line(sums, span, &pixels[first + k, 0, 0], row_weights[r, k])
-                    k = k + 1
+                _weighted_sum(sums, span, &pixels[first, 0, 0], span, &row_weights[r, 0],
+                              min(row_taps, height - first))
                 for x in range(width):
                     columns[x * column_span + 3 * r] = sums[3 * x]
                     columns[x * column_span + 3 * r + 1] = sums[3 * x + 1]
@@ -110,18 +112,9 @@ def resample_rgb(const uint8_t[:, :, ::1] pixels, uint8_t[:, :, ::1] out,
             # along rows: output column x, all h x 3 values at once, from the stored columns column_starts[x] on
             for x in prange(out_width, num_threads=workers, schedule="static"):
                 sums = scratch + threadid() * max(span, column_span)
-                for i in range(column_span):
-                    sums[i] = 0.0
                 first = column_starts[x]
-                last = min(column_taps, width - first)
-                k = 0
-                while k + 4 <= last:
-                    _add_four_lines(sums, column_span, columns + (first + k) * column_span, column_span,
-                                    &column_weights[x, k])
-                    k = k + 4
-                while k < last:
-                    _add_line(sums, column_span, columns + (first + k) * column_span, column_weights[x, k])
-                    k = k + 1
+                _weighted_sum(sums, column_span, columns + first * column_span, column_span, &column_weights[x, 0],
+                              min(column_taps, width - first))
                 for r in range(out_height):
                     out[r, x, 0] = _to_level(sums[3 * r])
                     out[r, x, 1] = _to_level(sums[3 * r + 1])
