@@ -519,12 +519,14 @@ class Fitter:
                 self.report(f"probe {setting}: {len(data):,} bytes on the sample")
         return self._sampled[setting]
 
-    def _first_scale(self) -> float:
-        """Full-clip bytes per sample byte, before any full encode: the sample's runs each open with
-        a whole frame where the clip has one, so the frames after the first stand for the rest."""
+    def _full_per_sample(self, setting: FitSetting) -> float:
+        """Full-clip bytes per sample byte with ``setting``, estimated from its sample GIF before any full encode:
+        the sample's runs each open with a whole frame where the clip has one, so the frames after the first
+        stand for the rest. Measured per setting: the share of the first frame, and of each frame's fixed costs,
+        grows as the frames shrink (on the screen recording, 1.17 at full size and 1.26 at 0.368 of it)."""
         count, sample = len(self.spool), len(self.sample)
-        sizes = self._frame_sizes.get(self.ladder[0])
-        data = self._sample_gif(self.ladder[0])
+        data = self._sample_gif(setting)
+        sizes = self._frame_sizes.get(setting)
         if sample == count or sizes is None or len(sizes) != sample:
             return count / max(1, sample)
         starts = set(range(0, sample, SAMPLE_RUN))
@@ -582,8 +584,8 @@ class Fitter:
             ResourceError: even the ladder's last setting does not fit (nothing is kept).
         """
         full = 0
-        # with no full encode yet, the sample's bytes per frame stand for the clip's
-        scale = self._first_scale()
+        # with no full encode yet, each setting's sample frames stand for the clip's (scale None)
+        scale: float | None = None
         best: tuple[int, bytes] | None = None          # the best fitting try: (ladder index, bytes)
         smallest = math.inf
         low, high = 0, len(self.ladder) - 1            # the answer lies in low..high, which shrinks each try
@@ -712,20 +714,25 @@ class Fitter:
         (scale_a, bytes_a), (scale_b, bytes_b) = near
         return min(max(math.log(bytes_a / bytes_b) / math.log(scale_a / scale_b), 1.0), 2.0)
 
-    def _predict(self, low: int, high: int, scale: float) -> int:
+    def _predict(self, low: int, high: int, scale: float | None) -> int:
         """The best index in ``low..high`` whose predicted size fits under the limit, searched
         on the sample, whose sizes fall along the ladder. Each try goes where the sizes seen so far, laid
         along the ladder by the knob costs' halvings, say the limit is crossed; a try whose guess did not
         halve the range is followed by a plain bisection (or, once, by the step before the best fit seen, where the
-        sizes put the crossing there), so a poor guess costs at most a few tries more."""
-        # no margin under the limit: the sample over-predicted video by 1% to 11% on the bench's clips, and
-        # under-predicted the screen recording by up to 6%; a full try that misses costs as much as one that
-        # lands a step short of the best fit
+        sizes put the crossing there), so a poor guess costs at most a few tries more.
+
+        A step's full-clip bytes are its sample's times ``scale`` (full bytes per sample byte at the last full
+        try), or, before any full try (``scale`` None), times the step's own estimate
+        (:meth:`_full_per_sample`)."""
+        # no margin under the limit: a full try that misses costs as much as one that lands a step short of the
+        # best fit. Each step's own estimate over-predicted the screen recording by 0.5% to 2.8%; one estimate
+        # for every step, from the ladder's first, under-predicted its small sizes by up to 7%
         goal = math.log2(self.limit)
         halvings = self.halvings or [float(index) for index in range(len(self.ladder))]
 
         def logged(index: int) -> float:
-            return math.log2(self._ladder_bytes(index) * scale)
+            per_sample = self._full_per_sample(self.ladder[index]) if scale is None else scale
+            return math.log2(self._ladder_bytes(index) * per_sample)
 
         if logged(low) <= goal:
             return low
