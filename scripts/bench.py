@@ -11,8 +11,10 @@ Prints one table per clip: size in bytes; PSNR (whole clip, on the source timeli
 mid-frame); SSIM (every 5th frame); SSIMULACRA 2 and FLIP (every 10th frame, same timeline:
 what a viewer notices, banding and dither noise included); best wall and CPU time of
 ``--repeats`` runs after a warm-up, the cold first run, and peak memory. Then the start-up
-cost of each tool, the memory of the library hook, mapping throughput and scaling with the
-thread count. Each table ends with the targets it checks. The clips photos, cartoon and page
+cost of each tool, the memory of the library hook, mapping throughput, Lanczos scaling against
+Pillow's and scaling with the thread count; with ``--fit``, the fit under a size against a
+hand-picked grid (wall times as medians of five runs beside a default encode). Each table ends
+with the targets it checks. The clips photos, cartoon and page
 are made at run time from media that scikit-image ships; so are the held-out clips chelsea,
 hopper (matplotlib's sample photo), hubble and plot (a matplotlib animation), which run only
 when named. Tools and metrics that are missing
