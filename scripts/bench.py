@@ -34,6 +34,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -746,13 +747,18 @@ def scaling(work: Path, clips: list[Clip]) -> None:
             env = dict(USER_ENVIRONMENT, GIFSOM_THREADS=str(n))
             command = [sys.executable, "-m", "gifsom", "convert", clip.gifsom_input, str(work / "scaled.gif"), "-q"]
             subprocess.run(command, check=True, env=env)
-            best = float("inf")
-            for _ in range(2):
-                start = time.perf_counter()
-                subprocess.run(command, check=True, env=env)
-                best = min(best, time.perf_counter() - start)
-            walls.append(best)
+            walls.append(fastest(lambda: subprocess.run(command, check=True, env=env), 2))
         print(f"{clip.name[:46]:46s} " + " ".join(f"{w:7.2f}" for w in walls))
+
+
+def fastest(run: Callable[[], object], runs: int) -> float:
+    """The least wall seconds ``run()`` took over ``runs`` calls."""
+    best = math.inf
+    for _ in range(runs):
+        start = time.perf_counter()
+        run()
+        best = min(best, time.perf_counter() - start)
+    return best
 
 
 def mapping_throughput(work: Path, repeats: int) -> None:
@@ -799,11 +805,7 @@ def mapping_throughput(work: Path, repeats: int) -> None:
     # a photo none of whose colours the tables have seen: the first lookups dominate
     big = np.ascontiguousarray(np.asarray(Image.fromarray(photo).resize((1920, 1080), Image.BICUBIC)))
     big_palette = gifsom.learn_palette(big, 256)
-    best = float("inf")
-    for _ in range(repeats + 1):
-        start = time.perf_counter()
-        gifsom.quantize(big, palette=big_palette)
-        best = min(best, time.perf_counter() - start)
+    best = fastest(lambda: gifsom.quantize(big, palette=big_palette), repeats + 1)
     rate = big.shape[0] * big.shape[1] / best / 1e6
     print(f"gifsom.quantize, new 1080p photo {rate:8.0f} {best * 1000:9.1f}")
     print(f"target: quantize of a new 1080p photo >= 100 Mpx/s: {'met' if rate >= 100 else 'NOT met'} ({rate:.0f})")
@@ -822,14 +824,8 @@ def scaling_throughput(repeats: int) -> None:
         height, width = pixels.shape[:2]
         size = (round(width * scale), round(height * scale))
         picture = Image.fromarray(np.ascontiguousarray(pixels))
-        timings = []
-        for run in (lambda: resize(pixels, size), lambda: picture.resize(size, Image.Resampling.LANCZOS)):
-            best = float("inf")
-            for _ in range(max(repeats, 5)):
-                start = time.perf_counter()
-                run()
-                best = min(best, time.perf_counter() - start)
-            timings.append(best * 1000)
+        timings = [fastest(run, max(repeats, 5)) * 1000
+                   for run in (lambda: resize(pixels, size), lambda: picture.resize(size, Image.Resampling.LANCZOS))]
         print(f"{width:>5d}x{height:<4d} {size[0]:>5d}x{size[1]:<4d} {timings[0]:10.2f} {timings[1]:10.2f}")
 
 

@@ -353,12 +353,10 @@ def test_before_any_full_try_each_step_is_predicted_from_its_own_sample_frames()
     """The sample stands for the clip at every size: on the screen recording, each setting's own estimate of
     full-clip bytes per sample byte is within 4% of the truth, though that ratio grows from 1.17 at full size
     to 1.26 at a third of it (one ratio for every step, the full-size one, was 7% short there)."""
-    from gifsom.fit import FitSetting, Fitter
-    from gifsom.options import EncodeOptions
+    from gifsom.fit import FitSetting
 
-    spool, survey = _spooled(_screen_frames(), EncodeOptions())
-    fitter = Fitter(spool, survey, EncodeOptions(), 3.0, 10**6)
-    assert 0 < len(fitter.sample) < len(spool)
+    fitter = _screen_fitter(30, 10**6)
+    assert 0 < len(fitter.sample) < len(fitter.spool) == 30
     for setting in (FitSetting(), FitSetting(scale=0.659, lossy=15, colors=16),
                     FitSetting(scale=0.368, lossy=15, colors=16)):
         truth = len(fitter.encode(setting)) / fitter._sample_bytes(setting)

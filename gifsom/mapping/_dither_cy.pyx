@@ -66,19 +66,20 @@ def dither_weights(const uint8_t[:, :, ::1] pixels, uint8_t[:, ::1] out, int smo
         free(row_max)
 
 
+cdef inline int _luma(const uint8_t* pixel) noexcept nogil:
+    """The luma 0..255 of an RGB pixel, in integer BT.601 weights."""
+    return (77 * pixel[0] + 150 * pixel[1] + 29 * pixel[2]) >> 8
+
+
 cdef void row_ranges(const uint8_t* row, Py_ssize_t width, Py_ssize_t channels, uint8_t* low,
                      uint8_t* high) noexcept nogil:
     """The minimum and maximum luma over each pixel's 3-wide neighbourhood in one row (edges clipped)."""
     cdef Py_ssize_t x
     cdef int left, here, right
-    here = (77 * row[0] + 150 * row[1] + 29 * row[2]) >> 8
+    here = _luma(row)
     left = here
     for x in range(width):
-        if x + 1 < width:
-            right = (77 * row[(x + 1) * channels] + 150 * row[(x + 1) * channels + 1]
-                     + 29 * row[(x + 1) * channels + 2]) >> 8
-        else:
-            right = here
+        right = _luma(row + (x + 1) * channels) if x + 1 < width else here
         low[x] = <uint8_t> min(left, here, right)
         high[x] = <uint8_t> max(left, here, right)
         left = here

@@ -75,8 +75,9 @@ def resample_rgb(const uint8_t[:, :, ::1] pixels, uint8_t[:, :, ::1] out,
     cdef Py_ssize_t out_height = out.shape[0], out_width = out.shape[1]
     cdef Py_ssize_t row_taps = row_weights.shape[1], column_taps = column_weights.shape[1]
     cdef Py_ssize_t span = 3 * width, column_span = 3 * out_height, r, x, first
+    cdef Py_ssize_t scratch_stride = max(span, column_span)
     cdef int workers = max(1, threads)
-    cdef float* scratch             # (workers, max(span, column_span)): a row or column being summed
+    cdef float* scratch             # (workers, scratch_stride): a row or column being summed
     cdef float* columns             # (width, out_height * 3): the rows filtered, stored column by column
     cdef float* sums
     if pixels.shape[2] != 3 or out.shape[2] != 3:
@@ -92,7 +93,7 @@ def resample_rgb(const uint8_t[:, :, ::1] pixels, uint8_t[:, :, ::1] out,
             raise ValueError("resample_rgb: a column's window starts outside the frame")
     if out_height == 0 or out_width == 0:
         return
-    scratch = <float*>malloc(workers * max(span, column_span) * sizeof(float))
+    scratch = <float*>malloc(workers * scratch_stride * sizeof(float))
     columns = <float*>malloc(width * column_span * sizeof(float))
     try:
         if scratch == NULL or columns == NULL:
@@ -101,7 +102,7 @@ def resample_rgb(const uint8_t[:, :, ::1] pixels, uint8_t[:, :, ::1] out,
             # along columns: output row r, all W x 3 values at once, from input rows row_starts[r] on;
             # stored transposed, so that the second pass also sums whole contiguous lines
             for r in prange(out_height, num_threads=workers, schedule="static"):
-                sums = scratch + threadid() * max(span, column_span)
+                sums = scratch + threadid() * scratch_stride
                 first = row_starts[r]
                 _weighted_sum(sums, span, &pixels[first, 0, 0], span, &row_weights[r, 0],
                               min(row_taps, height - first))
@@ -111,7 +112,7 @@ def resample_rgb(const uint8_t[:, :, ::1] pixels, uint8_t[:, :, ::1] out,
                     columns[x * column_span + 3 * r + 2] = sums[3 * x + 2]
             # along rows: output column x, all h x 3 values at once, from the stored columns column_starts[x] on
             for x in prange(out_width, num_threads=workers, schedule="static"):
-                sums = scratch + threadid() * max(span, column_span)
+                sums = scratch + threadid() * scratch_stride
                 first = column_starts[x]
                 _weighted_sum(sums, column_span, columns + first * column_span, column_span, &column_weights[x, 0],
                               min(column_taps, width - first))
