@@ -17,6 +17,7 @@ from ..errors import InputError, ResourceError
 from ..frames import Frame, as_pixels
 from .base import (ClipPlan, SourceBase, SourceOptions, check_crop, cropped, decode_ahead, fit_size, planned_size,
                    resize, retime)
+from .png import decode_png, png_size
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff")
 #: Frame rate of an image sequence when none is given.
@@ -86,6 +87,13 @@ class ImageSequenceSource(SourceBase):
         from PIL import Image, UnidentifiedImageError
 
         try:
+            with open(path, "rb") as file:
+                size = png_size(file.read(24))
+        except OSError as exc:
+            raise _unreadable(path, exc) from None
+        if size is not None and (Image.MAX_IMAGE_PIXELS is None or size[0] * size[1] <= Image.MAX_IMAGE_PIXELS):
+            return lambda: self._decode_png(path)
+        try:
             with warnings.catch_warnings():       # not thread-safe: headers are checked on one thread
                 warnings.simplefilter("error", Image.DecompressionBombWarning)
                 with Image.open(path):
@@ -95,16 +103,32 @@ class ImageSequenceSource(SourceBase):
         except (OSError, UnidentifiedImageError, SyntaxError, ValueError, struct.error) as exc:
             raise _unreadable(path, exc) from None
 
-        def decode() -> np.ndarray:
-            try:
-                with Image.open(path) as image:
-                    if getattr(image, "is_animated", False) and len(self.files) > 1:
-                        raise InputError(f"frame {str(path)!r} is itself an animation; convert it on its own")
-                    image.load()
-                    return as_pixels(image, what=f"image {str(path)!r}")
-            except (OSError, SyntaxError, ValueError, struct.error) as exc:
-                raise _unreadable(path, exc) from None
-        return decode
+        return lambda: self._decode(path)
+
+    def _decode(self, path: Path) -> np.ndarray:
+        """The frame in ``path``, decoded by Pillow (the header was checked by :meth:`_open`)."""
+        from PIL import Image
+
+        try:
+            with Image.open(path) as image:
+                if getattr(image, "is_animated", False) and len(self.files) > 1:
+                    raise InputError(f"frame {str(path)!r} is itself an animation; convert it on its own")
+                image.load()
+                return as_pixels(image, what=f"image {str(path)!r}")
+        except (OSError, SyntaxError, ValueError, struct.error) as exc:
+            raise _unreadable(path, exc) from None
+
+    def _decode_png(self, path: Path) -> np.ndarray:
+        """The frame in PNG file ``path`` of a size Pillow would open: by :func:`decode_png` where it
+        handles the file, else by Pillow."""
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise _unreadable(path, exc) from None
+        pixels = decode_png(data)
+        if pixels is None:
+            return self._decode(path)
+        return as_pixels(pixels, what=f"image {str(path)!r}")
 
     def _raw(self) -> Iterator[Frame]:
         size = None

@@ -1,0 +1,84 @@
+"""A fast path for the PNG files screen recorders write: 8-bit RGB or RGBA, not interlaced, one picture.
+
+Pillow decodes such a file in 1.5 to 2.5 ms where inflating its data takes
+0.7 ms (a 480x320 screen shot): its reader feeds the decoder in small blocks
+through Python, and the array conversion copies the picture once more. Here
+the file is read whole, its image data inflated in one call (zlib lets other
+threads run meanwhile) and the rows unfiltered by a compiled kernel into the
+frame's array. Any other PNG (palette, grey, 16-bit, interlaced, animated,
+with a transparent colour key), or one that does not read cleanly, returns
+None, and the caller decodes it with Pillow as before: this path changes how
+fast a frame decodes, never what it decodes to.
+"""
+
+from __future__ import annotations
+
+import struct
+import zlib
+
+import numpy as np
+
+from ._png_cy import unfilter
+
+SIGNATURE = b"\x89PNG\r\n\x1a\n"
+#: Colour types handled here (PNG specification, table 11.1), with their bytes per 8-bit pixel.
+PIXEL_BYTES = {2: 3, 6: 4}
+#: Chunks that are not needed to decode the picture and do not change it as Pillow decodes it
+#: (ancillary chunks are skipped too, except these two, which change what the picture is).
+HANDLED_ELSEWHERE = (b"tRNS", b"acTL")
+#: Files larger than this are left to Pillow, which reads them in blocks.
+MOST_BYTES = 256 << 20
+
+
+def png_size(header: bytes) -> tuple[int, int] | None:
+    """(width, height) from the first 24 bytes of a PNG file, or None if they are not a PNG's."""
+    if len(header) < 24 or not header.startswith(SIGNATURE) or header[12:16] != b"IHDR":
+        return None
+    width, height = struct.unpack(">II", header[16:24])
+    return width, height
+
+
+def decode_png(data: bytes) -> np.ndarray | None:
+    """The picture of a whole PNG file's bytes as uint8 (H, W, 3) or (H, W, 4), or None where this
+    path does not handle the file (see the module's docstring)."""
+    if len(data) > MOST_BYTES or not data.startswith(SIGNATURE):
+        return None
+    header = None
+    parts: list[memoryview] = []
+    view = memoryview(data)
+    at = len(SIGNATURE)
+    while at + 8 <= len(data):
+        length, kind = struct.unpack_from(">I4s", data, at)
+        body = view[at + 8:at + 8 + length]
+        if len(body) < length:
+            return None                               # truncated: Pillow says how
+        if header is None and kind != b"IHDR":
+            return None
+        if kind == b"IHDR":
+            header = bytes(body)
+        elif kind == b"IDAT":
+            parts.append(body)
+        elif kind == b"IEND":
+            break
+        elif kind in HANDLED_ELSEWHERE or (kind != b"PLTE" and not kind[0] & 0x20):
+            return None                               # transparency, animation or an unknown critical chunk
+        at += length + 12                            # length, type, data, CRC
+    if header is None or len(header) != 13 or not parts:
+        return None
+    width, height, depth, colour_type, compression, filtering, interlace = struct.unpack(">IIBBBBB", header)
+    pixel_bytes = PIXEL_BYTES.get(colour_type)
+    if pixel_bytes is None or depth != 8 or compression or filtering or interlace or not width or not height:
+        return None
+    row_bytes = width * pixel_bytes
+    expected = height * (row_bytes + 1)
+    inflater = zlib.decompressobj()
+    try:
+        filtered = inflater.decompress(b"".join(parts), expected)
+    except zlib.error:
+        return None
+    if len(filtered) < expected:
+        return None
+    pixels = np.empty((height, width, pixel_bytes), np.uint8)
+    if unfilter(filtered, pixels.reshape(height, row_bytes), pixel_bytes) != -1:
+        return None
+    return pixels
