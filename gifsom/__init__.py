@@ -23,24 +23,37 @@ palette, mapping, gif, fit) may change their names and signatures between versio
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
+import importlib
+import importlib.util
+from typing import TYPE_CHECKING, Any
 
 from . import _post_import
 from .errors import GifsomError
-from .fit import FitResult, SizeLimit
-from .frames import Frame
-from .output import GifPath
-from .options import EncodeFields, EncodeOptions
-from .palette.learn import learn_palette
-from .quantize import quantize
-from .recorder import RecordingReport, record
-from .sources.base import FrameSource
-from .sources.screen import Region
-from .timeline import TimelineEdits
-from .writer import EncodeResult, GifWriter, encode
+
+if TYPE_CHECKING:
+    from .fit import FitResult, SizeLimit
+    from .frames import Frame
+    from .output import GifPath
+    from .options import EncodeFields, EncodeOptions
+    from .palette.learn import learn_palette
+    from .recorder import RecordingReport, record
+    from .sources import read_frames
+    from .sources.base import FrameSource
+    from .sources.screen import Region
+    from .still import quantize
+    from .timeline import TimelineEdits
+    from .writer import EncodeResult, GifWriter, encode
 
 __version__ = "0.1.0"
+
+#: Where each public name lives. They are imported when first used, so that ``import gifsom`` does not
+#: load numpy and every stage of the pipeline (the command line sets numpy's threads before numpy loads).
+_PUBLIC = {
+    "FitResult": "fit", "SizeLimit": "fit", "Frame": "frames", "GifPath": "output", "EncodeFields": "options",
+    "EncodeOptions": "options", "learn_palette": "palette.learn", "RecordingReport": "recorder", "record": "recorder",
+    "read_frames": "sources", "FrameSource": "sources.base", "Region": "sources.screen", "quantize": "still",
+    "TimelineEdits": "timeline", "EncodeResult": "writer", "GifWriter": "writer", "encode": "writer",
+}
 
 # writer="gifsom" in matplotlib and plugin="gifsom" in imageio, once those are imported
 _post_import.install()
@@ -50,21 +63,18 @@ __all__ = ["EncodeFields", "EncodeOptions", "EncodeResult", "FitResult", "Frame"
            "learn_palette", "quantize", "read_frames", "record"]
 
 
-def read_frames(path_or_uri: str | os.PathLike, fps: float | None = None, size: tuple[int, int] | None = None,
-                start: float | None = None, end: float | None = None) -> Iterator[Frame]:
-    """Decode a video, GIF, image, folder or glob of images into timestamped frames.
+def __getattr__(name: str) -> Any:
+    """A public name, imported from its module on first use; or a submodule, such as ``gifsom.sources``."""
+    if name in _PUBLIC:
+        value = getattr(importlib.import_module(f"{__name__}.{_PUBLIC[name]}"), name)
+    elif not name.startswith("__") and importlib.util.find_spec(f"{__name__}.{name}") is not None:
+        value = importlib.import_module(f"{__name__}.{name}")
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = value
+    return value
 
-    Args:
-        path_or_uri: the input.
-        fps: resample to this frame rate; None keeps the input's timing.
-        size: (width, height) to scale to; a 0 or None side keeps the aspect ratio.
-        start, end: trim, in seconds of the input.
 
-    Yields:
-        :class:`Frame` objects: uint8 (H, W, 3|4) pixels, pts in seconds from the first frame.
-    """
-    from .sources import read_frames as _read_frames
-
-    return _read_frames(path_or_uri, fps=fps, size=size, start=start, end=end)
-
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
 

@@ -144,3 +144,24 @@ def test_dash_writes_the_gif_to_standard_output(tmp_path):
     assert len(decode_gif(out)[0]) == 30
     assert b"wrote -" in result.stderr            # the summary stays off the pipe
     assert not list(tmp_path.glob(".*.tmp"))
+
+
+def test_import_gifsom_loads_neither_numpy_nor_the_pipeline():
+    """What lets the program set numpy's threads first, and keeps ``import gifsom`` quick; the public
+    names still resolve, each to its own object."""
+    code = ("import sys, gifsom; loaded = sorted(m for m in ('numpy', 'gifsom.writer') if m in sys.modules); "
+            "print(loaded, callable(gifsom.quantize), gifsom.GifWriter.__module__, gifsom.sources.__name__)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.stdout.split() == ["[]", "True", "gifsom.writer", "gifsom.sources"], result.stderr
+
+
+@pytest.mark.parametrize("given, expected", [(None, "1"), ("3", "3")])
+def test_the_program_asks_openblas_for_no_threads_unless_the_user_chose(given, expected):
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
+    if given is not None:
+        env["OPENBLAS_NUM_THREADS"] = given
+    code = ("import atexit, os, sys; atexit.register(lambda: print('threads', os.environ.get('OPENBLAS_NUM_THREADS'))); "
+            "sys.argv = ['gifsom', '--help']; from gifsom.launch import entry_point; entry_point()")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1] == f"threads {expected}"

@@ -10,7 +10,7 @@ from ..errors import OutputError
 from ..options import EncodeOptions
 from ..output import check_output_path
 from ..palette.learn import learn_palette
-from ..quantize import quantize
+from ..still import quantize
 from ..sources import open_source
 
 #: At most this many frames of a clip are sampled for the palette report.
