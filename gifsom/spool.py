@@ -33,19 +33,21 @@ DISK_CHECK_EVERY = 16 << 20
 #: worth 10 ms a frame each way (the operating system caches the raw file well).
 WORTH_COMPRESSING = 0.25
 RETRY_AFTER = 32
-#: On disk, a frame whose changes from the frame before fit in a rectangle of at most this share of the
-#: picture is stored as that rectangle alone (a screen recording: a few kilobytes, where deflating the
-#: whole frame took 1.6 ms on each of 300 480x320 frames), and every :data:`WHOLE_FRAME_EVERY`-th frame
-#: is stored whole, so that reading a frame out of order rebuilds at most that many.
+#: A frame whose changes from the frame before fit in a rectangle of at most this share of the picture
+#: is stored as that rectangle alone, in memory and on disk (a screen recording: a few kilobytes a frame,
+#: so that 300 480x320 frames stay in memory, where whole frames went to disk after 36 and deflating
+#: them took 0.4 ms a frame), and every :data:`WHOLE_FRAME_EVERY`-th frame is stored whole, so that
+#: reading a frame out of order rebuilds at most that many.
 PATCH_AT_MOST = 0.5
 WHOLE_FRAME_EVERY = 32
 
 
 class _Stored(NamedTuple):
-    """Where a frame is in the spool file: ``length`` bytes at ``offset``, of ``channels`` per pixel,
-    deflated or raw; the whole frame, or (``box``: top, bottom, left, right) the rectangle that differs
-    from the frame before."""
+    """How a frame is kept: the pixels in ``memory`` (uint8 (h, w, ``channels``)), or ``length`` bytes at
+    ``offset`` in the spool file, deflated or raw; the whole frame, or (``box``: top, bottom, left, right)
+    the rectangle that differs from the frame before."""
 
+    memory: np.ndarray | None
     offset: int
     length: int
     channels: int
@@ -69,8 +71,9 @@ class FrameSpool:
             :data:`RETRY_AFTER` frames). A GIF input of one-pixel changes on a large screen
             spools a few kilobytes a frame instead of megabytes.
 
-    A frame equal to the one before it is stored once, on disk and in memory; on disk, a frame that
-    differs from the one before in a small rectangle stores that rectangle (see :data:`PATCH_AT_MOST`).
+    A frame equal to the one before it is stored once, and a frame that differs from the one before in
+    a small rectangle stores that rectangle (see :data:`PATCH_AT_MOST`); the memory budget counts what
+    is stored, so a screen recording stays in memory far longer than video does.
     Frames are read fastest in order, as the encoder reads them. The free
     space of the folder is checked as the file grows: the spool stops with
     :class:`gifsom.errors.ResourceError` rather than leave less than :data:`DISK_RESERVE`.
@@ -86,11 +89,11 @@ class FrameSpool:
         self.timestamps: list[float] = []
         #: For each frame, whether its pixels equal the previous frame's.
         self.repeats: list[bool] = []
-        self._memory: list[np.ndarray] = []
+        self._stored: list[_Stored] = []
+        self._memory_bytes = 0
         self._file: BinaryIO | None = None
-        self._disk: list[_Stored] = []
-        self._since_whole = 0                         # frames stored on disk since the last whole one
-        self._rebuilt: tuple[int, np.ndarray] | None = None   # the last disk frame read: (its place, pixels)
+        self._since_whole = 0                         # frames stored since the last whole one
+        self._rebuilt: tuple[int, np.ndarray] | None = None   # the last frame rebuilt: (its number, pixels)
         self._reading = threading.Lock()             # frames are rebuilt from the one before, one reader at a time
         self._disk_bytes = 0
         self._checked_at = -DISK_CHECK_EVERY          # file size when free space was last looked at
@@ -115,66 +118,80 @@ class FrameSpool:
             self.shape = pixels.shape
             self.frame_bytes = pixels.size
         repeat = self._last is not None and same_pixels(pixels, self._last)
-        if self._file is None and (len(self._memory) + 1) * self.frame_bytes > self.memory_budget:
-            self._file = tempfile.TemporaryFile(prefix="gifsom-spool-", dir=self.directory)
-        if self._file is None:
-            self._memory.append(self._memory[-1] if repeat else np.ascontiguousarray(pixels).copy())
-        elif repeat and self._disk and (self._disk[-1].box is None or self._since_whole + 1 < WHOLE_FRAME_EVERY):
-            self._disk.append(self._disk[-1])       # a repeated rectangle is rebuilt on its frame: one more step
-            self._since_whole += self._disk[-1].box is not None
+        if repeat and self._stored and (self._stored[-1].box is None or self._since_whole + 1 < WHOLE_FRAME_EVERY):
+            self._stored.append(self._stored[-1])   # a repeated rectangle is rebuilt on its frame: one more step
+            self._since_whole += self._stored[-1].box is not None
         else:
             pixels = np.ascontiguousarray(pixels)
             box = self._patch_box(pixels)
             kept = pixels if box is None else pixels[box[0]:box[1], box[2]:box[3]]
-            data, deflated = self._packed(kept.tobytes())
-            self._make_room(len(data))
-            try:
-                self._file.write(data)
-            except OSError as exc:
-                raise ResourceError(f"cannot spool frame {len(self)} to disk ({exc.strerror}); "
-                                    "free some space in the temporary folder or set TMPDIR") from exc
-            self._disk.append(_Stored(self._disk_bytes, len(data), pixels.shape[2], deflated, box))
-            self._disk_bytes += len(data)
+            if self._file is None and self._memory_bytes + kept.nbytes <= self.memory_budget:
+                copy = np.array(kept)
+                copy.flags.writeable = False
+                self._stored.append(_Stored(copy, 0, kept.nbytes, pixels.shape[2], False, box))
+                self._memory_bytes += kept.nbytes
+            else:
+                self._store_on_disk(kept, pixels.shape[2], box)
             self._since_whole = 0 if box is None else self._since_whole + 1
-        self._last = self._memory[-1] if self._file is None else np.array(pixels)
+            whole = self._stored[-1].memory if box is None else None
+            self._last = whole if whole is not None else np.array(pixels)     # the next frame is compared with it
         self.timestamps.append(float(pts))
         self.repeats.append(bool(repeat))
 
+    def _store_on_disk(self, kept: np.ndarray, channels: int, box: tuple[int, int, int, int] | None) -> None:
+        """Write a frame's kept pixels (the whole frame, or its ``box``) to the spool file."""
+        if self._file is None:
+            self._file = tempfile.TemporaryFile(prefix="gifsom-spool-", dir=self.directory)
+        data, deflated = self._packed(kept.tobytes())
+        self._make_room(len(data))
+        try:
+            self._file.write(data)
+        except OSError as exc:
+            raise ResourceError(f"cannot spool frame {len(self)} to disk ({exc.strerror}); "
+                                "free some space in the temporary folder or set TMPDIR") from exc
+        self._stored.append(_Stored(None, self._disk_bytes, len(data), channels, deflated, box))
+        self._disk_bytes += len(data)
+
     def frame(self, number: int) -> np.ndarray:
         """Frame ``number`` (0-based) as a uint8 array of the spool's shape (read-only)."""
-        if number < len(self._memory):
-            return self._with_spool_channels(self._memory[number])
-        assert self._file is not None            # frames past the memory budget are on disk
-        self._file.flush()
+        stored = self._stored[number]
+        if stored.memory is not None and stored.box is None:
+            return self._with_spool_channels(stored.memory)
+        if self._file is not None:
+            self._file.flush()
         with self._reading:
-            return self._with_spool_channels(self._read(number - len(self._memory)))
+            return self._with_spool_channels(self._read(number))
 
-    def _read(self, place: int) -> np.ndarray:
-        """The pixels of the ``place``-th frame on disk: read whole, or rebuilt from the frame before."""
-        stored = self._disk[place]
-        assert self._file is not None
-        data = os.pread(self._file.fileno(), stored.length, stored.offset)
-        if stored.deflated:
-            data = zlib.decompress(data)
+    def _read(self, number: int) -> np.ndarray:
+        """The pixels of frame ``number`` as stored (its own channels): read whole, or rebuilt from the
+        frame before."""
+        stored = self._stored[number]
+        if stored.memory is not None:
+            data = stored.memory
+        else:
+            assert self._file is not None
+            raw = os.pread(self._file.fileno(), stored.length, stored.offset)
+            if stored.deflated:
+                raw = zlib.decompress(raw)
+            top, bottom, left, right = stored.box or (0, self.shape[0], 0, self.shape[1])
+            data = np.frombuffer(raw, np.uint8).reshape((bottom - top, right - left, stored.channels))
         if stored.box is None:
-            shape: tuple[int, ...] = self.shape[:2] + (stored.channels,)
-            pixels = np.frombuffer(data, np.uint8).reshape(shape)
+            pixels = data
         else:
             top, bottom, left, right = stored.box
-            before = self._rebuilt[1] if self._rebuilt is not None and self._rebuilt[0] == place - 1 \
-                else self._read(place - 1)
+            before = self._rebuilt[1] if self._rebuilt is not None and self._rebuilt[0] == number - 1 \
+                else self._read(number - 1)
             pixels = before.copy()
-            pixels[top:bottom, left:right] = np.frombuffer(data, np.uint8).reshape(
-                (bottom - top, right - left, stored.channels))
+            pixels[top:bottom, left:right] = data
             pixels.flags.writeable = False
-        self._rebuilt = (place, pixels)
+        self._rebuilt = (number, pixels)
         return pixels
 
     def _patch_box(self, pixels: np.ndarray) -> tuple[int, int, int, int] | None:
-        """The rectangle to store of a frame going to disk (see :data:`PATCH_AT_MOST`), or None to store
+        """The rectangle to store of a frame (see :data:`PATCH_AT_MOST`), or None to store
         it whole."""
         last = self._last
-        if not self._disk or self._since_whole + 1 >= WHOLE_FRAME_EVERY or last is None \
+        if not self._stored or self._since_whole + 1 >= WHOLE_FRAME_EVERY or last is None \
                 or last.shape != pixels.shape:
             return None
         box = changed_rectangle(pixels, last, pixels.shape[2]) or (0, 0, 0, 0)
@@ -213,7 +230,8 @@ class FrameSpool:
 
     def close(self) -> None:
         """Drop the frames and remove the temporary file."""
-        self._memory.clear()
+        self._stored.clear()
+        self._last = self._rebuilt = None
         if self._file is not None:
             self._file.close()
             self._file = None
