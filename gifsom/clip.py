@@ -33,3 +33,8 @@ class Clip(Protocol):
     def frame(self, number: int) -> np.ndarray:
         """Frame ``number`` (0-based): uint8 of :attr:`shape`."""
         ...
+
+    def changed_box(self, number: int) -> tuple[int, int, int, int] | None:
+        """The rectangle ``(top, bottom, left, right)`` outside which frame ``number`` equals frame
+        ``number - 1`` (``(0, 0, 0, 0)`` where they are equal), or None where that is not known."""
+        ...

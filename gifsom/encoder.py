@@ -250,13 +250,18 @@ def write_clip(out: BinaryIO, spool: Clip, survey: ClipSurvey, options: EncodeOp
                 indices, palette = mapped                   # a palette of its own, mapped on a worker
                 frame = IndexedFrame(indices, palette, start, mask)
             else:
+                changed = spool.changed_box(number)
                 if number in scene_palettes:
                     mapper = FrameMapper(scene_palettes[number], options.mapping_options(number in exact_scenes))
+                    changed = None                  # a new palette: every pixel may show another colour
                 elif mapper is None and global_palette is not None:
                     mapper = FrameMapper(global_palette, options.mapping_options(census is not None))
+                    changed = None
                 assert mapper is not None and global_palette is not None   # a scene's palette, or the clip's
-                frame = IndexedFrame(mapper.map(rgb), mapper.palette if scene_palettes else global_palette, start,
-                                     mask)
+                if not mapper.options.temporal:
+                    changed = None                  # without temporal state, error diffusion reaches still pixels
+                frame = IndexedFrame(mapper.map(rgb, changed), mapper.palette if scene_palettes else global_palette,
+                                     start, mask, changed=changed)
             writer.add(frame)
             report.step()
         writer.close(start_cs(end_time))

@@ -264,6 +264,11 @@ class ClipView(TimelineView):
             return kept if kept is not None else resize(self.spool.frame(source), self.size)
         return scaled
 
+    def changed_box(self, number: int) -> tuple[int, int, int, int] | None:
+        """As :meth:`TimelineView.changed_box` where frames keep their size; unknown where they are scaled."""
+        height, width = self.spool.shape[:2]
+        return super().changed_box(number) if self.size == (width, height) else None
+
     def frame(self, number: int) -> np.ndarray:
         source = self.numbers[number]
         if self._whole_from is not None:

@@ -162,6 +162,16 @@ class FrameSpool:
         with self._reading:
             return self._with_spool_channels(self._read(number))
 
+    def changed_box(self, number: int) -> tuple[int, int, int, int] | None:
+        """The rectangle ``(top, bottom, left, right)`` outside which frame ``number`` equals the frame
+        before, as the spool found it when storing the frame (``(0, 0, 0, 0)`` for a repeat), or None where
+        it stored the frame whole (the first, every :data:`WHOLE_FRAME_EVERY`-th, and large changes)."""
+        if number <= 0:
+            return None
+        if self.repeats[number]:
+            return (0, 0, 0, 0)
+        return self._stored[number].box
+
     def _read(self, number: int) -> np.ndarray:
         """The pixels of frame ``number`` as stored (its own channels): read whole, or rebuilt from the
         frame before."""

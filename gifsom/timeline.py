@@ -120,3 +120,13 @@ class TimelineView:
 
     def frame(self, number: int) -> np.ndarray:
         return self.spool.frame(self.numbers[number])
+
+    def changed_box(self, number: int) -> tuple[int, int, int, int] | None:
+        """As :meth:`gifsom.spool.FrameSpool.changed_box`, along the timeline: known where it shows a
+        spooled frame again or the one after."""
+        if number <= 0:
+            return None
+        here, before = self.numbers[number], self.numbers[number - 1]
+        if here == before:
+            return (0, 0, 0, 0)
+        return self.spool.changed_box(here) if here == before + 1 else None

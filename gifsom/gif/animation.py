@@ -19,7 +19,7 @@ import numpy as np
 from ..frames import same_pixels
 from . import blocks
 from .plan_encoding import PlanEncoder
-from .screen_model import FramePlan, IndexedFrame, ScreenModel
+from .screen_model import FramePlan, IndexedFrame, ScreenModel, union_box
 from .timing import MIN_DELAY_CS
 
 __all__ = ["AnimationWriter", "IndexedFrame"]
@@ -60,6 +60,8 @@ class AnimationWriter:
         self.frames_written = 0
         self.bytes_written = 0
         self._started: FramePlan | None = None      # a lossy plan being encoded
+        # where the pending frame differs from the last frame planned, as far as the frames say (None: unknown)
+        self._pending_changed: tuple[int, int, int, int] | None = None
         #: Bytes of each frame written (graphic control and image), in order.
         self.frame_sizes: list[int] = []
         if not preamble_later:
@@ -91,15 +93,18 @@ class AnimationWriter:
         pending = self.pending
         if pending is None:
             self.pending = frame
+            self._pending_changed = None
             return
         if frame.start_cs - pending.start_cs < MIN_DELAY_CS:
             # too short to be seen: show the newer frame from the older one's start
             self.pending = dataclasses.replace(frame, start_cs=pending.start_cs)
+            self._pending_changed = union_box(self._pending_changed, frame.changed)
             return
         if self._same_picture(pending, frame):
             return                                 # the pending frame simply lasts longer
         self._write(pending, frame.start_cs - pending.start_cs, frame)
         self.pending = frame
+        self._pending_changed = frame.changed      # against the frame just planned
 
     def close(self, end_cs: int) -> None:
         """Write the last frame (shown until ``end_cs``) and the trailer."""
@@ -128,7 +133,7 @@ class AnimationWriter:
 
     def _write(self, frame: IndexedFrame, delay_cs: int, successor: IndexedFrame | None) -> None:
         self._finish_lossy()
-        plan = self.model.plan(frame, delay_cs, successor)
+        plan = self.model.plan(frame, delay_cs, successor, self._pending_changed)
         if self.lossy:
             # lossy LZW decides what is shown: the model learns it before the next plan (_finish_lossy), and
             # the caller maps the next frame while a worker encodes this one

@@ -39,6 +39,9 @@ class IndexedFrame:
         mask: bool (H, W), True where the frame is transparent, or None when fully opaque.
         keep: bool (H, W), True where a decoder must leave what it shows as it is (the indices there
             mean nothing), or None. Only in opaque clips written without lossy LZW.
+        changed: ``(top, bottom, left, right)``, a rectangle outside which the frame shows what the frame
+            given to the writer before it shows (the same colours and transparency), or None where that
+            is not known. The screen model then compares only that rectangle with the screen.
     """
 
     indices: np.ndarray
@@ -46,6 +49,7 @@ class IndexedFrame:
     start_cs: int
     mask: np.ndarray | None = None
     keep: np.ndarray | None = None
+    changed: tuple[int, int, int, int] | None = None
 
     def colours(self) -> np.ndarray:
         return self.palette[self.indices]
@@ -68,6 +72,9 @@ class FramePlan:
         names_transparent: the frame must name a transparent index even if it hides no pixel.
         colours: uint32 (K,) the palette packed (:func:`pack_colours`); opaque: bool (h, w) the frame's
             opaque pixels in the rectangle (both for :meth:`ScreenModel.show`).
+        shows_frame: once shown exactly (``shown`` None in :meth:`ScreenModel.show`), the screen holds the
+            frame's colours at every pixel: an opaque frame, written without lossy LZW, left on screen,
+            with nothing left to the screen.
     """
 
     indices: np.ndarray
@@ -85,6 +92,7 @@ class FramePlan:
     names_transparent: bool
     colours: np.ndarray
     opaque: np.ndarray
+    shows_frame: bool = False
 
 
 def pack_colours(palette: np.ndarray) -> np.ndarray:
@@ -149,6 +157,19 @@ def _union(a, b):
     return min(a[0], b[0]), max(a[1], b[1]), min(a[2], b[2]), max(a[3], b[3])
 
 
+def union_box(a: tuple[int, int, int, int] | None,
+              b: tuple[int, int, int, int] | None) -> tuple[int, int, int, int] | None:
+    """The smallest rectangle ``(top, bottom, left, right)`` holding both; an empty one (no rows or no
+    columns) holds nothing, and None (unknown) makes the union unknown."""
+    if a is None or b is None:
+        return None
+    if a[1] <= a[0] or a[3] <= a[2]:
+        return b
+    if b[1] <= b[0] or b[3] <= b[2]:
+        return a
+    return min(a[0], b[0]), max(a[1], b[1]), min(a[2], b[2]), max(a[3], b[3])
+
+
 class ScreenModel:
     """What a decoder shows on a ``width`` x ``height`` canvas, frame after frame.
 
@@ -171,17 +192,30 @@ class ScreenModel:
         self.grown_from: list[np.ndarray] = []
         self.screen = np.full((height, width), EMPTY, np.uint32)     # packed colours
         self.frames_planned = 0
+        #: Whether the screen holds the last planned frame's colours at every pixel (see FramePlan.shows_frame).
+        self.shows_last_frame = False
+        self._all_opaque = np.ones((height, width), bool)
+        self._all_opaque.flags.writeable = False
 
     def table_bits(self, palette: np.ndarray) -> int:
         """Bits of the colour table that holds ``palette`` (and the spare slot, if any)."""
         return blocks.table_bits(min(len(palette) + (1 if self.spare_slot else 0), 256))
 
-    def plan(self, frame: IndexedFrame, delay_cs: int, successor: IndexedFrame | None) -> FramePlan:
-        """How to write ``frame``, shown for ``delay_cs`` and followed by ``successor`` (None: the last)."""
-        opaque = np.ones((self.height, self.width), bool) if frame.mask is None else ~frame.mask
+    def plan(self, frame: IndexedFrame, delay_cs: int, successor: IndexedFrame | None,
+             changed_since: tuple[int, int, int, int] | None = None) -> FramePlan:
+        """How to write ``frame``, shown for ``delay_cs`` and followed by ``successor`` (None: the last).
+
+        ``changed_since``: a rectangle ``(top, bottom, left, right)`` outside which ``frame`` shows the
+        colours of the last frame planned, or None where that is not known. Where the screen holds that
+        frame exactly (:attr:`shows_last_frame`), only the rectangle is compared with it."""
+        opaque = self._all_opaque if frame.mask is None else ~frame.mask
         colours = pack_colours(frame.palette)
-        changed, top, bottom, left, right = changed_pixels(frame.indices, colours, opaque, frame.mask is not None,
-                                                           self.screen, self.lossy)
+        if changed_since is not None and self.shows_last_frame and frame.mask is None and frame.keep is None:
+            changed, top, bottom, left, right = self._changed_within(frame.indices, colours, changed_since)
+        else:
+            changed, top, bottom, left, right = changed_pixels(frame.indices, colours, opaque,
+                                                               frame.mask is not None, self.screen, self.lossy)
+        self.shows_last_frame = False          # until the plan is shown
         box = (top, bottom, left, right) if bottom > 0 else None
         if frame.keep is not None and self.frames_planned:
             changed &= ~frame.keep                 # pixels the frame leaves to the screen are not its change
@@ -234,8 +268,28 @@ class ScreenModel:
         spare = int(free[0]) if len(free) else None    # the lowest keeps LZW's code size small
         if spare is None and (not bool(opaque[rect].all()) or (left_alone is not None and left_alone.any())):
             raise ValueError("a frame with transparent pixels, or pixels left to the screen, needs a free slot")
+        shows_frame = (self.lossy == 0 and frame.mask is None and frame.keep is None
+                       and disposal == DISPOSE_NONE)
         return FramePlan(indices, hidden, keep, spare, left, top, bits, None if is_global else palette, palette,
-                         self.lossy, delay_cs, disposal, names_transparent, colours, opaque[rect])
+                         self.lossy, delay_cs, disposal, names_transparent, colours, opaque[rect], shows_frame)
+
+    def _changed_within(self, indices: np.ndarray, colours: np.ndarray, within: tuple[int, int, int, int]
+                        ) -> tuple[np.ndarray, int, int, int, int]:
+        """:func:`changed_pixels` of an opaque frame, compared with the screen only ``within`` the rectangle
+        (top, bottom, left, right): outside it, the frame and the screen show the same colours."""
+        changed = np.zeros((self.height, self.width), bool)
+        top, bottom, left, right = within
+        if bottom <= top or right <= left:
+            return changed, 0, 0, 0, 0
+        rows, columns = slice(top, bottom), slice(left, right)
+        inside, first, last, start, stop = changed_pixels(indices[rows, columns], colours,
+                                                          self._all_opaque[rows, columns], False,
+                                                          np.ascontiguousarray(self.screen[rows, columns]),
+                                                          self.lossy)
+        changed[rows, columns] = inside
+        if last == 0:
+            return changed, 0, 0, 0, 0
+        return changed, first + top, last + top, start + left, stop + left
 
     def grow_global(self, palette: np.ndarray) -> None:
         """Make ``palette`` (K, 3), which starts with every entry of the global palette in its order, the global
@@ -255,6 +309,7 @@ class ScreenModel:
                 index; None for exact encodings, which all show the plan's indices where not hidden.
         """
         height, width = plan.indices.shape
+        self.shows_last_frame = plan.shows_frame and shown is None
         if shown is None:
             paint_screen(self.screen, plan.indices, plan.colours, ~plan.hidden, -1, plan.top, plan.left)
         else:

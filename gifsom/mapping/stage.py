@@ -59,19 +59,26 @@ class FrameMapper:
             self._taps = _dither.DIFFUSION_KERNELS["floyd-steinberg" if mode == _dither.ADAPTIVE else mode]
         self._adaptive = mode == _dither.ADAPTIVE
 
-    def map(self, pixels: np.ndarray) -> np.ndarray:
+    def map(self, pixels: np.ndarray, changed: tuple[int, int, int, int] | None = None) -> np.ndarray:
         """Map one frame.
 
         Args:
             pixels: uint8 (H, W, 3) or (H, W, 4); alpha is ignored here.
+            changed: ``(top, bottom, left, right)``, a rectangle outside which ``pixels`` equal the
+                previous frame this mapper mapped, or None where that is not known. With temporal state
+                and no error diffusion, a pixel that did not change keeps its index, so only the
+                rectangle is mapped (the result is the same): a screen recording changes a few percent
+                of its pixels a frame.
 
         Returns:
             uint8 (H, W) palette indices.
         """
         height, width = pixels.shape[:2]
-        out = np.empty((height, width), np.uint8)
         stateful = (self.options.temporal and self._reference is not None
                     and self._reference.shape[:2] == (height, width))
+        if stateful and changed is not None and self._mode != MODE_DIFFUSION:
+            return self._map_changed(pixels, changed)
+        out = np.empty((height, width), np.uint8)
         if not stateful:
             self._reference = np.empty((height, width, 3), np.uint8)
             self._previous = out
@@ -82,5 +89,27 @@ class FrameMapper:
                             stateful=stateful, record=self.options.temporal, mode=self._mode,
                             offsets=self._offsets, taps=self._taps, strength=self.options.strength,
                             weights=weights)
+        self._previous = out
+        return out
+
+    def _map_changed(self, pixels: np.ndarray, changed: tuple[int, int, int, int]) -> np.ndarray:
+        """Map the rectangle ``changed`` of ``pixels`` (see :meth:`map`); the rest keeps the previous indices."""
+        assert self._reference is not None and self._previous is not None
+        top, bottom, left, right = changed
+        if self._offsets is not None:          # ordered dither: its pattern is anchored at the frame's corner
+            side = self._offsets.shape[0]
+            top, left = top - top % side, left - left % side
+        out = self._previous.copy()
+        if bottom > top and right > left:
+            box = (slice(top, bottom), slice(left, right))
+            # the kernel reads its state as whole C-ordered arrays: the rectangle's, copied out and back
+            reference = np.ascontiguousarray(self._reference[box])
+            indices = np.empty(reference.shape[:2], np.uint8)
+            self.cache.map_into(np.ascontiguousarray(pixels[box]), indices, reference,
+                                np.ascontiguousarray(self._previous[box]),
+                                threshold=self.options.motion_threshold, stateful=True, record=True,
+                                mode=self._mode, offsets=self._offsets, strength=self.options.strength)
+            out[box] = indices
+            self._reference[box] = reference
         self._previous = out
         return out
