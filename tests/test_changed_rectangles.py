@@ -95,7 +95,8 @@ def test_every_mapping_writes_the_same_gif_with_the_rectangles(tmp_path, dither,
 @settings(max_examples=80, deadline=None)
 @given(st.lists(st.tuples(st.sampled_from(["patch", "noise", "repeat", "whole"]), st.integers(0, 10_000)),
                 min_size=2, max_size=10),
-       st.integers(0, 2**32 - 1), st.sampled_from(["none", "bayer2", "bayer8", "blue-noise", "floyd-steinberg"]),
+       st.integers(0, 2**32 - 1),
+       st.sampled_from(["none", "bayer2", "bayer8", "blue-noise", "floyd-steinberg", "atkinson", "adaptive"]),
        st.integers(0, 8))
 def test_mapping_only_the_changed_rectangle_gives_every_index(steps, seed, dither, threshold):
     frames = _frames(steps, seed, alpha=False)

@@ -66,9 +66,9 @@ class FrameMapper:
             pixels: uint8 (H, W, 3) or (H, W, 4); alpha is ignored here.
             changed: ``(top, bottom, left, right)``, a rectangle outside which ``pixels`` equal the
                 previous frame this mapper mapped, or None where that is not known. With temporal state
-                and no error diffusion, a pixel that did not change keeps its index, so only the
-                rectangle is mapped (the result is the same): a screen recording changes a few percent
-                of its pixels a frame.
+                a pixel that did not change keeps its index, and takes and spreads no diffused error,
+                so only the rectangle is mapped (the result is the same): a screen recording changes a
+                few percent of its pixels a frame.
 
         Returns:
             uint8 (H, W) palette indices.
@@ -76,7 +76,7 @@ class FrameMapper:
         height, width = pixels.shape[:2]
         stateful = (self.options.temporal and self._reference is not None
                     and self._reference.shape[:2] == (height, width))
-        if stateful and changed is not None and self._mode != MODE_DIFFUSION:
+        if stateful and changed is not None:
             return self._map_changed(pixels, changed)
         out = np.empty((height, width), np.uint8)
         if not stateful:
@@ -99,16 +99,22 @@ class FrameMapper:
         if self._offsets is not None:          # ordered dither: its pattern is anchored at the frame's corner
             side = self._offsets.shape[0]
             top, left = top - top % side, left - left % side
+        if self._mode == MODE_DIFFUSION:       # error diffusion runs leftward on odd rows
+            top -= top % 2
         out = self._previous.copy()
         if bottom > top and right > left:
             box = (slice(top, bottom), slice(left, right))
             # the kernel reads its state as whole C-ordered arrays: the rectangle's, copied out and back
             reference = np.ascontiguousarray(self._reference[box])
             indices = np.empty(reference.shape[:2], np.uint8)
+            # the adaptive weights look at each pixel's neighbours: taken on the whole frame, then cut
+            weights = _dither.adaptive_weights(pixels)[box] if self._adaptive else None
             self.cache.map_into(np.ascontiguousarray(pixels[box]), indices, reference,
                                 np.ascontiguousarray(self._previous[box]),
                                 threshold=self.options.motion_threshold, stateful=True, record=True,
-                                mode=self._mode, offsets=self._offsets, strength=self.options.strength)
+                                mode=self._mode, offsets=self._offsets, taps=self._taps,
+                                strength=self.options.strength,
+                                weights=None if weights is None else np.ascontiguousarray(weights))
             out[box] = indices
             self._reference[box] = reference
         self._previous = out
