@@ -176,6 +176,7 @@ class FrameSpool:
         """The pixels of frame ``number`` as stored (its own channels): read whole, or rebuilt from the
         frame before."""
         stored = self._stored[number]
+        top, bottom, left, right = stored.box or (0, self.shape[0], 0, self.shape[1])
         if stored.memory is not None:
             data = stored.memory
         else:
@@ -183,12 +184,10 @@ class FrameSpool:
             raw = os.pread(self._file.fileno(), stored.length, stored.offset)
             if stored.deflated:
                 raw = zlib.decompress(raw)
-            top, bottom, left, right = stored.box or (0, self.shape[0], 0, self.shape[1])
             data = np.frombuffer(raw, np.uint8).reshape((bottom - top, right - left, stored.channels))
         if stored.box is None:
             pixels = data
         else:
-            top, bottom, left, right = stored.box
             before = self._rebuilt[1] if self._rebuilt is not None and self._rebuilt[0] == number - 1 \
                 else self._read(number - 1)
             pixels = before.copy()

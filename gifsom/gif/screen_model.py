@@ -163,11 +163,12 @@ def union_box(a: tuple[int, int, int, int] | None,
     columns) holds nothing, and None (unknown) makes the union unknown."""
     if a is None or b is None:
         return None
-    if a[1] <= a[0] or a[3] <= a[2]:
-        return b
-    if b[1] <= b[0] or b[3] <= b[2]:
-        return a
-    return min(a[0], b[0]), max(a[1], b[1]), min(a[2], b[2]), max(a[3], b[3])
+    return _union(_or_none(a), _or_none(b)) or (0, 0, 0, 0)
+
+
+def _or_none(box: tuple[int, int, int, int]) -> tuple[int, int, int, int] | None:
+    """``box``, or None where it is empty (no rows or no columns), as :func:`_union` takes an empty one."""
+    return None if box[1] <= box[0] or box[3] <= box[2] else box
 
 
 class ScreenModel:
