@@ -19,6 +19,7 @@ from .checks import DEFAULT_MAX_SPOOL
 from .errors import InputError, OptionError
 from .frames import as_frame
 from .limits import check_clip_budget
+from .median import median
 from .palette.clip import ClipSurvey
 from .progress import Progress
 from .spool import DEFAULT_MEMORY_BUDGET, FrameSpool
@@ -104,7 +105,7 @@ class Collector:
             return times[-1] + 1.0 / self.fps
         steps = np.diff(times)
         steps = steps[steps > 0]
-        return times[-1] + (_median(steps.tolist()) if len(steps) else 1.0 / DEFAULT_FPS)
+        return times[-1] + (median(steps) if len(steps) else 1.0 / DEFAULT_FPS)
 
     def close(self) -> None:
         """Take no more frames and drop the spool (its temporary file too)."""
@@ -114,9 +115,3 @@ class Collector:
             self.spool.close()
             self.spool = None
 
-
-def _median(values: list[float]) -> float:
-    """The median of a non-empty list (numpy's median imports numpy.ma, 20 ms of start-up)."""
-    ordered = sorted(values)
-    middle = len(ordered) // 2
-    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import secrets
 import shutil
 import sys
 import tempfile
@@ -146,7 +145,7 @@ def _new_temporary(folder: Path, name: str) -> tuple[int, str]:
     (``mkstemp`` would make it 0600, and a GIF nobody else may read).
     """
     for _ in range(100):
-        candidate = folder / f".{name}.{secrets.token_hex(4)}.tmp"
+        candidate = folder / f".{name}.{os.urandom(4).hex()}.tmp"
         try:
             return os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666), \
                 str(candidate)

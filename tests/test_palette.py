@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from gifsom import encode, learn_palette, quantize
 from gifsom.errors import OptionError
+from gifsom.median import median
 from gifsom.palette.histogram import colour_histogram
 from gifsom.palette.neuquant import neuquant
 from gifsom.palette.sampling import PixelSampler
@@ -221,3 +222,8 @@ def test_the_survey_takes_read_only_frames_of_any_size(side):
         frame.flags.writeable = False            # as frames read back from the spool are
         survey.add(frame)
     assert survey.frames == 3 and survey.changed_share == pytest.approx(0.5)
+
+
+@given(st.lists(st.floats(-1e6, 1e6, allow_nan=False), min_size=1, max_size=40))
+def test_median_agrees_with_numpy(values):
+    assert median(values) == float(np.median(values))

@@ -4,6 +4,8 @@ every file it does not handle left to Pillow with the same result as before."""
 from __future__ import annotations
 
 import struct
+import subprocess
+import sys
 import zlib
 
 import numpy as np
@@ -14,7 +16,8 @@ from PIL import Image
 
 import gifsom
 from gifsom.errors import InputError
-from gifsom.sources.png import decode_png, png_size
+from gifsom.sources.images import ImageSequenceSource
+from gifsom.sources.png import decode_png, png_channels, png_size
 
 
 def _chunk(kind: bytes, body: bytes) -> bytes:
@@ -172,3 +175,57 @@ def test_a_corrupt_png_in_a_sequence_is_still_named(tmp_path):
     (tmp_path / "f2.png").write_bytes(data[:33] + _chunk(b"IDAT", b"\x78\x9c\x00garbage") + _chunk(b"IEND", b""))
     with pytest.raises(InputError, match="f2.png"):
         list(gifsom.read_frames(str(tmp_path)))
+
+
+def _pillow_channels(path) -> int:
+    with Image.open(path) as image:
+        return 4 if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info else 3
+
+
+@pytest.mark.parametrize("kind", ["rgb", "rgba", "colour key", "grey", "grey and alpha", "palette",
+                                  "palette with transparency", "big colour profile", "not a png"])
+def test_a_sequence_plans_the_channels_pillow_sees(tmp_path, kind):
+    rng = np.random.default_rng(3)
+    rgb = rng.integers(0, 256, (6, 8, 3), dtype=np.uint8)
+    path = tmp_path / "f1.png"
+    if kind == "rgb":
+        Image.fromarray(rgb).save(path)
+    elif kind == "rgba":
+        Image.fromarray(np.dstack([rgb, rgb[:, :, 0]])).save(path)
+    elif kind == "colour key":
+        Image.fromarray(rgb).save(path, transparency=tuple(int(v) for v in rgb[0, 0]))
+    elif kind == "grey":
+        Image.fromarray(rgb[:, :, 0]).save(path)
+    elif kind == "grey and alpha":
+        Image.fromarray(np.dstack([rgb[:, :, 0], rgb[:, :, 1]])).convert("LA").save(path)
+    elif kind.startswith("palette"):
+        image = Image.fromarray(rgb).convert("P", palette=Image.ADAPTIVE, colors=8)
+        image.save(path, **({"transparency": 0} if kind.endswith("transparency") else {}))
+    elif kind == "big colour profile":      # the chunks before the image data run past the bytes read first
+        data = _png(np.dstack([rgb, rgb[:, :, 0]]), [0])
+        profile = zlib.compress(rng.integers(0, 256, 200_000, dtype=np.uint8).tobytes(), 0)
+        path.write_bytes(data[:33] + _chunk(b"iCCP", b"icc\x00\x00" + profile) + data[33:])
+    else:
+        path = tmp_path / "f1.bmp"
+        Image.fromarray(rgb).save(path)
+    plan = ImageSequenceSource(str(tmp_path)).plan()
+    assert (plan.width, plan.height) == (8, 6)
+    assert plan.channels == _pillow_channels(path)
+    fast = png_channels(path.read_bytes())
+    assert fast is None or fast == _pillow_channels(path)
+    if kind in ("rgb", "rgba"):
+        assert fast == {"rgb": 3, "rgba": 4}[kind]
+
+
+def test_a_png_sequence_encodes_without_loading_pillow(tmp_path):
+    frames = tmp_path / "frames"
+    frames.mkdir()
+    for n in range(3):
+        (frames / f"f{n}.png").write_bytes(_png(np.full((6, 8, 3), 40 * n, np.uint8), [0]))
+    script = ("import sys\nfrom gifsom.cli import main\ntry: main('convert', sys.argv[1], sys.argv[2], '-q')\n"
+              "except SystemExit as stop: assert not stop.code\n"
+              "print(sorted(m for m in sys.modules if m.startswith('PIL') or m == 'numpy.ma'))")
+    run = subprocess.run([sys.executable, "-c", script, str(frames), str(tmp_path / "out.gif")],
+                         capture_output=True, text=True, check=True)
+    assert run.stdout.strip() == "[]"
+    assert (tmp_path / "out.gif").read_bytes().startswith(b"GIF89a")

@@ -15,6 +15,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from ..median import median
 from ..threads import threads_for
 from ._dither_cy import dither_weights
 
@@ -92,4 +93,4 @@ def palette_spread(palette: np.ndarray) -> float:
         return 0.0
     d = ((colours[:, None, :] - colours[None, :, :]) ** 2).sum(-1)
     np.fill_diagonal(d, np.inf)
-    return float(np.median(np.sqrt(d.min(axis=1))))
+    return median(np.sqrt(d.min(axis=1)))

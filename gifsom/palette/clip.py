@@ -13,6 +13,7 @@ import copy
 import numpy as np
 
 from ..frames import changed_rectangle
+from ..median import median
 from ._survey_cy import coarse_counts, grain_count, probe_changes
 from .histogram import colour_histogram
 from .sampling import PixelSampler
@@ -193,7 +194,7 @@ class ClipSurvey:
         (:data:`FLAT_GRAIN`); else ``clean``. ``clean`` before any frame."""
         if not self._grain:
             return "clean"
-        grain = float(np.median(self._grain))
+        grain = median(self._grain)
         if self.flicker_share >= NOISY_FLICKER and grain >= GRAINY:
             return "noisy"
         return "flat" if grain < FLAT_GRAIN else "clean"

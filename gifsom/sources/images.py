@@ -8,6 +8,7 @@ import os
 import struct
 import warnings
 import re
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -17,11 +18,16 @@ from ..errors import InputError, ResourceError
 from ..frames import Frame, as_pixels
 from .base import (ClipPlan, SourceBase, SourceOptions, check_crop, cropped, decode_ahead, fit_size, planned_size,
                    resize, retime)
-from .png import decode_png, png_size
+from .png import decode_png, png_channels, png_size
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff")
 #: Frame rate of an image sequence when none is given.
 DEFAULT_SEQUENCE_FPS = 10.0
+#: Bytes of the first frame read to learn the clip's size and channels: enough for the chunks before a
+#: PNG's image data (larger ones, a big colour profile say, leave it to Pillow).
+HEADER_BYTES = 64 << 10
+#: Pillow's default ``Image.MAX_IMAGE_PIXELS``: pictures larger than this are refused as decompression bombs.
+PILLOW_MAX_PIXELS = 1024 * 1024 * 1024 // 4 // 3
 
 
 def natural_key(path: Path) -> list:
@@ -41,6 +47,14 @@ def list_images(spec: str | os.PathLike) -> list[Path]:
     if not files:
         raise InputError(f"no frames found in {where}; it needs PNG, JPEG, WebP, BMP or TIFF files")
     return sorted(files, key=natural_key)
+
+
+def _safe_size(size: tuple[int, int]) -> bool:
+    """Whether a picture of ``size`` (width, height) is within Pillow's decompression-bomb limit. Pillow is
+    loaded only where a frame needs it: until then nobody can have changed its limit from the default."""
+    image = sys.modules.get("PIL.Image")
+    limit = PILLOW_MAX_PIXELS if image is None else image.MAX_IMAGE_PIXELS
+    return limit is None or size[0] * size[1] <= limit
 
 
 def _unreadable(path: Path, exc: BaseException) -> InputError:
@@ -66,14 +80,7 @@ class ImageSequenceSource(SourceBase):
 
     def plan(self) -> ClipPlan:
         """Frames and their size from the first file's header (no image is decoded)."""
-        from PIL import Image, UnidentifiedImageError
-
-        try:
-            with Image.open(self.files[0]) as image:
-                size = image.size
-                channels = 4 if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info else 3
-        except (OSError, UnidentifiedImageError, SyntaxError, ValueError, struct.error) as exc:
-            raise _unreadable(self.files[0], exc) from None
+        size, channels = self._header(self.files[0])
         opts = self.options
         check_crop(opts.crop, *size)
         width, height = planned_size(size[0], size[1], opts)
@@ -82,17 +89,36 @@ class ImageSequenceSource(SourceBase):
         frames = math.ceil(max(0.0, seconds - (opts.start or 0.0)) * self.fps)
         return ClipPlan(max(1, frames), width, height, channels)
 
-    def _open(self, path: Path) -> Callable[[], np.ndarray]:
-        """Check ``path``'s header here (safe size, readable format) and return the job that decodes it."""
+    @staticmethod
+    def _header(path: Path) -> tuple[tuple[int, int], int]:
+        """The first frame's (width, height) and channels (3 or 4), from its header."""
+        try:
+            with open(path, "rb") as file:
+                start = file.read(HEADER_BYTES)
+        except OSError as exc:
+            raise _unreadable(path, exc) from None
+        size, channels = png_size(start), png_channels(start)
+        if size is not None and channels is not None and _safe_size(size):
+            return size, channels
         from PIL import Image, UnidentifiedImageError
 
+        try:
+            with Image.open(path) as image:
+                return image.size, 4 if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info else 3
+        except (OSError, UnidentifiedImageError, SyntaxError, ValueError, struct.error) as exc:
+            raise _unreadable(path, exc) from None
+
+    def _open(self, path: Path) -> Callable[[], np.ndarray]:
+        """Check ``path``'s header here (safe size, readable format) and return the job that decodes it."""
         try:
             with open(path, "rb") as file:
                 size = png_size(file.read(24))
         except OSError as exc:
             raise _unreadable(path, exc) from None
-        if size is not None and (Image.MAX_IMAGE_PIXELS is None or size[0] * size[1] <= Image.MAX_IMAGE_PIXELS):
+        if size is not None and _safe_size(size):
             return lambda: self._decode_png(path)
+        from PIL import Image, UnidentifiedImageError
+
         try:
             with warnings.catch_warnings():       # not thread-safe: headers are checked on one thread
                 warnings.simplefilter("error", Image.DecompressionBombWarning)

@@ -38,6 +38,30 @@ def png_size(header: bytes) -> tuple[int, int] | None:
     return width, height
 
 
+def png_channels(data: bytes) -> int | None:
+    """3 or 4: the channels of the picture a PNG file holds, read from its chunks before the image data
+    (``data`` is the file's start: a few kilobytes do), for the files :func:`decode_png` decodes; None for
+    any other file, or where the chunks before the image data do not fit in ``data``."""
+    if not data.startswith(SIGNATURE):
+        return None
+    at, channels = len(SIGNATURE), None
+    while at + 8 <= len(data):
+        length, kind = struct.unpack_from(">I4s", data, at)
+        if kind == b"IHDR":
+            if length != 13 or at + 8 + length > len(data) or channels is not None:
+                return None
+            depth, colour_type = data[at + 16], data[at + 17]
+            channels = PIXEL_BYTES.get(colour_type) if depth == 8 else None
+            if channels is None:
+                return None
+        elif channels is None or kind in HANDLED_ELSEWHERE:
+            return None
+        elif kind == b"IDAT":
+            return channels
+        at += length + 12
+    return None
+
+
 def decode_png(data: bytes) -> np.ndarray | None:
     """The picture of a whole PNG file's bytes as uint8 (H, W, 3) or (H, W, 4), or None where this
     path does not handle the file (see the module's docstring)."""
