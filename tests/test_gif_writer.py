@@ -15,7 +15,7 @@ from PIL import Image
 
 import gifsom
 from gifsom.errors import GifsomError, InputError
-from gifsom.gif import blocks
+from gifsom.gif import blocks, lzw
 from gifsom.gif.animation import AnimationWriter, IndexedFrame
 from gifsom.gif.plan_encoding import fill_hidden
 from gifsom.gif.blocks import table_bits
@@ -353,3 +353,32 @@ def test_lossy_lzw_keeps_every_pixel_within_tolerance_and_shrinks(tmp_path):
         for ours, theirs in zip(decoded, decode_with_ffmpeg(path, width, height)):
             assert np.array_equal(ours, theirs)
     assert sizes[0] > sizes[1] > sizes[2]
+
+
+@st.composite
+def run_streams(draw):
+    """Index streams of runs: a few values, runs from 1 to thousands of pixels, some noise between."""
+    seed = draw(st.integers(0, 2 ** 31))
+    values = draw(st.integers(2, 256))
+    longest = draw(st.sampled_from([4, 40, 400, 5000]))
+    rng = np.random.default_rng(seed)
+    parts, total = [], draw(st.integers(1, 60_000))
+    while sum(len(p) for p in parts) < total:
+        if rng.random() < 0.2:
+            parts.append(rng.integers(0, values, rng.integers(1, 300)))
+        else:
+            parts.append(np.full(rng.integers(1, longest + 1), rng.integers(0, min(values, 4))))
+    return np.concatenate(parts)[:total].astype(np.uint8), values
+
+
+@given(run_streams(), st.sampled_from([(0, False), (0, True), (12, False), (60, False)]))
+def test_lzw_jumps_through_runs_to_the_codes_the_table_walk_finds(stream, mode):
+    indices, values = stream
+    lossy, lookahead = mode
+    palette = np.random.default_rng(values).integers(0, 256, (values, 3), dtype=np.uint8)
+    bits = lzw.min_code_size(values)
+    options = dict(palette=palette, lossy=lossy, transparent=1 if lossy else None, lookahead=lookahead)
+    jumped = lzw.lzw_encode(indices, bits, **options)
+    walked = lzw.lzw_encode(indices, bits, jump_runs=False, **options)
+    assert jumped[0] == walked[0]
+    assert np.array_equal(jumped[1], walked[1])

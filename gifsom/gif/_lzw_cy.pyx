@@ -4,7 +4,11 @@
 Both take the caller's string table, ``table`` (int16, 4096 * 256: prefix code *
 256 + pixel -> code, -1 when absent), and ``assigned`` (int64, 4096: the slots
 given codes), and leave the table empty again when they return, so one table
-per thread serves every image.
+per thread serves every image. Both also take ``runs`` (int16, :data:`RUNS_SIZE`),
+scratch space where they keep the codes of strings that repeat one pixel:
+through a run of one index they jump to the longest such string that the run
+covers, instead of walking the table one dependent load per pixel. The codes
+are the same; flat screen content is mostly runs.
 """
 
 from libc.stdint cimport int16_t, int64_t, uint8_t, uint64_t
@@ -16,6 +20,57 @@ import numpy as np
 cdef enum:
     MAX_CODE = 4095
     MATCH_ROW = 4097
+    LONGEST = 4096        # a string is never longer than the number of codes
+
+#: int16 elements of the ``runs`` scratch array: for each pixel value, the codes of its runs by length
+#: (256 * 4096); for each code, the length of the run it stands for (0: not a run) and its pixel value
+#: (2 * 4096); for each pixel value, the longest run with a code (256).
+RUNS_SIZE = 256 * LONGEST + 2 * 4096 + 256
+
+
+cdef struct Runs:
+    int16_t* code_of          # [pixel * LONGEST + length]: the code of ``length`` repeats of ``pixel``
+    int16_t* length_of        # [code]: how many repeats of one pixel the code's string is; 0 if it is not a run
+    int16_t* pixel_of         # [code]: that pixel
+    int16_t* longest          # [pixel]: the longest run of ``pixel`` with a code
+    bint jump                 # jump through runs (False: walk the table, as a check on the jumps)
+
+
+cdef int _runs_view(Runs* r, int16_t[::1] runs, bint jump) except -1:
+    """Point ``r`` into the caller's scratch array (int16, :data:`RUNS_SIZE`)."""
+    if runs.shape[0] < RUNS_SIZE:
+        raise ValueError("runs scratch array too small")
+    r.code_of = &runs[0]
+    r.length_of = r.code_of + 256 * LONGEST
+    r.pixel_of = r.length_of + 4096
+    r.longest = r.pixel_of + 4096
+    r.jump = jump
+    return 0
+
+
+cdef inline void _runs_restart(Runs* r, int64_t clear) noexcept nogil:
+    """After a clear code: every pixel value is a run of one, and no longer run has a code."""
+    cdef int64_t pixel
+    for pixel in range(clear):
+        r.code_of[pixel * LONGEST + 1] = <int16_t>pixel
+        r.length_of[pixel] = 1
+        r.pixel_of[pixel] = <int16_t>pixel
+        r.longest[pixel] = 1
+    r.length_of[clear] = 0
+    r.length_of[clear + 1] = 0
+
+
+cdef inline void _runs_add(Runs* r, int64_t code, int64_t prefix, int64_t pixel) noexcept nogil:
+    """Note the new ``code`` for the string of ``prefix`` followed by ``pixel``."""
+    cdef int64_t length = r.length_of[prefix]
+    if length and r.pixel_of[prefix] == pixel:
+        length += 1
+        r.code_of[pixel * LONGEST + length] = <int16_t>code
+        r.longest[pixel] = <int16_t>length
+        r.length_of[code] = <int16_t>length
+        r.pixel_of[code] = <int16_t>pixel
+    else:
+        r.length_of[code] = 0
 
 
 cdef struct Packer:
@@ -106,7 +161,8 @@ cdef object _sub_blocks(Packer* p):
 
 
 def encode_greedy(const uint8_t[::1] pixels, int min_code_size, const int64_t[:, ::1] colours, int64_t tolerance2,
-                  int transparent, int16_t[::1] table, int64_t[::1] assigned):
+                  int transparent, int16_t[::1] table, int64_t[::1] assigned, int16_t[::1] runs,
+                  bint jump_runs=True):
     """Greedy LZW of a flat uint8 (N,) index stream, exact or lossy.
 
     Lossy (``tolerance2`` > 0): where the string being matched has no exact
@@ -121,8 +177,10 @@ def encode_greedy(const uint8_t[::1] pixels, int min_code_size, const int64_t[:,
     """
     cdef Py_ssize_t count = pixels.shape[0], i
     cdef int64_t clear = 1 << min_code_size, end = clear + 1, prefix, pixel, slot, code, best, best_d, d, s
-    cdef int64_t child, dr, dg, db
+    cdef int64_t child, dr, dg, db, length, longest, repeats, wanted
     cdef bint lossy = tolerance2 > 0
+    cdef Runs r
+    _runs_view(&r, runs, jump_runs)
     shown_array = np.array(pixels, dtype=np.uint8)
     cdef uint8_t[::1] shown = shown_array
     cdef Packer p
@@ -146,9 +204,29 @@ def encode_greedy(const uint8_t[::1] pixels, int min_code_size, const int64_t[:,
                     next_sibling[i] = -1
                     suffix[i] = 0
             _put(&p, clear, t.bits)
+            _runs_restart(&r, clear)
             prefix = pixels[0] if count else -1
-            for i in range(1, count):
+            i = 0
+            while True:
+                i += 1
+                if i >= count:
+                    break
                 pixel = pixels[i]
+                length = r.length_of[prefix]
+                if r.jump and length and r.pixel_of[prefix] == pixel:
+                    # the string so far repeats ``pixel``: count the repeats ahead (no further than one
+                    # past the longest run with a code) and jump to the longest run code they reach
+                    longest = r.longest[pixel]
+                    wanted = longest - length + 1
+                    repeats = 1
+                    while repeats < wanted and i + repeats < count and pixels[i + repeats] == pixel:
+                        repeats += 1
+                    if length + repeats <= longest:
+                        prefix = r.code_of[pixel * LONGEST + length + repeats]
+                        i += repeats - 1
+                        continue
+                    prefix = r.code_of[pixel * LONGEST + longest]       # the next repeat has no code yet
+                    i += longest - length
                 slot = prefix * 256 + pixel
                 code = t.codes[slot]
                 if code >= 0:
@@ -177,6 +255,7 @@ def encode_greedy(const uint8_t[::1] pixels, int min_code_size, const int64_t[:,
                 if t.next_code >= MAX_CODE:
                     _put(&p, clear, t.bits)
                     _restart(&t)
+                    _runs_restart(&r, clear)
                     if lossy:
                         for code in range(4096):
                             first_child[code] = -1
@@ -185,6 +264,7 @@ def encode_greedy(const uint8_t[::1] pixels, int min_code_size, const int64_t[:,
                         suffix[t.next_code] = pixel
                         next_sibling[t.next_code] = first_child[prefix]
                         first_child[prefix] = <int16_t>t.next_code
+                    _runs_add(&r, t.next_code, prefix, pixel)
                     _give_code(&t, slot, True)
                 prefix = pixel
             if prefix >= 0:
@@ -200,15 +280,27 @@ def encode_greedy(const uint8_t[::1] pixels, int min_code_size, const int64_t[:,
 
 
 cdef inline Py_ssize_t _extend_match(const uint8_t* pixels, Py_ssize_t count, Py_ssize_t start, Py_ssize_t length,
-                                     const int16_t* table, int64_t* codes) noexcept nogil:
+                                     const int16_t* table, int64_t* codes, Runs* r) noexcept nogil:
     """Lengthen a match of ``pixels[start:start + length]`` (code ``codes[length]``) as far as the table allows.
 
     ``codes[l]`` receives the code of the first l pixels for every l it adds;
     returns the new length. A length of 1 starts from the pixel itself.
     """
-    cdef int64_t code = codes[length], following
+    cdef int64_t code = codes[length], following, pixel, run, more, repeats
     while start + length < count:
-        following = table[code * 256 + pixels[start + length]]
+        pixel = pixels[start + length]
+        run = r.length_of[code]
+        if r.jump and run and r.pixel_of[code] == pixel and r.longest[pixel] > run:
+            # the match so far repeats ``pixel``: take the repeats ahead that longer run codes cover
+            more = r.longest[pixel] - run
+            repeats = 0
+            while repeats < more and start + length < count and pixels[start + length] == pixel:
+                repeats += 1
+                length += 1
+                codes[length] = r.code_of[pixel * LONGEST + run + repeats]
+            code = codes[length]
+            continue
+        following = table[code * 256 + pixel]
         if following < 0:
             break
         code = following
@@ -217,7 +309,8 @@ cdef inline Py_ssize_t _extend_match(const uint8_t* pixels, Py_ssize_t count, Py
     return length
 
 
-def encode_lookahead(const uint8_t[::1] pixels, int min_code_size, int16_t[::1] table, int64_t[::1] assigned):
+def encode_lookahead(const uint8_t[::1] pixels, int min_code_size, int16_t[::1] table, int64_t[::1] assigned,
+                     int16_t[::1] runs, bint jump_runs=True):
     """Exact LZW of a flat uint8 (N,) index stream with one step of lookahead ("flexible parsing").
 
     Where the longest match has length L, a match of L - 1 is taken instead
@@ -239,6 +332,9 @@ def encode_lookahead(const uint8_t[::1] pixels, int min_code_size, int16_t[::1] 
     cdef int64_t* swap
     cdef Packer p
     cdef Table t
+    cdef Runs r
+    cdef bint fresh
+    _runs_view(&r, runs, jump_runs)
     # three match buffers, codes[l]: the code of the first l pixels of a match; swapped rather than copied
     cdef int64_t* matches = <int64_t*>malloc(3 * MATCH_ROW * sizeof(int64_t))
     p.packed = NULL
@@ -249,20 +345,21 @@ def encode_lookahead(const uint8_t[::1] pixels, int min_code_size, int16_t[::1] 
         here, after_shorter, after_longest = matches, matches + MATCH_ROW, matches + 2 * MATCH_ROW
         with nogil:
             _put(&p, clear, t.bits)
+            _runs_restart(&r, clear)
             while i < count:
                 if known:
-                    longest = _extend_match(&pixels[0], count, i, known, t.codes, here)
+                    longest = _extend_match(&pixels[0], count, i, known, t.codes, here, &r)
                 else:
                     here[1] = pixels[i]
-                    longest = _extend_match(&pixels[0], count, i, 1, t.codes, here)
+                    longest = _extend_match(&pixels[0], count, i, 1, t.codes, here, &r)
                 take = longest
                 chosen = here
                 known = 0
                 if longest > 1 and i + longest < count:
                     after_shorter[1] = pixels[i + longest - 1]
-                    reach_shorter = _extend_match(&pixels[0], count, i + longest - 1, 1, t.codes, after_shorter)
+                    reach_shorter = _extend_match(&pixels[0], count, i + longest - 1, 1, t.codes, after_shorter, &r)
                     after_longest[1] = pixels[i + longest]
-                    reach_longest = _extend_match(&pixels[0], count, i + longest, 1, t.codes, after_longest)
+                    reach_longest = _extend_match(&pixels[0], count, i + longest, 1, t.codes, after_longest, &r)
                     # the match looked at where the next step starts becomes the kept one
                     if longest - 1 + reach_shorter > longest + reach_longest:
                         take = longest - 1
@@ -281,11 +378,17 @@ def encode_lookahead(const uint8_t[::1] pixels, int min_code_size, int16_t[::1] 
                     if t.next_code >= MAX_CODE:
                         _put(&p, clear, t.bits)
                         _restart(&t)
+                        _runs_restart(&r, clear)
                         known = 0       # the kept match used strings that are gone
                     else:
                         # a string already in the table still takes a code, as the decoder's does
                         slot = code * 256 + pixels[i + take]
-                        _give_code(&t, slot, t.codes[slot] < 0)
+                        fresh = t.codes[slot] < 0
+                        if fresh:
+                            _runs_add(&r, t.next_code, code, pixels[i + take])
+                        else:
+                            r.length_of[t.next_code] = 0      # never found in the table: no run
+                        _give_code(&t, slot, fresh)
                 i += take
             _put(&p, end, t.bits)
             _restart(&t)      # leave the table empty for the next image
