@@ -17,7 +17,8 @@ import gifsom
 from gifsom.errors import GifsomError, InputError
 from gifsom.gif import blocks, lzw
 from gifsom.gif.animation import AnimationWriter, IndexedFrame
-from gifsom.gif.plan_encoding import fill_hidden
+from gifsom.gif.plan_encoding import candidates, continue_runs, encode_plan, fill_hidden
+from gifsom.gif.screen_model import FramePlan, pack_colours
 from gifsom.gif.blocks import table_bits
 from gifsom.gif.timing import start_cs
 
@@ -335,6 +336,39 @@ def test_fill_hidden_writes_the_fewest_value_changes(pixels):
     assert changes(list(written)) == fewest
 
 
+def _fill_hidden_by_the_book(indices, hidden, unchanged, spare):
+    """fill_hidden's dynamic programme written plainly: the own index wins ties, at each step and at the end."""
+    big = 1 << 40
+    cost = [0 if (not hidden[0]) or unchanged[0] else big, 0 if hidden[0] else big]
+    back = [(0, 0)]
+    for i in range(1, len(indices)):
+        step, new = [0, 0], [big, big]
+        for state, value in ((0, int(indices[i])), (1, spare)):
+            own = cost[0] + (int(indices[i - 1]) != value)
+            clear = cost[1] + (spare != value)
+            step[state] = int(clear < own)
+            new[state] = min(own, clear)
+        back.append(tuple(step))
+        cost = [new[0] if (not hidden[i]) or unchanged[i] else big, new[1] if hidden[i] else big]
+    state, written = (0 if cost[0] <= cost[1] else 1), list(indices)
+    for i in range(len(indices) - 1, -1, -1):
+        if state:
+            written[i] = spare
+        state = back[i][state]
+    return written
+
+
+@given(st.lists(st.tuples(st.integers(0, 2), st.sampled_from(["drawn", "unchanged", "transparent"]),
+                          st.integers(1, 30)), min_size=1, max_size=40))
+def test_fill_hidden_breaks_ties_as_the_plain_programme_does_through_long_runs(runs):
+    pixels = [(value, kind) for value, kind, length in runs for _ in range(length)]
+    indices = np.array([v for v, _ in pixels], np.uint8)
+    unchanged = np.array([k == "unchanged" for _, k in pixels])
+    hidden = np.array([k != "drawn" for _, k in pixels])
+    written = fill_hidden(indices[None], hidden[None], unchanged[None], 3)[0]
+    assert list(written) == _fill_hidden_by_the_book(indices, hidden, unchanged, 3)
+
+
 def test_lossy_lzw_keeps_every_pixel_within_tolerance_and_shrinks(tmp_path):
     frames = [f.pixels for f in gifsom.read_frames(FIXTURES / "pan.mp4", fps=5, size=(160, 0))][:10]
     sizes = []
@@ -382,3 +416,35 @@ def test_lzw_jumps_through_runs_to_the_codes_the_table_walk_finds(stream, mode):
     walked = lzw.lzw_encode(indices, bits, jump_runs=False, **options)
     assert jumped[0] == walked[0]
     assert np.array_equal(jumped[1], walked[1])
+
+
+@given(st.integers(0, 2 ** 31), st.integers(1, 40), st.integers(1, 40), st.floats(0, 1))
+def test_plan_candidates_show_the_frame_and_none_repeats_another(seed, width, height, kept_share):
+    rng = np.random.default_rng(seed)
+    indices = np.repeat(rng.integers(0, 4, (height * width + 7) // 8), 8)[: height * width]
+    indices = indices.reshape(height, width).astype(np.uint8)
+    hidden = rng.random((height, width)) < max(kept_share, 0.05)
+    keep = hidden & (rng.random((height, width)) < 0.9)
+    palette = rng.integers(0, 256, (8, 3), dtype=np.uint8)
+    plan = FramePlan(indices, hidden, keep, 7, 0, 0, 3, None, palette, 0, 10, 1, False,
+                     pack_colours(palette), np.ones_like(hidden))
+    found = candidates(plan)
+    for n, (written, transparent) in enumerate(found):
+        assert np.array_equal(written[~hidden], indices[~hidden])
+        assert np.all(written[hidden & ~keep] == transparent)
+        assert np.all((written[keep] == indices[keep]) | (written[keep] == transparent))
+        assert not any(t == transparent and np.array_equal(written, w) for w, t in found[:n])
+    # dropping repeats changes nothing: the same block as the smallest of every way, repeats included
+    mostly_unchanged = keep.mean() > 0.5
+    ways = [np.where(hidden, 7, indices)]
+    if mostly_unchanged:
+        ways += [continue_runs(indices, hidden, keep, 7), fill_hidden(indices, hidden, keep, 7)]
+    if not mostly_unchanged and not (hidden & ~keep).any():
+        ways.insert(0, indices)
+    if not hidden.any():
+        ways = [indices]
+    sizes = [len(blocks.image(w, 0, 0, 3)[0]) for w in ways]
+    best = ways[sizes.index(min(sizes))]
+    data = min(blocks.image(best, 0, 0, 3)[0], blocks.image(best, 0, 0, 3, lookahead=True)[0], key=len)
+    transparent = None if best is indices else 7
+    assert encode_plan(plan)[0] == blocks.graphic_control(10, 1, transparent) + data

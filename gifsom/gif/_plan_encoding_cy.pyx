@@ -4,6 +4,7 @@ pixels a frame leaves to the screen, so that its LZW runs are long.
 """
 
 from libc.stdint cimport int64_t, uint8_t
+from libc.string cimport memset
 
 import numpy as np
 
@@ -27,20 +28,6 @@ def continue_runs(const uint8_t[::1] indices, const uint8_t[::1] hidden, const u
     return out_array
 
 
-cdef inline int64_t _arrive(int64_t cost_own, int64_t cost_clear, int64_t previous_own, int64_t transparent,
-                            int64_t value, uint8_t* came_from) noexcept nogil:
-    """Cheapest cost of writing ``value`` after a pixel written as its own index (``previous_own``,
-    path cost ``cost_own``) or as transparent (``cost_clear``); ``came_from`` gets which of the two
-    (0 or 1) the path comes from. The own index wins ties."""
-    cdef int64_t from_own = cost_own + (previous_own != value)
-    cdef int64_t from_clear = cost_clear + (transparent != value)
-    if from_clear < from_own:
-        came_from[0] = 1
-        return from_clear
-    came_from[0] = 0
-    return from_own
-
-
 def fill_hidden(const uint8_t[::1] indices, const uint8_t[::1] hidden, const uint8_t[::1] unchanged,
                 int transparent):
     """Write hidden pixels so that the scan has as few value changes as possible.
@@ -52,35 +39,56 @@ def fill_hidden(const uint8_t[::1] indices, const uint8_t[::1] hidden, const uin
     minimises the number of places where a pixel differs from the one before
     it: fewer, longer runs for LZW. Returns uint8 (N,).
     """
-    cdef Py_ssize_t n = indices.shape[0], i
+    cdef Py_ssize_t n = indices.shape[0], i, start
     out_array = np.array(indices, dtype=np.uint8)
     if n == 0:
         return out_array
     cdef uint8_t[::1] out = out_array
-    # state 0: the pixel written as its own index, state 1: written as transparent.
-    # back[i, s]: the state of pixel i - 1 on the cheapest path that puts pixel i in state s.
-    back_array = np.zeros((n, 2), np.uint8)
-    cdef uint8_t[:, ::1] back = back_array
-    cdef int64_t big = (<int64_t>1) << 40, cost0, cost1, new0, new1, previous_own
+    # state 0: the pixel written as its own index, state 1: written as transparent. back[i], bit s: the
+    # state of pixel i - 1 on the cheapest path that puts pixel i in state s (the own index wins ties).
+    back_array = np.empty(n, np.uint8)
+    cdef uint8_t[::1] back = back_array
+    cdef int64_t big = (<int64_t>1) << 40, cost0, cost1, own0, clear0, own1, clear1, best0, best1
+    cdef int64_t value, previous, t = transparent
     cdef int state
+    cdef bint from_clear0, from_clear1
     with nogil:
         cost0 = 0 if (not hidden[0]) or unchanged[0] else big
         cost1 = 0 if hidden[0] else big
-        for i in range(1, n):
-            previous_own = indices[i - 1]
-            new0 = big
-            new1 = big
-            if (not hidden[i]) or unchanged[i]:
-                new0 = _arrive(cost0, cost1, previous_own, transparent, indices[i], &back[i, 0])
-            if hidden[i]:
-                new1 = _arrive(cost0, cost1, previous_own, transparent, transparent, &back[i, 1])
-            cost0 = min(new0, big)
-            cost1 = min(new1, big)
+        i = 1
+        while i < n:
+            value = indices[i]
+            previous = indices[i - 1]
+            # to state 0 (write ``value``): after an own pixel, or after a transparent one
+            own0 = cost0 + (previous != value)
+            clear0 = cost1 + (t != value)
+            from_clear0 = clear0 < own0
+            best0 = clear0 if from_clear0 else own0
+            # to state 1 (write the transparent index)
+            own1 = cost0 + (previous != t)
+            clear1 = cost1
+            from_clear1 = clear1 < own1
+            best1 = clear1 if from_clear1 else own1
+            back[i] = from_clear0 | (from_clear1 << 1)
+            cost0 = best0 if (not hidden[i]) or unchanged[i] else big
+            cost1 = best1 if hidden[i] else big
+            i += 1
+            if i >= 3 and value == previous and indices[i - 3] == value and hidden[i - 1] == hidden[i - 2] \
+                    and unchanged[i - 1] == unchanged[i - 2]:
+                # pixel i - 1 took the same step as the one before (same value after the same value, same
+                # masks): a step that changes nothing more, so the pixels that repeat it keep its costs and
+                # its back bits
+                start = i
+                while i < n and indices[i] == value and hidden[i] == hidden[start - 1] \
+                        and unchanged[i] == unchanged[start - 1]:
+                    i += 1
+                if i > start:
+                    memset(&back[start], back[start - 1], i - start)
         state = 0 if cost0 <= cost1 else 1
         i = n - 1
         while i >= 0:
             if state == 1:
                 out[i] = <uint8_t>transparent
-            state = back[i, state]
+            state = (back[i] >> state) & 1
             i -= 1
     return out_array

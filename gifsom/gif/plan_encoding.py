@@ -14,6 +14,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 
 import numpy as np
 
+from ..frames import same_pixels
 from ..threads import available_cores
 from . import blocks
 from ._plan_encoding_cy import continue_runs as _continue_runs, fill_hidden as _fill_hidden
@@ -44,20 +45,24 @@ def candidates(plan: FramePlan) -> list[tuple[np.ndarray, int | None]]:
     hidden, keep, spare = plan.hidden, plan.keep, plan.spare
     # some frames name a transparent index even when they draw every pixel (see FramePlan)
     whole_transparent = spare if plan.names_transparent else None
-    found = []
-    mostly_unchanged = keep.mean() > 0.5
+    found: list[tuple[np.ndarray, int | None]] = []
+    kept, hidden_count = np.count_nonzero(keep), np.count_nonzero(hidden)
+    mostly_unchanged = 2 * kept > keep.size
     # exact LZW: writing every pixel only pays where most of the rectangle changed (it never
     # won otherwise on the fixture clips; with lossy LZW it does). Impossible when some pixel
-    # must stay transparent.
-    if (plan.lossy or not mostly_unchanged) and not (hidden & ~keep).any():
+    # must stay transparent (a hidden pixel that is not kept: ``keep`` is within ``hidden``).
+    if (plan.lossy or not mostly_unchanged) and hidden_count == kept:
         found.append((plan.indices, whole_transparent))
-    if spare is not None and hidden.any():
+    if spare is not None and hidden_count:
         transparent = plan.indices.copy()
         transparent[hidden] = spare
         found.append((transparent, spare))
         if mostly_unchanged:      # worth more tries only where much of the rectangle is unchanged
-            found.append((continue_runs(plan.indices, hidden, keep, spare), spare))
-            found.append((fill_hidden(plan.indices, hidden, keep, spare), spare))
+            for way in (continue_runs, fill_hidden):
+                written = way(plan.indices, hidden, keep, spare)
+                # the same pixels and transparent index as an earlier try encode to the same bytes
+                if not any(named == spare and same_pixels(written, earlier) for earlier, named in found):
+                    found.append((written, spare))
     if not found:                 # no spare index to hide pixels with: every pixel is written
         found.append((plan.indices, whole_transparent))
     return found
