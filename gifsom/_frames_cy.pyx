@@ -31,6 +31,8 @@ def changed_box(const unsigned char[:, :, ::1] a, const unsigned char[:, :, ::1]
         raise ValueError("frames of different shapes")
     if channels > depth:
         channels = depth
+    if not mark and channels == depth and width:
+        return _byte_box(a, b)
     with nogil:
         for y in range(height):
             if width == 0 or memcmp(&a[y, 0, 0], &b[y, 0, 0], width * depth) == 0:
@@ -57,6 +59,38 @@ def changed_box(const unsigned char[:, :, ::1] a, const unsigned char[:, :, ::1]
                 if y < top:
                     top = y
                 bottom = y + 1
+    if bottom == 0:
+        return 0, 0, 0, 0
+    return top, bottom, left, right
+
+
+cdef tuple _byte_box(const unsigned char[:, :, ::1] a, const unsigned char[:, :, ::1] b):
+    """:func:`changed_box` comparing whole pixels, without a mask: a row that differs is scanned only
+    outside the rectangle found so far, from its ends inwards, so once the rectangle is wide most rows
+    cost one memcmp."""
+    cdef Py_ssize_t height = a.shape[0], depth = a.shape[2], row_bytes = a.shape[1] * depth, y, i
+    cdef Py_ssize_t top = height, bottom = 0, left = a.shape[1], right = 0
+    cdef const unsigned char* row_a
+    cdef const unsigned char* row_b
+    with nogil:
+        for y in range(height):
+            row_a = &a[y, 0, 0]
+            row_b = &b[y, 0, 0]
+            if memcmp(row_a, row_b, row_bytes) == 0:
+                continue
+            i = 0
+            while i < left * depth and row_a[i] == row_b[i]:
+                i += 1
+            if i < left * depth:
+                left = i // depth
+            i = row_bytes - 1
+            while i >= right * depth and row_a[i] == row_b[i]:
+                i -= 1
+            if i >= right * depth:
+                right = i // depth + 1
+            if y < top:
+                top = y
+            bottom = y + 1
     if bottom == 0:
         return 0, 0, 0, 0
     return top, bottom, left, right

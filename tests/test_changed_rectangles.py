@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import gifsom
+from gifsom.frames import changed_rectangle
 from gifsom.mapping.stage import FrameMapper, MappingOptions
 from gifsom.spool import FrameSpool
 from gifsom.timeline import TimelineEdits
@@ -129,3 +130,23 @@ def test_the_spool_names_the_rectangle_each_frame_changes():
     assert (top, bottom, left, right) == (5, 12, 3, 14)     # the smallest rectangle holding both changes
     assert spool.changed_box(2) == (0, 0, 0, 0)              # a repeat
     assert spool.changed_box(3) == box
+
+
+@given(st.integers(0, 2 ** 31), st.integers(1, 30), st.integers(1, 30), st.sampled_from([3, 4]),
+       st.integers(0, 12), st.booleans())
+def test_the_changed_rectangle_bounds_exactly_the_pixels_that_differ(seed, width, height, depth, changes, masked):
+    rng = np.random.default_rng(seed)
+    a = rng.integers(0, 256, (height, width, depth), dtype=np.uint8)
+    b = a.copy()
+    for _ in range(changes):          # single bytes changed, in any channel
+        b[rng.integers(height), rng.integers(width), rng.integers(depth)] ^= 1 + rng.integers(255)
+    differ = (a != b).any(axis=2)
+    mask = np.full((height, width), 7, np.uint8) if masked else None
+    box = changed_rectangle(a, b, depth, mask)
+    if not differ.any():
+        assert box is None
+    else:
+        rows, columns = np.flatnonzero(differ.any(axis=1)), np.flatnonzero(differ.any(axis=0))
+        assert box == (rows[0], rows[-1] + 1, columns[0], columns[-1] + 1)
+    if masked:
+        np.testing.assert_array_equal(mask, differ)

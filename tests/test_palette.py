@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from gifsom import encode, learn_palette, quantize
 from gifsom.errors import OptionError
 from gifsom.median import median
-from gifsom.palette.histogram import colour_histogram
+from gifsom.palette.histogram import changed_colour_histogram, colour_histogram
 from gifsom.palette.neuquant import neuquant
 from gifsom.palette.sampling import PixelSampler
 
@@ -227,3 +227,53 @@ def test_the_survey_takes_read_only_frames_of_any_size(side):
 @given(st.lists(st.floats(-1e6, 1e6, allow_nan=False), min_size=1, max_size=40))
 def test_median_agrees_with_numpy(values):
     assert median(values) == float(np.median(values))
+
+
+@given(st.integers(0, 2 ** 31), st.sampled_from([3, 4]), st.sampled_from([None, 3, 4]), st.integers(1, 300))
+def test_changed_histogram_counts_the_opaque_pixels_new_on_screen(seed, channels, previous_channels, limit):
+    rng = np.random.default_rng(seed)
+    pixels = rng.integers(0, 3, (9, 11, channels), dtype=np.uint8) * 120
+    previous = None
+    counted = np.ones((9, 11), bool)
+    if previous_channels is not None:
+        previous = rng.integers(0, 3, (9, 11, previous_channels), dtype=np.uint8) * 120
+        previous[:4, :, :3] = pixels[:4, :, :3]         # some pixels already on screen
+        counted = (pixels[:, :, :3] != previous[:, :, :3]).any(axis=2)
+        if previous_channels == 4:
+            counted |= previous[:, :, 3] < 128
+    if channels == 4:
+        counted &= pixels[:, :, 3] >= 128
+    expected = colour_histogram(pixels[:, :, :3][counted], limit=limit)
+    found = changed_colour_histogram(pixels, previous, limit)
+    if expected is None:
+        assert found is None
+    else:
+        assert found is not None
+        assert dict(zip(map(tuple, found[0]), found[1])) == dict(zip(map(tuple, expected[0]), expected[1]))
+
+
+@given(st.integers(0, 2 ** 31), st.integers(2, 6), st.integers(1, 5))
+def test_each_scene_counts_its_own_colours_as_a_census_of_its_frames_alone(seed, before_cut, after_cut):
+    from gifsom.palette.clip import ClipSurvey, ColourCensus
+
+    rng = np.random.default_rng(seed)
+    dark = rng.integers(0, 4, (12, 16, 3), dtype=np.uint8) * 20
+    # a cut to a bright scene that keeps a corner of the dark one: the corner's colours are unchanged at the cut
+    bright = 255 - rng.integers(0, 4, (12, 16, 3), dtype=np.uint8) * 20
+    bright[:3, :3] = dark[:3, :3]
+    clip = [dark] * before_cut + [bright]
+    for _ in range(after_cut - 1):
+        clip.append(clip[-1].copy())
+        clip[-1][rng.integers(3, 12), rng.integers(3, 16)] = 255 - 20 * rng.integers(0, 4, 3)
+    survey = ClipSurvey(track_scenes=True)
+    for frame in clip:
+        survey.add(frame)
+    assert survey.scene_starts == [0, before_cut]
+    alone = ColourCensus(256)
+    for frame in clip[before_cut:]:
+        alone.add(frame)
+    np.testing.assert_array_equal(survey.scene_censuses[1].colours(), alone.colours())
+    whole = ColourCensus(256)
+    for frame in clip:
+        whole.add(frame)
+    np.testing.assert_array_equal(survey.census.colours(), whole.colours())

@@ -33,7 +33,44 @@ def histogram(const uint8_t[:, ::1] pixels, int64_t limit):
         ``(colours, counts)``: uint8 (M, 3) and int64 (M,), in hash-table order;
         or None as soon as more than ``limit`` distinct colours appear.
     """
-    cdef Py_ssize_t count = pixels.shape[0], capacity = 1024, mask, slot, previous_slot = 0, s, t, i
+    if pixels.shape[0] == 0:
+        return _count(NULL, 0, 3, NULL, 3, limit)
+    return _count(&pixels[0, 0], pixels.shape[0], 3, NULL, 3, limit)
+
+
+def changed_histogram(const uint8_t[:, :, ::1] pixels, previous, int64_t limit):
+    """Distinct colours, and how often each occurs, of the pixels of a frame that are new on screen.
+
+    ``pixels`` is uint8 (H, W, 3) or (H, W, 4); ``previous``, the frame before (the same height and
+    width, 3 or 4 channels) or None. A pixel counts when it is opaque (no alpha, or alpha at least 128)
+    and either there is no previous frame, its colour differs from the previous frame's there, or the
+    previous frame was transparent there. Returns as :func:`histogram` does.
+    """
+    cdef const uint8_t[:, :, ::1] before
+    cdef const uint8_t* before_start = NULL
+    cdef int before_channels = 3
+    if pixels.shape[2] not in (3, 4):
+        raise ValueError("frames have 3 or 4 channels")
+    if previous is not None:
+        before = previous
+        if before.shape[0] != pixels.shape[0] or before.shape[1] != pixels.shape[1] or before.shape[2] not in (3, 4):
+            raise ValueError("the previous frame has another shape")
+        before_channels = before.shape[2]
+        if before.shape[0] * before.shape[1]:
+            before_start = &before[0, 0, 0]
+    if pixels.shape[0] * pixels.shape[1] == 0:
+        return _count(NULL, 0, pixels.shape[2], NULL, before_channels, limit)
+    return _count(&pixels[0, 0, 0], pixels.shape[0] * pixels.shape[1], pixels.shape[2], before_start, before_channels,
+                  limit)
+
+
+cdef object _count(const uint8_t* pixels, Py_ssize_t count, int channels, const uint8_t* previous,
+                   int previous_channels, int64_t limit):
+    """The colour histogram of ``count`` pixels of ``channels`` bytes each, skipping those that are transparent
+    or that ``previous`` (NULL: none) already shows (see :func:`changed_histogram`)."""
+    cdef Py_ssize_t capacity = 1024, mask, slot, previous_slot = 0, s, t, i
+    cdef const uint8_t* pixel
+    cdef const uint8_t* before
     cdef Py_ssize_t new_capacity, new_mask
     cdef int64_t distinct = 0, run = 0
     cdef uint32_t key, previous_key = EMPTY_KEY, k
@@ -52,7 +89,17 @@ def histogram(const uint8_t[:, ::1] pixels, int64_t limit):
             # runs of one colour (flat screen content) skip the hash and are counted in a register
             i = 0
             while i < count and not failed:
-                key = (<uint32_t>pixels[i, 0] << 16) | (<uint32_t>pixels[i, 1] << 8) | <uint32_t>pixels[i, 2]
+                pixel = pixels + i * channels
+                if channels == 4 and pixel[3] < 128:
+                    i += 1
+                    continue                          # transparent: no colour
+                if previous != NULL:
+                    before = previous + i * previous_channels
+                    if pixel[0] == before[0] and pixel[1] == before[1] and pixel[2] == before[2] \
+                            and (previous_channels == 3 or before[3] >= 128):
+                        i += 1
+                        continue                      # already on screen
+                key = (<uint32_t>pixel[0] << 16) | (<uint32_t>pixel[1] << 8) | <uint32_t>pixel[2]
                 i += 1
                 if key == previous_key:
                     run += 1

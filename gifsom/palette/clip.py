@@ -9,13 +9,13 @@ clip uses, so that a flat screen recording gets a lossless palette.
 from __future__ import annotations
 
 import copy
+from dataclasses import dataclass
 
 import numpy as np
 
-from ..frames import changed_rectangle
 from ..median import median
 from ._survey_cy import coarse_counts, grain_count, probe_changes
-from .histogram import colour_histogram
+from .histogram import changed_colour_histogram, colour_histogram
 from .sampling import PixelSampler
 
 #: Share of a frame's colour distribution that must differ from the previous frame's for a cut (0..1).
@@ -73,6 +73,14 @@ def opaque_pixels(pixels: np.ndarray) -> np.ndarray:
     return pixels[pixels[:, :, 3] >= 128][:, :3]
 
 
+@dataclass(frozen=True)
+class FreshColours:
+    """The colours a frame shows that its previous frame did not (see :func:`changed_colour_histogram`)."""
+
+    previous: np.ndarray | None                           # the frame compared with (None: the first)
+    found: tuple[np.ndarray, np.ndarray] | None          # (colours, counts), or None: over the limit
+
+
 class ColourCensus:
     """The exact colours of a clip, tracked until there are more than ``limit``.
 
@@ -88,49 +96,38 @@ class ColourCensus:
         self._later = np.empty(0, np.int64)    # count in changes after the first frame
         self._first = np.empty(0, np.int64)    # count in the first frame
         self._previous: np.ndarray | None = None
-        self._previous_opaque: np.ndarray | None = None     # bool (H, W), or None for an opaque frame
 
-    def add(self, pixels: np.ndarray) -> None:
-        """Count the colours of one frame, uint8 (H, W, 3) or (H, W, 4); transparent pixels have none."""
+    def add(self, pixels: np.ndarray, shared: FreshColours | None = None) -> FreshColours | None:
+        """Count the colours of one frame, uint8 (H, W, 3) or (H, W, 4); transparent pixels have none.
+
+        ``shared`` is what another census found new in this frame (its return value); it is used when that
+        census compared the frame with the same previous frame. Returns what this census found new, or None
+        once it has stopped (more than ``limit`` colours).
+        """
         if self.keys is None:
-            return
-        rgb = pixels[:, :, :3]
+            return None
         first = self._previous is None
-        opaque = pixels[:, :, 3] >= 128 if pixels.shape[2] == 4 else None
-        counted = None if first else self._changed_from_previous(pixels)
-        if counted is not None and self._previous_opaque is not None:
-            counted |= ~self._previous_opaque      # pixels that appear count whatever their colour was
-        if opaque is not None:
-            counted = opaque if counted is None else counted & opaque
-        fresh = rgb if counted is None else rgb[counted]
-        self._previous, self._previous_opaque = np.ascontiguousarray(pixels), opaque
-        found = colour_histogram(fresh.reshape(-1, 3), limit=self.limit)
-        if found is None:
+        if shared is not None and shared.previous is self._previous and not first:
+            fresh = shared
+        else:
+            fresh = FreshColours(self._previous, changed_colour_histogram(pixels, self._previous, self.limit))
+        self._previous = np.ascontiguousarray(pixels)
+        if fresh.found is None:
             self.keys = None
-            return
-        colours = found[0].astype(np.uint32)
+            return None
+        colours = fresh.found[0].astype(np.uint32)
         keys = (colours[:, 0] << 16) | (colours[:, 1] << 8) | colours[:, 2]
         merged, where = np.unique(np.concatenate([self.keys, keys]), return_inverse=True)
         if len(merged) > self.limit:
             self.keys = None
-            return
+            return None
         old = len(self.keys)
         later = np.bincount(where[:old], self._later, len(merged))
         first_counts = np.bincount(where[:old], self._first, len(merged))
         target = first_counts if first else later
-        np.add.at(target, where[old:], found[1])
+        np.add.at(target, where[old:], fresh.found[1])
         self.keys, self._later, self._first = merged, later.astype(np.int64), first_counts.astype(np.int64)
-
-    def _changed_from_previous(self, pixels: np.ndarray) -> np.ndarray:
-        """bool (H, W): where the colour of ``pixels`` differs from the previous frame's."""
-        previous = self._previous
-        assert previous is not None
-        changed = np.zeros(pixels.shape[:2], np.uint8)
-        if previous.shape == pixels.shape:
-            changed_rectangle(np.ascontiguousarray(pixels), previous, 3, changed)
-        else:                           # an RGB frame after RGBA ones, or the reverse
-            changed[...] = (pixels[:, :, :3] != previous[:, :, :3]).any(axis=2)
-        return changed.view(bool)
+        return fresh
 
     def colours(self) -> np.ndarray | None:
         """uint8 (M, 3) colours seen, most drawn by later frames first; None once there were more than ``limit``."""
@@ -204,14 +201,14 @@ class ClipSurvey:
         if self.track_scenes:
             self._track_scene(pixels)         # before the census counts the frame (see _track_scene)
         self.sampler.add(pixels)
-        self.census.add(pixels)
+        fresh = self.census.add(pixels)
         if self.most_frame_colours is not None:
             found = colour_histogram(opaque_pixels(pixels), limit=self.census_limit)
             self.most_frame_colours = None if found is None else max(self.most_frame_colours, len(found[0]))
         if self.track_scenes:
             self.scene_samplers[-1].add(pixels)
             if len(self.scene_starts) > 1:
-                self.scene_censuses[-1].add(pixels)
+                self.scene_censuses[-1].add(pixels, fresh)
         probe_shape = (-(-pixels.shape[0] // CHANGE_PROBE_STEP), -(-pixels.shape[1] // CHANGE_PROBE_STEP),
                        pixels.shape[2])
         if self._previous_probe is not None and self._previous_probe.shape == probe_shape:

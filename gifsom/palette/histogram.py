@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._histogram_cy import histogram
+from ._histogram_cy import changed_histogram, histogram
 
 
 def colour_histogram(pixels: np.ndarray, limit: int = 1 << 24) -> tuple[np.ndarray, np.ndarray] | None:
@@ -20,3 +20,19 @@ def colour_histogram(pixels: np.ndarray, limit: int = 1 << 24) -> tuple[np.ndarr
     """
     pixels = np.ascontiguousarray(pixels, dtype=np.uint8).reshape(-1, 3)
     return histogram(pixels, int(limit))
+
+
+def changed_colour_histogram(pixels: np.ndarray, previous: np.ndarray | None,
+                             limit: int = 1 << 24) -> tuple[np.ndarray, np.ndarray] | None:
+    """Count the distinct colours a frame puts on screen that the frame before did not show.
+
+    Args:
+        pixels: uint8 (H, W, 3) or (H, W, 4) frame.
+        previous: the frame before, uint8 (H, W, 3) or (H, W, 4), or None (every pixel is new).
+        limit: as for :func:`colour_histogram`.
+
+    A pixel counts when it is opaque (alpha at least 128, or no alpha) and the previous frame showed
+    another colour there, or nothing (alpha under 128). Returns as :func:`colour_histogram` does.
+    """
+    return changed_histogram(np.ascontiguousarray(pixels, dtype=np.uint8),
+                             None if previous is None else np.ascontiguousarray(previous, dtype=np.uint8), int(limit))
