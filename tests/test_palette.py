@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from gifsom import encode, learn_palette, quantize
 from gifsom.errors import OptionError
 from gifsom.median import median
-from gifsom.palette.histogram import changed_colour_histogram, colour_histogram
+from gifsom.palette.histogram import changed_colour_histogram, colour_histogram, count_colours
 from gifsom.palette.neuquant import neuquant
 from gifsom.palette.sampling import PixelSampler
 
@@ -277,3 +277,44 @@ def test_each_scene_counts_its_own_colours_as_a_census_of_its_frames_alone(seed,
     for frame in clip:
         whole.add(frame)
     np.testing.assert_array_equal(survey.census.colours(), whole.colours())
+
+
+@given(st.integers(0, 2 ** 31), st.sampled_from([3, 4]), st.integers(1, 40), st.integers(0, 5))
+def test_count_colours_counts_the_opaque_colours_the_histogram_finds(seed, channels, limit, levels):
+    rng = np.random.default_rng(seed)
+    pixels = rng.integers(0, levels + 1, (10, 13, channels), dtype=np.uint8) * 51
+    opaque = pixels[:, :, :3][pixels[:, :, 3] >= 128] if channels == 4 else pixels.reshape(-1, 3)
+    expected = colour_histogram(opaque, limit=limit)
+    assert count_colours(pixels, limit) == (None if expected is None else len(expected[0]))
+    assert count_colours(pixels, limit) == count_colours(pixels, limit)     # the bitmap is left clear
+
+
+@given(st.integers(0, 2 ** 31), st.sampled_from([3, 4]), st.integers(1, 400), st.integers(1, 8))
+def test_the_sampler_keeps_every_stride_th_opaque_pixel_from_its_moving_offset(seed, channels, capacity, frames):
+    rng = np.random.default_rng(seed)
+    clip = [rng.integers(0, 256, (7, 9, channels), dtype=np.uint8) for _ in range(frames)]
+    sampler = PixelSampler(capacity)
+    for frame in clip:
+        sampler.add(frame)
+    # the same choice written with numpy: every stride-th pixel from the offset, halved on overflow
+    stride, chunks = 1, []
+    for number, frame in enumerate(clip):
+        flat = frame.reshape(-1, channels)[(number * 7919) % stride::stride]
+        chunks.append(flat[flat[:, 3] >= 128, :3] if channels == 4 else flat)
+        while sum(len(c) for c in chunks) > capacity:
+            halved = [c[::2] for c in chunks]
+            if sum(len(c) for c in halved) == sum(len(c) for c in chunks):     # one pixel a frame at most
+                having = [n for n, c in enumerate(chunks) if len(c)]
+                halved = [c[:0] if n in having[1::2] else c for n, c in enumerate(chunks)]
+            chunks, stride = halved, stride * 2
+    np.testing.assert_array_equal(sampler.pixels(), np.concatenate(chunks))
+    assert len(sampler.pixels()) <= capacity
+
+
+def test_a_sampler_with_more_frames_than_room_keeps_a_pixel_of_every_other_frame():
+    sampler = PixelSampler(4)
+    for value in range(11):
+        sampler.add(np.full((2, 2, 3), value, np.uint8))
+    kept = sampler.pixels()
+    assert 1 <= len(kept) <= 4
+    assert len(np.unique(kept[:, 0])) == len(kept)        # no frame twice: spread over the clip

@@ -175,3 +175,49 @@ cdef void _collect(const uint32_t* keys, const int64_t* counts, Py_ssize_t capac
                 colours[n, 2] = k & 255
                 weights[n] = counts[s]
                 n += 1
+
+
+#: uint64 words of the bitmap :func:`count_distinct` takes: one bit per 24-bit colour (2 MiB).
+BITMAP_WORDS = 1 << 18
+
+
+def count_distinct(const uint8_t[:, :, ::1] pixels, int64_t limit, uint64_t[::1] bitmap, uint32_t[::1] touched):
+    """How many distinct colours the opaque pixels (no alpha, or alpha at least 128) of uint8 (H, W, 3) or
+    (H, W, 4) ``pixels`` have, or -1 as soon as there are more than ``limit``.
+
+    ``bitmap`` (uint64, :data:`BITMAP_WORDS`, all zero) marks the colours seen, and ``touched`` (uint32, at
+    least ``limit`` + 1) lists them, so that the bits set are cleared again before returning: the caller keeps
+    one bitmap and reuses it.
+    """
+    cdef Py_ssize_t count = pixels.shape[0] * pixels.shape[1], channels = pixels.shape[2], i, n = 0
+    cdef const uint8_t* start
+    cdef const uint8_t* pixel
+    cdef uint32_t key, previous_key = EMPTY_KEY
+    cdef uint64_t bit
+    if channels not in (3, 4):
+        raise ValueError("frames have 3 or 4 channels")
+    if bitmap.shape[0] < BITMAP_WORDS or touched.shape[0] < limit + 1:
+        raise ValueError("bitmap or list of touched colours too small")
+    if count == 0:
+        return 0
+    start = &pixels[0, 0, 0]
+    with nogil:
+        for i in range(count):
+            pixel = start + i * channels
+            if channels == 4 and pixel[3] < 128:
+                continue
+            key = (<uint32_t>pixel[0] << 16) | (<uint32_t>pixel[1] << 8) | <uint32_t>pixel[2]
+            if key == previous_key:
+                continue
+            previous_key = key
+            bit = (<uint64_t>1) << (key & 63)
+            if bitmap[key >> 6] & bit:
+                continue
+            bitmap[key >> 6] |= bit
+            touched[n] = key
+            n += 1
+            if n > limit:
+                break
+        for i in range(n):
+            bitmap[touched[i] >> 6] = 0
+    return -1 if n > limit else n

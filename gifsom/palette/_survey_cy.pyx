@@ -3,6 +3,8 @@
 
 from libc.stdlib cimport free, malloc
 
+import numpy as np
+
 
 def grain_count(const unsigned char[:, :, :] pixels):
     """How many pixels of uint8 (H, W, C >= 3) ``pixels`` (any strides) have a non-zero response to the
@@ -89,3 +91,23 @@ def probe_changes(const unsigned char[:, :, :] pixels, Py_ssize_t step, unsigned
                     if largest <= flicker_levels:
                         flickered += 1
     return changed, flickered
+
+
+def every_nth_opaque(const unsigned char[:, ::1] pixels, Py_ssize_t offset, Py_ssize_t stride):
+    """The colours of pixels ``offset``, ``offset + stride``, ... of uint8 (N, 3) or (N, 4) ``pixels``, leaving
+    out those with alpha under 128: uint8 (M, 3)."""
+    cdef Py_ssize_t count = pixels.shape[0], channels = pixels.shape[1], i, n = 0
+    if channels not in (3, 4) or stride < 1 or offset < 0:
+        raise ValueError("pixels of 3 or 4 channels, a positive stride and an offset of at least 0")
+    out_array = np.empty(((count - offset + stride - 1) // stride if count > offset else 0, 3), np.uint8)
+    cdef unsigned char[:, ::1] out = out_array
+    with nogil:
+        i = offset
+        while i < count:
+            if channels == 3 or pixels[i, 3] >= 128:
+                out[n, 0] = pixels[i, 0]
+                out[n, 1] = pixels[i, 1]
+                out[n, 2] = pixels[i, 2]
+                n += 1
+            i += stride
+    return out_array if n == out_array.shape[0] else out_array[:n].copy()

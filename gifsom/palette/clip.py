@@ -15,7 +15,7 @@ import numpy as np
 
 from ..median import median
 from ._survey_cy import coarse_counts, grain_count, probe_changes
-from .histogram import changed_colour_histogram, colour_histogram
+from .histogram import changed_colour_histogram, count_colours
 from .sampling import PixelSampler
 
 #: Share of a frame's colour distribution that must differ from the previous frame's for a cut (0..1).
@@ -203,8 +203,8 @@ class ClipSurvey:
         self.sampler.add(pixels)
         fresh = self.census.add(pixels)
         if self.most_frame_colours is not None:
-            found = colour_histogram(opaque_pixels(pixels), limit=self.census_limit)
-            self.most_frame_colours = None if found is None else max(self.most_frame_colours, len(found[0]))
+            found = count_colours(pixels, limit=self.census_limit)
+            self.most_frame_colours = None if found is None else max(self.most_frame_colours, found)
         if self.track_scenes:
             self.scene_samplers[-1].add(pixels)
             if len(self.scene_starts) > 1:

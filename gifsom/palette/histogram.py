@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 
-from ._histogram_cy import changed_histogram, histogram
+from ._histogram_cy import BITMAP_WORDS, changed_histogram, count_distinct, histogram
 
 
 def colour_histogram(pixels: np.ndarray, limit: int = 1 << 24) -> tuple[np.ndarray, np.ndarray] | None:
@@ -36,3 +38,19 @@ def changed_colour_histogram(pixels: np.ndarray, previous: np.ndarray | None,
     """
     return changed_histogram(np.ascontiguousarray(pixels, dtype=np.uint8),
                              None if previous is None else np.ascontiguousarray(previous, dtype=np.uint8), int(limit))
+
+
+_THREAD_BITMAPS = threading.local()
+
+
+def count_colours(pixels: np.ndarray, limit: int = 1 << 24) -> int | None:
+    """How many distinct colours the opaque pixels (alpha at least 128, or no alpha) of a uint8 (H, W, 3)
+    or (H, W, 4) frame have, or None when there are more than ``limit``: as many as
+    :func:`colour_histogram` finds, without counting each colour, in a third of its time on flat pictures."""
+    bitmap = getattr(_THREAD_BITMAPS, "bitmap", None)
+    if bitmap is None:
+        bitmap = _THREAD_BITMAPS.bitmap = np.zeros(BITMAP_WORDS, np.uint64)    # one per thread, left clear
+    limit = min(int(limit), 1 << 24)
+    touched = np.empty(limit + 1, np.uint32)
+    found = count_distinct(np.ascontiguousarray(pixels, dtype=np.uint8), limit, bitmap, touched)
+    return None if found < 0 else int(found)

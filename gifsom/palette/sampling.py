@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._survey_cy import every_nth_opaque
+
 
 class PixelSampler:
     """Keeps at most ``capacity`` pixels spread evenly over every frame added.
@@ -26,17 +28,23 @@ class PixelSampler:
 
     def add(self, pixels: np.ndarray) -> None:
         """Add one frame: uint8 (H, W, 3) or (H, W, 4)."""
-        flat = pixels.reshape(-1, pixels.shape[-1])
+        flat = np.ascontiguousarray(pixels).reshape(-1, pixels.shape[-1])
         offset = (self.frames * 7919) % self.stride
-        chosen = flat[offset:: self.stride]
-        if chosen.shape[1] == 4:
-            chosen = chosen[chosen[:, 3] >= 128, :3]
-        self._chunks.append(np.ascontiguousarray(chosen))
+        chosen = flat if self.stride == 1 and flat.shape[1] == 3 else every_nth_opaque(flat, offset, self.stride)
+        self._chunks.append(chosen)
         self._count += len(chosen)
         self.frames += 1
         while self._count > self.capacity:
-            self._chunks = [chunk[::2] for chunk in self._chunks]
-            self._count = sum(len(chunk) for chunk in self._chunks)
+            halved = [chunk[::2] for chunk in self._chunks]
+            count = sum(len(chunk) for chunk in halved)
+            if count == self._count:
+                # every frame is down to one pixel or none (more frames than ``capacity``): of the frames
+                # that still have their pixel, every other one loses it
+                kept = np.cumsum([len(chunk) for chunk in self._chunks])
+                halved = [chunk[:0] if len(chunk) and kept[number] % 2 == 0 else chunk
+                          for number, chunk in enumerate(self._chunks)]
+                count = sum(len(chunk) for chunk in halved)
+            self._chunks, self._count = halved, count
             self.stride *= 2
 
     def pixels(self) -> np.ndarray:
