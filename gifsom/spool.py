@@ -133,10 +133,21 @@ class FrameSpool:
             else:
                 self._store_on_disk(kept, pixels.shape[2], box)
             self._since_whole = 0 if box is None else self._since_whole + 1
-            whole = self._stored[-1].memory if box is None else None
-            self._last = whole if whole is not None else np.array(pixels)     # the next frame is compared with it
+            self._last = self._compared_next(pixels, box)
         self.timestamps.append(float(pts))
         self.repeats.append(bool(repeat))
+
+    def _compared_next(self, pixels: np.ndarray, box: tuple[int, int, int, int] | None) -> np.ndarray:
+        """The copy of the frame just stored that the next frame is compared with. Outside ``box``, the
+        frame equals the one before, so where the spool owns a writable copy of that one, only the box
+        is copied into it; a frame kept whole in memory is its own copy."""
+        last = self._last
+        if box is not None and last is not None and last.flags.writeable and last.shape == pixels.shape:
+            top, bottom, left, right = box
+            last[top:bottom, left:right] = pixels[top:bottom, left:right]
+            return last
+        whole = self._stored[-1].memory if box is None else None
+        return whole if whole is not None else np.array(pixels)
 
     def _store_on_disk(self, kept: np.ndarray, channels: int, box: tuple[int, int, int, int] | None) -> None:
         """Write a frame's kept pixels (the whole frame, or its ``box``) to the spool file."""

@@ -150,3 +150,35 @@ def test_the_changed_rectangle_bounds_exactly_the_pixels_that_differ(seed, width
         assert box == (rows[0], rows[-1] + 1, columns[0], columns[-1] + 1)
     if masked:
         np.testing.assert_array_equal(mask, differ)
+
+
+@given(st.integers(0, 2 ** 31),
+       st.lists(st.sampled_from(["patch", "repeat", "whole", "undo"]), min_size=1, max_size=40),
+       st.sampled_from([1 << 20, 3000, 0]))
+def test_the_spool_reads_back_every_frame_when_the_caller_reuses_its_array(seed, steps, budget):
+    rng = np.random.default_rng(seed)
+    buffer = rng.integers(0, 256, (HEIGHT, WIDTH, 3), dtype=np.uint8)     # one array, changed in place
+    with FrameSpool(WIDTH, HEIGHT, 3, memory_budget=budget) as spool:
+        _append_and_read_back(spool, steps, buffer, rng)
+
+
+def _append_and_read_back(spool, steps, buffer, rng):
+    appended = []
+    for number, step in enumerate(steps):
+        if step == "patch":
+            top, left = rng.integers(0, HEIGHT - 3), rng.integers(0, WIDTH - 4)
+            buffer[top:top + 3, left:left + 4] = rng.integers(0, 256, (3, 4, 3))
+        elif step == "whole":
+            buffer[...] = rng.integers(0, 256, buffer.shape)
+        elif step == "undo" and len(appended) > 1:
+            buffer[...] = appended[-2]                        # back to the frame before the last
+        spool.append(buffer, number / 10)
+        appended.append(buffer.copy())
+    for number, expected in enumerate(appended):
+        np.testing.assert_array_equal(spool.frame(number), expected)
+        box = spool.changed_box(number)
+        if number and box is not None:
+            top, bottom, left, right = box
+            outside = np.ones((HEIGHT, WIDTH), bool)
+            outside[top:bottom, left:right] = False
+            assert np.array_equal(expected[outside], appended[number - 1][outside])
