@@ -59,7 +59,12 @@ def changed_box(const unsigned char[:, :, ::1] a, const unsigned char[:, :, ::1]
                 if y < top:
                     top = y
                 bottom = y + 1
-    if bottom == 0:
+    return _found(top, bottom, left, right)
+
+
+cdef inline tuple _found(Py_ssize_t top, Py_ssize_t bottom, Py_ssize_t left, Py_ssize_t right):
+    """The rectangle as :func:`changed_box` returns it: ``(0, 0, 0, 0)`` where no row differs."""
+    if not bottom:
         return 0, 0, 0, 0
     return top, bottom, left, right
 
@@ -88,9 +93,7 @@ cdef tuple _byte_box(const unsigned char[:, :, ::1] a, const unsigned char[:, :,
                 i -= 1
             if i >= right * depth:
                 right = i // depth + 1
-            if y < top:
-                top = y
+            if not bottom:
+                top = y                  # the first row that differs
             bottom = y + 1
-    if bottom == 0:
-        return 0, 0, 0, 0
-    return top, bottom, left, right
+    return _found(top, bottom, left, right)
