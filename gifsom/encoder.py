@@ -206,11 +206,10 @@ def write_clip(out: BinaryIO, spool: Clip, survey: ClipSurvey, options: EncodeOp
     global_palette = None
     if scope == "global" or census is not None:
         # a clip whose colours all fit needs one exact palette, whatever the scope
-        sample = survey.sampler.pixels()
         key = (options.palette_options(size, exact), census is None)     # the options hold size and exact
         global_palette = None if palettes is None else palettes.get(key)
         if global_palette is None:
-            global_palette = learn_from(sample, census, options, size, exact)
+            global_palette = learn_from(survey.sampler.pixels(), census, options, size, exact)
             if palettes is not None:
                 palettes[key] = global_palette
     scene_palettes: dict[int, np.ndarray] = {}        # first frame of each scene -> its palette

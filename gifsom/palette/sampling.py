@@ -25,9 +25,11 @@ class PixelSampler:
         self.frames = 0
         self._chunks: list[np.ndarray] = []
         self._count = 0
+        self._joined: np.ndarray | None = None     # the chunks joined, until the next frame
 
     def add(self, pixels: np.ndarray) -> None:
         """Add one frame: uint8 (H, W, 3) or (H, W, 4)."""
+        self._joined = None
         flat = np.ascontiguousarray(pixels).reshape(-1, pixels.shape[-1])
         offset = (self.frames * 7919) % self.stride
         chosen = flat if self.stride == 1 and flat.shape[1] == 3 else every_nth_opaque(flat, offset, self.stride)
@@ -48,7 +50,9 @@ class PixelSampler:
             self.stride *= 2
 
     def pixels(self) -> np.ndarray:
-        """All kept pixels, uint8 (N, 3), in the order their frames were added."""
-        if not self._chunks:
-            return np.empty((0, 3), np.uint8)
-        return np.concatenate(self._chunks)
+        """All kept pixels, uint8 (N, 3), in the order their frames were added (read-only: joined once
+        and shared until the next frame, as a fit learns several palettes from one sample)."""
+        if self._joined is None:
+            self._joined = np.concatenate(self._chunks) if self._chunks else np.empty((0, 3), np.uint8)
+            self._joined.flags.writeable = False
+        return self._joined
