@@ -33,6 +33,10 @@ DISK_CHECK_EVERY = 16 << 20
 #: worth 10 ms a frame each way (the operating system caches the raw file well).
 WORTH_COMPRESSING = 0.25
 RETRY_AFTER = 32
+#: With adaptive compression, frames go to disk raw until the file holds this many bytes: a clip a little
+#: over the memory budget (screen-x10 spools 16 MB past it) costs neither deflating nor inflating, about
+#: 0.5 ms a 480x320 frame; a long recording deflates from there on, as the disk is the larger worry.
+RAW_BEFORE_DEFLATE = 64 << 20
 #: A frame whose changes from the frame before fit in a rectangle of at most this share of the picture
 #: is stored as that rectangle alone, in memory and on disk (a screen recording: a few kilobytes a frame,
 #: so that 300 480x320 frames stay in memory, where whole frames went to disk after 36 and deflating
@@ -66,10 +70,13 @@ class FrameSpool:
         memory_budget: bytes kept in memory before frames go to a temporary file.
         directory: folder for the temporary file (the system's by default).
         compress: deflate frames on disk (level 1: fast, and screen content shrinks many times
-            over): True always, False never, None where it pays (a frame is kept deflated when
-            that shrinks it to a quarter or less; after one that does not, deflate rests for
-            :data:`RETRY_AFTER` frames). A GIF input of one-pixel changes on a large screen
-            spools a few kilobytes a frame instead of megabytes.
+            over): True always, False never, None where it pays (once the file holds
+            ``raw_before_deflate`` bytes, a frame is kept deflated when that shrinks it to a quarter
+            or less; after one that does not, deflate rests for :data:`RETRY_AFTER` frames). A GIF
+            input of one-pixel changes on a large screen spools a few kilobytes a frame instead of
+            megabytes.
+        raw_before_deflate: bytes written raw before adaptive compression starts (see
+            :data:`RAW_BEFORE_DEFLATE`).
 
     A frame equal to the one before it is stored once, and a frame that differs from the one before in
     a small rectangle stores that rectangle (see :data:`PATCH_AT_MOST`); the memory budget counts what
@@ -80,12 +87,14 @@ class FrameSpool:
     """
 
     def __init__(self, width: int, height: int, channels: int, *, memory_budget: int = DEFAULT_MEMORY_BUDGET,
-                 directory: str | None = None, compress: bool | None = None) -> None:
+                 directory: str | None = None, compress: bool | None = None,
+                 raw_before_deflate: int = RAW_BEFORE_DEFLATE) -> None:
         self.shape = (height, width, channels)
         self.frame_bytes = height * width * channels
         self.memory_budget = memory_budget
         self.directory = directory
         self.compress = compress
+        self.raw_before_deflate = raw_before_deflate
         self.timestamps: list[float] = []
         #: For each frame, whether its pixels equal the previous frame's.
         self.repeats: list[bool] = []
@@ -220,7 +229,8 @@ class FrameSpool:
 
     def _packed(self, raw: bytes) -> tuple[bytes, bool]:
         """The bytes to store for a frame, and whether they are deflated (see ``compress``)."""
-        if self.compress is False or (self.compress is None and len(self) < self._rest_until):
+        if self.compress is False or (self.compress is None and (len(self) < self._rest_until
+                                                                 or self._disk_bytes < self.raw_before_deflate)):
             return raw, False
         deflated = zlib.compress(raw, 1)
         if self.compress is None and len(deflated) > WORTH_COMPRESSING * len(raw):

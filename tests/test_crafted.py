@@ -394,12 +394,20 @@ def test_the_spool_compresses_where_it_pays_and_reads_back_exactly(tmp_path):
     rng = np.random.default_rng(5)
     noise = [rng.integers(0, 256, (32, 32, 3), dtype=np.uint8) for _ in range(3)]
     flat = [np.full((32, 32, 3), v, np.uint8) for v in (10, 20, 30)]
-    with FrameSpool(32, 32, 3, memory_budget=0, directory=str(tmp_path)) as spool:
+    raw_first = 2 * flat[0].nbytes
+    with FrameSpool(32, 32, 3, memory_budget=0, directory=str(tmp_path), raw_before_deflate=raw_first) as spool:
         for number, frame in enumerate(flat + noise):
             spool.append(frame, number)
-        # flat frames deflate to a few dozen bytes; noise is stored as it is, never larger
-        assert spool.bytes_on_disk <= 3 * noise[0].nbytes + 300
+        # the first two frames go raw; then flat frames deflate to a few dozen bytes, and noise is
+        # stored as it is, never larger
+        assert spool.bytes_on_disk <= raw_first + 3 * noise[0].nbytes + 300
         for number, frame in enumerate(flat + noise):
+            assert np.array_equal(spool.frame(number), frame)
+    with FrameSpool(32, 32, 3, memory_budget=0, directory=str(tmp_path)) as spool:
+        for number, frame in enumerate(flat):
+            spool.append(frame, number)
+        assert spool.bytes_on_disk == 3 * flat[0].nbytes      # a short spill stays raw: nothing to inflate
+        for number, frame in enumerate(flat):
             assert np.array_equal(spool.frame(number), frame)
 
 
