@@ -562,17 +562,24 @@ class Fitter:
         from .perceptual import perceived_score, pyramid
 
         height, width = self.spool.shape[:2]
-        shown, starts, clock = [], [], 0
-        for canvas, delay in GifReader(self._sample_gif(setting), "sample").frames():
-            shown.append(canvas[:, :, :3].copy())
-            starts.append(clock)
-            clock += delay
         first = self.spool.timestamps[self.sample[0]]
         period = self._frame_period()
+        # the scored frames' times on the GIF's clock (centiseconds): each is judged against the GIF frame
+        # on screen then, the last frame starting at or before it (the first where none does)
+        moments = [(self.spool.timestamps[number] - first + period / 2) * 100 for number in self._scored]
+        shown: dict[float, np.ndarray] = {}
+        clock, canvas = 0, None
+        for canvas, delay in GifReader(self._sample_gif(setting), "sample").frames():
+            for at in moments:
+                if at not in shown and at < clock + delay:      # on screen while this frame shows
+                    shown[at] = canvas[:, :, :3].copy()         # only the frames judged are copied
+            clock += delay
+        for at in moments:
+            if at not in shown and canvas is not None:          # after the last frame's delay: it stays
+                shown[at] = canvas[:, :, :3].copy()
         sources, pictures = [], []
-        for number in self._scored:
-            at = (self.spool.timestamps[number] - first + period / 2) * 100
-            picture = shown[max(0, int(np.searchsorted(starts, at, side="right")) - 1)]
+        for number, at in zip(self._scored, moments):
+            picture = shown[at]
             if picture.shape[:2] != (height, width):
                 picture = resize(picture, (width, height))
             with self._references_lock:          # made once, though scores run on several threads

@@ -399,3 +399,21 @@ def test_a_fitted_short_clip_keeps_its_last_frames_hold(tmp_path):
             image.seek(number)
             durations.append(image.info["duration"])
     assert sum(durations) == 2500 and durations[-1] == 2000
+
+
+def test_the_sample_score_judges_each_frame_against_the_gif_frame_on_screen_then():
+    from gifsom.fit import Fitter, FitSetting
+
+    # flat frames of a few colours each, a different picture every frame: the GIF is exact, so each frame
+    # judged against the GIF frame on screen at its time scores 100, and against any other frame less
+    rng = np.random.default_rng(3)
+    colours = rng.integers(0, 256, (6, 3), dtype=np.uint8)
+    frames = [np.repeat(colours[rng.integers(0, 6, (8, 1))], 48, axis=1).reshape(8, 48, 3).repeat(6, axis=0)
+              for _ in range(24)]
+    options = gifsom.EncodeOptions()
+    spool, survey = _spooled(frames, options)
+    with spool:
+        fitter = Fitter(spool, survey, options, 2.4, 10 ** 9)
+        assert fitter._sample_score(FitSetting(1.0, 1, 0, 256)) == pytest.approx(100.0)
+        # every other frame dropped: a dropped frame is judged against the one before, which differs
+        assert fitter._sample_score(FitSetting(1.0, 2, 0, 256)) < 99
