@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import struct
 import zlib
+from collections.abc import Iterator
 
 import numpy as np
 
@@ -38,19 +39,32 @@ def png_size(header: bytes) -> tuple[int, int] | None:
     return width, height
 
 
+def _chunks(data: bytes) -> Iterator[tuple[bytes, memoryview, bool]]:
+    """The chunks of a PNG file's bytes after the signature, in order: ``(type, data, whole)``; ``whole`` is
+    False for a chunk whose data runs past the end of ``data``, the last one given."""
+    view = memoryview(data)
+    at = len(SIGNATURE)
+    while at + 8 <= len(data):
+        length, kind = struct.unpack_from(">I4s", data, at)
+        body = view[at + 8:at + 8 + length]
+        yield kind, body, len(body) == length
+        if len(body) < length:
+            return
+        at += length + 12                            # length, type, data, CRC
+
+
 def png_channels(data: bytes) -> int | None:
     """3 or 4: the channels of the picture a PNG file holds, read from its chunks before the image data
     (``data`` is the file's start: a few kilobytes do), for the files :func:`decode_png` decodes; None for
     any other file, or where the chunks before the image data do not fit in ``data``."""
     if not data.startswith(SIGNATURE):
         return None
-    at, channels = len(SIGNATURE), None
-    while at + 8 <= len(data):
-        length, kind = struct.unpack_from(">I4s", data, at)
+    channels = None
+    for kind, body, whole in _chunks(data):
         if kind == b"IHDR":
-            if length != 13 or at + 8 + length > len(data) or channels is not None:
+            if not whole or len(body) != 13 or channels is not None:
                 return None
-            depth, colour_type = data[at + 16], data[at + 17]
+            depth, colour_type = body[8], body[9]
             channels = PIXEL_BYTES.get(colour_type) if depth == 8 else None
             if channels is None:
                 return None
@@ -58,7 +72,6 @@ def png_channels(data: bytes) -> int | None:
             return None
         elif kind == b"IDAT":
             return channels
-        at += length + 12
     return None
 
 
@@ -69,12 +82,8 @@ def decode_png(data: bytes) -> np.ndarray | None:
         return None
     header = None
     parts: list[memoryview] = []
-    view = memoryview(data)
-    at = len(SIGNATURE)
-    while at + 8 <= len(data):
-        length, kind = struct.unpack_from(">I4s", data, at)
-        body = view[at + 8:at + 8 + length]
-        if len(body) < length:
+    for kind, body, whole in _chunks(data):
+        if not whole:
             return None                               # truncated: Pillow says how
         if header is None and kind != b"IHDR":
             return None
@@ -86,7 +95,6 @@ def decode_png(data: bytes) -> np.ndarray | None:
             break
         elif kind in HANDLED_ELSEWHERE or (kind != b"PLTE" and not kind[0] & 0x20):
             return None                               # transparency, animation or an unknown critical chunk
-        at += length + 12                            # length, type, data, CRC
     if header is None or len(header) != 13 or not parts:
         return None
     width, height, depth, colour_type, compression, filtering, interlace = struct.unpack(">IIBBBBB", header)
