@@ -32,24 +32,18 @@ _NO_COLOURS = np.zeros((256, 3), np.int64)
 _THREAD_TABLES = threading.local()
 
 
-def _tables() -> tuple[np.ndarray, np.ndarray]:
-    """This thread's string table (prefix code * 256 + pixel -> code, -1 when absent) and its list of taken slots.
+def _tables() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """This thread's string table (prefix code * 256 + pixel -> code, -1 when absent), its list of taken
+    slots, and the encoders' scratch space for runs (int16, ``RUNS_SIZE``; see ``_lzw_cy``).
 
     The encoders clear the slots they took before returning, so the 2 MiB
     table is filled once per thread rather than once per image.
     """
     tables = getattr(_THREAD_TABLES, "tables", None)
     if tables is None:
-        tables = _THREAD_TABLES.tables = (np.full(4096 * 256, -1, np.int16), np.empty(4096, np.int64))
+        tables = _THREAD_TABLES.tables = (np.full(4096 * 256, -1, np.int16), np.empty(4096, np.int64),
+                                          np.empty(RUNS_SIZE, np.int16))
     return tables
-
-
-def _runs() -> np.ndarray:
-    """This thread's scratch space for the greedy encoder's runs (int16, ``RUNS_SIZE``; see ``_lzw_cy``)."""
-    runs = getattr(_THREAD_TABLES, "runs", None)
-    if runs is None:
-        runs = _THREAD_TABLES.runs = np.empty(RUNS_SIZE, np.int16)
-    return runs
 
 
 def lzw_encode(indices: np.ndarray, code_size: int, *, palette: np.ndarray | None = None, lossy: int = 0,
@@ -75,7 +69,7 @@ def lzw_encode(indices: np.ndarray, code_size: int, *, palette: np.ndarray | Non
     """
     flat = np.ascontiguousarray(indices, dtype=np.uint8).reshape(-1)
     if lookahead and not lossy:
-        return encode_lookahead(flat, int(code_size), *_tables(), _runs(), jump_runs), np.asarray(indices)
+        return encode_lookahead(flat, int(code_size), *_tables(), jump_runs), np.asarray(indices)
     colours = _NO_COLOURS
     if lossy and palette is not None:
         colours = np.zeros((256, 3), np.int64)
@@ -84,5 +78,5 @@ def lzw_encode(indices: np.ndarray, code_size: int, *, palette: np.ndarray | Non
         lossy = 0
     transparent_index = -1 if transparent is None else int(transparent)
     data, shown = encode_greedy(flat, int(code_size), colours, int(lossy) ** 2, transparent_index, *_tables(),
-                                _runs(), jump_runs)
+                                jump_runs)
     return data, shown.reshape(np.shape(indices))
