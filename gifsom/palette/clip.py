@@ -101,8 +101,8 @@ class ColourCensus:
         """Count the colours of one frame, uint8 (H, W, 3) or (H, W, 4); transparent pixels have none.
 
         ``shared`` is what another census found new in this frame (its return value); it is used when that
-        census compared the frame with the same previous frame. Returns what this census found new, or None
-        once it has stopped (more than ``limit`` colours).
+        census compared the frame with the same previous frame. Returns what this census found new in the
+        frame, also when that stops it (more than ``limit`` colours), or None where it had stopped before.
         """
         if self.keys is None:
             return None
@@ -114,13 +114,13 @@ class ColourCensus:
         self._previous = np.ascontiguousarray(pixels)
         if fresh.found is None:
             self.keys = None
-            return None
+            return fresh
         colours = fresh.found[0].astype(np.uint32)
         keys = (colours[:, 0] << 16) | (colours[:, 1] << 8) | colours[:, 2]
         merged, where = np.unique(np.concatenate([self.keys, keys]), return_inverse=True)
         if len(merged) > self.limit:
             self.keys = None
-            return None
+            return fresh
         old = len(self.keys)
         later = np.bincount(where[:old], self._later, len(merged))
         first_counts = np.bincount(where[:old], self._first, len(merged))
