@@ -186,8 +186,8 @@ def count_distinct(const uint8_t[:, :, ::1] pixels, int64_t limit, uint64_t[::1]
     (H, W, 4) ``pixels`` have, or -1 as soon as there are more than ``limit``.
 
     ``bitmap`` (uint64, :data:`BITMAP_WORDS`, all zero) marks the colours seen, and ``touched`` (uint32, at
-    least ``limit`` + 1) lists them, so that the bits set are cleared again before returning: the caller keeps
-    one bitmap and reuses it.
+    least one more than ``limit`` or the number of pixels, whichever is smaller) lists them, so that the bits
+    set are cleared again before returning: the caller keeps one bitmap and reuses it.
     """
     cdef Py_ssize_t count = pixels.shape[0] * pixels.shape[1], channels = pixels.shape[2], i, n = 0
     cdef const uint8_t* start
@@ -196,7 +196,7 @@ def count_distinct(const uint8_t[:, :, ::1] pixels, int64_t limit, uint64_t[::1]
     cdef uint64_t bit
     if channels not in (3, 4):
         raise ValueError("frames have 3 or 4 channels")
-    if bitmap.shape[0] < BITMAP_WORDS or touched.shape[0] < limit + 1:
+    if bitmap.shape[0] < BITMAP_WORDS or touched.shape[0] < min(limit, count) + 1:
         raise ValueError("bitmap or list of touched colours too small")
     if count == 0:
         return 0

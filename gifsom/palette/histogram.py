@@ -51,6 +51,8 @@ def count_colours(pixels: np.ndarray, limit: int = 1 << 24) -> int | None:
     if bitmap is None:
         bitmap = _THREAD_BITMAPS.bitmap = np.zeros(BITMAP_WORDS, np.uint64)    # one per thread, left clear
     limit = min(int(limit), 1 << 24)
-    touched = np.empty(limit + 1, np.uint32)
-    found = count_distinct(np.ascontiguousarray(pixels, dtype=np.uint8), limit, bitmap, touched)
+    pixels = np.ascontiguousarray(pixels, dtype=np.uint8)
+    # a list of the colours seen, to clear their bits: no longer than the limit or the pixels allow
+    touched = np.empty(min(limit, pixels.shape[0] * pixels.shape[1]) + 1, np.uint32)
+    found = count_distinct(pixels, limit, bitmap, touched)
     return None if found < 0 else int(found)
