@@ -122,8 +122,11 @@ def changed_pixels(indices: np.ndarray, colours: np.ndarray, opaque: np.ndarray,
         rectangle holding every changed pixel, rows ``top:bottom``, columns
         ``left:right`` (``bottom`` is 0 when nothing changed).
     """
-    return _changed_pixels(np.ascontiguousarray(indices), colours, np.ascontiguousarray(as_bytes(opaque)),
-                                     has_mask, screen, tolerance)
+    mask = np.ascontiguousarray(as_bytes(opaque)) if has_mask else _NOT_READ     # no copy the kernel skips
+    return _changed_pixels(np.ascontiguousarray(indices), colours, mask, has_mask, screen, tolerance)
+
+
+_NOT_READ = np.zeros((0, 0), np.uint8)
 
 
 def paint_screen(screen: np.ndarray, shown: np.ndarray, colours: np.ndarray, drawn_where: np.ndarray,
