@@ -418,6 +418,27 @@ def test_lzw_jumps_through_runs_to_the_codes_the_table_walk_finds(stream, mode):
     assert np.array_equal(jumped[1], walked[1])
 
 
+@given(st.integers(0, 2 ** 31), st.integers(2, 256), st.integers(1, 3), st.sampled_from([1, 5, 12, 40, 120, 0]),
+       st.sampled_from([None, 0, 3]))
+def test_lossy_lzw_finds_near_continuations_as_the_walk_through_every_one_does(seed, values, spread, lossy,
+                                                                              transparent):
+    # few distinct channel levels: many colours repeat or lie equally far apart, so ties are common;
+    # lossy 0 stands for one level, the distance between many colours: on the tolerance's very edge
+    rng = np.random.default_rng(seed)
+    level = spread * 7
+    palette = (rng.integers(0, 4, (values, 3)) * level).astype(np.uint8)
+    lossy = lossy or level
+    indices = np.repeat(rng.integers(0, values, 3000), rng.integers(1, 4, 3000)).astype(np.uint8)
+    bits = lzw.min_code_size(values)
+    options = dict(palette=palette, lossy=lossy, transparent=transparent if transparent is None or
+                   transparent < values else None)
+    near = lzw.lzw_encode(indices, bits, **options)
+    again = lzw.lzw_encode(indices, bits, **options)      # the lists made by the first call are kept
+    walked = lzw.lzw_encode(indices, bits, near_first=False, **options)
+    assert near[0] == walked[0] == again[0]
+    assert np.array_equal(near[1], walked[1])
+
+
 @given(st.integers(0, 2 ** 31), st.integers(1, 40), st.integers(1, 40), st.floats(0, 1))
 def test_plan_candidates_show_the_frame_and_none_repeats_another(seed, width, height, kept_share):
     rng = np.random.default_rng(seed)

@@ -9,10 +9,16 @@ scratch space where they keep the codes of strings that repeat one pixel:
 through a run of one index they jump to the longest such string that the run
 covers, instead of walking the table one dependent load per pixel. The codes
 are the same; flat screen content is mostly runs.
+
+The lossy greedy parse also takes ``near`` (int32, :data:`NEAR_SIZE`): for each
+index value, the other values whose colours lie within the tolerance, nearest
+first, listed the first time the value needs them. Where the string has no exact
+continuation, the parse looks those values up in the table's row for the string,
+nearest first, instead of walking every continuation the string has.
 """
 
-from libc.stdint cimport int16_t, int64_t, uint8_t, uint64_t
-from libc.stdlib cimport free, malloc
+from libc.stdint cimport int16_t, int32_t, int64_t, uint8_t, uint64_t
+from libc.stdlib cimport free, malloc, qsort
 from libc.string cimport memcpy
 
 import numpy as np
@@ -26,6 +32,10 @@ cdef enum:
 #: (256 * 4096); for each code, the length of the run it stands for (0: not a run) and its pixel value
 #: (2 * 4096); for each pixel value, the longest run with a code (256).
 RUNS_SIZE = 256 * LONGEST + 2 * 4096 + 256
+#: int32 elements of the ``near`` scratch array: for each index value, how many other values have colours
+#: within the tolerance (-1: not listed yet) (256); then for each index value, those values as keys
+#: ``squared distance * 256 + value``, in ascending order (256 * 256).
+NEAR_SIZE = 256 + 256 * 256
 
 
 cdef struct Runs:
@@ -71,6 +81,102 @@ cdef inline void _runs_add(Runs* r, int64_t code, int64_t prefix, int64_t pixel)
         r.pixel_of[code] = <int16_t>pixel
     else:
         r.length_of[code] = 0
+
+
+cdef struct Near:
+    int32_t* count            # [pixel]: how many values are listed for ``pixel``; -1 until they are
+    int32_t* keys             # [pixel * 256 + k]: squared distance * 256 + value, ascending
+    const int64_t* colours    # (256, 3) the colour of each index value
+    int64_t tolerance2
+
+
+cdef int _near_view(Near* n, int32_t[::1] near, const int64_t[:, ::1] colours, int64_t tolerance2,
+                    bint listed) except -1:
+    """Point ``n`` into the caller's scratch array (int32, :data:`NEAR_SIZE`); ``listed``: the lists in it
+    were made for these very colours and tolerance, and are kept (else every list is made again)."""
+    cdef Py_ssize_t pixel
+    if near.shape[0] < NEAR_SIZE or colours.shape[0] < 256 or colours.shape[1] != 3:
+        raise ValueError("near scratch array too small, or colours not (256, 3)")
+    if tolerance2 >= (1 << 23):
+        raise ValueError("tolerance too large")
+    n.count = &near[0]
+    n.keys = n.count + 256
+    n.colours = &colours[0, 0]
+    n.tolerance2 = tolerance2
+    if not listed:
+        for pixel in range(256):
+            n.count[pixel] = -1
+    return 0
+
+
+cdef int _compare_keys(const void* a, const void* b) noexcept nogil:
+    cdef int32_t x = (<const int32_t*>a)[0], y = (<const int32_t*>b)[0]
+    return (x > y) - (x < y)
+
+
+cdef int32_t _near_list(Near* n, int64_t pixel) noexcept nogil:
+    """List the values other than ``pixel`` whose colours are within the tolerance of its colour, nearest
+    first (equal distances: lower value first); returns how many."""
+    cdef int32_t* keys = n.keys + pixel * 256
+    cdef int32_t k = 0
+    cdef int64_t s, dr, dg, db, d
+    for s in range(256):
+        dr = n.colours[3 * s] - n.colours[3 * pixel]
+        dg = n.colours[3 * s + 1] - n.colours[3 * pixel + 1]
+        db = n.colours[3 * s + 2] - n.colours[3 * pixel + 2]
+        d = dr * dr + dg * dg + db * db
+        if s != pixel and d <= n.tolerance2:
+            keys[k] = <int32_t>(d * 256 + s)
+            k += 1
+    qsort(keys, k, sizeof(int32_t), _compare_keys)
+    n.count[pixel] = k
+    return k
+
+
+cdef inline int64_t _near_continuation(Near* n, const int16_t* row, int64_t pixel, int64_t transparent,
+                                       int64_t* value) noexcept nogil:
+    """The code of the nearest continuation in ``row`` (the table's row of the string: value -> code, -1
+    when absent) whose colour is within the tolerance of ``pixel``'s, never ``transparent``; of equally
+    near ones the newest (highest code). -1 when there is none; else its value goes to ``value``."""
+    cdef int32_t count = n.count[pixel], i, key, found = -1
+    cdef const int32_t* keys = n.keys + pixel * 256
+    cdef int64_t best = -1, code, s
+    if count < 0:
+        count = _near_list(n, pixel)
+    for i in range(count):
+        key = keys[i]
+        if found >= 0 and (key >> 8) != found:
+            break                 # every value left is farther than the one found
+        s = key & 255
+        code = row[s]
+        if code > best and s != transparent:
+            best = code
+            value[0] = s
+            found = key >> 8
+    return best
+
+
+cdef inline int64_t _walked_continuation(const int16_t* first_child, const int16_t* next_sibling,
+                                         const int64_t* suffix, const int64_t* colours, int64_t tolerance2,
+                                         int64_t prefix, int64_t pixel, int64_t transparent,
+                                         int64_t* value) noexcept nogil:
+    """What :func:`_near_continuation` finds, found by walking every continuation of the string ``prefix``
+    (newest first, through ``first_child`` and ``next_sibling``; ``suffix``: each code's last value)."""
+    cdef int64_t best = -1, best_d = tolerance2 + 1, child = first_child[prefix], s, dr, dg, db, d
+    while child >= 0:
+        s = suffix[child]
+        if s != transparent:
+            dr = colours[3 * s] - colours[3 * pixel]
+            dg = colours[3 * s + 1] - colours[3 * pixel + 1]
+            db = colours[3 * s + 2] - colours[3 * pixel + 2]
+            d = dr * dr + dg * dg + db * db
+            if d < best_d:
+                best_d = d
+                best = child
+        child = next_sibling[child]
+    if best >= 0:
+        value[0] = suffix[best]
+    return best
 
 
 cdef struct Packer:
@@ -162,25 +268,33 @@ cdef object _sub_blocks(Packer* p):
 
 def encode_greedy(const uint8_t[::1] pixels, int min_code_size, const int64_t[:, ::1] colours, int64_t tolerance2,
                   int transparent, int16_t[::1] table, int64_t[::1] assigned, int16_t[::1] runs,
-                  bint jump_runs=True):
+                  int32_t[::1] near, bint near_listed, bint jump_runs=True, bint near_first=True):
     """Greedy LZW of a flat uint8 (N,) index stream, exact or lossy.
 
     Lossy (``tolerance2`` > 0): where the string being matched has no exact
     continuation with the next pixel, a continuation whose colour (``colours``,
     int64 (256, 3)) is within squared RGB distance ``tolerance2`` is taken and
     the pixel is shown in that colour; ``transparent`` (-1: none) is never
-    traded for a colour or back.
+    traded for a colour or back. Of several, the nearest is taken, and of equally
+    near ones the newest code. ``near`` and ``near_listed``: see
+    ``_near_view``. ``near_first`` False walks every continuation of the string
+    instead of looking up the near values (the same codes: a check on the lists).
 
     Returns:
         ``(data, shown)``: the image data as sub-blocks with the terminator, and
         uint8 (N,) the indices a decoder will show.
     """
     cdef Py_ssize_t count = pixels.shape[0], i
-    cdef int64_t clear = 1 << min_code_size, end = clear + 1, prefix, pixel, slot, code, best, best_d, d, s
-    cdef int64_t child, dr, dg, db, length, longest, repeats, wanted
+    cdef int64_t clear = 1 << min_code_size, end = clear + 1, prefix, pixel, slot, code, best, s
+    cdef int64_t length, longest, repeats, wanted
+    cdef const int64_t* palette = &colours[0, 0]
     cdef bint lossy = tolerance2 > 0
+    cdef bint walk = lossy and not near_first
     cdef Runs r
+    cdef Near n
     _runs_view(&r, runs, jump_runs)
+    if lossy and near_first:
+        _near_view(&n, near, colours, tolerance2, near_listed)
     shown_array = np.array(pixels, dtype=np.uint8)
     cdef uint8_t[::1] shown = shown_array
     cdef Packer p
@@ -189,16 +303,16 @@ def encode_greedy(const uint8_t[::1] pixels, int min_code_size, const int64_t[:,
     cdef int16_t* next_sibling = NULL
     cdef int64_t* suffix = NULL
     p.packed = NULL
-    if lossy:
+    if walk:
         first_child = <int16_t*>malloc(4096 * sizeof(int16_t))
         next_sibling = <int16_t*>malloc(4096 * sizeof(int16_t))
         suffix = <int64_t*>malloc(4096 * sizeof(int64_t))
     try:
-        if lossy and (first_child == NULL or next_sibling == NULL or suffix == NULL):
+        if walk and (first_child == NULL or next_sibling == NULL or suffix == NULL):
             raise MemoryError()
         _begin(&p, &t, table, assigned, min_code_size, count)
         with nogil:
-            if lossy:
+            if walk:
                 for i in range(4096):
                     first_child[i] = -1
                     next_sibling[i] = -1
@@ -233,22 +347,13 @@ def encode_greedy(const uint8_t[::1] pixels, int min_code_size, const int64_t[:,
                     prefix = code
                     continue
                 if lossy and pixel != transparent:
-                    best = -1
-                    best_d = tolerance2 + 1
-                    child = first_child[prefix]
-                    while child >= 0:
-                        s = suffix[child]
-                        if s != transparent:
-                            dr = colours[s, 0] - colours[pixel, 0]
-                            dg = colours[s, 1] - colours[pixel, 1]
-                            db = colours[s, 2] - colours[pixel, 2]
-                            d = dr * dr + dg * dg + db * db
-                            if d < best_d:
-                                best_d = d
-                                best = child
-                        child = next_sibling[child]
+                    if walk:
+                        best = _walked_continuation(first_child, next_sibling, suffix, palette, tolerance2, prefix,
+                                                    pixel, transparent, &s)
+                    else:
+                        best = _near_continuation(&n, t.codes + prefix * 256, pixel, transparent, &s)
                     if best >= 0:
-                        shown[i] = <uint8_t>suffix[best]
+                        shown[i] = <uint8_t>s
                         prefix = best
                         continue
                 _put(&p, prefix, t.bits)
@@ -256,11 +361,11 @@ def encode_greedy(const uint8_t[::1] pixels, int min_code_size, const int64_t[:,
                     _put(&p, clear, t.bits)
                     _restart(&t)
                     _runs_restart(&r, clear)
-                    if lossy:
+                    if walk:
                         for code in range(4096):
                             first_child[code] = -1
                 else:
-                    if lossy:
+                    if walk:
                         suffix[t.next_code] = pixel
                         next_sibling[t.next_code] = first_child[prefix]
                         first_child[prefix] = <int16_t>t.next_code

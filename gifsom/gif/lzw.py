@@ -21,7 +21,7 @@ import threading
 
 import numpy as np
 
-from ._lzw_cy import RUNS_SIZE, encode_greedy, encode_lookahead
+from ._lzw_cy import NEAR_SIZE, RUNS_SIZE, encode_greedy, encode_lookahead
 
 def min_code_size(table_size: int) -> int:
     """LZW minimum code size for a colour table of ``table_size`` entries (at least 2, as GIF requires)."""
@@ -29,6 +29,7 @@ def min_code_size(table_size: int) -> int:
 
 
 _NO_COLOURS = np.zeros((256, 3), np.int64)
+_NO_NEAR = np.zeros(1, np.int32)
 _THREAD_TABLES = threading.local()
 
 
@@ -46,9 +47,23 @@ def _tables() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return tables
 
 
+def _near_lists(colours: np.ndarray, tolerance2: int) -> tuple[np.ndarray, bool]:
+    """This thread's scratch space for the lossy parse's lists of near colours (int32, ``NEAR_SIZE``; see
+    ``_lzw_cy``), and whether the lists in it were made for these colours (int64 (256, 3)) and squared
+    tolerance, so can be kept: the frames of a clip share their palette."""
+    near = getattr(_THREAD_TABLES, "near", None)
+    if near is None:
+        near = _THREAD_TABLES.near = np.empty(NEAR_SIZE, np.int32)
+        _THREAD_TABLES.near_for = None
+    key = (colours.tobytes(), tolerance2)
+    listed = _THREAD_TABLES.near_for == key
+    _THREAD_TABLES.near_for = key
+    return near, listed
+
+
 def lzw_encode(indices: np.ndarray, code_size: int, *, palette: np.ndarray | None = None, lossy: int = 0,
                transparent: int | None = None, lookahead: bool = False,
-               jump_runs: bool = True) -> tuple[bytes, np.ndarray]:
+               jump_runs: bool = True, near_first: bool = True) -> tuple[bytes, np.ndarray]:
     """Compress palette indices into GIF image data.
 
     Args:
@@ -61,6 +76,8 @@ def lzw_encode(indices: np.ndarray, code_size: int, *, palette: np.ndarray | Non
             only): often a little smaller, sometimes a little larger.
         jump_runs: jump through runs of one index to the longest run string the table holds (False:
             walk the table a pixel at a time; the same bytes, 2 to 5 times slower on screen content).
+        near_first: lossy: look up the values near a pixel's colour among the string's continuations
+            (False: walk every continuation; the same bytes, about twice as slow on video).
 
     Returns:
         ``(data, shown)``: the bytes that follow the LZW minimum code size byte in
@@ -77,6 +94,8 @@ def lzw_encode(indices: np.ndarray, code_size: int, *, palette: np.ndarray | Non
     else:
         lossy = 0
     transparent_index = -1 if transparent is None else int(transparent)
-    data, shown = encode_greedy(flat, int(code_size), colours, int(lossy) ** 2, transparent_index, *_tables(),
-                                jump_runs)
+    tolerance2 = int(lossy) ** 2
+    near, listed = _near_lists(colours, tolerance2) if tolerance2 else (_NO_NEAR, False)
+    data, shown = encode_greedy(flat, int(code_size), colours, tolerance2, transparent_index, *_tables(),
+                                near, listed, jump_runs, near_first)
     return data, shown.reshape(np.shape(indices))
