@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -25,6 +29,37 @@ def test_video_is_resampled_scaled_and_trimmed():
     assert len(frames) == 20
     assert frames[0].pixels.shape == (90, 160, 3)
     assert [round(f.pts, 3) for f in frames[:3]] == [0.0, 0.1, 0.2]
+
+
+FIND_FFMPEG = """
+import subprocess, sys
+started = []
+real = subprocess.Popen
+subprocess.Popen = lambda *a, **k: started.append(a) or real(*a, **k)
+from gifsom.sources.video import ffmpeg_exe
+print(ffmpeg_exe(), len(started))
+"""
+
+
+def test_the_shipped_ffmpeg_is_found_without_running_a_process():
+    env = {k: v for k, v in os.environ.items() if k != "IMAGEIO_FFMPEG_EXE"}
+    found = subprocess.run([sys.executable, "-c", FIND_FFMPEG], capture_output=True, text=True, env=env, check=True)
+    path, processes = found.stdout.split()
+    assert Path(path).parent.name == "binaries" and os.access(path, os.X_OK)
+    assert processes == "0"
+
+
+def test_a_shipped_ffmpeg_that_cannot_start_gives_way_to_the_one_imageio_ffmpeg_finds(tmp_path, monkeypatch):
+    from gifsom.sources import video
+
+    broken = tmp_path / "ffmpeg-broken"
+    broken.write_text("not a program")         # not executable: starting it fails with an OSError
+    monkeypatch.setattr(video, "_ffmpeg", None)
+    monkeypatch.delenv("IMAGEIO_FFMPEG_EXE", raising=False)
+    monkeypatch.setattr(video, "_shipped_ffmpeg", lambda: str(broken))
+    frames = [f.pixels for f in gifsom.read_frames(FIXTURES / "pan.mp4", fps=2, size=(64, 0))]
+    assert len(frames) > 1 and frames[0].shape[1] == 64
+    assert video.ffmpeg_exe() != str(broken)
 
 
 def test_natural_sort(tmp_path):

@@ -33,14 +33,60 @@ _DURATION = re.compile(r"Duration: (\d+):(\d+):([\d.]+)")
 _ROTATION = re.compile(r"display ?matrix: rotation of (-?[\d.]+) degrees", re.IGNORECASE)
 
 
+_ffmpeg: str | None = None         # the binary found, once looked for
+_ffmpeg_shipped = False             # ...and whether it is imageio-ffmpeg's own, taken unchecked
+
+
 def ffmpeg_exe() -> str:
-    """Path of the ffmpeg binary (imageio-ffmpeg's, or one named by IMAGEIO_FFMPEG_EXE)."""
+    """Path of the ffmpeg binary: the one IMAGEIO_FFMPEG_EXE names, else the one imageio-ffmpeg ships, else
+    the one imageio-ffmpeg finds elsewhere (a system or conda ffmpeg).
+
+    The shipped binary is taken without running it first (imageio-ffmpeg's own lookup runs ``ffmpeg
+    -version``, 12 ms a video); the probe runs it anyway, and falls back to imageio-ffmpeg's lookup where
+    it cannot run here (:func:`_distrust_shipped`).
+    """
+    global _ffmpeg, _ffmpeg_shipped
+    named = os.environ.get("IMAGEIO_FFMPEG_EXE")
+    if named:
+        return named
+    if _ffmpeg is None:
+        shipped = _shipped_ffmpeg()
+        _ffmpeg, _ffmpeg_shipped = (shipped, True) if shipped else (_searched_ffmpeg(), False)
+    return _ffmpeg
+
+
+def _imageio_ffmpeg():
     try:
         import imageio_ffmpeg
+    except ImportError:
+        raise SourceError("ffmpeg is not available (imageio-ffmpeg is not installed); install it with "
+                          "'pip install imageio-ffmpeg'") from None
+    return imageio_ffmpeg
 
-        return imageio_ffmpeg.get_ffmpeg_exe()
-    except (ImportError, RuntimeError) as exc:
+
+def _shipped_ffmpeg() -> str | None:
+    """The ffmpeg binary in imageio-ffmpeg's wheel (its ``binaries`` folder), or None where it has none."""
+    folder = Path(_imageio_ffmpeg().__file__).parent / "binaries"
+    found = [p for p in folder.glob("ffmpeg*") if p.is_file() and os.access(p, os.X_OK)]
+    return str(found[0]) if len(found) == 1 else None
+
+
+def _searched_ffmpeg() -> str:
+    """imageio-ffmpeg's own lookup, which runs each binary it tries."""
+    try:
+        return _imageio_ffmpeg().get_ffmpeg_exe()
+    except RuntimeError as exc:
         raise SourceError(f"ffmpeg is not available ({exc}); reinstall with 'pip install imageio-ffmpeg'") from None
+
+
+def _distrust_shipped() -> bool:
+    """After the shipped binary failed to start: look again the way imageio-ffmpeg does. False when the
+    binary that failed was not the shipped one (there is nothing else to try)."""
+    global _ffmpeg, _ffmpeg_shipped
+    if not _ffmpeg_shipped or os.environ.get("IMAGEIO_FFMPEG_EXE"):
+        return False
+    _ffmpeg, _ffmpeg_shipped = _searched_ffmpeg(), False
+    return True
 
 
 def ffmpeg_reason(stderr: str) -> str:
@@ -98,9 +144,17 @@ def _run_failed(exc: OSError) -> SourceError:
 
 def probe(path: Path) -> VideoInfo:
     """Read a video's size, frame rate and duration from ffmpeg's stream description."""
+    def describe() -> subprocess.CompletedProcess:
+        return subprocess.run([ffmpeg_exe(), "-hide_banner", "-i", str(path)], capture_output=True,
+                              stdin=subprocess.DEVNULL, timeout=60)
+
     try:
-        result = subprocess.run([ffmpeg_exe(), "-hide_banner", "-i", str(path)], capture_output=True,
-                                stdin=subprocess.DEVNULL, timeout=60)
+        try:
+            result = describe()
+        except OSError:
+            if not _distrust_shipped():
+                raise
+            result = describe()     # the shipped binary cannot start here: the one imageio-ffmpeg finds
     except OSError as exc:
         raise _run_failed(exc) from None
     except subprocess.TimeoutExpired:
