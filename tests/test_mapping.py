@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import mmap
+import sys
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -12,7 +15,7 @@ from gifsom import EncodeOptions
 from gifsom.colours.metric import weighted_distance
 from gifsom.errors import OptionError
 from gifsom.mapping.dither import DITHER_MODES
-from gifsom.mapping.nearest import ColourCache
+from gifsom.mapping.nearest import ColourCache, small_pages_zeroed
 from gifsom.mapping.stage import FrameMapper, MappingOptions
 
 palettes = arrays(np.uint8, st.tuples(st.integers(1, 256), st.just(3)))
@@ -219,3 +222,35 @@ def test_pixels_that_are_palette_colours_are_never_dithered(size, mode, seed):
     pixels[exact] = palette[chosen[exact]]
     indices = FrameMapper(palette, MappingOptions(dither=mode)).map(pixels)
     assert np.array_equal(indices[exact], chosen[exact])
+
+
+def _mapping_of(array: np.ndarray) -> dict[str, str]:
+    """The /proc/self/smaps entry of the memory mapping that holds ``array``: field name -> value."""
+    address = array.ctypes.data
+    entry: dict[str, str] | None = None
+    with open("/proc/self/smaps") as smaps:
+        lines = smaps.read().splitlines()
+    for line in lines:
+        first = line.split()[0]
+        if "-" in first and ":" not in first:
+            start, end = (int(part, 16) for part in first.split("-"))
+            if entry is not None:
+                break
+            if start <= address < end:
+                entry = {}
+        elif entry is not None:
+            name, _, value = line.partition(":")
+            entry[name] = value.strip()
+    assert entry is not None, "the array's mapping is not in /proc/self/smaps"
+    return entry
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/self/smaps")
+def test_the_exact_table_takes_memory_only_for_the_pages_it_touches():
+    table = small_pages_zeroed(1 << 24)
+    far_apart = [0, 5_000_000, 16_000_000]        # three colours far apart, as a frame's few colours are
+    assert not table[far_apart].any()
+    table[far_apart] = 1
+    assert int(_mapping_of(table)["Rss"].split()[0]) <= 3 * 64     # never a whole 2 MiB huge page each
+    # the table every palette shares is made so ("nh": no huge pages)
+    assert "nh" in _mapping_of(ColourCache(np.zeros((2, 3), np.uint8)).exact)["VmFlags"].split()

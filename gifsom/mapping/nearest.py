@@ -5,6 +5,7 @@ The compiled loop lives in ``_map_cy.pyx``; this module owns its tables.
 
 from __future__ import annotations
 
+import mmap
 import threading
 
 import numpy as np
@@ -24,6 +25,21 @@ _NO_OFFSETS = np.zeros((1, 1), np.int64)
 _NO_TAPS = np.zeros((1, 3), np.float64)
 
 
+def small_pages_zeroed(count: int, dtype: type = np.uint16) -> np.ndarray:
+    """A zeroed array of ``count`` elements whose memory comes in small pages, each when first touched.
+
+    With transparent huge pages, touching one element of a large array makes a whole 2 MiB page
+    resident: a frame of video touched every huge page of the 32 MiB exact table (32 MiB resident,
+    and tens of milliseconds of zeroing on a loaded machine), where it touches a few MiB of its
+    4 KiB pages. Where the system cannot be told (not Linux), it is a plain anonymous mapping.
+    """
+    size = count * np.dtype(dtype).itemsize
+    memory = mmap.mmap(-1, size)
+    if hasattr(mmap, "MADV_NOHUGEPAGE"):
+        memory.madvise(mmap.MADV_NOHUGEPAGE)
+    return np.frombuffer(memory, dtype, count)
+
+
 _exact_lock = threading.Lock()
 _exact_table: np.ndarray | None = None
 _last_stamp = MAX_STAMP
@@ -36,7 +52,7 @@ def _shared_exact_table() -> tuple[np.ndarray, int]:
     global _exact_table, _last_stamp
     with _exact_lock:
         if _exact_table is None or _last_stamp == MAX_STAMP:
-            _exact_table, _last_stamp = np.zeros(1 << 24, np.uint16), 0
+            _exact_table, _last_stamp = small_pages_zeroed(1 << 24), 0
         _last_stamp += 1
         return _exact_table, _last_stamp
 
