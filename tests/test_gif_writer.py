@@ -469,3 +469,20 @@ def test_plan_candidates_show_the_frame_and_none_repeats_another(seed, width, he
     data = min(blocks.image(best, 0, 0, 3)[0], blocks.image(best, 0, 0, 3, lookahead=True)[0], key=len)
     transparent = None if best is indices else 7
     assert encode_plan(plan)[0] == blocks.graphic_control(10, 1, transparent) + data
+
+
+@given(st.integers(0, 2 ** 31), st.integers(1, 40), st.integers(1, 40), st.integers(1, 256), st.booleans())
+def test_frames_in_different_palettes_show_the_same_picture_exactly_when_every_colour_agrees(seed, width, height,
+                                                                                         size, change):
+    rng = np.random.default_rng(seed)
+    palette = rng.integers(0, 3, (size, 3)).astype(np.uint8) * 100      # repeated colours are common
+    indices = rng.integers(0, size, (height, width)).astype(np.uint8)
+    order = rng.permutation(size)             # the same colours in another order, and indices to match
+    other_palette, other_indices = palette[order], np.argsort(order)[indices].astype(np.uint8)
+    if change:
+        y, x = rng.integers(0, height), rng.integers(0, width)
+        other_indices[y, x] = rng.integers(0, size)
+    first = IndexedFrame(indices, palette, 0)
+    second = IndexedFrame(other_indices, other_palette, 10)
+    assert first.shows_what(second) == np.array_equal(palette[indices], other_palette[other_indices])
+    assert first.shows_what(second) or change

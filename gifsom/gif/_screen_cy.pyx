@@ -95,3 +95,29 @@ def paint_screen(uint32_t[:, ::1] screen, const uint8_t[:, ::1] shown, const uin
                     drawn = drawn_where[y, x] != 0
                 if drawn:
                     screen[top + y, left + x] = colours[j]
+
+
+def same_colours(const uint8_t[:, ::1] first, const uint32_t[::1] first_colours, const uint8_t[:, ::1] second,
+                 const uint32_t[::1] second_colours):
+    """True when two frames of indices show the same colour at every pixel, each through its own palette.
+
+    Args:
+        first, second: uint8 (H, W) palette indices, of one shape.
+        first_colours, second_colours: uint32 (256,) each frame's palette, packed, padded to 256 entries.
+
+    Stops at the first pixel that differs: consecutive frames that differ mostly do so early.
+    """
+    cdef Py_ssize_t height = first.shape[0], width = first.shape[1], y = 0, x
+    cdef bint same = True
+    if second.shape[0] != height or second.shape[1] != width:
+        return False
+    if first_colours.shape[0] < 256 or second_colours.shape[0] < 256:
+        raise ValueError("same_colours: the packed palettes must have 256 entries")
+    with nogil:
+        while same and y < height:
+            for x in range(width):
+                if first_colours[first[y, x]] != second_colours[second[y, x]]:
+                    same = False
+                    break
+            y += 1
+    return same

@@ -129,7 +129,7 @@ class AnimationWriter:
             return False
         if a.palette is b.palette or same_pixels(a.palette, b.palette):
             return same_pixels(a.indices, b.indices)
-        return same_pixels(a.colours(), b.colours())
+        return a.shows_what(b)
 
     def _write(self, frame: IndexedFrame, delay_cs: int, successor: IndexedFrame | None) -> None:
         self._finish_lossy()

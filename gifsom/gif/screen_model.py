@@ -20,6 +20,7 @@ import numpy as np
 
 from . import blocks
 from ._screen_cy import EMPTY as EMPTY_PIXEL, changed_pixels as _changed_pixels, paint_screen as _paint_screen
+from ._screen_cy import same_colours as _same_colours
 
 DISPOSE_NONE = 1        # leave the frame on screen
 DISPOSE_BACKGROUND = 2  # clear the frame's rectangle to transparent
@@ -51,8 +52,18 @@ class IndexedFrame:
     keep: np.ndarray | None = None
     changed: tuple[int, int, int, int] | None = None
 
-    def colours(self) -> np.ndarray:
-        return self.palette[self.indices]
+    def shows_what(self, other: IndexedFrame) -> bool:
+        """True when ``other`` shows the same colour as this frame at every pixel, whatever the palettes and
+        indices (transparency is not compared)."""
+        return _same_colours(np.ascontiguousarray(self.indices), _padded_colours(self.palette),
+                             np.ascontiguousarray(other.indices), _padded_colours(other.palette))
+
+
+def _padded_colours(palette: np.ndarray) -> np.ndarray:
+    """uint32 (256,): the palette packed (:func:`pack_colours`), padded with zeros."""
+    padded = np.zeros(256, np.uint32)
+    padded[:len(palette)] = pack_colours(palette)
+    return padded
 
 
 @dataclass(frozen=True)
