@@ -486,3 +486,30 @@ def test_frames_in_different_palettes_show_the_same_picture_exactly_when_every_c
     second = IndexedFrame(other_indices, other_palette, 10)
     assert first.shows_what(second) == np.array_equal(palette[indices], other_palette[other_indices])
     assert first.shows_what(second) or change
+
+
+@given(st.integers(0, 2 ** 31), st.integers(1, 30), st.integers(1, 30), st.booleans(), st.booleans(), st.booleans())
+def test_a_plans_rectangle_masks_are_the_masks_written_plainly(seed, width, height, transparency, left_alone,
+                                                               draw_all):
+    from gifsom.gif.screen_model import rectangle_masks
+
+    rng = np.random.default_rng(seed)
+    indices = rng.integers(0, 200, (height, width)).astype(np.uint8)
+    changed = rng.random((height, width)) < 0.5
+    opaque = rng.random((height, width)) < (0.7 if transparency else 1.0)
+    alone = rng.random((height, width)) < 0.3 if left_alone else None
+    top, left = rng.integers(0, height), rng.integers(0, width)
+    bottom, right = rng.integers(top + 1, height + 1), rng.integers(left + 1, width + 1)
+    rect = (slice(top, bottom), slice(left, right))
+    got = rectangle_masks(indices, changed, opaque, alone, (top, bottom, left, right), draw_all)
+    # the same, one numpy step at a time
+    keep = ~changed[rect] & opaque[rect] & (not draw_all)
+    hidden = keep | ~opaque[rect]
+    if alone is not None:
+        keep &= ~alone[rect]
+        hidden |= alone[rect]
+    used = np.bincount(indices[rect][~hidden], minlength=256) > 0
+    assert np.array_equal(got.indices, indices[rect]) and got.indices.flags.c_contiguous
+    assert np.array_equal(got.hidden, hidden) and np.array_equal(got.keep, keep)
+    assert np.array_equal(got.used, used)
+    assert got.all_opaque == bool(opaque[rect].all())

@@ -121,3 +121,73 @@ def same_colours(const uint8_t[:, ::1] first, const uint32_t[::1] first_colours,
                     break
             y += 1
     return same
+
+
+def rectangle_masks(const uint8_t[:, ::1] indices, const uint8_t[:, ::1] changed, const uint8_t[:, ::1] opaque,
+                    const uint8_t[:, ::1] left_alone, bint has_left_alone, Py_ssize_t top, Py_ssize_t bottom,
+                    Py_ssize_t left, Py_ssize_t right, bint draw_all):
+    """What a frame's plan needs of its rectangle (rows ``top:bottom``, columns ``left:right``), in one pass.
+
+    Args:
+        indices: uint8 (H, W) the frame's palette indices.
+        changed: bool as uint8 (H, W), nonzero where the frame changes the screen.
+        opaque: bool as uint8 (H, W), nonzero where the frame is opaque.
+        left_alone: bool as uint8 (H, W), nonzero where the frame leaves the screen as it is (its
+            indices mean nothing there); read only when ``has_left_alone``.
+        draw_all: keep nothing (the frame is cleared afterwards, so it is drawn whole).
+
+    Returns:
+        ``(indices, hidden, keep, used, all_opaque)``: uint8 (h, w) a copy of the rectangle's indices;
+        bool (h, w) ``keep``, the opaque unchanged pixels that may be left to the screen (never one left
+        alone); bool (h, w) ``hidden``, the pixels the frame need not draw (kept, transparent or left
+        alone); bool (256,) the index values of the pixels drawn; and whether every pixel of the
+        rectangle is opaque.
+    """
+    cdef Py_ssize_t height = bottom - top, width = right - left, y, x
+    if (top < 0 or left < 0 or height < 0 or width < 0 or bottom > indices.shape[0] or right > indices.shape[1]
+            or changed.shape[0] != indices.shape[0] or changed.shape[1] != indices.shape[1]
+            or opaque.shape[0] != indices.shape[0] or opaque.shape[1] != indices.shape[1]
+            or (has_left_alone and (left_alone.shape[0] != indices.shape[0]
+                                    or left_alone.shape[1] != indices.shape[1]))):
+        raise ValueError("rectangle_masks: the masks must have the frame's shape, and hold the rectangle")
+    out_array = np.empty((height, width), np.uint8)
+    hidden_array = np.empty((height, width), np.bool_)
+    keep_array = np.empty((height, width), np.bool_)
+    used_array = np.zeros(256, np.bool_)
+    cdef uint8_t[:, ::1] out = out_array
+    cdef uint8_t[:, ::1] hidden = hidden_array.view(np.uint8)
+    cdef uint8_t[:, ::1] keep = keep_array.view(np.uint8)
+    cdef uint8_t[::1] used = used_array.view(np.uint8)
+    cdef uint32_t counts[256]
+    cdef uint8_t value, shown, alone, kept, hide, every_shown = 1
+    cdef uint8_t may_keep = 0 if draw_all else 1
+    cdef const uint8_t* index_row
+    cdef const uint8_t* changed_row
+    cdef const uint8_t* opaque_row
+    cdef const uint8_t* alone_row = NULL
+    cdef int k
+    for k in range(256):
+        counts[k] = 0
+    with nogil:
+        # bitwise on 0/1 bytes, without branches: the masks are often noise, which branches mispredict
+        for y in range(height):
+            index_row = &indices[top + y, left]
+            changed_row = &changed[top + y, left]
+            opaque_row = &opaque[top + y, left]
+            if has_left_alone:
+                alone_row = &left_alone[top + y, left]
+            for x in range(width):
+                value = index_row[x]
+                shown = opaque_row[x] != 0
+                alone = (alone_row[x] != 0) if has_left_alone else 0
+                kept = shown & may_keep & (alone ^ 1) & (changed_row[x] == 0)
+                hide = kept | alone | (shown ^ 1)
+                out[y, x] = value
+                keep[y, x] = kept
+                hidden[y, x] = hide
+                counts[value] += hide ^ 1
+                every_shown &= shown
+        for k in range(256):
+            used[k] = counts[k] != 0
+    cdef bint all_opaque = every_shown != 0
+    return out_array, hidden_array, keep_array, used_array, all_opaque

@@ -15,12 +15,13 @@ frame; :meth:`ScreenModel.show` moves the model on once the plan's encoding
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
 from . import blocks
 from ._screen_cy import EMPTY as EMPTY_PIXEL, changed_pixels as _changed_pixels, paint_screen as _paint_screen
-from ._screen_cy import same_colours as _same_colours
+from ._screen_cy import rectangle_masks as _rectangle_masks, same_colours as _same_colours
 
 DISPOSE_NONE = 1        # leave the frame on screen
 DISPOSE_BACKGROUND = 2  # clear the frame's rectangle to transparent
@@ -138,6 +139,33 @@ def changed_pixels(indices: np.ndarray, colours: np.ndarray, opaque: np.ndarray,
 
 
 _NOT_READ = np.zeros((0, 0), np.uint8)
+
+
+class RectangleMasks(NamedTuple):
+    """What a plan needs of a frame's rectangle (see :func:`rectangle_masks`)."""
+
+    indices: np.ndarray      # uint8 (h, w): a copy of the rectangle's indices
+    hidden: np.ndarray       # bool (h, w): pixels the frame need not draw (kept, transparent or left alone)
+    keep: np.ndarray         # bool (h, w): opaque unchanged pixels that may be left to the screen
+    used: np.ndarray         # bool (256,): the index values of the pixels drawn
+    all_opaque: bool         # every pixel of the rectangle is opaque
+
+
+def rectangle_masks(indices: np.ndarray, changed: np.ndarray, opaque: np.ndarray, left_alone: np.ndarray | None,
+                    box: tuple[int, int, int, int], draw_all: bool) -> RectangleMasks:
+    """The masks of a frame's rectangle ``box`` = (top, bottom, left, right), in one pass.
+
+    Args:
+        indices: uint8 (H, W) the frame's indices.
+        changed, opaque: bool (H, W) where the frame changes the screen, and where it is opaque.
+        left_alone: bool (H, W) where the frame leaves the screen as it is, or None.
+        draw_all: keep nothing: the frame is cleared afterwards, so it is drawn whole.
+    """
+    top, bottom, left, right = box
+    return RectangleMasks(*_rectangle_masks(
+        np.ascontiguousarray(indices), np.ascontiguousarray(as_bytes(changed)), np.ascontiguousarray(as_bytes(opaque)),
+        _NOT_READ if left_alone is None else np.ascontiguousarray(as_bytes(left_alone)), left_alone is not None,
+        top, bottom, left, right, draw_all))
 
 
 def paint_screen(screen: np.ndarray, shown: np.ndarray, colours: np.ndarray, drawn_where: np.ndarray,
@@ -267,21 +295,13 @@ class ScreenModel:
         if left_alone is not None and not is_global:
             bits = blocks.table_bits(min(len(palette) + 1, 256))     # room for the transparent index
 
-        indices = frame.indices[rect].copy()
-        # opaque pixels already showing the right colour may be left to the screen
-        keep = ~changed[rect] & opaque[rect]
-        if disposal == DISPOSE_BACKGROUND:
-            keep[:] = False                        # the frame is cleared afterwards; draw it whole
-        hidden = keep | ~opaque[rect]
-        if left_alone is not None:
-            # what the frame leaves to the screen is hidden, and never written as its index, which means nothing
-            keep &= ~left_alone
-            hidden |= left_alone
+        indices, hidden, keep, used, all_opaque = rectangle_masks(
+            frame.indices, changed, opaque, None if left_alone is None else frame.keep, box,
+            disposal == DISPOSE_BACKGROUND)
         # any table entry the pixels drawn by this frame do not use can serve as its transparent index
-        used = np.bincount(indices[~hidden], minlength=1 << bits) > 0
         free = np.flatnonzero(~used[: 1 << bits])
         spare = int(free[0]) if len(free) else None    # the lowest keeps LZW's code size small
-        if spare is None and (not bool(opaque[rect].all()) or (left_alone is not None and left_alone.any())):
+        if spare is None and (not all_opaque or (left_alone is not None and left_alone.any())):
             raise ValueError("a frame with transparent pixels, or pixels left to the screen, needs a free slot")
         shows_frame = (self.lossy == 0 and frame.mask is None and frame.keep is None
                        and disposal == DISPOSE_NONE)
