@@ -12,11 +12,11 @@ import os
 import shutil
 import tempfile
 import threading
-import zlib
 from typing import BinaryIO, NamedTuple
 
 import numpy as np
 
+from . import deflate
 from .errors import InputError, ResourceError
 from .frames import changed_rectangle, same_pixels
 
@@ -203,7 +203,7 @@ class FrameSpool:
             assert self._file is not None
             raw = os.pread(self._file.fileno(), stored.length, stored.offset)
             if stored.deflated:
-                raw = zlib.decompress(raw)
+                raw = deflate.decompress(raw)
             data = np.frombuffer(raw, np.uint8).reshape((bottom - top, right - left, stored.channels))
         if stored.box is None:
             pixels = data
@@ -232,7 +232,7 @@ class FrameSpool:
         if self.compress is False or (self.compress is None and (len(self) < self._rest_until
                                                                  or self._disk_bytes < self.raw_before_deflate)):
             return raw, False
-        deflated = zlib.compress(raw, 1)
+        deflated = deflate.compress(raw, 1)
         if self.compress is None and len(deflated) > WORTH_COMPRESSING * len(raw):
             self._rest_until = len(self) + RETRY_AFTER
             return raw, False

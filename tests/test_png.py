@@ -229,3 +229,33 @@ def test_a_png_sequence_encodes_without_loading_pillow(tmp_path):
                          capture_output=True, text=True, check=True)
     assert run.stdout.strip() == "[]"
     assert (tmp_path / "out.gif").read_bytes().startswith(b"GIF89a")
+
+
+WITHOUT_ZLIB_NG = """
+import sys
+sys.modules["zlib_ng"] = None            # as on a platform without zlib-ng's wheels
+import numpy as np
+import gifsom
+from gifsom import deflate
+assert deflate.decompress.__module__ == "zlib"
+frames = [f.pixels for f in gifsom.read_frames(sys.argv[1])]
+np.save(sys.argv[2], np.stack(frames))
+"""
+
+
+def test_png_frames_inflate_with_zlib_ng_and_read_the_same_without_it(tmp_path):
+    from zlib_ng import zlib_ng
+
+    from gifsom import deflate
+
+    assert deflate.decompressobj is zlib_ng.decompressobj      # the fast inflater is the one in use
+    folder = tmp_path / "frames"
+    folder.mkdir()
+    rng = np.random.default_rng(3)
+    pictures = [rng.integers(0, 256, (12, 16, 3)).astype(np.uint8) for _ in range(5)]
+    for n, picture in enumerate(pictures):
+        (folder / f"f{n}.png").write_bytes(_png(picture, [n]))           # each filter type
+    fast = np.stack([f.pixels for f in gifsom.read_frames(folder)])
+    assert np.array_equal(fast, np.stack(pictures))
+    subprocess.run([sys.executable, "-c", WITHOUT_ZLIB_NG, str(folder), str(tmp_path / "plain.npy")], check=True)
+    assert np.array_equal(fast, np.load(tmp_path / "plain.npy"))
