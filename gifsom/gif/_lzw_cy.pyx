@@ -88,12 +88,14 @@ cdef struct Near:
     int32_t* keys             # [pixel * 256 + k]: squared distance * 256 + value, ascending
     const int64_t* colours    # (256, 3) the colour of each index value
     int64_t tolerance2
+    int64_t values            # values 0 .. values - 1 are listed (the pixels' range: 2 ** min_code_size)
 
 
 cdef int _near_view(Near* n, int32_t[::1] near, const int64_t[:, ::1] colours, int64_t tolerance2,
-                    bint listed) except -1:
-    """Point ``n`` into the caller's scratch array (int32, :data:`NEAR_SIZE`); ``listed``: the lists in it
-    were made for these very colours and tolerance, and are kept (else every list is made again)."""
+                    int64_t values, bint listed) except -1:
+    """Point ``n`` into the caller's scratch array (int32, :data:`NEAR_SIZE`) for pixels ``0 .. values - 1``;
+    ``listed``: the lists in it were made for these very colours, tolerance and values, and are kept (else
+    every list is made again)."""
     cdef Py_ssize_t pixel
     if near.shape[0] < NEAR_SIZE or colours.shape[0] < 256 or colours.shape[1] != 3:
         raise ValueError("near scratch array too small, or colours not (256, 3)")
@@ -103,6 +105,7 @@ cdef int _near_view(Near* n, int32_t[::1] near, const int64_t[:, ::1] colours, i
     n.keys = n.count + 256
     n.colours = &colours[0, 0]
     n.tolerance2 = tolerance2
+    n.values = values
     if not listed:
         for pixel in range(256):
             n.count[pixel] = -1
@@ -120,7 +123,7 @@ cdef int32_t _near_list(Near* n, int64_t pixel) noexcept nogil:
     cdef int32_t* keys = n.keys + pixel * 256
     cdef int32_t k = 0
     cdef int64_t s, dr, dg, db, d
-    for s in range(256):
+    for s in range(n.values):
         dr = n.colours[3 * s] - n.colours[3 * pixel]
         dg = n.colours[3 * s + 1] - n.colours[3 * pixel + 1]
         db = n.colours[3 * s + 2] - n.colours[3 * pixel + 2]
@@ -133,16 +136,20 @@ cdef int32_t _near_list(Near* n, int64_t pixel) noexcept nogil:
     return k
 
 
+cdef inline int32_t _near_count(Near* n, int64_t pixel) noexcept nogil:
+    """How many values are listed as near ``pixel`` (listing them the first time)."""
+    cdef int32_t count = n.count[pixel]
+    return count if count >= 0 else _near_list(n, pixel)
+
+
 cdef inline int64_t _near_continuation(Near* n, const int16_t* row, int64_t pixel, int64_t transparent,
                                        int64_t* value) noexcept nogil:
     """The code of the nearest continuation in ``row`` (the table's row of the string: value -> code, -1
     when absent) whose colour is within the tolerance of ``pixel``'s, never ``transparent``; of equally
     near ones the newest (highest code). -1 when there is none; else its value goes to ``value``."""
-    cdef int32_t count = n.count[pixel], i, key, found = -1
+    cdef int32_t count = _near_count(n, pixel), i, key, found = -1
     cdef const int32_t* keys = n.keys + pixel * 256
     cdef int64_t best = -1, code, s
-    if count < 0:
-        count = _near_list(n, pixel)
     for i in range(count):
         key = keys[i]
         if found >= 0 and (key >> 8) != found:
@@ -276,9 +283,11 @@ def encode_greedy(const uint8_t[::1] pixels, int min_code_size, const int64_t[:,
     int64 (256, 3)) is within squared RGB distance ``tolerance2`` is taken and
     the pixel is shown in that colour; ``transparent`` (-1: none) is never
     traded for a colour or back. Of several, the nearest is taken, and of equally
-    near ones the newest code. ``near`` and ``near_listed``: see
-    ``_near_view``. ``near_first`` False walks every continuation of the string
-    instead of looking up the near values (the same codes: a check on the lists).
+    near ones the newest code. It is found by looking up the values near the
+    pixel's colour (``near`` and ``near_listed``: see ``_near_view``) where the
+    string has at least half as many continuations as the pixel has near values,
+    else by walking the string's continuations. ``near_first`` False always walks
+    (the same codes: a check on the lists).
 
     Returns:
         ``(data, shown)``: the image data as sub-blocks with the terminator, and
@@ -289,33 +298,35 @@ def encode_greedy(const uint8_t[::1] pixels, int min_code_size, const int64_t[:,
     cdef int64_t length, longest, repeats, wanted
     cdef const int64_t* palette = &colours[0, 0]
     cdef bint lossy = tolerance2 > 0
-    cdef bint walk = lossy and not near_first
     cdef Runs r
     cdef Near n
     _runs_view(&r, runs, jump_runs)
     if lossy and near_first:
-        _near_view(&n, near, colours, tolerance2, near_listed)
+        _near_view(&n, near, colours, tolerance2, clear, near_listed)
     shown_array = np.array(pixels, dtype=np.uint8)
     cdef uint8_t[::1] shown = shown_array
     cdef Packer p
     cdef Table t
     cdef int16_t* first_child = NULL
     cdef int16_t* next_sibling = NULL
+    cdef int16_t* children = NULL        # [code]: how many continuations the string has
     cdef int64_t* suffix = NULL
     p.packed = NULL
-    if walk:
+    if lossy:
         first_child = <int16_t*>malloc(4096 * sizeof(int16_t))
         next_sibling = <int16_t*>malloc(4096 * sizeof(int16_t))
+        children = <int16_t*>malloc(4096 * sizeof(int16_t))
         suffix = <int64_t*>malloc(4096 * sizeof(int64_t))
     try:
-        if walk and (first_child == NULL or next_sibling == NULL or suffix == NULL):
+        if lossy and (first_child == NULL or next_sibling == NULL or children == NULL or suffix == NULL):
             raise MemoryError()
         _begin(&p, &t, table, assigned, min_code_size, count)
         with nogil:
-            if walk:
+            if lossy:
                 for i in range(4096):
                     first_child[i] = -1
                     next_sibling[i] = -1
+                    children[i] = 0
                     suffix[i] = 0
             _put(&p, clear, t.bits)
             _runs_restart(&r, clear)
@@ -347,11 +358,13 @@ def encode_greedy(const uint8_t[::1] pixels, int min_code_size, const int64_t[:,
                     prefix = code
                     continue
                 if lossy and pixel != transparent:
-                    if walk:
+                    # whichever finds the same continuation with fewer steps: looking up the values near the
+                    # pixel (stopping at the nearest found), or walking every continuation of the string
+                    if near_first and _near_count(&n, pixel) <= 2 * children[prefix]:
+                        best = _near_continuation(&n, t.codes + prefix * 256, pixel, transparent, &s)
+                    else:
                         best = _walked_continuation(first_child, next_sibling, suffix, palette, tolerance2, prefix,
                                                     pixel, transparent, &s)
-                    else:
-                        best = _near_continuation(&n, t.codes + prefix * 256, pixel, transparent, &s)
                     if best >= 0:
                         shown[i] = <uint8_t>s
                         prefix = best
@@ -361,14 +374,16 @@ def encode_greedy(const uint8_t[::1] pixels, int min_code_size, const int64_t[:,
                     _put(&p, clear, t.bits)
                     _restart(&t)
                     _runs_restart(&r, clear)
-                    if walk:
+                    if lossy:
                         for code in range(4096):
                             first_child[code] = -1
+                            children[code] = 0
                 else:
-                    if walk:
+                    if lossy:
                         suffix[t.next_code] = pixel
                         next_sibling[t.next_code] = first_child[prefix]
                         first_child[prefix] = <int16_t>t.next_code
+                        children[prefix] += 1
                     _runs_add(&r, t.next_code, prefix, pixel)
                     _give_code(&t, slot, True)
                 prefix = pixel
@@ -381,6 +396,7 @@ def encode_greedy(const uint8_t[::1] pixels, int min_code_size, const int64_t[:,
         free(p.packed)
         free(first_child)
         free(next_sibling)
+        free(children)
         free(suffix)
 
 

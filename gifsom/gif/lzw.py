@@ -47,15 +47,15 @@ def _tables() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return tables
 
 
-def _near_lists(colours: np.ndarray, tolerance2: int) -> tuple[np.ndarray, bool]:
+def _near_lists(colours: np.ndarray, tolerance2: int, code_size: int) -> tuple[np.ndarray, bool]:
     """This thread's scratch space for the lossy parse's lists of near colours (int32, ``NEAR_SIZE``; see
-    ``_lzw_cy``), and whether the lists in it were made for these colours (int64 (256, 3)) and squared
-    tolerance, so can be kept: the frames of a clip share their palette."""
+    ``_lzw_cy``), and whether the lists in it were made for these colours (int64 (256, 3)), squared
+    tolerance and code size, so can be kept: the frames of a clip share their palette."""
     near = getattr(_THREAD_TABLES, "near", None)
     if near is None:
         near = _THREAD_TABLES.near = np.empty(NEAR_SIZE, np.int32)
         _THREAD_TABLES.near_for = None
-    key = (colours.tobytes(), tolerance2)
+    key = (colours.tobytes(), tolerance2, code_size)
     listed = _THREAD_TABLES.near_for == key
     _THREAD_TABLES.near_for = key
     return near, listed
@@ -76,8 +76,9 @@ def lzw_encode(indices: np.ndarray, code_size: int, *, palette: np.ndarray | Non
             only): often a little smaller, sometimes a little larger.
         jump_runs: jump through runs of one index to the longest run string the table holds (False:
             walk the table a pixel at a time; the same bytes, 2 to 5 times slower on screen content).
-        near_first: lossy: look up the values near a pixel's colour among the string's continuations
-            (False: walk every continuation; the same bytes, about twice as slow on video).
+        near_first: lossy: look up the values near a pixel's colour among the string's continuations where
+            that takes fewer steps than walking them (False: always walk; the same bytes, about twice as
+            slow on video).
 
     Returns:
         ``(data, shown)``: the bytes that follow the LZW minimum code size byte in
@@ -95,7 +96,7 @@ def lzw_encode(indices: np.ndarray, code_size: int, *, palette: np.ndarray | Non
         lossy = 0
     transparent_index = -1 if transparent is None else int(transparent)
     tolerance2 = int(lossy) ** 2
-    near, listed = _near_lists(colours, tolerance2) if tolerance2 else (_NO_NEAR, False)
+    near, listed = _near_lists(colours, tolerance2, int(code_size)) if tolerance2 else (_NO_NEAR, False)
     data, shown = encode_greedy(flat, int(code_size), colours, tolerance2, transparent_index, *_tables(),
                                 near, listed, jump_runs, near_first)
     return data, shown.reshape(np.shape(indices))
