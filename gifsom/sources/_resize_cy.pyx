@@ -23,39 +23,45 @@ cdef inline uint8_t _to_level(float value) noexcept nogil:
     return <uint8_t>(value + 0.5)
 
 
-ctypedef fused Sample:
-    uint8_t
-    float
-
-
-cdef inline void _weighted_sum(float* sums, Py_ssize_t n, const Sample* lines, Py_ssize_t stride,
-                               const float* weights, Py_ssize_t count) noexcept nogil:
-    """sums[:n] = the sum over j < count of weights[j] times line j, ``lines[j * stride : j * stride + n]``.
-
-    Four lines a sweep: a quarter of the loads and stores of ``sums``."""
-    cdef Py_ssize_t i, j = 0
-    cdef const Sample* a
-    cdef const Sample* b
-    cdef const Sample* c
-    cdef const Sample* d
-    cdef float wa, wb, wc, wd
-    for i in range(n):
-        sums[i] = 0.0
-    while j + 4 <= count:
-        a = lines + j * stride
-        b = a + stride
-        c = b + stride
-        d = c + stride
-        wa, wb, wc, wd = weights[j], weights[j + 1], weights[j + 2], weights[j + 3]
-        for i in range(n):
-            sums[i] = sums[i] + (wa * a[i] + wb * b[i]) + (wc * c[i] + wd * d[i])
-        j += 4
-    while j < count:
-        a = lines + j * stride
-        wa = weights[j]
-        for i in range(n):
-            sums[i] = sums[i] + wa * a[i]
-        j += 1
+cdef extern from *:
+    """
+    /* The weighted sums of resample_rgb, in C so that GCC can compile them twice, for AVX2 and for
+       the baseline, and pick one when the module loads (target_clones): the sums run across a line,
+       so either gives the same floats (each value is summed in the same order; AVX2 has no fused
+       multiply-add, which would round differently). Elsewhere they are compiled once. */
+    #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
+    #define GIFSOM_CLONES __attribute__((target_clones("avx2", "default")))
+    #else
+    #define GIFSOM_CLONES
+    #endif
+    #define GIFSOM_WEIGHTED_SUM(NAME, SAMPLE) \
+    GIFSOM_CLONES static void NAME(float *sums, Py_ssize_t n, const SAMPLE *lines, Py_ssize_t stride, \
+                                  const float *weights, Py_ssize_t count) { \
+        Py_ssize_t i, j = 0; \
+        for (i = 0; i < n; i++) sums[i] = 0.0f; \
+        for (; j + 4 <= count; j += 4) { \
+            const SAMPLE *a = lines + j * stride, *b = a + stride, *c = b + stride, *d = c + stride; \
+            float wa = weights[j], wb = weights[j + 1], wc = weights[j + 2], wd = weights[j + 3]; \
+            for (i = 0; i < n; i++) \
+                sums[i] = sums[i] + (wa * a[i] + wb * b[i]) + (wc * c[i] + wd * d[i]); \
+        } \
+        for (; j < count; j++) { \
+            const SAMPLE *a = lines + j * stride; \
+            float wa = weights[j]; \
+            for (i = 0; i < n; i++) sums[i] = sums[i] + wa * a[i]; \
+        } \
+    }
+    GIFSOM_WEIGHTED_SUM(gifsom_weighted_sum_bytes, unsigned char)
+    GIFSOM_WEIGHTED_SUM(gifsom_weighted_sum_floats, float)
+    """
+    # sums[:n] = the sum over j < count of weights[j] times line j, ``lines[j * stride : j * stride + n]``;
+    # four lines a sweep: a quarter of the loads and stores of ``sums``
+    void _weighted_sum_bytes "gifsom_weighted_sum_bytes"(float* sums, Py_ssize_t n, const uint8_t* lines,
+                                                         Py_ssize_t stride, const float* weights,
+                                                         Py_ssize_t count) noexcept nogil
+    void _weighted_sum_floats "gifsom_weighted_sum_floats"(float* sums, Py_ssize_t n, const float* lines,
+                                                           Py_ssize_t stride, const float* weights,
+                                                           Py_ssize_t count) noexcept nogil
 
 
 def resample_rgb(const uint8_t[:, :, ::1] pixels, uint8_t[:, :, ::1] out,
@@ -104,7 +110,7 @@ def resample_rgb(const uint8_t[:, :, ::1] pixels, uint8_t[:, :, ::1] out,
             for r in prange(out_height, num_threads=workers, schedule="static"):
                 sums = scratch + threadid() * scratch_stride
                 first = row_starts[r]
-                _weighted_sum(sums, span, &pixels[first, 0, 0], span, &row_weights[r, 0],
+                _weighted_sum_bytes(sums, span, &pixels[first, 0, 0], span, &row_weights[r, 0],
                               min(row_taps, height - first))
                 for x in range(width):
                     columns[x * column_span + 3 * r] = sums[3 * x]
@@ -114,8 +120,8 @@ def resample_rgb(const uint8_t[:, :, ::1] pixels, uint8_t[:, :, ::1] out,
             for x in prange(out_width, num_threads=workers, schedule="static"):
                 sums = scratch + threadid() * scratch_stride
                 first = column_starts[x]
-                _weighted_sum(sums, column_span, columns + first * column_span, column_span, &column_weights[x, 0],
-                              min(column_taps, width - first))
+                _weighted_sum_floats(sums, column_span, columns + first * column_span, column_span,
+                                     &column_weights[x, 0], min(column_taps, width - first))
                 for r in range(out_height):
                     out[r, x, 0] = _to_level(sums[3 * r])
                     out[r, x, 1] = _to_level(sums[3 * r + 1])
