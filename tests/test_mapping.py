@@ -254,3 +254,17 @@ def test_the_exact_table_takes_memory_only_for_the_pages_it_touches():
     assert int(_mapping_of(table)["Rss"].split()[0]) <= 3 * 64     # never a whole 2 MiB huge page each
     # the table every palette shares is made so ("nh": no huge pages)
     assert "nh" in _mapping_of(ColourCache(np.zeros((2, 3), np.uint8)).exact)["VmFlags"].split()
+
+
+def test_the_exact_table_is_made_where_the_kernel_refuses_the_advice(monkeypatch):
+    import types
+
+    from gifsom.mapping import nearest
+
+    class Refusing(mmap.mmap):
+        def madvise(self, *advice):
+            raise OSError(22, "Invalid argument")     # as a kernel without transparent huge pages answers
+
+    monkeypatch.setattr(nearest, "mmap", types.SimpleNamespace(mmap=Refusing, MADV_NOHUGEPAGE=14))
+    table = nearest.small_pages_zeroed(4096)
+    assert table.shape == (4096,) and table.flags.writeable and not table.any()

@@ -36,7 +36,10 @@ def small_pages_zeroed(count: int, dtype: type = np.uint16) -> np.ndarray:
     size = count * np.dtype(dtype).itemsize
     memory = mmap.mmap(-1, size)
     if hasattr(mmap, "MADV_NOHUGEPAGE"):
-        memory.madvise(mmap.MADV_NOHUGEPAGE)
+        try:
+            memory.madvise(mmap.MADV_NOHUGEPAGE)
+        except OSError:         # a kernel built without transparent huge pages refuses the advice: none to avoid
+            pass
     return np.frombuffer(memory, dtype, count)
 
 
