@@ -28,8 +28,9 @@ cdef extern from *:
     /* The weighted sums of resample_rgb, in C so that GCC can compile them twice, for AVX2 and for
        the baseline, and pick one when the module loads (target_clones): the sums run across a line,
        so either gives the same floats (each value is summed in the same order; AVX2 has no fused
-       multiply-add, which would round differently). Elsewhere they are compiled once. */
-    #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
+       multiply-add, which would round differently). target_clones needs glibc's ifunc; elsewhere (musl,
+       clang, other CPUs and systems) they are compiled once. */
+    #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__GLIBC__)
     #define GIFSOM_CLONES __attribute__((target_clones("avx2", "default")))
     #else
     #define GIFSOM_CLONES
