@@ -14,7 +14,8 @@ The lossy greedy parse also takes ``near`` (int32, :data:`NEAR_SIZE`): for each
 index value, the other values whose colours lie within the tolerance, nearest
 first, listed the first time the value needs them. Where the string has no exact
 continuation, the parse looks those values up in the table's row for the string,
-nearest first, instead of walking every continuation the string has.
+nearest first, where that list is no longer than twice the string's continuations,
+and walks the continuations otherwise: both find the same one.
 """
 
 from libc.stdint cimport int16_t, int32_t, int64_t, uint8_t, uint64_t
@@ -112,6 +113,14 @@ cdef int _near_view(Near* n, int32_t[::1] near, const int64_t[:, ::1] colours, i
     return 0
 
 
+cdef inline int64_t _distance2(const int64_t* colours, int64_t a, int64_t b) noexcept nogil:
+    """Squared RGB distance between the colours (``colours``: (256, 3)) of index values ``a`` and ``b``."""
+    cdef int64_t dr = colours[3 * a] - colours[3 * b]
+    cdef int64_t dg = colours[3 * a + 1] - colours[3 * b + 1]
+    cdef int64_t db = colours[3 * a + 2] - colours[3 * b + 2]
+    return dr * dr + dg * dg + db * db
+
+
 cdef int _compare_keys(const void* a, const void* b) noexcept nogil:
     cdef int32_t x = (<const int32_t*>a)[0], y = (<const int32_t*>b)[0]
     return (x > y) - (x < y)
@@ -122,12 +131,9 @@ cdef int32_t _near_list(Near* n, int64_t pixel) noexcept nogil:
     first (equal distances: lower value first); returns how many."""
     cdef int32_t* keys = n.keys + pixel * 256
     cdef int32_t k = 0
-    cdef int64_t s, dr, dg, db, d
+    cdef int64_t s, d
     for s in range(n.values):
-        dr = n.colours[3 * s] - n.colours[3 * pixel]
-        dg = n.colours[3 * s + 1] - n.colours[3 * pixel + 1]
-        db = n.colours[3 * s + 2] - n.colours[3 * pixel + 2]
-        d = dr * dr + dg * dg + db * db
+        d = _distance2(n.colours, s, pixel)
         if s != pixel and d <= n.tolerance2:
             keys[k] = <int32_t>(d * 256 + s)
             k += 1
@@ -169,14 +175,11 @@ cdef inline int64_t _walked_continuation(const int16_t* first_child, const int16
                                          int64_t* value) noexcept nogil:
     """What :func:`_near_continuation` finds, found by walking every continuation of the string ``prefix``
     (newest first, through ``first_child`` and ``next_sibling``; ``suffix``: each code's last value)."""
-    cdef int64_t best = -1, best_d = tolerance2 + 1, child = first_child[prefix], s, dr, dg, db, d
+    cdef int64_t best = -1, best_d = tolerance2 + 1, child = first_child[prefix], s, d
     while child >= 0:
         s = suffix[child]
         if s != transparent:
-            dr = colours[3 * s] - colours[3 * pixel]
-            dg = colours[3 * s + 1] - colours[3 * pixel + 1]
-            db = colours[3 * s + 2] - colours[3 * pixel + 2]
-            d = dr * dr + dg * dg + db * db
+            d = _distance2(colours, s, pixel)
             if d < best_d:
                 best_d = d
                 best = child

@@ -112,7 +112,7 @@ def resample_rgb(const uint8_t[:, :, ::1] pixels, uint8_t[:, :, ::1] out,
                 sums = scratch + threadid() * scratch_stride
                 first = row_starts[r]
                 _weighted_sum_bytes(sums, span, &pixels[first, 0, 0], span, &row_weights[r, 0],
-                              min(row_taps, height - first))
+                                    min(row_taps, height - first))
                 for x in range(width):
                     columns[x * column_span + 3 * r] = sums[3 * x]
                     columns[x * column_span + 3 * r + 1] = sums[3 * x + 1]

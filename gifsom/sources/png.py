@@ -5,10 +5,10 @@ reader feeds the decoder in small blocks through Python, and the array
 conversion copies the picture once more. Here the file is read whole, its image
 data inflated in one call (with zlib-ng, :mod:`gifsom.deflate`: 0.07 ms, where
 the standard library's zlib takes 1 ms) and the rows unfiltered by a compiled
-kernel into the frame's array. Any other PNG (palette, grey, 16-bit, interlaced, animated,
-with a transparent colour key), or one that does not read cleanly, returns
-None, and the caller decodes it with Pillow as before: this path changes how
-fast a frame decodes, never what it decodes to.
+kernel into the frame's array. Any other PNG (palette, grey, 16-bit,
+interlaced, animated, with a transparent colour key), or one that does not read
+cleanly, returns None, and the caller decodes it with Pillow as before: this
+path changes how fast a frame decodes, never what it decodes to.
 """
 
 from __future__ import annotations
