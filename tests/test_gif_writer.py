@@ -5,7 +5,9 @@ from __future__ import annotations
 import io
 import itertools
 import subprocess
+import tempfile
 import threading
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -125,6 +127,35 @@ def test_random_frame_sequences_round_trip_exactly(params):
     assert len(timeline) == len(frames)
     for shown, source in zip(timeline, frames):
         assert np.array_equal(shown, source)
+
+
+@given(st.integers(0, 2 ** 31), st.sampled_from(["few colours", "noise"]), st.sampled_from([3, 4]), st.booleans())
+def test_a_caller_that_fills_one_array_for_every_frame_gets_the_gif_of_copies(seed, kind, channels, cut):
+    rng = np.random.default_rng(seed)
+    shape = (int(rng.integers(4, 40)), int(rng.integers(4, 40)), channels)
+    levels = (4, 60) if kind == "few colours" else (256, 1)
+    frames = [rng.integers(0, levels[0], shape).astype(np.uint8) * np.uint8(levels[1])]
+    for number in range(1, 6):
+        frame = frames[-1].copy()
+        if cut and number == 3:      # another picture: a new scene
+            frame = 255 - frame
+        box = rng.integers(0, shape[0]), rng.integers(0, shape[1])
+        frame[:box[0], :box[1]] = rng.integers(0, levels[0], (box[0], box[1], channels)) * levels[1]
+        if channels == 4:
+            frame[:, :, 3] = np.where(frame[:, :, 3] >= 128, 255, 0)
+        frames.append(frame)
+    buffer = np.empty_like(frames[0])
+
+    def filled():
+        for frame in frames:
+            buffer[...] = frame
+            yield buffer
+
+    with tempfile.TemporaryDirectory() as folder:
+        copies, reused = Path(folder, "copies.gif"), Path(folder, "reused.gif")
+        gifsom.encode([frame.copy() for frame in frames], copies, fps=5)
+        gifsom.encode(filled(), reused, fps=5)
+        assert reused.read_bytes() == copies.read_bytes()
 
 
 def test_timing_carries_rounding_error():

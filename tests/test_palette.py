@@ -270,12 +270,12 @@ def test_each_scene_counts_its_own_colours_as_a_census_of_its_frames_alone(seed,
         survey.add(frame)
     assert survey.scene_starts == [0, before_cut]
     alone = ColourCensus(256)
-    for frame in clip[before_cut:]:
-        alone.add(frame)
+    for before, frame in zip([None] + clip[before_cut:], clip[before_cut:]):
+        alone.add(frame, before)
     np.testing.assert_array_equal(survey.scene_censuses[1].colours(), alone.colours())
     whole = ColourCensus(256)
-    for frame in clip:
-        whole.add(frame)
+    for before, frame in zip([None] + clip, clip):
+        whole.add(frame, before)
     np.testing.assert_array_equal(survey.census.colours(), whole.colours())
 
 

@@ -75,9 +75,8 @@ def opaque_pixels(pixels: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True)
 class FreshColours:
-    """The colours a frame shows that its previous frame did not (see :func:`changed_colour_histogram`)."""
+    """The colours a frame shows that the frame before it did not (see :func:`changed_colour_histogram`)."""
 
-    previous: np.ndarray | None                           # the frame compared with (None: the first)
     found: tuple[np.ndarray, np.ndarray] | None          # (colours, counts), or None: over the limit
 
 
@@ -95,23 +94,31 @@ class ColourCensus:
         self.keys: np.ndarray | None = np.empty(0, np.uint32)
         self._later = np.empty(0, np.int64)    # count in changes after the first frame
         self._first = np.empty(0, np.int64)    # count in the first frame
-        self._previous: np.ndarray | None = None
+        self._counted = False                  # whether it has counted a frame
 
-    def add(self, pixels: np.ndarray, shared: FreshColours | None = None) -> FreshColours | None:
+    @property
+    def counting(self) -> bool:
+        """Whether it still counts (it has not seen more than ``limit`` colours)."""
+        return self.keys is not None
+
+    def add(self, pixels: np.ndarray, previous: np.ndarray | None,
+            shared: FreshColours | None = None) -> FreshColours | None:
         """Count the colours of one frame, uint8 (H, W, 3) or (H, W, 4); transparent pixels have none.
 
-        ``shared`` is what another census found new in this frame (its return value); it is used when that
-        census compared the frame with the same previous frame. Returns what this census found new in the
-        frame, also when that stops it (more than ``limit`` colours), or None where it had stopped before.
+        ``previous`` is the frame before it, as the caller keeps it (this census keeps no frame: a caller
+        may fill one array again for every frame); it is not looked at for the census's first frame.
+        ``shared`` is what another census found new in this frame against ``previous`` (its return value),
+        used in place of comparing again. Returns what this census found new in the frame, also when that
+        stops it (more than ``limit`` colours), or None where it had stopped before.
         """
         if self.keys is None:
             return None
-        first = self._previous is None
-        if shared is not None and shared.previous is self._previous and not first:
+        first = not self._counted
+        self._counted = True
+        if shared is not None and not first:
             fresh = shared
         else:
-            fresh = FreshColours(self._previous, changed_colour_histogram(pixels, self._previous, self.limit))
-        self._previous = np.ascontiguousarray(pixels)
+            fresh = FreshColours(changed_colour_histogram(pixels, None if first else previous, self.limit))
         if fresh.found is None:
             self.keys = None
             return fresh
@@ -164,6 +171,7 @@ class ClipSurvey:
         self._scene_histogram: np.ndarray | None = None
         self.frames = 0
         self._previous_probe: np.ndarray | None = None
+        self._previous: np.ndarray | None = None       # a copy of the frame before, while a census needs it
         self._changed = 0.0
         self._flickered = 0.0
         self._grain: list[float] = []
@@ -201,14 +209,15 @@ class ClipSurvey:
         if self.track_scenes:
             self._track_scene(pixels)         # before the census counts the frame (see _track_scene)
         self.sampler.add(pixels)
-        fresh = self.census.add(pixels)
+        fresh = self.census.add(pixels, self._previous)
         if self.most_frame_colours is not None:
             found = count_colours(pixels, limit=self.census_limit)
             self.most_frame_colours = None if found is None else max(self.most_frame_colours, found)
         if self.track_scenes:
             self.scene_samplers[-1].add(pixels)
             if len(self.scene_starts) > 1:
-                self.scene_censuses[-1].add(pixels, fresh)
+                self.scene_censuses[-1].add(pixels, self._previous, fresh)
+        self._keep_for_censuses(pixels)
         probe_shape = (-(-pixels.shape[0] // CHANGE_PROBE_STEP), -(-pixels.shape[1] // CHANGE_PROBE_STEP),
                        pixels.shape[2])
         if self._previous_probe is not None and self._previous_probe.shape == probe_shape:
@@ -223,6 +232,17 @@ class ClipSurvey:
         if self.frames % GRAIN_EVERY == 0:
             self._grain.append(grain_share(pixels))
         self.frames += 1
+
+    def _keep_for_censuses(self, pixels: np.ndarray) -> None:
+        """Copy the frame into the survey's own previous frame while a census will compare the next frame
+        with it. The caller's array is never kept: a capture loop may fill one array again for every frame."""
+        scene = self.scene_censuses[-1] if self.track_scenes and len(self.scene_starts) > 1 else None
+        if not self.census.counting and (scene is None or not scene.counting):
+            self._previous = None
+        elif self._previous is None or self._previous.shape != pixels.shape:
+            self._previous = np.array(pixels, order="C")
+        else:
+            np.copyto(self._previous, pixels)
 
     def _track_scene(self, pixels: np.ndarray) -> None:
         """Start a scene where the picture jumps from the previous frame (a slow drift, a pan or a

@@ -32,7 +32,11 @@ class PixelSampler:
         self._joined = None
         flat = np.ascontiguousarray(pixels).reshape(-1, pixels.shape[-1])
         offset = (self.frames * 7919) % self.stride
-        chosen = flat if self.stride == 1 and flat.shape[1] == 3 else every_nth_opaque(flat, offset, self.stride)
+        if self.stride == 1 and flat.shape[1] == 3:
+            # every pixel: a copy where ``flat`` is the caller's array, which it may fill again
+            chosen = np.array(flat) if np.may_share_memory(flat, pixels) else flat
+        else:
+            chosen = every_nth_opaque(flat, offset, self.stride)
         self._chunks.append(chosen)
         self._count += len(chosen)
         self.frames += 1
