@@ -129,8 +129,9 @@ def test_random_frame_sequences_round_trip_exactly(params):
         assert np.array_equal(shown, source)
 
 
-@given(st.integers(0, 2 ** 31), st.sampled_from(["few colours", "noise"]), st.sampled_from([3, 4]), st.booleans())
-def test_a_caller_that_fills_one_array_for_every_frame_gets_the_gif_of_copies(seed, kind, channels, cut):
+@given(st.integers(0, 2 ** 31), st.sampled_from(["few colours", "noise"]), st.sampled_from([3, 4]), st.booleans(),
+       st.booleans())
+def test_a_caller_that_fills_one_array_for_every_frame_gets_the_gif_of_copies(seed, kind, channels, cut, live):
     rng = np.random.default_rng(seed)
     shape = (int(rng.integers(4, 40)), int(rng.integers(4, 40)), channels)
     levels = (4, 60) if kind == "few colours" else (256, 1)
@@ -153,8 +154,8 @@ def test_a_caller_that_fills_one_array_for_every_frame_gets_the_gif_of_copies(se
 
     with tempfile.TemporaryDirectory() as folder:
         copies, reused = Path(folder, "copies.gif"), Path(folder, "reused.gif")
-        gifsom.encode([frame.copy() for frame in frames], copies, fps=5)
-        gifsom.encode(filled(), reused, fps=5)
+        gifsom.encode([frame.copy() for frame in frames], copies, fps=5, live=live)
+        gifsom.encode(filled(), reused, fps=5, live=live)
         assert reused.read_bytes() == copies.read_bytes()
 
 
