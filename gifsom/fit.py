@@ -460,17 +460,24 @@ class Fitter:
         # at once for small frames, where fixed costs dominate; one by one for large ones, to bound memory
         with ThreadPoolExecutor(max_workers=self._probe_workers(), thread_name_prefix="gifsom-fit") as pool:
             tried = {"": base, **probes}
-            sizes = dict(zip(tried, pool.map(self._sample_bytes, tried.values())))
+            encoding = {knob: pool.submit(self._sample_bytes, setting) for knob, setting in tried.items()}
+            sizes = {"": encoding[""].result()}
             base_bytes = sizes[""]
             notch_of = dict(probe_notch)
-            deeper = {knob: deep for knob in probes if saved_halvings(sizes[knob]) <= MIN_HALVINGS
-                      and deep_notch[knob] != probe_notch[knob]
-                      and (deep := _notch(base, base, knob, deep_notch[knob])) is not None}
-            # only knobs that saved bytes need their look judged (the others cost infinitely much per halving):
-            # those judged while the deeper probes run
-            judging = {knob: pool.submit(self._sample_score, setting) for knob, setting in tried.items()
-                       if knob not in deeper and (not knob or saved_halvings(sizes[knob]) > MIN_HALVINGS)}
-            probing = {knob: pool.submit(self._sample_bytes, setting) for knob, setting in deeper.items()}
+            # each probe is judged or probed deeper as soon as its bytes are known, so that no worker waits
+            # for the slowest probe: only knobs that saved bytes need their look judged (the others cost
+            # infinitely much per halving), and a knob that saved too little is probed at its deeper notch
+            judging = {"": pool.submit(self._sample_score, base)}
+            deeper: dict[str, FitSetting] = {}
+            probing = {}
+            for knob in probes:
+                sizes[knob] = encoding[knob].result()
+                if saved_halvings(sizes[knob]) <= MIN_HALVINGS and deep_notch[knob] != probe_notch[knob] \
+                        and (deep := _notch(base, base, knob, deep_notch[knob])) is not None:
+                    deeper[knob] = deep
+                    probing[knob] = pool.submit(self._sample_bytes, deep)
+                elif saved_halvings(sizes[knob]) > MIN_HALVINGS:
+                    judging[knob] = pool.submit(self._sample_score, tried[knob])
             for knob, job in probing.items():
                 tried[knob], sizes[knob], notch_of[knob] = deeper[knob], job.result(), deep_notch[knob]
                 if saved_halvings(sizes[knob]) > MIN_HALVINGS:
