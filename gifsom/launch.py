@@ -10,12 +10,23 @@ import sys
 #: products are only ever 3x3 here, so the command line asks OpenBLAS for none (unless the user has
 #: set this variable): on a two-core machine that gave a 60-frame conversion 0.12 s of CPU back.
 BLAS_THREADS = ("OPENBLAS_NUM_THREADS", "1")
+#: An OpenMP thread that finishes its share of a kernel spins for a while, waiting for more work, before it
+#: sleeps. The program runs kernels from several threads at once (the fit's tries, the pipeline's stages),
+#: so on few cores the spinning threads of one kernel take the CPU from the others. Asked to sleep at once
+#: (read by the OpenMP runtime when the first kernel loads), on two cores, in interleaved runs on 2026-12-02:
+#: ``--max-size 7234`` on the screen recording 0.76 to 0.69 s and 1.13 to 0.96 s of CPU (medians of seven),
+#: the pan video 1.60 to 1.45 s (of five), and the other bench clips within noise (screen-x10 0.60 and 0.57,
+#: small 0.357 and 0.354, the cartoon 0.369 and 0.367 s).
+OPENMP_WAIT = ("OMP_WAIT_POLICY", "PASSIVE")
 
 
 def entry_point() -> None:
     """Run ``gifsom`` with the process's arguments and exit with its code."""
     if "numpy" not in sys.modules:
+        # set before numpy and gifsom's kernels load, unless the user has set them; the library leaves the
+        # environment of the programs that import it alone
         os.environ.setdefault(*BLAS_THREADS)
+        os.environ.setdefault(*OPENMP_WAIT)
     from .cli import entry_point as command_line
 
     command_line()

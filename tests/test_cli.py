@@ -155,13 +155,25 @@ def test_import_gifsom_loads_neither_numpy_nor_the_pipeline():
     assert result.stdout.split() == ["[]", "True", "gifsom.writer", "gifsom.sources"], result.stderr
 
 
-@pytest.mark.parametrize("given, expected", [(None, "1"), ("3", "3")])
-def test_the_program_asks_openblas_for_no_threads_unless_the_user_chose(given, expected):
-    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
+@pytest.mark.parametrize("variable, given, expected", [("OPENBLAS_NUM_THREADS", None, "1"),
+                                                       ("OPENBLAS_NUM_THREADS", "3", "3"),
+                                                       ("OMP_WAIT_POLICY", None, "PASSIVE"),
+                                                       ("OMP_WAIT_POLICY", "ACTIVE", "ACTIVE")])
+def test_the_program_sets_numpys_and_openmps_threads_unless_the_user_chose(variable, given, expected):
+    env = {k: v for k, v in os.environ.items() if k != variable}
     if given is not None:
-        env["OPENBLAS_NUM_THREADS"] = given
-    code = ("import atexit, os, sys; atexit.register(lambda: print('threads', os.environ.get('OPENBLAS_NUM_THREADS'))); "
+        env[variable] = given
+    code = (f"import atexit, os, sys; atexit.register(lambda: print('set', os.environ.get('{variable}'))); "
             "sys.argv = ['gifsom', '--help']; from gifsom.launch import entry_point; entry_point()")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, env=env)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.splitlines()[-1] == f"threads {expected}"
+    assert result.stdout.splitlines()[-1] == f"set {expected}"
+
+
+def test_the_library_leaves_the_openmp_wait_policy_to_the_program_that_imports_it():
+    env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
+    code = ("import os, numpy, gifsom; gifsom.quantize(numpy.zeros((4, 4, 3), numpy.uint8), colors=2); "
+            "print('set', os.environ.get('OMP_WAIT_POLICY'))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1] == "set None"
