@@ -472,11 +472,12 @@ class Fitter:
             probing = {}
             for knob in probes:
                 sizes[knob] = encoding[knob].result()
-                if saved_halvings(sizes[knob]) <= MIN_HALVINGS and deep_notch[knob] != probe_notch[knob] \
+                saved = saved_halvings(sizes[knob])
+                if saved <= MIN_HALVINGS and deep_notch[knob] != probe_notch[knob] \
                         and (deep := _notch(base, base, knob, deep_notch[knob])) is not None:
                     deeper[knob] = deep
                     probing[knob] = pool.submit(self._sample_bytes, deep)
-                elif saved_halvings(sizes[knob]) > MIN_HALVINGS:
+                elif saved > MIN_HALVINGS:
                     judging[knob] = pool.submit(self._sample_score, tried[knob])
             for knob, job in probing.items():
                 tried[knob], sizes[knob], notch_of[knob] = deeper[knob], job.result(), deep_notch[knob]

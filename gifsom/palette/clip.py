@@ -215,9 +215,10 @@ class ClipSurvey:
             self.most_frame_colours = None if found is None else max(self.most_frame_colours, found)
         if self.track_scenes:
             self.scene_samplers[-1].add(pixels)
-            if len(self.scene_starts) > 1:
-                self.scene_censuses[-1].add(pixels, self._previous, fresh)
-        self._keep_for_censuses(pixels)
+        scene = self._scene_census()
+        if scene is not None:
+            scene.add(pixels, self._previous, fresh)
+        self._keep_for_censuses(pixels, scene)
         probe_shape = (-(-pixels.shape[0] // CHANGE_PROBE_STEP), -(-pixels.shape[1] // CHANGE_PROBE_STEP),
                        pixels.shape[2])
         if self._previous_probe is not None and self._previous_probe.shape == probe_shape:
@@ -233,10 +234,15 @@ class ClipSurvey:
             self._grain.append(grain_share(pixels))
         self.frames += 1
 
-    def _keep_for_censuses(self, pixels: np.ndarray) -> None:
-        """Copy the frame into the survey's own previous frame while a census will compare the next frame
-        with it. The caller's array is never kept: a capture loop may fill one array again for every frame."""
-        scene = self.scene_censuses[-1] if self.track_scenes and len(self.scene_starts) > 1 else None
+    def _scene_census(self) -> ColourCensus | None:
+        """The census of the scene the clip is in, once it has cut (before that the clip's census is the
+        first scene's); None without scene tracking."""
+        return self.scene_censuses[-1] if self.track_scenes and len(self.scene_starts) > 1 else None
+
+    def _keep_for_censuses(self, pixels: np.ndarray, scene: ColourCensus | None) -> None:
+        """Copy the frame into the survey's own previous frame while the clip's census or ``scene``'s (see
+        :meth:`_scene_census`) will compare the next frame with it. The caller's array is never kept: a
+        capture loop may fill one array again for every frame."""
         if not self.census.counting and (scene is None or not scene.counting):
             self._previous = None
         elif self._previous is None or self._previous.shape != pixels.shape:
