@@ -4,7 +4,7 @@ pictures and the errors they give, in one pass over the pixels."""
 
 from cython.parallel cimport prange, threadid
 from libc.math cimport fabs
-from libc.stdint cimport uint32_t
+from libc.stdint cimport int32_t, uint32_t
 from libc.stdlib cimport calloc, free, malloc
 from libc.string cimport memcpy
 
@@ -13,17 +13,26 @@ cdef enum:
     KIND_COUNT = 6        # structure, added detail, lost detail; then each to the 4th power
 
 
+cdef enum:
+    TINY_BITS = 0x0DA24260      # the bits of 1e-30 as a float32
+
+
 cdef inline float cube_root(float value) noexcept nogil:
     """The cube root of ``value`` >= 0 (about 0 for less), to float precision: a guess from the float's
     bits (its exponent divided by 3), then two Newton steps. libm's cbrtf took 3 times as long. No
-    branch, so that loops over many values vectorise."""
-    cdef uint32_t bits
+    branch, so that loops over many values vectorise: values under 1e-30, and negative ones, are taken as
+    1e-30 by comparing the float's bits as a signed integer (the order of non-negative floats; negative
+    ones read as negative), which the compiler turns into a vector max where a float comparison, which
+    may trap, kept the loop scalar (2 times as slow, same floats for every float32 but NaN)."""
+    cdef int32_t bits
+    cdef uint32_t guess
     cdef float root
-    if value < 1e-30:
-        value = 1e-30
     memcpy(&bits, &value, 4)
-    bits = bits // 3 + 709921077
-    memcpy(&root, &bits, 4)
+    if bits < TINY_BITS:
+        bits = TINY_BITS
+    memcpy(&value, &bits, 4)
+    guess = <uint32_t>bits // 3 + 709921077
+    memcpy(&root, &guess, 4)
     root = root - (root * root * root - value) / (3 * root * root)
     root = root - (root * root * root - value) / (3 * root * root)
     return root
@@ -235,3 +244,29 @@ def to_oklab(const unsigned char[:, :, ::1] rgb, float[:, :, ::1] out, const flo
                     row[3 * x + 2] = to_lab[2, 0] * l + to_lab[2, 1] * m + to_lab[2, 2] * s
     finally:
         free(scratch)
+
+
+def halve(const float[:, :, ::1] values, float[:, :, ::1] out):
+    """Each 2 x 2 block of ``values`` averaged, as one pass (numpy made four strided copies).
+
+    Args:
+        values: float32 (H, W, C).
+        out: float32 (H // 2, W // 2, C) receives the averages; an odd last row or column is left out.
+
+    Each average is summed top left, bottom left, top right, bottom right, in that order and in float32,
+    then multiplied by 0.25, so it is the same float as numpy's ``(a + b + c + d) * np.float32(0.25)``.
+    """
+    cdef Py_ssize_t height = values.shape[0] // 2, width = values.shape[1] // 2, channels = values.shape[2]
+    cdef Py_ssize_t y, x, c
+    cdef float quarter = 0.25
+    cdef float total
+    if out.shape[0] != height or out.shape[1] != width or out.shape[2] != channels:
+        raise ValueError("halve: out must be (H // 2, W // 2, C) for values of (H, W, C)")
+    with nogil:
+        for y in range(height):
+            for x in range(width):
+                for c in range(channels):
+                    total = values[2 * y, 2 * x, c] + values[2 * y + 1, 2 * x, c]
+                    total = total + values[2 * y, 2 * x + 1, c]
+                    total = total + values[2 * y + 1, 2 * x + 1, c]
+                    out[y, x, c] = total * quarter

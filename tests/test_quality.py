@@ -205,6 +205,32 @@ def test_pictures_of_different_sizes_are_refused():
         error_features(_ramp(64), _ramp(32))
 
 
+@given(st.integers(0, 2 ** 32 - 1), st.integers(1, 64))
+def test_oklab_is_the_float64_formula_to_float_precision(seed, count):
+    """The compiled conversion (its cube root a guess from the float's bits and two Newton steps) agrees
+    with Ottosson's formula in float64, from black and near-black to white."""
+    from gifsom import perceptual
+
+    rgb = np.random.default_rng(seed).integers(0, 256, (1, count, 3), dtype=np.uint8)
+    rgb[0, 0] = [0, 0, 1]                  # the darkest cone responses are the cube root's hardest case
+    linear = perceptual._srgb_to_linear().astype(np.float64)[rgb[0]]
+    cones = np.cbrt(linear @ perceptual._RGB_TO_LMS.astype(np.float64).T)
+    expected = cones @ perceptual._LMS_TO_LAB.astype(np.float64).T
+    assert np.allclose(perceptual.oklab(rgb)[0], expected, rtol=0, atol=2e-6)
+
+
+@given(st.integers(1, 33), st.integers(1, 33), st.integers(1, 4), st.integers(0, 2 ** 32 - 1))
+def test_halving_averages_each_two_by_two_block_as_numpy_does(height, width, channels, seed):
+    """The compiled halving gives numpy's floats exactly (the score's coarser scales depend on it), and
+    leaves out an odd last row or column."""
+    from gifsom.perceptual import _halve
+
+    values = np.random.default_rng(seed).normal(size=(height, width, channels)).astype(np.float32)
+    v = values[:height // 2 * 2, :width // 2 * 2]
+    expected = (v[0::2, 0::2] + v[1::2, 0::2] + v[0::2, 1::2] + v[1::2, 1::2]) * np.float32(0.25)
+    assert _halve(values).tobytes() == expected.tobytes() and _halve(values).shape == expected.shape
+
+
 def test_oklab_gives_the_published_values():
     """Ottosson's OkLab of sRGB white, red and blue."""
     from gifsom.perceptual import oklab
