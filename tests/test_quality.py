@@ -216,7 +216,7 @@ def test_oklab_is_the_float64_formula_to_float_precision(seed, count):
     linear = perceptual._srgb_to_linear().astype(np.float64)[rgb[0]]
     cones = np.cbrt(linear @ perceptual._RGB_TO_LMS.astype(np.float64).T)
     expected = cones @ perceptual._LMS_TO_LAB.astype(np.float64).T
-    assert np.allclose(perceptual.oklab(rgb)[0], expected, rtol=0, atol=2e-6)
+    assert np.allclose(perceptual.oklab(rgb)[0], expected, rtol=0, atol=1e-5)     # float32 sums
 
 
 @given(st.integers(1, 33), st.integers(1, 33), st.integers(1, 4), st.integers(0, 2 ** 32 - 1))
