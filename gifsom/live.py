@@ -16,9 +16,10 @@ palette:
      :data:`PROBE_STEP`-th pixel of every such row) exceeds :data:`DRIFT_FACTOR`
      times the error of the frames it was learned on, plus :data:`DRIFT_FLOOR`.
 3. The first segment's palette is the GIF's global colour table; later
-   segments write local tables. Frames go to a temporary file while the take
-   runs, and the header is written last, so an exact palette can grow to the
-   end of the clip without a local table in any frame.
+   segments write local tables. The writer keeps the frames until the take
+   ends and writes the header last (:class:`gifsom.gif.animation.AnimationWriter`),
+   so an exact palette can grow to the end of the clip without a local table in
+   any frame.
 
 Every decision depends on the frames alone, never on timing: the same frames
 give the same GIF. A clip that ends within the first warm-up is encoded by
@@ -27,8 +28,6 @@ give the same GIF. A clip that ends within the first warm-up is encoded by
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 import threading
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
@@ -112,7 +111,6 @@ class LiveEncoder:
         self._baseline = 0.0
         self._histogram: np.ndarray | None = None
         self._writer: AnimationWriter | None = None
-        self._frames_file: BinaryIO | None = None
         self._own_pool: ThreadPoolExecutor | None = None         # workers for palettes per frame
         self._own_waiting: deque = deque()                        # (start, mask, job) in display order
         self._thread = threading.Thread(target=self._run, name="gifsom-live", daemon=True)
@@ -333,10 +331,10 @@ class LiveEncoder:
 
     def _open_writer(self, global_palette: np.ndarray | None) -> None:
         height, width, channels = self.spool.shape
-        self._frames_file = tempfile.TemporaryFile(prefix="gifsom-live-")
-        self._writer = AnimationWriter(self._frames_file, width, height, global_palette=global_palette,
+        # the writer keeps the frames until it closes, when the global palette has stopped growing
+        self._writer = AnimationWriter(self.out, width, height, global_palette=global_palette,
                                        loop=self.options.loop, comment=self.options.comment,
-                                       lossy=self.options.lossy_level, spare_slot=channels == 4, preamble_later=True)
+                                       lossy=self.options.lossy_level, spare_slot=channels == 4)
 
     # -- the end -----------------------------------------------------------------------------------
 
@@ -355,20 +353,12 @@ class LiveEncoder:
             self._settle()
         self._write_finished_own(keep=0)
         self._writer.close(start_cs(self._end(end_time)))
-        self.out.write(self._writer.preamble())
-        frames_file = self._frames_file
-        assert frames_file is not None, "opened with the writer"
-        frames_file.seek(0)
-        shutil.copyfileobj(frames_file, self.out, 1 << 20)
         self._release()
         self.frames_written = self._writer.frames_written
         self.bytes_written = self.out.tell()
 
     def _release(self) -> None:
-        """Stop the palette-per-frame workers and drop the temporary file of frames."""
+        """Stop the palette-per-frame workers."""
         if self._own_pool is not None:
             self._own_pool.shutdown(wait=True, cancel_futures=True)
             self._own_pool = None
-        if self._frames_file is not None:
-            self._frames_file.close()
-            self._frames_file = None

@@ -21,14 +21,16 @@ def colour_table(palette: np.ndarray, bits: int) -> bytes:
     return table.tobytes()
 
 
-def header(width: int, height: int, global_palette: np.ndarray | None, global_bits: int) -> bytes:
-    """Signature and logical screen descriptor, followed by the global colour table if any."""
+def header(width: int, height: int, global_palette: np.ndarray | None, global_bits: int,
+           background: int = 0) -> bytes:
+    """Signature and logical screen descriptor (``background``: the background colour's index), followed by
+    the global colour table if any."""
     packed = 0x70  # colour resolution 8 bits
     table = b""
     if global_palette is not None:
         packed |= 0x80 | (global_bits - 1)
         table = colour_table(global_palette, global_bits)
-    return b"GIF89a" + struct.pack("<HHBBB", width, height, packed, 0, 0) + table
+    return b"GIF89a" + struct.pack("<HHBBB", width, height, packed, background, 0) + table
 
 
 def loop_extension(loop: int) -> bytes:

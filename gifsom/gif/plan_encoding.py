@@ -18,6 +18,7 @@ from ..frames import same_pixels
 from ..threads import available_cores
 from . import blocks
 from ._plan_encoding_cy import continue_runs as _continue_runs, fill_hidden as _fill_hidden
+from .palette_order import DrawnIndices, drawn_indices
 from .screen_model import FramePlan, as_bytes
 
 
@@ -95,18 +96,24 @@ def encode_plan(plan: FramePlan, pool: ThreadPoolExecutor | None = None) -> tupl
     return blocks.graphic_control(plan.delay_cs, plan.disposal, transparent_index) + data, shown, transparent_index
 
 
-def _chunk(plan: FramePlan) -> bytes:
-    return encode_plan(plan)[0]
+def _encoded(plan: FramePlan, pool: ThreadPoolExecutor | None = None
+             ) -> tuple[bytes, DrawnIndices | None, np.ndarray, int | None]:
+    """:func:`encode_plan`, with what the frame draws of the global colour table (None for a frame with a
+    table of its own, or whose codes cannot be read), worked out on the same thread."""
+    chunk, shown, transparent = encode_plan(plan, pool)
+    return chunk, (drawn_indices(chunk, 1 << plan.bits) if plan.local is None else None), shown, transparent
 
 
 class PlanEncoder:
     """Encodes plans on a thread pool and passes their chunks, in frame order, to ``emit``.
 
     Args:
-        emit: called with each frame's bytes, in the order the plans came.
+        emit: called with each frame's bytes and what it draws of the global colour table
+            (:func:`gifsom.gif.palette_order.drawn_indices`; None for a frame with a table of its own),
+            in the order the plans came.
     """
 
-    def __init__(self, emit: Callable[[bytes], None]) -> None:
+    def __init__(self, emit: Callable[[bytes, DrawnIndices | None], None]) -> None:
         self.emit = emit
         workers = available_cores()
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="gifsom-lzw")
@@ -124,27 +131,27 @@ class PlanEncoder:
             raise RuntimeError("finish the lossy plan started before starting another")
         if self.lossy_pool is None:
             self.lossy_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gifsom-lossy")
-        self.started = self.lossy_pool.submit(encode_plan, plan, self.pool)
+        self.started = self.lossy_pool.submit(_encoded, plan, self.pool)
 
     def finish(self) -> tuple[np.ndarray, int | None]:
         """Wait for the plan given to :meth:`start` and emit it; returns the indices a decoder shows and the
         transparent index."""
         assert self.started is not None, "a lossy plan was started"
         job, self.started = self.started, None
-        chunk, shown, transparent = job.result()
-        self.emit(chunk)
+        chunk, drawn, shown, transparent = job.result()
+        self.emit(chunk, drawn)
         return shown, transparent
 
     def later(self, plan: FramePlan) -> None:
         """Queue ``plan`` (exact LZW: every candidate shows its indices) and emit what is finished."""
-        self.waiting.append(self.pool.submit(_chunk, plan))
+        self.waiting.append(self.pool.submit(_encoded, plan))
         while len(self.waiting) > self.ahead or (self.waiting and self.waiting[0].done()):
-            self.emit(self.waiting.popleft().result())
+            self.emit(*self.waiting.popleft().result()[:2])
 
     def flush(self) -> None:
         """Emit every queued plan."""
         while self.waiting:
-            self.emit(self.waiting.popleft().result())
+            self.emit(*self.waiting.popleft().result()[:2])
 
     def close(self) -> None:
         self.flush()
