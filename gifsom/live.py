@@ -62,6 +62,10 @@ DRIFT_FACTOR = 1.3
 DRIFT_FLOOR = 5.0
 #: The drift is judged on every this many pixels of every this many rows.
 PROBE_STEP = 4
+#: The most bytes of frames whose global table is reordered for short codes at Stop
+#: (:mod:`gifsom.gif.palette_order`): renaming their codes runs at about 125 MB/s on one core, so a GIF of
+#: this size is on disk about half a second after Stop (a 60 s take of a scrolling terminal, 33 MB: 0.35 s).
+LIVE_REORDER_BYTES = 64 << 20
 
 
 class LiveEncoder:
@@ -334,7 +338,8 @@ class LiveEncoder:
         # the writer keeps the frames until it closes, when the global palette has stopped growing
         self._writer = AnimationWriter(self.out, width, height, global_palette=global_palette,
                                        loop=self.options.loop, comment=self.options.comment,
-                                       lossy=self.options.lossy_level, spare_slot=channels == 4)
+                                       lossy=self.options.lossy_level, spare_slot=channels == 4,
+                                       reorder_up_to=LIVE_REORDER_BYTES)
 
     # -- the end -----------------------------------------------------------------------------------
 

@@ -104,9 +104,10 @@ def screen_like(rng: np.random.Generator, colours: int, count: int, size: int, s
     return frames
 
 
-def written(frames: list[IndexedFrame], palette: np.ndarray, size: int, *, reorder: bool) -> bytes:
+def written(frames: list[IndexedFrame], palette: np.ndarray, size: int, *, reorder: bool,
+            up_to: int | None = None) -> bytes:
     out = io.BytesIO()
-    writer = AnimationWriter(out, size, size, global_palette=palette, reorder=reorder)
+    writer = AnimationWriter(out, size, size, global_palette=palette, reorder=reorder, reorder_up_to=up_to)
     for frame in frames:
         writer.add(IndexedFrame(frame.indices, palette, frame.start_cs))
     writer.close(len(frames) * 10)
@@ -142,6 +143,17 @@ def test_frames_that_draw_few_colours_get_short_codes():
     assert np.mean([image.code_size for image in before[1:]]) > 7.5          # random places in the table
     assert images[0].code_size == 8 and max(image.code_size for image in images[1:]) <= 7
     assert np.mean([image.code_size for image in images[1:]]) < 5
+
+
+def test_a_gif_over_the_size_to_reorder_keeps_its_order():
+    """The live encoder reorders only GIFs it can rename within its time at Stop (``reorder_up_to``)."""
+    rng = np.random.default_rng(5)
+    palette = rng.integers(0, 256, (256, 3), dtype=np.uint8)
+    frames = screen_like(rng, 256, 12, 48, sequential=False)
+    kept, reordered = written(frames, palette, 48, reorder=False), written(frames, palette, 48, reorder=True)
+    assert len(reordered) < len(kept)
+    assert written(frames, palette, 48, reorder=True, up_to=len(kept) // 2) == kept
+    assert written(frames, palette, 48, reorder=True, up_to=len(kept)) == reordered
 
 
 def test_the_order_is_a_permutation_with_the_fewest_colours_first():
