@@ -15,7 +15,7 @@ from gifsom.gif import animation, blocks
 from gifsom.gif._renumber_cy import INVALID, MANY, literals, renumber
 from gifsom.gif._unlzw_cy import decode_window
 from gifsom.gif.animation import AnimationWriter, IndexedFrame
-from gifsom.gif.reader import GifReader
+from gifsom.gif.reader import GifReader, _sub_blocks
 from gifsom.gif.lzw import lzw_encode, min_code_size
 from gifsom.gif.palette_order import CODE_SIZE_AT, choose_order, drawn_indices, renumbered_frame
 
@@ -24,10 +24,9 @@ from . import decoders
 
 def decoded(codes: bytes, code_size: int, height: int, width: int) -> np.ndarray:
     """The indices our own decoder reads from LZW sub-blocks."""
-    joined, position = b"", 0
-    while codes[position]:
-        joined += codes[position + 1: position + 1 + codes[position]]
-        position += codes[position] + 1
+    blocks_read, _, cut = _sub_blocks(codes, 0)
+    assert not cut
+    joined = b"".join(blocks_read)
     out, drawn = np.zeros((height, width), np.uint8), np.zeros((height, width), np.uint8)
     read, _ = decode_window(np.frombuffer(joined, np.uint8), code_size, width, np.arange(height, dtype=np.int32),
                             height * width, out, drawn)

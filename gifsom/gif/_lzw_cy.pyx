@@ -20,7 +20,8 @@ and walks the continuations otherwise: both find the same one.
 
 from libc.stdint cimport int16_t, int32_t, int64_t, uint8_t, uint64_t
 from libc.stdlib cimport free, malloc, qsort
-from libc.string cimport memcpy
+
+from ._packing cimport Packer, put_code as _put, start_packing, sub_blocks as _sub_blocks
 
 import numpy as np
 
@@ -189,24 +190,6 @@ cdef inline int64_t _walked_continuation(const int16_t* first_child, const int16
     return best
 
 
-cdef struct Packer:
-    uint8_t* packed
-    Py_ssize_t length
-    uint64_t accumulator
-    int pending_bits
-
-
-cdef inline void _put(Packer* p, int64_t code, int bits) noexcept nogil:
-    """Append a code of ``bits`` bits, least significant bit first."""
-    p.accumulator |= (<uint64_t>code) << p.pending_bits
-    p.pending_bits += bits
-    while p.pending_bits >= 8:
-        p.packed[p.length] = p.accumulator & 255
-        p.length += 1
-        p.accumulator >>= 8
-        p.pending_bits -= 8
-
-
 cdef struct Table:
     int16_t* codes
     int64_t* assigned
@@ -241,12 +224,10 @@ cdef inline void _give_code(Table* t, int64_t slot, bint store) noexcept nogil:
 cdef int _begin(Packer* p, Table* t, int16_t[::1] table, int64_t[::1] assigned, int min_code_size,
                 Py_ssize_t count) except -1:
     """Allocate the output for ``count`` pixels and start with an empty table."""
-    p.packed = <uint8_t*>malloc(count * 2 + 64)
-    if p.packed == NULL:
+    cdef uint8_t* buffer = <uint8_t*>malloc(count * 2 + 64)
+    if buffer == NULL:
         raise MemoryError()
-    p.length = 0
-    p.accumulator = 0
-    p.pending_bits = 0
+    start_packing(p, buffer)
     t.codes = &table[0]
     t.assigned = &assigned[0]
     t.n_assigned = 0
@@ -254,26 +235,6 @@ cdef int _begin(Packer* p, Table* t, int16_t[::1] table, int64_t[::1] assigned, 
     t.bits = min_code_size + 1
     t.next_code = (1 << min_code_size) + 2
     return 0
-
-
-cdef object _sub_blocks(Packer* p):
-    """Flush the last bits and cut the packed bytes into data sub-blocks with the terminator."""
-    if p.pending_bits > 0:
-        p.packed[p.length] = p.accumulator & 255
-        p.length += 1
-    cdef Py_ssize_t length = p.length, blocks = (length + 254) // 255, start, size, o = 0
-    out = bytearray(length + blocks + 1)
-    cdef uint8_t[::1] view = out
-    with nogil:
-        start = 0
-        while start < length:
-            size = min(255, length - start)
-            view[o] = <uint8_t>size
-            memcpy(&view[o + 1], p.packed + start, size)
-            o += 1 + size
-            start += 255
-        view[o] = 0
-    return bytes(out)
 
 
 def encode_greedy(const uint8_t[::1] pixels, int min_code_size, const int64_t[:, ::1] colours, int64_t tolerance2,

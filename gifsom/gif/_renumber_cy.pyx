@@ -11,10 +11,11 @@ larger one higher, so codes may get wider.
 from libc.stdint cimport uint8_t
 from libc.stdlib cimport free, malloc
 
+from ._packing cimport Packer, put_code, start_packing, sub_blocks
+
 cdef enum:
     TABLE_SIZE = 4096       # codes are at most 12 bits
     MAX_BITS = 12
-    BLOCK = 255             # data bytes in a full sub-block
     STATUS_INVALID = -1
     STATUS_MANY = 1
 
@@ -55,41 +56,15 @@ cdef inline int _read(Reader* r, int bits) noexcept nogil:
     return code
 
 
-cdef struct Writer:
-    uint8_t* out                # sub-blocks: a length byte, then up to 255 bytes
-    Py_ssize_t size             # bytes written to ``out``
-    Py_ssize_t block_start      # where the current sub-block's length byte is
-    unsigned long accumulator
-    int pending
-
-
-cdef inline void _byte(Writer* w, uint8_t value) noexcept nogil:
-    if w.size - w.block_start - 1 == BLOCK:       # the sub-block is full: close it, open another
-        w.out[w.block_start] = BLOCK
-        w.block_start = w.size
-        w.size += 1
-    w.out[w.size] = value
-    w.size += 1
-
-
-cdef inline void _write(Writer* w, int code, int bits) noexcept nogil:
-    w.accumulator |= (<unsigned long>code) << w.pending
-    w.pending += bits
-    while w.pending >= 8:
-        _byte(w, <uint8_t>(w.accumulator & 0xFF))
-        w.accumulator >>= 8
-        w.pending -= 8
-
-
 cdef int _walk(Reader* r, int min_code_size, Py_ssize_t pixels, const uint8_t* rename, int new_min_code_size,
-               uint8_t* used, int most, Writer* w) noexcept nogil:
+               uint8_t* used, int most, Packer* w) noexcept nogil:
     """Read the codes of an image of ``pixels`` pixels, marking in ``used`` the literal codes (the indices
-    drawn: every pixel of an LZW stream comes from a literal code) and, with a writer, writing each again:
+    drawn: every pixel of an LZW stream comes from a literal code) and, with a packer, writing each again:
     a literal ``c`` as ``rename[c]``, clear and string codes shifted to the new table's numbering, each with
     the width a decoder expects there, and an end code after the last pixel. The codes are read up to the
     last pixel, not up to the end code, as decoders read them: an encoder that adds no entry after its last
     code writes the end code a bit narrower than a decoder would read it. 0; INVALID; or, without a
-    writer, MANY as soon as more than ``most`` indices are marked."""
+    packer, MANY as soon as more than ``most`` indices are marked."""
     cdef int clear = 1 << min_code_size, new_clear = 1 << new_min_code_size
     cdef int shift = clear - new_clear
     cdef int bits = min_code_size + 1, new_bits = new_min_code_size + 1
@@ -104,7 +79,7 @@ cdef int _walk(Reader* r, int min_code_size, Py_ssize_t pixels, const uint8_t* r
             return STATUS_INVALID                   # the data ends before the last pixel
         if code == clear:
             if w != NULL:
-                _write(w, new_clear, new_bits)
+                put_code(w, new_clear, new_bits)
             bits, next_code, new_bits, new_next, previous = min_code_size + 1, clear + 2, new_min_code_size + 1, \
                 new_clear + 2, -1
             continue
@@ -122,7 +97,7 @@ cdef int _walk(Reader* r, int min_code_size, Py_ssize_t pixels, const uint8_t* r
         else:
             run = length[code] if code < next_code else (1 if previous < clear else length[previous]) + 1
         if w != NULL:
-            _write(w, rename[code] if code < clear else code - shift, new_bits)
+            put_code(w, rename[code] if code < clear else code - shift, new_bits)
         if previous >= 0:
             # a decoder adds an entry after each code but the first after a clear, widening its codes
             # when the table reaches the next power of two
@@ -140,7 +115,7 @@ cdef int _walk(Reader* r, int min_code_size, Py_ssize_t pixels, const uint8_t* r
     if drawn != pixels:
         return STATUS_INVALID                       # a string runs past the last pixel
     if w != NULL:
-        _write(w, new_clear + 1, new_bits)
+        put_code(w, new_clear + 1, new_bits)
     return 0
 
 
@@ -188,7 +163,7 @@ def renumber(const uint8_t[::1] data, int min_code_size, Py_ssize_t pixels, cons
         does not grow; or :data:`INVALID` where the codes are not a whole valid image.
     """
     cdef Reader r
-    cdef Writer w
+    cdef Packer w
     cdef uint8_t used[256]
     cdef int status, i
     if rename.shape[0] < 256 or not 2 <= new_min_code_size <= 8 or not 2 <= min_code_size <= 8:
@@ -197,27 +172,15 @@ def renumber(const uint8_t[::1] data, int min_code_size, Py_ssize_t pixels, cons
         return INVALID
     r.data, r.length, r.position, r.block_left, r.accumulator, r.pending = &data[0], data.shape[0], 0, 0, 0, 0
     # a code is at least 3 bits and at most 12, so it at most gets 4 times as wide
-    capacity = 4 * data.shape[0] + 16
-    w.out = <uint8_t*>malloc(capacity)
-    if w.out == NULL:
+    cdef uint8_t* buffer = <uint8_t*>malloc(4 * data.shape[0] + 16)
+    if buffer == NULL:
         raise MemoryError()
-    w.size, w.block_start, w.accumulator, w.pending = 1, 0, 0, 0
+    start_packing(&w, buffer)
     try:
         with nogil:
             for i in range(256):
                 used[i] = 0
             status = _walk(&r, min_code_size, pixels, &rename[0], new_min_code_size, used, 256, &w)
-            if status == 0:
-                if w.pending > 0:
-                    _byte(&w, <uint8_t>(w.accumulator & 0xFF))
-                if w.size - w.block_start - 1 > 0:
-                    w.out[w.block_start] = <uint8_t>(w.size - w.block_start - 1)
-                    w.out[w.size] = 0               # the terminator
-                    w.size += 1
-                else:
-                    w.out[w.block_start] = 0        # an empty last sub-block is the terminator
-        if status != 0:
-            return INVALID
-        return bytes(w.out[:w.size])
+        return sub_blocks(&w) if status == 0 else INVALID
     finally:
-        free(w.out)
+        free(buffer)
