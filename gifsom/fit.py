@@ -361,8 +361,8 @@ SCORED_FRAMES = SAMPLE_RUNS
 #: (see :meth:`Fitter._rebalanced`). It costs about a fifth of a screen clip's fit (0.13 to 0.15 s of
 #: 0.67 to 0.73 s on 2 cores, 2026-12-03) and picks nothing on the fit bench's screen and 176x144 clips,
 #: but it won 6 of the 15 fits where it ran on the other bench and held-out clips, by up to 10 points
-#: (the web page at a quarter of its bytes: 24.6 to 34.5 on the sample). Skipping it where the answer scored at least what
-#: the knob costs predicted would have lost 3 of those 6, that one among them.
+#: (the web page at a quarter of its bytes: 24.6 to 34.5 on the sample). Skipping it where the answer
+#: scored at least what the knob costs predicted would have lost 3 of those 6, that one among them.
 REBALANCE_NOTCHES = (2, 4)
 
 

@@ -23,7 +23,7 @@ import numpy as np
 
 from ..frames import same_pixels
 from . import blocks
-from .palette_order import DrawnIndices, choose_order, renumbered_frame, reordered_table
+from .palette_order import DrawnIndices, choose_order, renumbered_frame, reordered_table, uses_global_table
 from .plan_encoding import PlanEncoder
 from .screen_model import FramePlan, IndexedFrame, ScreenModel, union_box
 from .timing import MIN_DELAY_CS
@@ -82,7 +82,6 @@ class AnimationWriter:
         #: per frame emitted, what it draws of the global table (None: a table of its own, or unreadable)
         self._drawn: list[DrawnIndices | None] = []
         self._global: list[bool] = []           # per frame emitted, whether it uses the global table
-        self._planned_global: list[bool] = []   # the same for each plan handed to the encoder, in order
         self.reorder = reorder
         self.reorder_up_to = reorder_up_to
 
@@ -137,11 +136,11 @@ class AnimationWriter:
         self._finish_lossy()
         self.encoder.close()
         frames: IO[bytes] = self._frames
-        within = self.reorder_up_to is None or sum(self.frame_sizes) <= self.reorder_up_to
+        within = self.reorder_up_to is None or self.bytes_written <= self.reorder_up_to
         order = self._order() if self.reorder and within else None
         if order is not None:
             renumbered, sizes = self._renumbered(order)
-            if sum(sizes) < sum(self.frame_sizes):
+            if sum(sizes) < self.bytes_written:
                 frames, self.frame_sizes, self.bytes_written = renumbered, sizes, sum(sizes)
                 self._frames.close()
             else:
@@ -195,7 +194,6 @@ class AnimationWriter:
     def _write(self, frame: IndexedFrame, delay_cs: int, successor: IndexedFrame | None) -> None:
         self._finish_lossy()
         plan = self.model.plan(frame, delay_cs, successor, self._pending_changed)
-        self._planned_global.append(plan.local is None)
         if self.lossy:
             # lossy LZW decides what is shown: the model learns it before the next plan (_finish_lossy), and
             # the caller maps the next frame while a worker encodes this one
@@ -214,7 +212,7 @@ class AnimationWriter:
 
     def _emit(self, chunk: bytes, drawn: DrawnIndices | None) -> None:
         self._frames.write(chunk)
-        self._global.append(self._planned_global[len(self._global)])
+        self._global.append(uses_global_table(chunk))
         self._drawn.append(drawn)
         self.bytes_written += len(chunk)
         self.frame_sizes.append(len(chunk))

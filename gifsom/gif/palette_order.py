@@ -35,6 +35,12 @@ TRANSPARENT_AT = 6
 CODE_SIZE_AT = CONTROL_BYTES + 10
 
 
+def uses_global_table(frame: bytes) -> bool:
+    """Whether a frame (as the writer emits it: graphic control, image descriptor, ...) is drawn with the
+    global colour table: its descriptor's packed byte has no local-table flag."""
+    return not frame[CONTROL_BYTES + 9] & 0x80
+
+
 def _pixels(frame: bytes) -> int:
     """The pixels of a frame's image: the width times the height in its image descriptor."""
     width, height = struct.unpack_from("<HH", frame, CONTROL_BYTES + 5)

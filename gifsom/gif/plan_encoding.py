@@ -18,7 +18,7 @@ from ..frames import same_pixels
 from ..threads import available_cores
 from . import blocks
 from ._plan_encoding_cy import continue_runs as _continue_runs, fill_hidden as _fill_hidden
-from .palette_order import DrawnIndices, drawn_indices
+from .palette_order import DrawnIndices, drawn_indices, uses_global_table
 from .screen_model import FramePlan, as_bytes
 
 
@@ -101,7 +101,7 @@ def _encoded(plan: FramePlan, pool: ThreadPoolExecutor | None = None
     """:func:`encode_plan`, with what the frame draws of the global colour table (None for a frame with a
     table of its own, or whose codes cannot be read), worked out on the same thread."""
     chunk, shown, transparent = encode_plan(plan, pool)
-    return chunk, (drawn_indices(chunk, 1 << plan.bits) if plan.local is None else None), shown, transparent
+    return chunk, (drawn_indices(chunk, 1 << plan.bits) if uses_global_table(chunk) else None), shown, transparent
 
 
 class PlanEncoder:
