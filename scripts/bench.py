@@ -6,6 +6,9 @@
     python scripts/bench.py --clips chelsea hopper hubble plot
                             --only "gifsom (default)" "gifski (quality 90)" "ffmpeg two-pass"
         (one command line: the held-out clips, to check the defaults on content never tuned on)
+    python scripts/bench.py --clips small chelsea --only "gifsom (default)" "gifski (quality 90)"
+                            --settings "--lossy 6" "--dither adaptive --dither-strength 0.3"
+        (more gifsom rows: each quoted string is a set of convert options to try)
 
 Prints one table per clip: size in bytes; PSNR (whole clip, on the source timeline, sampled
 mid-frame); SSIM (every 5th frame); SSIMULACRA 2 and FLIP (every 10th frame, same timeline:
@@ -28,13 +31,14 @@ import compileall
 import io
 import math
 import os
+import shlex
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -467,7 +471,10 @@ def timed(command: list[str]) -> tuple[float, float, float]:
     return float(wall), float(user) + float(system), float(peak) / 1024
 
 
-def recipes(clip: Clip, out: Path, gifski: str | None) -> dict[str, list[list[str]] | None]:
+def recipes(clip: Clip, out: Path, gifski: str | None,
+            settings: Sequence[str] = ()) -> dict[str, list[list[str]] | None]:
+    """Each tool's commands for ``clip``, by row name, writing ``out``; None where the tool is missing.
+    ``settings``: more gifsom rows, each a string of ``convert`` options (``"--lossy 6"``)."""
     ff = ffmpeg()
     two_pass = ("split[a][b];[a]palettegen=stats_mode=diff[p];"
                 "[b][p]paletteuse=dither=sierra2_4a:diff_mode=rectangle")
@@ -480,6 +487,7 @@ def recipes(clip: Clip, out: Path, gifski: str | None) -> dict[str, list[list[st
         "gifsom --dither adaptive --dither-strength 0.5": [[*gifsom, "--dither", "adaptive", "--dither-strength",
                                                             "0.5"]],
         **{quality_row("gifsom", q): [[*gifsom, "--quality", str(q)]] for q in QUALITY_STEPS if q != DEFAULT_QUALITY},
+        **{f"gifsom {setting}": [[*gifsom, *shlex.split(setting)]] for setting in settings},
         "ffmpeg two-pass (diff, sierra2_4a)": [[ff, "-v", "error", "-y", *clip.ffmpeg_input, "-vf", two_pass, str(out)]],
         "ffmpeg palettegen/paletteuse": [[ff, "-v", "error", "-y", *clip.ffmpeg_input, "-vf",
                                           "split[a][b];[a]palettegen[p];[b][p]paletteuse", str(out)]],
@@ -922,6 +930,9 @@ def main() -> None:
     parser.add_argument("--check-metrics", action="store_true",
                         help="first show that SSIMULACRA 2 and FLIP behave as published (identical, falling JPEG)")
     parser.add_argument("--only", nargs="*", default=None, help="run only tools whose name starts with these")
+    parser.add_argument("--settings", nargs="*", default=[], metavar="OPTIONS",
+                        help="more gifsom rows, each a quoted string of convert options such as \"--lossy 6\" "
+                             "(run whatever --only says)")
     parser.add_argument("--no-mapping", dest="mapping", action="store_false", help="skip the mapping throughput table")
     parser.add_argument("--no-start-up", dest="start_up", action="store_false", help="skip the start-up table")
     parser.add_argument("--no-library", dest="library", action="store_false", help="skip the GifWriter memory row")
@@ -952,8 +963,9 @@ def main() -> None:
             print(f"{'tool':46s} {'bytes':>10s} {'PSNR':>7s} {'SSIM':>6s} {'SSIMU2':>7s} {'FLIP':>7s} {'wall s':>7s} "
                   f"{'CPU s':>7s} {'cold s':>7s} {'peak MB':>8s}")
             rows = []
-            for tool, steps in recipes(clip, work / "out.gif", args.gifski).items():
-                if args.only and not any(tool.startswith(o) for o in args.only):
+            extra = {f"gifsom {setting}" for setting in args.settings}
+            for tool, steps in recipes(clip, work / "out.gif", args.gifski, args.settings).items():
+                if args.only and tool not in extra and not any(tool.startswith(o) for o in args.only):
                     continue
                 if steps is None:
                     print(f"{tool:46s} skipped: not installed")
