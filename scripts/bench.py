@@ -265,6 +265,8 @@ MADE_CLIPS = {"photos": ("photos (real photos, pan and zoom, cuts, 640x360, 15 f
 VIDEO_CLIPS = ("photos", "chelsea", "hopper", "hubble")
 #: Clips that the tables leave out unless named: made to check the defaults on content never tuned on.
 HELD_OUT_CLIPS = ("chelsea", "hopper", "hubble", "plot")
+#: The clips of the main tables when none are named.
+BENCH_CLIPS = ("pan", "photos", "cartoon", "page", "screen", "screen-x10", "flat", "small")
 
 
 def load_clips(work: Path, names: list[str]) -> list[Clip]:
@@ -487,7 +489,7 @@ def recipes(clip: Clip, out: Path, gifski: str | None,
         "gifsom --dither adaptive --dither-strength 0.5": [[*gifsom, "--dither", "adaptive", "--dither-strength",
                                                             "0.5"]],
         **{quality_row("gifsom", q): [[*gifsom, "--quality", str(q)]] for q in QUALITY_STEPS if q != DEFAULT_QUALITY},
-        **{f"gifsom {setting}": [[*gifsom, *shlex.split(setting)]] for setting in settings},
+        **{settings_row(setting): [[*gifsom, *shlex.split(setting)]] for setting in settings},
         "ffmpeg two-pass (diff, sierra2_4a)": [[ff, "-v", "error", "-y", *clip.ffmpeg_input, "-vf", two_pass, str(out)]],
         "ffmpeg palettegen/paletteuse": [[ff, "-v", "error", "-y", *clip.ffmpeg_input, "-vf",
                                           "split[a][b];[a]palettegen[p];[b][p]paletteuse", str(out)]],
@@ -527,6 +529,11 @@ def quality_row(tool: str, quality: int) -> str:
     if tool == "gifski" and quality == GIFSKI_DEFAULT_QUALITY:
         return f"gifski (quality {quality})"
     return f"{tool} --quality {quality}"
+
+
+def settings_row(setting: str) -> str:
+    """The row of gifsom with ``setting``, a string of ``convert`` options (see ``--settings``)."""
+    return f"gifsom {setting}"
 
 
 def run_recipe(steps: list[list[str]], repeats: int) -> tuple[float, float, float, float]:
@@ -922,7 +929,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--clips", nargs="*",
-                        default=["pan", "photos", "cartoon", "page", "screen", "screen-x10", "flat", "small"],
+                        default=list(BENCH_CLIPS),
                         help="clips for the main tables (none: only the sections asked for); the held-out clips "
                              f"({' '.join(HELD_OUT_CLIPS)}) run only when named")
     parser.add_argument("--gifski", default=shutil.which("gifski"), help="path of the gifski binary")
@@ -956,6 +963,7 @@ def main() -> None:
         check_metrics()
     floor = min(timed([sys.executable, "-c", "import numpy, PIL.Image"])[0] for _ in range(5))
     print(f"python: import numpy, PIL.Image (the floor for the wall-time targets): {floor:.2f} s")
+    extra = {settings_row(setting) for setting in args.settings}
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         for clip in load_clips(work, args.clips):
@@ -963,7 +971,6 @@ def main() -> None:
             print(f"{'tool':46s} {'bytes':>10s} {'PSNR':>7s} {'SSIM':>6s} {'SSIMU2':>7s} {'FLIP':>7s} {'wall s':>7s} "
                   f"{'CPU s':>7s} {'cold s':>7s} {'peak MB':>8s}")
             rows = []
-            extra = {f"gifsom {setting}" for setting in args.settings}
             for tool, steps in recipes(clip, work / "out.gif", args.gifski, args.settings).items():
                 if args.only and tool not in extra and not any(tool.startswith(o) for o in args.only):
                     continue

@@ -67,9 +67,7 @@ def error_by_class(gif: Path, clip: bench.Clip) -> dict[str, tuple[float, float,
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("clip", help="a bench clip: " + " ".join(["pan", "photos", "cartoon", "page", "screen",
-                                                                   "screen-x10", "flat", "small",
-                                                                   *bench.HELD_OUT_CLIPS]))
+    parser.add_argument("clip", help="a bench clip: " + " ".join([*bench.BENCH_CLIPS, *bench.HELD_OUT_CLIPS]))
     parser.add_argument("--settings", nargs="*", default=[], metavar="OPTIONS",
                         help="more gifsom GIFs, each a quoted string of convert options")
     parser.add_argument("--gifski", default=shutil.which("gifski"), help="path of the gifski binary")
@@ -77,7 +75,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         work = Path(folder)
         clip = bench.load_clips(work, [args.clip])[0]
-        rows = ["gifsom (default)", *(f"gifsom {setting}" for setting in args.settings)]
+        rows = ["gifsom (default)", *(bench.settings_row(setting) for setting in args.settings)]
         if args.gifski:
             rows.append(bench.quality_row("gifski", bench.GIFSKI_DEFAULT_QUALITY))
         commands = bench.recipes(clip, work / "out.gif", args.gifski, args.settings)
