@@ -14,6 +14,8 @@ from hypothesis.extra.numpy import arrays
 from gifsom import EncodeOptions
 from gifsom.colours.metric import weighted_distance
 from gifsom.errors import OptionError
+from gifsom.mapping import nearest
+from gifsom.mapping._map_cy import DIFFUSION_BAND_ROWS
 from gifsom.mapping.dither import DITHER_MODES
 from gifsom.mapping.nearest import ColourCache, small_pages_zeroed
 from gifsom.mapping.stage import FrameMapper, MappingOptions
@@ -113,6 +115,37 @@ def test_unchanged_region_keeps_indices_while_the_rest_moves(photo):
     second = mapper.map(moved)
     assert np.array_equal(second[100:], first[100:])     # no fresh noise below the change
     assert not np.array_equal(second[:100], first[:100])
+
+
+@pytest.mark.parametrize("mode", ["floyd-steinberg", "atkinson", "adaptive"])
+def test_error_diffusion_gives_the_same_indices_on_any_number_of_threads(photo, mode, monkeypatch):
+    # the frame is diffused in bands of rows, several at once: the bands, not the threads, decide the result
+    palette = np.array([[0, 0, 0], [255, 255, 255], [200, 120, 60], [60, 40, 30], [120, 90, 70]], np.uint8)
+    assert photo.shape[0] > 3 * DIFFUSION_BAND_ROWS
+    results = []
+    for threads in (1, 4):
+        monkeypatch.setattr(nearest, "threads_for", lambda items, grain, threads=threads: threads)
+        mapper = FrameMapper(palette, MappingOptions(dither=mode, strength=0.6))
+        moved = photo.copy()
+        moved[150:260, 200:420] = 255 - moved[150:260, 200:420]
+        results.append((mapper.map(photo).copy(), mapper.map(moved).copy()))
+    for one, four in zip(*results):
+        np.testing.assert_array_equal(one, four)
+
+
+@pytest.mark.parametrize("mode", ["floyd-steinberg", "adaptive"])
+def test_error_diffusion_maps_a_changed_rectangle_across_bands_as_the_whole_frame(photo, mode):
+    # a rectangle starting mid-band is widened up to the band's first row: the indices are those of the
+    # whole frame, also where a band runs through the rows above it before its own
+    palette = np.array([[0, 0, 0], [255, 255, 255], [200, 120, 60], [60, 40, 30], [120, 90, 70]], np.uint8)
+    whole = FrameMapper(palette, MappingOptions(dither=mode, strength=0.5))
+    boxed = FrameMapper(palette, MappingOptions(dither=mode, strength=0.5))
+    np.testing.assert_array_equal(boxed.map(photo), whole.map(photo))
+    frame = photo
+    for top, bottom, left, right in [(70, 140, 10, 300), (125, 131, 0, 600), (190, 330, 250, 260)]:
+        frame = frame.copy()
+        frame[top:bottom, left:right] = 255 - frame[top:bottom, left:right]
+        np.testing.assert_array_equal(boxed.map(frame, (top, bottom, left, right)), whole.map(frame))
 
 
 def test_motion_threshold_keeps_indices_under_small_noise(photo):

@@ -244,11 +244,19 @@ cdef struct Dither:
                                 # (0..255 for 0..1), or NULL for everywhere alike
     float* errors               # error diffusion: (rows, width + 2 * PAD, 3) ring buffer, zeroed
     Py_ssize_t rows
-    Py_ssize_t* target_rows     # error diffusion: (n_taps,) scratch
+    Py_ssize_t* target_rows     # error diffusion: (n_taps,) scratch: where in ``errors`` each tap of pixel 0
+                                # of the row lands (add 3 x for pixel x), or -1 below the frame
 
 
 cdef enum:
     PAD = 2                     # columns either side of the error rows that absorb taps falling off
+    BAND_ROWS = 64              # error diffusion's bands (see DIFFUSION_BAND_ROWS)
+    WARM_ROWS = 8               # rows above a band that error diffusion runs through, writing nothing, to
+                                # carry into the band's first row an error like the one the rows above leave
+
+#: Error diffusion cuts a frame into bands of this many rows, diffused at once on worker threads; the bands
+#: depend on the frame's height alone, so the result does not depend on the number of threads.
+DIFFUSION_BAND_ROWS = BAND_ROWS
 
 
 cdef inline double _clamp(double value, double lo, double hi) noexcept nogil:
@@ -305,9 +313,11 @@ cdef void _map_rows(const Mode* mode, const Frame* frame, const Tables* tables, 
                 memset(d.errors + 3 * (slot * padded + PAD), 0, 3 * f.width * sizeof(float))
             continue
         if Mode is Diffusion:
-            for k in range(d.n_taps):   # ring-buffer row of each tap, -1 below the frame
+            for k in range(d.n_taps):   # where each tap lands in the ring buffer, -1 below the frame
                 row = <Py_ssize_t>d.taps[3 * k + 1]
-                d.target_rows[k] = (y + row) % d.rows if y + row < f.height else -1
+                xx = <Py_ssize_t>d.taps[3 * k]
+                d.target_rows[k] = 3 * ((y + row) % d.rows * padded + PAD + (-xx if leftward else xx)) \
+                    if y + row < f.height else -1
         for i in range(f.width):
             if Mode is Diffusion:
                 x = f.width - 1 - i if leftward else i
@@ -360,14 +370,73 @@ cdef void _map_rows(const Mode* mode, const Frame* frame, const Tables* tables, 
                     row = d.target_rows[k]
                     if row < 0:
                         continue
-                    xx = (x - <Py_ssize_t>d.taps[3 * k] if leftward else x + <Py_ssize_t>d.taps[3 * k]) + PAD
                     w = d.taps[3 * k + 2]
-                    e = d.errors + 3 * (row * padded + xx)
+                    e = d.errors + row + 3 * x
                     e[0] += dr * w
                     e[1] += dg * w
                     e[2] += db * w
             f.out[y * f.width + x] = <uint8_t>index
             _remember(f, y, x, pixel)
+
+
+cdef void _diffuse_band(const Frame* frame, const Frame* warm, const Tables* tables, const Dither* dither,
+                        Py_ssize_t band) noexcept nogil:
+    """Error-diffuse band ``band`` of the frame: its first :data:`WARM_ROWS` rows above, through ``warm``
+    (the frame writing to scratch, read-only state), then its own rows."""
+    cdef Diffusion diffusion
+    cdef Dither local = dither[0]
+    cdef Py_ssize_t first = band * BAND_ROWS
+    local.errors = dither.errors + band * dither.rows * (frame.width + 2 * PAD) * 3
+    local.target_rows = dither.target_rows + band * dither.n_taps
+    if band > 0:
+        _map_rows(&diffusion, warm, tables, &local, max(first - WARM_ROWS, 0), first)
+    _map_rows(&diffusion, frame, tables, &local, first, min(first + BAND_ROWS, frame.height))
+
+
+cdef int _diffuse(const Frame* f, const Tables* t, Dither* d, int threads) except -1:
+    """Error-diffuse a frame in bands of :data:`DIFFUSION_BAND_ROWS` rows, up to ``threads`` at once.
+
+    Each band has error rows of its own. Before its first row, a band runs
+    through the :data:`WARM_ROWS` rows above it as the band above does, so
+    that no seam shows where bands meet, but writes nothing there: indices go
+    to scratch, and those rows' still test reads a copy of the reference taken
+    before any band starts, since the band above records into it meanwhile.
+    """
+    cdef Py_ssize_t bands = (f.height + BAND_ROWS - 1) // BAND_ROWS, band, first
+    cdef Py_ssize_t padded = f.width + 2 * PAD
+    cdef Frame warm = f[0]
+    cdef uint8_t* scratch_out = NULL
+    cdef uint8_t* scratch_reference = NULL
+    cdef int workers = <int>max(1, min(<Py_ssize_t>threads, bands))
+    d.errors = <float*>calloc(bands * d.rows * padded * 3, sizeof(float))
+    d.target_rows = <Py_ssize_t*>calloc(bands * d.n_taps, sizeof(Py_ssize_t))
+    try:
+        if d.errors == NULL or d.target_rows == NULL:
+            raise MemoryError()
+        if bands > 1:
+            scratch_out = <uint8_t*>calloc(f.height * f.width, 1)
+            if scratch_out == NULL:
+                raise MemoryError()
+            warm.out = scratch_out
+            warm.record = False
+            if f.stateful:
+                scratch_reference = <uint8_t*>calloc(f.height * f.width * 3, 1)
+                if scratch_reference == NULL:
+                    raise MemoryError()
+                for band in range(1, bands):
+                    first = max(band * BAND_ROWS - WARM_ROWS, 0)
+                    memcpy(scratch_reference + 3 * first * f.width, f.reference + 3 * first * f.width,
+                           3 * (band * BAND_ROWS - first) * f.width)
+                warm.reference = scratch_reference
+        with nogil:
+            for band in prange(bands, num_threads=workers, schedule="dynamic"):
+                _diffuse_band(f, &warm, t, d, band)
+    finally:
+        free(d.errors)
+        free(d.target_rows)
+        free(scratch_out)
+        free(scratch_reference)
+    return 0
 
 
 def map_frame(const uint8_t[:, :, ::1] pixels, uint8_t[:, ::1] out, uint8_t[:, :, ::1] reference,
@@ -396,14 +465,14 @@ def map_frame(const uint8_t[:, :, ::1] pixels, uint8_t[:, ::1] out, uint8_t[:, :
         channel_weights: int32 (3,) weights of the squared red, green and blue differences in the
             nearest-colour distance, each 1..1000 (see ``gifsom.colours.metric``); the tables
             hold answers for one set of weights.
-        threads: row bands mapped at once (plain and ordered only; diffusion runs in scan order).
+        threads: row bands mapped at once. Error diffusion runs in bands of :data:`DIFFUSION_BAND_ROWS` rows
+            whatever the number of threads (see ``_diffuse``), so its result does not depend on it.
     """
     cdef Frame f
     cdef Tables t
     cdef Dither d
     cdef Plain plain
     cdef Ordered ordered
-    cdef Diffusion diffusion
     cdef Py_ssize_t band, bands, rows_per_band, j, k
     cdef uint8_t palette_bits[PALETTE_FILTER_BYTES]
     cdef uint32_t h
@@ -463,21 +532,13 @@ def map_frame(const uint8_t[:, :, ::1] pixels, uint8_t[:, ::1] out, uint8_t[:, :
     d.rows = 1
     d.target_rows = NULL
     if mode == MODE_DIFFUSION:
-        # error diffusion runs in scan order on one thread
         d.taps = &taps[0, 0]
         d.n_taps = taps.shape[0]
         for k in range(d.n_taps):
             d.rows = max(d.rows, <Py_ssize_t>taps[k, 1] + 1)
-        d.errors = <float*>calloc(d.rows * (f.width + 2 * PAD) * 3, sizeof(float))
-        d.target_rows = <Py_ssize_t*>calloc(d.n_taps, sizeof(Py_ssize_t))
-        try:
-            if d.errors == NULL or d.target_rows == NULL:
-                raise MemoryError()
-            with nogil:
-                _map_rows(&diffusion, &f, &t, &d, 0, f.height)
-        finally:
-            free(d.errors)
-            free(d.target_rows)
+            if taps[k, 1] > WARM_ROWS or taps[k, 1] < 0 or (taps[k, 1] == 0 and taps[k, 0] <= 0):
+                raise ValueError("map_frame: taps must point to later pixels, at most WARM_ROWS rows down")
+        _diffuse(&f, &t, &d, threads)
         return
     bands = max(1, min(threads, f.height))
     rows_per_band = (f.height + bands - 1) // bands

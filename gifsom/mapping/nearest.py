@@ -18,6 +18,8 @@ from ._map_cy import CELL_COUNT, COARSE_COUNT, MAX_STAMP, map_frame
 
 #: Pixels per thread below which a frame is mapped on one thread.
 PIXELS_PER_THREAD = 1 << 17
+#: The same for error diffusion, which costs about four times as much a pixel.
+DIFFUSION_PIXELS_PER_THREAD = 1 << 13
 #: How the kernel maps a frame: nearest colours, ordered dither, or error diffusion.
 MODE_PLAIN, MODE_ORDERED, MODE_DIFFUSION = _map_cy.MODE_PLAIN, _map_cy.MODE_ORDERED, _map_cy.MODE_DIFFUSION
 
@@ -110,7 +112,8 @@ class ColourCache:
         map_frame(pixels, out, reference, previous, threshold, stateful, record, mode,
                   _NO_OFFSETS if offsets is None else offsets, _NO_TAPS if taps is None else taps, strength,
                   self.exact, self.stamp, self.coarse, self.palette, self.counts, self.candidates, self._weights,
-                  threads_for(height * width, PIXELS_PER_THREAD), weights)
+                  threads_for(height * width, DIFFUSION_PIXELS_PER_THREAD if mode == MODE_DIFFUSION
+                              else PIXELS_PER_THREAD), weights)
 
     def map(self, pixels: np.ndarray) -> np.ndarray:
         """Map uint8 (H, W, 3+) pixels to uint8 (H, W) indices of the nearest palette entry."""

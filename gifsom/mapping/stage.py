@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import dither as _dither
+from ._map_cy import DIFFUSION_BAND_ROWS
 from .nearest import MODE_DIFFUSION, MODE_ORDERED, MODE_PLAIN, ColourCache
 
 #: Default per-channel change (0..255) under which a pixel counts as unchanged in a clip.
@@ -99,8 +100,8 @@ class FrameMapper:
         if self._offsets is not None:          # ordered dither: its pattern is anchored at the frame's corner
             side = self._offsets.shape[0]
             top, left = top - top % side, left - left % side
-        if self._mode == MODE_DIFFUSION:       # error diffusion runs leftward on odd rows
-            top -= top % 2
+        if self._mode == MODE_DIFFUSION:       # error diffusion runs in bands of rows, leftward on odd rows
+            top -= top % DIFFUSION_BAND_ROWS
         out = self._previous.copy()
         if bottom > top and right > left:
             box = (slice(top, bottom), slice(left, right))
