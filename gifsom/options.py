@@ -53,8 +53,11 @@ LOWEST_KNOB_LOSSY = 80
 #: - clean and flat pictures band where the palette steps through a smooth gradient, and nothing hides it:
 #:   Floyd-Steinberg at 0.3 took the web page from FLIP 0.0175 to 0.0165 and SSIMULACRA 2 from 82.48
 #:   to 83.48 for 3.8% more bytes; exact palettes (flat UI) are never dithered, so they stay lossless;
-#: - noise already dithers camera video and hides small errors, where dither only adds bytes (7 to 12%):
-#:   lossy LZW within 5 levels instead took 1.9 to 6.7% of the bytes for 0.1 to 1.8 points of SSIMULACRA 2;
+#: - camera video at 90: Floyd-Steinberg at a quarter strength, paid for by lossy LZW within 6 levels. Its
+#:   noise hides banding but not the palette's error in busy texture, which FLIP sees (2026-12-03: without
+#:   dither, with lossy 5, hopper's busy areas had FLIP 0.0701 against gifski's 0.0632). On the six noisy
+#:   clips (small, pan, photos and the held-out chelsea, hopper, hubble) every one came out under gifski's
+#:   bytes, SSIMULACRA 2 and FLIP, where no dither with lossy 5 missed on hopper (FLIP) and hubble (bytes);
 #: - below 90, pictures with texture lose bytes most cheaply to lossy LZW (on the 176x144 camera clip,
 #:   lossy 10 kept SSIMULACRA 2 at 75.3 for 22% fewer bytes, where 128 colours gave 71.9);
 #: - flat pictures have no texture to hide lossy LZW's errors, and their flat areas cost few bytes
@@ -67,15 +70,17 @@ KNOB_ANCHORS = {
              (1, 0.0, LOWEST_KNOB_LOSSY, 4)),
     "clean": ((100, 0.5, 0, 256), (90, 0.3, 0, 256), (80, 0.0, 10, 256), (50, 0.0, MAX_KNOB_LOSSY, 256),
               (1, 0.0, LOWEST_KNOB_LOSSY, 256)),
-    "noisy": ((100, 0.5, 0, 256), (90, 0.0, 5, 256), (80, 0.0, 10, 256), (50, 0.0, MAX_KNOB_LOSSY, 256),
+    "noisy": ((100, 0.5, 0, 256), (90, 0.25, 6, 256), (80, 0.0, 10, 256), (50, 0.0, MAX_KNOB_LOSSY, 256),
               (1, 0.0, LOWEST_KNOB_LOSSY, 256)),
 }
-#: The dither mode the knob uses for each kind of content.
-KNOB_DITHER = {"flat": "floyd-steinberg", "clean": "floyd-steinberg", "noisy": "adaptive"}
 #: From this quality up, each frame gets its own palette (in clips that mostly change, see
 #: :data:`gifsom.encoder.MOSTLY_CHANGING`): SSIMULACRA 2 rose by 1.3 to 2.2 points on the photographic
 #: clips for 1.5 to 11% more bytes, at 2 to 4 times the encoding time.
 FRAME_PALETTES_FROM = 95
+#: The dither mode the knob uses for each kind of content, as (lowest quality, mode) pairs from the top:
+#: camera video takes ``adaptive`` where it gets a palette per frame, and Floyd-Steinberg below.
+KNOB_DITHER = {"flat": ((1, "floyd-steinberg"),), "clean": ((1, "floyd-steinberg"),),
+               "noisy": ((FRAME_PALETTES_FROM, "adaptive"), (1, "floyd-steinberg"))}
 
 
 def knobs_for_quality(quality: int, content: str = "clean") -> QualityKnobs:
@@ -93,7 +98,7 @@ def knobs_for_quality(quality: int, content: str = "clean") -> QualityKnobs:
             lossy = round(lossy_high + (lossy_low - lossy_high) * share)
             colors = round(colors_high * (colors_low / colors_high) ** share)
             break
-    mode = KNOB_DITHER[content] if strength > 0 else "none"
+    mode = next(dither for lowest, dither in KNOB_DITHER[content] if quality >= lowest) if strength > 0 else "none"
     return QualityKnobs(mode, round(strength, 3), lossy, "frame" if quality >= FRAME_PALETTES_FROM else "scene",
                         colors)
 
