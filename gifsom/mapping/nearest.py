@@ -19,7 +19,7 @@ from ._map_cy import CELL_COUNT, COARSE_COUNT, MAX_STAMP, map_frame
 #: Pixels per thread below which a frame is mapped on one thread.
 PIXELS_PER_THREAD = 1 << 17
 #: The same for error diffusion, which costs about four times as much a pixel.
-DIFFUSION_PIXELS_PER_THREAD = 1 << 13
+DIFFUSION_PIXELS_PER_THREAD = 1 << 15
 #: How the kernel maps a frame: nearest colours, ordered dither, or error diffusion.
 MODE_PLAIN, MODE_ORDERED, MODE_DIFFUSION = _map_cy.MODE_PLAIN, _map_cy.MODE_ORDERED, _map_cy.MODE_DIFFUSION
 
