@@ -12,7 +12,8 @@ import gifsom
 from gifsom import EncodeOptions, cli
 from gifsom.errors import OptionValueError
 from gifsom.mapping.stage import FrameMapper, MappingOptions
-from gifsom.options import CONTENT_KINDS, DEFAULT_QUALITY, LOWEST_KNOB_LOSSY, MAX_KNOB_LOSSY, knobs_for_quality
+from gifsom.options import (CONTENT_KINDS, DEFAULT_QUALITY, FRAME_PALETTES_FROM, LOWEST_KNOB_LOSSY, MAX_KNOB_LOSSY,
+                            knobs_for_quality)
 from gifsom.perceptual import error_features, perceived_score
 
 from .conftest import FIXTURES, decode_gif, psnr
@@ -409,3 +410,39 @@ def test_converging_frames_keep_to_the_colours_asked_for(tmp_path):
     for before, after in zip(shown, shown[1:]):
         drawn = after[(after != before).any(axis=2)]
         assert len(np.unique(drawn, axis=0)) <= 16          # what each frame draws comes from 16 colours
+
+
+def _busy(frame: np.ndarray) -> np.ndarray:
+    """Where a frame is busy: the luma's standard deviation over 7x7 pixels is 8 or more, bool (H, W)."""
+    luma = frame[..., :3].astype(np.float64) @ np.array([0.299, 0.587, 0.114])
+    windows = np.lib.stride_tricks.sliding_window_view(np.pad(luma, 3, mode="edge"), (7, 7))
+    return windows.std(axis=(2, 3)) >= 8
+
+
+def test_camera_video_at_the_default_keeps_the_local_average_of_busy_texture(tmp_path):
+    # noise hides banding but not the palette's error in texture: the default diffuses it, so each 4x4 block
+    # of a busy area averages closer to the source than nearest colours with the same lossy LZW give
+    rng = np.random.default_rng(7)
+    photo = np.asarray(Image.open(FIXTURES / "photo.jpg").convert("RGB"))[40:232, 40:360].astype(np.int16)
+    frames = [np.clip(photo + rng.integers(-3, 4, photo.shape), 0, 255).astype(np.uint8) for _ in range(6)]
+    knobs = knobs_for_quality(DEFAULT_QUALITY, "noisy")
+    assert knobs.dither != "none" and knobs.lossy > 0
+    errors = {}
+    for name, extra in (("default", {}), ("nearest", {"dither": "none"})):
+        result = gifsom.encode(frames, tmp_path / f"{name}.gif", fps=10, **extra)
+        assert result.bytes > 0
+        shown, _ = decode_gif(tmp_path / f"{name}.gif")
+        gaps = []
+        for source, frame in zip(frames, shown):
+            blocks = lambda a: a[..., :3].astype(np.float64).reshape(48, 4, 80, 4, 3).mean(axis=(1, 3))  # noqa: E731
+            busy = _busy(source).reshape(48, 4, 80, 4).all(axis=(1, 3))
+            gaps.append(np.abs(blocks(frame) - blocks(source))[busy].mean())
+        errors[name] = float(np.mean(gaps))
+    assert errors["default"] < errors["nearest"]
+
+
+@pytest.mark.parametrize("quality", [FRAME_PALETTES_FROM - 1, FRAME_PALETTES_FROM, 100])
+def test_camera_video_takes_adaptive_dither_only_where_each_frame_has_its_own_palette(quality):
+    knobs = knobs_for_quality(quality, "noisy")
+    assert knobs.dither_strength > 0
+    assert (knobs.dither == "adaptive") == (knobs.palette == "frame")
