@@ -425,6 +425,12 @@ def test_camera_video_at_the_default_keeps_the_local_average_of_busy_texture(tmp
     rng = np.random.default_rng(7)
     photo = np.asarray(Image.open(FIXTURES / "photo.jpg").convert("RGB"))[40:232, 40:360].astype(np.int16)
     frames = [np.clip(photo + rng.integers(-3, 4, photo.shape), 0, 255).astype(np.uint8) for _ in range(6)]
+    from gifsom.palette.clip import ClipSurvey
+
+    survey = ClipSurvey()
+    for frame in frames:
+        survey.add(frame)
+    assert survey.content == "noisy"
     knobs = knobs_for_quality(DEFAULT_QUALITY, "noisy")
     assert knobs.dither != "none" and knobs.lossy > 0
     errors = {}
