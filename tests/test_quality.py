@@ -433,17 +433,17 @@ def test_camera_video_at_the_default_keeps_the_local_average_of_busy_texture(tmp
     assert survey.content == "noisy"
     knobs = knobs_for_quality(DEFAULT_QUALITY, "noisy")
     assert knobs.dither != "none" and knobs.lossy > 0
+    def blocks(picture: np.ndarray) -> np.ndarray:
+        return picture[..., :3].astype(np.float64).reshape(48, 4, 80, 4, 3).mean(axis=(1, 3))
+
+    busy = [_busy(source).reshape(48, 4, 80, 4).all(axis=(1, 3)) for source in frames]
     errors = {}
     for name, extra in (("default", {}), ("nearest", {"dither": "none"})):
         result = gifsom.encode(frames, tmp_path / f"{name}.gif", fps=10, **extra)
         assert result.bytes > 0
         shown, _ = decode_gif(tmp_path / f"{name}.gif")
-        gaps = []
-        for source, frame in zip(frames, shown):
-            blocks = lambda a: a[..., :3].astype(np.float64).reshape(48, 4, 80, 4, 3).mean(axis=(1, 3))  # noqa: E731
-            busy = _busy(source).reshape(48, 4, 80, 4).all(axis=(1, 3))
-            gaps.append(np.abs(blocks(frame) - blocks(source))[busy].mean())
-        errors[name] = float(np.mean(gaps))
+        errors[name] = float(np.mean([np.abs(blocks(frame) - blocks(source))[where].mean()
+                                      for source, frame, where in zip(frames, shown, busy)]))
     assert errors["default"] < errors["nearest"]
 
 

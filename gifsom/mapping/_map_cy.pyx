@@ -244,7 +244,7 @@ cdef struct Dither:
                                 # (0..255 for 0..1), or NULL for everywhere alike
     float* errors               # error diffusion: (rows, width + 2 * PAD, 3) ring buffer, zeroed
     Py_ssize_t rows
-    Py_ssize_t* target_rows     # error diffusion: (n_taps,) scratch: where in ``errors`` each tap of pixel 0
+    Py_ssize_t* tap_targets     # error diffusion: (n_taps,) scratch: where in ``errors`` each tap of pixel 0
                                 # of the row lands (add 3 x for pixel x), or -1 below the frame
 
 
@@ -298,7 +298,7 @@ cdef void _map_rows(const Mode* mode, const Frame* frame, const Tables* tables, 
     cdef const Tables* t = &local_tables
     cdef Dither* d = &local_dither
     cdef bint leftward = False
-    cdef Py_ssize_t y, x, i, k, index, mask = d.side - 1, slot = 0, row, xx, padded = f.width + 2 * PAD
+    cdef Py_ssize_t y, x, i, k, index, mask = d.side - 1, slot = 0, row, xx, target, padded = f.width + 2 * PAD
     cdef int64_t r, g, b, delta
     cdef double er = 0.0, eg = 0.0, eb = 0.0, tr, tg, tb, dr, dg, db, w, limit = MAX_CARRIED_ERROR
     cdef double here = 1.0
@@ -316,7 +316,7 @@ cdef void _map_rows(const Mode* mode, const Frame* frame, const Tables* tables, 
             for k in range(d.n_taps):   # where each tap lands in the ring buffer, -1 below the frame
                 row = <Py_ssize_t>d.taps[3 * k + 1]
                 xx = <Py_ssize_t>d.taps[3 * k]
-                d.target_rows[k] = 3 * ((y + row) % d.rows * padded + PAD + (-xx if leftward else xx)) \
+                d.tap_targets[k] = 3 * ((y + row) % d.rows * padded + PAD + (-xx if leftward else xx)) \
                     if y + row < f.height else -1
         for i in range(f.width):
             if Mode is Diffusion:
@@ -367,11 +367,11 @@ cdef void _map_rows(const Mode* mode, const Frame* frame, const Tables* tables, 
                 dg = (tg - t.palette[3 * index + 1]) * d.strength * here
                 db = (tb - t.palette[3 * index + 2]) * d.strength * here
                 for k in range(d.n_taps):
-                    row = d.target_rows[k]
-                    if row < 0:
+                    target = d.tap_targets[k]
+                    if target < 0:
                         continue
                     w = d.taps[3 * k + 2]
-                    e = d.errors + row + 3 * x
+                    e = d.errors + target + 3 * x
                     e[0] += dr * w
                     e[1] += dg * w
                     e[2] += db * w
@@ -387,7 +387,7 @@ cdef void _diffuse_band(const Frame* frame, const Frame* warm, const Tables* tab
     cdef Dither local = dither[0]
     cdef Py_ssize_t first = band * BAND_ROWS
     local.errors = dither.errors + band * dither.rows * (frame.width + 2 * PAD) * 3
-    local.target_rows = dither.target_rows + band * dither.n_taps
+    local.tap_targets = dither.tap_targets + band * dither.n_taps
     if band > 0:
         _map_rows(&diffusion, warm, tables, &local, max(first - WARM_ROWS, 0), first)
     _map_rows(&diffusion, frame, tables, &local, first, min(first + BAND_ROWS, frame.height))
@@ -409,9 +409,9 @@ cdef int _diffuse(const Frame* f, const Tables* t, Dither* d, int threads) excep
     cdef uint8_t* scratch_reference = NULL
     cdef int workers = <int>max(1, min(<Py_ssize_t>threads, bands))
     d.errors = <float*>calloc(bands * d.rows * padded * 3, sizeof(float))
-    d.target_rows = <Py_ssize_t*>calloc(bands * d.n_taps, sizeof(Py_ssize_t))
+    d.tap_targets = <Py_ssize_t*>calloc(bands * d.n_taps, sizeof(Py_ssize_t))
     try:
-        if d.errors == NULL or d.target_rows == NULL:
+        if d.errors == NULL or d.tap_targets == NULL:
             raise MemoryError()
         if bands > 1:
             scratch_out = <uint8_t*>calloc(f.height * f.width, 1)
@@ -433,7 +433,7 @@ cdef int _diffuse(const Frame* f, const Tables* t, Dither* d, int threads) excep
                 _diffuse_band(f, &warm, t, d, band)
     finally:
         free(d.errors)
-        free(d.target_rows)
+        free(d.tap_targets)
         free(scratch_out)
         free(scratch_reference)
     return 0
@@ -530,7 +530,7 @@ def map_frame(const uint8_t[:, :, ::1] pixels, uint8_t[:, ::1] out, uint8_t[:, :
         d.weights = &weights[0, 0]
     d.errors = NULL
     d.rows = 1
-    d.target_rows = NULL
+    d.tap_targets = NULL
     if mode == MODE_DIFFUSION:
         d.taps = &taps[0, 0]
         d.n_taps = taps.shape[0]
