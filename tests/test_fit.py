@@ -295,24 +295,36 @@ def test_the_size_search_finds_the_first_step_that_fits_in_few_tries(steps, mode
     assert len(set(tried)) <= 2 * math.ceil(math.log2(len(sizes) + 1)) + 2
 
 
-def test_the_size_search_tries_the_step_before_the_best_fit_where_the_sizes_point_there():
-    """After a try that did not halve the range, the search bisects, unless the sizes put the limit's
-    crossing right before the best fit seen: then that step is the one try left to make."""
+#: The screen recording's ladder at a quarter of its default bytes, as measured on 2026-12-03: each step's
+#: full-clip bytes (its sample's times its own estimate), and the halvings the knob costs predicted. The
+#: palette steps save what was predicted, the two lossy steps nothing (a 16-colour palette), the first
+#: scale step adds bytes (anti-aliased text), and each later scale step saves twice what was predicted.
+SCREEN_LADDER_BYTES = [28329, 28064, 26881, 26357, 25042, 24586, 23493, 22720, 21463, 21492, 21492, 23244, 20610,
+                       18960, 16694, 15397, 13950, 12709, 11200, 10277, 9353, 8252, 7709, 6924, 6286, 5469, 5146,
+                       4647, 4348, 4014, 3656, 3386, 3148, 2953, 3112, 2531, 2293]
+SCREEN_LADDER_HALVINGS = [round(0.053 * k, 3) for k in range(9)] + [
+    0.492, 0.56, 0.632, 0.704, 0.776, 0.847, 0.919, 0.991, 1.063, 1.135, 1.207, 1.279, 1.351, 1.423, 1.494, 1.566,
+    1.638, 1.71, 1.782, 1.854, 1.926, 1.998, 2.07, 2.141, 2.213, 2.513, 2.813, 3.113]
+
+
+@pytest.mark.parametrize("limit, most_tries", [(7127, 4), (3563, 6)])
+def test_the_size_search_does_not_creep_up_on_the_limit_from_one_side(limit, most_tries):
+    """Where the steps save far more than the knob costs predict, interpolation between the nearest steps on
+    either side of the limit keeps landing on the same side; each side's distance then counts half (the
+    Illinois rule), so the search closes in from both. Before, after a try that left most of the range it
+    bisected: 6 tries after the first at a quarter of the bytes, and 8 at an eighth."""
     from gifsom.fit import FitSetting
 
-    # from step 11 on the bytes halve twice as fast per step as the knob costs predict
-    halvings_seen = np.cumsum([0.0] + [0.05 if step <= 10 else 0.15 for step in range(1, 37)])
-    predicted = np.cumsum([0.0] + [0.06 if step <= 10 else 0.075 for step in range(1, 37)])
-    sizes = [round(24_800 * 2 ** -h) for h in halvings_seen]
     fitter = _TINY_FITTER
-    fitter._ladder = [FitSetting(scale=1 - k / 100) for k in range(len(sizes))]
-    fitter._halvings = list(predicted)
+    fitter._ladder = [FitSetting(scale=1 - k / 100) for k in range(len(SCREEN_LADDER_BYTES))]
+    fitter._halvings = SCREEN_LADDER_HALVINGS
     tried = []
-    fitter._ladder_bytes = lambda index: tried.append(index) or sizes[index]
-    fitter.limit = 9_000
-    assert fitter._predict(0, len(sizes) - 1, 1.0) == 17 and sizes[16] > 9_000 >= sizes[17]
-    # 22 fits, 11 does not, 17 fits (a third of the range, not half): the sizes then point at 16
-    assert list(dict.fromkeys(tried)) == [0, 22, 11, 17, 16]
+    fitter._ladder_bytes = lambda index: tried.append(index) or SCREEN_LADDER_BYTES[index]
+    fitter.limit = limit
+    found = fitter._predict(0, len(SCREEN_LADDER_BYTES) - 1, 1.0)
+    assert found == next(k for k, size in enumerate(SCREEN_LADDER_BYTES) if size <= limit)
+    assert SCREEN_LADDER_BYTES[found - 1] > limit
+    assert len(set(tried) - {0}) <= most_tries
 
 
 def _tiny_fitter():
