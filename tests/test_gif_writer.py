@@ -503,6 +503,29 @@ def test_plan_candidates_show_the_frame_and_none_repeats_another(seed, width, he
     assert encode_plan(plan)[0] == blocks.graphic_control(10, 1, transparent) + data
 
 
+@pytest.mark.parametrize("side", [40, 300])
+@pytest.mark.parametrize("lossy", [0, 20])
+def test_a_plans_candidates_give_the_same_block_on_a_pool_as_one_after_another(side, lossy):
+    """Candidates go to the pool from PARALLEL_CANDIDATE_PIXELS up (300 x 300 is over it, 40 x 40 under):
+    either way, the block and what a decoder shows are those of encoding every candidate in turn."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from gifsom.gif.plan_encoding import PARALLEL_CANDIDATE_PIXELS
+
+    rng = np.random.default_rng(side + lossy)
+    indices = np.repeat(rng.integers(0, 16, side * side // 4), 4).reshape(side, side).astype(np.uint8)
+    hidden = rng.random((side, side)) < 0.7
+    keep = hidden & (rng.random((side, side)) < 0.95)
+    palette = rng.integers(0, 256, (32, 3), dtype=np.uint8)
+    plan = FramePlan(indices, hidden, keep, 31, 0, 0, 5, None, palette, lossy, 10, 1, False,
+                     pack_colours(palette), np.ones_like(hidden))
+    assert len(candidates(plan)) > 1 and (side * side >= PARALLEL_CANDIDATE_PIXELS) == (side == 300)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        pooled = encode_plan(plan, pool)
+    alone = encode_plan(plan)
+    assert pooled[0] == alone[0] and pooled[2] == alone[2] and np.array_equal(pooled[1], alone[1])
+
+
 @given(st.integers(0, 2 ** 31), st.integers(1, 40), st.integers(1, 40), st.integers(1, 256), st.booleans())
 def test_frames_in_different_palettes_show_the_same_picture_exactly_when_every_colour_agrees(seed, width, height,
                                                                                          size, change):
