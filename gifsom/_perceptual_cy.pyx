@@ -47,80 +47,111 @@ cdef void band_errors(const float* a, const float* b, Py_ssize_t height, Py_ssiz
                       const unsigned char* wanted, double* column, double* sums) noexcept nogil:
     """Add the errors of rows first..last-1 to ``sums`` (channels x KIND_COUNT), for the channels whose
     ``wanted`` is not 0; without ``structure`` the structure errors stay 0, and only the window's sums of a
-    and b are kept. ``column`` is scratch of width x channels x QUANTITIES doubles: the window's column
-    sums, slid down row by row."""
-    cdef Py_ssize_t y, x, c, k, q, row, stride = width * channels
-    cdef Py_ssize_t kept = QUANTITIES if structure else 2
+    and b are kept. ``column`` is scratch of channels x QUANTITIES x width doubles: for each channel and
+    quantity, a row of the window's column sums, slid down row by row. Each row's errors are summed in
+    locals, then added to ``sums``."""
+    cdef Py_ssize_t y, x, c, k, row, stride = width * channels
     cdef Py_ssize_t top = height - 1, right = width - 1
-    cdef double va, vb
-    cdef double window[QUANTITIES]
-    cdef double n = (2 * radius + 1) * (2 * radius + 1)
-    cdef double mean_a, mean_b, var_a, var_b, cov, ssim, detail_a, detail_b, e
-    cdef Py_ssize_t entering, leaving, at
+    cdef double va, vb, ea, eb, la, lb
+    cdef double* plane
+    cdef double* sum_a
+    cdef double* sum_b
+    cdef double* sum_aa
+    cdef double* sum_bb
+    cdef double* sum_ab
+    cdef double window_a, window_b, window_aa, window_bb, window_ab
+    cdef double inverse = 1.0 / ((2 * radius + 1) * (2 * radius + 1))
+    cdef double mean_a, mean_b, var_a, var_b, cov, ssim, e, e4, above, below
+    cdef double structure_sum, structure_sum4, added, added4, lost, lost4
+    cdef Py_ssize_t entering, leaving, at, gone
     # the column sums for row `first`: rows first - radius .. first + radius, edges repeated
-    for x in range(width * channels * QUANTITIES):
+    for x in range(channels * QUANTITIES * width):
         column[x] = 0
-    for k in range(-radius, radius + 1):
-        row = clamp(first + k, top)
-        for x in range(stride):
-            va = a[row * stride + x]
-            vb = b[row * stride + x]
-            column[x * QUANTITIES] += va
-            column[x * QUANTITIES + 1] += vb
-            if structure:
-                column[x * QUANTITIES + 2] += va * va
-                column[x * QUANTITIES + 3] += vb * vb
-                column[x * QUANTITIES + 4] += va * vb
-    for y in range(first, last):
-        if y > first:
-            entering = clamp(y + radius, top)
-            leaving = clamp(y - radius - 1, top)
-            for x in range(stride):
-                column[x * QUANTITIES] += a[entering * stride + x] - a[leaving * stride + x]
-                column[x * QUANTITIES + 1] += b[entering * stride + x] - b[leaving * stride + x]
+    for c in range(channels):
+        if not wanted[c]:
+            continue
+        plane = column + c * QUANTITIES * width
+        for k in range(-radius, radius + 1):
+            row = clamp(first + k, top) * stride + c
+            for x in range(width):
+                va = a[row + x * channels]
+                vb = b[row + x * channels]
+                plane[x] += va
+                plane[width + x] += vb
                 if structure:
-                    column[x * QUANTITIES + 2] += (a[entering * stride + x] * a[entering * stride + x]
-                                                   - a[leaving * stride + x] * a[leaving * stride + x])
-                    column[x * QUANTITIES + 3] += (b[entering * stride + x] * b[entering * stride + x]
-                                                   - b[leaving * stride + x] * b[leaving * stride + x])
-                    column[x * QUANTITIES + 4] += (a[entering * stride + x] * b[entering * stride + x]
-                                                   - a[leaving * stride + x] * b[leaving * stride + x])
+                    plane[2 * width + x] += va * va
+                    plane[3 * width + x] += vb * vb
+                    plane[4 * width + x] += va * vb
+    for y in range(first, last):
         for c in range(channels):
             if not wanted[c]:
                 continue
+            plane = column + c * QUANTITIES * width
+            sum_a, sum_b = plane, plane + width
+            sum_aa, sum_bb, sum_ab = plane + 2 * width, plane + 3 * width, plane + 4 * width
+            if y > first:
+                entering = clamp(y + radius, top) * stride + c
+                leaving = clamp(y - radius - 1, top) * stride + c
+                for x in range(width):
+                    ea, la = a[entering + x * channels], a[leaving + x * channels]
+                    eb, lb = b[entering + x * channels], b[leaving + x * channels]
+                    sum_a[x] += ea - la
+                    sum_b[x] += eb - lb
+                    if structure:
+                        sum_aa[x] += ea * ea - la * la
+                        sum_bb[x] += eb * eb - lb * lb
+                        sum_ab[x] += ea * eb - la * lb
             # the window's sums at x = 0, then slid right
-            for q in range(QUANTITIES):
-                window[q] = 0
+            window_a = window_b = window_aa = window_bb = window_ab = 0
             for k in range(-radius, radius + 1):
-                at = (clamp(k, right) * channels + c) * QUANTITIES
-                for q in range(kept):
-                    window[q] += column[at + q]
+                at = clamp(k, right)
+                window_a += sum_a[at]
+                window_b += sum_b[at]
+                if structure:
+                    window_aa += sum_aa[at]
+                    window_bb += sum_bb[at]
+                    window_ab += sum_ab[at]
+            structure_sum = structure_sum4 = added = added4 = lost = lost4 = 0
+            row = y * stride + c
             for x in range(width):
                 if x > 0:
-                    entering = (clamp(x + radius, right) * channels + c) * QUANTITIES
-                    leaving = (clamp(x - radius - 1, right) * channels + c) * QUANTITIES
-                    for q in range(kept):
-                        window[q] += column[entering + q] - column[leaving + q]
-                mean_a = window[0] / n
-                mean_b = window[1] / n
+                    at = clamp(x + radius, right)
+                    gone = clamp(x - radius - 1, right)
+                    window_a += sum_a[at] - sum_a[gone]
+                    window_b += sum_b[at] - sum_b[gone]
+                    if structure:
+                        window_aa += sum_aa[at] - sum_aa[gone]
+                        window_bb += sum_bb[at] - sum_bb[gone]
+                        window_ab += sum_ab[at] - sum_ab[gone]
+                mean_a = window_a * inverse
+                mean_b = window_b * inverse
                 if structure:
-                    var_a = window[2] / n - mean_a * mean_a
-                    var_b = window[3] / n - mean_b * mean_b
-                    cov = window[4] / n - mean_a * mean_b
+                    var_a = window_aa * inverse - mean_a * mean_a
+                    var_b = window_bb * inverse - mean_b * mean_b
+                    cov = window_ab * inverse - mean_a * mean_b
                     ssim = (((2 * mean_a * mean_b + c1) * (2 * cov + c2))
                             / ((mean_a * mean_a + mean_b * mean_b + c1) * (var_a + var_b + c2)))
                     e = 1 - ssim
-                    sums[c * KIND_COUNT] += e
-                    sums[c * KIND_COUNT + 3] += e * e * e * e
-                detail_a = fabs(a[y * stride + x * channels + c] - mean_a)
-                detail_b = fabs(b[y * stride + x * channels + c] - mean_b)
-                e = detail_b - detail_a
-                if e > 0:
-                    sums[c * KIND_COUNT + 1] += e
-                    sums[c * KIND_COUNT + 4] += e * e * e * e
-                else:
-                    sums[c * KIND_COUNT + 2] -= e
-                    sums[c * KIND_COUNT + 5] += e * e * e * e
+                    structure_sum += e
+                    e = e * e
+                    structure_sum4 += e * e
+                # how much further from its window's mean the shown pixel lies than the source's:
+                # added detail where positive, lost where negative (no branch: the sign is random)
+                e = fabs(b[row + x * channels] - mean_b) - fabs(a[row + x * channels] - mean_a)
+                above = e if e > 0 else 0.0
+                below = above - e
+                added += above
+                lost += below
+                above = above * above
+                below = below * below
+                added4 += above * above
+                lost4 += below * below
+            sums[c * KIND_COUNT] += structure_sum
+            sums[c * KIND_COUNT + 1] += added
+            sums[c * KIND_COUNT + 2] += lost
+            sums[c * KIND_COUNT + 3] += structure_sum4
+            sums[c * KIND_COUNT + 4] += added4
+            sums[c * KIND_COUNT + 5] += lost4
 
 
 def window_errors(const float[:, :, ::1] a, const float[:, :, ::1] b, int radius, double c1, double c2,
@@ -141,7 +172,7 @@ def window_errors(const float[:, :, ::1] a, const float[:, :, ::1] b, int radius
         c1, c2: SSIM's constants, in the units of the pixels squared.
         threads: row bands computed at once.
         structure: measure the structure errors (False leaves them 0, and skips SSIM's variances:
-            twice as fast).
+            about three times as fast).
         wanted: uint8 (C,): measure the channels whose entry is not 0 (the others read 0); None for all.
 
     Returns:

@@ -22,9 +22,9 @@ lossless, 70 high quality, 50 medium, and below 30 poor. It is an estimate
 made to rank settings of one clip, where it mostly agrees with SSIMULACRA 2
 (Spearman 0.89 to 0.98 on five of the six clips; 0.41 on the 176x144 clip,
 where SSIMULACRA 2 punishes full Floyd-Steinberg dither far more than the
-estimate does). The bench reports SSIMULACRA 2 itself. It costs about 21 ms a
-640x360 frame on two cores, 13 ms against a reference already converted (see
-:func:`pyramid`); two compiled kernels, ``_perceptual_cy.pyx``.
+estimate does). The bench reports SSIMULACRA 2 itself. It costs about 5 to 7 ms a
+640x360 frame on two cores, 4 to 5 ms against a reference already converted (see
+:func:`pyramid`); three compiled kernels, ``_perceptual_cy.pyx``.
 """
 
 from __future__ import annotations

@@ -189,6 +189,40 @@ def test_the_score_measures_only_what_it_weighs_and_measures_that_alike(height, 
     assert every[:, [0, 3]].all()                # two random pictures differ in structure somewhere
 
 
+def _window_errors_by_numpy(a: np.ndarray, b: np.ndarray, radius: int, c1: float, c2: float) -> np.ndarray:
+    """window_errors written out in numpy, window by window (edges repeated): (channels, 6)."""
+    side = 2 * radius + 1
+    found = np.zeros((a.shape[2], 6))
+    for c in range(a.shape[2]):
+        x, y = (np.pad(p[:, :, c].astype(np.float64), radius, mode="edge") for p in (a, b))
+        windows_x = np.lib.stride_tricks.sliding_window_view(x, (side, side))
+        windows_y = np.lib.stride_tricks.sliding_window_view(y, (side, side))
+        mean_x, mean_y = windows_x.mean(axis=(2, 3)), windows_y.mean(axis=(2, 3))
+        var_x = (windows_x ** 2).mean(axis=(2, 3)) - mean_x ** 2
+        var_y = (windows_y ** 2).mean(axis=(2, 3)) - mean_y ** 2
+        cov = (windows_x * windows_y).mean(axis=(2, 3)) - mean_x * mean_y
+        structure = 1 - ((2 * mean_x * mean_y + c1) * (2 * cov + c2)
+                         / ((mean_x ** 2 + mean_y ** 2 + c1) * (var_x + var_y + c2)))
+        detail = np.abs(b[:, :, c] - mean_y) - np.abs(a[:, :, c] - mean_x)
+        added, lost = np.maximum(detail, 0), np.maximum(-detail, 0)
+        found[c] = [structure.mean(), added.mean(), lost.mean(), (structure ** 4).mean(), (added ** 4).mean(),
+                    (lost ** 4).mean()]
+    return found
+
+
+@given(st.integers(1, 30), st.integers(1, 30), st.integers(0, 3), st.integers(1, 3), st.integers(0, 2 ** 16))
+def test_the_window_errors_are_those_of_every_window_worked_out_alone(height, width, radius, threads, seed):
+    """The kernel slides its window sums down and across; the same errors come from each window summed
+    on its own (to float32 precision: the sums are slid in float64 over float32 pixels)."""
+    from gifsom._perceptual_cy import window_errors
+
+    rng = np.random.default_rng(seed)
+    a = rng.random((height, width, 3), dtype=np.float32)
+    b = np.clip(a + rng.normal(0, 0.05, a.shape), 0, 1).astype(np.float32)
+    found = np.array(window_errors(a, b, radius, 1e-4, 9e-4, threads))
+    assert np.allclose(found, _window_errors_by_numpy(a, b, radius, 1e-4, 9e-4), rtol=1e-5, atol=1e-9)
+
+
 def test_the_score_is_the_same_as_when_every_error_is_measured():
     from gifsom import perceptual
 
