@@ -233,8 +233,9 @@ class GifWriter:
         return TimelineView(spool, timeline.numbers, timeline.timestamps), timeline.end_time
 
     def _fitted(self, clip: Clip, survey: ClipSurvey, end_time: float, limit: SizeLimit) -> FitResult:
-        """The best GIF under the size limit; lossy and colours given by the caller stay as given."""
-        chosen = frozenset(name for name in ("lossy", "colors") if getattr(self.options, name) is not None)
+        """The best GIF under the size limit; lossy, colours and a dither given by the caller stay as given."""
+        chosen = frozenset(name for name in ("lossy", "colors") if getattr(self.options, name) is not None) | (
+            {"dither"} if self.options.dither is not None or self.options.dither_strength is not None else set())
         tries = Progress(f"fitting under {limit.max_bytes:,} bytes", None, bar=self.bar, unit="try")
         lock = threading.Lock()
 
