@@ -61,7 +61,7 @@ cdef void band_errors(const float* a, const float* b, Py_ssize_t height, Py_ssiz
     cdef double* sum_ab
     cdef double window_a, window_b, window_aa, window_bb, window_ab
     cdef double inverse = 1.0 / ((2 * radius + 1) * (2 * radius + 1))
-    cdef double mean_a, mean_b, var_a, var_b, cov, ssim, e, e4, above, below
+    cdef double mean_a, mean_b, var_a, var_b, cov, ssim, e, above, below
     cdef double structure_sum, structure_sum4, added, added4, lost, lost4
     cdef Py_ssize_t entering, leaving, at, gone
     # the column sums for row `first`: rows first - radius .. first + radius, edges repeated
