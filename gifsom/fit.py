@@ -533,7 +533,7 @@ class Fitter:
         """The GIF of the clip (or of frames ``numbers``) with ``setting``."""
         view = ClipView(self.spool, setting, numbers, self._scaled_sample)
         options = replace(self.options, lossy=setting.lossy, colors=setting.colors,
-                          **({} if setting.dithered else {"dither": "none"}))
+                          dither=self.options.dither if setting.dithered else "none")
         out = io.BytesIO()
         # a sample that is the whole clip stands for the clip's GIF (see _full_gif): its last frame lasts as long
         whole = numbers is None or len(numbers) == len(self.spool)
