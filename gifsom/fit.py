@@ -708,24 +708,27 @@ class Fitter:
 
         exponent = self._scale_exponent(setting)
 
-        def try_eased(notches: int) -> tuple[FitSetting, float] | None:
-            milder = replace(setting, colors=eased(setting.colors, "colors", notches),
-                             lossy=eased(setting.lossy, "lossy", notches))
-            if milder == setting:
-                return None
-            # the scale that takes back what easing added, by how bytes grew with scale on the sample, snapped
-            # to a notch and checked on the sample (a notch smaller at a time, where it does not fit)
-            grown = self._sample_bytes(milder) * scale / self.limit
-            wanted = setting.scale * max(grown, 1.0) ** (-1 / exponent)
-            low = next((k for k, value in enumerate(scales) if value <= wanted), len(scales) - 1)
-            while low < len(scales) - 1 and not fits(replace(milder, scale=scales[low])):
+        def scaled_to_fit(knobs: FitSetting, choices: list[float], label: str) -> tuple[FitSetting, float] | None:
+            """``knobs`` at the scale that takes back the bytes they add (or spends what they save), by how
+            bytes grew with scale on the sample: the largest of ``choices`` (scales, largest first) under
+            that, checked on the sample a notch smaller at a time; with its score on the sample, or None
+            where even the smallest does not fit."""
+            wanted = setting.scale * (self._sample_bytes(knobs) * scale / self.limit) ** (-1 / exponent)
+            low = next((k for k, value in enumerate(choices) if value <= wanted), len(choices) - 1)
+            while low < len(choices) - 1 and not fits(replace(knobs, scale=choices[low])):
                 low += 1
-            candidate = replace(milder, scale=scales[low])
+            candidate = replace(knobs, scale=choices[low])
             if not fits(candidate):
                 return None
             found = self._sample_score(candidate)
-            self.report(f"eased {notches}: {candidate} scores {found:.2f} on the sample")
+            self.report(f"{label}: {candidate} scores {found:.2f} on the sample")
             return candidate, found
+
+        def try_eased(notches: int) -> tuple[FitSetting, float] | None:
+            milder = replace(setting, colors=eased(setting.colors, "colors", notches),
+                             lossy=eased(setting.lossy, "lossy", notches))
+            # easing adds bytes: the answer's scale or smaller
+            return None if milder == setting else scaled_to_fit(milder, scales, f"eased {notches}")
 
         def try_undithered() -> tuple[FitSetting, float] | None:
             # without the dither's noise, lossy LZW costs the eye less: from the mildest easing, the dither
@@ -735,18 +738,7 @@ class Fitter:
             if "lossy" not in self.fixed:
                 lossy = int(next((value for value in self.notches["lossy"] if value > lossy), lossy))
             plain = replace(setting, dithered=False, lossy=lossy, colors=eased(setting.colors, "colors", notches))
-            ratio = self._sample_bytes(plain) * scale / self.limit
-            wanted = setting.scale * ratio ** (-1 / exponent)
-            larger = sorted({self.start.scale, *grid}, reverse=True)
-            low = next((k for k, value in enumerate(larger) if value <= wanted), len(larger) - 1)
-            while low < len(larger) - 1 and not fits(replace(plain, scale=larger[low])):
-                low += 1
-            candidate = replace(plain, scale=larger[low])
-            if not fits(candidate):
-                return None
-            found = self._sample_score(candidate)
-            self.report(f"undithered: {candidate} scores {found:.2f} on the sample")
-            return candidate, found
+            return scaled_to_fit(plain, sorted({self.start.scale, *grid}, reverse=True), "undithered")
 
         # each easing on a worker of its own where the frames are small (see knob_costs)
         with ThreadPoolExecutor(max_workers=self._probe_workers(), thread_name_prefix="gifsom-fit") as pool:
