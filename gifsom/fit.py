@@ -14,7 +14,8 @@ where scaling down looks far better. Lossy LZW goes no further than
 :data:`gifsom.options.MAX_KNOB_LOSSY`, past which it smears. The learned palette
 is kept across tries. After the ladder's answer, a few settings around it are
 judged on the sample too (:meth:`Fitter._rebalanced`): colours and lossy LZW
-eased back, and on video the quality's dither dropped, each paid for by scale.
+eased back, and on clips that are not flat the quality's dither dropped, each
+paid for by scale.
 
 Sizes are predicted from a sample of the clip (a few runs of consecutive
 frames spread over it), scaled by what the last full encode measured, so that
@@ -370,7 +371,7 @@ SCORED_FRAMES = SAMPLE_RUNS
 SEARCH_SLOW_TRIES = 3
 #: How many notches the fit eases colours and lossy LZW back, each time taking the bytes back by scaling
 #: (see :meth:`Fitter._rebalanced`). It costs about a fifth of a screen clip's fit (0.13 to 0.15 s of
-#: 0.67 to 0.73 s on 2 cores, 2026-12-03) and picks nothing on the fit bench's screen and 176x144 clips,
+#: 0.67 to 0.73 s on 2 cores, 2026-12-03), and easing picks nothing on the fit bench's screen and 176x144 clips,
 #: but it won 6 of the 15 fits where it ran on the other bench and held-out clips, by up to 10 points
 #: (the web page at a quarter of its bytes: 24.6 to 34.5 on the sample). Skipping it where the answer
 #: scored at least what the knob costs predicted would have lost 3 of those 6, that one among them.
@@ -683,10 +684,10 @@ class Fitter:
         The ladder turns one knob at a time, each while its measured cost is lowest, and a knob's last
         notches cost more than its first ones promise: 16 colours posterise where 64 barely show. So the
         colours and lossy LZW of the answer are each eased back :data:`REBALANCE_NOTCHES` notches, and the
-        bytes that costs are taken back by scaling (the largest scale predicted to fit). On video, where the
-        quality chose the dither, the most eased setting is also tried without it and with lossy LZW a
-        notch harsher, at the largest scale that fits (:data:`UNDITHERED_CONTENT`). The best of these by
-        the perceptual score on the sample is kept.
+        bytes that costs are taken back by scaling (the largest scale predicted to fit). On clips judged
+        clean or noisy, where the quality chose the dither, the most eased setting is also tried without it
+        and with lossy LZW a notch harsher, at the largest scale that fits (:data:`UNDITHERED_CONTENT`).
+        The best of these by the perceptual score on the sample is kept.
         """
         if not self._may_rebalance(setting):
             return None
