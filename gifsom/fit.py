@@ -833,7 +833,8 @@ class Fitter:
                     over /= 2
                 good, under, stayed = guess, found, "bad"
             else:
-                seen, predicted = logged(bad) - logged(guess), halvings[guess] - halvings[bad]
+                # before any fit, ``over`` is still bad's whole distance from the limit (only halved after one)
+                seen, predicted = over - found, halvings[guess] - halvings[bad]
                 if under is None and seen > 0 and predicted > 1e-9:   # (a vanishing prediction would overflow)
                     rate = seen / predicted
                 if stayed == "good" and under is not None:
