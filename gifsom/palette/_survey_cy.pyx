@@ -49,18 +49,19 @@ def coarse_counts(const unsigned char[:, :, :] pixels, Py_ssize_t every, long lo
     """Add to int64 (4096,) ``counts`` the colour bins of every ``every``-th pixel of uint8 (H, W, C >= 3)
     ``pixels`` in reading order (pixel ``i`` is row ``i // W``, column ``i % W``): 16 levels a channel,
     bin ``(R >> 4) << 8 | (G >> 4) << 4 | B >> 4``."""
-    cdef Py_ssize_t width = pixels.shape[1], total = pixels.shape[0] * pixels.shape[1], i, y, x
+    cdef Py_ssize_t width = pixels.shape[1], height = pixels.shape[0], y = 0, x = 0
     if every < 1 or counts.shape[0] != 4096:
         raise ValueError("coarse_counts takes every >= 1 and 4096 counts")
     if width == 0:
         return
     with nogil:
-        i = 0
-        while i < total:
-            y = i // width
-            x = i - y * width
+        # the reading-order position (y, x) steps on by ``every`` without a division a pixel
+        while y < height:
             counts[((pixels[y, x, 0] >> 4) << 8) | ((pixels[y, x, 1] >> 4) << 4) | (pixels[y, x, 2] >> 4)] += 1
-            i += every
+            x += every
+            while x >= width:
+                x -= width
+                y += 1
 
 
 def probe_changes(const unsigned char[:, :, :] pixels, Py_ssize_t step, unsigned char[:, :, ::1] probe,
