@@ -526,6 +526,58 @@ def test_a_plans_candidates_give_the_same_block_on_a_pool_as_one_after_another(s
     assert pooled[0] == alone[0] and pooled[2] == alone[2] and np.array_equal(pooled[1], alone[1])
 
 
+@pytest.mark.parametrize("ahead_pixels", [1, 2_000, 1 << 30])
+def test_the_plan_encoder_keeps_frame_order_and_its_bounds_on_plans_ahead(monkeypatch, ahead_pixels):
+    """Exact plans wait on the pool up to MOST_PLANS_AHEAD, and past two a worker only while their rectangles
+    hold at most AHEAD_PIXELS: the chunks still come out in the plans' order, each the plan's own encoding."""
+    import threading
+
+    import gifsom.gif.plan_encoding as plan_encoding
+
+    monkeypatch.setattr(plan_encoding, "AHEAD_PIXELS", ahead_pixels)
+    monkeypatch.setattr(plan_encoding, "MOST_PLANS_AHEAD", 6)
+    release = threading.Event()
+    encoded = plan_encoding._encoded
+
+    stuck: list[int] = []
+
+    def held(plan, pool=None):
+        # every job waits until the caller has queued what the bounds allow; a caller that waited for a job
+        # before that would never let it go: the job gives up after a while and the test fails
+        if not release.wait(timeout=30):
+            stuck.append(plan.delay_cs)
+        return encoded(plan, pool)
+
+    monkeypatch.setattr(plan_encoding, "_encoded", held)
+    rng = np.random.default_rng(ahead_pixels)
+    palette = rng.integers(0, 256, (16, 3), dtype=np.uint8)
+    plans = []
+    for number in range(14):
+        side = int(rng.integers(4, 40))
+        indices = rng.integers(0, 16, (side, side)).astype(np.uint8)
+        hidden = rng.random((side, side)) < 0.5
+        plans.append(FramePlan(indices, hidden, hidden, 15, 0, 0, 4, None, palette, 0, 10 + number, 1, False,
+                               pack_colours(palette), np.ones_like(hidden)))
+    emitted: list[bytes] = []
+    encoder = plan_encoding.PlanEncoder(lambda chunk, drawn: emitted.append(chunk))
+    try:
+        for number, plan in enumerate(plans):
+            queued, pixels = len(encoder.waiting) + 1, encoder.pixels_ahead + plan.indices.size
+            if queued > 6 or (queued > encoder.ahead and pixels > ahead_pixels):
+                release.set()          # this plan must wait for one: let the jobs finish
+            encoder.later(plan)
+            assert len(encoder.waiting) <= 6
+            assert len(encoder.waiting) <= encoder.ahead or encoder.pixels_ahead <= ahead_pixels
+            assert encoder.pixels_ahead == sum(plan.indices.size for plan in plans[len(emitted):number + 1])
+        release.set()
+        encoder.flush()
+    finally:
+        release.set()
+        encoder.close()
+    assert not stuck, "the encoder waited for a plan while the bounds let it queue more"
+    assert emitted == [encode_plan(plan)[0] for plan in plans]
+
+
 @given(st.integers(0, 2 ** 31), st.integers(1, 40), st.integers(1, 40), st.integers(1, 256), st.booleans())
 def test_frames_in_different_palettes_show_the_same_picture_exactly_when_every_colour_agrees(seed, width, height,
                                                                                          size, change):
