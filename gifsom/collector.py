@@ -81,9 +81,9 @@ class Collector:
         if (number + 1) * self.spool.frame_bytes > self.max_spool:
             height, width, channels = self.spool.shape
             check_clip_budget(number + 1, width, height, channels, self.max_spool)
-        self.spool.append(pixels, pts)
+        changed = self.spool.append(pixels, pts)
         if self.survey is not None:
-            self.survey.add(pixels)
+            self.survey.add(pixels, changed)
         self.reading.step()
         if self.on_frame is not None:
             self.on_frame(number + 1)

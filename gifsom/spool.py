@@ -117,8 +117,12 @@ class FrameSpool:
         """Bytes the spool file holds."""
         return self._disk_bytes
 
-    def append(self, pixels: np.ndarray, pts: float) -> None:
-        """Store one frame: uint8 (H, W, 3 or 4) array of the spool's size; ``pts`` in seconds."""
+    def append(self, pixels: np.ndarray, pts: float) -> tuple[int, int, int, int] | None:
+        """Store one frame: uint8 (H, W, 3 or 4) array of the spool's size; ``pts`` in seconds.
+
+        Returns the rectangle ``(top, bottom, left, right)`` outside which the frame equals the one before
+        (``(0, 0, 0, 0)`` for a repeat), or None for the first frame and one whose channels differ from
+        the frame before's."""
         if pixels.shape[:2] != self.shape[:2] or pixels.shape[2] not in (3, 4):
             raise InputError(
                 f"frame {len(self)} is {pixels.shape[1]}x{pixels.shape[0]} but the clip is "
@@ -127,12 +131,16 @@ class FrameSpool:
             self.shape = pixels.shape
             self.frame_bytes = pixels.size
         repeat = self._last is not None and same_pixels(pixels, self._last)
+        changed: tuple[int, int, int, int] | None = (0, 0, 0, 0) if repeat else None
         if repeat and self._stored and (self._stored[-1].box is None or self._since_whole + 1 < WHOLE_FRAME_EVERY):
             self._stored.append(self._stored[-1])   # a repeated rectangle is rebuilt on its frame: one more step
             self._since_whole += self._stored[-1].box is not None
         else:
             pixels = np.ascontiguousarray(pixels)
-            box = self._patch_box(pixels)
+            last = self._last
+            if not repeat and last is not None and last.shape == pixels.shape:
+                changed = changed_rectangle(pixels, last, pixels.shape[2]) or (0, 0, 0, 0)
+            box = self._patch_box(pixels, changed)
             kept = pixels if box is None else pixels[box[0]:box[1], box[2]:box[3]]
             if self._file is None and self._memory_bytes + kept.nbytes <= self.memory_budget:
                 copy = np.array(kept)
@@ -145,6 +153,7 @@ class FrameSpool:
             self._last = self._compared_next(pixels, box)
         self.timestamps.append(float(pts))
         self.repeats.append(bool(repeat))
+        return changed
 
     def _compared_next(self, pixels: np.ndarray, box: tuple[int, int, int, int] | None) -> np.ndarray:
         """The copy of the frame just stored that the next frame is compared with. Outside ``box``, the
@@ -216,14 +225,13 @@ class FrameSpool:
         self._rebuilt = (number, pixels)
         return pixels
 
-    def _patch_box(self, pixels: np.ndarray) -> tuple[int, int, int, int] | None:
-        """The rectangle to store of a frame (see :data:`PATCH_AT_MOST`), or None to store
-        it whole."""
-        last = self._last
-        if not self._stored or self._since_whole + 1 >= WHOLE_FRAME_EVERY or last is None \
-                or last.shape != pixels.shape:
+    def _patch_box(self, pixels: np.ndarray, changed: tuple[int, int, int, int] | None
+                   ) -> tuple[int, int, int, int] | None:
+        """The rectangle to store of a frame that differs from the one before in ``changed`` (or None where
+        that is not known; see :data:`PATCH_AT_MOST`), or None to store it whole."""
+        if not self._stored or self._since_whole + 1 >= WHOLE_FRAME_EVERY or changed is None:
             return None
-        box = changed_rectangle(pixels, last, pixels.shape[2]) or (0, 0, 0, 0)
+        box = changed
         top, bottom, left, right = box
         return None if (bottom - top) * (right - left) > PATCH_AT_MOST * pixels.shape[0] * pixels.shape[1] else box
 

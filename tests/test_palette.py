@@ -178,7 +178,7 @@ def test_the_palette_spends_more_entries_on_green_steps_than_on_blue_ones():
        st.integers(0, 6))
 def test_the_survey_kernels_agree_with_numpy(height, width, channels, seed, changes):
     from gifsom._frames_cy import changed_box
-    from gifsom.palette._survey_cy import coarse_counts, grain_count, probe_changes
+    from gifsom.palette._survey_cy import coarse_bins, grain_count, probe_changes
 
     rng = np.random.default_rng(seed)
     frame = rng.integers(0, 4, (height, width, channels), dtype=np.uint8) * 60     # flat patches and edges
@@ -199,17 +199,25 @@ def test_the_survey_kernels_agree_with_numpy(height, width, channels, seed, chan
         rows, cols = np.flatnonzero(want.any(axis=1)), np.flatnonzero(want.any(axis=0))
         assert (top, bottom, left, right) == ((rows[0], rows[-1] + 1, cols[0], cols[-1] + 1) if want.any()
                                               else (0, 0, 0, 0))
-    # coarse colour bins of every 7th pixel in reading order
-    flat = frame.reshape(-1, channels)[::7, :3].astype(np.int64) >> 4
-    counts = np.zeros(4096, np.int64)
-    coarse_counts(frame, 7, counts)
-    assert np.array_equal(counts, np.bincount((flat[:, 0] << 8) | (flat[:, 1] << 4) | flat[:, 2], minlength=4096))
-    # the probe: every 4th pixel of every 4th row, changed at all and by 1 to 4 levels
-    probe = np.ascontiguousarray(frame[::4, ::4])
-    change = np.abs(other[::4, ::4].astype(np.int16) - probe).max(axis=2)
-    assert probe_changes(other, 4, probe, 4) == (np.count_nonzero(change),
-                                                 np.count_nonzero((change > 0) & (change <= 4)))
-    assert np.array_equal(probe, other[::4, ::4])
+    # coarse colour bins of every 7th pixel in reading order: the whole frame, then the changed rectangle alone
+    def binned(picture):
+        flat = picture.reshape(-1, channels)[::7, :3].astype(np.int64) >> 4
+        return (flat[:, 0] << 8) | (flat[:, 1] << 4) | flat[:, 2]
+
+    bins, counts = np.full(-(-height * width // 7), -1, np.int16), np.zeros(4096, np.int64)
+    coarse_bins(frame, 7, bins, counts, 0, height, 0, width)
+    assert np.array_equal(bins, binned(frame)) and np.array_equal(counts, np.bincount(binned(frame), minlength=4096))
+    changed = changed_box(other, frame, channels, np.zeros((height, width), np.uint8))
+    coarse_bins(other, 7, bins, counts, *changed)
+    assert np.array_equal(bins, binned(other)) and np.array_equal(counts, np.bincount(binned(other), minlength=4096))
+    # the probe: every 4th pixel of every 4th row, changed at all and by 1 to 4 levels; looking at the
+    # changed rectangle alone finds the same
+    change = np.abs(other[::4, ::4].astype(np.int16) - frame[::4, ::4]).max(axis=2)
+    for box in ((0, height, 0, width), changed):
+        probe = np.array(frame[::4, ::4])          # a copy: the kernel writes the probe
+        assert probe_changes(other, 4, probe, 4, *box) == (np.count_nonzero(change),
+                                                           np.count_nonzero((change > 0) & (change <= 4)))
+        assert np.array_equal(probe, other[::4, ::4])
 
 
 @pytest.mark.parametrize("side", [1, 3, 4, 5, 9])
@@ -222,6 +230,44 @@ def test_the_survey_takes_read_only_frames_of_any_size(side):
         frame.flags.writeable = False            # as frames read back from the spool are
         survey.add(frame)
     assert survey.frames == 3 and survey.changed_share == pytest.approx(0.5)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 2 ** 31), st.sampled_from([3, 4]), st.integers(2, 12), st.integers(1, 60))
+def test_the_survey_finds_the_same_when_told_what_changed(seed, channels, frames, limit):
+    """The collector hands the survey the spool's changed rectangle with each frame: the scene cuts, the
+    colour censuses and the shares of change and flicker come out as they do when every frame is compared
+    whole."""
+    from gifsom.palette.clip import ClipSurvey
+    from gifsom.spool import FrameSpool
+
+    rng = np.random.default_rng(seed)
+    height, width = int(rng.integers(1, 30)), int(rng.integers(1, 30))
+    clip = [rng.integers(0, 3, (height, width, channels), dtype=np.uint8) * 120]
+    for _ in range(frames - 1):
+        frame = clip[-1].copy()
+        kind = rng.integers(4)
+        if kind == 1:                    # a small change: a few pixels, some by a level or two
+            for _ in range(rng.integers(1, 4)):
+                frame[rng.integers(height), rng.integers(width)] += rng.integers(1, 3, channels, dtype=np.uint8)
+        elif kind == 2:                  # a rectangle redrawn
+            top, left = rng.integers(height), rng.integers(width)
+            frame[top:top + 5, left:left + 7] = rng.integers(0, 3, channels, dtype=np.uint8) * 100
+        elif kind == 3:                  # a cut
+            frame = 255 - rng.integers(0, 3, (height, width, channels), dtype=np.uint8) * 60
+        clip.append(frame)               # kind 0: a repeat
+    told, whole = ClipSurvey(track_scenes=True, census_limit=limit), ClipSurvey(track_scenes=True, census_limit=limit)
+    spool = FrameSpool(width, height, channels)
+    for number, frame in enumerate(clip):
+        told.add(frame, spool.append(frame, number / 10))
+        whole.add(frame)
+    assert told.scene_starts == whole.scene_starts
+    assert (told.changed_share, told.flicker_share) == (whole.changed_share, whole.flicker_share)
+    assert told.most_frame_colours == whole.most_frame_colours
+    for a, b in zip([told.census, *told.scene_censuses], [whole.census, *whole.scene_censuses], strict=True):
+        assert (a.colours() is None) == (b.colours() is None)
+        if a.colours() is not None:
+            np.testing.assert_array_equal(a.colours(), b.colours())
 
 
 @given(st.lists(st.floats(-1e6, 1e6, allow_nan=False), min_size=1, max_size=40))

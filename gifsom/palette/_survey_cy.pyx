@@ -45,40 +45,60 @@ def grain_count(const unsigned char[:, :, :] pixels):
     return found
 
 
-def coarse_counts(const unsigned char[:, :, :] pixels, Py_ssize_t every, long long[::1] counts):
-    """Add to int64 (4096,) ``counts`` the colour bins of every ``every``-th pixel of uint8 (H, W, C >= 3)
-    ``pixels`` in reading order (pixel ``i`` is row ``i // W``, column ``i % W``): 16 levels a channel,
-    bin ``(R >> 4) << 8 | (G >> 4) << 4 | B >> 4``."""
-    cdef Py_ssize_t width = pixels.shape[1], height = pixels.shape[0], y = 0, x = 0
-    if every < 1 or counts.shape[0] != 4096:
-        raise ValueError("coarse_counts takes every >= 1 and 4096 counts")
-    if width == 0:
-        return
+def coarse_bins(const unsigned char[:, :, :] pixels, Py_ssize_t every, short[::1] bins, long long[::1] counts,
+                Py_ssize_t top, Py_ssize_t bottom, Py_ssize_t left, Py_ssize_t right):
+    """Keep the colour bins of every ``every``-th pixel of uint8 (H, W, C >= 3) ``pixels`` in reading order
+    (pixel ``i`` is row ``i // W``, column ``i % W``), at 16 levels a channel: bin
+    ``(R >> 4) << 8 | (G >> 4) << 4 | B >> 4``.
+
+    ``bins``, int16 (ceil(H W / every),), holds each sampled pixel's bin (-1: none yet), and ``counts``,
+    int64 (4096,), how many sampled pixels each bin holds. Only the pixels in rows ``top:bottom`` and
+    columns ``left:right`` are looked at: elsewhere the frame is taken to be the one ``bins`` was kept
+    for. Each sampled pixel there that is in another bin now moves its count.
+    """
+    cdef Py_ssize_t height = pixels.shape[0], width = pixels.shape[1], y, x, stop, k
+    cdef short found, before
+    if every < 1 or counts.shape[0] != 4096 or bins.shape[0] != (height * width + every - 1) // every:
+        raise ValueError("coarse_bins takes every >= 1, 4096 counts and a bin for each sampled pixel")
+    if not (0 <= top <= bottom <= height and 0 <= left <= right <= width):
+        raise ValueError("coarse_bins: the rectangle must lie within the frame")
     with nogil:
-        # the reading-order position (y, x) steps on by ``every`` without a division a pixel
-        while y < height:
-            counts[((pixels[y, x, 0] >> 4) << 8) | ((pixels[y, x, 1] >> 4) << 4) | (pixels[y, x, 2] >> 4)] += 1
-            x += every
-            while x >= width:
-                x -= width
-                y += 1
+        for y in range(top, bottom):
+            # the first sampled pixel of the row at or after column ``left``, and its number
+            k = (y * width + left + every - 1) // every
+            x = k * every - y * width
+            stop = right
+            while x < stop:
+                found = ((pixels[y, x, 0] >> 4) << 8) | ((pixels[y, x, 1] >> 4) << 4) | (pixels[y, x, 2] >> 4)
+                before = bins[k]
+                if found != before:
+                    if before >= 0:
+                        counts[before] -= 1
+                    counts[found] += 1
+                    bins[k] = found
+                x += every
+                k += 1
 
 
 def probe_changes(const unsigned char[:, :, :] pixels, Py_ssize_t step, unsigned char[:, :, ::1] probe,
-                  int flicker_levels):
+                  int flicker_levels, Py_ssize_t top, Py_ssize_t bottom, Py_ssize_t left, Py_ssize_t right):
     """Compare every ``step``-th pixel of every ``step``-th row of uint8 (H, W, C) ``pixels`` with
     uint8 (ceil(H / step), ceil(W / step), C) ``probe``, the same pixels of the frame before, and leave
     this frame's in ``probe``. Returns ``(changed, flickered)``: how many probed pixels changed at all
-    (largest channel change above 0), and how many by 1 to ``flicker_levels`` levels."""
+    (largest channel change above 0), and how many by 1 to ``flicker_levels`` levels. Only the probed
+    pixels in rows ``top:bottom`` and columns ``left:right`` are looked at: the caller knows the frame
+    equals the one before elsewhere."""
     cdef Py_ssize_t rows = probe.shape[0], cols = probe.shape[1], depth = probe.shape[2], y, x, c
     cdef long changed = 0, flickered = 0
     cdef int change, largest
     if rows != (pixels.shape[0] + step - 1) // step or cols != (pixels.shape[1] + step - 1) // step \
             or depth != pixels.shape[2]:
         raise ValueError("the probe does not fit the frame")
+    if not (0 <= top <= bottom <= pixels.shape[0] and 0 <= left <= right <= pixels.shape[1]):
+        raise ValueError("probe_changes: the rectangle must lie within the frame")
     with nogil:
-        for y in range(rows):
-            for x in range(cols):
+        for y in range((top + step - 1) // step, (bottom + step - 1) // step):
+            for x in range((left + step - 1) // step, (right + step - 1) // step):
                 largest = 0
                 for c in range(depth):
                     change = <int>pixels[y * step, x * step, c] - <int>probe[y, x, c]

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..median import median
-from ._survey_cy import coarse_counts, grain_count, probe_changes
+from ._survey_cy import coarse_bins, grain_count, probe_changes
 from .histogram import changed_colour_histogram, count_colours
 from .sampling import PixelSampler
 
@@ -43,11 +43,36 @@ GRAIN_EVERY = 8
 GRAIN_WINDOW = 512
 
 
+#: The scene histogram bins every this many pixels of a frame, in reading order.
+HISTOGRAM_EVERY = 7
+
+
+class CoarseHistogram:
+    """The colours of every :data:`HISTOGRAM_EVERY`-th pixel of a frame, in 16x16x16 RGB bins, kept from
+    frame to frame: where the caller knows the rectangle that changed, only its pixels are binned again."""
+
+    def __init__(self) -> None:
+        self.counts = np.zeros(4096, np.int64)
+        self._bins: np.ndarray | None = None       # int16: each sampled pixel's bin
+        self._shape: tuple[int, int] | None = None
+
+    def update(self, pixels: np.ndarray, changed: tuple[int, int, int, int] | None = None) -> np.ndarray:
+        """Bin uint8 (H, W, C >= 3) ``pixels``; ``changed`` (top, bottom, left, right) is where they differ
+        from the frame given last, or None where that is not known. Returns the float64 (4096,) share of the
+        sampled pixels in each bin."""
+        height, width = pixels.shape[:2]
+        if changed is None or self._bins is None or self._shape != (height, width):
+            self._bins = np.full(-(-height * width // HISTOGRAM_EVERY), -1, np.int16)
+            self.counts[:] = 0
+            self._shape = (height, width)
+            changed = (0, height, 0, width)
+        coarse_bins(pixels, HISTOGRAM_EVERY, self._bins, self.counts, *changed)
+        return self.counts / max(float(len(self._bins)), 1.0)
+
+
 def coarse_histogram(pixels: np.ndarray) -> np.ndarray:
     """float64 (4096,) share of every 7th pixel of uint8 (H, W, C) ``pixels`` in each of 16x16x16 RGB bins."""
-    counts = np.zeros(4096, np.int64)
-    coarse_counts(pixels, 7, counts)
-    return counts / max(float(counts.sum()), 1.0)
+    return CoarseHistogram().update(pixels)
 
 
 def is_cut(previous: np.ndarray, histogram: np.ndarray) -> bool:
@@ -101,15 +126,17 @@ class ColourCensus:
         """Whether it still counts (it has not seen more than ``limit`` colours)."""
         return self.keys is not None
 
-    def add(self, pixels: np.ndarray, previous: np.ndarray | None,
-            shared: FreshColours | None = None) -> FreshColours | None:
+    def add(self, pixels: np.ndarray, previous: np.ndarray | None, shared: FreshColours | None = None,
+            changed: tuple[int, int, int, int] | None = None) -> FreshColours | None:
         """Count the colours of one frame, uint8 (H, W, 3) or (H, W, 4); transparent pixels have none.
 
         ``previous`` is the frame before it, as the caller keeps it (this census keeps no frame: a caller
         may fill one array again for every frame); it is not looked at for the census's first frame.
         ``shared`` is what another census found new in this frame against ``previous`` (its return value),
-        used in place of comparing again. Returns what this census found new in the frame, also when that
-        stops it (more than ``limit`` colours), or None where it had stopped before.
+        used in place of comparing again. ``changed`` (top, bottom, left, right) is the rectangle outside
+        which the frame equals ``previous``, or None: only that rectangle is compared. Returns what this
+        census found new in the frame, also when that stops it (more than ``limit`` colours), or None where
+        it had stopped before.
         """
         if self.keys is None:
             return None
@@ -117,8 +144,12 @@ class ColourCensus:
         self._counted = True
         if shared is not None and not first:
             fresh = shared
-        else:
+        elif first or previous is None or changed is None:
             fresh = FreshColours(changed_colour_histogram(pixels, None if first else previous, self.limit))
+        else:
+            top, bottom, left, right = changed
+            fresh = FreshColours(changed_colour_histogram(pixels[top:bottom, left:right],
+                                                          previous[top:bottom, left:right], self.limit))
         if fresh.found is None:
             self.keys = None
             return fresh
@@ -169,6 +200,7 @@ class ClipSurvey:
         #: The most distinct opaque colours any one frame has, or None once a frame has more than census_limit.
         self.most_frame_colours: int | None = 0
         self._scene_histogram: np.ndarray | None = None
+        self._histogram = CoarseHistogram()
         self.frames = 0
         self._previous_probe: np.ndarray | None = None
         self._previous: np.ndarray | None = None       # a copy of the frame before, while a census needs it
@@ -204,27 +236,33 @@ class ClipSurvey:
             return "noisy"
         return "flat" if grain < FLAT_GRAIN else "clean"
 
-    def add(self, pixels: np.ndarray) -> None:
-        """Look at one frame, uint8 (H, W, 3) or (H, W, 4)."""
+    def add(self, pixels: np.ndarray, changed: tuple[int, int, int, int] | None = None) -> None:
+        """Look at one frame, uint8 (H, W, 3) or (H, W, 4). ``changed`` (top, bottom, left, right) is the
+        rectangle outside which it equals the frame added before (empty for a repeat), or None where the
+        caller does not know: the statistics that compare frames then look at that rectangle alone."""
+        if self._previous_probe is None:
+            changed = None                    # the first frame: nothing to compare with
         if self.track_scenes:
-            self._track_scene(pixels)         # before the census counts the frame (see _track_scene)
+            self._track_scene(pixels, changed)   # before the census counts the frame (see _track_scene)
+        repeat = changed is not None and (changed[1] <= changed[0] or changed[3] <= changed[2])
         self.sampler.add(pixels)
-        fresh = self.census.add(pixels, self._previous)
-        if self.most_frame_colours is not None:
+        fresh = self.census.add(pixels, self._previous, changed=changed)
+        if self.most_frame_colours is not None and not repeat:      # a repeat has the colours of the frame before
             found = count_colours(pixels, limit=self.census_limit)
             self.most_frame_colours = None if found is None else max(self.most_frame_colours, found)
         if self.track_scenes:
             self.scene_samplers[-1].add(pixels)
         scene = self._scene_census()
         if scene is not None:
-            scene.add(pixels, self._previous, fresh)
-        self._keep_for_censuses(pixels, scene)
+            scene.add(pixels, self._previous, fresh, changed)
+        self._keep_for_censuses(pixels, scene, changed)
         probe_shape = (-(-pixels.shape[0] // CHANGE_PROBE_STEP), -(-pixels.shape[1] // CHANGE_PROBE_STEP),
                        pixels.shape[2])
         if self._previous_probe is not None and self._previous_probe.shape == probe_shape:
-            changed, flickered = probe_changes(pixels, CHANGE_PROBE_STEP, self._previous_probe, FLICKER_LEVELS)
+            box = changed or (0, pixels.shape[0], 0, pixels.shape[1])
+            moved, flickered = probe_changes(pixels, CHANGE_PROBE_STEP, self._previous_probe, FLICKER_LEVELS, *box)
             probed = probe_shape[0] * probe_shape[1]
-            self._changed += changed / probed if probed else 0.0
+            self._changed += moved / probed if probed else 0.0
             self._flickered += flickered / probed if probed else 0.0
         else:
             if self._previous_probe is not None:
@@ -239,22 +277,29 @@ class ClipSurvey:
         first scene's); None without scene tracking."""
         return self.scene_censuses[-1] if self.track_scenes and len(self.scene_starts) > 1 else None
 
-    def _keep_for_censuses(self, pixels: np.ndarray, scene: ColourCensus | None) -> None:
+    def _keep_for_censuses(self, pixels: np.ndarray, scene: ColourCensus | None,
+                           changed: tuple[int, int, int, int] | None) -> None:
         """Copy the frame into the survey's own previous frame while the clip's census or ``scene``'s (see
-        :meth:`_scene_census`) will compare the next frame with it. The caller's array is never kept: a
-        capture loop may fill one array again for every frame."""
+        :meth:`_scene_census`) will compare the next frame with it: only the rectangle ``changed``, where
+        that is known. The caller's array is never kept: a capture loop may fill one array again for every
+        frame."""
         if not self.census.counting and (scene is None or not scene.counting):
             self._previous = None
         elif self._previous is None or self._previous.shape != pixels.shape:
             self._previous = np.array(pixels, order="C")
-        else:
+        elif changed is None:
             np.copyto(self._previous, pixels)
+        else:
+            top, bottom, left, right = changed
+            self._previous[top:bottom, left:right] = pixels[top:bottom, left:right]
 
-    def _track_scene(self, pixels: np.ndarray) -> None:
+    def _track_scene(self, pixels: np.ndarray, changed: tuple[int, int, int, int] | None) -> None:
         """Start a scene where the picture jumps from the previous frame (a slow drift, a pan or a
         fade, stays one scene). At the first cut the clip's census has seen the first scene alone,
         so it becomes that scene's census: a clip with no cut counts its colours once."""
-        histogram = coarse_histogram(pixels)
+        if changed is not None and (changed[1] <= changed[0] or changed[3] <= changed[2]):
+            return                            # a repeat: the same colours, no cut
+        histogram = self._histogram.update(pixels, changed)
         if self._scene_histogram is None or is_cut(self._scene_histogram, histogram):
             if len(self.scene_starts) == 1:
                 self.scene_censuses.append(copy.deepcopy(self.census))
