@@ -526,6 +526,31 @@ def test_a_plans_candidates_give_the_same_block_on_a_pool_as_one_after_another(s
     assert pooled[0] == alone[0] and pooled[2] == alone[2] and np.array_equal(pooled[1], alone[1])
 
 
+@given(st.integers(0, 2 ** 31), st.integers(1, 30), st.integers(1, 30), st.integers(0, 2))
+def test_comparing_within_the_changed_rectangle_finds_what_a_whole_comparison_finds(seed, width, height, tolerance):
+    """The screen model compares a frame with the screen only inside the rectangle the mapper changed, in
+    an array it keeps from plan to plan: each answer is the whole frame's comparison."""
+    from gifsom.gif.screen_model import ScreenModel, changed_pixels
+
+    rng = np.random.default_rng(seed)
+    palette = rng.integers(0, 3, (8, 3), dtype=np.uint8) * 100
+    colours = pack_colours(palette)
+    model = ScreenModel(width, height, global_palette=palette, spare_slot=False, lossy=tolerance)
+    model.screen[:] = colours[rng.integers(0, 8, (height, width))]
+    opaque = np.ones((height, width), bool)
+    for _ in range(3):
+        top, left = int(rng.integers(0, height)), int(rng.integers(0, width))
+        within = (top, int(rng.integers(top, height + 1)), left, int(rng.integers(left, width + 1)))
+        # outside the rectangle the frame shows what the screen does
+        indices = np.argmax(colours[None, None, :] == model.screen[:, :, None], axis=2).astype(np.uint8)
+        inside = (slice(within[0], within[1]), slice(within[2], within[3]))
+        indices[inside] = rng.integers(0, 8, indices[inside].shape)
+        whole = changed_pixels(indices, colours, opaque, False, model.screen, tolerance)
+        found = model._changed_within(indices, colours, within)
+        assert found[1:] == whole[1:] and np.array_equal(found[0], whole[0])
+        model.screen[:] = colours[rng.integers(0, 8, (height, width))]
+
+
 @pytest.mark.parametrize("ahead_pixels", [1, 2_000, 1 << 30])
 def test_the_plan_encoder_keeps_frame_order_and_its_bounds_on_plans_ahead(monkeypatch, ahead_pixels):
     """Exact plans wait on the pool up to MOST_PLANS_AHEAD, and past two a worker only while their rectangles

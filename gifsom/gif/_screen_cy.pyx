@@ -16,8 +16,10 @@ EMPTY = EMPTY_PIXEL
 
 
 def changed_pixels(const uint8_t[:, ::1] indices, const uint32_t[::1] colours, const uint8_t[:, ::1] opaque,
-                   bint has_mask, const uint32_t[:, ::1] screen, int tolerance):
-    """Where a frame changes what is on screen, and the rectangle around those places.
+                   bint has_mask, const uint32_t[:, ::1] screen, int tolerance, uint8_t[:, ::1] changed,
+                   Py_ssize_t top, Py_ssize_t bottom, Py_ssize_t left, Py_ssize_t right):
+    """Where a frame changes what is on screen within rows ``top:bottom`` and columns ``left:right``, and the
+    rectangle around those places.
 
     Args:
         indices: uint8 (H, W) the frame's palette indices.
@@ -25,26 +27,28 @@ def changed_pixels(const uint8_t[:, ::1] indices, const uint32_t[::1] colours, c
         opaque: bool as uint8 (H, W), nonzero where the frame is opaque; read only when ``has_mask``.
         screen: uint32 (H, W) the screen model.
         tolerance: an opaque pixel within this RGB distance of the screen's counts as unchanged (0: exact).
+        changed: bool as uint8 (H, W), set within the rectangle to 1 where an opaque pixel differs from
+            (or covers an empty) screen pixel, or a transparent pixel covers a shown one, and to 0
+            elsewhere in it; left as it is outside.
 
     Returns:
-        ``(changed, top, bottom, left, right)``: bool (H, W), True where an
-        opaque pixel differs from (or covers an empty) screen pixel, or a
-        transparent pixel covers a shown one; and the smallest rectangle holding
-        every changed pixel, rows ``top:bottom``, columns ``left:right``
+        ``(top, bottom, left, right)``: the smallest rectangle holding every changed pixel
         (``bottom`` is 0 when nothing changed).
     """
     cdef Py_ssize_t height = indices.shape[0], width = indices.shape[1], y, x
-    cdef Py_ssize_t top = height, bottom = 0, left = width, right = 0
+    cdef Py_ssize_t first = bottom, last = 0, start = right, stop = 0
     cdef int64_t limit = <int64_t>tolerance * tolerance, gap, d
     cdef uint32_t value, on_screen
     cdef bint differs, row_changed
     cdef int shift
-    changed_array = np.empty((height, width), np.bool_)
-    cdef uint8_t[:, ::1] changed = changed_array.view(np.uint8)
+    if (screen.shape[0] != height or screen.shape[1] != width or changed.shape[0] != height
+            or changed.shape[1] != width or (has_mask and (opaque.shape[0] != height or opaque.shape[1] != width))
+            or not (0 <= top <= bottom <= height and 0 <= left <= right <= width)):
+        raise ValueError("changed_pixels: the arrays must share the frame's shape, and hold the rectangle")
     with nogil:
-        for y in range(height):
+        for y in range(top, bottom):
             row_changed = False
-            for x in range(width):
+            for x in range(left, right):
                 value = colours[indices[y, x]]
                 if has_mask and not opaque[y, x]:
                     value = EMPTY_PIXEL
@@ -59,17 +63,19 @@ def changed_pixels(const uint8_t[:, ::1] indices, const uint32_t[::1] colours, c
                 changed[y, x] = differs
                 row_changed = row_changed or differs
             if row_changed:
-                top = min(top, y)
-                bottom = y + 1
-                x = 0
+                first = min(first, y)
+                last = y + 1
+                x = left
                 while not changed[y, x]:
                     x += 1
-                left = min(left, x)
-                x = width - 1
+                start = min(start, x)
+                x = right - 1
                 while not changed[y, x]:
                     x -= 1
-                right = max(right, x + 1)
-    return changed_array, top, bottom, left, right
+                stop = max(stop, x + 1)
+    if last == 0:
+        return 0, 0, 0, 0
+    return first, last, start, stop
 
 
 def paint_screen(uint32_t[:, ::1] screen, const uint8_t[:, ::1] shown, const uint32_t[::1] colours,

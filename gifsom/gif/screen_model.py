@@ -119,7 +119,8 @@ def as_bytes(mask: np.ndarray) -> np.ndarray:
 
 
 def changed_pixels(indices: np.ndarray, colours: np.ndarray, opaque: np.ndarray, has_mask: bool,
-                   screen: np.ndarray, tolerance: int) -> tuple[np.ndarray, int, int, int, int]:
+                   screen: np.ndarray, tolerance: int, within: tuple[int, int, int, int] | None = None,
+                   out: np.ndarray | None = None) -> tuple[np.ndarray, int, int, int, int]:
     """Where a frame changes what is on screen, and the rectangle around those places.
 
     Args:
@@ -128,14 +129,23 @@ def changed_pixels(indices: np.ndarray, colours: np.ndarray, opaque: np.ndarray,
         opaque: bool (H, W) where the frame is opaque; read only when ``has_mask``.
         screen: uint32 (H, W) the screen model: packed colours, :data:`EMPTY` where nothing shows.
         tolerance: an opaque pixel within this RGB distance of the screen's counts as unchanged (0: exact).
+        within: ``(top, bottom, left, right)``: compare only there, where the caller knows that the frame
+            shows what the screen does outside it; None: everywhere.
+        out: C-ordered bool (H, W) that receives the answer within the rectangle and is left as it is outside;
+            None: a new array, False outside.
 
     Returns:
         ``(changed, top, bottom, left, right)``: bool (H, W), and the smallest
         rectangle holding every changed pixel, rows ``top:bottom``, columns
         ``left:right`` (``bottom`` is 0 when nothing changed).
     """
+    height, width = indices.shape
+    if out is None:
+        out = np.empty((height, width), bool) if within is None else np.zeros((height, width), bool)
     mask = np.ascontiguousarray(as_bytes(opaque)) if has_mask else _NOT_READ     # no copy the kernel skips
-    return _changed_pixels(np.ascontiguousarray(indices), colours, mask, has_mask, screen, tolerance)
+    box = _changed_pixels(np.ascontiguousarray(indices), colours, mask, has_mask, screen, tolerance,
+                          out.view(np.uint8), *(within or (0, height, 0, width)))
+    return (out, *box)
 
 
 _NOT_READ = np.zeros((0, 0), np.uint8)
@@ -239,6 +249,10 @@ class ScreenModel:
         self.shows_last_frame = False
         self._all_opaque = np.ones((height, width), bool)
         self._all_opaque.flags.writeable = False
+        # where a plan compares within a rectangle (_changed_within): the answer, all False outside the
+        # rectangle it last wrote, kept from plan to plan so that a frame costs no full-frame array
+        self._changed = np.zeros((height, width), bool)
+        self._changed_written = (0, 0, 0, 0)
 
     def table_bits(self, palette: np.ndarray) -> int:
         """Bits of the colour table that holds ``palette`` (and the spare slot, if any)."""
@@ -311,20 +325,17 @@ class ScreenModel:
     def _changed_within(self, indices: np.ndarray, colours: np.ndarray, within: tuple[int, int, int, int]
                         ) -> tuple[np.ndarray, int, int, int, int]:
         """:func:`changed_pixels` of an opaque frame, compared with the screen only ``within`` the rectangle
-        (top, bottom, left, right): outside it, the frame and the screen show the same colours."""
-        changed = np.zeros((self.height, self.width), bool)
+        (top, bottom, left, right): outside it, the frame and the screen show the same colours. The array
+        returned is the model's own, good until the next plan."""
+        changed = self._changed
+        top, bottom, left, right = self._changed_written
+        changed[top:bottom, left:right] = False            # what the last plan found
         top, bottom, left, right = within
         if bottom <= top or right <= left:
+            self._changed_written = (0, 0, 0, 0)
             return changed, 0, 0, 0, 0
-        rows, columns = slice(top, bottom), slice(left, right)
-        inside, first, last, start, stop = changed_pixels(indices[rows, columns], colours,
-                                                          self._all_opaque[rows, columns], False,
-                                                          np.ascontiguousarray(self.screen[rows, columns]),
-                                                          self.lossy)
-        changed[rows, columns] = inside
-        if last == 0:
-            return changed, 0, 0, 0, 0
-        return changed, first + top, last + top, start + left, stop + left
+        self._changed_written = within
+        return changed_pixels(indices, colours, self._all_opaque, False, self.screen, self.lossy, within, changed)
 
     def grow_global(self, palette: np.ndarray) -> None:
         """Make ``palette`` (K, 3), which starts with every entry of the global palette in its order, the global
