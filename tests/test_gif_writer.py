@@ -551,6 +551,40 @@ def test_comparing_within_the_changed_rectangle_finds_what_a_whole_comparison_fi
         model.screen[:] = colours[rng.integers(0, 8, (height, width))]
 
 
+def test_exact_plans_leave_the_callers_core_free_until_it_waits():
+    """The encoder's slots: past the limit a job is held back, and it runs once the caller widens them."""
+    from gifsom.gif.plan_encoding import Slots
+
+    slots = Slots(1)
+    first_in, first_done, second_in = threading.Event(), threading.Event(), threading.Event()
+
+    def first():
+        with slots.taken():
+            first_in.set()
+            first_done.wait(timeout=30)
+
+    def second():
+        first_in.wait(timeout=30)
+        with slots.taken():
+            second_in.set()
+
+    workers = [threading.Thread(target=first), threading.Thread(target=second)]
+    for worker in workers:
+        worker.start()
+    try:
+        with slots.changed:
+            assert slots.changed.wait_for(lambda: slots.held_back == 1, timeout=30)
+        assert not second_in.is_set() and slots.running == 1
+        with slots.widened(2):
+            assert second_in.wait(timeout=30)
+        assert slots.limit == 1
+    finally:
+        first_done.set()
+        for worker in workers:
+            worker.join(timeout=30)
+    assert slots.running == 0 and slots.held_back == 0
+
+
 @pytest.mark.parametrize("ahead_pixels", [1, 2_000, 1 << 30])
 def test_the_plan_encoder_keeps_frame_order_and_its_bounds_on_plans_ahead(monkeypatch, ahead_pixels):
     """Exact plans wait on the pool up to MOST_PLANS_AHEAD, and past two a worker only while their rectangles
