@@ -91,6 +91,31 @@ def test_truncated_png_is_named(tmp_path):
         list(gifsom.read_frames(tmp_path))
 
 
+def test_png_named_files_that_are_not_safe_pngs_get_the_checks_of_any_image(tmp_path):
+    """A sequence file named .png that is not a PNG is decoded as what it is, and one whose header claims
+    a picture too large to decode safely is refused, naming the file."""
+    import struct
+    import zlib
+
+    from gifsom.errors import ResourceError
+
+    rng = np.random.default_rng(5)
+    pictures = [rng.integers(0, 256, (6, 8, 3), dtype=np.uint8) for _ in range(3)]
+    for number, picture in enumerate(pictures):
+        Image.fromarray(picture).save(tmp_path / f"f{number}.png", format="BMP" if number == 1 else "PNG")
+    frames = [frame.pixels for frame in gifsom.read_frames(tmp_path)]
+    assert len(frames) == 3 and all(np.array_equal(a, b) for a, b in zip(frames, pictures))
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    huge = (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 60000, 60000, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(b"\x00" * 64)) + chunk(b"IEND", b""))
+    (tmp_path / "f1.png").write_bytes(huge)
+    with pytest.raises(ResourceError, match="f1.png"):
+        list(gifsom.read_frames(tmp_path))
+
+
 def test_gif_reencode_keeps_timing_and_loop(tmp_path):
     source = tmp_path / "in.gif"
     frames = [Image.new("RGB", (10, 10), (i * 60, 0, 0)) for i in range(4)]
