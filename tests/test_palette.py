@@ -264,6 +264,15 @@ def test_the_survey_finds_the_same_when_told_what_changed(seed, channels, frames
     assert told.scene_starts == whole.scene_starts
     assert (told.changed_share, told.flicker_share) == (whole.changed_share, whole.flicker_share)
     assert told.most_frame_colours == whole.most_frame_colours
+    # the most colours a frame has: above the truth only below the limit, so that every comparison with the
+    # limit, or one under it, answers alike
+    counts = [count_colours(frame, limit=limit) for frame in clip]
+    most = None if any(count is None for count in counts) else max(counts)
+    found = told.most_frame_colours
+    assert (found is None) == (most is None)
+    if found is not None and most is not None:
+        assert found >= most and (found <= limit - 1) == (most <= limit - 1)
+        assert found == most or found < limit
     for a, b in zip([told.census, *told.scene_censuses], [whole.census, *whole.scene_censuses], strict=True):
         assert (a.colours() is None) == (b.colours() is None)
         if a.colours() is not None:

@@ -198,6 +198,9 @@ class ClipSurvey:
         self.scene_censuses: list[ColourCensus] = []
         self.census_limit = census_limit
         #: The most distinct opaque colours any one frame has, or None once a frame has more than census_limit.
+        #: While the clip has shown fewer than census_limit colours in all, a frame is not counted but taken
+        #: to have all of them: the figure may then be above the true one, but it is at most census_limit - 1
+        #: exactly when the true one is, and equal to it from census_limit up.
         self.most_frame_colours: int | None = 0
         self._scene_histogram: np.ndarray | None = None
         self._histogram = CoarseHistogram()
@@ -248,7 +251,11 @@ class ClipSurvey:
         self.sampler.add(pixels)
         fresh = self.census.add(pixels, self._previous, changed=changed)
         if self.most_frame_colours is not None and not repeat:      # a repeat has the colours of the frame before
-            found = count_colours(pixels, limit=self.census_limit)
+            shown = self.census.keys
+            if shown is not None and len(shown) < self.census_limit:
+                found: int | None = len(shown)         # the frame's colours are among the clip's
+            else:
+                found = count_colours(pixels, limit=self.census_limit)
             self.most_frame_colours = None if found is None else max(self.most_frame_colours, found)
         if self.track_scenes:
             self.scene_samplers[-1].add(pixels)
