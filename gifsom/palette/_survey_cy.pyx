@@ -56,7 +56,7 @@ def coarse_bins(const unsigned char[:, :, :] pixels, Py_ssize_t every, short[::1
     columns ``left:right`` are looked at: elsewhere the frame is taken to be the one ``bins`` was kept
     for. Each sampled pixel there that is in another bin now moves its count.
     """
-    cdef Py_ssize_t height = pixels.shape[0], width = pixels.shape[1], y, x, stop, k
+    cdef Py_ssize_t height = pixels.shape[0], width = pixels.shape[1], y, x, k
     cdef short found, before
     if every < 1 or counts.shape[0] != 4096 or bins.shape[0] != (height * width + every - 1) // every:
         raise ValueError("coarse_bins takes every >= 1, 4096 counts and a bin for each sampled pixel")
@@ -67,8 +67,7 @@ def coarse_bins(const unsigned char[:, :, :] pixels, Py_ssize_t every, short[::1
             # the first sampled pixel of the row at or after column ``left``, and its number
             k = (y * width + left + every - 1) // every
             x = k * every - y * width
-            stop = right
-            while x < stop:
+            while x < right:
                 found = ((pixels[y, x, 0] >> 4) << 8) | ((pixels[y, x, 1] >> 4) << 4) | (pixels[y, x, 2] >> 4)
                 before = bins[k]
                 if found != before:

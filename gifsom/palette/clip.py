@@ -70,6 +70,12 @@ class CoarseHistogram:
         return self.counts / max(float(len(self._bins)), 1.0)
 
 
+def is_repeat(changed: tuple[int, int, int, int] | None) -> bool:
+    """Whether ``changed``, the rectangle (top, bottom, left, right) where a frame differs from the one before,
+    is empty: the frame repeats the one before. None (not known) is not a repeat."""
+    return changed is not None and (changed[1] <= changed[0] or changed[3] <= changed[2])
+
+
 def coarse_histogram(pixels: np.ndarray) -> np.ndarray:
     """float64 (4096,) share of every 7th pixel of uint8 (H, W, C) ``pixels`` in each of 16x16x16 RGB bins."""
     return CoarseHistogram().update(pixels)
@@ -247,7 +253,7 @@ class ClipSurvey:
             changed = None                    # the first frame: nothing to compare with
         if self.track_scenes:
             self._track_scene(pixels, changed)   # before the census counts the frame (see _track_scene)
-        repeat = changed is not None and (changed[1] <= changed[0] or changed[3] <= changed[2])
+        repeat = is_repeat(changed)
         self.sampler.add(pixels)
         fresh = self.census.add(pixels, self._previous, changed=changed)
         if self.most_frame_colours is not None and not repeat:      # a repeat has the colours of the frame before
@@ -304,8 +310,8 @@ class ClipSurvey:
         """Start a scene where the picture jumps from the previous frame (a slow drift, a pan or a
         fade, stays one scene). At the first cut the clip's census has seen the first scene alone,
         so it becomes that scene's census: a clip with no cut counts its colours once."""
-        if changed is not None and (changed[1] <= changed[0] or changed[3] <= changed[2]):
-            return                            # a repeat: the same colours, no cut
+        if is_repeat(changed):
+            return                            # the same colours, no cut
         histogram = self._histogram.update(pixels, changed)
         if self._scene_histogram is None or is_cut(self._scene_histogram, histogram):
             if len(self.scene_starts) == 1:
