@@ -170,6 +170,17 @@ def test_the_program_sets_numpys_and_openmps_threads_unless_the_user_chose(varia
     assert result.stdout.splitlines()[-1] == f"set {expected}"
 
 
+def test_the_program_runs_its_command_with_the_garbage_collector_on_and_the_imports_frozen_out_of_it():
+    # the collector is paused while numpy and the pipeline load, then must be running again for the command
+    code = ("import atexit, gc, sys; "
+            "atexit.register(lambda: print('collector', gc.isenabled(), gc.get_freeze_count() > 10000, "
+            "'numpy' in sys.modules)); "
+            "sys.argv = ['gifsom', '--help']; from gifsom.launch import entry_point; entry_point()")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1] == "collector True True True"
+
+
 def test_the_library_leaves_the_openmp_wait_policy_to_the_program_that_imports_it():
     env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
     code = ("import os, numpy, gifsom; gifsom.quantize(numpy.zeros((4, 4, 3), numpy.uint8), colors=2); "
