@@ -1,10 +1,12 @@
-"""The ``gifsom`` program's first step: what must be set before numpy loads, then the command line."""
+"""The ``gifsom`` program's first step: what must be set or started before numpy loads, then the command line."""
 
 from __future__ import annotations
 
 import gc
 import os
 import sys
+
+from .ffmpeg import describe_early
 
 #: numpy's OpenBLAS starts a thread per core when numpy is imported, and each spins for about 0.1 s
 #: of CPU before it sleeps. gifsom's compiled kernels run threads of their own and numpy's matrix
@@ -23,6 +25,8 @@ OPENMP_WAIT = ("OMP_WAIT_POLICY", "PASSIVE")
 
 def entry_point() -> None:
     """Run ``gifsom`` with the process's arguments and exit with its code."""
+    # ffmpeg describes the videos to convert while numpy and the pipeline load
+    describe_early(sys.argv[1:])
     if "numpy" not in sys.modules:
         # set before numpy and gifsom's kernels load, unless the user has set them; the library leaves the
         # environment of the programs that import it alone

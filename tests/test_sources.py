@@ -36,7 +36,7 @@ import subprocess, sys
 started = []
 real = subprocess.Popen
 subprocess.Popen = lambda *a, **k: started.append(a) or real(*a, **k)
-from gifsom.sources.video import ffmpeg_exe
+from gifsom.ffmpeg import ffmpeg_exe
 print(ffmpeg_exe(), len(started))
 """
 
@@ -50,16 +50,52 @@ def test_the_shipped_ffmpeg_is_found_without_running_a_process():
 
 
 def test_a_shipped_ffmpeg_that_cannot_start_gives_way_to_the_one_imageio_ffmpeg_finds(tmp_path, monkeypatch):
-    from gifsom.sources import video
+    from gifsom import ffmpeg
 
     broken = tmp_path / "ffmpeg-broken"
     broken.write_text("not a program")         # not executable: starting it fails with an OSError
-    monkeypatch.setattr(video, "_ffmpeg", None)
+    monkeypatch.setattr(ffmpeg, "_ffmpeg", None)
     monkeypatch.delenv("IMAGEIO_FFMPEG_EXE", raising=False)
-    monkeypatch.setattr(video, "_shipped_ffmpeg", lambda: str(broken))
+    monkeypatch.setattr(ffmpeg, "_shipped_ffmpeg", lambda: str(broken))
     frames = [f.pixels for f in gifsom.read_frames(FIXTURES / "pan.mp4", fps=2, size=(64, 0))]
     assert len(frames) > 1 and frames[0].shape[1] == 64
-    assert video.ffmpeg_exe() != str(broken)
+    assert ffmpeg.ffmpeg_exe() != str(broken)
+
+
+# every ffmpeg the program starts, and whether numpy had loaded by then; printed at exit, after the
+# program's own exit handlers (registered later, so run first)
+COUNT_FFMPEG = """
+import atexit, subprocess, sys
+started = []
+real = subprocess.Popen
+class Counted(real):
+    def __init__(self, command, *a, **k):
+        super().__init__(command, *a, **k)
+        started.append((self, "numpy" in sys.modules))
+subprocess.Popen = Counted
+atexit.register(lambda: print([(loaded, p.returncode is not None) for p, loaded in started]))
+sys.argv = ["gifsom", "convert", *sys.argv[1:]]
+from gifsom.launch import entry_point
+entry_point()
+"""
+
+
+def test_the_program_has_ffmpeg_describe_a_video_while_numpy_loads_and_the_probe_takes_that(tmp_path):
+    out = tmp_path / "out.gif"
+    run = subprocess.run([sys.executable, "-c", COUNT_FFMPEG, str(FIXTURES / "pan.mp4"), str(out), "--fps", "2",
+                          "--width", "32", "-q"], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    # the description, before numpy; then the decode: no second description
+    assert run.stdout.splitlines()[-1] == "[(False, True), (True, True)]"
+    with Image.open(out) as gif:
+        assert gif.size[0] == 32
+
+
+def test_a_description_started_early_and_not_taken_is_stopped_when_the_program_exits(tmp_path):
+    run = subprocess.run([sys.executable, "-c", COUNT_FFMPEG, str(FIXTURES / "pan.mp4"), str(tmp_path / "out.gif"),
+                          "--fps", "0"], capture_output=True, text=True, timeout=120)
+    assert run.returncode != 0 and "fps" in run.stderr     # refused before any source opens
+    assert run.stdout.splitlines()[-1] == "[(False, True)]"
 
 
 def test_natural_sort(tmp_path):

@@ -1,8 +1,9 @@
 """Video files, decoded by the ffmpeg binary that imageio-ffmpeg ships.
 
-ffmpeg is run directly: one short probe for the stream's size and frame rate,
-then one decode that trims, retimes and scales inside ffmpeg and writes raw
-RGB frames to a pipe. The process is always reaped (killed at once if the
+ffmpeg is run directly: one short probe for the stream's size and frame rate
+(:mod:`gifsom.ffmpeg` finds the binary and runs the probe), then one decode
+that trims, retimes and scales inside ffmpeg and writes raw RGB frames to a
+pipe. The process is always reaped (killed at once if the
 reader stops early), and its own error message is passed on to the user.
 """
 
@@ -18,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputError, SourceError
+from ..ffmpeg import description, ffmpeg_exe, run_failed
 from ..frames import Frame
 from .base import ClipPlan, SourceBase, SourceOptions, check_crop, planned_size, trimmed_seconds
 
@@ -31,62 +33,6 @@ _SAMPLE_ASPECT = re.compile(r"Video:.*?\[SAR (\d+):(\d+) DAR")
 _FPS = re.compile(r"Video:.*?([\d.]+) (?:fps|tbr)")
 _DURATION = re.compile(r"Duration: (\d+):(\d+):([\d.]+)")
 _ROTATION = re.compile(r"display ?matrix: rotation of (-?[\d.]+) degrees", re.IGNORECASE)
-
-
-_ffmpeg: str | None = None         # the binary found, once looked for
-_ffmpeg_shipped = False             # ...and whether it is imageio-ffmpeg's own, taken unchecked
-
-
-def ffmpeg_exe() -> str:
-    """Path of the ffmpeg binary: the one IMAGEIO_FFMPEG_EXE names, else the one imageio-ffmpeg ships, else
-    the one imageio-ffmpeg finds elsewhere (a system or conda ffmpeg).
-
-    The shipped binary is taken without running it first (imageio-ffmpeg's own lookup runs ``ffmpeg
-    -version``, 12 ms a video); the probe runs it anyway, and falls back to imageio-ffmpeg's lookup where
-    it cannot run here (:func:`_distrust_shipped`).
-    """
-    global _ffmpeg, _ffmpeg_shipped
-    named = os.environ.get("IMAGEIO_FFMPEG_EXE")
-    if named:
-        return named
-    if _ffmpeg is None:
-        shipped = _shipped_ffmpeg()
-        _ffmpeg, _ffmpeg_shipped = (shipped, True) if shipped else (_searched_ffmpeg(), False)
-    return _ffmpeg
-
-
-def _imageio_ffmpeg():
-    try:
-        import imageio_ffmpeg
-    except ImportError:
-        raise SourceError("ffmpeg is not available (imageio-ffmpeg is not installed); install it with "
-                          "'pip install imageio-ffmpeg'") from None
-    return imageio_ffmpeg
-
-
-def _shipped_ffmpeg() -> str | None:
-    """The ffmpeg binary in imageio-ffmpeg's wheel (its ``binaries`` folder), or None where it has none."""
-    folder = Path(_imageio_ffmpeg().__file__).parent / "binaries"
-    found = [p for p in folder.glob("ffmpeg*") if p.is_file() and os.access(p, os.X_OK)]
-    return str(found[0]) if len(found) == 1 else None
-
-
-def _searched_ffmpeg() -> str:
-    """imageio-ffmpeg's own lookup, which runs each binary it tries."""
-    try:
-        return _imageio_ffmpeg().get_ffmpeg_exe()
-    except RuntimeError as exc:
-        raise SourceError(f"ffmpeg is not available ({exc}); reinstall with 'pip install imageio-ffmpeg'") from None
-
-
-def _distrust_shipped() -> bool:
-    """After the shipped binary failed to start: look again the way imageio-ffmpeg does. False when the
-    binary that failed was not the shipped one (there is nothing else to try)."""
-    global _ffmpeg, _ffmpeg_shipped
-    if not _ffmpeg_shipped or os.environ.get("IMAGEIO_FFMPEG_EXE"):
-        return False
-    _ffmpeg, _ffmpeg_shipped = _searched_ffmpeg(), False
-    return True
 
 
 def ffmpeg_reason(stderr: str) -> str:
@@ -137,29 +83,9 @@ def shown_size(width: int, height: int, rotation: float,
     return (width, max(1, round(height * sar_h / sar_w))), (width, height)
 
 
-def _run_failed(exc: OSError) -> SourceError:
-    return SourceError(f"cannot run ffmpeg at {ffmpeg_exe()!r} ({exc.strerror or exc}); reinstall imageio-ffmpeg "
-                       "or set IMAGEIO_FFMPEG_EXE to a working ffmpeg")
-
-
 def probe(path: Path) -> VideoInfo:
     """Read a video's size, frame rate and duration from ffmpeg's stream description."""
-    def describe() -> subprocess.CompletedProcess:
-        return subprocess.run([ffmpeg_exe(), "-hide_banner", "-i", str(path)], capture_output=True,
-                              stdin=subprocess.DEVNULL, timeout=60)
-
-    try:
-        try:
-            result = describe()
-        except OSError:
-            if not _distrust_shipped():
-                raise
-            result = describe()     # the shipped binary cannot start here: the one imageio-ffmpeg finds
-    except OSError as exc:
-        raise _run_failed(exc) from None
-    except subprocess.TimeoutExpired:
-        raise SourceError(f"ffmpeg took over a minute to open {str(path)!r}; check the file") from None
-    text = result.stderr.decode("utf-8", "replace")
+    text = description(path)
     size = _SIZE.search(text)
     if not size:
         if re.search(r"Stream #.*: Audio:", text):
@@ -252,7 +178,7 @@ class VideoSource(SourceBase):
             try:
                 process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=errors, stdin=subprocess.DEVNULL)
             except OSError as exc:
-                raise _run_failed(exc) from None
+                raise run_failed(exc) from None
             assert process.stdout is not None           # stdout=PIPE
             number = 0
             try:
