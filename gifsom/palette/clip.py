@@ -204,9 +204,9 @@ class ClipSurvey:
         self.scene_censuses: list[ColourCensus] = []
         self.census_limit = census_limit
         #: The most distinct opaque colours any one frame has, or None once a frame has more than census_limit.
-        #: While the clip has shown fewer than census_limit colours in all, a frame is not counted but taken
-        #: to have all of them: the figure may then be above the true one, but it is at most census_limit - 1
-        #: exactly when the true one is, and equal to it from census_limit up.
+        #: While the clip, or the scene a frame is in, has shown fewer than census_limit colours in all, the
+        #: frame is not counted but taken to have all of them: the figure may then be above the true one, but
+        #: it is at most census_limit - 1 exactly when the true one is, and equal to it from census_limit up.
         self.most_frame_colours: int | None = 0
         self._scene_histogram: np.ndarray | None = None
         self._histogram = CoarseHistogram()
@@ -256,18 +256,14 @@ class ClipSurvey:
         repeat = is_repeat(changed)
         self.sampler.add(pixels)
         fresh = self.census.add(pixels, self._previous, changed=changed)
-        if self.most_frame_colours is not None and not repeat:      # a repeat has the colours of the frame before
-            shown = self.census.keys
-            if shown is not None and len(shown) < self.census_limit:
-                found: int | None = len(shown)         # the frame's colours are among the clip's
-            else:
-                found = count_colours(pixels, limit=self.census_limit)
-            self.most_frame_colours = None if found is None else max(self.most_frame_colours, found)
         if self.track_scenes:
             self.scene_samplers[-1].add(pixels)
         scene = self._scene_census()
         if scene is not None:
             scene.add(pixels, self._previous, fresh, changed)
+        if self.most_frame_colours is not None and not repeat:      # a repeat has the colours of the frame before
+            found = self._frame_colours(pixels, scene)
+            self.most_frame_colours = None if found is None else max(self.most_frame_colours, found)
         self._keep_for_censuses(pixels, scene, changed)
         probe_shape = (-(-pixels.shape[0] // CHANGE_PROBE_STEP), -(-pixels.shape[1] // CHANGE_PROBE_STEP),
                        pixels.shape[2])
@@ -284,6 +280,15 @@ class ClipSurvey:
         if self.frames % GRAIN_EVERY == 0:
             self._grain.append(grain_share(pixels))
         self.frames += 1
+
+    def _frame_colours(self, pixels: np.ndarray, scene: ColourCensus | None) -> int | None:
+        """The distinct opaque colours of ``pixels``, the frame just counted by the clip's census and
+        ``scene``'s, or None above :attr:`census_limit`. Where either census holds fewer than the limit
+        (every colour of the frame is among them), its size stands in as an upper bound, and the frame is
+        not counted (see :attr:`most_frame_colours`)."""
+        sizes = [len(census.keys) for census in (self.census, scene)
+                 if census is not None and census.keys is not None and len(census.keys) < self.census_limit]
+        return min(sizes) if sizes else count_colours(pixels, limit=self.census_limit)
 
     def _scene_census(self) -> ColourCensus | None:
         """The census of the scene the clip is in, once it has cut (before that the clip's census is the
