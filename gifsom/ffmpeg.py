@@ -109,14 +109,17 @@ def describe_early(arguments: list[str]) -> None:
         if len(_early) >= MOST_DESCRIBED_EARLY:
             break
         if word.startswith("-") or Path(word).suffix.lower() not in VIDEO_SUFFIXES or not os.path.isfile(word):
-            continue
+            continue                    # (a FIFO is not a file: ffmpeg would take what the reader needs)
         try:
+            key = (ffmpeg_exe(), os.path.abspath(word))
+            if key in _early:
+                continue                # named twice: one description serves both
             process = _describing(word)
         except (OSError, SourceError):
             break
         if not _early:
             atexit.register(_stop_early)
-        _early[(ffmpeg_exe(), os.path.abspath(word))] = process
+        _early[key] = process
 
 
 def _stop_early() -> None:

@@ -91,10 +91,15 @@ def test_the_program_has_ffmpeg_describe_a_video_while_numpy_loads_and_the_probe
         assert gif.size[0] == 32
 
 
-def test_a_description_started_early_and_not_taken_is_stopped_when_the_program_exits(tmp_path):
-    run = subprocess.run([sys.executable, "-c", COUNT_FFMPEG, str(FIXTURES / "pan.mp4"), str(tmp_path / "out.gif"),
-                          "--fps", "0"], capture_output=True, text=True, timeout=120)
-    assert run.returncode != 0 and "fps" in run.stderr     # refused before any source opens
+@pytest.mark.parametrize("refused, named_in_error", [(["out.gif", "--fps", "0"], "fps"),
+                                                     (["pan.mp4", "-o", "out"], "would both write")])
+def test_a_description_started_early_and_not_taken_is_stopped_when_the_program_exits(tmp_path, refused,
+                                                                                     named_in_error):
+    # refused before any source opens; a video named twice is described once
+    arguments = [str(FIXTURES / word) if word == "pan.mp4" else word for word in refused]
+    run = subprocess.run([sys.executable, "-c", COUNT_FFMPEG, str(FIXTURES / "pan.mp4"), *arguments],
+                         capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert run.returncode != 0 and named_in_error in run.stderr
     assert run.stdout.splitlines()[-1] == "[(False, True)]"
 
 
