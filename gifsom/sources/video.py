@@ -3,8 +3,8 @@
 ffmpeg is run directly: one short probe for the stream's size and frame rate
 (:mod:`gifsom.ffmpeg` finds the binary and runs the probe), then one decode
 that trims, retimes and scales inside ffmpeg and writes raw RGB frames to a
-pipe. The process is always reaped (killed at once if the
-reader stops early), and its own error message is passed on to the user.
+pipe. The process is always reaped (killed at once if the reader stops
+early), and its own error message is passed on to the user.
 """
 
 from __future__ import annotations
