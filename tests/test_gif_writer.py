@@ -19,7 +19,7 @@ import gifsom
 from gifsom.errors import GifsomError, InputError
 from gifsom.gif import blocks, lzw
 from gifsom.gif.animation import AnimationWriter, IndexedFrame
-from gifsom.gif.plan_encoding import candidates, continue_runs, encode_plan, fill_hidden
+from gifsom.gif.plan_encoding import WAYS, WayHistory, candidates, continue_runs, encode_plan, fill_hidden
 from gifsom.gif.screen_model import FramePlan, pack_colours
 from gifsom.gif.blocks import table_bits
 from gifsom.gif.timing import start_cs
@@ -482,11 +482,13 @@ def test_plan_candidates_show_the_frame_and_none_repeats_another(seed, width, he
     plan = FramePlan(indices, hidden, keep, 7, 0, 0, 3, None, palette, 0, 10, 1, False,
                      pack_colours(palette), np.ones_like(hidden))
     found = candidates(plan)
-    for n, (written, transparent) in enumerate(found):
+    assert len({c.way for c in found}) == len(found)
+    for n, (way, written, transparent) in enumerate(found):
+        assert way in WAYS
         assert np.array_equal(written[~hidden], indices[~hidden])
         assert np.all(written[hidden & ~keep] == transparent)
         assert np.all((written[keep] == indices[keep]) | (written[keep] == transparent))
-        assert not any(t == transparent and np.array_equal(written, w) for w, t in found[:n])
+        assert not any(t == transparent and np.array_equal(written, w) for _, w, t in found[:n])
     # dropping repeats changes nothing: the same block as the smallest of every way, repeats included
     mostly_unchanged = keep.mean() > 0.5
     ways = [np.where(hidden, 7, indices)]
@@ -524,6 +526,72 @@ def test_a_plans_candidates_give_the_same_block_on_a_pool_as_one_after_another(s
         pooled = encode_plan(plan, pool)
     alone = encode_plan(plan)
     assert pooled[0] == alone[0] and pooled[2] == alone[2] and np.array_equal(pooled[1], alone[1])
+
+
+def test_a_way_far_behind_is_skipped_until_it_could_have_caught_up(monkeypatch):
+    """A way that lost by a share s is encoded again once s <= WAY_GAIN_PER_FRAME * frames since it was
+    tried, at the latest after LONGEST_SKIP frames, and at once where the rectangle's size jumps."""
+    import gifsom.gif.plan_encoding as plan_encoding
+
+    monkeypatch.setattr(plan_encoding, "WAY_GAIN_PER_FRAME", 0.01)
+    monkeypatch.setattr(plan_encoding, "LONGEST_SKIP", 6)
+    found = [plan_encoding.Candidate(way, np.zeros((1, 1), np.uint8), None) for way in WAYS[:3]]
+    history = WayHistory()
+
+    def tried(pixels: int = 1000) -> list[str]:
+        ways = [c.way for c in history.worth_trying(found, pixels)]
+        # "whole" always smallest; "transparent" 3% over it, "continued runs" 50% over
+        history.tried({way: {"whole": 100, "transparent": 103, "continued runs": 150}[way] for way in ways})
+        return ways
+
+    assert tried() == list(WAYS[:3])                       # nothing known: every way
+    assert [tried() for _ in range(3)] == [["whole"]] * 3   # 3% behind: 1%, 2% of gain, not yet
+    assert tried() == ["whole", "transparent"]              # 3 frames later it could have caught up
+    assert tried() == ["whole"]
+    assert tried() == ["whole", "continued runs"]           # 6 frames: tried whatever its share
+    assert tried() == ["whole"]
+    assert tried(1600) == list(WAYS[:3])                    # the rectangle grew by more than 1.5 times
+    assert tried(1500) == ["whole"]
+
+
+def test_lossy_plans_in_a_row_skip_a_losing_way_and_keep_the_blocks_of_trying_every_way(monkeypatch):
+    """Through the plan encoder, frame after frame of a lossy clip whose smallest way does not change: the
+    losing way is encoded only on some frames, and every frame's block is the one trying every way gives.
+    Rectangles under PARALLEL_CANDIDATE_PIXELS try every way."""
+    import gifsom.gif.plan_encoding as plan_encoding
+
+    rng = np.random.default_rng(5)
+    palette = rng.integers(0, 256, (16, 3), dtype=np.uint8)
+    side = 256
+    assert side * side >= plan_encoding.PARALLEL_CANDIDATE_PIXELS
+    plans = []
+    for number in range(12):
+        indices = np.repeat(rng.integers(0, 16, side * side // 4), 4).reshape(side, side).astype(np.uint8)
+        hidden = rng.random((side, side)) < 0.4
+        plans.append(FramePlan(indices, hidden, hidden, 15, 0, 0, 4, None, palette, 12, 10 + number, 1, False,
+                               pack_colours(palette), np.ones_like(hidden)))
+    assert all([c.way for c in candidates(plan)] == ["whole", "transparent"] for plan in plans)
+    encoded: list[str] = []
+    real_image = plan_encoding.blocks.image
+
+    def counted(indices, *args, **kwargs):
+        encoded.append("transparent" if kwargs.get("transparent") is not None else "whole")
+        return real_image(indices, *args, **kwargs)
+
+    expected = [encode_plan(plan) for plan in plans]
+    monkeypatch.setattr(plan_encoding.blocks, "image", counted)
+    emitted: list[bytes] = []
+    encoder = plan_encoding.PlanEncoder(lambda chunk, drawn: emitted.append(chunk))
+    try:
+        shown = []
+        for plan in plans:
+            encoder.start(plan)
+            shown.append(encoder.finish()[0])
+    finally:
+        encoder.close()
+    assert emitted == [chunk for chunk, _, _ in expected]
+    assert all(np.array_equal(a, b) for a, b in zip(shown, [s for _, s, _ in expected]))
+    assert encoded.count("whole") == len(plans) and 1 <= encoded.count("transparent") < len(plans) // 2
 
 
 @given(st.integers(0, 2 ** 31), st.integers(1, 30), st.integers(1, 30), st.integers(0, 2))
