@@ -535,11 +535,11 @@ def test_a_way_far_behind_is_skipped_until_it_could_have_caught_up(monkeypatch):
 
     monkeypatch.setattr(plan_encoding, "WAY_GAIN_PER_FRAME", 0.01)
     monkeypatch.setattr(plan_encoding, "LONGEST_SKIP", 6)
-    found = [plan_encoding.Candidate(way, np.zeros((1, 1), np.uint8), None) for way in WAYS[:3]]
     history = WayHistory()
 
     def tried(pixels: int = 1000) -> list[str]:
-        ways = [c.way for c in history.worth_trying(found, pixels)]
+        history.next_rectangle(pixels)
+        ways = [way for way in WAYS[:3] if history.may_lead(way)]
         # "whole" always smallest; "transparent" 3% over it, "continued runs" 50% over
         history.tried({way: {"whole": 100, "transparent": 103, "continued runs": 150}[way] for way in ways})
         return ways

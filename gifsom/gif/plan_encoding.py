@@ -59,32 +59,45 @@ class Candidate(NamedTuple):
 WAYS = ("whole", "transparent", "continued runs", "fewest changes")
 
 
-def candidates(plan: FramePlan) -> list[Candidate]:
-    """Ways to write the plan's rectangle that show the same picture, none repeating another."""
+def candidates(plan: FramePlan, worth_trying: Callable[[str], bool] | None = None) -> list[Candidate]:
+    """Ways to write the plan's rectangle that show the same picture, none repeating another. With
+    ``worth_trying`` (a way's name -> whether to try it), only the ways it accepts are made, or every way
+    where it accepts none that applies."""
+    if worth_trying is not None:
+        found = _candidates(plan, worth_trying)
+        if found:
+            return found
+    return _candidates(plan, lambda way: True)
+
+
+def _candidates(plan: FramePlan, worth_trying: Callable[[str], bool]) -> list[Candidate]:
     hidden, keep, spare = plan.hidden, plan.keep, plan.spare
     # some frames name a transparent index even when they draw every pixel (see FramePlan)
     whole_transparent = spare if plan.names_transparent else None
     found: list[Candidate] = []
     kept, hidden_count = np.count_nonzero(keep), np.count_nonzero(hidden)
     mostly_unchanged = 2 * kept > keep.size
+    hides = spare is not None and hidden_count > 0
     # exact LZW: writing every pixel only pays where most of the rectangle changed (it never
     # won otherwise on the fixture clips; with lossy LZW it does). Impossible when some pixel
     # must stay transparent (a hidden pixel that is not kept: ``keep`` is within ``hidden``).
-    if (plan.lossy or not mostly_unchanged) and hidden_count == kept:
+    # Without a spare index to hide pixels with, every pixel is written.
+    if ((plan.lossy or not mostly_unchanged) and hidden_count == kept or not hides) and worth_trying("whole"):
         found.append(Candidate("whole", plan.indices, whole_transparent))
-    if spare is not None and hidden_count:
-        transparent = plan.indices.copy()
-        transparent[hidden] = spare
-        found.append(Candidate("transparent", transparent, spare))
+    if hides and spare is not None:
+        if worth_trying("transparent"):
+            transparent = plan.indices.copy()
+            transparent[hidden] = spare
+            found.append(Candidate("transparent", transparent, spare))
         if mostly_unchanged:      # worth more tries only where much of the rectangle is unchanged
             for way, write in (("continued runs", continue_runs), ("fewest changes", fill_hidden)):
+                if not worth_trying(way):
+                    continue
                 written = write(plan.indices, hidden, keep, spare)
                 # the same pixels and transparent index as an earlier try encode to the same bytes
                 if not any(earlier.transparent == spare and same_pixels(written, earlier.indices)
                            for earlier in found):
                     found.append(Candidate(way, written, spare))
-    if not found:                 # no spare index to hide pixels with: every pixel is written
-        found.append(Candidate("whole", plan.indices, whole_transparent))
     return found
 
 
@@ -104,7 +117,7 @@ NEW_RECTANGLE_FACTOR = 1.5
 
 class WayHistory:
     """How far behind the smallest each way of writing a rectangle was when last tried, for lossy plans
-    in frame order: :meth:`worth_trying` skips the ways that cannot have caught up yet."""
+    in frame order: :meth:`may_lead` skips the ways that cannot have caught up yet."""
 
     def __init__(self) -> None:
         self.frame = 0
@@ -112,15 +125,15 @@ class WayHistory:
         #: way -> (share of bytes over the smallest when last tried, the frame it was tried in)
         self.behind: dict[str, tuple[float, int]] = {}
 
-    def worth_trying(self, found: list[Candidate], pixels: int) -> list[Candidate]:
-        """The candidates to encode for a rectangle of ``pixels``: those that may be the smallest."""
+    def next_rectangle(self, pixels: int) -> None:
+        """Start a frame whose rectangle has ``pixels`` pixels."""
         if pixels > NEW_RECTANGLE_FACTOR * self.last_pixels or self.last_pixels > NEW_RECTANGLE_FACTOR * pixels:
             self.behind.clear()
         self.last_pixels = pixels
-        tried = [c for c in found if self._may_lead(c.way)]
-        return tried or found
 
-    def _may_lead(self, way: str) -> bool:
+    def may_lead(self, way: str) -> bool:
+        """Whether ``way`` may be the smallest in this frame: untried, or close enough behind when last tried,
+        given the frames since."""
         if way not in self.behind:
             return True
         share, frame = self.behind[way]
@@ -154,11 +167,12 @@ def encode_plan(plan: FramePlan, pool: ThreadPoolExecutor | None = None, history
     bench's 176x144 clip, its sample scores moved by up to 1.1 points and its answer for a Slack emoji fell
     from 34.97 to 26.83 on the sample.
     """
-    found = candidates(plan)
     if history is not None and plan.indices.size >= PARALLEL_CANDIDATE_PIXELS:
-        found = history.worth_trying(found, plan.indices.size)
+        history.next_rectangle(plan.indices.size)
+        found = candidates(plan, history.may_lead)
     else:
         history = None
+        found = candidates(plan)
 
     def image(c: Candidate) -> tuple[bytes, np.ndarray]:
         return blocks.image(c.indices, plan.left, plan.top, plan.bits, plan.local, palette=plan.palette,
