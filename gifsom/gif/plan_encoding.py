@@ -3,7 +3,9 @@
 Every candidate of a plan shows the same picture (without lossy LZW), so the
 candidates can be encoded while the screen model moves on; :class:`PlanEncoder`
 runs them on a thread pool, one thread per CPU, up to 64 frames ahead, and hands
-the chunks back in frame order. The compiled encoders release the GIL.
+the chunks back in frame order. The compiled encoders release the GIL. Lossy
+plans come one at a time, in frame order; for large rectangles a
+:class:`WayHistory` skips the ways that lost by far in recent frames.
 """
 
 from __future__ import annotations
