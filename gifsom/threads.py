@@ -20,6 +20,7 @@ def available_cores() -> int:
     return max(1, cores)
 
 
-def threads_for(items: int, grain: int) -> int:
-    """Threads worth starting for ``items`` units of work when one thread should get at least ``grain``."""
-    return max(1, min(available_cores(), items // max(1, grain)))
+def threads_for(items: int, grain: int, cores_left: int = 0) -> int:
+    """Threads worth starting for ``items`` units of work when one thread should get at least ``grain``, on
+    the cores not left to other work (``cores_left``; at least one thread)."""
+    return max(1, min(available_cores() - cores_left, items // max(1, grain)))

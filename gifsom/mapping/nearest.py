@@ -95,8 +95,9 @@ class ColourCache:
     def map_into(self, pixels: np.ndarray, out: np.ndarray, reference: np.ndarray, previous: np.ndarray, *,
                  threshold: int = 0, stateful: bool = False, record: bool = False, mode: int = MODE_PLAIN,
                  offsets: np.ndarray | None = None, taps: np.ndarray | None = None, strength: float = 1.0,
-                 weights: np.ndarray | None = None) -> None:
-        """Run the mapping kernel on one frame (see ``_map_cy.map_frame`` for every argument's shape).
+                 weights: np.ndarray | None = None, cores_left: int = 0) -> None:
+        """Run the mapping kernel on one frame (see ``_map_cy.map_frame`` for every argument's shape), on
+        the cores not left to other work (``cores_left``).
 
         Args:
             pixels: uint8 (H, W, 3+); out: uint8 (H, W) receives the indices.
@@ -113,7 +114,7 @@ class ColourCache:
                   _NO_OFFSETS if offsets is None else offsets, _NO_TAPS if taps is None else taps, strength,
                   self.exact, self.stamp, self.coarse, self.palette, self.counts, self.candidates, self._weights,
                   threads_for(height * width, DIFFUSION_PIXELS_PER_THREAD if mode == MODE_DIFFUSION
-                              else PIXELS_PER_THREAD), weights)
+                              else PIXELS_PER_THREAD, cores_left), weights)
 
     def map(self, pixels: np.ndarray) -> np.ndarray:
         """Map uint8 (H, W, 3+) pixels to uint8 (H, W) indices of the nearest palette entry."""

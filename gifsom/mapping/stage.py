@@ -24,12 +24,14 @@ class MappingOptions:
         motion_threshold: 0..255; in a clip, a pixel that moved less than this on
             every channel since its index was chosen keeps that index.
         temporal: keep unchanged pixels' indices from frame to frame.
+        cores_left: cores the mapping leaves to work that runs beside it (lossy LZW of the frame before).
     """
 
     dither: str = "none"
     strength: float = 1.0
     motion_threshold: int = DEFAULT_MOTION_THRESHOLD
     temporal: bool = True
+    cores_left: int = 0
 
 
 class FrameMapper:
@@ -89,7 +91,7 @@ class FrameMapper:
         self.cache.map_into(pixels, out, reference, previous, threshold=self.options.motion_threshold,
                             stateful=stateful, record=self.options.temporal, mode=self._mode,
                             offsets=self._offsets, taps=self._taps, strength=self.options.strength,
-                            weights=weights)
+                            weights=weights, cores_left=self.options.cores_left)
         self._previous = out
         return out
 
@@ -115,7 +117,8 @@ class FrameMapper:
                                 threshold=self.options.motion_threshold, stateful=True, record=True,
                                 mode=self._mode, offsets=self._offsets, taps=self._taps,
                                 strength=self.options.strength,
-                                weights=None if weights is None else np.ascontiguousarray(weights))
+                                weights=None if weights is None else np.ascontiguousarray(weights),
+                                cores_left=self.options.cores_left)
             out[box] = indices
             self._reference[box] = reference
         self._previous = out
