@@ -84,7 +84,7 @@ def _candidates(plan: FramePlan, worth_trying: Callable[[str], bool]) -> list[Ca
     # won otherwise on the fixture clips; with lossy LZW it does). Impossible when some pixel
     # must stay transparent (a hidden pixel that is not kept: ``keep`` is within ``hidden``).
     # Without a spare index to hide pixels with, every pixel is written.
-    if ((plan.lossy or not mostly_unchanged) and hidden_count == kept or not hides) and worth_trying("whole"):
+    if (((plan.lossy or not mostly_unchanged) and hidden_count == kept) or not hides) and worth_trying("whole"):
         found.append(Candidate("whole", plan.indices, whole_transparent))
     if hides and spare is not None:
         if worth_trying("transparent"):
