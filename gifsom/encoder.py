@@ -229,6 +229,10 @@ def write_clip(out: BinaryIO, spool: Clip, survey: ClipSurvey, options: EncodeOp
     mapper: FrameMapper | None = None
     report = Progress("frames written", len(spool), callback=progress, bar=bar)
 
+    def source(rgb: np.ndarray) -> np.ndarray | None:
+        """What lossy LZW measures a frame's error against, where it does (see ``lossy_from_source``)."""
+        return rgb if options.lossy_from_source else None
+
     def on_its_own(rgb: np.ndarray, mask: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
         """A frame with a palette of its own: no state to share with other frames, so frames are
         learned and mapped at once on worker threads."""
@@ -247,7 +251,7 @@ def write_clip(out: BinaryIO, spool: Clip, survey: ClipSurvey, options: EncodeOp
                 frame = converging.frame(rgb, start)
             elif mapped is not None:
                 indices, palette = mapped                   # a palette of its own, mapped on a worker
-                frame = IndexedFrame(indices, palette, start, mask)
+                frame = IndexedFrame(indices, palette, start, mask, source=source(rgb))
             else:
                 changed = spool.changed_box(number)
                 if number in scene_palettes:
@@ -260,7 +264,7 @@ def write_clip(out: BinaryIO, spool: Clip, survey: ClipSurvey, options: EncodeOp
                 if not mapper.options.temporal:
                     changed = None                  # without temporal state, error diffusion reaches still pixels
                 frame = IndexedFrame(mapper.map(rgb, changed), mapper.palette if scene_palettes else global_palette,
-                                     start, mask, changed=changed)
+                                     start, mask, changed=changed, source=source(rgb))
             writer.add(frame)
             report.step()
         writer.close(start_cs(end_time))

@@ -116,7 +116,7 @@ class LiveEncoder:
         self._histogram: np.ndarray | None = None
         self._writer: AnimationWriter | None = None
         self._own_pool: ThreadPoolExecutor | None = None         # workers for palettes per frame
-        self._own_waiting: deque = deque()                        # (start, mask, job) in display order
+        self._own_waiting: deque = deque()                        # (start, source, mask, job) in display order
         self._thread = threading.Thread(target=self._run, name="gifsom-live", daemon=True)
         self._thread.start()
 
@@ -309,23 +309,28 @@ class LiveEncoder:
     def _write(self, start: float, rgb: np.ndarray, mask: np.ndarray | None) -> None:
         """Map a frame that starts at ``start`` seconds to the segment's palette and write it."""
         assert self._mapper is not None and self._palette is not None, "a settled segment"
-        self._gif.add(IndexedFrame(self._mapper.map(rgb), self._palette, start_cs(start), mask))
+        self._gif.add(IndexedFrame(self._mapper.map(rgb), self._palette, start_cs(start), mask,
+                                   source=self._source(rgb)))
 
     def _write_own(self, start: float, rgb: np.ndarray, mask: np.ndarray | None) -> None:
         """A frame with a palette of its own: learned and mapped on a worker thread (frames share nothing), and
         written in order as the workers finish, at most one frame per core ahead."""
         if self._own_pool is None:
             self._own_pool = ThreadPoolExecutor(max_workers=available_cores(), thread_name_prefix="gifsom-own")
-        self._own_waiting.append((start, mask, self._own_pool.submit(own_palette, rgb, mask, self.options, self._size,
-                                                                     self._exact)))
+        self._own_waiting.append((start, self._source(rgb), mask, self._own_pool.submit(
+            own_palette, rgb, mask, self.options, self._size, self._exact)))
         self._write_finished_own(keep=available_cores())
 
     def _write_finished_own(self, keep: int) -> None:
         """Write the frames with palettes of their own, in order, until at most ``keep`` are waiting."""
         while len(self._own_waiting) > keep:
-            start, mask, job = self._own_waiting.popleft()
+            start, source, mask, job = self._own_waiting.popleft()
             indices, palette = job.result()
-            self._gif.add(IndexedFrame(indices, palette, start_cs(start), mask))
+            self._gif.add(IndexedFrame(indices, palette, start_cs(start), mask, source=source))
+
+    def _source(self, rgb: np.ndarray) -> np.ndarray | None:
+        """What lossy LZW measures a frame's error against, where it does (see ``lossy_from_source``)."""
+        return rgb if self.options.lossy_from_source else None
 
     @property
     def _gif(self) -> AnimationWriter:

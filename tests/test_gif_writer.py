@@ -25,6 +25,7 @@ from gifsom.gif.blocks import table_bits
 from gifsom.gif.timing import start_cs
 
 from .conftest import FIXTURES, decode_gif, decode_gif_rgba, decode_with_ffmpeg, psnr
+from .test_palette_order import decoded
 
 
 def write_indexed(frames: list[IndexedFrame], width: int, height: int, end_cs: int, palette=None) -> bytes:
@@ -402,6 +403,8 @@ def test_fill_hidden_breaks_ties_as_the_plain_programme_does_through_long_runs(r
 
 
 def test_lossy_lzw_keeps_every_pixel_within_tolerance_and_shrinks(tmp_path):
+    # camera video: lossy LZW bounds how much each pixel's error against its source grows (see gifsom.gif.lzw),
+    # and the screen model leaves pixels within ``lossy`` of what it shows
     frames = [f.pixels for f in gifsom.read_frames(FIXTURES / "pan.mp4", fps=5, size=(160, 0))][:10]
     sizes = []
     for lossy in (0, 15, 40):
@@ -412,13 +415,77 @@ def test_lossy_lzw_keeps_every_pixel_within_tolerance_and_shrinks(tmp_path):
             exact = decode_gif(path)[0]
             continue
         decoded, _ = decode_gif(path)
-        for shown, target in zip(decoded, exact):
-            distance = np.sqrt(((shown.astype(np.int64) - target) ** 2).sum(axis=2))
-            assert distance.max() <= lossy + 1e-9
+        for shown, target, source in zip(decoded, exact, frames):
+            moved = np.sqrt(((shown.astype(np.int64) - target) ** 2).sum(axis=2))
+            grew = (((shown.astype(np.int64) - source) ** 2).sum(axis=2)
+                    - ((target.astype(np.int64) - source) ** 2).sum(axis=2))
+            assert np.all((moved <= lossy + 1e-9) | ((grew <= lossy ** 2) & (moved <= lzw.DRIFT * lossy + 1e-9)))
+            assert moved.max() > lossy            # the source let some pixel move past the index bound
         height, width = frames[0].shape[:2]
         for ours, theirs in zip(decoded, decode_with_ffmpeg(path, width, height)):
             assert np.array_equal(ours, theirs)
     assert sizes[0] > sizes[1] > sizes[2]
+
+
+@given(st.integers(0, 2 ** 31), st.integers(2, 256), st.sampled_from([1, 3, 6, 20]), st.sampled_from([None, 0, 3]),
+       st.sampled_from([16, 4000, 20000]))
+def test_lossy_lzw_against_the_source_bounds_each_pixels_error_and_decodes_to_what_it_shows(seed, values, lossy,
+                                                                                             transparent, count):
+    rng = np.random.default_rng(seed)
+    palette = rng.integers(0, 4, (values, 3)).astype(np.uint8) * 9 + rng.integers(0, 3, (values, 3)).astype(np.uint8)
+    indices = np.repeat(rng.integers(0, values, count), rng.integers(1, 5, count))[:count].astype(np.uint8)
+    # sources near the indices' colours, as dither or a small palette leaves them
+    source = np.clip(palette[indices].astype(np.int64) + rng.integers(-8, 9, (count, 3)), 0, 255).astype(np.uint8)
+    transparent = transparent if transparent is not None and transparent < values else None
+    bits = lzw.min_code_size(values)
+    data, shown = lzw.lzw_encode(indices, bits, palette=palette, lossy=lossy, transparent=transparent, source=source)
+    assert np.array_equal(decoded(data, bits, 1, count)[0], shown)
+    colours = palette.astype(np.int64)
+    moved = ((colours[shown] - colours[indices]) ** 2).sum(axis=1)
+    grew = ((colours[shown] - source) ** 2).sum(axis=1) - ((colours[indices] - source) ** 2).sum(axis=1)
+    changed = shown != indices
+    assert np.all(moved[changed] <= round(lzw.DRIFT ** 2 * lossy ** 2))
+    assert np.all(grew[changed] <= lossy ** 2)
+    if transparent is not None:
+        assert np.array_equal(shown == transparent, indices == transparent)
+    # without a source the greedy parse bounds the move from the index's colour instead
+    _, plain = lzw.lzw_encode(indices, bits, palette=palette, lossy=lossy, transparent=transparent)
+    assert np.all(((colours[plain] - colours[indices]) ** 2).sum(axis=1) <= lossy ** 2)
+
+
+def _red_palette(one: int, two: int) -> np.ndarray:
+    """Index 0 at red 100, 1 and 2 at red ``one`` and ``two``; 3 to 6 far off (string separators); 7 bright."""
+    return np.array([[100, 100, 100], [one, 100, 100], [two, 100, 100], [0, 0, 0], [0, 0, 80], [0, 80, 0],
+                     [80, 0, 0], [200, 0, 0]], np.uint8)
+
+
+def test_lossy_lzw_against_the_source_takes_the_string_that_reaches_furthest():
+    # the table learns 0 1, 0 1 7 and 0 2; the stream ends 0 2 7 with the 2's source at index 1's colour.
+    # Taking the exact 0 2 ends the string there; showing the 2 as 1 reaches the 7 as well. That move (3) is
+    # past lossy 2 from index 2's colour, so the greedy parse, measuring from it, cannot make it
+    palette = _red_palette(104, 107)
+    indices = np.array([0, 1, 3, 0, 1, 7, 4, 0, 2, 5, 0, 2, 7], np.uint8)
+    source = palette[indices].copy()
+    source[-2, 0] = 104
+    _, plain = lzw.lzw_encode(indices, 3, palette=palette, lossy=2)
+    _, searched = lzw.lzw_encode(indices, 3, palette=palette, lossy=2, source=source)
+    assert list(plain) == list(indices)
+    assert list(searched[-3:]) == [0, 1, 7] and list(searched[:-3]) == list(indices[:-3])
+
+
+@pytest.mark.parametrize("source_red, shown", [(108, 2), (102, 1)])
+def test_lossy_lzw_against_the_source_moves_a_pixel_only_where_its_error_grows_within_the_bound(source_red, shown):
+    # the stream ends 0 2 7, and the table knows 0 1 7 but not 0 2: index 1 (104) is within lossy 2 of index 2
+    # (105), so the greedy parse shows the 2 as 1. Against a source at 108 that adds 16 - 9 = 7 to the squared
+    # error, past 2 ** 2; against one at 102 it takes 5 off
+    palette = _red_palette(104, 105)
+    indices = np.array([0, 1, 3, 0, 1, 7, 4, 0, 2, 7], np.uint8)
+    source = palette[indices].copy()
+    source[-2, 0] = source_red
+    _, plain = lzw.lzw_encode(indices, 3, palette=palette, lossy=2)
+    _, searched = lzw.lzw_encode(indices, 3, palette=palette, lossy=2, source=source)
+    assert plain[-2] == 1
+    assert searched[-2] == shown
 
 
 @st.composite

@@ -1,5 +1,6 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, initializedcheck=False, cdivision=True
-"""GIF's LZW, compiled: a greedy parse (exact or lossy) and a parse with one step of lookahead.
+"""GIF's LZW, compiled: a greedy parse (exact or lossy), a parse with one step of lookahead, and a lossy
+parse that searches for the longest strings within bounds measured against the pixels' source colours.
 
 Both take the caller's string table, ``table`` (int16, 4096 * 256: prefix code *
 256 + pixel -> code, -1 when absent), and ``assigned`` (int64, 4096: the slots
@@ -16,6 +17,10 @@ first, listed the first time the value needs them. Where the string has no exact
 continuation, the parse looks those values up in the table's row for the string,
 nearest first, where that list is no longer than twice the string's continuations,
 and walks the continuations otherwise: both find the same one.
+
+The longest-string parse (``encode_longest``) keeps the table as a tree as well
+(each code's continuations, a 256-bit set of their values, and the length of its
+longest continuation) and searches it depth first for each code.
 """
 
 from libc.stdint cimport int16_t, int32_t, int64_t, uint8_t, uint64_t
@@ -38,6 +43,9 @@ RUNS_SIZE = 256 * LONGEST + 2 * 4096 + 256
 #: within the tolerance (-1: not listed yet) (256); then for each index value, those values as keys
 #: ``squared distance * 256 + value``, in ascending order (256 * 256).
 NEAR_SIZE = 256 + 256 * 256
+#: uint64 elements of the ``near`` scratch array of the longest-string parse: for each index value, a 256-bit
+#: set of the values whose colours lie within the drift of its colour.
+NEAR_SETS_SIZE = 256 * 4
 
 
 cdef struct Runs:
@@ -481,3 +489,305 @@ def encode_lookahead(const uint8_t[::1] pixels, int min_code_size, int16_t[::1] 
     finally:
         free(p.packed)
         free(matches)
+
+
+cdef enum:
+    WALKED_CHILDREN = 16      # lossy search: a string with more continuations is looked up in the table
+    SEARCH_DEPTH = 256         # lossy search: beyond this many pixels, only exact continuations are followed
+
+
+cdef extern from *:
+    """
+    static inline int gifsom_lowest_bit(unsigned long long bits) { return __builtin_ctzll(bits); }
+    """
+    int _lowest_bit "gifsom_lowest_bit"(uint64_t bits) noexcept nogil
+
+
+cdef inline int64_t _source_distance2(const int64_t* colours, int64_t value, const uint8_t* source) noexcept nogil:
+    """Squared RGB distance between index ``value``'s colour and the colour ``source`` (3 bytes)."""
+    cdef int64_t dr = colours[3 * value] - source[0]
+    cdef int64_t dg = colours[3 * value + 1] - source[1]
+    cdef int64_t db = colours[3 * value + 2] - source[2]
+    return dr * dr + dg * dg + db * db
+
+
+cdef void _near_sets(uint64_t* near, const int64_t* colours, int64_t values, int64_t drift2) noexcept nogil:
+    """For each index value below ``values``, the 256-bit set (``near[value * 4 + word]``) of the other
+    values whose colours lie within squared RGB distance ``drift2`` of its colour."""
+    cdef int64_t value, other
+    for value in range(256 * 4):
+        near[value] = 0
+    for value in range(values):
+        for other in range(values):
+            if other != value and _distance2(colours, value, other) <= drift2:
+                near[value * 4 + (other >> 6)] |= (<uint64_t>1) << (other & 63)
+
+
+cdef struct Search:
+    # one lossy LZW search: the stream, the bounds, the string table as a tree, and the strings found
+    const uint8_t* pixels
+    const uint8_t* sources        # (N, 3)
+    const int64_t* colours        # (256, 3)
+    const uint64_t* near          # (256, 4): for each value, the set of values within the drift
+    Py_ssize_t count
+    int64_t tolerance2
+    int64_t transparent
+    const int16_t* codes          # the table: prefix code * 256 + value -> code
+    const int16_t* suffix         # per code: its last value
+    const int16_t* first_child    # per code: its newest continuation; then next_sibling
+    const int16_t* next_sibling
+    const int16_t* children       # per code: how many continuations
+    const int16_t* height         # per code: its longest continuation, in pixels
+    const uint64_t* continued_by  # per code: the set of values that continue it (256 bits)
+    int64_t* path                 # the codes of the string being followed, after the first pixel
+    int64_t* best                 # the codes of the best string found, when not still in path
+    int64_t best_length
+    int64_t best_error            # the squared error the best string adds to its pixels
+    bint pending                  # the best string is path[:best_length], not yet copied to best
+    int64_t visits
+    int64_t budget
+
+
+cdef inline int64_t _continuation(Search* s, int64_t node, int64_t value) noexcept nogil:
+    """The code of string ``node`` followed by ``value``, or -1: the set answers whether there is one, from
+    cache; a string with few continuations finds it among them rather than in the table's row."""
+    cdef int64_t child
+    if not (s.continued_by[node * 4 + (value >> 6)] >> (value & 63)) & 1:
+        return -1
+    if s.children[node] > WALKED_CHILDREN:
+        return s.codes[node * 256 + value]
+    child = s.first_child[node]
+    while s.suffix[child] != value:
+        child = s.next_sibling[child]
+    return child
+
+
+cdef inline void _take(Search* s, int64_t depth, int64_t code) noexcept nogil:
+    """Put ``code`` at ``depth`` of the path, keeping the best string found first if it is still there."""
+    cdef int64_t k
+    if s.pending and depth < s.best_length:
+        for k in range(s.best_length):
+            s.best[k] = s.path[k]
+        s.pending = False
+    s.path[depth] = code
+
+
+cdef void _search(Search* s, int64_t node, Py_ssize_t position, int64_t depth, int64_t error) noexcept nogil:
+    """Follow the continuations of the string ``node`` (the path's first ``depth`` codes after the first
+    pixel) from the pixel at ``position``: the exact one first, then those within the bounds, noting the
+    furthest reaching string."""
+    cdef int64_t pixel, child, value, own, word, added
+    cdef uint64_t bits
+    cdef const uint8_t* source
+    while True:
+        if depth > s.best_length or (depth == s.best_length and error < s.best_error):
+            s.best_length = depth
+            s.best_error = error
+            s.pending = True
+        if position >= s.count:
+            return
+        pixel = s.pixels[position]
+        child = _continuation(s, node, pixel)
+        if depth < SEARCH_DEPTH:
+            break
+        if child < 0:                   # deep in a long string (a run): exact continuations only
+            return
+        _take(s, depth, child)
+        node = child
+        position += 1
+        depth += 1
+    if child >= 0:
+        _take(s, depth, child)
+        _search(s, child, position + 1, depth + 1, error)
+    if pixel == s.transparent or s.visits >= s.budget or depth + s.height[node] < s.best_length:
+        return
+    bits = 0
+    for word in range(4):
+        bits |= s.continued_by[node * 4 + word] & s.near[pixel * 4 + word]
+    if not bits:
+        return                          # no continuation near the pixel (the usual case): nothing to walk
+    source = s.sources + 3 * position
+    own = _source_distance2(s.colours, pixel, source)
+    if s.children[node] > WALKED_CHILDREN:
+        # many continuations (a first pixel's): those near the pixel, from the sets
+        for word in range(4):
+            bits = s.continued_by[node * 4 + word] & s.near[pixel * 4 + word]
+            while bits:
+                value = word * 64 + _lowest_bit(bits)
+                bits &= bits - 1
+                if value == s.transparent:
+                    continue
+                child = s.codes[node * 256 + value]
+                if depth + 1 + s.height[child] < s.best_length:
+                    continue
+                added = _source_distance2(s.colours, value, source) - own
+                if added <= s.tolerance2:
+                    s.visits += 1
+                    _take(s, depth, child)
+                    _search(s, child, position + 1, depth + 1, error + added)
+                    if s.visits >= s.budget:
+                        return
+        return
+    # few continuations: walked through arrays that stay in cache
+    child = s.first_child[node]
+    while child >= 0:
+        value = s.suffix[child]
+        if (value != pixel and value != s.transparent and (s.near[pixel * 4 + (value >> 6)] >> (value & 63)) & 1
+                and depth + 1 + s.height[child] >= s.best_length):
+            added = _source_distance2(s.colours, value, source) - own
+            if added <= s.tolerance2:
+                s.visits += 1
+                _take(s, depth, child)
+                _search(s, child, position + 1, depth + 1, error + added)
+            if s.visits >= s.budget:
+                return
+        child = s.next_sibling[child]
+
+
+def encode_longest(const uint8_t[::1] pixels, const uint8_t[:, ::1] sources, int min_code_size,
+                 const int64_t[:, ::1] colours, int64_t tolerance2, int64_t drift2, int transparent,
+                 int16_t[::1] table, int64_t[::1] assigned, uint64_t[::1] near, bint near_listed, int budget):
+    """Lossy LZW of a flat uint8 (N,) index stream: each code the longest string within the bounds.
+
+    A pixel may be shown as another index value whose colour (``colours``, int64
+    (256, 3)) lies at most ``tolerance2`` further from the pixel's source colour
+    (``sources``, uint8 (N, 3)) in squared RGB distance than its own index's
+    colour, and within squared distance ``drift2`` of that colour, so that a
+    dither pattern is moved, not wiped out. ``transparent`` (-1: none) is never
+    traded for a colour or back.
+
+    Each code is found by a depth-first search of the string table from the
+    string's first pixel (kept exact): at each step the exact continuation
+    first, then the others within the bounds. The string reaching furthest is
+    taken, and of equally long ones the one adding the least squared error. A
+    continuation whose longest string cannot reach as far as the best found is
+    not followed. Exact
+    continuations are free; every other step counts against ``budget``, after
+    which the best string found so far is taken. Beyond ``SEARCH_DEPTH`` pixels
+    only exact continuations are followed. ``near`` (uint64, :data:`NEAR_SETS_SIZE`)
+    holds, for each value, the set of values within ``drift2`` of its colour;
+    ``near_listed``: they were made for these very colours, drift and code size,
+    and are kept (else they are made again).
+
+    Returns:
+        ``(data, shown)``: the image data as sub-blocks with the terminator, and
+        uint8 (N,) the indices a decoder will show.
+    """
+    cdef Py_ssize_t count = pixels.shape[0], start, k
+    cdef int64_t clear = 1 << min_code_size, end = clear + 1, code, slot, pixel, last, up, length
+    cdef uint64_t known
+    cdef Search s
+    if sources.shape[0] != count or (count and sources.shape[1] != 3):
+        raise ValueError("sources must be (N, 3), one colour per pixel")
+    if near.shape[0] < NEAR_SETS_SIZE or colours.shape[0] < 256 or colours.shape[1] != 3:
+        raise ValueError("near scratch array too small, or colours not (256, 3)")
+    if not near_listed:
+        _near_sets(&near[0], &colours[0, 0], clear, drift2)
+    shown_array = np.array(pixels, dtype=np.uint8)
+    cdef uint8_t[::1] shown = shown_array
+    cdef Packer p
+    cdef Table t
+    cdef int16_t* suffix = <int16_t*>malloc(4096 * sizeof(int16_t))
+    cdef int16_t* first_child = <int16_t*>malloc(4096 * sizeof(int16_t))
+    cdef int16_t* next_sibling = <int16_t*>malloc(4096 * sizeof(int16_t))
+    cdef int16_t* children = <int16_t*>malloc(4096 * sizeof(int16_t))
+    cdef int16_t* parent = <int16_t*>malloc(4096 * sizeof(int16_t))
+    cdef int16_t* height = <int16_t*>malloc(4096 * sizeof(int16_t))
+    cdef uint64_t* continued_by = <uint64_t*>malloc(4096 * 4 * sizeof(uint64_t))
+    cdef int64_t* path = <int64_t*>malloc(MATCH_ROW * sizeof(int64_t))
+    cdef int64_t* best = <int64_t*>malloc(MATCH_ROW * sizeof(int64_t))
+    cdef int64_t* found
+    p.packed = NULL
+    try:
+        if (suffix == NULL or first_child == NULL or next_sibling == NULL or children == NULL or parent == NULL
+                or height == NULL or continued_by == NULL or path == NULL or best == NULL):
+            raise MemoryError()
+        _begin(&p, &t, table, assigned, min_code_size, count)
+        s.pixels = &pixels[0] if count else NULL
+        s.sources = &sources[0, 0] if count else NULL
+        s.colours = &colours[0, 0]
+        s.near = &near[0]
+        s.count = count
+        s.tolerance2 = tolerance2
+        s.transparent = transparent
+        s.codes = t.codes
+        s.suffix = suffix
+        s.first_child = first_child
+        s.next_sibling = next_sibling
+        s.children = children
+        s.height = height
+        s.continued_by = continued_by
+        s.path = path
+        s.best = best
+        s.budget = budget
+        with nogil:
+            for k in range(4096):
+                suffix[k] = <int16_t>k
+                first_child[k] = -1
+                next_sibling[k] = -1
+                children[k] = 0
+                parent[k] = -1
+                height[k] = 0
+            for k in range(4096 * 4):
+                continued_by[k] = 0
+            _put(&p, clear, t.bits)
+            start = 0
+            while start < count:
+                s.best_length = -1
+                s.pending = False
+                s.visits = 0
+                s.best_error = 0
+                _search(&s, pixels[start], start + 1, 0, 0)
+                length = s.best_length
+                found = path if s.pending else best
+                last = found[length - 1] if length > 0 else pixels[start]
+                for k in range(length):
+                    shown[start + 1 + k] = <uint8_t>suffix[found[k]]
+                _put(&p, last, t.bits)
+                start += 1 + length
+                if start >= count:
+                    break
+                if t.next_code >= MAX_CODE:
+                    _put(&p, clear, t.bits)
+                    _restart(&t)
+                    for k in range(4096):
+                        first_child[k] = -1
+                        children[k] = 0
+                        height[k] = 0
+                    for k in range(4096 * 4):
+                        continued_by[k] = 0
+                    continue
+                # the decoder's next entry: the string taken, then the next string's first pixel
+                pixel = pixels[start]
+                slot = last * 256 + pixel
+                code = t.next_code
+                suffix[code] = <int16_t>pixel
+                parent[code] = <int16_t>last
+                height[code] = 0
+                next_sibling[code] = first_child[last]
+                first_child[last] = <int16_t>code
+                children[last] += 1
+                # the set answers whether the table has the string already (the budget ran out before the
+                # search tried it: counted, not stored), so the table's row is only written
+                known = (continued_by[last * 4 + (pixel >> 6)] >> (pixel & 63)) & 1
+                continued_by[last * 4 + (pixel >> 6)] |= (<uint64_t>1) << (pixel & 63)
+                up = 1
+                while last >= 0 and height[last] < up:
+                    height[last] = <int16_t>up
+                    last = parent[last]
+                    up += 1
+                _give_code(&t, slot, not known)
+            _put(&p, end, t.bits)
+            _restart(&t)      # leave the table empty for the next image
+        return _sub_blocks(&p), shown_array
+    finally:
+        free(p.packed)
+        free(suffix)
+        free(first_child)
+        free(next_sibling)
+        free(children)
+        free(parent)
+        free(height)
+        free(continued_by)
+        free(path)
+        free(best)

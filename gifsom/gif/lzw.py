@@ -13,6 +13,14 @@ next pixel, a continuation whose colour is within ``tolerance`` (Euclidean
 RGB distance) of that pixel's colour is taken instead, and the pixel is shown
 in that colour. Longer matches mean fewer codes; the transparent index is
 never traded for a colour or back.
+
+Lossy mode with the pixels' source colours (``source``, the frame before
+mapping) bounds the error a pixel gains instead: it may be shown in another
+palette colour whose squared distance from its source colour exceeds its own
+index's by at most ``lossy ** 2``, and that lies within :data:`DRIFT` times
+``lossy`` of its own index's colour (so that dither is moved, not wiped out).
+Each code is then the longest string the table holds within those bounds,
+found by a search of the table (``encode_longest``) rather than greedily.
 """
 
 from __future__ import annotations
@@ -21,7 +29,7 @@ import threading
 
 import numpy as np
 
-from ._lzw_cy import NEAR_SIZE, RUNS_SIZE, encode_greedy, encode_lookahead
+from ._lzw_cy import NEAR_SETS_SIZE, NEAR_SIZE, RUNS_SIZE, encode_greedy, encode_longest, encode_lookahead
 
 def min_code_size(table_size: int) -> int:
     """LZW minimum code size for a colour table of ``table_size`` entries (at least 2, as GIF requires)."""
@@ -29,6 +37,15 @@ def min_code_size(table_size: int) -> int:
 
 
 _NO_COLOURS = np.zeros((256, 3), np.int64)
+#: With source colours: how far lossy LZW may move a pixel from its own index's colour, as a multiple of
+#: ``lossy``. On the camera clips (2026-12-03, lossy 5) a bound at 1 kept the dither in busy areas but took 9%
+#: more bytes on the dark star field than no bound; with no bound, the dither went wherever it cost bytes and
+#: hopper's FLIP rose 4% (above gifski's). At sqrt(3) the star field took 0.2% more bytes than with no bound
+#: and hopper's FLIP 1% less.
+DRIFT = 3 ** 0.5
+#: With source colours: the steps each code's search may take beyond exact continuations. On the dark star
+#: field's lossy frames 16 took 0.15% more bytes than 64, and 128 saved none (2026-12-03).
+SEARCH_BUDGET = 64
 _NO_NEAR = np.zeros(1, np.int32)
 _THREAD_TABLES = threading.local()
 
@@ -47,38 +64,47 @@ def _tables() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return tables
 
 
-def _near_lists(colours: np.ndarray, tolerance2: int, code_size: int) -> tuple[np.ndarray, bool]:
+def _near_lists(colours: np.ndarray, tolerance2: int, code_size: int, sets: bool = False
+                ) -> tuple[np.ndarray, bool]:
     """This thread's scratch space for the lossy parse's lists of near colours (int32, ``NEAR_SIZE``; see
     ``_lzw_cy``), and whether the lists in it were made for these colours (int64 (256, 3)), squared
-    tolerance and code size, so can be kept: the frames of a clip share their palette."""
-    near = getattr(_THREAD_TABLES, "near", None)
+    tolerance and code size, so can be kept: the frames of a clip share their palette. ``sets``: the
+    longest-string parse's sets instead (uint64, ``NEAR_SETS_SIZE``)."""
+    name = "near_sets" if sets else "near"
+    near = getattr(_THREAD_TABLES, name, None)
     if near is None:
-        near = _THREAD_TABLES.near = np.empty(NEAR_SIZE, np.int32)
-        _THREAD_TABLES.near_for = None
+        near = np.empty(NEAR_SETS_SIZE, np.uint64) if sets else np.empty(NEAR_SIZE, np.int32)
+        setattr(_THREAD_TABLES, name, near)
     key = (colours.tobytes(), tolerance2, code_size)
-    listed = _THREAD_TABLES.near_for == key
-    _THREAD_TABLES.near_for = key
+    listed = getattr(_THREAD_TABLES, name + "_for", None) == key
+    setattr(_THREAD_TABLES, name + "_for", key)
     return near, listed
 
 
 def lzw_encode(indices: np.ndarray, code_size: int, *, palette: np.ndarray | None = None, lossy: int = 0,
-               transparent: int | None = None, lookahead: bool = False,
-               jump_runs: bool = True, near_first: bool = True) -> tuple[bytes, np.ndarray]:
+               transparent: int | None = None, lookahead: bool = False, source: np.ndarray | None = None,
+               jump_runs: bool = True, near_first: bool = True,
+               search_budget: int = SEARCH_BUDGET) -> tuple[bytes, np.ndarray]:
     """Compress palette indices into GIF image data.
 
     Args:
         indices: uint8 array of any shape (read in C order); every value < 2**code_size.
         code_size: the LZW minimum code size, 2..8 (see :func:`min_code_size`).
         palette: uint8 (K, 3) colours of the indices; needed when ``lossy`` > 0.
-        lossy: 0 for exact; otherwise the largest RGB distance a pixel may be moved by.
+        lossy: 0 for exact; otherwise the largest RGB distance a pixel may be moved by (with ``source``:
+            by which its error may grow, see the module's docstring).
         transparent: the transparent index, which lossy mode never substitutes.
         lookahead: parse with one step of lookahead instead of greedily (exact mode
             only): often a little smaller, sometimes a little larger.
+        source: lossy: uint8 (..., 3) the colours the indices stand for, the shape of ``indices`` with a
+            channel axis, or None.
         jump_runs: jump through runs of one index to the longest run string the table holds (False:
             walk the table a pixel at a time; the same bytes, 2 to 5 times slower on screen content).
         near_first: lossy: look up the values near a pixel's colour among the string's continuations where
             that takes fewer steps than walking them (False: always walk; the same bytes, about twice as
             slow on video).
+        search_budget: lossy with ``source``: the steps each code's search may take beyond exact
+            continuations.
 
     Returns:
         ``(data, shown)``: the bytes that follow the LZW minimum code size byte in
@@ -96,6 +122,14 @@ def lzw_encode(indices: np.ndarray, code_size: int, *, palette: np.ndarray | Non
         lossy = 0
     transparent_index = -1 if transparent is None else int(transparent)
     tolerance2 = int(lossy) ** 2
+    if tolerance2 and source is not None:
+        drift2 = int(DRIFT * DRIFT * tolerance2 + 0.5)
+        sets, listed = _near_lists(colours, drift2, int(code_size), sets=True)
+        table, assigned, _ = _tables()
+        sources = np.ascontiguousarray(source, dtype=np.uint8).reshape(-1, 3)
+        data, shown = encode_longest(flat, sources, int(code_size), colours, tolerance2, drift2, transparent_index,
+                                     table, assigned, sets, listed, int(search_budget))
+        return data, shown.reshape(np.shape(indices))
     near, listed = _near_lists(colours, tolerance2, int(code_size)) if tolerance2 else (_NO_NEAR, False)
     data, shown = encode_greedy(flat, int(code_size), colours, tolerance2, transparent_index, *_tables(),
                                 near, listed, jump_runs, near_first)

@@ -44,6 +44,9 @@ class IndexedFrame:
         changed: ``(top, bottom, left, right)``, a rectangle outside which the frame shows what the frame
             given to the writer before it shows (the same colours and transparency), or None where that
             is not known. The screen model then compares only that rectangle with the screen.
+        source: uint8 (H, W, 3) the colours the indices stand for (the frame before mapping), or None:
+            lossy LZW bounds how much it adds to each pixel's error against them (see
+            :mod:`gifsom.gif.lzw`); without, against the indices' own colours.
     """
 
     indices: np.ndarray
@@ -52,6 +55,7 @@ class IndexedFrame:
     mask: np.ndarray | None = None
     keep: np.ndarray | None = None
     changed: tuple[int, int, int, int] | None = None
+    source: np.ndarray | None = None
 
     def shows_what(self, other: IndexedFrame) -> bool:
         """True when ``other`` shows the same colour as this frame at every pixel, whatever the palettes and
@@ -84,6 +88,7 @@ class FramePlan:
         names_transparent: the frame must name a transparent index even if it hides no pixel.
         colours: uint32 (K,) the palette packed (:func:`pack_colours`); opaque: bool (h, w) the frame's
             opaque pixels in the rectangle (both for :meth:`ScreenModel.show`).
+        source: lossy plans: uint8 (h, w, 3) the frame's source colours in the rectangle, or None.
         shows_frame: once shown exactly (``shown`` None in :meth:`ScreenModel.show`), the screen holds the
             frame's colours at every pixel: an opaque frame, written without lossy LZW, left on screen,
             with nothing left to the screen.
@@ -105,6 +110,7 @@ class FramePlan:
     colours: np.ndarray
     opaque: np.ndarray
     shows_frame: bool = False
+    source: np.ndarray | None = None
 
 
 def pack_colours(palette: np.ndarray) -> np.ndarray:
@@ -320,7 +326,8 @@ class ScreenModel:
         shows_frame = (self.lossy == 0 and frame.mask is None and frame.keep is None
                        and disposal == DISPOSE_NONE)
         return FramePlan(indices, hidden, keep, spare, left, top, bits, None if is_global else palette, palette,
-                         self.lossy, delay_cs, disposal, names_transparent, colours, opaque[rect], shows_frame)
+                         self.lossy, delay_cs, disposal, names_transparent, colours, opaque[rect], shows_frame,
+                         np.ascontiguousarray(frame.source[rect]) if self.lossy and frame.source is not None else None)
 
     def _changed_within(self, indices: np.ndarray, colours: np.ndarray, within: tuple[int, int, int, int]
                         ) -> tuple[np.ndarray, int, int, int, int]:
