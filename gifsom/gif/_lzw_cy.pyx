@@ -572,11 +572,28 @@ cdef inline void _take(Search* s, int64_t depth, int64_t code) noexcept nogil:
     s.path[depth] = code
 
 
+cdef inline bint _follow(Search* s, int64_t child, int64_t value, const uint8_t* source, int64_t own,
+                         Py_ssize_t position, int64_t depth, int64_t error) noexcept nogil:
+    """Show the pixel at ``position`` (source colour ``source``, at squared distance ``own`` from its index's
+    colour) as ``value``, the string ``child``, and search on from there, if that could reach as far as the
+    best string found and keeps the pixel's error within the bound; returns whether the budget is spent."""
+    cdef int64_t added
+    if depth + 1 + s.height[child] < s.best_length:
+        return False
+    added = _source_distance2(s.colours, value, source) - own
+    if added > s.tolerance2:
+        return False
+    s.visits += 1
+    _take(s, depth, child)
+    _search(s, child, position + 1, depth + 1, error + added)
+    return s.visits >= s.budget
+
+
 cdef void _search(Search* s, int64_t node, Py_ssize_t position, int64_t depth, int64_t error) noexcept nogil:
     """Follow the continuations of the string ``node`` (the path's first ``depth`` codes after the first
     pixel) from the pixel at ``position``: the exact one first, then those within the bounds, noting the
     furthest reaching string."""
-    cdef int64_t pixel, child, value, own, word, added
+    cdef int64_t pixel, child, value, own, word
     cdef uint64_t bits
     cdef const uint8_t* source
     while True:
@@ -617,30 +634,16 @@ cdef void _search(Search* s, int64_t node, Py_ssize_t position, int64_t depth, i
                 bits &= bits - 1
                 if value == s.transparent:
                     continue
-                child = s.codes[node * 256 + value]
-                if depth + 1 + s.height[child] < s.best_length:
-                    continue
-                added = _source_distance2(s.colours, value, source) - own
-                if added <= s.tolerance2:
-                    s.visits += 1
-                    _take(s, depth, child)
-                    _search(s, child, position + 1, depth + 1, error + added)
-                    if s.visits >= s.budget:
-                        return
+                if _follow(s, s.codes[node * 256 + value], value, source, own, position, depth, error):
+                    return
         return
     # few continuations: walked through arrays that stay in cache
     child = s.first_child[node]
     while child >= 0:
         value = s.suffix[child]
         if (value != pixel and value != s.transparent and (s.near[pixel * 4 + (value >> 6)] >> (value & 63)) & 1
-                and depth + 1 + s.height[child] >= s.best_length):
-            added = _source_distance2(s.colours, value, source) - own
-            if added <= s.tolerance2:
-                s.visits += 1
-                _take(s, depth, child)
-                _search(s, child, position + 1, depth + 1, error + added)
-            if s.visits >= s.budget:
-                return
+                and _follow(s, child, value, source, own, position, depth, error)):
+            return
         child = s.next_sibling[child]
 
 

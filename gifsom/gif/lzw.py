@@ -38,13 +38,13 @@ def min_code_size(table_size: int) -> int:
 
 _NO_COLOURS = np.zeros((256, 3), np.int64)
 #: With source colours: how far lossy LZW may move a pixel from its own index's colour, as a multiple of
-#: ``lossy``. On the camera clips (2026-12-03, lossy 5) a bound at 1 kept the dither in busy areas but took 9%
-#: more bytes on the dark star field than no bound; with no bound, the dither went wherever it cost bytes and
-#: hopper's FLIP rose 4% (above gifski's). At sqrt(3) the star field took 0.2% more bytes than with no bound
-#: and hopper's FLIP 1% less.
+#: ``lossy``. Measured on the held-out camera clips at lossy 5 (2026-12-03, a prototype of the search): with
+#: no bound the dither goes wherever it costs bytes, and hopper's FLIP was 0.0527, above gifski's 0.0514; a
+#: bound at 1 kept it at 0.0498 but took 10% more bytes on the dark star field than no bound (2,705,043
+#: against 2,456,433, over gifski's 2,482,541); at sqrt(3), hopper 0.0507 and the star field 2,478,462.
 DRIFT = 3 ** 0.5
 #: With source colours: the steps each code's search may take beyond exact continuations. On the dark star
-#: field's lossy frames 16 took 0.15% more bytes than 64, and 128 saved none (2026-12-03).
+#: field's lossy frames 16 took 0.12% more bytes than 64, and 128 and 1024 none fewer (2026-12-03).
 SEARCH_BUDGET = 64
 _NO_NEAR = np.zeros(1, np.int32)
 _THREAD_TABLES = threading.local()
