@@ -229,10 +229,6 @@ def write_clip(out: BinaryIO, spool: Clip, survey: ClipSurvey, options: EncodeOp
     mapper: FrameMapper | None = None
     report = Progress("frames written", len(spool), callback=progress, bar=bar)
 
-    def source(rgb: np.ndarray) -> np.ndarray | None:
-        """What lossy LZW measures a frame's error against, where it does (see ``lossy_from_source``)."""
-        return rgb if options.lossy_from_source else None
-
     def on_its_own(rgb: np.ndarray, mask: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
         """A frame with a palette of its own: no state to share with other frames, so frames are
         learned and mapped at once on worker threads."""
@@ -251,7 +247,7 @@ def write_clip(out: BinaryIO, spool: Clip, survey: ClipSurvey, options: EncodeOp
                 frame = converging.frame(rgb, start)
             elif mapped is not None:
                 indices, palette = mapped                   # a palette of its own, mapped on a worker
-                frame = IndexedFrame(indices, palette, start, mask, source=source(rgb))
+                frame = IndexedFrame(indices, palette, start, mask, source=options.lossy_source(rgb))
             else:
                 changed = spool.changed_box(number)
                 if number in scene_palettes:
@@ -264,7 +260,7 @@ def write_clip(out: BinaryIO, spool: Clip, survey: ClipSurvey, options: EncodeOp
                 if not mapper.options.temporal:
                     changed = None                  # without temporal state, error diffusion reaches still pixels
                 frame = IndexedFrame(mapper.map(rgb, changed), mapper.palette if scene_palettes else global_palette,
-                                     start, mask, changed=changed, source=source(rgb))
+                                     start, mask, changed=changed, source=options.lossy_source(rgb))
             writer.add(frame)
             report.step()
         writer.close(start_cs(end_time))

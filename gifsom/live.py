@@ -310,14 +310,14 @@ class LiveEncoder:
         """Map a frame that starts at ``start`` seconds to the segment's palette and write it."""
         assert self._mapper is not None and self._palette is not None, "a settled segment"
         self._gif.add(IndexedFrame(self._mapper.map(rgb), self._palette, start_cs(start), mask,
-                                   source=self._source(rgb)))
+                                   source=self.options.lossy_source(rgb)))
 
     def _write_own(self, start: float, rgb: np.ndarray, mask: np.ndarray | None) -> None:
         """A frame with a palette of its own: learned and mapped on a worker thread (frames share nothing), and
         written in order as the workers finish, at most one frame per core ahead."""
         if self._own_pool is None:
             self._own_pool = ThreadPoolExecutor(max_workers=available_cores(), thread_name_prefix="gifsom-own")
-        self._own_waiting.append((start, self._source(rgb), mask, self._own_pool.submit(
+        self._own_waiting.append((start, self.options.lossy_source(rgb), mask, self._own_pool.submit(
             own_palette, rgb, mask, self.options, self._size, self._exact)))
         self._write_finished_own(keep=available_cores())
 
@@ -327,10 +327,6 @@ class LiveEncoder:
             start, source, mask, job = self._own_waiting.popleft()
             indices, palette = job.result()
             self._gif.add(IndexedFrame(indices, palette, start_cs(start), mask, source=source))
-
-    def _source(self, rgb: np.ndarray) -> np.ndarray | None:
-        """What lossy LZW measures a frame's error against, where it does (see ``lossy_from_source``)."""
-        return rgb if self.options.lossy_from_source else None
 
     @property
     def _gif(self) -> AnimationWriter:

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import TypedDict
+from typing import TYPE_CHECKING, TypedDict
 
 from . import checks
 from .errors import OptionError, OptionValueError
 from .mapping.dither import DITHER_MODES
 from .mapping.stage import DEFAULT_MOTION_THRESHOLD, MappingOptions
 from .palette.learn import PaletteOptions
+
+if TYPE_CHECKING:
+    import numpy as np
 
 PALETTE_SCOPES = ("global", "scene", "frame")
 #: The palette size when none is given.
@@ -220,12 +223,17 @@ class EncodeOptions:
         """Whether lossy LZW bounds each pixel's error against its source colour (and searches for the
         longest strings within it, see :mod:`gifsom.gif.lzw`): in camera video, with lossy LZW on.
 
-        On the six camera clips at the default (2026-12-03) it took 2% fewer to 5% more bytes than the old
+        On the six camera clips at the default (2026-12-03) it took 5% fewer to 2% more bytes than the old
         greedy parse a notch stronger, with SSIMULACRA 2 0.3 to 1 point higher and FLIP lower on every clip;
         the dark star field gained 0.6 dB of PSNR for 0.6% more bytes. Drawn content keeps the greedy parse:
         the screen recording with lossy 15 took 6% more bytes for the same scores, and its search is several
         times slower through long runs."""
         return self.lossy_level > 0 and self.content == "noisy"
+
+    def lossy_source(self, rgb: np.ndarray) -> np.ndarray | None:
+        """What lossy LZW measures the error of a frame (uint8 (H, W, 3) ``rgb``) against: the frame itself
+        where :attr:`lossy_from_source`, else None (its indices' own colours)."""
+        return rgb if self.lossy_from_source else None
 
     def for_clip(self, content: str) -> "EncodeOptions":
         """These options for a clip whose content was judged ``content``, where :attr:`content` was left

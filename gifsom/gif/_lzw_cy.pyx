@@ -523,6 +523,18 @@ cdef void _near_sets(uint64_t* near, const int64_t* colours, int64_t values, int
                 near[value * 4 + (other >> 6)] |= (<uint64_t>1) << (other & 63)
 
 
+cdef void _forget_tree(int16_t* first_child, int16_t* children, int16_t* height,
+                       uint64_t* continued_by) noexcept nogil:
+    """Forget every code's continuations (at the start, and after a clear code)."""
+    cdef Py_ssize_t k
+    for k in range(4096):
+        first_child[k] = -1
+        children[k] = 0
+        height[k] = 0
+    for k in range(4096 * 4):
+        continued_by[k] = 0
+
+
 cdef struct Search:
     # one lossy LZW search: the stream, the bounds, the string table as a tree, and the strings found
     const uint8_t* pixels
@@ -595,6 +607,7 @@ cdef void _search(Search* s, int64_t node, Py_ssize_t position, int64_t depth, i
     furthest reaching string."""
     cdef int64_t pixel, child, value, own, word
     cdef uint64_t bits
+    cdef uint64_t near_ones[4]          # the string's continuations near the pixel, as a 256-bit set
     cdef const uint8_t* source
     while True:
         if depth > s.best_length or (depth == s.best_length and error < s.best_error):
@@ -620,7 +633,8 @@ cdef void _search(Search* s, int64_t node, Py_ssize_t position, int64_t depth, i
         return
     bits = 0
     for word in range(4):
-        bits |= s.continued_by[node * 4 + word] & s.near[pixel * 4 + word]
+        near_ones[word] = s.continued_by[node * 4 + word] & s.near[pixel * 4 + word]
+        bits |= near_ones[word]
     if not bits:
         return                          # no continuation near the pixel (the usual case): nothing to walk
     source = s.sources + 3 * position
@@ -628,7 +642,7 @@ cdef void _search(Search* s, int64_t node, Py_ssize_t position, int64_t depth, i
     if s.children[node] > WALKED_CHILDREN:
         # many continuations (a first pixel's): those near the pixel, from the sets
         for word in range(4):
-            bits = s.continued_by[node * 4 + word] & s.near[pixel * 4 + word]
+            bits = near_ones[word]
             while bits:
                 value = word * 64 + _lowest_bit(bits)
                 bits &= bits - 1
@@ -664,13 +678,12 @@ def encode_longest(const uint8_t[::1] pixels, const uint8_t[:, ::1] sources, int
     first, then the others within the bounds. The string reaching furthest is
     taken, and of equally long ones the one adding the least squared error. A
     continuation whose longest string cannot reach as far as the best found is
-    not followed. Exact
-    continuations are free; every other step counts against ``budget``, after
-    which the best string found so far is taken. Beyond ``SEARCH_DEPTH`` pixels
-    only exact continuations are followed. ``near`` (uint64, :data:`NEAR_SETS_SIZE`)
-    holds, for each value, the set of values within ``drift2`` of its colour;
-    ``near_listed``: they were made for these very colours, drift and code size,
-    and are kept (else they are made again).
+    not followed. Exact continuations are free; every other step counts against
+    ``budget``, after which the best string found so far is taken. Beyond
+    ``SEARCH_DEPTH`` pixels only exact continuations are followed. ``near``
+    (uint64, :data:`NEAR_SETS_SIZE`) holds, for each value, the set of values
+    within ``drift2`` of its colour; ``near_listed``: they were made for these
+    very colours, drift and code size, and are kept (else they are made again).
 
     Returns:
         ``(data, shown)``: the image data as sub-blocks with the terminator, and
@@ -725,14 +738,9 @@ def encode_longest(const uint8_t[::1] pixels, const uint8_t[:, ::1] sources, int
         s.budget = budget
         with nogil:
             for k in range(4096):
-                suffix[k] = <int16_t>k
-                first_child[k] = -1
-                next_sibling[k] = -1
-                children[k] = 0
+                suffix[k] = <int16_t>k             # a first pixel's code is its value, with no parent
                 parent[k] = -1
-                height[k] = 0
-            for k in range(4096 * 4):
-                continued_by[k] = 0
+            _forget_tree(first_child, children, height, continued_by)
             _put(&p, clear, t.bits)
             start = 0
             while start < count:
@@ -753,12 +761,7 @@ def encode_longest(const uint8_t[::1] pixels, const uint8_t[:, ::1] sources, int
                 if t.next_code >= MAX_CODE:
                     _put(&p, clear, t.bits)
                     _restart(&t)
-                    for k in range(4096):
-                        first_child[k] = -1
-                        children[k] = 0
-                        height[k] = 0
-                    for k in range(4096 * 4):
-                        continued_by[k] = 0
+                    _forget_tree(first_child, children, height, continued_by)
                     continue
                 # the decoder's next entry: the string taken, then the next string's first pixel
                 pixel = pixels[start]
