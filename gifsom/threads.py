@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import os
+from concurrent.futures import Executor
+from typing import Callable, TypeVar
+
+T = TypeVar("T")
 
 #: Set to a whole number to cap every pool and parallel kernel (for example to measure scaling).
 THREADS_VARIABLE = "GIFSOM_THREADS"
@@ -24,3 +28,18 @@ def threads_for(items: int, grain: int, cores_left: int = 0) -> int:
     """Threads worth starting for ``items`` units of work when one thread should get at least ``grain``, on
     the cores not left to other work (``cores_left``; at least one thread)."""
     return max(1, min(available_cores() - cores_left, items // max(1, grain)))
+
+
+def run_together(pool: Executor | None, jobs: list[Callable[[], T]]) -> list[T]:
+    """Each job's result, in order: the first run on the calling thread while ``pool`` (when given) runs
+    the others. A job the pool has not started by the time its result is wanted is taken back and run
+    on the calling thread, so a caller that is one of the pool's own workers never waits for a queue
+    that it holds up."""
+    if pool is None or len(jobs) < 2:
+        return [job() for job in jobs]
+    futures = [pool.submit(job) for job in jobs[1:]]
+    results = [jobs[0]()]
+    for job, future in zip(jobs[1:], futures):
+        results.append(job() if future.cancel() else future.result())
+    return results
+

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import io
 import itertools
+import struct
 import subprocess
 import tempfile
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -427,10 +429,15 @@ def test_lossy_lzw_keeps_every_pixel_within_tolerance_and_shrinks(tmp_path):
     assert sizes[0] > sizes[1] > sizes[2]
 
 
+#: Threads for the tests of lossy LZW in parts.
+_PART_POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="test-parts")
+
+
 @given(st.integers(0, 2 ** 31), st.integers(2, 256), st.sampled_from([1, 3, 6, 20]), st.sampled_from([None, 0, 3]),
-       st.sampled_from([16, 4000, 20000]))
+       st.sampled_from([16, 4000, 20000]), st.sampled_from([lzw.PART_PIXELS, 3000, 7]))
 def test_lossy_lzw_against_the_source_bounds_each_pixels_error_and_decodes_to_what_it_shows(seed, values, lossy,
-                                                                                             transparent, count):
+                                                                                             transparent, count,
+                                                                                             part_pixels):
     rng = np.random.default_rng(seed)
     palette = rng.integers(0, 4, (values, 3)).astype(np.uint8) * 9 + rng.integers(0, 3, (values, 3)).astype(np.uint8)
     indices = np.repeat(rng.integers(0, values, count), rng.integers(1, 5, count))[:count].astype(np.uint8)
@@ -438,8 +445,12 @@ def test_lossy_lzw_against_the_source_bounds_each_pixels_error_and_decodes_to_wh
     source = np.clip(palette[indices].astype(np.int64) + rng.integers(-8, 9, (count, 3)), 0, 255).astype(np.uint8)
     transparent = transparent if transparent is not None and transparent < values else None
     bits = lzw.min_code_size(values)
-    data, shown = lzw.lzw_encode(indices, bits, palette=palette, lossy=lossy, transparent=transparent, source=source)
+    data, shown = lzw.lzw_encode(indices, bits, palette=palette, lossy=lossy, transparent=transparent, source=source,
+                                 part_pixels=part_pixels)
     assert np.array_equal(decoded(data, bits, 1, count)[0], shown)
+    # the parts encoded at once on a pool give the same bytes
+    assert lzw.lzw_encode(indices, bits, palette=palette, lossy=lossy, transparent=transparent, source=source,
+                          part_pixels=part_pixels, pool=_PART_POOL)[0] == data
     colours = palette.astype(np.int64)
     moved = ((colours[shown] - colours[indices]) ** 2).sum(axis=1)
     grew = ((colours[shown] - source) ** 2).sum(axis=1) - ((colours[indices] - source) ** 2).sum(axis=1)
@@ -451,6 +462,50 @@ def test_lossy_lzw_against_the_source_bounds_each_pixels_error_and_decodes_to_wh
     # without a source the greedy parse bounds the move from the index's colour instead
     _, plain = lzw.lzw_encode(indices, bits, palette=palette, lossy=lossy, transparent=transparent)
     assert np.all(((colours[plain] - colours[indices]) ** 2).sum(axis=1) <= lossy ** 2)
+
+
+def test_camera_frames_large_enough_to_be_cut_in_parts_decode_alike_everywhere(tmp_path, gif_decoders):
+    # 448x252 camera video: its lossy LZW is cut in two, a clear code between the parts; every decoder reads
+    # the clear code at the width the first part left, and shows the same pictures, close to the source
+    frames = [f.pixels for f in gifsom.read_frames(FIXTURES / "pan.mp4", fps=5, size=(448, 0))][:3]
+    height, width = frames[0].shape[:2]
+    assert len(lzw.part_bounds(height * width)) == 3
+    path = tmp_path / "parts.gif"
+    gifsom.encode(frames, path, fps=5)
+    shown = {name: [pixels[:, :, :3] for pixels, _ in decoder(path)] for name, decoder in gif_decoders.items()}
+    for name, pictures in shown.items():
+        assert len(pictures) == len(frames), name
+        for picture, reference, source in zip(pictures, shown["pillow"], frames):
+            assert np.array_equal(picture, reference), name
+            assert psnr(picture, source) > 30, name
+
+
+@pytest.mark.parametrize("parts", [1, 2, 3, 5])
+def test_lossy_lzw_in_parts_restarts_the_table_at_each_cut_and_decodes_in_pillow(monkeypatch, parts):
+    # a stream cut into parts: each part is parsed from an empty table, as if it began the image, and the
+    # joined stream is one image that another decoder reads back as shown
+    monkeypatch.setattr(lzw, "MOST_PARTS", parts)
+    rng = np.random.default_rng(parts)
+    height, width = 60, 200
+    palette = rng.integers(0, 256, (64, 3)).astype(np.uint8)
+    indices = np.repeat(rng.integers(0, 64, height * width), rng.integers(1, 4, height * width))[:height * width]
+    indices = indices.astype(np.uint8).reshape(height, width)
+    source = np.clip(palette[indices].astype(np.int64) + rng.integers(-6, 7, (height, width, 3)), 0, 255)
+    source = source.astype(np.uint8)
+    part_pixels = height * width // parts
+    data, shown = lzw.lzw_encode(indices, 6, palette=palette, lossy=8, source=source, part_pixels=part_pixels)
+    bounds = lzw.part_bounds(height * width, part_pixels)
+    assert len(bounds) == parts + 1
+    flat_source = source.reshape(-1, 3)
+    for start, stop in zip(bounds, bounds[1:]):
+        alone, alone_shown = lzw.lzw_encode(indices.reshape(-1)[start:stop], 6, palette=palette, lossy=8,
+                                            source=flat_source[start:stop], part_pixels=stop - start + 1)
+        assert np.array_equal(alone_shown, shown.reshape(-1)[start:stop])
+    # the lossy stream itself in a GIF: Pillow's decoder shows what the encoder said it would
+    descriptor = b"\x2c" + struct.pack("<HHHHB", 0, 0, width, height, 0) + bytes([6])
+    gif = blocks.header(width, height, palette, 6, 0) + descriptor + data + blocks.TRAILER
+    with Image.open(io.BytesIO(gif)) as image:
+        assert np.array_equal(np.asarray(image), shown)
 
 
 def _red_palette(one: int, two: int) -> np.ndarray:

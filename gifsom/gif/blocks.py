@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import struct
+from concurrent.futures import Executor
 
 import numpy as np
 
@@ -56,12 +57,13 @@ def graphic_control(delay_cs: int, disposal: int, transparent: int | None) -> by
 
 def image(indices: np.ndarray, left: int, top: int, code_bits: int, local_palette: np.ndarray | None = None,
           *, palette: np.ndarray | None = None, lossy: int = 0, transparent: int | None = None,
-          lookahead: bool = False, source: np.ndarray | None = None) -> tuple[bytes, np.ndarray]:
+          lookahead: bool = False, source: np.ndarray | None = None, pool: Executor | None = None
+          ) -> tuple[bytes, np.ndarray]:
     """Image descriptor, optional local colour table and LZW data for uint8 (h, w) indices.
 
     ``code_bits`` is the colour table's size in bits (global or local); every index is below 2**code_bits.
-    ``palette``, ``lossy``, ``transparent``, ``lookahead`` and ``source`` (uint8 (h, w, 3)) are passed to
-    :func:`lzw_encode`.
+    ``palette``, ``lossy``, ``transparent``, ``lookahead``, ``source`` (uint8 (h, w, 3)) and ``pool`` are passed
+    to :func:`lzw_encode`.
 
     Returns:
         The bytes, and the indices a decoder will show (they differ only when lossy).
@@ -75,7 +77,7 @@ def image(indices: np.ndarray, left: int, top: int, code_bits: int, local_palett
     # the code size only has to cover the indices this image uses, not the whole table
     code_size = min(min_code_size(int(indices.max()) + 1 if indices.size else 2), min_code_size(1 << code_bits))
     data, shown = lzw_encode(indices, code_size, palette=palette, lossy=lossy, transparent=transparent,
-                             lookahead=lookahead, source=source)
+                             lookahead=lookahead, source=source, pool=pool)
     return (b"\x2c" + struct.pack("<HHHHB", left, top, width, height, packed) + table
             + bytes([code_size]) + data), shown
 

@@ -177,7 +177,7 @@ def encode_plan(plan: FramePlan, pool: ThreadPoolExecutor | None = None, history
 
     def image(c: Candidate) -> tuple[bytes, np.ndarray]:
         return blocks.image(c.indices, plan.left, plan.top, plan.bits, plan.local, palette=plan.palette,
-                            lossy=plan.lossy, transparent=c.transparent, source=plan.source)
+                            lossy=plan.lossy, transparent=c.transparent, source=plan.source, pool=pool)
 
     if pool is None or len(found) == 1 or not large:
         encoded = [image(c) for c in found]
