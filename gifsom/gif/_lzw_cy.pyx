@@ -232,6 +232,15 @@ cdef inline void _give_code(Table* t, int64_t slot, bint store) noexcept nogil:
         t.bits += 1
 
 
+cdef inline int _closing_width(Table* t) noexcept nogil:
+    """The size of the code that follows the last one put (a clear or end code). A decoder adds the entry
+    the last code completes before it reads the next code, and grows the code size then; the encoder
+    gives that entry only once it knows the next string's first pixel, which a last code has none of."""
+    if t.next_code >= (1 << t.bits) and t.bits < 12:
+        return t.bits + 1
+    return t.bits
+
+
 cdef int _begin(Packer* p, Table* t, int16_t[::1] table, int64_t[::1] assigned, int min_code_size,
                 Py_ssize_t count) except -1:
     """Allocate the output for ``count`` pixels and start with an empty table."""
@@ -364,7 +373,7 @@ def encode_greedy(const uint8_t[::1] pixels, int min_code_size, const int64_t[:,
                 prefix = pixel
             if prefix >= 0:
                 _put(&p, prefix, t.bits)
-            _put(&p, end, t.bits)
+            _put(&p, end, _closing_width(&t))
             _restart(&t)      # leave the table empty for the next image
         return _sub_blocks(&p), shown_array
     finally:
@@ -486,7 +495,7 @@ def encode_lookahead(const uint8_t[::1] pixels, int min_code_size, int16_t[::1] 
                             r.length_of[t.next_code] = 0      # never found in the table: no run
                         _give_code(&t, slot, fresh)
                 i += take
-            _put(&p, end, t.bits)
+            _put(&p, end, _closing_width(&t))
             _restart(&t)      # leave the table empty for the next image
         return _sub_blocks(&p)
     finally:
@@ -849,7 +858,7 @@ def encode_longest(const uint8_t[::1] pixels, const uint8_t[:, ::1] sources, int
                     last = parent[last]
                     up += 1
                 _give_code(&t, slot, not known)
-            width = t.bits
+            width = _closing_width(&t)
             _restart(&t)      # leave the table empty for the next image
         return _packed_bits(&p), width, shown_array
     finally:
