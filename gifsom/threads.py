@@ -1,4 +1,5 @@
-"""The one place that decides how many threads gifsom's compiled kernels and pools use."""
+"""The one place that decides how many threads gifsom's compiled kernels and pools use, and how jobs share
+a pool."""
 
 from __future__ import annotations
 
@@ -38,8 +39,13 @@ def run_together(pool: Executor | None, jobs: list[Callable[[], T]]) -> list[T]:
     if pool is None or len(jobs) < 2:
         return [job() for job in jobs]
     futures = [pool.submit(job) for job in jobs[1:]]
-    results = [jobs[0]()]
-    for job, future in zip(jobs[1:], futures):
-        results.append(job() if future.cancel() else future.result())
+    try:
+        results = [jobs[0]()]
+        for job, future in zip(jobs[1:], futures):
+            results.append(job() if future.cancel() else future.result())
+    except BaseException:
+        for future in futures:          # a failed job: the others not yet started are not wanted
+            future.cancel()
+        raise
     return results
 
