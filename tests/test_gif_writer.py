@@ -498,7 +498,7 @@ def test_lossy_lzw_in_parts_restarts_the_table_at_each_cut_and_decodes_in_pillow
     assert len(bounds) == parts + 1
     flat_source = source.reshape(-1, 3)
     for start, stop in zip(bounds, bounds[1:]):
-        alone, alone_shown = lzw.lzw_encode(indices.reshape(-1)[start:stop], 6, palette=palette, lossy=8,
+        _, alone_shown = lzw.lzw_encode(indices.reshape(-1)[start:stop], 6, palette=palette, lossy=8,
                                             source=flat_source[start:stop], part_pixels=stop - start + 1)
         assert np.array_equal(alone_shown, shown.reshape(-1)[start:stop])
     # the lossy stream itself in a GIF: Pillow's decoder shows what the encoder said it would

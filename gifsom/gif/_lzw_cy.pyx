@@ -29,7 +29,7 @@ them, so that parts of one image can be encoded at once.
 from libc.stdint cimport int16_t, int32_t, int64_t, uint8_t, uint32_t, uint64_t
 from libc.stdlib cimport free, malloc, qsort
 
-from ._packing cimport Packer, put_code as _put, start_packing, sub_blocks as _sub_blocks
+from ._packing cimport Packer, flush as _flush, put_code as _put, start_packing, sub_blocks as _sub_blocks
 
 import numpy as np
 
@@ -576,7 +576,6 @@ cdef struct Search:
     int64_t tolerance2
     int64_t transparent
     const int16_t* codes          # the table: prefix code * 256 + value -> code
-    const int16_t* suffix         # per code: its last value
     const int16_t* children       # per code: how many continuations
     const int16_t* child_codes    # (4096, LISTED_CHILDREN): per code, its first continuations, oldest first
     const uint8_t* child_values   # (4096, LISTED_CHILDREN): their last values
@@ -689,10 +688,7 @@ cdef void _search(Search* s, int64_t node, Py_ssize_t position, int64_t depth, i
 cdef object _packed_bits(Packer* p):
     """The codes packed so far, as ``(data, bits)``: bytes, the last one filled up to ``bits`` in all."""
     cdef Py_ssize_t bits = p.length * 8 + p.pending_bits
-    if p.pending_bits > 0:
-        p.packed[p.length] = p.accumulator & 255
-        p.length += 1
-        p.pending_bits = 0
+    _flush(p)
     return (<char*>p.packed)[:p.length], bits
 
 
@@ -804,7 +800,6 @@ def encode_longest(const uint8_t[::1] pixels, const uint8_t[:, ::1] sources, int
         s.tolerance2 = tolerance2
         s.transparent = transparent
         s.codes = t.codes
-        s.suffix = suffix
         s.children = children
         s.child_codes = child_codes
         s.child_values = child_values

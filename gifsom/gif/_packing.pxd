@@ -32,12 +32,17 @@ cdef inline void put_code(Packer* p, int64_t code, int bits) noexcept nogil:
         p.pending_bits -= 8
 
 
-cdef inline object sub_blocks(Packer* p):
-    """Flush the last bits and cut the packed bytes into data sub-blocks with the terminator."""
+cdef inline void flush(Packer* p) noexcept nogil:
+    """Put the last bits in a byte of their own (its high bits zero)."""
     if p.pending_bits > 0:
         p.packed[p.length] = p.accumulator & 255
         p.length += 1
         p.pending_bits = 0
+
+
+cdef inline object sub_blocks(Packer* p):
+    """Flush the last bits and cut the packed bytes into data sub-blocks with the terminator."""
+    flush(p)
     cdef Py_ssize_t length = p.length, blocks = (length + 254) // 255, start, size, o = 0
     out = bytearray(length + blocks + 1)
     cdef uint8_t[::1] view = out
