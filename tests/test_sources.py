@@ -9,6 +9,7 @@ import threading
 import time
 from pathlib import Path
 
+import imageio_ffmpeg
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -37,16 +38,17 @@ started = []
 real = subprocess.Popen
 subprocess.Popen = lambda *a, **k: started.append(a) or real(*a, **k)
 from gifsom.ffmpeg import ffmpeg_exe
-print(ffmpeg_exe(), len(started))
+print(ffmpeg_exe(), len(started), "imageio_ffmpeg" in sys.modules)
 """
 
 
-def test_the_shipped_ffmpeg_is_found_without_running_a_process():
+def test_the_shipped_ffmpeg_is_found_without_running_a_process_or_importing_imageio_ffmpeg():
     env = {k: v for k, v in os.environ.items() if k != "IMAGEIO_FFMPEG_EXE"}
     found = subprocess.run([sys.executable, "-c", FIND_FFMPEG], capture_output=True, text=True, env=env, check=True)
-    path, processes = found.stdout.split()
+    path, processes, imported = found.stdout.split()
     assert Path(path).parent.name == "binaries" and os.access(path, os.X_OK)
-    assert processes == "0"
+    assert Path(path).parent.parent == Path(imageio_ffmpeg.__file__).parent
+    assert processes == "0" and imported == "False"
 
 
 def test_a_shipped_ffmpeg_that_cannot_start_gives_way_to_the_one_imageio_ffmpeg_finds(tmp_path, monkeypatch):
