@@ -160,7 +160,7 @@ def split_alpha(pixels: np.ndarray, matte: tuple[int, int, int] | None) -> tuple
 
 def write_clip(out: BinaryIO, spool: Clip, survey: ClipSurvey, options: EncodeOptions,
                end_time: float, *, progress: ProgressCallback | None = None, bar: bool | None = False,
-               palettes: dict | None = None) -> AnimationWriter:
+               palettes: dict | None = None, every_way: bool = False) -> AnimationWriter:
     """Encode every spooled frame into ``out`` as an animated GIF.
 
     Args:
@@ -173,6 +173,9 @@ def write_clip(out: BinaryIO, spool: Clip, survey: ClipSurvey, options: EncodeOp
         bar: show a progress bar (None: on a terminal).
         palettes: a dict that keeps the clip's learned palette for later calls with the same
             palette options (fitting under a size encodes one clip several times), or None.
+        every_way: try every way of writing each lossy rectangle of a small frame, whatever recent frames
+            say (the fit's tries, which compare samples at small scales with the clip; see
+            :class:`gifsom.gif.plan_encoding.PlanEncoder`).
 
     Returns:
         The finished writer (frame and byte counts).
@@ -225,7 +228,8 @@ def write_clip(out: BinaryIO, spool: Clip, survey: ClipSurvey, options: EncodeOp
         lengths = np.diff(starts + [len(spool)])       # scope "scene" is left only with two scenes or more
         global_palette = scene_palettes[starts[int(np.argmax(lengths))]]
     writer = AnimationWriter(out, width, height, global_palette=global_palette, loop=options.loop,
-                             comment=options.comment, lossy=options.lossy_level, spare_slot=channels == 4)
+                             comment=options.comment, lossy=options.lossy_level, spare_slot=channels == 4,
+                             every_way=every_way)
     mapper: FrameMapper | None = None
     report = Progress("frames written", len(spool), callback=progress, bar=bar)
 

@@ -539,7 +539,7 @@ class Fitter:
         # a sample that is the whole clip stands for the clip's GIF (see _full_gif): its last frame lasts as long
         whole = numbers is None or len(numbers) == len(self.spool)
         end = self.end_time if whole else view.timestamps[-1] + self._frame_period() * setting.frame_step
-        writer = write_clip(out, view, self.survey, options, end, palettes=self.palettes)
+        writer = write_clip(out, view, self.survey, options, end, palettes=self.palettes, every_way=True)
         self.frames_of[setting] = writer.frames_written
         if numbers is not None:
             self._frame_sizes[setting] = writer.frame_sizes

@@ -657,7 +657,7 @@ def test_a_way_far_behind_is_skipped_until_it_could_have_caught_up(monkeypatch):
 
     monkeypatch.setattr(plan_encoding, "WAY_GAIN_PER_FRAME", 0.01)
     monkeypatch.setattr(plan_encoding, "LONGEST_SKIP", 6)
-    history = WayHistory()
+    history = WayHistory(smallest=1)
 
     def tried(pixels: int = 1000) -> list[str]:
         history.next_rectangle(pixels)
@@ -676,16 +676,20 @@ def test_a_way_far_behind_is_skipped_until_it_could_have_caught_up(monkeypatch):
     assert tried(1500) == ["whole"]
 
 
-def test_lossy_plans_in_a_row_skip_a_losing_way_and_keep_the_blocks_of_trying_every_way(monkeypatch):
+@pytest.mark.parametrize("side, every_way", [(256, False), (256, True), (128, False), (128, True), (96, False)])
+def test_lossy_plans_in_a_row_skip_a_losing_way_and_keep_the_blocks_of_trying_every_way(monkeypatch, side,
+                                                                                         every_way):
     """Through the plan encoder, frame after frame of a lossy clip whose smallest way does not change: the
     losing way is encoded only on some frames, and every frame's block is the one trying every way gives.
-    Rectangles under PARALLEL_CANDIDATE_PIXELS try every way."""
+    Rectangles under TRACKED_WAY_PIXELS try every way, and so do those under PARALLEL_CANDIDATE_PIXELS
+    where the encoder is asked to (the fit's tries)."""
     import gifsom.gif.plan_encoding as plan_encoding
 
     rng = np.random.default_rng(5)
     palette = rng.integers(0, 256, (16, 3), dtype=np.uint8)
-    side = 256
-    assert side * side >= plan_encoding.PARALLEL_CANDIDATE_PIXELS
+    tracked = side * side >= (plan_encoding.PARALLEL_CANDIDATE_PIXELS if every_way
+                              else plan_encoding.TRACKED_WAY_PIXELS)
+    assert tracked == (side == 256 or (side == 128 and not every_way))
     plans = []
     for number in range(12):
         indices = np.repeat(rng.integers(0, 16, side * side // 4), 4).reshape(side, side).astype(np.uint8)
@@ -703,7 +707,7 @@ def test_lossy_plans_in_a_row_skip_a_losing_way_and_keep_the_blocks_of_trying_ev
     expected = [encode_plan(plan) for plan in plans]
     monkeypatch.setattr(plan_encoding.blocks, "image", counted)
     emitted: list[bytes] = []
-    encoder = plan_encoding.PlanEncoder(lambda chunk, drawn: emitted.append(chunk))
+    encoder = plan_encoding.PlanEncoder(lambda chunk, drawn: emitted.append(chunk), every_way)
     try:
         shown = []
         for plan in plans:
@@ -713,7 +717,11 @@ def test_lossy_plans_in_a_row_skip_a_losing_way_and_keep_the_blocks_of_trying_ev
         encoder.close()
     assert emitted == [chunk for chunk, _, _ in expected]
     assert all(np.array_equal(a, b) for a, b in zip(shown, [s for _, s, _ in expected]))
-    assert encoded.count("whole") == len(plans) and 1 <= encoded.count("transparent") < len(plans) // 2
+    assert encoded.count("whole") == len(plans)
+    if tracked:
+        assert 1 <= encoded.count("transparent") < len(plans) // 2
+    else:
+        assert encoded.count("transparent") == len(plans)
 
 
 @given(st.integers(0, 2 ** 31), st.integers(1, 30), st.integers(1, 30), st.integers(0, 2))

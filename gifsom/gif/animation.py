@@ -60,16 +60,20 @@ class AnimationWriter:
             (:mod:`.palette_order`); False keeps the palette's order.
         reorder_up_to: reorder only GIFs of at most this many bytes of frames (None: any); renaming the
             frames' codes takes about 8 ms a MB, after the last frame.
+        every_way: try every way of writing each lossy rectangle under
+            :data:`.plan_encoding.PARALLEL_CANDIDATE_PIXELS` pixels, whatever recent frames say (see
+            :class:`.plan_encoding.PlanEncoder`).
     """
 
     def __init__(self, out: BinaryIO, width: int, height: int, *, global_palette: np.ndarray | None,
                  loop: int = 0, comment: str | None = None, lossy: int = 0, spare_slot: bool = False,
-                 reorder: bool = True, reorder_up_to: int | None = None) -> None:
+                 reorder: bool = True, reorder_up_to: int | None = None,
+                 every_way: bool = False) -> None:
         self.out = out
         self.lossy = lossy
         self.width, self.height, self.loop, self.comment = width, height, loop, comment
         self.model = ScreenModel(width, height, global_palette=global_palette, spare_slot=spare_slot, lossy=lossy)
-        self.encoder = PlanEncoder(self._emit)
+        self.encoder = PlanEncoder(self._emit, every_way)
         self.pending: IndexedFrame | None = None
         self.frames_written = 0
         self.bytes_written = 0

@@ -117,11 +117,24 @@ LONGEST_SKIP = 16
 NEW_RECTANGLE_FACTOR = 1.5
 
 
+#: In an encode of a clip's consecutive frames, lossy rectangles from this many pixels have their ways
+#: tracked (:class:`WayHistory`). On the bench's 176x144 camera clip (25,344 pixels a frame), the ways that
+#: lost by far were skipped: ``gifsom convert`` took 0.82 s against 0.95 s (medians of 7 interleaved runs,
+#: 2 cores, 2026-12-04) for 56 more bytes (0.006%). The fit's tries track from
+#: :data:`PARALLEL_CANDIDATE_PIXELS` only (see :func:`encode_plan`).
+TRACKED_WAY_PIXELS = 1 << 14
+
+
 class WayHistory:
     """How far behind the smallest each way of writing a rectangle was when last tried, for lossy plans
-    in frame order: :meth:`may_lead` skips the ways that cannot have caught up yet."""
+    in frame order: :meth:`may_lead` skips the ways that cannot have caught up yet.
 
-    def __init__(self) -> None:
+    Args:
+        smallest: rectangles of fewer pixels are not tracked: every way is tried.
+    """
+
+    def __init__(self, smallest: int) -> None:
+        self.smallest = smallest
         self.frame = 0
         self.last_pixels = 0
         #: way -> (share of bytes over the smallest when last tried, the frame it was tried in)
@@ -163,14 +176,15 @@ def encode_plan(plan: FramePlan, pool: ThreadPoolExecutor | None = None, history
     ``(bytes, indices a decoder shows, transparent index)``.
 
     With a ``pool``, the candidates of a rectangle of at least :data:`PARALLEL_CANDIDATE_PIXELS` are encoded
-    on its threads at once. With a ``history`` (plans given in frame order), a rectangle that large has only
-    the candidates the history finds worth trying encoded, and their sizes go into it. Smaller ones cost
-    little to try every way, and the fit's tries at small scales would see a different GIF for it: on the
-    bench's 176x144 clip, its sample scores moved by up to 1.1 points and its answer for a Slack emoji fell
-    from 34.97 to 26.83 on the sample.
+    on its threads at once. With a ``history`` (plans given in frame order), a rectangle of at least its
+    ``smallest`` pixels has only the candidates the history finds worth trying encoded, and their sizes go
+    into it. The fit's tries track from :data:`PARALLEL_CANDIDATE_PIXELS` only: tracked from 16,384 pixels,
+    its tries at small scales saw another GIF (on the bench's 176x144 clip its sample scores moved by up
+    to 1.1 points, and its answer for a Slack emoji fell from 34.97 to 26.83 on the sample), and its
+    prediction from a sample to the clip broke on the screen recording.
     """
     large = plan.indices.size >= PARALLEL_CANDIDATE_PIXELS
-    tracked = history if large else None
+    tracked = history if history is not None and plan.indices.size >= history.smallest else None
     if tracked is not None:
         tracked.next_rectangle(plan.indices.size)
     found = candidates(plan, None if tracked is None else tracked.may_lead)
@@ -266,9 +280,12 @@ class PlanEncoder:
         emit: called with each frame's bytes and what it draws of the global colour table
             (:func:`gifsom.gif.palette_order.drawn_indices`; None for a frame with a table of its own),
             in the order the plans came.
+        every_way: try every way of writing lossy rectangles under :data:`PARALLEL_CANDIDATE_PIXELS` (the
+            fit's tries); else those from :data:`TRACKED_WAY_PIXELS` skip the ways that lost by far in recent
+            frames (:class:`WayHistory`).
     """
 
-    def __init__(self, emit: Callable[[bytes, DrawnIndices | None], None]) -> None:
+    def __init__(self, emit: Callable[[bytes, DrawnIndices | None], None], every_way: bool = False) -> None:
         self.emit = emit
         workers = available_cores()
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="gifsom-lzw")
@@ -280,7 +297,8 @@ class PlanEncoder:
         # lossy plans: one at a time, on a thread of its own (its candidates go to ``pool``)
         self.lossy_pool: ThreadPoolExecutor | None = None
         self.started: Future | None = None
-        self.lossy_ways = WayHistory()        # lossy plans come one at a time, in frame order
+        # lossy plans come one at a time, in frame order
+        self.lossy_ways = WayHistory(PARALLEL_CANDIDATE_PIXELS if every_way else TRACKED_WAY_PIXELS)
 
     def start(self, plan: FramePlan) -> None:
         """Start encoding ``plan`` with lossy LZW, whose choices decide what is shown, so the next plan
