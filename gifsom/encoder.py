@@ -173,8 +173,9 @@ def write_clip(out: BinaryIO, spool: Clip, survey: ClipSurvey, options: EncodeOp
         bar: show a progress bar (None: on a terminal).
         palettes: a dict that keeps the clip's learned palette for later calls with the same
             palette options (fitting under a size encodes one clip several times), or None.
-        every_way: try every way of writing each lossy rectangle of a small frame, whatever recent frames
-            say (the fit's tries, which compare samples at small scales with the clip; see
+        every_way: try every way of writing each lossy rectangle under
+            :data:`gifsom.gif.plan_encoding.PARALLEL_CANDIDATE_PIXELS` pixels, whatever recent frames say
+            (the fit's tries, which compare samples at small scales with the clip; see
             :class:`gifsom.gif.plan_encoding.PlanEncoder`).
 
     Returns:

@@ -56,6 +56,27 @@ def test_any_fitting_limit_is_met(tmp_path_factory, share):
     assert result.fit is not None and result.fit.setting is not None
 
 
+def test_the_fits_tries_write_every_way_where_a_plain_encode_skips_the_ways_that_lost(tmp_path, monkeypatch):
+    """A fit compares its tries at small scales with the clip, so its encoders try every way of writing small
+    lossy frames; a plain encode skips the ways that lost by far (see gifsom.gif.plan_encoding.WayHistory)."""
+    from gifsom.gif import plan_encoding
+
+    made: list[bool] = []
+    real_init = plan_encoding.PlanEncoder.__init__
+
+    def recording(self, emit, every_way=False):
+        made.append(every_way)
+        real_init(self, emit, every_way)
+
+    monkeypatch.setattr(plan_encoding.PlanEncoder, "__init__", recording)
+    clip = _moving_clip()
+    whole = gifsom.encode(clip, tmp_path / "whole.gif", fps=10).bytes
+    assert made == [False]
+    made.clear()
+    gifsom.encode(clip, tmp_path / "fit.gif", fps=10, max_size=max(2_000, whole // 2))
+    assert len(made) > 1 and all(made)
+
+
 def test_a_larger_limit_never_looks_worse(tmp_path):
     clip = _moving_clip()
     quality = []
