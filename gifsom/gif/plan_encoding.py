@@ -15,12 +15,13 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
+from functools import partial
 from typing import NamedTuple
 
 import numpy as np
 
 from ..frames import same_pixels
-from ..threads import available_cores
+from ..threads import available_cores, run_together
 from . import blocks
 from ._plan_encoding_cy import continue_runs as _continue_runs, fill_hidden as _fill_hidden
 from .palette_order import DrawnIndices, drawn_indices, uses_global_table
@@ -176,7 +177,7 @@ def encode_plan(plan: FramePlan, pool: ThreadPoolExecutor | None = None, history
     ``(bytes, indices a decoder shows, transparent index)``.
 
     With a ``pool``, the candidates of a rectangle of at least :data:`PARALLEL_CANDIDATE_PIXELS` are encoded
-    on its threads at once. With a ``history`` (plans given in frame order), a rectangle of at least its
+    at once, the first on the calling thread and the others on the pool's (:func:`run_together`). With a ``history`` (plans given in frame order), a rectangle of at least its
     ``smallest`` pixels has only the candidates the history finds worth trying encoded, and their sizes go
     into it. The fit's tries track from :data:`PARALLEL_CANDIDATE_PIXELS` only: tracked from 16,384 pixels,
     its tries at small scales saw another GIF (on the bench's 176x144 clip its sample scores moved by up
@@ -193,10 +194,7 @@ def encode_plan(plan: FramePlan, pool: ThreadPoolExecutor | None = None, history
         return blocks.image(c.indices, plan.left, plan.top, plan.bits, plan.local, palette=plan.palette,
                             lossy=plan.lossy, transparent=c.transparent, source=plan.source, pool=pool)
 
-    if pool is None or len(found) == 1 or not large:
-        encoded = [image(c) for c in found]
-    else:
-        encoded = [job.result() for job in [pool.submit(image, c) for c in found]]
+    encoded = run_together(pool if large else None, [partial(image, c) for c in found])
     if tracked is not None:
         tracked.tried({c.way: len(data) for c, (data, _) in zip(found, encoded)})
     best = min(range(len(encoded)), key=lambda n: len(encoded[n][0]))
