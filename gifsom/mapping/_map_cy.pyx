@@ -35,9 +35,8 @@ cdef extern from *:
        0. With SSE2 each step is one 4-wide instruction; elsewhere the same arithmetic, lane by lane.
        gifsom_take: move a pixel's carried error out of the error rows (leaving 0 there).
        gifsom_aim: the colour to map the pixel to, its own plus the carried error (scaled by here, each
-       lane clamped to +-limit), clamped to 0..255, into target; returns r << 16 | g << 8 | b of it
-       rounded, and sets *calm where each lane of the error is under half a level (the colour is then
-       the pixel's own).
+       lane clamped to +-limit), clamped to 0..255, into target, and rounded into level; returns whether
+       each lane of the error is under half a level (the rounded colour is then the pixel's own).
        gifsom_spread: each tap adds (target - colour) * scale times its weight to the error of the pixel
        it lands on, at errors + targets[k] (targets[k] < 0: off the frame).
        Building with GIFSOM_NO_SSE defined takes the lane-by-lane code on any machine, to check it. */
@@ -47,21 +46,19 @@ cdef extern from *:
         _mm_storeu_ps(carried, _mm_loadu_ps(error));
         _mm_storeu_ps(error, _mm_setzero_ps());
     }
-    static inline int64_t gifsom_aim(const uint8_t *pixel, const float *carried, float here, float limit,
-                                     float *target, int *calm) {
+    static inline int gifsom_aim(const uint8_t *pixel, const float *carried, float here, float limit,
+                                 float *target, int32_t *level) {
         __m128 e = _mm_mul_ps(_mm_loadu_ps(carried), _mm_set1_ps(here));
         __m128 half = _mm_set1_ps(0.5f);
         __m128 magnitude = _mm_andnot_ps(_mm_set1_ps(-0.0f), e);
-        *calm = _mm_movemask_ps(_mm_cmplt_ps(magnitude, half)) == 15;
+        int calm = _mm_movemask_ps(_mm_cmplt_ps(magnitude, half)) == 15;
         e = _mm_min_ps(_mm_max_ps(e, _mm_set1_ps(-limit)), _mm_set1_ps(limit));
         __m128i own = _mm_setr_epi32(pixel[0], pixel[1], pixel[2], 0);
         __m128 v = _mm_add_ps(_mm_cvtepi32_ps(own), e);
         v = _mm_min_ps(_mm_max_ps(v, _mm_setzero_ps()), _mm_set1_ps(255.0f));
         _mm_storeu_ps(target, v);
-        __m128i level = _mm_cvttps_epi32(_mm_add_ps(v, half));
-        level = _mm_packs_epi32(level, level);
-        uint32_t packed = (uint32_t)_mm_cvtsi128_si32(_mm_packus_epi16(level, level));   /* r | g << 8 | b << 16 */
-        return ((int64_t)(packed & 255) << 16) | (packed & 0xff00) | ((packed >> 16) & 255);
+        _mm_storeu_si128((__m128i *)level, _mm_cvttps_epi32(_mm_add_ps(v, half)));
+        return calm;
     }
     static inline void gifsom_spread(const float *target, const float *colour, float scale, float *errors,
                                      const Py_ssize_t *targets, const float *weights, Py_ssize_t n) {
@@ -76,23 +73,21 @@ cdef extern from *:
     static inline void gifsom_take(float *error, float *carried) {
         for (int c = 0; c < 4; c++) { carried[c] = error[c]; error[c] = 0.0f; }
     }
-    static inline int64_t gifsom_aim(const uint8_t *pixel, const float *carried, float here, float limit,
-                                     float *target, int *calm) {
+    static inline int gifsom_aim(const uint8_t *pixel, const float *carried, float here, float limit,
+                                 float *target, int32_t *level) {
         float own[4] = {(float)pixel[0], (float)pixel[1], (float)pixel[2], 0.0f};
-        int32_t level[4];
-        int quiet = 1;
+        int calm = 1;
         for (int c = 0; c < 4; c++) {
             volatile float scaled = carried[c] * here;      /* rounded as the 4-wide multiply rounds it */
             float e = scaled;
-            quiet &= (e < 0.5f) & (e > -0.5f);
+            calm &= (e < 0.5f) & (e > -0.5f);
             e = e < -limit ? -limit : (e > limit ? limit : e);
             float v = own[c] + e;
             v = v < 0.0f ? 0.0f : (v > 255.0f ? 255.0f : v);
             target[c] = v;
             level[c] = (int32_t)(v + 0.5f);
         }
-        *calm = quiet;
-        return ((int64_t)level[0] << 16) | ((int64_t)level[1] << 8) | level[2];
+        return calm;
     }
     static inline void gifsom_spread(const float *target, const float *colour, float scale, float *errors,
                                      const Py_ssize_t *targets, const float *weights, Py_ssize_t n) {
@@ -114,8 +109,8 @@ cdef extern from *:
     void store_u16 "gifsom_store_u16"(uint16_t* p, uint16_t v) noexcept nogil
     void prefetch "gifsom_prefetch"(const void* p) noexcept nogil
     void take "gifsom_take"(float* error, float* carried) noexcept nogil
-    int64_t aim "gifsom_aim"(const uint8_t* pixel, const float* carried, float here, float limit, float* target,
-                             int* calm) noexcept nogil
+    int aim "gifsom_aim"(const uint8_t* pixel, const float* carried, float here, float limit, float* target,
+                         int32_t* level) noexcept nogil
     void spread "gifsom_spread"(const float* target, const float* colour, float scale, float* errors,
                                 const Py_ssize_t* targets, const float* weights, Py_ssize_t n) noexcept nogil
 
@@ -395,11 +390,11 @@ cdef void _map_rows(const Mode* mode, const Frame* frame, const Tables* tables, 
     cdef Dither* d = &local_dither
     cdef bint leftward = False
     cdef Py_ssize_t y, x, i, k, index, ahead, mask = d.side - 1, slot = 0, row, xx, padded = f.width + 2 * PAD
-    cdef int64_t r, g, b, delta, key
+    cdef int64_t r, g, b, delta
     cdef float carried[4]
     cdef float target[4]
+    cdef int32_t level[4]
     cdef float here = 1.0
-    cdef int calm = 0
     cdef const uint8_t* pixel
     cdef const uint8_t* coming
     for y in range(first_row, end_row):
@@ -447,11 +442,10 @@ cdef void _map_rows(const Mode* mode, const Frame* frame, const Tables* tables, 
                 if d.weights != NULL:
                     # an edge or busy texture hides the error: it neither takes nor passes much on
                     here = d.weights[y * f.width + x] * <float>(1.0 / 255.0)
-                key = aim(pixel, carried, here, MAX_CARRIED_ERROR, target, &calm)
-                r = key >> 16
-                g = (key >> 8) & 255
-                b = key & 255
-                index = _exact(t, r, g, b) if calm else _coarse(t, r, g, b)
+                if aim(pixel, carried, here, MAX_CARRIED_ERROR, target, level):
+                    index = _exact(t, level[0], level[1], level[2])
+                else:
+                    index = _coarse(t, level[0], level[1], level[2])
                 spread(target, t.colours + 4 * index, <float>d.strength * here, d.errors + ERROR_LANES * x,
                        d.tap_targets, d.tap_weights, d.n_taps)
             f.out[y * f.width + x] = <uint8_t>index
