@@ -12,6 +12,7 @@ from gifsom.errors import OptionError
 from gifsom.median import median
 from gifsom.palette.histogram import changed_colour_histogram, colour_histogram, count_colours
 from gifsom.palette.neuquant import neuquant
+from gifsom.palette.refine import binned_histogram
 from gifsom.palette.sampling import PixelSampler
 
 from .conftest import decode_gif, psnr
@@ -373,3 +374,19 @@ def test_a_sampler_with_more_frames_than_room_keeps_a_pixel_of_every_other_frame
     kept = sampler.pixels()
     assert 1 <= len(kept) <= 4
     assert len(np.unique(kept[:, 0])) == len(kept)        # no frame twice: spread over the clip
+
+
+@settings(max_examples=40)
+@given(st.integers(0, 2 ** 31), st.integers(1, 3000), st.integers(0, 7), st.integers(1, 256))
+def test_the_binned_histogram_agrees_with_numpy(seed, count, shift, spread):
+    rng = np.random.default_rng(seed)
+    pixels = rng.integers(0, spread, (count, 3)).astype(np.uint8) + rng.integers(0, 256 - spread + 1, 3).astype(np.uint8)
+    points, weights = binned_histogram(pixels, shift)
+    bits = 8 - shift
+    cells = ((pixels[:, 0].astype(np.int64) >> shift) << (2 * bits)) | ((pixels[:, 1].astype(np.int64) >> shift) << bits) \
+        | (pixels[:, 2].astype(np.int64) >> shift)
+    occupied, where, counts = np.unique(cells, return_inverse=True, return_counts=True)
+    sums = np.zeros((len(occupied), 3))
+    np.add.at(sums, where, pixels.astype(np.float64))
+    assert np.array_equal(weights, counts.astype(np.float64))
+    assert np.allclose(points, sums / counts[:, None])

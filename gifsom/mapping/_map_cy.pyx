@@ -6,7 +6,8 @@ Nearest colours come from lazily filled tables (see :class:`gifsom.mapping.neare
 the answer is for (a value with another stamp is not looked up yet: palettes share one table), ``coarse``
 the index for each 4 x 4 x 4 cell (-1: not yet), and for each 8 x 8 x 8 cell
 ``counts``/``candidates`` list the entries that can be nearest to any colour in
-it (count -1: not listed yet). Several threads may fill the tables at once:
+it (count -1: not listed yet), after them the same for each 16 x 16 x 16 box,
+from whose list a cell's is filled. Several threads may fill the tables at once:
 every value a thread can write is the same whoever writes it, and a cell's
 list is published with a release store after it is written. Threads mapping to
 different palettes may overwrite each other's exact answers: each stamp check
@@ -117,6 +118,9 @@ cdef extern from *:
 cdef enum:
     CELL_SHIFT = 3                       # candidate cells are 8 x 8 x 8 colour values
     CELL_BITS = 8 - CELL_SHIFT
+    PARENT_SHIFT = CELL_SHIFT + 1        # their lists are filled from those of 16 x 16 x 16 boxes
+    PARENT_BITS = 8 - PARENT_SHIFT
+    CELLS = 1 << (3 * CELL_BITS)         # the first slots of the candidate lists are the cells'
     COARSE_SHIFT = 2                     # the coarse table for error diffusion: 4 x 4 x 4
     COARSE_BITS = 8 - COARSE_SHIFT
     PALETTE_HASH_BITS = 16               # the palette's colours as a 65536-bit filter (8 KB, in L1 cache)
@@ -129,7 +133,9 @@ MODE_DIFFUSION = 2
 #: Palettes that can share an exact table: stamps run from 1 to this (a 16-bit entry keeps 9 bits for the index).
 MAX_STAMP = (1 << 7) - 1
 #: Cells of the candidate lists and of the coarse table.
-CELL_COUNT = 1 << (3 * CELL_BITS)
+CELL_COUNT = CELLS
+#: Slots of ``counts`` and ``candidates``: the cells', then the 16 x 16 x 16 boxes'.
+LIST_COUNT = CELL_COUNT + (1 << (3 * PARENT_BITS))
 COARSE_COUNT = 1 << (3 * COARSE_BITS)
 
 #: Error carried into a pixel is clamped to this many levels per channel.
@@ -146,7 +152,7 @@ cdef struct Tables:
     int32_t blue[256]
     int32_t weight[3]           # of the squared red, green and blue differences
     int32_t* counts
-    uint8_t* candidates         # (CELL_COUNT, n)
+    uint8_t* candidates         # (LIST_COUNT, n)
     Py_ssize_t n
     const uint8_t* palette_bits # (PALETTE_FILTER_BYTES,): the bit of each palette colour's hash is set
     const float* colours        # (n, 4) the palette as floats, for error diffusion: red, green, blue, 0
@@ -163,21 +169,21 @@ cdef struct Frame:
     bint stateful, record
 
 
-cdef int32_t _fill_cell(const Tables* t, Py_ssize_t cell) noexcept nogil:
-    """List the entries that can be nearest to some colour of ``cell``; returns how many.
+cdef int32_t _fill_parent(const Tables* t, Py_ssize_t parent) noexcept nogil:
+    """List the entries that can be nearest to some colour of the 16 x 16 x 16 box ``parent``; returns how many.
 
-    An entry qualifies when its distance to the nearest point of the cell's box
-    is no larger than the smallest, over all entries, farthest-point distance.
-    The first loop has no branches, so the compiler vectorises it.
+    An entry qualifies when its distance to the nearest point of the box is no
+    larger than the smallest, over all entries, farthest-point distance. The
+    first loop has no branches, so the compiler vectorises it.
     """
-    cdef int32_t size = 1 << CELL_SHIFT
-    cdef int32_t lo_r = ((cell >> (2 * CELL_BITS)) & ((1 << CELL_BITS) - 1)) << CELL_SHIFT
-    cdef int32_t lo_g = ((cell >> CELL_BITS) & ((1 << CELL_BITS) - 1)) << CELL_SHIFT
-    cdef int32_t lo_b = (cell & ((1 << CELL_BITS) - 1)) << CELL_SHIFT
+    cdef int32_t size = 1 << PARENT_SHIFT
+    cdef int32_t lo_r = ((parent >> (2 * PARENT_BITS)) & ((1 << PARENT_BITS) - 1)) << PARENT_SHIFT
+    cdef int32_t lo_g = ((parent >> PARENT_BITS) & ((1 << PARENT_BITS) - 1)) << PARENT_SHIFT
+    cdef int32_t lo_b = (parent & ((1 << PARENT_BITS) - 1)) << PARENT_SHIFT
     cdef int32_t near[256]
     cdef int32_t far[256]
     cdef int32_t bound = 1 << 30
-    cdef Py_ssize_t j, k = 0, base = cell * t.n
+    cdef Py_ssize_t j, k = 0, slot = CELLS + parent, base = slot * t.n
     for j in range(t.n):
         near[j] = (t.weight[0] * _gap(t.red[j], lo_r, lo_r + size - 1)
                    + t.weight[1] * _gap(t.green[j], lo_g, lo_g + size - 1)
@@ -190,6 +196,49 @@ cdef int32_t _fill_cell(const Tables* t, Py_ssize_t cell) noexcept nogil:
     for j in range(t.n):
         if near[j] <= bound:
             t.candidates[base + k] = <uint8_t>j
+            k += 1
+    store_release_i32(&t.counts[slot], <int32_t>k)
+    return <int32_t>k
+
+
+cdef int32_t _fill_cell(const Tables* t, Py_ssize_t cell) noexcept nogil:
+    """List the entries that can be nearest to some colour of the 8 x 8 x 8 ``cell``; returns how many.
+
+    The same test as :func:`_fill_parent`, run over the entries listed for the
+    16 x 16 x 16 box that holds the cell (filled first where it is not): an entry
+    that cannot be nearest anywhere in the box cannot be in the cell, and the
+    smallest farthest-point distance among the box's entries still bounds the
+    nearest distance. The list may hold a few more entries than a test over the
+    whole palette would give, never fewer, and keeps ascending order, so the
+    nearest entry found (the first of equals) is the same.
+    """
+    cdef int32_t size = 1 << CELL_SHIFT
+    cdef int32_t cell_r = (cell >> (2 * CELL_BITS)) & ((1 << CELL_BITS) - 1)
+    cdef int32_t cell_g = (cell >> CELL_BITS) & ((1 << CELL_BITS) - 1)
+    cdef int32_t cell_b = cell & ((1 << CELL_BITS) - 1)
+    cdef int32_t lo_r = cell_r << CELL_SHIFT, lo_g = cell_g << CELL_SHIFT, lo_b = cell_b << CELL_SHIFT
+    cdef Py_ssize_t parent = (((cell_r >> 1) << (2 * PARENT_BITS)) | ((cell_g >> 1) << PARENT_BITS)
+                              | (cell_b >> 1))
+    cdef int32_t among = load_acquire_i32(&t.counts[CELLS + parent])
+    if among < 0:
+        among = _fill_parent(t, parent)
+    cdef const uint8_t* listed = t.candidates + (CELLS + parent) * t.n
+    cdef int32_t near[256]
+    cdef int32_t far[256]
+    cdef int32_t bound = 1 << 30
+    cdef Py_ssize_t i, j, k = 0, base = cell * t.n
+    for i in range(among):
+        j = listed[i]
+        near[i] = (t.weight[0] * _gap(t.red[j], lo_r, lo_r + size - 1)
+                   + t.weight[1] * _gap(t.green[j], lo_g, lo_g + size - 1)
+                   + t.weight[2] * _gap(t.blue[j], lo_b, lo_b + size - 1))
+        far[i] = (t.weight[0] * _reach(t.red[j], lo_r, lo_r + size - 1)
+                  + t.weight[1] * _reach(t.green[j], lo_g, lo_g + size - 1)
+                  + t.weight[2] * _reach(t.blue[j], lo_b, lo_b + size - 1))
+        bound = min(bound, far[i])
+    for i in range(among):
+        if near[i] <= bound:
+            t.candidates[base + k] = listed[i]
             k += 1
     store_release_i32(&t.counts[cell], <int32_t>k)
     return <int32_t>k

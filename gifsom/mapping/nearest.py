@@ -14,7 +14,7 @@ from ..colours.metric import CHANNEL_WEIGHTS
 from ..errors import OptionError
 from ..threads import threads_for
 from . import _map_cy
-from ._map_cy import CELL_COUNT, COARSE_COUNT, MAX_STAMP, map_frame
+from ._map_cy import COARSE_COUNT, LIST_COUNT, MAX_STAMP, map_frame
 
 #: Pixels per thread below which a frame is mapped on one thread.
 PIXELS_PER_THREAD = 1 << 17
@@ -89,8 +89,8 @@ class ColourCache:
         self.palette = palette
         self.exact, self.stamp = _shared_exact_table()
         self.coarse = np.full(COARSE_COUNT, -1, np.int16)
-        self.counts = np.full(CELL_COUNT, -1, np.int32)
-        self.candidates = np.empty(CELL_COUNT * len(palette), np.uint8)
+        self.counts = np.full(LIST_COUNT, -1, np.int32)
+        self.candidates = np.empty(LIST_COUNT * len(palette), np.uint8)
 
     def map_into(self, pixels: np.ndarray, out: np.ndarray, reference: np.ndarray, previous: np.ndarray, *,
                  threshold: int = 0, stateful: bool = False, record: bool = False, mode: int = MODE_PLAIN,

@@ -13,6 +13,9 @@ from libc.stdlib cimport calloc, free
 
 from ..colours._search cimport nearest_two
 
+cdef enum:
+    BLOCK_CELLS = 64                     # the histogram's scans skip blocks of this many bins that no colour fell into
+
 ctypedef fused colour_t:
     uint8_t
     double
@@ -32,13 +35,16 @@ def binned_histogram(const colour_t[:, ::1] colours, const double[::1] weights, 
         occupied bin, in bin order, and float64 (M,) its total weight.
     """
     cdef int bits = 8 - shift
-    cdef Py_ssize_t size = (<Py_ssize_t>1) << (3 * bits), i, cell, occupied = 0, n = 0
+    cdef Py_ssize_t size = (<Py_ssize_t>1) << (3 * bits), i, cell, block, occupied = 0, n = 0
+    cdef Py_ssize_t blocks = (size + BLOCK_CELLS - 1) // BLOCK_CELLS
     cdef double w, r, g, b, m
-    cdef double* mass = <double*>calloc(size, sizeof(double))
-    cdef double* sums = <double*>calloc(3 * size, sizeof(double))
-    if mass == NULL or sums == NULL:
-        free(mass)
-        free(sums)
+    # per bin: weight, then the weighted red, green and blue sums; only the pages of occupied bins are touched
+    cdef double* cells = <double*>calloc(4 * size, sizeof(double))
+    # whether any colour fell into each block of BLOCK_CELLS bins: the scans skip the empty blocks
+    cdef uint8_t* touched = <uint8_t*>calloc(blocks, 1)
+    if cells == NULL or touched == NULL:
+        free(cells)
+        free(touched)
         raise MemoryError()
     import numpy as np
     cdef double[:, ::1] points
@@ -51,29 +57,34 @@ def binned_histogram(const colour_t[:, ::1] colours, const double[::1] weights, 
                 g = colours[i, 1]
                 b = colours[i, 2]
                 cell = ((<int64_t>r >> shift) << (2 * bits)) | ((<int64_t>g >> shift) << bits) | (<int64_t>b >> shift)
-                mass[cell] += w
-                sums[3 * cell] += w * r
-                sums[3 * cell + 1] += w * g
-                sums[3 * cell + 2] += w * b
-            for cell in range(size):
-                if mass[cell] > 0:
-                    occupied += 1
+                cells[4 * cell] += w
+                cells[4 * cell + 1] += w * r
+                cells[4 * cell + 2] += w * g
+                cells[4 * cell + 3] += w * b
+                touched[cell // BLOCK_CELLS] = 1
+            for block in range(blocks):
+                if touched[block]:
+                    for cell in range(block * BLOCK_CELLS, min(size, (block + 1) * BLOCK_CELLS)):
+                        if cells[4 * cell] > 0:
+                            occupied += 1
         points_array = np.empty((occupied, 3), np.float64)
         totals_array = np.empty(occupied, np.float64)
         points = points_array
         totals = totals_array
         with nogil:
-            for cell in range(size):
-                m = mass[cell]
-                if m > 0:
-                    points[n, 0] = sums[3 * cell] / m
-                    points[n, 1] = sums[3 * cell + 1] / m
-                    points[n, 2] = sums[3 * cell + 2] / m
-                    totals[n] = m
-                    n += 1
+            for block in range(blocks):
+                if touched[block]:
+                    for cell in range(block * BLOCK_CELLS, min(size, (block + 1) * BLOCK_CELLS)):
+                        m = cells[4 * cell]
+                        if m > 0:
+                            points[n, 0] = cells[4 * cell + 1] / m
+                            points[n, 1] = cells[4 * cell + 2] / m
+                            points[n, 2] = cells[4 * cell + 3] / m
+                            totals[n] = m
+                            n += 1
     finally:
-        free(mass)
-        free(sums)
+        free(cells)
+        free(touched)
     return points_array, totals_array
 
 
