@@ -27,6 +27,7 @@ from .mapping.stage import FrameMapper
 from .options import EncodeOptions
 from .palette.clip import ClipSurvey
 from .palette.learn import exact_palette, palette_from_pixels
+from .palette.stretches import StretchPalettes, clip_stretches
 from .progress import Progress, ProgressCallback
 from .threads import available_cores
 
@@ -57,14 +58,15 @@ def quality_asks_frame_palettes(options: EncodeOptions) -> bool:
 
 def new_survey(options: EncodeOptions) -> ClipSurvey:
     """A survey that gathers what ``options`` will need."""
-    scenes = options.palette_scope == "scene" or quality_asks_frame_palettes(options)
+    scenes = options.palette_scope in ("scene", "drift") or quality_asks_frame_palettes(options)
     return ClipSurvey(census_limit=options.palette_colors, track_scenes=scenes)
 
 
 def learn_from(pixels: np.ndarray, census: np.ndarray | None, options: EncodeOptions, size: int,
-               exact: int) -> np.ndarray:
+               exact: int, start: np.ndarray | None = None) -> np.ndarray:
     """A palette of at most ``size`` learned entries, or the exact colours when the census
-    (or the pixels themselves) hold at most ``exact`` colours.
+    (or the pixels themselves) hold at most ``exact`` colours; a learned one moved from ``start`` where
+    that is given (see :func:`gifsom.palette.learn.palette_from_pixels`).
 
     An exact palette needs no reserved slot: each frame finds a transparent
     index among the entries it does not use. No pixels at all (a wholly transparent clip or frame)
@@ -76,7 +78,7 @@ def learn_from(pixels: np.ndarray, census: np.ndarray | None, options: EncodeOpt
         palette = exact_palette(census, np.array(options.fixed_colors, np.uint8), exact)
         if palette is not None:
             return palette                     # in the census's order
-    return palette_from_pixels(pixels, options.palette_options(size, exact))
+    return palette_from_pixels(pixels, options.palette_options(size, exact), start)
 
 
 def _split_frames(spool: Clip, matte: tuple[int, int, int] | None,
@@ -195,14 +197,21 @@ def write_clip(out: BinaryIO, spool: Clip, survey: ClipSurvey, options: EncodeOp
         # Instead, later frames' own palettes fix what the first palette showed wrong (ConvergingMapper).
         scope = "scene"
         converge = converges(options, census, channels)
+    # where the quality asks it, palettes follow drifting colours in camera video alone (the scrolling web
+    # page, clean and half changing, lost 0.8 to 3.9 points of SSIMULACRA 2 to the new palettes)
+    follow_drift = scope == "drift" and (options.palette is not None or (
+        options.content == "noisy" and survey.changed_share >= MOSTLY_CHANGING))
+    if scope == "drift":
+        scope = "scene"      # scenes, cut again where their colours drift when follow_drift
     if census is None and scope == "global" and survey.most_frame_colours is not None \
             and survey.most_frame_colours <= exact:
         scope = "frame"      # every frame fits in exact colours, the clip does not: one exact palette per frame
-    if scope == "scene" and len(survey.scene_starts) <= 1:
+    if scope == "scene" and len(survey.scene_starts) <= 1 and not (follow_drift and survey.drift_starts):
         scope = "global"     # one scene: the global sample is the larger one, and gives the same GIF as global
     scene_colours: list[np.ndarray | None] = []
     if scope == "scene" and census is None:
-        scene_colours = [fitting_colours(c.colours(), exact) for c in survey.scene_censuses]
+        scene_colours = [fitting_colours(c.colours(), exact) for c in survey.scene_censuses] \
+            or [None]            # one scene, with drifts to follow: its census is the clip's (over the limit)
     if census is None and scope == "scene" and any(c is None for c in scene_colours) \
             and survey.most_frame_colours is not None \
             and survey.most_frame_colours <= exact:
@@ -216,18 +225,13 @@ def write_clip(out: BinaryIO, spool: Clip, survey: ClipSurvey, options: EncodeOp
             global_palette = learn_from(survey.sampler.pixels(), census, options, size, exact)
             if palettes is not None:
                 palettes[key] = global_palette
-    scene_palettes: dict[int, np.ndarray] = {}        # first frame of each scene -> its palette
-    exact_scenes: set[int] = set()                     # first frames of scenes with exact palettes
+    stretch_palettes: StretchPalettes | None = None
     if global_palette is None and scope == "scene":
-        starts = survey.scene_starts
-        for scene, start in enumerate(starts):
-            scene_palettes[start] = learn_from(survey.scene_samplers[scene].pixels(), scene_colours[scene], options,
-                                               size, exact)
-            if scene_colours[scene] is not None:
-                exact_scenes.add(start)
-        # the longest scene's palette is the global table: its frames need no local table
-        lengths = np.diff(starts + [len(spool)])       # scope "scene" is left only with two scenes or more
-        global_palette = scene_palettes[starts[int(np.argmax(lengths))]]
+        # scope "scene" is left only with two scenes or more, or drifts to follow
+        stretches = clip_stretches(survey, len(spool), scene_colours, follow_drift)
+        stretch_palettes = StretchPalettes(
+            stretches, lambda stretch, start: learn_from(stretch.sample, stretch.colours, options, size, exact, start))
+        global_palette = stretch_palettes.global_palette
     writer = AnimationWriter(out, width, height, global_palette=global_palette, loop=options.loop,
                              comment=options.comment, lossy=options.lossy_level, spare_slot=channels == 4,
                              every_way=every_way)
@@ -239,10 +243,10 @@ def write_clip(out: BinaryIO, spool: Clip, survey: ClipSurvey, options: EncodeOp
         learned and mapped at once on worker threads."""
         return own_palette(rgb, mask, options, size, exact)
 
-    per_frame = not scene_palettes and global_palette is None and scope == "frame"
+    per_frame = global_palette is None and scope == "frame"
     converging = None
-    first = global_palette if not scene_palettes else scene_palettes[0]
-    if converge and first is not None and not (scene_palettes and len(exact_scenes) == len(scene_palettes)):
+    first = global_palette if stretch_palettes is None else stretch_palettes.palette(0)
+    if converge and first is not None and not (stretch_palettes and all(stretch_palettes.exact.values())):
         # (every scene exact, or every frame in exact colours of its own: lossless already)
         converging = converging_mapper(first, options)
     try:
@@ -255,8 +259,9 @@ def write_clip(out: BinaryIO, spool: Clip, survey: ClipSurvey, options: EncodeOp
                 frame = IndexedFrame(indices, palette, start, mask, source=options.lossy_source(rgb))
             else:
                 changed = spool.changed_box(number)
-                if number in scene_palettes:
-                    mapper = FrameMapper(scene_palettes[number], options.mapping_options(number in exact_scenes))
+                if stretch_palettes is not None and stretch_palettes.starts(number):
+                    mapper = FrameMapper(stretch_palettes.palette(number),
+                                         options.mapping_options(stretch_palettes.exact[number]))
                     changed = None                  # a new palette: every pixel may show another colour
                 elif mapper is None and global_palette is not None:
                     mapper = FrameMapper(global_palette, options.mapping_options(census is not None))
@@ -264,7 +269,8 @@ def write_clip(out: BinaryIO, spool: Clip, survey: ClipSurvey, options: EncodeOp
                 assert mapper is not None and global_palette is not None   # a scene's palette, or the clip's
                 if not mapper.options.temporal:
                     changed = None                  # without temporal state, error diffusion reaches still pixels
-                frame = IndexedFrame(mapper.map(rgb, changed), mapper.palette if scene_palettes else global_palette,
+                frame = IndexedFrame(mapper.map(rgb, changed), global_palette if stretch_palettes is None
+                                     else mapper.palette,
                                      start, mask, changed=changed, source=options.lossy_source(rgb))
             writer.add(frame)
             report.step()
@@ -274,4 +280,6 @@ def write_clip(out: BinaryIO, spool: Clip, survey: ClipSurvey, options: EncodeOp
         raise
     finally:
         report.close()
+        if stretch_palettes is not None:
+            stretch_palettes.close()
     return writer

@@ -15,7 +15,7 @@ from .palette.learn import PaletteOptions
 if TYPE_CHECKING:
     import numpy as np
 
-PALETTE_SCOPES = ("global", "scene", "frame")
+PALETTE_SCOPES = ("global", "scene", "drift", "frame")
 #: The palette size when none is given.
 DEFAULT_COLORS = 256
 #: The quality an encode aims at when none is given (1..100; see :func:`knobs_for_quality`).
@@ -80,6 +80,12 @@ KNOB_ANCHORS = {
 #: :data:`gifsom.encoder.MOSTLY_CHANGING`): SSIMULACRA 2 rose by 1.3 to 2.2 points on the photographic
 #: clips for 1.5 to 11% more bytes, at 2 to 4 times the encoding time.
 FRAME_PALETTES_FROM = 95
+#: From this quality up to :data:`FRAME_PALETTES_FROM`, a scene's palette is learned again where its colours
+#: drift (see :data:`gifsom.palette.clip.DRIFT`), in camera video that mostly changes (see
+#: :func:`gifsom.encoder.write_clip`; elsewhere one palette per scene). On the bench's camera clips
+#: (2026-12-04) it added 0.7 to 1.3 points of SSIMULACRA 2 for at most 1.9% more bytes; the 176x144 clip
+#: went from under gifski's score to over it.
+DRIFT_PALETTES_FROM = 90
 #: The dither mode the knob uses for each kind of content, as (lowest quality, mode) pairs from the top:
 #: camera video takes ``adaptive`` where it gets a palette per frame, and Floyd-Steinberg below.
 KNOB_DITHER = {"flat": ((1, "floyd-steinberg"),), "clean": ((1, "floyd-steinberg"),),
@@ -102,8 +108,8 @@ def knobs_for_quality(quality: int, content: str = "clean") -> QualityKnobs:
             colors = round(colors_high * (colors_low / colors_high) ** share)
             break
     mode = next(dither for lowest, dither in KNOB_DITHER[content] if quality >= lowest) if strength > 0 else "none"
-    return QualityKnobs(mode, round(strength, 3), lossy, "frame" if quality >= FRAME_PALETTES_FROM else "scene",
-                        colors)
+    scope = "frame" if quality >= FRAME_PALETTES_FROM else "drift" if quality >= DRIFT_PALETTES_FROM else "scene"
+    return QualityKnobs(mode, round(strength, 3), lossy, scope, colors)
 
 
 def parse_colour(text: str) -> tuple[int, int, int]:
@@ -130,8 +136,9 @@ class EncodeOptions:
             None is :data:`DEFAULT_QUALITY`.
         sample_factor: NeuQuant sampling factor 1..30 (pure NeuQuant, ``refine=False``, only).
         refine: run the palette convergence phase (False: pure NeuQuant).
-        palette: "scene" (a palette per scene, new where the picture cuts; one for a clip with no cut), "global" or
-            "frame"; None for the quality's (see :attr:`palette_scope`).
+        palette: "scene" (a palette per scene, new where the picture cuts; one for a clip with no cut), "drift"
+            (as "scene", and new where a scene's colours drift: see :data:`gifsom.palette.clip.DRIFT`), "global"
+            or "frame"; None for the quality's (see :attr:`palette_scope`).
         fixed_colors: colours forced into every palette.
         dither: dither mode name, or None for the quality's (see :attr:`dither_mode`).
         dither_strength: 0..1, or None for the quality's.

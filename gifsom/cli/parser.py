@@ -105,8 +105,10 @@ def _add_encoding_options(parser: argparse.ArgumentParser) -> None:
                        help="pure NeuQuant: skip the convergence phase that follows the SOM")
     group.add_argument("--palette", default=None, metavar="{" + ",".join(PALETTE_SCOPES) + "}",
                        help="a palette per scene, new where the picture cuts (scene: one palette for a clip "
-                            "with no cut), one palette for the clip (global), or one per frame (default: the "
-                            "quality's, scene below 95, frame from 95 for clips that keep changing)")
+                            "with no cut), also new where a scene's colours drift, every 8 frames at most "
+                            "(drift), one palette for the clip (global), or one per frame (default: the "
+                            "quality's: scene below 90, drift from 90 for camera video that keeps changing, "
+                            "frame from 95 for clips that keep changing)")
     group.add_argument("--fixed-color", dest="fixed_colors", action="append", default=[], metavar="RRGGBB",
                        help="a colour that must be in the palette as it is (repeatable)")
     group.add_argument("--dither", default=None, metavar="{" + ",".join(DITHER_MODES) + "}",

@@ -43,6 +43,21 @@ GRAIN_EVERY = 8
 GRAIN_WINDOW = 512
 
 
+#: Within a scene, the colours *drift* where more than this share of a frame's colour distribution (its
+#: :func:`coarse_histogram`) differs from that of the first frame after the last scene start or drift, and at
+#: least :data:`DRIFT_FRAMES` frames (and :data:`DRIFT_PIXELS`) lie between them: a pan over new things, a
+#: zoom, a change of light.
+#: Between frames that show the same things, sampling alone moves up to about 0.1 of it in a 176x100
+#: picture (the bench's hubble clip scaled down; more in smaller ones, which then take a few palettes they
+#: did not need); in the bench's camera clips the colours drift by 0.1 within 4 frames (the 176x144 clip)
+#: to 12 (the 640x360 pan), and never in hubble (at most 0.06).
+DRIFT = 0.1
+DRIFT_FRAMES = 8
+#: ... and frames of at least this many pixels in all: a new palette costs about the same to learn and to
+#: start mapping with whatever the frame size (about 15 ms on the bench's 176x144 clip, as much as 3 of its
+#: frames), so small frames wait longer for one (that clip: 11 frames; 640x360 frames: 8).
+DRIFT_PIXELS = 1 << 18
+
 #: The scene histogram bins every this many pixels of a frame, in reading order.
 HISTOGRAM_EVERY = 7
 
@@ -81,10 +96,16 @@ def coarse_histogram(pixels: np.ndarray) -> np.ndarray:
     return CoarseHistogram().update(pixels)
 
 
+def distribution_change(previous: np.ndarray, histogram: np.ndarray) -> float:
+    """The share of the colour distribution that differs between two frames' :func:`coarse_histogram`
+    (half their L1 distance): 0 for the same distribution, 1 for colours that do not overlap."""
+    return 0.5 * float(np.abs(histogram - previous).sum())
+
+
 def is_cut(previous: np.ndarray, histogram: np.ndarray) -> bool:
     """Whether the picture jumps between two frames' :func:`coarse_histogram`: more than :data:`SCENE_CUT`
     of the colour distribution moved."""
-    return 0.5 * float(np.abs(histogram - previous).sum()) > SCENE_CUT
+    return distribution_change(previous, histogram) > SCENE_CUT
 
 
 def grain_share(pixels: np.ndarray) -> float:
@@ -199,6 +220,9 @@ class ClipSurvey:
         self.track_scenes = track_scenes
         self.scene_samples = scene_samples
         self.scene_starts: list[int] = []
+        #: Frames where the colours drifted from the frame at the last scene start or drift (see :data:`DRIFT`);
+        #: tracked with the scenes.
+        self.drift_starts: list[int] = []
         self.scene_samplers: list[PixelSampler] = []
         #: Each scene's exact colours, while they stay within ``census_limit``.
         self.scene_censuses: list[ColourCensus] = []
@@ -209,6 +233,8 @@ class ClipSurvey:
         #: it is at most census_limit - 1 exactly when the true one is, and equal to it from census_limit up.
         self.most_frame_colours: int | None = 0
         self._scene_histogram: np.ndarray | None = None
+        self._drift_histogram: np.ndarray | None = None     # the histogram of the last scene start or drift
+        self._drift_from = 0                                 # ... and its frame
         self._histogram = CoarseHistogram()
         self.frames = 0
         self._previous_probe: np.ndarray | None = None
@@ -325,4 +351,10 @@ class ClipSurvey:
             self.scene_samplers.append(PixelSampler(self.scene_samples))
             if len(self.scene_starts) > 1:
                 self.scene_censuses.append(ColourCensus(self.census_limit))
+            self._drift_histogram, self._drift_from = histogram, self.frames
+        elif self._drift_histogram is not None and self.frames - self._drift_from >= \
+                max(DRIFT_FRAMES, -(-DRIFT_PIXELS // (pixels.shape[0] * pixels.shape[1]))) \
+                and distribution_change(self._drift_histogram, histogram) > DRIFT:
+            self.drift_starts.append(self.frames)
+            self._drift_histogram, self._drift_from = histogram, self.frames
         self._scene_histogram = histogram

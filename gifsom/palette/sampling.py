@@ -53,6 +53,16 @@ class PixelSampler:
             self._chunks, self._count = halved, count
             self.stride *= 2
 
+    def kept(self, first: int, stop: int) -> int:
+        """How many pixels are kept from frames ``first`` up to (not including) ``stop``, in the order added."""
+        return sum(len(chunk) for chunk in self._chunks[first:stop])
+
+    def pixels_of(self, first: int, stop: int) -> np.ndarray:
+        """The pixels kept from frames ``first`` up to (not including) ``stop``, uint8 (N, 3), in order: a
+        stretch of the clip learns its palette from them with no sample of its own."""
+        chunks = self._chunks[first:stop]
+        return np.concatenate(chunks) if chunks else np.empty((0, 3), np.uint8)
+
     def pixels(self) -> np.ndarray:
         """All kept pixels, uint8 (N, 3), in the order their frames were added (read-only: joined once
         and shared until the next frame, as a fit learns several palettes from one sample)."""

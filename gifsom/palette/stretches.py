@@ -1,0 +1,130 @@
+"""Where a clip's palette changes: the stretches of frames that share one, and their palettes.
+
+A stretch is a scene (see :class:`gifsom.palette.clip.ClipSurvey`) or, where the
+colours drift within a scene, the part of it up to the next drift. A scene whose
+colours all fit in a palette stays whole: its exact palette serves every frame.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+
+import numpy as np
+
+from .clip import ClipSurvey
+
+#: A drift starts a stretch only where the stretch before it, and the one it starts, keep at least this many
+#: training pixels in the clip's sample (128 for each of 256 entries): a long clip, whose sample thins out,
+#: gets fewer palettes, and the number of palettes stays bounded (the sample holds 2**20 pixels).
+DRIFT_SAMPLES = 1 << 15
+
+
+@dataclass(frozen=True)
+class Stretch:
+    """Frames ``start`` up to (not including) ``stop`` that share a palette, learned from ``sample``
+    (uint8 (N, 3) training pixels), or exactly ``colours`` (uint8 (M, 3)) where those fit in one;
+    ``follows``: it starts where the colours drifted, and continues the stretch before it."""
+
+    start: int
+    stop: int
+    sample: np.ndarray
+    colours: np.ndarray | None
+    follows: bool = False
+
+
+def clip_stretches(survey: ClipSurvey, frames: int, scene_colours: list[np.ndarray | None],
+                   follow_drift: bool) -> list[Stretch]:
+    """The stretches of a clip of ``frames`` frames whose survey tracked scenes: one per scene, with the
+    exact colours ``scene_colours`` gives it (None where they do not fit); with ``follow_drift``, the
+    scenes that need a learned palette are cut again where their colours drifted (:attr:`ClipSurvey.drift_starts`)
+    and learn from the clip's sample of their frames (see :data:`DRIFT_SAMPLES`)."""
+    starts = survey.scene_starts
+    ends = starts[1:] + [frames]
+    stretches = []
+    for scene, (start, stop) in enumerate(zip(starts, ends)):
+        drifts = [d for d in survey.drift_starts if start < d < stop] if follow_drift else []
+        cuts = _kept_drifts(survey, start, stop, drifts) if scene_colours[scene] is None else []
+        if not cuts:
+            stretches.append(Stretch(start, stop, survey.scene_samplers[scene].pixels(), scene_colours[scene]))
+            continue
+        bounds = [start, *cuts, stop]
+        stretches.extend(Stretch(first, last, survey.sampler.pixels_of(first, last), None, follows=first != start)
+                         for first, last in zip(bounds, bounds[1:]))
+    return stretches
+
+
+def _kept_drifts(survey: ClipSurvey, start: int, stop: int, drifts: list[int]) -> list[int]:
+    """The drifts of the scene from ``start`` to ``stop`` that may start a stretch: each leaves at least
+    :data:`DRIFT_SAMPLES` sampled pixels on both of its sides (a drift too close to the one before is
+    dropped; the last drift is dropped when too close to the scene's end)."""
+    kept: list[int] = []
+    for drift in drifts:
+        if survey.sampler.kept(kept[-1] if kept else start, drift) >= DRIFT_SAMPLES:
+            kept.append(drift)
+    if kept and survey.sampler.kept(kept[-1], stop) < DRIFT_SAMPLES:
+        kept.pop()
+    return kept
+
+
+class StretchPalettes:
+    """The palettes of a clip's stretches, learned while the frames before them are mapped and written.
+
+    The first stretch of the longest scene gives the GIF's global table (its frames need no local one), and
+    is learned at once, on the calling thread; the others are learned on one worker thread, in frame order.
+    A stretch that starts at a drift moves the palette of the stretch before it (``learn``'s second
+    argument) rather than learning one afresh (None).
+
+    Args:
+        stretches: the clip's stretches, in frame order (see :func:`clip_stretches`).
+        learn: a stretch's palette, uint8 (K, 3), given the stretch and the palette to start from or None.
+    """
+
+    def __init__(self, stretches: list[Stretch], learn: Callable[[Stretch, np.ndarray | None], np.ndarray]) -> None:
+        heads = [number for number, stretch in enumerate(stretches) if not stretch.follows]
+        ends = heads[1:] + [len(stretches)]
+        lengths = [stretches[end - 1].stop - stretches[head].start for head, end in zip(heads, ends)]
+        chosen = heads[int(np.argmax(lengths))]
+        #: The first frame of each stretch, and whether its palette is exact.
+        self.exact = {stretch.start: stretch.colours is not None for stretch in stretches}
+        self._learned: dict[int, Future] = {}
+        self._pool: ThreadPoolExecutor | None = None
+        here: Future = Future()
+        if len(stretches) > 1:
+            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gifsom-palette")
+        for number, stretch in enumerate(stretches):
+            if number == chosen:
+                self._learned[stretch.start] = here
+            else:
+                assert self._pool is not None
+                before = self._learned[stretches[number - 1].start] if stretch.follows else None
+                self._learned[stretch.start] = self._pool.submit(_learn_after, learn, stretch, before)
+        try:
+            here.set_result(learn(stretches[chosen], None))
+        except BaseException as exc:
+            here.set_exception(exc)          # the worker may wait for it
+            self.close()
+            raise
+        #: The GIF's global colour table, uint8 (K, 3).
+        self.global_palette: np.ndarray = here.result()
+
+    def starts(self, frame: int) -> bool:
+        """Whether frame ``frame`` starts a stretch."""
+        return frame in self._learned
+
+    def palette(self, start: int) -> np.ndarray:
+        """The palette of the stretch that starts at frame ``start``, uint8 (K, 3), waiting for it if needed."""
+        return self._learned[start].result()
+
+    def close(self) -> None:
+        """Stop the worker, dropping palettes not yet begun (after the last frame, or on a failure)."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+
+def _learn_after(learn: Callable[[Stretch, np.ndarray | None], np.ndarray], stretch: Stretch,
+                 before: Future | None) -> np.ndarray:
+    """``learn`` the palette of ``stretch``, from the palette ``before`` will hold where given."""
+    return learn(stretch, None if before is None else before.result())
