@@ -17,7 +17,8 @@ from gifsom.errors import OptionError
 from gifsom.mapping import nearest
 from gifsom.mapping._map_cy import DIFFUSION_BAND_ROWS
 from gifsom.mapping.dither import DITHER_MODES
-from gifsom.mapping.nearest import ColourCache, small_pages_zeroed
+from gifsom.mapping.nearest import ColourCache
+from gifsom.pages import small_pages_zeroed
 from gifsom.mapping.stage import FrameMapper, MappingOptions
 
 palettes = arrays(np.uint8, st.tuples(st.integers(1, 256), st.just(3)))
@@ -292,14 +293,14 @@ def test_the_exact_table_takes_memory_only_for_the_pages_it_touches():
 def test_the_exact_table_is_made_where_the_kernel_refuses_the_advice(monkeypatch):
     import types
 
-    from gifsom.mapping import nearest
+    from gifsom import pages
 
     class Refusing(mmap.mmap):
         def madvise(self, *advice):
             raise OSError(22, "Invalid argument")     # as a kernel without transparent huge pages answers
 
-    monkeypatch.setattr(nearest, "mmap", types.SimpleNamespace(mmap=Refusing, MADV_NOHUGEPAGE=14))
-    table = nearest.small_pages_zeroed(4096)
+    monkeypatch.setattr(pages, "mmap", types.SimpleNamespace(mmap=Refusing, MADV_NOHUGEPAGE=14))
+    table = pages.small_pages_zeroed(4096)
     assert table.shape == (4096,) and table.flags.writeable and not table.any()
 
 

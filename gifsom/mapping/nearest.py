@@ -5,13 +5,13 @@ The compiled loop lives in ``_map_cy.pyx``; this module owns its tables.
 
 from __future__ import annotations
 
-import mmap
 import threading
 
 import numpy as np
 
 from ..colours.metric import CHANNEL_WEIGHTS
 from ..errors import OptionError
+from ..pages import small_pages_zeroed
 from ..threads import threads_for
 from . import _map_cy
 from ._map_cy import COARSE_COUNT, LIST_COUNT, MAX_STAMP, map_frame
@@ -25,24 +25,6 @@ MODE_PLAIN, MODE_ORDERED, MODE_DIFFUSION = _map_cy.MODE_PLAIN, _map_cy.MODE_ORDE
 
 _NO_OFFSETS = np.zeros((1, 1), np.int64)
 _NO_TAPS = np.zeros((1, 3), np.float64)
-
-
-def small_pages_zeroed(count: int, dtype: type = np.uint16) -> np.ndarray:
-    """A zeroed array of ``count`` elements whose memory comes in small pages, each when first touched.
-
-    With transparent huge pages, touching one element of a large array makes a whole 2 MiB page
-    resident: a frame of video touched every huge page of the 32 MiB exact table (32 MiB resident,
-    and tens of milliseconds of zeroing on a loaded machine), where it touches a few MiB of its
-    4 KiB pages. Where the system cannot be told (not Linux), it is a plain anonymous mapping.
-    """
-    size = count * np.dtype(dtype).itemsize
-    memory = mmap.mmap(-1, size)
-    if hasattr(mmap, "MADV_NOHUGEPAGE"):
-        try:
-            memory.madvise(mmap.MADV_NOHUGEPAGE)
-        except OSError:         # a kernel built without transparent huge pages refuses the advice: none to avoid
-            pass
-    return np.frombuffer(memory, dtype, count)
 
 
 _exact_lock = threading.Lock()
@@ -90,7 +72,9 @@ class ColourCache:
         self.exact, self.stamp = _shared_exact_table()
         self.coarse = np.full(COARSE_COUNT, -1, np.int16)
         self.counts = np.full(LIST_COUNT, -1, np.int32)
-        self.candidates = np.empty(LIST_COUNT * len(palette), np.uint8)
+        # its own small pages, each touched as a cell is listed, and given back with the palette (see
+        # gifsom.pages: from the heap, a clip of many palettes kept 25 MB more resident)
+        self.candidates = small_pages_zeroed(LIST_COUNT * len(palette), np.uint8)
 
     def map_into(self, pixels: np.ndarray, out: np.ndarray, reference: np.ndarray, previous: np.ndarray, *,
                  threshold: int = 0, stateful: bool = False, record: bool = False, mode: int = MODE_PLAIN,

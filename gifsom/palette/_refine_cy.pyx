@@ -9,7 +9,6 @@ several threads.
 from cython.parallel cimport prange
 from libc.math cimport sqrt
 from libc.stdint cimport int64_t, uint8_t
-from libc.stdlib cimport calloc, free
 
 from ..colours._search cimport nearest_two
 
@@ -21,7 +20,13 @@ ctypedef fused colour_t:
     double
 
 
-def binned_histogram(const colour_t[:, ::1] colours, const double[::1] weights, bint weighted, int shift):
+def histogram_blocks(int shift):
+    """How many blocks of bins :func:`binned_histogram`'s ``touched`` scratch has for bins ``2**shift`` wide."""
+    return (((<Py_ssize_t>1) << (3 * (8 - shift))) + BLOCK_CELLS - 1) // BLOCK_CELLS
+
+
+def binned_histogram(const colour_t[:, ::1] colours, const double[::1] weights, bint weighted, int shift,
+                     double[::1] cells, uint8_t[::1] touched):
     """Histogram of colours over bins ``2**shift`` levels wide per channel.
 
     Args:
@@ -29,6 +34,10 @@ def binned_histogram(const colour_t[:, ::1] colours, const double[::1] weights, 
         weights: float64 (N,) weight of each colour; read only when ``weighted``
             (otherwise each counts 1).
         shift: 0..7; bins are 2**shift levels wide.
+        cells: float64 (4 * bins,) zeroed scratch: per bin its weight, then its weighted red, green and blue
+            sums (only the pages of occupied bins are touched).
+        touched: uint8 (:func:`histogram_blocks` (shift),) zeroed scratch: whether any colour fell into
+            each block of BLOCK_CELLS bins (the scans skip the empty blocks).
 
     Returns:
         ``(points, totals)``: float64 (M, 3) weighted mean colour of each
@@ -38,53 +47,43 @@ def binned_histogram(const colour_t[:, ::1] colours, const double[::1] weights, 
     cdef Py_ssize_t size = (<Py_ssize_t>1) << (3 * bits), i, cell, block, occupied = 0, n = 0
     cdef Py_ssize_t blocks = (size + BLOCK_CELLS - 1) // BLOCK_CELLS
     cdef double w, r, g, b, m
-    # per bin: weight, then the weighted red, green and blue sums; only the pages of occupied bins are touched
-    cdef double* cells = <double*>calloc(4 * size, sizeof(double))
-    # whether any colour fell into each block of BLOCK_CELLS bins: the scans skip the empty blocks
-    cdef uint8_t* touched = <uint8_t*>calloc(blocks, 1)
-    if cells == NULL or touched == NULL:
-        free(cells)
-        free(touched)
-        raise MemoryError()
+    if cells.shape[0] != 4 * size or touched.shape[0] != blocks:
+        raise ValueError("the histogram's scratch arrays do not fit its bins")
     import numpy as np
     cdef double[:, ::1] points
     cdef double[::1] totals
-    try:
-        with nogil:
-            for i in range(colours.shape[0]):
-                w = weights[i] if weighted else 1.0
-                r = colours[i, 0]
-                g = colours[i, 1]
-                b = colours[i, 2]
-                cell = ((<int64_t>r >> shift) << (2 * bits)) | ((<int64_t>g >> shift) << bits) | (<int64_t>b >> shift)
-                cells[4 * cell] += w
-                cells[4 * cell + 1] += w * r
-                cells[4 * cell + 2] += w * g
-                cells[4 * cell + 3] += w * b
-                touched[cell // BLOCK_CELLS] = 1
-            for block in range(blocks):
-                if touched[block]:
-                    for cell in range(block * BLOCK_CELLS, min(size, (block + 1) * BLOCK_CELLS)):
-                        if cells[4 * cell] > 0:
-                            occupied += 1
-        points_array = np.empty((occupied, 3), np.float64)
-        totals_array = np.empty(occupied, np.float64)
-        points = points_array
-        totals = totals_array
-        with nogil:
-            for block in range(blocks):
-                if touched[block]:
-                    for cell in range(block * BLOCK_CELLS, min(size, (block + 1) * BLOCK_CELLS)):
-                        m = cells[4 * cell]
-                        if m > 0:
-                            points[n, 0] = cells[4 * cell + 1] / m
-                            points[n, 1] = cells[4 * cell + 2] / m
-                            points[n, 2] = cells[4 * cell + 3] / m
-                            totals[n] = m
-                            n += 1
-    finally:
-        free(cells)
-        free(touched)
+    with nogil:
+        for i in range(colours.shape[0]):
+            w = weights[i] if weighted else 1.0
+            r = colours[i, 0]
+            g = colours[i, 1]
+            b = colours[i, 2]
+            cell = ((<int64_t>r >> shift) << (2 * bits)) | ((<int64_t>g >> shift) << bits) | (<int64_t>b >> shift)
+            cells[4 * cell] += w
+            cells[4 * cell + 1] += w * r
+            cells[4 * cell + 2] += w * g
+            cells[4 * cell + 3] += w * b
+            touched[cell // BLOCK_CELLS] = 1
+        for block in range(blocks):
+            if touched[block]:
+                for cell in range(block * BLOCK_CELLS, min(size, (block + 1) * BLOCK_CELLS)):
+                    if cells[4 * cell] > 0:
+                        occupied += 1
+    points_array = np.empty((occupied, 3), np.float64)
+    totals_array = np.empty(occupied, np.float64)
+    points = points_array
+    totals = totals_array
+    with nogil:
+        for block in range(blocks):
+            if touched[block]:
+                for cell in range(block * BLOCK_CELLS, min(size, (block + 1) * BLOCK_CELLS)):
+                    m = cells[4 * cell]
+                    if m > 0:
+                        points[n, 0] = cells[4 * cell + 1] / m
+                        points[n, 1] = cells[4 * cell + 2] / m
+                        points[n, 2] = cells[4 * cell + 3] / m
+                        totals[n] = m
+                        n += 1
     return points_array, totals_array
 
 

@@ -23,6 +23,7 @@ import numpy as np
 
 from ..colours.metric import to_weighted
 from ..colours.nearest import POINTS_PER_THREAD, SortedPalette, assign_nearest
+from ..pages import small_pages_zeroed
 from ..threads import threads_for
 from . import _refine_cy  # type: ignore[attr-defined]  # a compiled kernel
 
@@ -37,7 +38,7 @@ def binned_histogram(pixels: np.ndarray, shift: int = BIN_SHIFT) -> tuple[np.nda
         float64 (M,) its pixel count.
     """
     pixels = np.ascontiguousarray(pixels, dtype=np.uint8).reshape(-1, 3)
-    return _refine_cy.binned_histogram(pixels, np.empty(0), False, shift)
+    return _refine_cy.binned_histogram(pixels, np.empty(0), False, shift, *_scratch(shift))
 
 
 def coarser_histogram(points: np.ndarray, weights: np.ndarray, shift: int) -> tuple[np.ndarray, np.ndarray]:
@@ -47,7 +48,15 @@ def coarser_histogram(points: np.ndarray, weights: np.ndarray, shift: int) -> tu
     the whole fine bin, and the merged means are exact.
     """
     return _refine_cy.binned_histogram(np.ascontiguousarray(points, dtype=np.float64),
-                                       np.ascontiguousarray(weights, dtype=np.float64), True, shift)
+                                       np.ascontiguousarray(weights, dtype=np.float64), True, shift, *_scratch(shift))
+
+
+def _scratch(shift: int) -> tuple[np.ndarray, np.ndarray]:
+    """The zeroed scratch arrays of a histogram over bins ``2**shift`` wide: float64 (4 * bins,), in pages of
+    its own (see :mod:`gifsom.pages`; 8 MiB for the default bins, of which a sample touches a few), and
+    uint8 (blocks,)."""
+    return (small_pages_zeroed(4 << (3 * (8 - shift)), np.float64),
+            np.zeros(_refine_cy.histogram_blocks(shift), np.uint8))
 
 
 def _lloyd(points: np.ndarray, weights: np.ndarray, centres: np.ndarray, axis: np.ndarray, passes: int,
