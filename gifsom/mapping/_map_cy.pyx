@@ -185,12 +185,8 @@ cdef int32_t _fill_parent(const Tables* t, Py_ssize_t parent) noexcept nogil:
     cdef int32_t bound = 1 << 30
     cdef Py_ssize_t j, k = 0, slot = CELLS + parent, base = slot * t.n
     for j in range(t.n):
-        near[j] = (t.weight[0] * _gap(t.red[j], lo_r, lo_r + size - 1)
-                   + t.weight[1] * _gap(t.green[j], lo_g, lo_g + size - 1)
-                   + t.weight[2] * _gap(t.blue[j], lo_b, lo_b + size - 1))
-        far[j] = (t.weight[0] * _reach(t.red[j], lo_r, lo_r + size - 1)
-                  + t.weight[1] * _reach(t.green[j], lo_g, lo_g + size - 1)
-                  + t.weight[2] * _reach(t.blue[j], lo_b, lo_b + size - 1))
+        near[j] = _nearest_in_box(t, j, lo_r, lo_g, lo_b, size)
+        far[j] = _farthest_in_box(t, j, lo_r, lo_g, lo_b, size)
     for j in range(t.n):
         bound = min(bound, far[j])
     for j in range(t.n):
@@ -229,12 +225,8 @@ cdef int32_t _fill_cell(const Tables* t, Py_ssize_t cell) noexcept nogil:
     cdef Py_ssize_t i, j, k = 0, base = cell * t.n
     for i in range(among):
         j = listed[i]
-        near[i] = (t.weight[0] * _gap(t.red[j], lo_r, lo_r + size - 1)
-                   + t.weight[1] * _gap(t.green[j], lo_g, lo_g + size - 1)
-                   + t.weight[2] * _gap(t.blue[j], lo_b, lo_b + size - 1))
-        far[i] = (t.weight[0] * _reach(t.red[j], lo_r, lo_r + size - 1)
-                  + t.weight[1] * _reach(t.green[j], lo_g, lo_g + size - 1)
-                  + t.weight[2] * _reach(t.blue[j], lo_b, lo_b + size - 1))
+        near[i] = _nearest_in_box(t, j, lo_r, lo_g, lo_b, size)
+        far[i] = _farthest_in_box(t, j, lo_r, lo_g, lo_b, size)
         bound = min(bound, far[i])
     for i in range(among):
         if near[i] <= bound:
@@ -242,6 +234,22 @@ cdef int32_t _fill_cell(const Tables* t, Py_ssize_t cell) noexcept nogil:
             k += 1
     store_release_i32(&t.counts[cell], <int32_t>k)
     return <int32_t>k
+
+
+cdef inline int32_t _nearest_in_box(const Tables* t, Py_ssize_t j, int32_t lo_r, int32_t lo_g, int32_t lo_b,
+                                    int32_t size) noexcept nogil:
+    """Weighted squared distance from entry ``j`` to the nearest colour of the box of side ``size`` whose
+    lowest corner is (lo_r, lo_g, lo_b)."""
+    return (t.weight[0] * _gap(t.red[j], lo_r, lo_r + size - 1) + t.weight[1] * _gap(t.green[j], lo_g, lo_g + size - 1)
+            + t.weight[2] * _gap(t.blue[j], lo_b, lo_b + size - 1))
+
+
+cdef inline int32_t _farthest_in_box(const Tables* t, Py_ssize_t j, int32_t lo_r, int32_t lo_g, int32_t lo_b,
+                                     int32_t size) noexcept nogil:
+    """Weighted squared distance from entry ``j`` to the farthest colour of the same box."""
+    return (t.weight[0] * _reach(t.red[j], lo_r, lo_r + size - 1)
+            + t.weight[1] * _reach(t.green[j], lo_g, lo_g + size - 1)
+            + t.weight[2] * _reach(t.blue[j], lo_b, lo_b + size - 1))
 
 
 cdef inline int32_t _gap(int32_t v, int32_t lo, int32_t hi) noexcept nogil:
