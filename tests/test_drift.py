@@ -78,6 +78,14 @@ def test_a_clip_whose_colours_stay_put_is_the_same_gif_as_with_scene_palettes(tm
     assert (tmp_path / "drift.gif").read_bytes() == (tmp_path / "scene.gif").read_bytes()
 
 
+def test_drifts_too_close_to_keep_give_the_gif_of_one_palette_for_the_clip(tmp_path, photo, monkeypatch):
+    frames = _pan(photo)
+    monkeypatch.setattr(stretches, "DRIFT_SAMPLES", 10 ** 9)        # no drift keeps enough training pixels
+    gifsom.encode(frames, tmp_path / "drift.gif", fps=10, palette="drift")
+    gifsom.encode(frames, tmp_path / "global.gif", fps=10, palette="global")
+    assert (tmp_path / "drift.gif").read_bytes() == (tmp_path / "global.gif").read_bytes()
+
+
 def test_the_gif_does_not_depend_on_when_the_worker_learns(tmp_path, photo, monkeypatch):
     frames = _pan(photo)
     gifsom.encode(frames, tmp_path / "a.gif", fps=10, palette="drift")
@@ -117,8 +125,8 @@ def test_drifts_that_leave_too_few_training_pixels_start_no_stretch(photo, monke
         if len(kept) > 1:           # cut: each stretch learns from the clip's sample of its frames, enough of it
             assert all(np.array_equal(s.sample, survey.sampler.pixels_of(s.start, s.stop)) for s in kept)
             assert all(len(s.sample) >= stretches.DRIFT_SAMPLES for s in kept)
-        else:                       # whole: the scene's own sample, as without drifts
-            assert np.array_equal(kept[0].sample, survey.scene_samplers[0].pixels())
+        else:                       # whole: the clip's sample, as one palette for the clip takes
+            assert np.array_equal(kept[0].sample, survey.sampler.pixels())
         if least == 2:                                   # room for every drift
             assert [s.start for s in kept[1:]] == survey.drift_starts
     assert len(kept) == 1

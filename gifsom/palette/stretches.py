@@ -47,7 +47,9 @@ def clip_stretches(survey: ClipSurvey, frames: int, scene_colours: list[np.ndarr
         drifts = [d for d in survey.drift_starts if start < d < stop] if follow_drift else []
         cuts = _kept_drifts(survey, start, stop, drifts) if scene_colours[scene] is None else []
         if not cuts:
-            stretches.append(Stretch(start, stop, survey.scene_samplers[scene].pixels(), scene_colours[scene]))
+            # a clip of one scene learns from the clip's sample, the larger one (as one palette for the clip does)
+            sample = survey.sampler.pixels() if len(starts) == 1 else survey.scene_samplers[scene].pixels()
+            stretches.append(Stretch(start, stop, sample, scene_colours[scene]))
             continue
         bounds = [start, *cuts, stop]
         stretches.extend(Stretch(first, last, survey.sampler.pixels_of(first, last), None, follows=first != start)
