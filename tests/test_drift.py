@@ -182,3 +182,23 @@ def test_the_default_follows_drift_only_in_camera_video_that_mostly_changes(tmp_
         mostly_still.append(shown)
     gifsom.encode(mostly_still, tmp_path / "still.gif", fps=10, content="noisy")
     assert GifReader((tmp_path / "still.gif").read_bytes(), "still").local_table_count == 0
+
+
+def test_a_fit_under_a_size_keeps_one_palette_per_scene(tmp_path, photo, monkeypatch):
+    """The fit's tries predict the clip from samples at small scales, where drifts fall elsewhere: it keeps
+    one palette per scene, and so does the GIF it writes."""
+    asked: list[bool] = []
+    cut = gifsom.encoder.clip_stretches
+
+    def spying(survey, frames, scene_colours, follow_drift):
+        asked.append(follow_drift)
+        return cut(survey, frames, scene_colours, follow_drift)
+
+    monkeypatch.setattr(gifsom.encoder, "clip_stretches", spying)
+    frames = _pan(photo)
+    full = gifsom.encode(frames, tmp_path / "full.gif", fps=10, content="noisy")
+    assert asked == [True] and GifReader((tmp_path / "full.gif").read_bytes(), "full").local_table_count > 0
+    asked.clear()
+    fitted = gifsom.encode(frames, tmp_path / "fit.gif", fps=10, content="noisy", max_size=full.bytes // 2)
+    assert fitted.bytes <= full.bytes // 2
+    assert True not in asked and GifReader((tmp_path / "fit.gif").read_bytes(), "fit").local_table_count == 0
