@@ -225,16 +225,6 @@ def write_clip(out: BinaryIO, spool: Clip, survey: ClipSurvey, options: EncodeOp
             global_palette = learn_from(survey.sampler.pixels(), census, options, size, exact)
             if palettes is not None:
                 palettes[key] = global_palette
-    stretch_palettes: StretchPalettes | None = None
-    if global_palette is None and scope == "scene":
-        # scope "scene" is left only with two scenes or more, or drifts to follow
-        stretches = clip_stretches(survey, len(spool), scene_colours, follow_drift)
-        stretch_palettes = StretchPalettes(
-            stretches, lambda stretch, start: learn_from(stretch.sample, stretch.colours, options, size, exact, start))
-        global_palette = stretch_palettes.global_palette
-    writer = AnimationWriter(out, width, height, global_palette=global_palette, loop=options.loop,
-                             comment=options.comment, lossy=options.lossy_level, spare_slot=channels == 4,
-                             every_way=every_way)
     mapper: FrameMapper | None = None
     report = Progress("frames written", len(spool), callback=progress, bar=bar)
 
@@ -243,13 +233,25 @@ def write_clip(out: BinaryIO, spool: Clip, survey: ClipSurvey, options: EncodeOp
         learned and mapped at once on worker threads."""
         return own_palette(rgb, mask, options, size, exact)
 
-    per_frame = global_palette is None and scope == "frame"
-    converging = None
-    first = global_palette if stretch_palettes is None else stretch_palettes.palette(0)
-    if converge and first is not None and not (stretch_palettes and all(stretch_palettes.exact.values())):
-        # (every scene exact, or every frame in exact colours of its own: lossless already)
-        converging = converging_mapper(first, options)
-    try:
+    stretch_palettes: StretchPalettes | None = None
+    writer: AnimationWriter | None = None
+    try:        # from here on a failure (or a stop signal) abandons the writer and stops the palettes' worker
+        if global_palette is None and scope == "scene":
+            # scope "scene" is left only with two scenes or more, or drifts to follow
+            stretches = clip_stretches(survey, len(spool), scene_colours, follow_drift)
+            stretch_palettes = StretchPalettes(
+                stretches, lambda stretch, start: learn_from(stretch.sample, stretch.colours, options, size, exact,
+                                                             start))
+            global_palette = stretch_palettes.global_palette
+        writer = AnimationWriter(out, width, height, global_palette=global_palette, loop=options.loop,
+                                 comment=options.comment, lossy=options.lossy_level, spare_slot=channels == 4,
+                                 every_way=every_way)
+        per_frame = global_palette is None and scope == "frame"
+        converging = None
+        first = global_palette if stretch_palettes is None else stretch_palettes.palette(0)
+        if converge and first is not None and not (stretch_palettes and all(stretch_palettes.exact.values())):
+            # (every scene exact, or every frame in exact colours of its own: lossless already)
+            converging = converging_mapper(first, options)
         for number, rgb, mask, mapped in _split_frames(spool, options.matte, on_its_own if per_frame else None):
             start = start_cs(spool.timestamps[number])
             if converging is not None:
@@ -276,7 +278,8 @@ def write_clip(out: BinaryIO, spool: Clip, survey: ClipSurvey, options: EncodeOp
             report.step()
         writer.close(start_cs(end_time))
     except BaseException:
-        writer.abandon()
+        if writer is not None:
+            writer.abandon()
         raise
     finally:
         report.close()

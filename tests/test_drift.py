@@ -202,3 +202,29 @@ def test_a_fit_under_a_size_keeps_one_palette_per_scene(tmp_path, photo, monkeyp
     fitted = gifsom.encode(frames, tmp_path / "fit.gif", fps=10, content="noisy", max_size=full.bytes // 2)
     assert fitted.bytes <= full.bytes // 2
     assert True not in asked and GifReader((tmp_path / "fit.gif").read_bytes(), "fit").local_table_count == 0
+
+
+def test_a_stop_while_the_palettes_are_queued_leaves_no_worker_waiting(monkeypatch):
+    """A stop signal is raised on the main thread between any two bytecodes: here, as the second palette is
+    queued, when the first queued one already waits for the palette the main thread was about to learn."""
+    import threading
+
+    submitted = []
+
+    class Interrupted(stretches.ThreadPoolExecutor):
+        def submit(self, *args, **kwargs):
+            submitted.append(1)
+            if len(submitted) == 2:
+                raise KeyboardInterrupt
+            return super().submit(*args, **kwargs)
+
+    monkeypatch.setattr(stretches, "ThreadPoolExecutor", Interrupted)
+    sample = np.zeros((4, 3), np.uint8)
+    three = [stretches.Stretch(0, 8, sample, None), stretches.Stretch(8, 16, sample, None, follows=True),
+             stretches.Stretch(16, 24, sample, None, follows=True)]
+    with pytest.raises(KeyboardInterrupt):
+        stretches.StretchPalettes(three, lambda stretch, start: sample)
+    workers = [t for t in threading.enumerate() if t.name.startswith("gifsom-palette")]
+    for worker in workers:
+        worker.join(timeout=10)
+    assert not any(worker.is_alive() for worker in workers)

@@ -93,19 +93,19 @@ class StretchPalettes:
         self._learned: dict[int, Future] = {}
         self._pool: ThreadPoolExecutor | None = None
         here: Future = Future()
-        if len(stretches) > 1:
-            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gifsom-palette")
-        for number, stretch in enumerate(stretches):
-            if number == chosen:
-                self._learned[stretch.start] = here
-            else:
-                assert self._pool is not None
-                before = self._learned[stretches[number - 1].start] if stretch.follows else None
-                self._learned[stretch.start] = self._pool.submit(_learn_after, learn, stretch, before)
-        try:
+        try:        # a failure, or a stop signal raised on this thread, anywhere here leaves no worker waiting
+            if len(stretches) > 1:
+                self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gifsom-palette")
+            for number, stretch in enumerate(stretches):
+                if number == chosen:
+                    self._learned[stretch.start] = here
+                else:
+                    assert self._pool is not None
+                    before = self._learned[stretches[number - 1].start] if stretch.follows else None
+                    self._learned[stretch.start] = self._pool.submit(_learn_after, learn, stretch, before)
             here.set_result(learn(stretches[chosen], None))
-        except BaseException as exc:
-            here.set_exception(exc)          # the worker may wait for it
+        except BaseException:
+            here.cancel()           # a worker waiting for it gets CancelledError
             self.close()
             raise
         #: The GIF's global colour table, uint8 (K, 3).
