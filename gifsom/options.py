@@ -82,9 +82,9 @@ KNOB_ANCHORS = {
 FRAME_PALETTES_FROM = 95
 #: From this quality up to :data:`FRAME_PALETTES_FROM`, a scene's palette is learned again where its colours
 #: drift (see :data:`gifsom.palette.clip.DRIFT`), in camera video that mostly changes (see
-#: :func:`gifsom.encoder.write_clip`; elsewhere one palette per scene). On the bench's camera clips
-#: (2026-12-04) it added 0.7 to 1.3 points of SSIMULACRA 2 for at most 1.9% more bytes; the 176x144 clip
-#: went from under gifski's score to over it.
+#: :func:`gifsom.encoder.write_clip`; elsewhere one palette per scene). On five of the bench's six camera
+#: clips (2026-12-04; hubble's colours stay put) it added 0.8 to 1.1 points of SSIMULACRA 2 for 0.4% to
+#: 3.9% more bytes; the 176x144 clip went from under gifski's score to over it.
 DRIFT_PALETTES_FROM = 90
 #: The dither mode the knob uses for each kind of content, as (lowest quality, mode) pairs from the top:
 #: camera video takes ``adaptive`` where it gets a palette per frame, and Floyd-Steinberg below.

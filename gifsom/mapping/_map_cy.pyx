@@ -132,10 +132,9 @@ MODE_ORDERED = 1
 MODE_DIFFUSION = 2
 #: Palettes that can share an exact table: stamps run from 1 to this (a 16-bit entry keeps 9 bits for the index).
 MAX_STAMP = (1 << 7) - 1
-#: Cells of the candidate lists and of the coarse table.
-CELL_COUNT = CELLS
-#: Slots of ``counts`` and ``candidates``: the cells', then the 16 x 16 x 16 boxes'.
-LIST_COUNT = CELL_COUNT + (1 << (3 * PARENT_BITS))
+#: Slots of ``counts`` and ``candidates``: the 8 x 8 x 8 cells', then the 16 x 16 x 16 boxes'.
+LIST_COUNT = CELLS + (1 << (3 * PARENT_BITS))
+#: Cells of the coarse table.
 COARSE_COUNT = 1 << (3 * COARSE_BITS)
 
 #: Error carried into a pixel is clamped to this many levels per channel.
