@@ -38,3 +38,8 @@ class Clip(Protocol):
         """The rectangle ``(top, bottom, left, right)`` outside which frame ``number`` equals frame
         ``number - 1`` (``(0, 0, 0, 0)`` where they are equal), or None where that is not known."""
         ...
+
+    def spooled_number(self, number: int) -> int:
+        """The number of the spooled frame that frame ``number`` shows: the numbering of the survey
+        (:class:`gifsom.palette.clip.ClipSurvey`) taken while the frames were spooled."""
+        ...

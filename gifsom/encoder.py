@@ -238,7 +238,7 @@ def write_clip(out: BinaryIO, spool: Clip, survey: ClipSurvey, options: EncodeOp
     try:        # from here on a failure (or a stop signal) abandons the writer and stops the palettes' worker
         if global_palette is None and scope == "scene":
             # scope "scene" is left only with two scenes or more, or drifts to follow
-            stretches = clip_stretches(survey, len(spool), scene_colours, follow_drift)
+            stretches = clip_stretches(survey, scene_colours, follow_drift)
             stretch_palettes = StretchPalettes(
                 stretches, lambda stretch, start: learn_from(stretch.sample, stretch.colours, options, size, exact,
                                                              start))
@@ -248,7 +248,10 @@ def write_clip(out: BinaryIO, spool: Clip, survey: ClipSurvey, options: EncodeOp
                                  every_way=every_way)
         per_frame = global_palette is None and scope == "frame"
         converging = None
-        first = global_palette if stretch_palettes is None else stretch_palettes.palette(0)
+        first = global_palette
+        if stretch_palettes is not None:
+            first = stretch_palettes.palette(stretch_palettes.stretch_start(spool.spooled_number(0)))
+        stretch: int | None = None          # the first spooled frame of the mapper's stretch
         if converge and first is not None and not (stretch_palettes and all(stretch_palettes.exact.values())):
             # (every scene exact, or every frame in exact colours of its own: lossless already)
             converging = converging_mapper(first, options)
@@ -261,10 +264,14 @@ def write_clip(out: BinaryIO, spool: Clip, survey: ClipSurvey, options: EncodeOp
                 frame = IndexedFrame(indices, palette, start, mask, source=options.lossy_source(rgb))
             else:
                 changed = spool.changed_box(number)
-                if stretch_palettes is not None and stretch_palettes.starts(number):
-                    mapper = FrameMapper(stretch_palettes.palette(number),
-                                         options.mapping_options(stretch_palettes.exact[number]))
-                    changed = None                  # a new palette: every pixel may show another colour
+                if stretch_palettes is not None:
+                    # stretches are numbered in spooled frames, which an edited timeline or a fit's sample
+                    # may show in another order, or skip
+                    here = stretch_palettes.stretch_start(spool.spooled_number(number))
+                    if here != stretch:
+                        stretch, mapper = here, FrameMapper(stretch_palettes.palette(here),
+                                                            options.mapping_options(stretch_palettes.exact[here]))
+                        changed = None              # a new palette: every pixel may show another colour
                 elif mapper is None and global_palette is not None:
                     mapper = FrameMapper(global_palette, options.mapping_options(census is not None))
                     changed = None

@@ -191,6 +191,10 @@ class FrameSpool:
         with self._reading:
             return self._with_spool_channels(self._read(number))
 
+    def spooled_number(self, number: int) -> int:
+        """Frame ``number`` is the spooled frame ``number`` (see :class:`gifsom.clip.Clip`)."""
+        return number
+
     def changed_box(self, number: int) -> tuple[int, int, int, int] | None:
         """The rectangle ``(top, bottom, left, right)`` outside which frame ``number`` equals the frame
         before, as the spool found it when storing the frame (``(0, 0, 0, 0)`` for a repeat), or None where

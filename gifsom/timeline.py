@@ -121,6 +121,10 @@ class TimelineView:
     def frame(self, number: int) -> np.ndarray:
         return self.spool.frame(self.numbers[number])
 
+    def spooled_number(self, number: int) -> int:
+        """The spooled frame that frame ``number`` shows, through every view this one is a view of."""
+        return self.spool.spooled_number(self.numbers[number])
+
     def changed_box(self, number: int) -> tuple[int, int, int, int] | None:
         """As :meth:`gifsom.spool.FrameSpool.changed_box`, along the timeline: known where it shows a
         spooled frame again or the one after."""

@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from PIL import Image
 
 import gifsom
+from gifsom import TimelineEdits
 from gifsom.errors import InputError
 from gifsom.gif.reader import GifReader
 
@@ -275,6 +276,55 @@ def test_scenes_that_each_fit_the_palette_stay_exact_by_default(tmp_path):
     gifsom.encode(frames, tmp_path / "exact.gif", fps=10)
     shown, _ = decode_gif(tmp_path / "exact.gif")
     assert len(shown) == len(frames) and all(np.array_equal(a, b) for a, b in zip(shown, frames))
+
+
+def _two_exact_scenes(lengths: tuple[int, int] = (5, 5), still: int = 0) -> list[np.ndarray]:
+    """Two scenes of 200 colours each (400 together, so each needs a palette of its own) of ``lengths``
+    frames, the first ending on ``still`` repeats of its last frame (a pause)."""
+    rng = np.random.default_rng(8)
+    frames = []
+    for length in lengths:
+        colours = rng.integers(0, 256, (200, 3), dtype=np.uint8)
+        picture = colours[rng.integers(0, 200, (40, 50))]
+        frames += [np.roll(picture, shift, axis=1) for shift in range(length)]
+        frames += [frames[-1]] * still
+        still = 0
+    return frames
+
+
+@pytest.mark.parametrize("edits, shown_numbers", [
+    (TimelineEdits(reverse=True), list(range(9, -1, -1))),
+    (TimelineEdits(boomerang=True), [*range(10), *range(8, 0, -1)]),
+    (TimelineEdits(max_idle=0.1), list(range(10))),
+])
+def test_an_edited_timeline_shows_each_scene_in_its_own_palette(tmp_path, edits, shown_numbers):
+    """Scene palettes belong to spooled frames: reversed, turned or with a pause cut, each frame still gets
+    its own scene's exact colours (they were given the palette of the frame at its place before the edit)."""
+    frames = _two_exact_scenes(still=4 if edits.max_idle else 0)
+    distinct = [frame for number, frame in enumerate(frames)
+                if number == 0 or not np.array_equal(frame, frames[number - 1])]
+    gifsom.encode(frames, tmp_path / "edited.gif", fps=10, edits=edits)
+    shown, _ = decode_gif(tmp_path / "edited.gif")
+    assert len(shown) == len(shown_numbers)
+    assert all(np.array_equal(picture, distinct[number]) for picture, number in zip(shown, shown_numbers))
+
+
+def test_a_fit_thinning_frames_shows_each_scene_in_its_own_palette(tmp_path):
+    """A fit's try that keeps every other frame maps each kept frame with its own scene's palette."""
+    from gifsom.encoder import new_survey
+    from gifsom.fit import Fitter, FitSetting
+    from gifsom.spool import FrameSpool
+
+    frames = _two_exact_scenes()
+    options = gifsom.EncodeOptions()
+    spool, survey = FrameSpool(50, 40, 3), new_survey(options)
+    for number, frame in enumerate(frames):
+        spool.append(frame, number / 10)
+        survey.add(frame)
+    (tmp_path / "try.gif").write_bytes(Fitter(spool, survey, options, 1.0, 10 ** 6).encode(FitSetting(frame_step=2)))
+    shown, _ = decode_gif(tmp_path / "try.gif")
+    assert len(shown) == 5
+    assert all(np.array_equal(picture, frames[number]) for picture, number in zip(shown, range(0, 10, 2)))
 
 
 # --- files and resources ---

@@ -113,12 +113,12 @@ def test_a_palette_that_fails_on_the_worker_fails_the_encode_and_leaves_no_gif(t
 def test_drifts_that_leave_too_few_training_pixels_start_no_stretch(photo, monkeypatch):
     frames = _pan(photo)
     survey = _survey(frames)
-    assert len(clip_stretches(survey, len(frames), [None], True)) == len(survey.drift_starts) + 1
-    assert len(clip_stretches(survey, len(frames), [None], False)) == 1
+    assert len(clip_stretches(survey, [None], True)) == len(survey.drift_starts) + 1
+    assert len(clip_stretches(survey, [None], False)) == 1
     per_frame = survey.sampler.kept(0, 1)
     for least in (2, DRIFT_FRAMES + 1, len(frames) // 2, len(frames)):
         monkeypatch.setattr(stretches, "DRIFT_SAMPLES", per_frame * least)
-        kept = clip_stretches(survey, len(frames), [None], True)
+        kept = clip_stretches(survey, [None], True)
         assert kept[0].start == 0 and kept[-1].stop == len(frames)
         assert all(earlier.stop == later.start and later.start in survey.drift_starts and later.follows
                    for earlier, later in zip(kept, kept[1:]))
@@ -136,7 +136,7 @@ def test_a_scene_in_exact_colours_is_not_cut_at_its_drifts(photo):
     frames = _pan(photo)
     survey = _survey(frames)
     exact = np.zeros((10, 3), np.uint8)
-    (whole,) = clip_stretches(survey, len(frames), [exact], True)
+    (whole,) = clip_stretches(survey, [exact], True)
     assert (whole.start, whole.stop) == (0, len(frames)) and whole.colours is exact
 
 
@@ -190,9 +190,9 @@ def test_a_fit_under_a_size_keeps_one_palette_per_scene(tmp_path, photo, monkeyp
     asked: list[bool] = []
     cut = gifsom.encoder.clip_stretches
 
-    def spying(survey, frames, scene_colours, follow_drift):
+    def spying(survey, scene_colours, follow_drift):
         asked.append(follow_drift)
-        return cut(survey, frames, scene_colours, follow_drift)
+        return cut(survey, scene_colours, follow_drift)
 
     monkeypatch.setattr(gifsom.encoder, "clip_stretches", spying)
     frames = _pan(photo)

@@ -3,10 +3,16 @@
 A stretch is a scene (see :class:`gifsom.palette.clip.ClipSurvey`) or, where the
 colours drift within a scene, the part of it up to the next drift. A scene whose
 colours all fit in a palette stays whole: its exact palette serves every frame.
+
+Stretches are numbered in spooled frames, as the survey is. A clip shown along an
+edited timeline (reversed, or with frames dropped) or a fit's sample of it finds the
+stretch of each frame it shows by that frame's spooled number
+(:meth:`gifsom.clip.Clip.spooled_number`), in whatever order they come.
 """
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -34,14 +40,14 @@ class Stretch:
     follows: bool = False
 
 
-def clip_stretches(survey: ClipSurvey, frames: int, scene_colours: list[np.ndarray | None],
+def clip_stretches(survey: ClipSurvey, scene_colours: list[np.ndarray | None],
                    follow_drift: bool) -> list[Stretch]:
-    """The stretches of a clip of ``frames`` frames whose survey tracked scenes: one per scene, with the
+    """The stretches of the spooled frames of a survey that tracked scenes: one per scene, with the
     exact colours ``scene_colours`` gives it (None where they do not fit); with ``follow_drift``, the
     scenes that need a learned palette are cut again where their colours drifted (:attr:`ClipSurvey.drift_starts`)
     and learn from the clip's sample of their frames (see :data:`DRIFT_SAMPLES`)."""
     starts = survey.scene_starts
-    ends = starts[1:] + [frames]
+    ends = starts[1:] + [max(survey.frames, starts[-1] + 1)]
     stretches = []
     for scene, (start, stop) in enumerate(zip(starts, ends)):
         drifts = [d for d in survey.drift_starts if start < d < stop] if follow_drift else []
@@ -90,6 +96,7 @@ class StretchPalettes:
         chosen = heads[int(np.argmax(lengths))]
         #: The first frame of each stretch, and whether its palette is exact.
         self.exact = {stretch.start: stretch.colours is not None for stretch in stretches}
+        self._starts = [stretch.start for stretch in stretches]
         self._learned: dict[int, Future] = {}
         self._pool: ThreadPoolExecutor | None = None
         here: Future = Future()
@@ -111,9 +118,9 @@ class StretchPalettes:
         #: The GIF's global colour table, uint8 (K, 3).
         self.global_palette: np.ndarray = here.result()
 
-    def starts(self, frame: int) -> bool:
-        """Whether frame ``frame`` starts a stretch."""
-        return frame in self._learned
+    def stretch_start(self, frame: int) -> int:
+        """The first frame of the stretch that holds spooled frame ``frame``."""
+        return self._starts[max(0, bisect_right(self._starts, frame) - 1)]
 
     def palette(self, start: int) -> np.ndarray:
         """The palette of the stretch that starts at frame ``start``, uint8 (K, 3), waiting for it if needed."""
