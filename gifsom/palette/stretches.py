@@ -47,7 +47,7 @@ def clip_stretches(survey: ClipSurvey, scene_colours: list[np.ndarray | None],
     scenes that need a learned palette are cut again where their colours drifted (:attr:`ClipSurvey.drift_starts`)
     and learn from the clip's sample of their frames (see :data:`DRIFT_SAMPLES`)."""
     starts = survey.scene_starts
-    ends = starts[1:] + [max(survey.frames, starts[-1] + 1)]
+    ends = starts[1:] + [survey.frames]
     stretches = []
     for scene, (start, stop) in enumerate(zip(starts, ends)):
         drifts = [d for d in survey.drift_starts if start < d < stop] if follow_drift else []
