@@ -54,9 +54,52 @@ def test_renumbered_codes_show_the_renamed_indices_and_never_grow_where_the_code
     rename = rng.permutation(256).astype(np.uint8)
     new_size = min_code_size(int(rename[used.astype(bool)].max()) + 1)
     renamed = renumber(np.frombuffer(codes, np.uint8), code_size, height * width, rename, new_size)
+    if renamed == INVALID:
+        # a larger code size starts the table higher: a stream that runs close to its last code has
+        # strings the new table cannot give a code
+        assert new_size > code_size
+        return
     assert np.array_equal(decoded(renamed, new_size, height, width), rename[shown])
     if new_size <= code_size:
         assert len(renamed) <= len(codes)
+
+
+def test_a_larger_code_size_that_leaves_strings_without_a_code_is_refused_not_written_wrong():
+    """122 colours at code size 7, moved up to code size 8: the table starts 128 codes higher, so the
+    strings this frame's codes take near the end of its table have no code in the new one."""
+    rng = np.random.default_rng(32319)
+    indices = rng.integers(0, 122, (68, 64), dtype=np.uint8)
+    codes, _ = lzw_encode(indices, 7)
+    rename = (np.arange(256) + 128).astype(np.uint8)
+    assert renumber(np.frombuffer(codes, np.uint8), 7, indices.size, rename, 8) == INVALID
+    # a small frame, whose codes stay far from the end of the table, is renumbered
+    small = indices[:8]
+    small_codes, _ = lzw_encode(small, 7)
+    renamed = renumber(np.frombuffer(small_codes, np.uint8), 7, small.size, rename, 8)
+    assert renamed != INVALID and np.array_equal(decoded(renamed, 8, 8, 64), rename[small])
+
+
+def test_a_writer_keeps_the_order_where_a_frame_cannot_be_renumbered(tmp_path, monkeypatch):
+    """An order that moves a busy frame's 122 colours up a code size, where its codes run close to the end of
+    the table: the writer keeps the table as it was, and the GIF shows every frame."""
+    rng = np.random.default_rng(32319)
+    busy = rng.integers(0, 122, (100, 100), dtype=np.uint8)
+    calm = np.full((100, 100), 200, np.uint8)
+    palette = rng.integers(0, 256, (256, 3), dtype=np.uint8)
+    moved = (np.arange(256) + 128).astype(np.uint8)            # 0..127 -> 128..255, 128..255 -> 0..127
+    chunk = blocks.graphic_control(10, 1, None) + blocks.image(busy, 0, 0, 7)[0]
+    drawn = drawn_indices(chunk, 256)
+    assert drawn is not None and renumbered_frame(chunk, drawn, moved) is None
+    monkeypatch.setattr(animation, "choose_order", lambda frames, table_size: moved)
+    out = io.BytesIO()
+    writer = AnimationWriter(out, 100, 100, global_palette=palette)
+    writer.add(IndexedFrame(busy, palette, 0))
+    writer.add(IndexedFrame(calm, palette, 10))
+    writer.close(20)
+    with Image.open(io.BytesIO(out.getvalue())) as image:
+        shown = [np.asarray(frame.convert("RGB")) for frame in ImageSequence.Iterator(image)]
+    assert len(shown) == 2
+    assert np.array_equal(shown[0], palette[busy]) and np.array_equal(shown[1], palette[calm])
 
 
 def test_codes_that_are_not_a_whole_image_are_refused():
@@ -82,7 +125,7 @@ def test_a_frame_drawing_more_than_half_the_table_is_read_only_until_it_has():
     assert drawn is not None and drawn.many
     order = np.roll(np.arange(256), 5).astype(np.uint8)
     renamed = renumbered_frame(chunk, drawn, order)
-    assert renamed[CODE_SIZE_AT] == 8
+    assert renamed is not None and renamed[CODE_SIZE_AT] == 8
     assert np.array_equal(decoded(renamed[CODE_SIZE_AT + 1:], 8, 160, 64), order[indices])
 
 

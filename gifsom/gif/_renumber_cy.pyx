@@ -5,7 +5,9 @@ and written again with their literals renamed and the widths of another minimum 
 No LZW search runs: the codes stay the same strings, so the image shows the same picture through the
 renamed colour table. A string code keeps its place in the table (the same count of entries after the
 clear and end codes); a smaller minimum code size starts the table lower, so no code gets wider, and a
-larger one higher, so codes may get wider.
+larger one higher, so codes may get wider. A larger one also fills the table sooner: an image whose codes
+run close to the last one (4095) before a clear has strings that the new table has no code for, and
+cannot be renumbered.
 """
 
 from libc.stdint cimport uint8_t
@@ -96,6 +98,8 @@ cdef int _walk(Reader* r, int min_code_size, Py_ssize_t pixels, const uint8_t* r
             return STATUS_INVALID                   # a string code before any string, or not yet defined
         else:
             run = length[code] if code < next_code else (1 if previous < clear else length[previous]) + 1
+            if code - shift >= TABLE_SIZE:
+                return STATUS_INVALID               # a string the new table, which started higher, has no code for
         if w != NULL:
             put_code(w, rename[code] if code < clear else code - shift, new_bits)
         if previous >= 0:
@@ -160,7 +164,8 @@ def renumber(const uint8_t[::1] data, int min_code_size, Py_ssize_t pixels, cons
 
     Returns:
         The new sub-blocks and their terminator (bytes), no longer than ``data``'s where the code size
-        does not grow; or :data:`INVALID` where the codes are not a whole valid image.
+        does not grow; or :data:`INVALID` where the codes are not a whole valid image, or where a larger
+        code size leaves a string the image uses without a code (see the module's docstring).
     """
     cdef Reader r
     cdef Packer w

@@ -142,14 +142,14 @@ class AnimationWriter:
         frames: IO[bytes] = self._frames
         within = self.reorder_up_to is None or self.bytes_written <= self.reorder_up_to
         order = self._order() if self.reorder and within else None
-        if order is not None:
-            renumbered, sizes = self._renumbered(order)
-            if sum(sizes) < self.bytes_written:
-                frames, self.frame_sizes, self.bytes_written = renumbered, sizes, sum(sizes)
-                self._frames.close()
-            else:
-                order = None
-                renumbered.close()
+        renumbered = None if order is None else self._renumbered(order)
+        if renumbered is not None and sum(renumbered[1]) < self.bytes_written:
+            frames, self.frame_sizes, self.bytes_written = renumbered[0], renumbered[1], sum(renumbered[1])
+            self._frames.close()
+        else:
+            order = None
+            if renumbered is not None:
+                renumbered[0].close()
         self.out.write(self.preamble(order))
         frames.seek(0)
         shutil.copyfileobj(frames, self.out, 1 << 20)
@@ -164,8 +164,9 @@ class AnimationWriter:
         on_global = [drawn for drawn, is_global in zip(self._drawn, self._global) if is_global and drawn is not None]
         return choose_order(on_global, 1 << self.model.global_bits)
 
-    def _renumbered(self, order: np.ndarray) -> tuple[IO[bytes], list[int]]:
-        """The frames for the global table reordered by ``order``, in a temporary file, and their sizes."""
+    def _renumbered(self, order: np.ndarray) -> tuple[IO[bytes], list[int]] | None:
+        """The frames for the global table reordered by ``order``, in a temporary file, and their sizes; None
+        where a frame cannot be renumbered (see :func:`.palette_order.renumbered_frame`)."""
         renumbered = tempfile.SpooledTemporaryFile(FRAMES_IN_MEMORY, prefix="gifsom-frames-")
         sizes = []
         self._frames.seek(0)
@@ -173,7 +174,11 @@ class AnimationWriter:
             frame = self._frames.read(size)
             if is_global:
                 assert drawn is not None, "every frame on the global table was read (see _order)"
-                frame = renumbered_frame(frame, drawn, order)
+                moved = renumbered_frame(frame, drawn, order)
+                if moved is None:
+                    renumbered.close()
+                    return None
+                frame = moved
             renumbered.write(frame)
             sizes.append(len(frame))
         return renumbered, sizes

@@ -150,17 +150,18 @@ def _renaming(frame: DrawnIndices, order: np.ndarray) -> tuple[np.ndarray, int |
     return rename, int(rename[transparent])
 
 
-def renumbered_frame(frame: bytes, drawn: DrawnIndices, order: np.ndarray) -> bytes:
+def renumbered_frame(frame: bytes, drawn: DrawnIndices, order: np.ndarray) -> bytes | None:
     """``frame`` (as the writer emits it, drawn with the global table) for the table reordered by
     ``order``: its transparent index and codes renamed, with the smallest code size that covers them
-    (which may be larger than before, where its indices move up)."""
+    (which may be larger than before, where its indices move up); None where that larger code size leaves
+    a string of its codes without a code (see :mod:`._renumber_cy`)."""
     rename, transparent = _renaming(drawn, order)
     top = len(order) - 1 if drawn.many else int(rename[drawn.used].max()) if drawn.used.any() else 0
     new_size = min_code_size(top + 1)
     codes = renumber(np.frombuffer(frame, np.uint8, offset=CODE_SIZE_AT + 1), frame[CODE_SIZE_AT], _pixels(frame),
                      rename, new_size)
     if codes == INVALID:
-        raise ValueError("a frame's codes could not be renumbered")
+        return None
     control = bytearray(frame[:CONTROL_BYTES])
     if transparent is not None:
         control[TRANSPARENT_AT] = transparent
