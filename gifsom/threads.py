@@ -4,7 +4,9 @@ a pool."""
 from __future__ import annotations
 
 import os
-from concurrent.futures import Executor
+from collections import deque
+from collections.abc import Generator, Iterable
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from typing import Callable, TypeVar
 
 T = TypeVar("T")
@@ -48,4 +50,30 @@ def run_together(pool: Executor | None, jobs: list[Callable[[], T]]) -> list[T]:
             future.cancel()
         raise
     return results
+
+
+def run_ahead(jobs: Iterable[Callable[[], T]], depth: int) -> Generator[T, None, None]:
+    """Each job's result, in order, from jobs run one after another on a thread of their own, up to
+    ``depth`` of them started before the caller takes the first one's result.
+
+    For work where each job depends on the one before (mapping a frame uses what the frame before left),
+    so that it can overlap what the caller does with the results. ``jobs`` is advanced on the calling
+    thread; a job's exception is raised when its result's turn comes. Closing the generator (use
+    :func:`contextlib.closing`) cancels the jobs not yet started and waits for the one running.
+    """
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gifsom-ahead")
+    waiting: deque[Future[T]] = deque()
+    pending = iter(jobs)
+    try:
+        while True:
+            while len(waiting) < depth:
+                job = next(pending, None)
+                if job is None:
+                    break
+                waiting.append(pool.submit(job))
+            if not waiting:
+                return
+            yield waiting.popleft().result()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 

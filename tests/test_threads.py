@@ -1,13 +1,14 @@
-"""Running jobs together on a pool (gifsom.threads.run_together)."""
+"""Running jobs together on a pool (gifsom.threads.run_together), and ahead of their caller (run_ahead)."""
 
 from __future__ import annotations
 
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import closing
 
 import pytest
 
-from gifsom.threads import run_together
+from gifsom.threads import run_ahead, run_together
 
 
 def test_run_together_returns_each_jobs_result_in_order_and_runs_the_first_on_the_caller():
@@ -42,3 +43,73 @@ def test_run_together_raises_a_jobs_exception():
     with ThreadPoolExecutor(max_workers=2) as pool:
         with pytest.raises(ValueError, match="part failed"):
             run_together(pool, [lambda: 1, failing, lambda: 3])
+
+
+# --- run_ahead: jobs that depend on the one before, run one at a time ahead of the caller ---
+
+def test_run_ahead_runs_jobs_one_after_another_in_order_on_one_thread_of_their_own():
+    ran: list[tuple[int, str]] = []
+
+    def job(n: int):
+        def run() -> int:
+            ran.append((n, threading.current_thread().name))
+            return n * n
+        return run
+
+    with closing(run_ahead((job(n) for n in range(20)), depth=3)) as results:
+        assert list(results) == [n * n for n in range(20)]
+    assert [n for n, _ in ran] == list(range(20))
+    threads = {name for _, name in ran}
+    assert len(threads) == 1 and threading.current_thread().name not in threads
+
+
+def test_run_ahead_works_ahead_of_a_slow_caller_but_no_further_than_its_depth():
+    started: list[int] = []
+    third_done = threading.Event()
+
+    def job(n: int):
+        def run() -> int:
+            started.append(n)
+            if n == 2:
+                third_done.set()
+            return n
+        return run
+
+    results = run_ahead((job(n) for n in range(10)), depth=3)
+    try:
+        assert next(results) == 0
+        # the caller holds result 0: jobs 1 and 2 run meanwhile, and job 3 is not started before result 1
+        # is taken
+        assert third_done.wait(60)
+        assert started == [0, 1, 2]
+        assert next(results) == 1
+    finally:
+        results.close()
+
+
+def test_run_ahead_raises_a_jobs_exception_at_its_turn_and_starts_nothing_after_it_is_closed():
+    pulled: list[int] = []
+    ran: list[int] = []
+
+    def job(n: int):
+        def run() -> int:
+            ran.append(n)
+            if n == 2:
+                raise ValueError("frame 2 failed")
+            return n
+        return run
+
+    def jobs():
+        for n in range(50):
+            pulled.append(n)
+            yield job(n)
+
+    results = run_ahead(jobs(), depth=4)
+    assert [next(results), next(results)] == [0, 1]
+    with pytest.raises(ValueError, match="frame 2 failed"):
+        next(results)
+    assert len(pulled) <= 3 + 3          # the three results taken, and at most the depth beyond the last
+    after = list(ran)
+    assert set(after) <= set(pulled)
+    assert not any(thread.name.startswith("gifsom-ahead") for thread in threading.enumerate())
+    assert ran == after                  # the generator ended with the exception: nothing runs later
