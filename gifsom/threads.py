@@ -52,16 +52,18 @@ def run_together(pool: Executor | None, jobs: list[Callable[[], T]]) -> list[T]:
     return results
 
 
-def run_ahead(jobs: Iterable[Callable[[], T]], depth: int) -> Generator[T, None, None]:
-    """Each job's result, in order, from jobs run one after another on a thread of their own, up to
-    ``depth`` of them started before the caller takes the first one's result.
+def run_ahead(jobs: Iterable[Callable[[], T]], depth: int, *, workers: int = 1, name: str = "gifsom-ahead",
+              deepen: Callable[[T], int] | None = None) -> Generator[T, None, None]:
+    """Each job's result, in order, from jobs run on a pool of ``workers`` threads of their own (named
+    ``name``), up to ``depth`` of them started before the caller takes the first one's result.
 
-    For work where each job depends on the one before (mapping a frame uses what the frame before left),
-    so that it can overlap what the caller does with the results. ``jobs`` is advanced on the calling
+    With one worker the jobs run one after another, so each may depend on the one before (mapping a frame
+    uses what the frame before left); with more they run at once. ``deepen``, given each result, gives the
+    depth from then on (how many decoded frames fit in memory). ``jobs`` is advanced on the calling
     thread; a job's exception is raised when its result's turn comes. Closing the generator (use
-    :func:`contextlib.closing`) cancels the jobs not yet started and waits for the one running.
+    :func:`contextlib.closing`) cancels the jobs not yet started and waits for those running.
     """
-    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gifsom-ahead")
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=name)
     waiting: deque[Future[T]] = deque()
     pending = iter(jobs)
     try:
@@ -73,7 +75,9 @@ def run_ahead(jobs: Iterable[Callable[[], T]], depth: int) -> Generator[T, None,
                 waiting.append(pool.submit(job))
             if not waiting:
                 return
-            yield waiting.popleft().result()
+            result = waiting.popleft().result()
+            if deepen is not None:
+                depth = deepen(result)
+            yield result
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
-

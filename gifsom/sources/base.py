@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections import deque
 from collections.abc import Callable, Generator, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Protocol, TypeVar, runtime_checkable
 
@@ -16,7 +14,7 @@ from .. import checks
 from ..checks import DEFAULT_MAX_PIXELS
 from ..errors import OptionValueError
 from ..frames import Frame
-from ..threads import available_cores
+from ..threads import available_cores, run_ahead
 
 
 _R = TypeVar("_R", bound="Rectangle")
@@ -212,28 +210,13 @@ def decode_ahead(jobs: Iterable[Callable[[], np.ndarray]], *,
         workers: threads (default: one per available core, see :mod:`gifsom.threads`); 1 decodes inline.
     """
     workers = workers or available_cores()
-    jobs = iter(jobs)
     if workers < 2:
         for job in jobs:
             yield job()
         return
-    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="gifsom-decode")
-    waiting: deque = deque()
-    depth = 2 * workers                  # until the first frame tells how large frames are
-    try:
-        while True:
-            while len(waiting) < depth:
-                queued = next(jobs, None)
-                if queued is None:
-                    break
-                waiting.append(pool.submit(queued))
-            if not waiting:
-                return
-            frame = waiting.popleft().result()
-            depth = max(2 * workers, min(MAX_AHEAD, AHEAD_BYTES // max(1, frame.nbytes)))
-            yield frame
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+    # two frames a worker until the first frame tells how large frames are
+    yield from run_ahead(jobs, 2 * workers, workers=workers, name="gifsom-decode",
+                         deepen=lambda frame: max(2 * workers, min(MAX_AHEAD, AHEAD_BYTES // max(1, frame.nbytes))))
 
 
 def planned_size(width: int, height: int, options: SourceOptions) -> tuple[int, int]:
