@@ -1,5 +1,5 @@
-"""The one place that decides how many threads gifsom's compiled kernels and pools use, and how jobs share
-a pool."""
+"""The one place that decides how many threads gifsom's compiled kernels and pools use, how jobs share
+a pool, and how jobs run ahead of the thread that takes their results."""
 
 from __future__ import annotations
 
