@@ -12,9 +12,7 @@ Stages, in the order frames meet them:
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
 from functools import partial
 from typing import Any, BinaryIO
@@ -102,18 +100,17 @@ def _split_frames(spool: Clip, matte: tuple[int, int, int] | None,
         for number in range(len(spool)):
             yield (number, *split_alpha(spool.frame(number), matte), None)
         return
-    workers = available_cores()
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="gifsom-frame") as pool:
-        waiting: deque = deque()
+
+    def done(number: int, rgb: np.ndarray, mask: np.ndarray | None) -> tuple[int, np.ndarray, np.ndarray | None, Any]:
+        return number, rgb, mask, work(rgb, mask)
+
+    def jobs() -> Iterator[Callable[[], tuple[int, np.ndarray, np.ndarray | None, Any]]]:
         for number in range(len(spool)):
-            rgb, mask = split_alpha(spool.frame(number), matte)
-            waiting.append((number, rgb, mask, pool.submit(work, rgb, mask)))
-            if len(waiting) > workers:
-                done = waiting.popleft()
-                yield done[0], done[1], done[2], done[3].result()
-        while waiting:
-            done = waiting.popleft()
-            yield done[0], done[1], done[2], done[3].result()
+            yield partial(done, number, *split_alpha(spool.frame(number), matte))    # read on the calling thread
+
+    workers = available_cores()
+    with closing(run_ahead(jobs(), workers + 1, workers=workers, name="gifsom-frame")) as frames:
+        yield from frames
 
 
 def own_palette(rgb: np.ndarray, mask: np.ndarray | None, options: EncodeOptions, size: int,
