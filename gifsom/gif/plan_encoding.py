@@ -179,10 +179,11 @@ def encode_plan(plan: FramePlan, pool: ThreadPoolExecutor | None = None, history
     With a ``pool``, the candidates of a rectangle of at least :data:`PARALLEL_CANDIDATE_PIXELS` are encoded
     at once, the first on the calling thread and the others on the pool's (:func:`run_together`). With a
     ``history`` (plans given in frame order), a rectangle of at least its ``smallest`` pixels has only the
-    candidates the history finds worth trying encoded, and their sizes go into it. The fit's tries track from :data:`PARALLEL_CANDIDATE_PIXELS` only: tracked from 16,384 pixels,
-    its tries at small scales saw another GIF (on the bench's 176x144 clip its sample scores moved by up
-    to 1.1 points, and its answer for a Slack emoji fell from 34.97 to 26.83 on the sample), and its
-    prediction from a sample to the clip broke on the screen recording.
+    candidates the history finds worth trying encoded, and their sizes go into it. The fit's tries track
+    from :data:`PARALLEL_CANDIDATE_PIXELS` only: tracked from 16,384 pixels, its tries at small scales saw
+    another GIF (on the bench's 176x144 clip its sample scores moved by up to 1.1 points, and its answer
+    for a Slack emoji fell from 34.97 to 26.83 on the sample), and its prediction from a sample to the
+    clip broke on the screen recording.
     """
     large = plan.indices.size >= PARALLEL_CANDIDATE_PIXELS
     tracked = history if history is not None and plan.indices.size >= history.smallest else None
