@@ -64,9 +64,9 @@ def test_the_fits_tries_write_every_way_where_a_plain_encode_skips_the_ways_that
     made: list[bool] = []
     real_init = plan_encoding.PlanEncoder.__init__
 
-    def recording(self, emit, every_way=False):
+    def recording(self, emit, every_way=False, **others):
         made.append(every_way)
-        real_init(self, emit, every_way)
+        real_init(self, emit, every_way, **others)
 
     monkeypatch.setattr(plan_encoding.PlanEncoder, "__init__", recording)
     clip = _moving_clip()

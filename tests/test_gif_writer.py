@@ -676,13 +676,16 @@ def test_a_way_far_behind_is_skipped_until_it_could_have_caught_up(monkeypatch):
     assert tried(1500) == ["whole"]
 
 
+@pytest.mark.parametrize("on_caller", [False, True])
 @pytest.mark.parametrize("side, every_way", [(256, False), (256, True), (128, False), (128, True), (96, False)])
 def test_lossy_plans_in_a_row_skip_a_losing_way_and_keep_the_blocks_of_trying_every_way(monkeypatch, side,
-                                                                                         every_way):
+                                                                                         every_way, on_caller):
     """Through the plan encoder, frame after frame of a lossy clip whose smallest way does not change: the
     losing way is encoded only on some frames, and every frame's block is the one trying every way gives.
     Rectangles under TRACKED_WAY_PIXELS try every way, and so do those under PARALLEL_CANDIDATE_PIXELS
-    where the encoder is asked to (the fit's tries)."""
+    where the encoder is asked to (the fit's tries). Plans are encoded on the encoder's lossy thread, or
+    with ``lossy_on_caller`` on the thread that starts them (candidates over PARALLEL_CANDIDATE_PIXELS but
+    the first go to the pool either way)."""
     import gifsom.gif.plan_encoding as plan_encoding
 
     rng = np.random.default_rng(5)
@@ -698,16 +701,20 @@ def test_lossy_plans_in_a_row_skip_a_losing_way_and_keep_the_blocks_of_trying_ev
                                pack_colours(palette), np.ones_like(hidden)))
     assert all([c.way for c in candidates(plan)] == ["whole", "transparent"] for plan in plans)
     encoded: list[str] = []
+    threads: list[str] = []        # where each plan's first candidate was encoded
     real_image = plan_encoding.blocks.image
 
     def counted(indices, *args, **kwargs):
         encoded.append("transparent" if kwargs.get("transparent") is not None else "whole")
+        if encoded[-1] == "whole":
+            threads.append(threading.current_thread().name)
         return real_image(indices, *args, **kwargs)
 
     expected = [encode_plan(plan) for plan in plans]
     monkeypatch.setattr(plan_encoding.blocks, "image", counted)
     emitted: list[bytes] = []
-    encoder = plan_encoding.PlanEncoder(lambda chunk, drawn: emitted.append(chunk), every_way)
+    encoder = plan_encoding.PlanEncoder(lambda chunk, drawn: emitted.append(chunk), every_way,
+                                        lossy_on_caller=on_caller)
     try:
         shown = []
         for plan in plans:
@@ -718,6 +725,8 @@ def test_lossy_plans_in_a_row_skip_a_losing_way_and_keep_the_blocks_of_trying_ev
     assert emitted == [chunk for chunk, _, _ in expected]
     assert all(np.array_equal(a, b) for a, b in zip(shown, [s for _, s, _ in expected]))
     assert encoded.count("whole") == len(plans)
+    caller = threading.current_thread().name
+    assert all((name == caller) == on_caller and (on_caller or name.startswith("gifsom-lossy")) for name in threads)
     if tracked:
         assert 1 <= encoded.count("transparent") < len(plans) // 2
     else:

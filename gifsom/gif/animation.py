@@ -63,17 +63,19 @@ class AnimationWriter:
         every_way: try every way of writing each lossy rectangle under
             :data:`.plan_encoding.PARALLEL_CANDIDATE_PIXELS` pixels, whatever recent frames say (see
             :class:`.plan_encoding.PlanEncoder`).
+        mapped_ahead: the caller's frames are mapped on another thread, so :meth:`add` encodes a lossy frame
+            on the caller's thread (else on a worker, while the caller maps the next frame).
     """
 
     def __init__(self, out: BinaryIO, width: int, height: int, *, global_palette: np.ndarray | None,
                  loop: int = 0, comment: str | None = None, lossy: int = 0, spare_slot: bool = False,
                  reorder: bool = True, reorder_up_to: int | None = None,
-                 every_way: bool = False) -> None:
+                 every_way: bool = False, mapped_ahead: bool = False) -> None:
         self.out = out
         self.lossy = lossy
         self.width, self.height, self.loop, self.comment = width, height, loop, comment
         self.model = ScreenModel(width, height, global_palette=global_palette, spare_slot=spare_slot, lossy=lossy)
-        self.encoder = PlanEncoder(self._emit, every_way)
+        self.encoder = PlanEncoder(self._emit, every_way, lossy_on_caller=mapped_ahead)
         self.pending: IndexedFrame | None = None
         self.frames_written = 0
         self.bytes_written = 0
@@ -205,7 +207,7 @@ class AnimationWriter:
         plan = self.model.plan(frame, delay_cs, successor, self._pending_changed)
         if self.lossy:
             # lossy LZW decides what is shown: the model learns it before the next plan (_finish_lossy), and
-            # the caller maps the next frame while a worker encodes this one
+            # unless frames are mapped ahead, the caller maps the next frame while a worker encodes this one
             self.encoder.start(plan)
             self._started = plan
         else:

@@ -282,10 +282,15 @@ class PlanEncoder:
         every_way: try every way of writing lossy rectangles under :data:`PARALLEL_CANDIDATE_PIXELS` (the
             fit's tries); else those from :data:`TRACKED_WAY_PIXELS` skip the ways that lost by far in recent
             frames (:class:`WayHistory`).
+        lossy_on_caller: encode lossy plans on the thread that calls :meth:`start`, for a caller with nothing
+            to do before :meth:`finish` (its frames are mapped on a thread of their own). Else on a thread of
+            the encoder's own, while the caller maps the next frame.
     """
 
-    def __init__(self, emit: Callable[[bytes, DrawnIndices | None], None], every_way: bool = False) -> None:
+    def __init__(self, emit: Callable[[bytes, DrawnIndices | None], None], every_way: bool = False,
+                 lossy_on_caller: bool = False) -> None:
         self.emit = emit
+        self.lossy_on_caller = lossy_on_caller
         workers = available_cores()
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="gifsom-lzw")
         self.workers = workers
@@ -293,7 +298,7 @@ class PlanEncoder:
         self.ahead = 2 * workers               # plans always let ahead (see MOST_PLANS_AHEAD)
         self.waiting: deque[tuple[Future, int]] = deque()    # each plan's job and its rectangle's pixels
         self.pixels_ahead = 0
-        # lossy plans: one at a time, on a thread of its own (its candidates go to ``pool``)
+        # lossy plans: one at a time, on the caller's thread or one of their own (their candidates go to ``pool``)
         self.lossy_pool: ThreadPoolExecutor | None = None
         self.started: Future | None = None
         # lossy plans come one at a time, in frame order
@@ -301,10 +306,15 @@ class PlanEncoder:
 
     def start(self, plan: FramePlan) -> None:
         """Start encoding ``plan`` with lossy LZW, whose choices decide what is shown, so the next plan
-        needs them (:meth:`finish`); meanwhile the caller can map the next frame."""
+        needs them (:meth:`finish`); meanwhile the caller can map the next frame (else, with
+        ``lossy_on_caller``, the plan is encoded before this returns)."""
         self.flush()
         if self.started is not None:
             raise RuntimeError("finish the lossy plan started before starting another")
+        if self.lossy_on_caller:
+            self.started = Future()
+            self.started.set_result(_encoded(plan, self.pool, self.lossy_ways))
+            return
         if self.lossy_pool is None:
             self.lossy_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gifsom-lossy")
         self.started = self.lossy_pool.submit(_encoded, plan, self.pool, self.lossy_ways)
