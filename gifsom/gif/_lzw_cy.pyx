@@ -589,15 +589,19 @@ cdef struct Search:
 
 
 cdef inline int64_t _continuation(Search* s, int64_t node, int64_t value) noexcept nogil:
-    """The code of string ``node`` followed by ``value``, or -1: the set answers whether there is one, from
-    cache; a string with few continuations finds it in its row (the newest, where a string was given two
-    codes) rather than in the table's."""
+    """The code of string ``node`` followed by ``value``, or -1. A string with few continuations finds it in
+    its row (the newest, where a string was given two codes); one with more asks its set whether there is
+    one before it reads the table (2 MiB, mostly out of cache). Asking the set first for every string
+    took 2.5% longer on the dark star field's lossy frames (2026-12-04)."""
     cdef uint32_t found
-    if not (s.continued_by[node * 4 + (value >> 6)] >> (value & 63)) & 1:
-        return -1
-    if s.children[node] > LISTED_CHILDREN:
+    cdef int64_t children = s.children[node]
+    if children > LISTED_CHILDREN:
+        if not (s.continued_by[node * 4 + (value >> 6)] >> (value & 63)) & 1:
+            return -1
         return s.codes[node * 256 + value]
-    found = _match16(s.child_values + node * LISTED_CHILDREN, value) & ((1u << s.children[node]) - 1)
+    found = _match16(s.child_values + node * LISTED_CHILDREN, value) & ((1u << children) - 1)
+    if not found:
+        return -1
     return s.child_codes[node * LISTED_CHILDREN + _highest_bit(found)]
 
 
