@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 from . import checks
 from .checks import DEFAULT_MAX_SPOOL
 from .errors import GifsomError, OptionError, ResourceError
-from .fit import FitResult, SizeLimit
+from .fit_terms import FitResult, SizeLimit
 from .frames import Frame
 from .options import EncodeFields, EncodeOptions
 from .output import GifPath

@@ -21,7 +21,7 @@ from .clip import Clip
 from .collector import Collector
 from .encoder import new_survey, write_clip
 from .errors import InputError
-from .fit import Fitter, FitResult, SizeLimit, size_limit
+from .fit_terms import FitResult, SizeLimit, size_limit
 from .live import LiveEncoder
 from .options import EncodeFields, EncodeOptions, with_fields
 from .palette.clip import ClipSurvey
@@ -77,7 +77,7 @@ class GifWriter:
         max_spool: refuse (with :class:`gifsom.errors.ResourceError`) a clip whose raw
             frames would take more bytes than this.
         max_size: the most bytes the GIF may have: an int, a size such as ``"10M"``, ``"128K"`` or
-            ``"1MiB"``, or a :class:`gifsom.fit.SizeLimit` that also caps its size and frame count.
+            ``"1MiB"``, or a :class:`gifsom.fit_terms.SizeLimit` that also caps its size and frame count.
             The best-looking GIF that fits is written, trading lossy LZW,
             colours, scale and frame rate (those given in ``options`` or ``fields`` stay as given;
             see :mod:`gifsom.fit`). When nothing fits, :class:`gifsom.errors.ResourceError` names the
@@ -120,7 +120,7 @@ class GifWriter:
         self.edits = edits or TimelineEdits()
         #: Whether the GIF is encoded while frames arrive (``live`` asked for it, and nothing needs the whole clip).
         self.live = live and self.size_limit is None and not needs_whole_clip(self.options, self.edits)
-        #: How the GIF was fitted under ``max_size``, once closed (a :class:`gifsom.fit.FitResult`), or None.
+        #: How the GIF was fitted under ``max_size``, once closed (a :class:`gifsom.fit_terms.FitResult`), or None.
         self.fit: FitResult | None = None
         self.progress = progress
         self.bar = bar
@@ -234,6 +234,8 @@ class GifWriter:
 
     def _fitted(self, clip: Clip, survey: ClipSurvey, end_time: float, limit: SizeLimit) -> FitResult:
         """The best GIF under the size limit; lossy, colours and a dither given by the caller stay as given."""
+        from .fit import Fitter        # the search: loaded only for a fit
+
         chosen = frozenset(name for name in ("lossy", "colors") if getattr(self.options, name) is not None) | (
             {"dither"} if self.options.dither is not None or self.options.dither_strength is not None else set())
         tries = Progress(f"fitting under {limit.max_bytes:,} bytes", None, bar=self.bar, unit="try")

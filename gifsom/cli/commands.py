@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import GifsomError, InputError, OptionError
-from ..fit import SizeLimit, size_limit as fit_limit
+from ..fit_terms import SizeLimit, size_limit as fit_limit
 from ..limits import check_clip_budget
 from ..options import EncodeOptions, parse_colour
 from ..output import STDOUT, GifPath, check_gif_path
