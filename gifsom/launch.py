@@ -25,7 +25,7 @@ OPENMP_WAIT = ("OMP_WAIT_POLICY", "PASSIVE")
 
 def entry_point() -> None:
     """Run ``gifsom`` with the process's arguments and exit with its code."""
-    # ffmpeg describes the videos to convert while numpy and the pipeline load
+    # ffmpeg describes the videos to convert, and starts decoding the first, while numpy and the pipeline load
     describe_early(sys.argv[1:])
     if "numpy" not in sys.modules:
         # set before numpy and gifsom's kernels load, unless the user has set them; the library leaves the

@@ -64,22 +64,31 @@ def test_a_shipped_ffmpeg_that_cannot_start_gives_way_to_the_one_imageio_ffmpeg_
     assert ffmpeg.ffmpeg_exe() != str(broken)
 
 
-# every ffmpeg the program starts, and whether numpy had loaded by then; printed at exit, after the
-# program's own exit handlers (registered later, so run first)
+# every ffmpeg the program starts: whether it decodes (writes frames to its stdout) or describes, whether
+# numpy had loaded by then, the thread that started it, and whether it was reaped; printed at exit, after
+# the program's own exit handlers (registered later, so run first)
 COUNT_FFMPEG = """
-import atexit, subprocess, sys
+import atexit, subprocess, sys, threading
 started = []
 real = subprocess.Popen
 class Counted(real):
     def __init__(self, command, *a, **k):
         super().__init__(command, *a, **k)
-        started.append((self, "numpy" in sys.modules))
+        started.append((self, command[-1] == "-", "numpy" in sys.modules, threading.current_thread().name))
 subprocess.Popen = Counted
-atexit.register(lambda: print([(loaded, p.returncode is not None) for p, loaded in started]))
+atexit.register(lambda: print([(decodes, loaded, thread, p.returncode is not None)
+                               for p, decodes, loaded, thread in started]))
 sys.argv = ["gifsom", "convert", *sys.argv[1:]]
 from gifsom.launch import entry_point
 entry_point()
 """
+
+
+def started_ffmpeg(run: subprocess.CompletedProcess) -> list[tuple[bool, bool, str, bool]]:
+    """What COUNT_FFMPEG printed: ``(decodes, numpy loaded, thread, reaped)`` for each ffmpeg started."""
+    import ast
+
+    return ast.literal_eval(run.stdout.splitlines()[-1])
 
 
 def test_the_program_has_ffmpeg_describe_a_video_while_numpy_loads_and_the_probe_takes_that(tmp_path):
@@ -87,10 +96,54 @@ def test_the_program_has_ffmpeg_describe_a_video_while_numpy_loads_and_the_probe
     run = subprocess.run([sys.executable, "-c", COUNT_FFMPEG, str(FIXTURES / "pan.mp4"), str(out), "--fps", "2",
                           "--width", "32", "-q"], capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stderr
-    # the description, before numpy; then the decode: no second description
-    assert run.stdout.splitlines()[-1] == "[(False, True), (True, True)]"
+    # the description, before numpy; then the decode: no second description, and with --fps and --width no
+    # decode started early as the default options decode
+    assert started_ffmpeg(run) == [(False, False, "MainThread", True), (True, True, "MainThread", True)]
     with Image.open(out) as gif:
         assert gif.size[0] == 32
+
+
+def test_the_program_starts_decoding_the_first_video_while_numpy_loads_and_the_source_takes_that(tmp_path):
+    """With the default decode (``--colors`` and ``--lossy`` do not change it), the thread that takes the
+    description starts the decode, and the source reads its frames: no other ffmpeg starts, and the GIF is
+    the one the library writes from a decode of its own."""
+    out = tmp_path / "out.gif"
+    run = subprocess.run([sys.executable, "-c", COUNT_FFMPEG, str(FIXTURES / "pan.mp4"), str(out), "--colors", "64",
+                          "--lossy", "5", "-q"], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert [(decodes, thread, reaped) for decodes, _, thread, reaped in started_ffmpeg(run)] == \
+        [(False, "MainThread", True), (True, "gifsom-early-decode", True)]
+    assert gifsom.cli.main("convert", str(FIXTURES / "pan.mp4"), str(tmp_path / "own.gif"), "--colors", "64",
+                           "--lossy", "5", "-q") == 0
+    assert out.read_bytes() == (tmp_path / "own.gif").read_bytes()
+
+
+def test_what_the_program_runs_before_numpy_loads_does_not_load_numpy():
+    """The early description and decode run while numpy loads: their modules must not wait for it."""
+    code = "import sys, gifsom.ffmpeg, gifsom.video_probe; print('numpy' in sys.modules)"
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0 and run.stdout.strip() == "False", run.stderr
+
+
+def test_the_decode_flags_are_the_source_options_that_change_the_decode():
+    """``DECODE_FLAGS`` (no decode is started early with one of them) names exactly the options whose
+    value changes the video source's ffmpeg command."""
+    from dataclasses import fields, replace
+
+    from gifsom.ffmpeg import DECODE_FLAGS, description
+    from gifsom.sources.base import Rectangle, SourceOptions
+    from gifsom.sources.video import VideoSource
+    from gifsom.video_probe import video_info
+
+    path = FIXTURES / "pan.mp4"
+    info = video_info(description(path), path)
+    default = VideoSource(path).command(info)[0]
+    other = {"fps": 5.0, "width": 64, "height": 48, "start": 0.5, "end": 1.0, "speed": 2.0, "max_pixels": 10 ** 6,
+             "partial_ok": True, "crop": Rectangle(0, 0, 32, 32)}
+    assert sorted(other) == sorted(field.name for field in fields(SourceOptions))
+    changing = {f"--{name.replace('_', '-')}" for name, value in other.items()
+                if VideoSource(path, replace(SourceOptions(), **{name: value})).command(info)[0] != default}
+    assert changing == DECODE_FLAGS
 
 
 @pytest.mark.parametrize("refused, named_in_error", [(["out.gif", "--fps", "0"], "fps"),
@@ -102,7 +155,12 @@ def test_a_description_started_early_and_not_taken_is_stopped_when_the_program_e
     run = subprocess.run([sys.executable, "-c", COUNT_FFMPEG, str(FIXTURES / "pan.mp4"), *arguments],
                          capture_output=True, text=True, timeout=120, cwd=tmp_path)
     assert run.returncode != 0 and named_in_error in run.stderr
-    assert run.stdout.splitlines()[-1] == "[(False, True)]"
+    # the description, before numpy; without a decode flag, the decode started for the default options too:
+    # both stopped and reaped
+    found = started_ffmpeg(run)
+    assert found[0] == (False, False, "MainThread", True)
+    assert [(decodes, thread, reaped) for decodes, _, thread, reaped in found[1:]] == \
+        ([] if "--fps" in refused else [(True, "gifsom-early-decode", True)])
 
 
 def test_natural_sort(tmp_path):
