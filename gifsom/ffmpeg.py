@@ -48,8 +48,8 @@ _ffmpeg: str | None = None         # the binary found, once looked for
 _ffmpeg_shipped = False             # ...and whether it is imageio-ffmpeg's own, taken unchecked
 #: ffmpeg describing a file, started by :func:`describe_early`, by (binary, absolute path)
 _early: dict[tuple[str, str], subprocess.Popen] = {}
-#: the first video described early: its description (or the error taking it) once ``_described`` is set,
-#: taken by :func:`description` from the thread that started its decode
+#: the first video described early, by the same key: a thread takes its description and starts its decode
+#: (see :class:`_FirstVideo`), and :func:`description` waits for that thread
 _first: dict[tuple[str, str], "_FirstVideo"] = {}
 #: decodes started early and not taken yet, by command line; ``_stopping`` once the program exits
 _decodes: dict[tuple[str, ...], "Decoding"] = {}
