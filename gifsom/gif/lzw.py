@@ -54,10 +54,14 @@ SEARCH_BUDGET = 64
 #: With source colours: a stream is cut into parts of about this many pixels (at most :data:`MOST_PARTS`),
 #: each encoded from an empty table, so that the threads of a pool can share one image. On the dark star
 #: field (480x270, two parts) ``gifsom convert`` took 1.035 against 1.094 s with one part (median of 7
-#: interleaved runs, 2 cores, 2026-12-03), for 0.2% more bytes; the 640x360 pan took 0.13% more bytes in
-#: two parts and 0.43% in four, which were no faster on 2 cores.
-PART_PIXELS = 1 << 16
-MOST_PARTS = 2
+#: interleaved runs, 2 cores, 2026-12-03), for 0.2% more bytes. Since the writer's thread encodes one part
+#: while the mapping thread runs beside it, a third part keeps both cores busier (2 cores, 2026-12-04,
+#: medians of interleaved runs): the star field 0.755 against 0.821 s in three parts (15 runs; 0.803 in
+#: four), for 0.08% more bytes; chelsea (480x270) 0.677 against 0.710 s, 0.33% more; the 640x360 pan 2.255
+#: against 2.417 s (5 runs; 2.231 in four), 0.15% more (0.32% in four). Parts smaller than this are
+#: slower: small (176x144) took 0.473 against 0.461 s in two parts.
+PART_PIXELS = 40_000
+MOST_PARTS = 3
 _NO_NEAR = np.zeros(1, np.int32)
 _THREAD_TABLES = threading.local()
 
