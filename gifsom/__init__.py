@@ -49,8 +49,8 @@ __version__ = "0.1.0"
 #: Where each public name lives. They are imported when first used, so that ``import gifsom`` does not
 #: load numpy and every stage of the pipeline (the command line sets numpy's threads before numpy loads).
 _PUBLIC = {
-    "FitResult": "fit_terms", "SizeLimit": "fit_terms", "Frame": "frames", "GifPath": "output", "EncodeFields": "options",
-    "EncodeOptions": "options", "learn_palette": "palette.learn", "RecordingReport": "recorder", "record": "recorder",
+    "FitResult": "fit_terms", "SizeLimit": "fit_terms", "Frame": "frames", "GifPath": "output",
+    "EncodeFields": "options", "EncodeOptions": "options", "learn_palette": "palette.learn", "RecordingReport": "recorder", "record": "recorder",
     "read_frames": "sources", "FrameSource": "sources.base", "Region": "sources.screen", "quantize": "still",
     "TimelineEdits": "timeline", "EncodeResult": "writer", "GifWriter": "writer", "encode": "writer",
 }

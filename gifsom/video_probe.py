@@ -87,7 +87,8 @@ def video_info(text: str, path: str | os.PathLike) -> VideoInfo:
     if not size:
         if re.search(r"Stream #.*: Audio:", text):
             raise InputError(f"{str(path)!r} has no video stream (it holds sound only); give a video, a GIF or images")
-        raise InputError(f"cannot read video {str(path)!r}: {ffmpeg_reason(text)}; check that the file is a complete video")
+        raise InputError(f"cannot read video {str(path)!r}: {ffmpeg_reason(text)}; "
+                         "check that the file is a complete video")
     fps = _FPS.search(text)
     duration = _DURATION.search(text)
     seconds = None
