@@ -50,9 +50,10 @@ __version__ = "0.1.0"
 #: load numpy and every stage of the pipeline (the command line sets numpy's threads before numpy loads).
 _PUBLIC = {
     "FitResult": "fit_terms", "SizeLimit": "fit_terms", "Frame": "frames", "GifPath": "output",
-    "EncodeFields": "options", "EncodeOptions": "options", "learn_palette": "palette.learn", "RecordingReport": "recorder", "record": "recorder",
-    "read_frames": "sources", "FrameSource": "sources.base", "Region": "sources.screen", "quantize": "still",
-    "TimelineEdits": "timeline", "EncodeResult": "writer", "GifWriter": "writer", "encode": "writer",
+    "EncodeFields": "options", "EncodeOptions": "options", "learn_palette": "palette.learn",
+    "RecordingReport": "recorder", "record": "recorder", "read_frames": "sources", "FrameSource": "sources.base",
+    "Region": "sources.screen", "quantize": "still", "TimelineEdits": "timeline", "EncodeResult": "writer",
+    "GifWriter": "writer", "encode": "writer",
 }
 
 # writer="gifsom" in matplotlib and plugin="gifsom" in imageio, once those are imported
