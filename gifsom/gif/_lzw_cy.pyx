@@ -649,7 +649,7 @@ cdef void _search(Search* s, int64_t node, Py_ssize_t position, int64_t depth, i
     """Follow the continuations of the string ``node`` (``depth`` pixels after its first) from the pixel at
     ``position``: the exact one first, then those within the bounds, noting the
     furthest reaching string."""
-    cdef int64_t pixel, child, value, own, word, row, k
+    cdef int64_t pixel, child, value, own, word, k
     cdef uint64_t bits
     cdef uint32_t listed
     cdef uint64_t near_ones[4]          # the string's continuations near the pixel, as a 256-bit set
@@ -673,7 +673,8 @@ cdef void _search(Search* s, int64_t node, Py_ssize_t position, int64_t depth, i
         depth += 1
     if child >= 0:
         _search(s, child, position + 1, depth + 1, error)
-    if pixel == s.transparent or s.visits >= s.budget or depth + s.nodes[node].height < s.best_length:
+    here = &s.nodes[node]
+    if pixel == s.transparent or s.visits >= s.budget or depth + here.height < s.best_length:
         return
     bits = 0
     for word in range(4):
@@ -683,7 +684,7 @@ cdef void _search(Search* s, int64_t node, Py_ssize_t position, int64_t depth, i
         return                          # no continuation near the pixel (the usual case): nothing to walk
     source = s.sources + 3 * position
     own = _source_distance2(s.colours, pixel, source)
-    if s.nodes[node].children > LISTED_CHILDREN:
+    if here.children > LISTED_CHILDREN:
         # many continuations (a first pixel's): those near the pixel, from the sets
         for word in range(4):
             bits = near_ones[word]
@@ -697,7 +698,6 @@ cdef void _search(Search* s, int64_t node, Py_ssize_t position, int64_t depth, i
         return
     # few continuations: those near the pixel found in the string's row, 16 at a time, and followed newest
     # first
-    here = &s.nodes[node]
     listed = 0
     for word in range(4):
         bits = near_ones[word]
