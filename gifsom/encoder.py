@@ -12,6 +12,7 @@ Stages, in the order frames meet them:
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterator
 from contextlib import closing
 from functools import partial
@@ -22,7 +23,7 @@ import numpy as np
 from .clip import Clip
 from .gif.animation import AnimationWriter, IndexedFrame
 from .gif.timing import start_cs
-from .mapping.converge import ConvergingMapper
+from .mapping.converge import ConvergingMapper, ScreenFollowingMapper, SteadyCameraMapper
 from .mapping.stage import FrameMapper
 from .options import EncodeOptions
 from .palette.clip import ClipSurvey
@@ -36,6 +37,12 @@ from .threads import available_cores, run_ahead
 #: pixels changes from frame to frame. On the bench's clips: camera video 0.83 to 0.87, the scrolling
 #: page 0.42, the cartoon 0.07, the screen recording 0.008.
 MOSTLY_CHANGING = 0.25
+#: Camera video is a steady camera's (:func:`steadies`) where at least this share of the picture stays from
+#: frame to frame, within noise (:attr:`gifsom.palette.clip.ClipSurvey.steady_share`). Measured (2026-12-04):
+#: three steady clips made with sensor noise through H.264 (a talking head, a car's inside, a desk) 0.83 to
+#: 0.93; the bench's pans and zooms 0.26 to 0.53, and a pan over a photo with a plain sky and sensor noise
+#: 0.67, where leaving pixels to the screen froze the sky's noise (SSIMULACRA 2 73.3 against 77.9).
+STEADY_SHARE = 0.75
 #: Frames mapped (or being mapped) ahead of the one the writer takes: mapping runs on a thread of its own
 #: while the writer plans the frames before and waits for their lossy LZW. Against mapping on the writer's
 #: thread (2 cores, 2026-12-04, medians of interleaved runs, the same GIFs): the dark star field 0.901
@@ -136,6 +143,25 @@ def converges(options: EncodeOptions, census: np.ndarray | None, channels: int) 
     return options.content == "flat" and census is None and channels == 3 and options.lossy_level == 0
 
 
+def steadies(options: EncodeOptions, survey: ClipSurvey, census: np.ndarray | None, channels: int) -> bool:
+    """Whether a clip is a steady camera's video, mapped with a :class:`SteadyCameraMapper`: camera video
+    (``noisy``) of which at least :data:`STEADY_SHARE` stays still from frame to frame, opaque, in more
+    colours than a palette holds (``census`` None: else it is exact already), with the palette scope and
+    lossy LZW left to the quality (a fit's tries set them) and temporal state on (``--no-temporal`` asks for
+    every frame drawn afresh)."""
+    return (options.content == "noisy" and survey.steady_share >= STEADY_SHARE and census is None
+            and channels == 3 and options.palette is None and options.lossy is None and options.temporal)
+
+
+def steady_mapper(palette: np.ndarray, options: EncodeOptions) -> SteadyCameraMapper:
+    """A :class:`SteadyCameraMapper` from the first palette ``palette``, with the quality's bound, learning
+    each frame's palette as the encoder learns any (:func:`learn_from`)."""
+    knobs = options.steady
+    return SteadyCameraMapper(palette, options.steady_mapping_options(),
+                              lambda pixels, colors: learn_from(pixels, None, options, colors, colors),
+                              knobs.bound, knobs.colors)
+
+
 def converging_mapper(palette: np.ndarray, options: EncodeOptions) -> ConvergingMapper:
     """A :class:`ConvergingMapper` from the first palette ``palette``, learning the palettes it needs as
     the encoder learns any (:func:`learn_from`)."""
@@ -200,6 +226,12 @@ def write_clip(out: BinaryIO, spool: Clip, survey: ClipSurvey, options: EncodeOp
     census = fitting_colours(survey.census.colours(), exact)
     scope = options.palette_scope
     converge = False
+    steady = steadies(options, survey, census, channels)
+    if steady:
+        # the first frame takes a palette of its own, and each later frame one for the pixels it draws
+        # (SteadyCameraMapper), written exactly: the mapper leaves pixels to the screen as it last drew them
+        options = dataclasses.replace(options, lossy=0)
+        scope = "global"
     if quality_asks_frame_palettes(options) and survey.changed_share < MOSTLY_CHANGING:
         # the quality asks for a palette per frame; in a clip that mostly stays still (a screen recording)
         # a new palette would redraw each frame whole for nothing: 4.3 times the bytes on the bench's screen-x10.
@@ -226,7 +258,12 @@ def write_clip(out: BinaryIO, spool: Clip, survey: ClipSurvey, options: EncodeOp
             and survey.most_frame_colours <= exact:
         scope = "frame"      # a scene is over the exact limit but every frame fits: exact palettes per frame
     global_palette = None
-    if scope == "global" or census is not None:
+    if steady:
+        # the first frame's own: what it draws stays on screen (2026-12-04, a first version that dithered
+        # across the whole frame: the talking head's SSIMULACRA 2 80.59 against 80.31 with the clip's sample's,
+        # the car's 77.94 against 76.95)
+        global_palette = learn_from(np.asarray(spool.frame(0)).reshape(-1, 3), None, options, size, exact)
+    elif scope == "global" or census is not None:
         # a clip whose colours all fit needs one exact palette, whatever the scope
         key = (options.palette_options(size, exact), census is None)     # the options hold size and exact
         global_palette = None if palettes is None else palettes.get(key)
@@ -256,7 +293,7 @@ def write_clip(out: BinaryIO, spool: Clip, survey: ClipSurvey, options: EncodeOp
                                  comment=options.comment, lossy=options.lossy_level, spare_slot=channels == 4,
                                  every_way=every_way, mapped_ahead=True)
         per_frame = global_palette is None and scope == "frame"
-        converging = None
+        converging: ScreenFollowingMapper | None = None
         first = global_palette
         if stretch_palettes is not None:
             first = stretch_palettes.palette(stretch_palettes.stretch_start(spool.spooled_number(0)))
@@ -264,6 +301,8 @@ def write_clip(out: BinaryIO, spool: Clip, survey: ClipSurvey, options: EncodeOp
         if converge and first is not None and not (stretch_palettes and all(stretch_palettes.exact.values())):
             # (every scene exact, or every frame in exact colours of its own: lossless already)
             converging = converging_mapper(first, options)
+        if steady and first is not None:
+            converging = steady_mapper(first, options)
 
         def indexed(number: int, rgb: np.ndarray, mask: np.ndarray | None, mapped: Any) -> IndexedFrame:
             """Frame ``number`` in its palette's indices. Frames are mapped in order, each from the state the

@@ -92,24 +92,70 @@ KNOB_DITHER = {"flat": ((1, "floyd-steinberg"),), "clean": ((1, "floyd-steinberg
                "noisy": ((FRAME_PALETTES_FROM, "adaptive"), (1, "floyd-steinberg"))}
 
 
+def _between(anchors: tuple[tuple[int, float, float, int], ...], quality: int) -> tuple[float, float, int]:
+    """(dither strength, the second knob, colours) at ``quality`` on a table of (quality, strength, second
+    knob, colours) anchors, best first: strength and the second knob interpolated linearly, colours
+    geometrically."""
+    for (high, strength_high, knob_high, colors_high), (low, strength_low, knob_low, colors_low) \
+            in zip(anchors, anchors[1:]):
+        if low <= quality <= high:
+            share = (high - quality) / (high - low)
+            return (strength_high + (strength_low - strength_high) * share, knob_high + (knob_low - knob_high) * share,
+                    round(colors_high * (colors_low / colors_high) ** share))
+    raise ValueError(f"quality {quality} is outside the anchors")
+
+
 def knobs_for_quality(quality: int, content: str = "clean") -> QualityKnobs:
     """The dither, lossy LZW, palette scope and palette size that quality ``quality`` (1..100, higher is
     better looking and larger) stands for, for a clip of ``content`` (one of :data:`CONTENT_KINDS`).
     Bytes fall and the look worsens monotonically as quality falls."""
     checks.in_range("quality", quality, 1, 100, "1 (smallest) to 100 (best looking)")
     checks.one_of("content", content, CONTENT_KINDS, "a kind of content")
-    anchors = KNOB_ANCHORS[content]
-    for (high, strength_high, lossy_high, colors_high), (low, strength_low, lossy_low, colors_low) \
-            in zip(anchors, anchors[1:]):
-        if low <= quality <= high:
-            share = (high - quality) / (high - low)
-            strength = strength_high + (strength_low - strength_high) * share
-            lossy = round(lossy_high + (lossy_low - lossy_high) * share)
-            colors = round(colors_high * (colors_low / colors_high) ** share)
-            break
+    strength, lossy, colors = _between(KNOB_ANCHORS[content], quality)
     mode = next(dither for lowest, dither in KNOB_DITHER[content] if quality >= lowest) if strength > 0 else "none"
     scope = "frame" if quality >= FRAME_PALETTES_FROM else "drift" if quality >= DRIFT_PALETTES_FROM else "scene"
-    return QualityKnobs(mode, round(strength, 3), lossy, scope, colors)
+    return QualityKnobs(mode, round(strength, 3), round(lossy), scope, colors)
+
+
+@dataclass(frozen=True)
+class SteadyKnobs:
+    """What one step of the quality knob sets for a steady camera's video (see
+    :class:`gifsom.mapping.converge.SteadyCameraMapper`).
+
+    Attributes:
+        dither_strength: 0..1, Floyd-Steinberg's.
+        bound: RGB distance within which a pixel on screen is left as it is.
+        colors: the most colours of a palette, 2..256.
+    """
+
+    dither_strength: float
+    bound: float
+    colors: int
+
+
+#: (quality, Floyd-Steinberg strength, bound, colours) at the knob's anchor points for a steady camera's
+#: video, best first (interpolated as :data:`KNOB_ANCHORS` are). Measured on the bench's three steady clips
+#: (2026-12-04: head, car and desk, each with sensor noise through H.264) against gifski 1.7:
+#:
+#: - at 90, a bound of 8 took the talking head from 627 KB and SSIMULACRA 2 77.46 (the camera default) to
+#:   505 KB and 80.85, where gifski has 550 KB and 80.54; a bound of 4 redrew half of each frame (1,006 KB,
+#:   79.60: each palette spread over more pixels), 16 left noise standing (282 KB, 78.81);
+#: - Floyd-Steinberg at 0.75 rather than 0.25 took the car's FLIP from 0.0458 to 0.0436 (gifski's: 0.0439)
+#:   and the desk's from 0.0427 to 0.0396 (0.0422), for 3% to 6% more bytes;
+#: - at 100, the bound stops at 7: under it, dither's own error redraws pixels frame after frame (a bound of
+#:   6 at full strength took the desk to 3.2 MB) and each palette spreads thinner; half strength scored
+#:   higher than full on the car (79.26 against 78.41, FLIP 0.0433 against 0.0427);
+#: - at 50, undithered, a bound of 40 and 24 colours: each clip comes in under gifski's bytes at its quality
+#:   50 (the desk 205 KB against 227 KB), scoring higher.
+STEADY_ANCHORS = ((100, 0.5, 7.0, 256), (90, 0.75, 8.0, 256), (80, 0.5, 11.0, 256), (50, 0.0, 40.0, 24),
+                  (1, 0.0, 64.0, 4))
+
+
+def steady_knobs(quality: int) -> SteadyKnobs:
+    """What quality ``quality`` (1..100) stands for in a steady camera's video (:data:`STEADY_ANCHORS`)."""
+    checks.in_range("quality", quality, 1, 100, "1 (smallest) to 100 (best looking)")
+    strength, bound, colors = _between(STEADY_ANCHORS, quality)
+    return SteadyKnobs(round(strength, 3), round(bound, 2), colors)
 
 
 def parse_colour(text: str) -> tuple[int, int, int]:
@@ -241,6 +287,20 @@ class EncodeOptions:
         """What lossy LZW measures the error of a frame (uint8 (H, W, 3) ``rgb``) against: the frame itself
         where :attr:`lossy_from_source`, else None (its indices' own colours)."""
         return rgb if self.lossy_from_source else None
+
+    @property
+    def steady(self) -> SteadyKnobs:
+        """What the quality sets for a steady camera's video (:func:`steady_knobs`), with the colours and
+        the dither strength given."""
+        knobs = steady_knobs(DEFAULT_QUALITY if self.quality is None else self.quality)
+        return SteadyKnobs(knobs.dither_strength if self.dither_strength is None else self.dither_strength,
+                           knobs.bound, knobs.colors if self.colors is None else self.colors)
+
+    def steady_mapping_options(self) -> MappingOptions:
+        """How a steady camera's frames are mapped: Floyd-Steinberg (or the dither given) at the steady
+        strength, each frame afresh (the mapper leaves still pixels to the screen itself)."""
+        return MappingOptions(dither="floyd-steinberg" if self.dither is None else self.dither,
+                              strength=self.steady.dither_strength, temporal=False)
 
     def for_clip(self, content: str) -> "EncodeOptions":
         """These options for a clip whose content was judged ``content``, where :attr:`content` was left

@@ -19,8 +19,9 @@ Pillow's and scaling with the thread count; with ``--fit``, the fit under a size
 hand-picked grid (wall times as medians of five runs beside a default encode). Each table ends
 with the targets it checks. The clips photos, cartoon and page
 are made at run time from media that scikit-image ships; so are the held-out clips chelsea,
-hopper (matplotlib's sample photo), hubble and plot (a matplotlib animation), which run only
-when named. Tools and metrics that are missing
+hopper (matplotlib's sample photo), hubble and plot (a matplotlib animation), and the steady
+cameras' clips head, car and desk (still pictures with moving parts under sensor noise), which run
+only when named. Tools and metrics that are missing
 are skipped with a note. See ../shared/docs/benchmarks.md for the method.
 """
 
@@ -249,6 +250,65 @@ def plot_frames(count: int = 40) -> list[np.ndarray]:
     return frames
 
 
+def with_sensor_noise(frames: list[np.ndarray], sigma: float, seed: int) -> list[np.ndarray]:
+    """``frames`` with fresh Gaussian noise of ``sigma`` levels on every channel of every frame, as a camera's
+    sensor adds it (the same noise on every run: ``seed``)."""
+    rng = np.random.default_rng(seed)
+    return [np.clip(f + rng.normal(0.0, sigma, f.shape), 0, 255).round().astype(np.uint8) for f in frames]
+
+
+def talking_head_frames(count: int = 60, size: tuple[int, int] = (176, 144)) -> list[np.ndarray]:
+    """A steady camera on a face before a still background, as a video call: a portrait (scikit-image's
+    astronaut) bobbing over a photo (its coffee), with sensor noise; ``count`` frames of ``size``."""
+    from skimage import data
+
+    width, height = size
+    back = Image.fromarray(data.coffee()).resize((width + 40, height + 40), Image.Resampling.LANCZOS)
+    face = Image.fromarray(data.astronaut()[30:230, 150:330]).resize((70, 78), Image.Resampling.LANCZOS)
+    frames = []
+    for step in range(count):
+        canvas = back.copy()
+        canvas.paste(face, (70 + round(6 * math.sin(step / 6)), 50 + round(3 * math.sin(step / 4))))
+        frames.append(np.asarray(canvas)[20:20 + height, 20:20 + width])
+    return with_sensor_noise(frames, 4.0, 7)
+
+
+def car_frames(count: int = 60, size: tuple[int, int] = (176, 144)) -> list[np.ndarray]:
+    """A steady camera inside a moving car: a still inside (scikit-image's astronaut), a window on a view
+    that slides past (its rocket under a pan), a head that bobs, with sensor noise; ``count`` frames of
+    ``size``."""
+    from skimage import data
+
+    width, height = size
+    inside = np.asarray(Image.fromarray(data.astronaut()).resize((width, height + 60), Image.Resampling.LANCZOS))
+    outside = pan_and_zoom(data.rocket(), count, (70, 60))
+    frames = []
+    for step in range(count):
+        frame = inside[20:20 + height].copy()
+        frame[10:70, 100:170] = outside[step]
+        bob = round(2 * math.sin(step / 5))
+        frame[70 + bob:130 + bob, 20:80] = inside[95:155, 20:80]
+        frames.append(frame)
+    return with_sensor_noise(frames, 3.0, 11)
+
+
+def desk_frames(count: int = 50, size: tuple[int, int] = (320, 240)) -> list[np.ndarray]:
+    """A steady camera over a desk (scikit-image's coffee) as a photo (its cat) slides across, with sensor
+    noise; ``count`` frames of ``size``."""
+    from skimage import data
+
+    width, height = size
+    back = np.asarray(Image.fromarray(data.coffee()).resize(size, Image.Resampling.LANCZOS))
+    photo = np.asarray(Image.fromarray(data.chelsea()).resize((90, 70), Image.Resampling.LANCZOS))
+    frames = []
+    for step in range(count):
+        frame = back.copy()
+        left = 10 + 4 * step
+        frame[120:190, left:left + 90] = photo[:, :min(90, width - left)]
+        frames.append(frame)
+    return with_sensor_noise(frames, 2.5, 13)
+
+
 #: Clips made at run time from media that packages ship, and their frame rates.
 MADE_CLIPS = {"photos": ("photos (real photos, pan and zoom, cuts, 640x360, 15 fps)", photo_tour_frames, 15.0),
               "cartoon": ("cartoon (flat shapes, gradients, cuts, 480x270, 10 fps)", cartoon_frames, 10.0),
@@ -260,11 +320,19 @@ MADE_CLIPS = {"photos": ("photos (real photos, pan and zoom, cuts, 640x360, 15 f
                          lambda: pan_and_zoom(sample_photo("grace_hopper")), 12.0),
               "hubble": ("hubble (held out: a dark star field, pan and zoom, 480x270, 12 fps)",
                          lambda: pan_and_zoom(sample_photo("hubble_deep_field")), 12.0),
-              "plot": ("plot (held out: a moving matplotlib plot, 480x320, 10 fps)", plot_frames, 10.0)}
+              "plot": ("plot (held out: a moving matplotlib plot, 480x320, 10 fps)", plot_frames, 10.0),
+              # steady cameras: most of the picture stays, under sensor noise
+              "head": ("head (steady camera: a talking head, sensor noise, 176x144, 15 fps)", talking_head_frames,
+                       15.0),
+              "car": ("car (steady camera: inside a car, a window sliding past, 176x144, 15 fps)", car_frames,
+                      15.0),
+              "desk": ("desk (steady camera: a photo slides over a desk, 320x240, 12 fps)", desk_frames, 12.0)}
 #: Made clips that come as a camera file would: H.264, so they carry a codec's noise as real footage does.
-VIDEO_CLIPS = ("photos", "chelsea", "hopper", "hubble")
+VIDEO_CLIPS = ("photos", "chelsea", "hopper", "hubble", "head", "car", "desk")
 #: Clips that the tables leave out unless named: made to check the defaults on content never tuned on.
 HELD_OUT_CLIPS = ("chelsea", "hopper", "hubble", "plot")
+#: Steady cameras' clips, which also run only when named.
+STEADY_CLIPS = ("head", "car", "desk")
 #: The clips of the main tables when none are named.
 BENCH_CLIPS = ("pan", "photos", "cartoon", "page", "screen", "screen-x10", "flat", "small")
 
@@ -931,7 +999,8 @@ def main() -> None:
     parser.add_argument("--clips", nargs="*",
                         default=list(BENCH_CLIPS),
                         help="clips for the main tables (none: only the sections asked for); the held-out clips "
-                             f"({' '.join(HELD_OUT_CLIPS)}) run only when named")
+                             f"({' '.join(HELD_OUT_CLIPS)}) and the steady cameras' ({' '.join(STEADY_CLIPS)}) "
+                             "run only when named")
     parser.add_argument("--gifski", default=shutil.which("gifski"), help="path of the gifski binary")
     parser.add_argument("--plot", type=Path, default=None, help="write a plot of size against SSIMULACRA 2 here (PNG)")
     parser.add_argument("--check-metrics", action="store_true",

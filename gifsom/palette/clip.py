@@ -259,6 +259,13 @@ class ClipSurvey:
         return self._flickered / (self.frames - 1) if self.frames > 1 else 0.0
 
     @property
+    def steady_share(self) -> float:
+        """The mean share of pixels that stay within :data:`FLICKER_LEVELS` of their colour from one frame to
+        the next (0 for one frame), judged as :attr:`changed_share` is: most of the picture in a steady
+        camera's video, whose noise only flickers where nothing moves."""
+        return 1.0 - self.changed_share + self.flicker_share if self.frames > 1 else 0.0
+
+    @property
     def content(self) -> str:
         """What the clip shows, one of :data:`gifsom.options.CONTENT_KINDS`: ``noisy`` where it carries a
         camera's or codec's noise (:attr:`flicker_share` of at least :data:`NOISY_FLICKER` in pictures that

@@ -1,0 +1,142 @@
+"""A steady camera's video: still parts drawn once, later frames' own palettes gathering colours on screen."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from PIL import Image
+
+import gifsom
+from gifsom.encoder import STEADY_SHARE
+from gifsom.mapping.stage import FrameMapper, MappingOptions
+from gifsom.options import EncodeOptions, steady_knobs
+from gifsom.palette.clip import ClipSurvey
+
+from .conftest import FIXTURES, decode_gif
+
+
+def _steady_clip(count: int = 8, noise: int = 2, seed: int = 3) -> list[np.ndarray]:
+    """A still photo seen by a steady camera, sensor-like noise of +-``noise`` levels on every pixel of every
+    frame, and a red box moving across it: 160x120."""
+    rng = np.random.default_rng(seed)
+    back = np.asarray(Image.open(FIXTURES / "photo.jpg").convert("RGB"))[40:160, 20:180].astype(np.int16)
+    frames = []
+    for step in range(count):
+        frame = back.copy()
+        frame[30:70, 10 + 12 * step:50 + 12 * step] = (200, 40, 40)
+        frames.append(np.clip(frame + rng.integers(-noise, noise + 1, frame.shape), 0, 255).astype(np.uint8))
+    return frames
+
+
+def _panned_clip(count: int = 8, seed: int = 3) -> list[np.ndarray]:
+    """The same photo under a pan of 3 pixels a frame, with the same noise: a moving camera."""
+    rng = np.random.default_rng(seed)
+    wide = np.asarray(Image.open(FIXTURES / "photo.jpg").convert("RGB"))[40:160].astype(np.int16)
+    return [np.clip(wide[:, 3 * step:3 * step + 160] + rng.integers(-2, 3, (120, 160, 3)), 0, 255).astype(np.uint8)
+            for step in range(count)]
+
+
+def _survey(frames: list[np.ndarray]) -> ClipSurvey:
+    survey = ClipSurvey()
+    for frame in frames:
+        survey.add(frame)
+    return survey
+
+
+def _colours(pixels: np.ndarray) -> int:
+    return len(np.unique(pixels.reshape(-1, pixels.shape[-1]), axis=0))
+
+
+def test_a_steady_camera_is_told_from_a_moving_one():
+    steady, panned = _survey(_steady_clip()), _survey(_panned_clip())
+    assert steady.content == panned.content == "noisy"
+    assert steady.steady_share >= STEADY_SHARE > panned.steady_share
+    assert _survey(_steady_clip()[:1]).steady_share == 0.0       # one frame: nothing stays or moves
+
+
+def test_a_steady_camera_leaves_the_pixels_the_screen_shows_well_enough(tmp_path, gif_decoders):
+    frames = _steady_clip()
+    out = tmp_path / "steady.gif"
+    gifsom.encode(frames, out, fps=10)
+    bound = steady_knobs(90).bound
+    for name, decoder in gif_decoders.items():
+        shown = [pixels[:, :, :3].astype(np.int32) for pixels, _ in decoder(out)]
+        assert len(shown) == len(frames), name
+        for before, after, source in zip(shown, shown[1:], frames[1:]):
+            off = np.sqrt(((before - source) ** 2).sum(axis=2))
+            # what the screen shows within the bound of the new frame stays; the rest is drawn again
+            assert np.array_equal(after[off <= bound], before[off <= bound]), name
+            drawn = off > bound
+            assert drawn.any(), name
+            assert np.abs(after[drawn] - source[drawn]).mean() < np.abs(before[drawn] - source[drawn]).mean(), name
+        # each later frame brings a palette of its own: the screen gathers more colours than one holds
+        assert _colours(shown[0]) <= 256 < _colours(shown[2]) < _colours(shown[-1]), name
+
+
+def test_a_steady_camera_costs_fewer_bytes_than_drawing_every_frame_whole(tmp_path):
+    frames = _steady_clip()
+    steady = gifsom.encode(frames, tmp_path / "steady.gif", fps=10)
+    whole = gifsom.encode(frames, tmp_path / "whole.gif", fps=10, lossy=5)      # the camera path: a lossy given
+    assert steady.bytes < 0.75 * whole.bytes
+
+    def error(path) -> float:
+        shown, _ = decode_gif(path)
+        return float(np.mean([np.abs(s.astype(int) - f).mean() for s, f in zip(shown, frames)]))
+
+    assert error(tmp_path / "steady.gif") < 1.15 * error(tmp_path / "whole.gif")
+
+
+@pytest.mark.parametrize("given", [{"lossy": 5}, {"lossy": 0}, {"palette": "global"}, {"palette": "drift"},
+                                   {"temporal": False}])
+def test_a_given_lossy_or_palette_draws_every_frame_with_one_palette(tmp_path, given):
+    # the steady mapping comes with the quality's lossy LZW and palette, and keeps pixels: given ones, or
+    # every frame mapped afresh, are kept as they are
+    frames = _steady_clip(4)
+    gifsom.encode(frames, tmp_path / "given.gif", fps=10, **given)
+    shown, _ = decode_gif(tmp_path / "given.gif")
+    assert all(_colours(pixels) <= 256 for pixels in shown)
+
+
+def test_a_steady_camera_s_bytes_fall_as_quality_falls(tmp_path):
+    frames = _steady_clip(6)
+    sizes = [gifsom.encode(frames, tmp_path / f"q{quality}.gif", fps=10, quality=quality).bytes
+             for quality in (100, 90, 70, 50, 20)]
+    assert sizes == sorted(sizes, reverse=True) and sizes[0] > sizes[-1]
+
+
+@given(st.integers(1, 100), st.integers(1, 100))
+def test_the_steady_knobs_never_get_better_looking_as_quality_falls(low, high):
+    low, high = sorted((low, high))
+    worse, better = steady_knobs(low), steady_knobs(high)
+    # (the dither's strength is free: full strength is not the best looking at the top)
+    assert worse.bound >= better.bound and worse.colors <= better.colors
+
+
+def test_given_colours_and_dither_strength_hold_in_a_steady_camera_s_video():
+    options = EncodeOptions(colors=64, dither_strength=0.2)
+    assert (options.steady.colors, options.steady.dither_strength) == (64, 0.2)
+    assert options.steady.bound == steady_knobs(90).bound
+    assert options.steady_mapping_options().strength == 0.2
+
+
+_PALETTE = np.array([[0, 0, 0], [255, 255, 255], [200, 40, 40], [40, 120, 200], [128, 128, 128]], np.uint8)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 2 ** 32 - 1), st.sampled_from(["floyd-steinberg", "none", "bayer4"]))
+def test_mapping_some_pixels_ignores_the_others(seed, dither):
+    rng = np.random.default_rng(seed)
+    pixels = rng.integers(0, 256, (24, 40, 3), dtype=np.uint8)
+    where = rng.random((24, 40)) < 0.4
+    mapper = FrameMapper(_PALETTE, MappingOptions(dither=dither, strength=0.75, temporal=False))
+    mapped = mapper.map_where(pixels, where)
+    assert not mapped[~where].any()
+    # the pixels left out neither take nor pass on error: changing them changes nothing
+    other = pixels.copy()
+    other[~where] = rng.integers(0, 256, (int((~where).sum()), 3), dtype=np.uint8)
+    assert np.array_equal(FrameMapper(_PALETTE, mapper.options).map_where(other, where), mapped)
+    # every pixel at once is the frame mapped whole
+    assert np.array_equal(FrameMapper(_PALETTE, mapper.options).map_where(pixels, np.ones((24, 40), bool)),
+                          FrameMapper(_PALETTE, mapper.options).map(pixels))
