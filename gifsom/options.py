@@ -138,12 +138,13 @@ class SteadyKnobs:
 #: (2026-12-04: head, car and desk, each with sensor noise through H.264) against gifski 1.7:
 #:
 #: - at 90, a bound of 8 took the talking head from 627 KB and SSIMULACRA 2 77.46 (the camera default) to
-#:   505 KB and 80.85, where gifski has 550 KB and 80.54; a bound of 4 redrew half of each frame (1,006 KB,
-#:   79.60: each palette spread over more pixels), 16 left noise standing (282 KB, 78.81);
+#:   505 KB and 80.85, where gifski has 550 KB and 80.54; a bound of 4 redrew much of each frame (1,025 KB,
+#:   78.86: each palette spread over more pixels), 16 left noise standing (286 KB, 78.53);
 #: - Floyd-Steinberg at 0.75 rather than 0.25 took the car's FLIP from 0.0458 to 0.0436 (gifski's: 0.0439)
-#:   and the desk's from 0.0427 to 0.0396 (0.0422), for 3% to 6% more bytes;
+#:   and the desk's from 0.0427 to 0.0396 (0.0422), for 3% to 6% more bytes (a first version, dithered
+#:   across the whole frame, on clips with other noise);
 #: - at 100, the bound stops at 7: under it, dither's own error redraws pixels frame after frame (a bound of
-#:   6 at full strength took the desk to 3.2 MB) and each palette spreads thinner; half strength scored
+#:   6 at full strength took a desk clip to 3.2 MB) and each palette spreads thinner; half strength scored
 #:   higher than full on the car (79.26 against 78.41, FLIP 0.0433 against 0.0427);
 #: - at 50, undithered, a bound of 40 and 24 colours: each clip comes in under gifski's bytes at its quality
 #:   50 (the desk 205 KB against 227 KB), scoring higher.
