@@ -37,14 +37,27 @@ from .threads import available_cores, run_ahead
 #: pixels changes from frame to frame. On the bench's clips: camera video 0.83 to 0.87, the scrolling
 #: page 0.42, the cartoon 0.07, the screen recording 0.008.
 MOSTLY_CHANGING = 0.25
-#: Camera video is a steady camera's (:func:`steadies`) where at least this share of the picture stays from
-#: frame to frame, within noise (:attr:`gifsom.palette.clip.ClipSurvey.steady_share`). Measured (2026-12-04):
-#: three steady clips made with sensor noise through H.264 (a talking head, a car's inside, a desk) 0.83 to
-#: 0.93; the bench's pans and zooms 0.26 to 0.53, and a pan over a photo with a plain sky and sensor noise
-#: (scikit-image's rocket, 640x272) 0.67, where leaving pixels to the screen froze the sky's noise: mapped
-#: as a steady camera it scored SSIMULACRA 2 74.60 and FLIP 0.0334, against 77.89 and 0.0302 for the same
-#: bytes.
-STEADY_SHARE = 0.75
+#: Camera video is a steady camera's (:func:`steadies`) where at least this share of its textured places stay
+#: from frame to frame (:attr:`gifsom.palette.clip.ClipSurvey.steady_share`). Measured (2026-12-04): the bench's
+#: three steady clips (sensor noise through H.264) 0.79 to 0.94, a steady talking head with raw sensor noise
+#: of 2 and 3 levels 0.79 and 0.68; the bench's pans and zooms 0.06 to 0.33, also with every frame doubled,
+#: and a pan over a photo with a plain sky and sensor noise (scikit-image's rocket, 640x272) 0.08. That pan
+#: mapped as a steady camera froze the sky's noise: SSIMULACRA 2 74.60 and FLIP 0.0334, against 77.89 and
+#: 0.0302 for the same bytes. A first measure, the share of probed pixels moving by at most 4 levels, put
+#: that pan at 0.67 and raw noise of 2 levels at 0.62, where steady clips through H.264 had 0.83 to 0.93.
+STEADY_SHARE = 0.5
+#: A steady camera's bound (:attr:`gifsom.options.SteadyKnobs.bound`) grows with the noise where its picture
+#: stays (:attr:`gifsom.palette.clip.ClipSurvey.still_noise`): by this share of the noise above
+#: :data:`STEADY_NOISE_FLOOR`, so that the noise alone does not redraw each frame. Measured (2026-12-04) on a
+#: steady talking head with raw sensor noise, against gifski 1.7 q90: with noise of 2 levels a channel (still
+#: noise 5.10), a bound of 8 took 517,639 bytes for SSIMULACRA 2 80.39, 10 took 366,204 for 81.12 and 12
+#: took 307,864 for 80.66 (gifski: 487,860 and 80.84); with 3 levels (7.02), 8 took 943,123 for 76.18, 11
+#: took 517,527 for 77.12 and 14 took 341,748 for 75.96 (gifski: 875,109 and 76.93). At this share the two
+#: take 383,277 bytes for 80.97 and 547,114 for 77.33 (a share of 0.75: 367,864 for 81.11 and 481,676 for
+#: 76.93). Through H.264 the bench's steady clips have still noise 0.89 to 2.22, under the floor: their
+#: bound stays the quality's.
+STEADY_NOISE_SHARE = 0.6
+STEADY_NOISE_FLOOR = 2.5
 #: Frames mapped (or being mapped) ahead of the one the writer takes: mapping runs on a thread of its own
 #: while the writer plans the frames before and waits for their lossy LZW. Against mapping on the writer's
 #: thread (2 cores, 2026-12-04, medians of interleaved runs, the same GIFs): the dark star field 0.901
@@ -155,13 +168,15 @@ def steadies(options: EncodeOptions, survey: ClipSurvey, census: np.ndarray | No
             and channels == 3 and options.palette is None and options.lossy is None and options.temporal)
 
 
-def steady_mapper(palette: np.ndarray, options: EncodeOptions) -> SteadyCameraMapper:
-    """A :class:`SteadyCameraMapper` from the first palette ``palette``, with the quality's bound, learning
-    each frame's palette as the encoder learns any (:func:`learn_from`)."""
+def steady_mapper(palette: np.ndarray, options: EncodeOptions, still_noise: float) -> SteadyCameraMapper:
+    """A :class:`SteadyCameraMapper` from the first palette ``palette``, learning each frame's palette as the
+    encoder learns any (:func:`learn_from`), with the quality's bound grown for the clip's ``still_noise``
+    (:data:`STEADY_NOISE_SHARE`)."""
     knobs = options.steady
+    bound = knobs.bound + STEADY_NOISE_SHARE * max(0.0, still_noise - STEADY_NOISE_FLOOR)
     return SteadyCameraMapper(palette, options.steady_mapping_options(),
                               lambda pixels, colors: learn_from(pixels, None, options, colors, colors),
-                              knobs.bound, knobs.colors)
+                              bound, knobs.colors)
 
 
 def converging_mapper(palette: np.ndarray, options: EncodeOptions) -> ConvergingMapper:
@@ -304,7 +319,7 @@ def write_clip(out: BinaryIO, spool: Clip, survey: ClipSurvey, options: EncodeOp
             # (every scene exact, or every frame in exact colours of its own: lossless already)
             converging = converging_mapper(first, options)
         if steady and first is not None:
-            converging = steady_mapper(first, options)
+            converging = steady_mapper(first, options, survey.still_noise)
 
         def indexed(number: int, rgb: np.ndarray, mask: np.ndarray | None, mapped: Any) -> IndexedFrame:
             """Frame ``number`` in its palette's indices. Frames are mapped in order, each from the state the

@@ -20,8 +20,8 @@ hand-picked grid (wall times as medians of five runs beside a default encode). E
 with the targets it checks. The clips photos, cartoon and page
 are made at run time from media that scikit-image ships; so are the held-out clips chelsea,
 hopper (matplotlib's sample photo), hubble and plot (a matplotlib animation), and the steady
-cameras' clips head, car and desk (still pictures with moving parts under sensor noise), which run
-only when named. Tools and metrics that are missing
+cameras' clips head, car, desk and webcam (still pictures with moving parts under sensor noise),
+which run only when named. Tools and metrics that are missing
 are skipped with a note. See ../shared/docs/benchmarks.md for the method.
 """
 
@@ -257,9 +257,10 @@ def with_sensor_noise(frames: list[np.ndarray], sigma: float, seed: int) -> list
     return [np.clip(f + rng.normal(0.0, sigma, f.shape), 0, 255).round().astype(np.uint8) for f in frames]
 
 
-def talking_head_frames(count: int = 60, size: tuple[int, int] = (176, 144)) -> list[np.ndarray]:
+def talking_head_frames(count: int = 60, size: tuple[int, int] = (176, 144), noise: float = 4.0) -> list[np.ndarray]:
     """A steady camera on a face before a still background, as a video call: a portrait (scikit-image's
-    astronaut) bobbing over a photo (its coffee), with sensor noise; ``count`` frames of ``size``."""
+    astronaut) bobbing over a photo (its coffee), with sensor noise of ``noise`` levels; ``count`` frames of
+    ``size``."""
     from skimage import data
 
     width, height = size
@@ -270,7 +271,7 @@ def talking_head_frames(count: int = 60, size: tuple[int, int] = (176, 144)) -> 
         canvas = back.copy()
         canvas.paste(face, (70 + round(6 * math.sin(step / 6)), 50 + round(3 * math.sin(step / 4))))
         frames.append(np.asarray(canvas)[20:20 + height, 20:20 + width])
-    return with_sensor_noise(frames, 4.0, 7)
+    return with_sensor_noise(frames, noise, 7)
 
 
 def car_frames(count: int = 60, size: tuple[int, int] = (176, 144)) -> list[np.ndarray]:
@@ -326,13 +327,16 @@ MADE_CLIPS = {"photos": ("photos (real photos, pan and zoom, cuts, 640x360, 15 f
                        15.0),
               "car": ("car (steady camera: inside a car, a window sliding past, 176x144, 15 fps)", car_frames,
                       15.0),
-              "desk": ("desk (steady camera: a photo slides over a desk, 320x240, 12 fps)", desk_frames, 12.0)}
+              "desk": ("desk (steady camera: a photo slides over a desk, 320x240, 12 fps)", desk_frames, 12.0),
+              # as an uncompressed camera gives it: PNG frames, the sensor noise of every frame left in
+              "webcam": ("webcam (steady camera: the talking head, raw sensor noise, PNG, 176x144, 15 fps)",
+                         lambda: talking_head_frames(noise=3.0), 15.0)}
 #: Made clips that come as a camera file would: H.264, so they carry a codec's noise as real footage does.
 VIDEO_CLIPS = ("photos", "chelsea", "hopper", "hubble", "head", "car", "desk")
 #: Clips that the tables leave out unless named: made to check the defaults on content never tuned on.
 HELD_OUT_CLIPS = ("chelsea", "hopper", "hubble", "plot")
 #: Steady cameras' clips, which also run only when named.
-STEADY_CLIPS = ("head", "car", "desk")
+STEADY_CLIPS = ("head", "car", "desk", "webcam")
 #: The clips of the main tables when none are named.
 BENCH_CLIPS = ("pan", "photos", "cartoon", "page", "screen", "screen-x10", "flat", "small")
 

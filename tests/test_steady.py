@@ -38,6 +38,16 @@ def _panned_clip(count: int = 8, seed: int = 3) -> list[np.ndarray]:
             for step in range(count)]
 
 
+def _sky_pan(count: int = 8, seed: int = 3) -> list[np.ndarray]:
+    """A pan of 3 pixels a frame over a plain sky above a strip of photo, with the same noise: most of the
+    picture looks still, though the camera moves."""
+    rng = np.random.default_rng(seed)
+    wide = np.asarray(Image.open(FIXTURES / "photo.jpg").convert("RGB"))[40:160].astype(np.int16)
+    wide[:90] = (120, 160, 210)
+    return [np.clip(wide[:, 3 * step:3 * step + 160] + rng.integers(-2, 3, (120, 160, 3)), 0, 255).astype(np.uint8)
+            for step in range(count)]
+
+
 def _survey(frames: list[np.ndarray]) -> ClipSurvey:
     survey = ClipSurvey()
     for frame in frames:
@@ -53,6 +63,13 @@ def test_a_steady_camera_is_told_from_a_moving_one():
     steady, panned = _survey(_steady_clip()), _survey(_panned_clip())
     assert steady.content == panned.content == "noisy"
     assert steady.steady_share >= STEADY_SHARE > panned.steady_share
+    # stronger noise (+-5 levels: most pixels move by more than 4 from frame to frame) is still steady ...
+    grainier = _survey(_steady_clip(noise=5))
+    assert grainier.content == "noisy" and grainier.steady_share >= STEADY_SHARE
+    # ... and a pan whose every frame comes twice (a doubled frame rate) still moves, as does a pan over a
+    # plain sky, where only the textured strip shows the motion
+    assert _survey([frame for frame in _panned_clip() for _ in range(2)]).steady_share < STEADY_SHARE
+    assert _survey(_sky_pan()).steady_share < STEADY_SHARE
     assert _survey(_steady_clip()[:1]).steady_share == 0.0       # one frame: nothing stays or moves
 
 

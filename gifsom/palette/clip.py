@@ -24,6 +24,13 @@ SCENE_CUT = 0.4
 CHANGE_PROBE_STEP = 4
 #: A probed pixel *flickers* when its largest channel change from the previous frame is 1 to this many levels.
 FLICKER_LEVELS = 4
+#: The steady share judges blocks of this many probed pixels a side (spread over 8 x 8 pixels of the frame):
+#: their mean takes out most of a camera's noise, their spread tells texture from plain areas.
+STEADY_BLOCK = 2
+#: A probe block is textured when the standard deviation of its luma is over this many levels, and stays
+#: when its mean colour moves by at most :data:`STEADY_LEVELS` on every channel.
+TEXTURED = 8.0
+STEADY_LEVELS = 4.0
 #: A clip is *noisy* (camera or codec noise) when at least this share of its pixels flickers from frame to
 #: frame, and the pictures are grainy (see :data:`GRAINY`). Flicker on the bench's clips (2026-12-01):
 #: camera video 0.36 to 0.38, the scrolling web page 0.04, the cartoon, the screen recording and flat UI 0.
@@ -242,6 +249,12 @@ class ClipSurvey:
         self._previous: np.ndarray | None = None       # a copy of the frame before, while a census needs it
         self._changed = 0.0
         self._flickered = 0.0
+        # the last probe as blocks, their means and their spreads
+        self._blocks: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+        self._steady = 0.0
+        self._steady_frames = 0
+        self._still_noise = 0.0
+        self._still_pixels = 0
         self._grain: list[float] = []
 
     @property
@@ -260,10 +273,45 @@ class ClipSurvey:
 
     @property
     def steady_share(self) -> float:
-        """The mean share of pixels that stay within :data:`FLICKER_LEVELS` of their colour from one frame to
-        the next (0 for one frame), judged as :attr:`changed_share` is: most of the picture in a steady
-        camera's video, whose noise only flickers where nothing moves."""
-        return 1.0 - self.changed_share + self.flicker_share if self.frames > 1 else 0.0
+        """The mean share of textured places that stay from one frame to the next: blocks of
+        :data:`STEADY_BLOCK` x :data:`STEADY_BLOCK` probed pixels whose luma spreads over :data:`TEXTURED`
+        levels in both frames, and whose mean colour moves by at most :data:`STEADY_LEVELS` levels. Most
+        of them in a steady camera's video, whatever its noise; few where the camera moves, even over a
+        plain sky (plain places are not counted). 0 where no two frames have texture to compare."""
+        return self._steady / self._steady_frames if self._steady_frames else 0.0
+
+    @property
+    def still_noise(self) -> float:
+        """The mean RGB distance that a probed pixel moves from one frame to the next in the textured places
+        that stay (see :attr:`steady_share`): the noise of a steady camera's picture where it does not move
+        (about 1.6 x 2.8 x sigma for sensor noise of sigma levels a channel; far less through a codec, which
+        keeps still places still). 0 where none stay."""
+        return self._still_noise / self._still_pixels if self._still_pixels else 0.0
+
+    def _track_steadiness(self, probe: np.ndarray) -> None:
+        """Compare the blocks of this frame's probe (uint8 (h, w, C)) with the last frame's."""
+        side = STEADY_BLOCK
+        rows, cols = probe.shape[0] // side, probe.shape[1] // side
+        blocks = probe[:rows * side, :cols * side, :3].astype(np.float32).reshape(rows, side, cols, side, 3)
+        means = blocks.mean(axis=(1, 3))
+        spreads = (blocks @ np.array([0.299, 0.587, 0.114], np.float32)).std(axis=(1, 3))
+        before = self._blocks
+        if before is not None and np.array_equal(before[1], means):
+            return                          # a repeat, though the caller did not know it: nothing moved or stayed
+        self._blocks = (blocks, means, spreads)
+        if before is None or before[1].shape != means.shape:
+            return
+        textured = (spreads > TEXTURED) & (before[2] > TEXTURED)
+        if textured.any():
+            stays = np.abs(means - before[1]).max(axis=2) <= STEADY_LEVELS
+            self._steady += float(stays[textured].mean())
+            self._steady_frames += 1
+            still = textured & stays
+            if still.any():
+                moved = np.sqrt(((blocks - before[0]) ** 2).sum(axis=4))[still[:, None, :, None].repeat(side, 1)
+                                                                          .repeat(side, 3)]
+                self._still_noise += float(moved.sum())
+                self._still_pixels += moved.size
 
     @property
     def content(self) -> str:
@@ -311,6 +359,8 @@ class ClipSurvey:
             if self._previous_probe is not None:
                 self._changed += 1.0            # a new size: every pixel changed
             self._previous_probe = pixels[::CHANGE_PROBE_STEP, ::CHANGE_PROBE_STEP].copy()   # C order, ours to write
+        if not repeat:
+            self._track_steadiness(self._previous_probe)      # this frame's probe, now
         if self.frames % GRAIN_EVERY == 0:
             self._grain.append(grain_share(pixels))
         self.frames += 1
