@@ -160,7 +160,7 @@ def converges(options: EncodeOptions, census: np.ndarray | None, channels: int) 
 
 def steadies(options: EncodeOptions, survey: ClipSurvey, census: np.ndarray | None, channels: int) -> bool:
     """Whether a clip is a steady camera's video, mapped with a :class:`SteadyCameraMapper`: camera video
-    (``noisy``) of which at least :data:`STEADY_SHARE` stays still from frame to frame, opaque, in more
+    (``noisy``) whose textured places mostly stay from frame to frame (:data:`STEADY_SHARE`), opaque, in more
     colours than a palette holds (``census`` None: else it is exact already), with the palette scope and
     lossy LZW left to the quality (a fit's tries set them) and temporal state on (``--no-temporal`` asks for
     every frame drawn afresh)."""

@@ -328,9 +328,10 @@ MADE_CLIPS = {"photos": ("photos (real photos, pan and zoom, cuts, 640x360, 15 f
               "car": ("car (steady camera: inside a car, a window sliding past, 176x144, 15 fps)", car_frames,
                       15.0),
               "desk": ("desk (steady camera: a photo slides over a desk, 320x240, 12 fps)", desk_frames, 12.0),
-              # as an uncompressed camera gives it: PNG frames, the sensor noise of every frame left in
-              "webcam": ("webcam (steady camera: the talking head, raw sensor noise, PNG, 176x144, 15 fps)",
-                         lambda: talking_head_frames(noise=3.0), 15.0)}
+              # as an uncompressed camera gives it: PNG frames (at gifsom's frame rate for them, as the other
+              # PNG clips), the sensor noise of every frame left in
+              "webcam": ("webcam (steady camera: the talking head, raw sensor noise, PNG, 176x144, 10 fps)",
+                         lambda: talking_head_frames(noise=3.0), 10.0)}
 #: Made clips that come as a camera file would: H.264, so they carry a codec's noise as real footage does.
 VIDEO_CLIPS = ("photos", "chelsea", "hopper", "hubble", "head", "car", "desk")
 #: Clips that the tables leave out unless named: made to check the defaults on content never tuned on.
