@@ -12,6 +12,7 @@ from gifsom.errors import OptionError
 from gifsom.median import median
 from gifsom.palette.histogram import changed_colour_histogram, colour_histogram, count_colours
 from gifsom.palette.neuquant import neuquant
+from gifsom.palette import refine
 from gifsom.palette.refine import binned_histogram
 from gifsom.palette.sampling import PixelSampler
 
@@ -383,6 +384,14 @@ def test_the_binned_histogram_agrees_with_numpy(seed, count, shift, spread):
     rng = np.random.default_rng(seed)
     pixels = rng.integers(0, spread, (count, 3)).astype(np.uint8) + rng.integers(0, 256 - spread + 1, 3).astype(np.uint8)
     points, weights = binned_histogram(pixels, shift)
+    # the table of every bin (the kernel, for many pixels) and the sorted bins (few) give the same floats
+    saved = refine.SORTED_HISTOGRAM_PIXELS
+    refine.SORTED_HISTOGRAM_PIXELS = 0
+    try:
+        tabled = binned_histogram(pixels, shift)
+    finally:
+        refine.SORTED_HISTOGRAM_PIXELS = saved
+    assert np.array_equal(tabled[0], points) and np.array_equal(tabled[1], weights)
     bits = 8 - shift
     cells = ((pixels[:, 0].astype(np.int64) >> shift) << (2 * bits)) | ((pixels[:, 1].astype(np.int64) >> shift) << bits) \
         | (pixels[:, 2].astype(np.int64) >> shift)

@@ -28,17 +28,34 @@ from ..threads import threads_for
 from . import _refine_cy  # type: ignore[attr-defined]  # a compiled kernel
 
 BIN_SHIFT = 2                 # 64 levels per channel
+#: Up to this many pixels, :func:`binned_histogram` sorts the pixels' bins rather than filling a table of every
+#: bin, whose pages a few pixels scatter over: the same histogram, sooner. Measured (2026-12-04, 2 cores,
+#: pixels spread like a photo's): 5,000 pixels in 0.58 against 4.84 ms, 20,000 in 2.18 against 8.13, 80,000
+#: in 9.02 against 10.88; 300,000 in 41.8 against 19.1. A steady camera's frames learn from a few thousand:
+#: the talking head's GIF took 1.159 against 1.287 s, the desk's 1.218 against 1.293 s (in-process medians of 5
+#: interleaved runs), the same GIFs.
+SORTED_HISTOGRAM_PIXELS = 1 << 16
 
 
 def binned_histogram(pixels: np.ndarray, shift: int = BIN_SHIFT) -> tuple[np.ndarray, np.ndarray]:
     """Histogram of uint8 (N, 3) pixels over bins ``2**shift`` levels wide (64 x 64 x 64 bins by default).
 
     Returns:
-        ``(points, weights)``: float64 (M, 3) mean colour of each occupied bin and
-        float64 (M,) its pixel count.
+        ``(points, weights)``: float64 (M, 3) mean colour of each occupied bin, in bin order (red, then green,
+        then blue, most significant first), and float64 (M,) its pixel count.
     """
     pixels = np.ascontiguousarray(pixels, dtype=np.uint8).reshape(-1, 3)
-    return _refine_cy.binned_histogram(pixels, np.empty(0), False, shift, *_scratch(shift))
+    if len(pixels) > SORTED_HISTOGRAM_PIXELS:
+        return _refine_cy.binned_histogram(pixels, np.empty(0), False, shift, *_scratch(shift))
+    bits = 8 - shift
+    wide = pixels.astype(np.int64)
+    bins, where = np.unique(((wide[:, 0] >> shift) << (2 * bits)) | ((wide[:, 1] >> shift) << bits)
+                            | (wide[:, 2] >> shift), return_inverse=True)
+    weights = np.bincount(where, minlength=len(bins)).astype(np.float64)
+    points = np.empty((len(bins), 3))
+    for channel in range(3):           # sums of whole levels, exact, divided as the kernel divides them
+        points[:, channel] = np.bincount(where, pixels[:, channel], len(bins)) / weights
+    return points, weights
 
 
 def coarser_histogram(points: np.ndarray, weights: np.ndarray, shift: int) -> tuple[np.ndarray, np.ndarray]:
