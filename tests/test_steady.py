@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from PIL import Image
 
 import gifsom
-from gifsom.encoder import STEADY_SHARE
+from gifsom.encoder import STEADY_SHARE, steady_mapper
 from gifsom.mapping.stage import FrameMapper, MappingOptions
 from gifsom.options import EncodeOptions, steady_knobs
 from gifsom.palette.clip import ClipSurvey
@@ -71,6 +71,16 @@ def test_a_steady_camera_is_told_from_a_moving_one():
     assert _survey([frame for frame in _panned_clip() for _ in range(2)]).steady_share < STEADY_SHARE
     assert _survey(_sky_pan()).steady_share < STEADY_SHARE
     assert _survey(_steady_clip()[:1]).steady_share == 0.0       # one frame: nothing stays or moves
+
+
+def test_the_bound_grows_with_the_noise_where_the_picture_stays():
+    noises = [_survey(_steady_clip(noise=noise)).still_noise for noise in (1, 3, 5)]
+    assert 0 < noises[0] < noises[1] < noises[2]
+    options = EncodeOptions(content="noisy")
+    palette = np.array([[0, 0, 0], [255, 255, 255]], np.uint8)
+    bounds = [steady_mapper(palette, options, noise).bound for noise in noises]
+    # a codec's noise leaves the quality's bound; stronger noise widens it, so noise alone redraws nothing
+    assert bounds[0] == options.steady.bound < bounds[1] < bounds[2]
 
 
 def test_a_steady_camera_leaves_the_pixels_the_screen_shows_well_enough(tmp_path, gif_decoders):

@@ -308,8 +308,8 @@ class ClipSurvey:
             self._steady_frames += 1
             still = textured & stays
             if still.any():
-                moved = np.sqrt(((blocks - before[0]) ** 2).sum(axis=4))[still[:, None, :, None].repeat(side, 1)
-                                                                          .repeat(side, 3)]
+                distances = np.sqrt(((blocks - before[0]) ** 2).sum(axis=4))      # (rows, side, cols, side)
+                moved = distances[np.broadcast_to(still[:, None, :, None], distances.shape)]
                 self._still_noise += float(moved.sum())
                 self._still_pixels += moved.size
 
