@@ -24,7 +24,7 @@ from .clip import Clip
 from .gif.animation import AnimationWriter, IndexedFrame
 from .gif.timing import start_cs
 from .mapping.converge import ConvergingMapper, ScreenFollowingMapper, SteadyCameraMapper
-from .mapping.stage import FrameMapper
+from .mapping.stage import DEFAULT_MOTION_THRESHOLD, FrameMapper
 from .options import EncodeOptions
 from .palette.clip import ClipSurvey
 from .palette.learn import exact_palette, palette_from_pixels
@@ -162,10 +162,11 @@ def steadies(options: EncodeOptions, survey: ClipSurvey, census: np.ndarray | No
     """Whether a clip is a steady camera's video, mapped with a :class:`SteadyCameraMapper`: camera video
     (``noisy``) whose textured places mostly stay from frame to frame (:data:`STEADY_SHARE`), opaque, in more
     colours than a palette holds (``census`` None: else it is exact already), with the palette scope and
-    lossy LZW left to the quality (a fit's tries set them) and temporal state on (``--no-temporal`` asks for
-    every frame drawn afresh)."""
+    lossy LZW left to the quality (a fit's tries set them), and temporal state as it comes (``--no-temporal``
+    asks for every frame drawn afresh, a motion threshold for pixels kept by their own change)."""
     return (options.content == "noisy" and survey.steady_share >= STEADY_SHARE and census is None
-            and channels == 3 and options.palette is None and options.lossy is None and options.temporal)
+            and channels == 3 and options.palette is None and options.lossy is None and options.temporal
+            and options.motion_threshold == DEFAULT_MOTION_THRESHOLD)
 
 
 def steady_mapper(palette: np.ndarray, options: EncodeOptions, still_noise: float) -> SteadyCameraMapper:

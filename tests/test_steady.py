@@ -116,10 +116,10 @@ def test_a_steady_camera_costs_fewer_bytes_than_drawing_every_frame_whole(tmp_pa
 
 
 @pytest.mark.parametrize("given", [{"lossy": 5}, {"lossy": 0}, {"palette": "global"}, {"palette": "drift"},
-                                   {"temporal": False}])
+                                   {"temporal": False}, {"motion_threshold": 3}])
 def test_a_given_lossy_or_palette_draws_every_frame_with_one_palette(tmp_path, given):
-    # the steady mapping comes with the quality's lossy LZW and palette, and keeps pixels: given ones, or
-    # every frame mapped afresh, are kept as they are
+    # the steady mapping comes with the quality's lossy LZW and palette, and keeps pixels by its own bound:
+    # given ones, every frame mapped afresh, or a motion threshold, are kept as they are
     frames = _steady_clip(4)
     gifsom.encode(frames, tmp_path / "given.gif", fps=10, **given)
     shown, _ = decode_gif(tmp_path / "given.gif")
