@@ -30,22 +30,24 @@ def _steady_clip(count: int = 8, noise: int = 2, seed: int = 3) -> list[np.ndarr
     return frames
 
 
-def _panned_clip(count: int = 8, seed: int = 3) -> list[np.ndarray]:
-    """The same photo under a pan of 3 pixels a frame, with the same noise: a moving camera."""
+def _pan(wide: np.ndarray, count: int, seed: int) -> list[np.ndarray]:
+    """int16 (120, W, 3) ``wide`` under a pan of 3 pixels a frame, 160 wide, with noise of +-2 levels."""
     rng = np.random.default_rng(seed)
-    wide = np.asarray(Image.open(FIXTURES / "photo.jpg").convert("RGB"))[40:160].astype(np.int16)
     return [np.clip(wide[:, 3 * step:3 * step + 160] + rng.integers(-2, 3, (120, 160, 3)), 0, 255).astype(np.uint8)
             for step in range(count)]
+
+
+def _panned_clip(count: int = 8, seed: int = 3) -> list[np.ndarray]:
+    """The same photo under a pan, with the same noise: a moving camera."""
+    return _pan(np.asarray(Image.open(FIXTURES / "photo.jpg").convert("RGB"))[40:160].astype(np.int16), count, seed)
 
 
 def _sky_pan(count: int = 8, seed: int = 3) -> list[np.ndarray]:
-    """A pan of 3 pixels a frame over a plain sky above a strip of photo, with the same noise: most of the
-    picture looks still, though the camera moves."""
-    rng = np.random.default_rng(seed)
+    """The pan over a plain sky above a strip of photo: most of the picture looks still, though the camera
+    moves."""
     wide = np.asarray(Image.open(FIXTURES / "photo.jpg").convert("RGB"))[40:160].astype(np.int16)
     wide[:90] = (120, 160, 210)
-    return [np.clip(wide[:, 3 * step:3 * step + 160] + rng.integers(-2, 3, (120, 160, 3)), 0, 255).astype(np.uint8)
-            for step in range(count)]
+    return _pan(wide, count, seed)
 
 
 def _survey(frames: list[np.ndarray]) -> ClipSurvey:
