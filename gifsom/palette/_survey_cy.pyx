@@ -1,6 +1,7 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, initializedcheck=False, cdivision=True
 """Compiled statistics of the clip survey (see :mod:`gifsom.palette.clip`)."""
 
+from libc.math cimport sqrt
 from libc.stdlib cimport free, malloc
 
 import numpy as np
@@ -131,3 +132,77 @@ def every_nth_opaque(const unsigned char[:, ::1] pixels, Py_ssize_t offset, Py_s
                 n += 1
             i += stride
     return out_array if n == out_array.shape[0] else out_array[:n].copy()
+
+
+cdef inline double _block_luma_spread(const unsigned char[:, :, ::1] probe, Py_ssize_t top, Py_ssize_t left,
+                                      Py_ssize_t side, double* lumas) noexcept nogil:
+    """The standard deviation of the luma (0.299 R + 0.587 G + 0.114 B) of the ``side`` x ``side`` block of
+    ``probe`` at (``top``, ``left``); ``lumas`` is scratch of ``side * side`` doubles."""
+    cdef Py_ssize_t i, j, n = side * side
+    cdef double mean = 0.0, spread = 0.0, d
+    for i in range(side):
+        for j in range(side):
+            lumas[i * side + j] = (0.299 * probe[top + i, left + j, 0] + 0.587 * probe[top + i, left + j, 1]
+                                   + 0.114 * probe[top + i, left + j, 2])
+            mean += lumas[i * side + j]
+    mean /= n
+    for i in range(n):
+        d = lumas[i] - mean
+        spread += d * d
+    return sqrt(spread / n)
+
+
+def steady_blocks(const unsigned char[:, :, ::1] now, const unsigned char[:, :, ::1] before, Py_ssize_t side,
+                  double textured, double steady_levels):
+    """Compare blocks of ``side`` x ``side`` pixels of two probes of consecutive frames, uint8 (h, w, C >= 3)
+    each (C-ordered), at the same places: a block is *textured* when its luma's standard deviation is
+    over ``textured`` in both, and *stays* when its mean colour moves by at most ``steady_levels`` on every
+    channel.
+
+    Returns:
+        ``(textured, staying, moved, pixels)``: how many blocks are textured, how many of those stay, and in
+        those, the sum of the RGB distances their pixels moved and how many pixels that is.
+    """
+    cdef Py_ssize_t rows = now.shape[0] // side, cols = now.shape[1] // side, y, x, i, j, c
+    cdef long textured_count = 0, staying = 0, pixels = 0
+    cdef double moved = 0.0, sum_now, sum_before, d, distance
+    cdef bint stays
+    cdef double* lumas
+    if (now.shape[0] != before.shape[0] or now.shape[1] != before.shape[1] or now.shape[2] < 3
+            or before.shape[2] < 3 or side < 1):
+        raise ValueError("steady_blocks: two probes of one shape, of 3 channels or more, and a side of 1 or more")
+    lumas = <double*>malloc(side * side * sizeof(double))
+    if lumas == NULL:
+        raise MemoryError()
+    try:
+        with nogil:
+            for y in range(rows):
+                for x in range(cols):
+                    if (_block_luma_spread(now, y * side, x * side, side, lumas) <= textured
+                            or _block_luma_spread(before, y * side, x * side, side, lumas) <= textured):
+                        continue
+                    textured_count += 1
+                    stays = True
+                    for c in range(3):
+                        sum_now = 0.0
+                        sum_before = 0.0
+                        for i in range(side):
+                            for j in range(side):
+                                sum_now = sum_now + now[y * side + i, x * side + j, c]
+                                sum_before = sum_before + before[y * side + i, x * side + j, c]
+                        if abs(sum_now - sum_before) > steady_levels * side * side:
+                            stays = False
+                    if not stays:
+                        continue
+                    staying += 1
+                    for i in range(side):
+                        for j in range(side):
+                            distance = 0.0
+                            for c in range(3):
+                                d = <double>now[y * side + i, x * side + j, c] - before[y * side + i, x * side + j, c]
+                                distance = distance + d * d
+                            moved += sqrt(distance)
+                    pixels += side * side
+    finally:
+        free(lumas)
+    return textured_count, staying, moved, pixels
