@@ -93,12 +93,23 @@ class AtomicOutput:
             self.path.parent if str(self.path.parent) else Path("."))
         if self.to_stdout and (sys.stdout is None or sys.stdout.closed):
             raise OutputError("standard output is closed; give a file name ending in .gif instead of -")
-        try:
-            handle, self._temp_name = _new_temporary(folder, self.path.name)
-        except OSError as exc:
-            raise OutputError(f"cannot create a file in {str(folder)!r}: {exc.strerror}; choose another path") from exc
-        self.file = os.fdopen(handle, "wb", buffering=1 << 20)
-        return self.file
+        for _ in range(100):
+            # named before the file exists: a stop (Ctrl+C, SIGTERM) from the moment it is created, before
+            # ``with`` has taken it, still removes it (a stop during the creation left it behind)
+            self._temp_name = str(folder / f".{self.path.name}.{os.urandom(4).hex()}.tmp")
+            try:
+                self.file = _create(self._temp_name)
+                return self.file
+            except FileExistsError:
+                self._temp_name = None          # another's file, which is not ours to remove
+            except OSError as exc:
+                self._temp_name = None
+                raise OutputError(f"cannot create a file in {str(folder)!r}: {exc.strerror}; "
+                                  "choose another path") from exc
+            except BaseException:
+                self.__exit__(None, None, None)
+                raise
+        raise OutputError(f"cannot create a file in {str(folder)!r}: no free temporary name; choose another path")
 
     def commit(self) -> None:
         """Flush, sync and move the finished file into place."""
@@ -138,20 +149,15 @@ class AtomicOutput:
                               "free some disk space or choose another path") from exc
 
 
-def _new_temporary(folder: Path, name: str) -> tuple[int, str]:
-    """Open a new hidden file ``.NAME.XXXXXXXX.tmp`` in ``folder`` for writing; its descriptor and path.
+def _create(path: str) -> BinaryIO:
+    """Create the new file ``path`` (hidden ``.NAME.XXXXXXXX.tmp``) for writing, buffered, in one call, so that no
+    stop can come between the file and its handle. Its mode is 0666 less the umask, as any new file of the
+    user's is (``mkstemp`` would make it 0600, and a GIF nobody else may read).
 
-    The file is created with mode 0666 less the umask, as any new file of the user's is
-    (``mkstemp`` would make it 0600, and a GIF nobody else may read).
+    Raises:
+        FileExistsError: the name is taken.
     """
-    for _ in range(100):
-        candidate = folder / f".{name}.{os.urandom(4).hex()}.tmp"
-        try:
-            return os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666), \
-                str(candidate)
-        except FileExistsError:
-            continue
-    raise FileExistsError(f"no free temporary name in {folder}")
+    return open(path, "xb", buffering=1 << 20)
 
 
 def _keep_mode(path: Path, temporary: str) -> None:

@@ -274,3 +274,37 @@ def check_gif_reader(data: bytes) -> None:
                 assert frame.pixels.dtype == np.uint8
         except GifsomError:
             pass
+
+
+@pytest.mark.parametrize("stop", ["before the file is made", "once it is made"])
+def test_a_stop_while_the_temporary_file_is_made_leaves_no_file(tmp_path, monkeypatch, stop):
+    # SIGTERM (raised as Terminated, a KeyboardInterrupt) can land in the call that makes the file, before
+    # the ``with`` block has it: that file must go too, and the file at the output path stays
+    from gifsom import output
+
+    out = tmp_path / "o.gif"
+    out.write_bytes(b"old")
+    make = output._create
+
+    def stopped(path: str):
+        if stop == "once it is made":
+            make(path).close()
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(output, "_create", stopped)
+    with pytest.raises(KeyboardInterrupt):
+        with output.AtomicOutput(output.GifPath(out)):
+            pass
+    assert out.read_bytes() == b"old" and not leftovers(tmp_path)
+
+
+def test_the_temporary_file_takes_the_mode_a_new_file_of_the_users_takes(tmp_path):
+    from gifsom import output
+
+    previous = os.umask(0o027)
+    try:
+        with output.AtomicOutput(output.GifPath(tmp_path / "o.gif")) as file:
+            mode = os.stat(file.fileno()).st_mode & 0o777
+    finally:
+        os.umask(previous)
+    assert mode == 0o640 and not leftovers(tmp_path)
