@@ -51,6 +51,26 @@ def test_palettes_sharing_the_exact_table_keep_their_own_answers(image, several)
         assert _nearest_distances_agree(cache, image)
 
 
+def test_a_palette_that_takes_the_lists_another_gave_back_finds_its_own_nearest_colours():
+    """A palette's candidate lists come from the one an earlier palette gave back, holding that palette's
+    lists: they must count for nothing until filled again."""
+    import gc
+
+    rng = np.random.default_rng(9)
+    image = rng.integers(0, 256, (64, 64, 3), dtype=np.uint8)
+    first = ColourCache(rng.integers(0, 256, (256, 3), dtype=np.uint8))
+    assert _nearest_distances_agree(first, image)           # fills the lists of most cells
+    lists = first.candidates.__array_interface__["data"][0]
+    del first
+    gc.collect()
+    for size in (256, 5):
+        later = ColourCache(rng.integers(0, 256, (size, 3), dtype=np.uint8))
+        assert later.candidates.__array_interface__["data"][0] == lists      # the lists handed on
+        assert _nearest_distances_agree(later, image)
+        del later
+        gc.collect()
+
+
 def test_palettes_past_the_shared_tables_stamps_still_map_right():
     """More palettes than one table has stamps: later ones get a fresh table, earlier ones keep theirs."""
     from gifsom.mapping.nearest import MAX_STAMP

@@ -6,12 +6,13 @@ The compiled loop lives in ``_map_cy.pyx``; this module owns its tables.
 from __future__ import annotations
 
 import threading
+import weakref
 
 import numpy as np
 
 from ..colours.metric import CHANNEL_WEIGHTS
 from ..errors import OptionError
-from ..pages import small_pages_zeroed
+from ..pages import ScratchPool, small_pages_zeroed
 from ..threads import threads_for
 from . import _map_cy
 from ._map_cy import COARSE_COUNT, LIST_COUNT, MAX_STAMP, map_frame
@@ -26,6 +27,10 @@ MODE_PLAIN, MODE_ORDERED, MODE_DIFFUSION = _map_cy.MODE_PLAIN, _map_cy.MODE_ORDE
 _NO_OFFSETS = np.zeros((1, 1), np.int64)
 _NO_TAPS = np.zeros((1, 3), np.float64)
 
+
+#: Every palette's candidate lists (any size of palette uses the front of one), reused from palette to palette:
+#: what a list held before is never read, since a cell's list is read only once its count says it is filled.
+_candidate_lists = ScratchPool(LIST_COUNT * 256, np.uint8)
 
 _exact_lock = threading.Lock()
 _exact_table: np.ndarray | None = None
@@ -72,9 +77,11 @@ class ColourCache:
         self.exact, self.stamp = _shared_exact_table()
         self.coarse = np.full(COARSE_COUNT, -1, np.int16)
         self.counts = np.full(LIST_COUNT, -1, np.int32)
-        # its own small pages, each touched as a cell is listed, and given back with the palette (see
-        # gifsom.pages: from the heap, a clip of many palettes kept 25 MB more resident)
-        self.candidates = small_pages_zeroed(LIST_COUNT * len(palette), np.uint8)
+        # small pages, each touched as a cell is listed (see gifsom.pages: from the heap, a clip of many palettes
+        # kept 25 MB more resident), handed on to a later palette when this one goes
+        lists = _candidate_lists.take()
+        weakref.finalize(self, _candidate_lists.give, lists)
+        self.candidates = lists[:LIST_COUNT * len(palette)]
 
     def map_into(self, pixels: np.ndarray, out: np.ndarray, reference: np.ndarray, previous: np.ndarray, *,
                  threshold: int = 0, stateful: bool = False, record: bool = False, mode: int = MODE_PLAIN,
