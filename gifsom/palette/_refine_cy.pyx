@@ -9,11 +9,12 @@ several threads.
 from cython.parallel cimport prange
 from libc.math cimport sqrt
 from libc.stdint cimport int64_t, uint8_t
+from libc.string cimport memset
 
 from ..colours._search cimport nearest_two
 
 cdef enum:
-    BLOCK_CELLS = 64                     # the histogram's scans skip blocks of this many bins that no colour fell into
+    BLOCK_CELLS = 8                      # the histogram's scans skip blocks of this many bins that no colour fell into
 
 ctypedef fused colour_t:
     uint8_t
@@ -35,9 +36,9 @@ def binned_histogram(const colour_t[:, ::1] colours, const double[::1] weights, 
             (otherwise each counts 1).
         shift: 0..7; bins are 2**shift levels wide.
         cells: float64 (4 * bins,) zeroed scratch: per bin its weight, then its weighted red, green and blue
-            sums (only the pages of occupied bins are touched).
+            sums (only the pages of occupied bins are touched). It is left zeroed, to be used again.
         touched: uint8 (:func:`histogram_blocks` (shift),) zeroed scratch: whether any colour fell into
-            each block of BLOCK_CELLS bins (the scans skip the empty blocks).
+            each block of BLOCK_CELLS bins (the scans skip the empty blocks). Also left zeroed.
 
     Returns:
         ``(points, totals)``: float64 (M, 3) weighted mean colour of each
@@ -84,6 +85,9 @@ def binned_histogram(const colour_t[:, ::1] colours, const double[::1] weights, 
                         points[n, 2] = cells[4 * cell + 3] / m
                         totals[n] = m
                         n += 1
+                    if m != 0 or cells[4 * cell + 1] != 0 or cells[4 * cell + 2] != 0 or cells[4 * cell + 3] != 0:
+                        memset(&cells[4 * cell], 0, 4 * sizeof(double))
+                touched[block] = 0
     return points_array, totals_array
 
 

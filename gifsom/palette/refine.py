@@ -23,18 +23,18 @@ import numpy as np
 
 from ..colours.metric import to_weighted
 from ..colours.nearest import POINTS_PER_THREAD, SortedPalette, assign_nearest
-from ..pages import small_pages_zeroed
+from ..pages import ScratchPool
 from ..threads import threads_for
 from . import _refine_cy  # type: ignore[attr-defined]  # a compiled kernel
 
 BIN_SHIFT = 2                 # 64 levels per channel
-#: Up to this many pixels, :func:`binned_histogram` sorts the pixels' bins rather than filling a table of every
-#: bin, whose pages a few pixels scatter over: the same histogram, sooner. Measured (2026-12-04, 2 cores,
-#: colours spread normally about mid-grey): 5,000 pixels in 0.58 against 4.84 ms, 20,000 in 2.18 against 8.13, 80,000
-#: in 9.02 against 10.88; 300,000 in 41.8 against 19.1. A steady camera's frames learn from a few thousand:
-#: the talking head's GIF took 1.159 against 1.287 s, the desk's 1.218 against 1.293 s (in-process medians of 5
-#: interleaved runs), the same GIFs.
-SORTED_HISTOGRAM_PIXELS = 1 << 16
+#: A histogram of up to this many colours leaves its scratch (zeroed) for the next; a larger one's is unmapped.
+#: Each page of the scratch that a histogram touches costs a page fault when new: a steady camera's frames
+#: learn a palette from a few thousand to tens of thousands of pixels each (the 176x144 talking head's
+#: 5,000 pixels took 0.36 ms, 0.59 ms on fresh pages; 37,600 of a 640x360 one 0.87 ms, 3.46 ms sorting their
+#: bins as numpy would, 2026-12-04), where a clip's sample of half a million is learned once, and may touch
+#: all 8 MiB, which would stay resident while kept.
+REUSED_HISTOGRAM_COLOURS = 1 << 16
 
 
 def binned_histogram(pixels: np.ndarray, shift: int = BIN_SHIFT) -> tuple[np.ndarray, np.ndarray]:
@@ -44,18 +44,7 @@ def binned_histogram(pixels: np.ndarray, shift: int = BIN_SHIFT) -> tuple[np.nda
         ``(points, weights)``: float64 (M, 3) mean colour of each occupied bin, in bin order (red, then green,
         then blue, most significant first), and float64 (M,) its pixel count.
     """
-    pixels = np.ascontiguousarray(pixels, dtype=np.uint8).reshape(-1, 3)
-    if len(pixels) > SORTED_HISTOGRAM_PIXELS:
-        return _refine_cy.binned_histogram(pixels, np.empty(0), False, shift, *_scratch(shift))
-    bits = 8 - shift
-    wide = pixels.astype(np.int64)
-    bins, where = np.unique(((wide[:, 0] >> shift) << (2 * bits)) | ((wide[:, 1] >> shift) << bits)
-                            | (wide[:, 2] >> shift), return_inverse=True)
-    weights = np.bincount(where, minlength=len(bins)).astype(np.float64)
-    points = np.empty((len(bins), 3))
-    for channel in range(3):           # sums of whole levels, exact, divided as the kernel divides them
-        points[:, channel] = np.bincount(where, pixels[:, channel], len(bins)) / weights
-    return points, weights
+    return _histogram(np.ascontiguousarray(pixels, dtype=np.uint8).reshape(-1, 3), np.empty(0), False, shift)
 
 
 def coarser_histogram(points: np.ndarray, weights: np.ndarray, shift: int) -> tuple[np.ndarray, np.ndarray]:
@@ -64,16 +53,36 @@ def coarser_histogram(points: np.ndarray, weights: np.ndarray, shift: int) -> tu
     A bin's mean lies inside the bin, so it falls into the coarse bin that holds
     the whole fine bin, and the merged means are exact.
     """
-    return _refine_cy.binned_histogram(np.ascontiguousarray(points, dtype=np.float64),
-                                       np.ascontiguousarray(weights, dtype=np.float64), True, shift, *_scratch(shift))
+    return _histogram(np.ascontiguousarray(points, dtype=np.float64), np.ascontiguousarray(weights, dtype=np.float64),
+                      True, shift)
 
 
-def _scratch(shift: int) -> tuple[np.ndarray, np.ndarray]:
-    """The zeroed scratch arrays of a histogram over bins ``2**shift`` wide: float64 (4 * bins,), in pages of
-    its own (see :mod:`gifsom.pages`; 8 MiB for the default bins, of which a sample touches a few), and
-    uint8 (blocks,)."""
-    return (small_pages_zeroed(4 << (3 * (8 - shift)), np.float64),
-            np.zeros(_refine_cy.histogram_blocks(shift), np.uint8))
+def _histogram(pixels: np.ndarray, weights: np.ndarray, weighted: bool, shift: int) -> tuple[np.ndarray, np.ndarray]:
+    """The kernel's histogram (see ``_refine_cy.binned_histogram``) in zeroed scratch arrays of the bins'
+    :class:`HistogramScratch`, which the kernel leaves zeroed for the next. Those of more than
+    :data:`REUSED_HISTOGRAM_COLOURS` colours are dropped instead: their pages stay resident while kept."""
+    scratch = _scratch.get(shift)
+    if scratch is None:
+        scratch = _scratch.setdefault(shift, HistogramScratch(shift))
+    cells, touched = scratch.cells.take(), scratch.touched.take()
+    histogram = _refine_cy.binned_histogram(pixels, weights, weighted, shift, cells, touched)
+    if len(pixels) <= REUSED_HISTOGRAM_COLOURS:
+        scratch.cells.give(cells)
+        scratch.touched.give(touched)
+    return histogram
+
+
+class HistogramScratch:
+    """The kernel's zeroed scratch arrays for bins ``2**shift`` wide, kept for reuse: float64 (4 * bins,) in
+    pages of their own (see :mod:`gifsom.pages`; 8 MiB for the default bins, of which a sample touches a
+    few), and uint8 (blocks,)."""
+
+    def __init__(self, shift: int) -> None:
+        self.cells = ScratchPool(4 << (3 * (8 - shift)), np.float64)
+        self.touched = ScratchPool(_refine_cy.histogram_blocks(shift), np.uint8)
+
+
+_scratch: dict[int, HistogramScratch] = {}
 
 
 def _lloyd(points: np.ndarray, weights: np.ndarray, centres: np.ndarray, axis: np.ndarray, passes: int,
