@@ -169,3 +169,47 @@ def test_mapping_some_pixels_ignores_the_others(seed, dither):
     # every pixel at once is the frame mapped whole
     assert np.array_equal(FrameMapper(_PALETTE, mapper.options).map_where(pixels, np.ones((24, 40), bool)),
                           FrameMapper(_PALETTE, mapper.options).map(pixels))
+
+
+@settings(max_examples=60)
+@given(st.integers(0, 2 ** 32 - 1), st.integers(1, 30), st.integers(1, 30), st.floats(0, 450), st.integers(1, 256))
+def test_the_redrawn_pixels_and_the_screen_after_them_agree_with_numpy(seed, height, width, bound, size):
+    from gifsom.mapping._converge_cy import paint_drawn, select_redraw
+
+    rng = np.random.default_rng(seed)
+    shown = rng.integers(0, 256, (height, width, 3), dtype=np.uint8)
+    wanted = np.clip(shown + rng.integers(-40, 41, shown.shape), 0, 255).astype(np.uint8)
+    draw = np.full((height, width), 7, np.uint8)                       # every pixel is written
+    drawn = np.zeros((height * width, 3), np.uint8)
+    count = select_redraw(shown, wanted, bound, draw, drawn)
+    difference = shown.astype(np.int64) - wanted
+    expected = (difference * difference).sum(axis=2) > bound * bound
+    assert np.array_equal(draw, expected.astype(np.uint8))
+    assert count == expected.sum() and np.array_equal(drawn[:count], wanted[expected])
+    palette = rng.integers(0, 256, (size, 3), dtype=np.uint8)
+    indices = rng.integers(0, size, (height, width), dtype=np.uint8)
+    screen = shown.copy()
+    paint_drawn(screen, draw, indices, palette)
+    painted = shown.copy()
+    painted[expected] = palette[indices[expected]]
+    assert np.array_equal(screen, painted)
+
+
+def test_a_pixel_exactly_at_the_bound_is_left_and_one_beyond_it_redrawn():
+    from gifsom.mapping._converge_cy import select_redraw
+
+    shown = np.full((1, 2, 3), 100, np.uint8)
+    wanted = (shown + np.array([[[3, 4, 0], [3, 4, 1]]])).astype(np.uint8)     # distances 5 and 5.1
+    draw = np.zeros((1, 2), np.uint8)
+    assert select_redraw(shown, wanted, 5.0, draw, np.zeros((2, 3), np.uint8)) == 1
+    assert draw.tolist() == [[0, 1]]
+
+
+def test_the_redraw_kernels_refuse_what_does_not_fit():
+    from gifsom.mapping._converge_cy import paint_drawn, select_redraw
+
+    frame = np.zeros((4, 5, 3), np.uint8)
+    with pytest.raises(ValueError, match="select_redraw"):
+        select_redraw(frame, frame, 1.0, np.zeros((4, 5), np.uint8), np.zeros((19, 3), np.uint8))
+    with pytest.raises(ValueError, match="index 3 is outside a palette of 3"):
+        paint_drawn(frame, np.ones((4, 5), np.uint8), np.full((4, 5), 3, np.uint8), np.zeros((3, 3), np.uint8))

@@ -27,6 +27,7 @@ from ..frames import changed_rectangle
 from ..gif.screen_model import IndexedFrame, pack_colours
 from ..gif.timing import MIN_DELAY_CS
 from ..palette.histogram import colour_histogram
+from ._converge_cy import paint_drawn, select_redraw
 from .stage import FrameMapper, MappingOptions
 
 #: Most colours of a frame's own palette, one short of a full table: a pixel left to the screen needs an
@@ -86,7 +87,7 @@ class ScreenFollowingMapper:
             return np.zeros((height, width), np.uint8), self.palette, np.ones((height, width), bool)
         indices, palette, draw = redrawn
         updated = shown.copy()
-        updated[draw] = palette[indices[draw]]
+        paint_drawn(updated, draw.view(np.uint8), indices, np.ascontiguousarray(palette, np.uint8))
         self._shown = updated
         return indices, palette, ~draw
 
@@ -187,18 +188,17 @@ class SteadyCameraMapper(ScreenFollowingMapper):
         self.learn = learn
         self.bound = bound
         self.most_colours = min(most_colours, MOST_OWN_COLOURS)
+        self._drawn = np.empty((0, 3), np.uint8)     # uint8 (H * W, 3) scratch: the colours a frame redraws
 
     def _redraw(self, rgb: np.ndarray, shown: np.ndarray, source: np.ndarray
                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
-        draw = off_by_more(shown, rgb, self.bound)
-        if not draw.any():
+        height, width = rgb.shape[:2]
+        if self._drawn.shape[0] != height * width:
+            self._drawn = np.empty((height * width, 3), np.uint8)
+        draw = np.empty((height, width), np.uint8)
+        count = select_redraw(shown, rgb, self.bound, draw, self._drawn)
+        if count == 0:
             return None
-        palette = self.learn(rgb[draw], self.most_colours)
-        return FrameMapper(palette, self.options).map_where(rgb, draw), palette, draw
-
-
-def off_by_more(shown: np.ndarray, wanted: np.ndarray, bound: float) -> np.ndarray:
-    """bool (H, W): where uint8 (H, W, 3) ``shown`` lies further than ``bound`` (RGB distance) from uint8
-    (H, W, 3) ``wanted``."""
-    difference = shown.astype(np.int32) - wanted
-    return np.einsum("ijk,ijk->ij", difference, difference) > bound * bound
+        palette = self.learn(self._drawn[:count], self.most_colours)
+        where = draw.view(bool)
+        return FrameMapper(palette, self.options).map_where(rgb, where), palette, where

@@ -105,7 +105,7 @@ class FrameMapper:
         # the kernel's still test, turned to this use: a pixel whose reference is its own colour is still,
         # one whose reference differs in red is mapped
         reference = np.array(pixels[:, :, :3], np.uint8, order="C")
-        reference[:, :, 0][where] ^= 0x80
+        reference[:, :, 0] ^= where.view(np.uint8) << 7
         weights = _dither.adaptive_weights(pixels) if self._adaptive else None
         self.cache.map_into(pixels, out, reference, np.zeros((height, width), np.uint8), threshold=0,
                             stateful=True, record=False, mode=self._mode, offsets=self._offsets, taps=self._taps,
