@@ -40,7 +40,7 @@ class ScratchPool:
 
     A new palette's lookup lists, and each histogram of the refinement, took fresh pages, and every page a
     palette or a histogram touched cost a page fault: on a steady camera's frames, which learn and map a new
-    palette each, mapping 5,000 pixels took 4.7 ms, 2.3 of them with the lists' pages reused. An array
+    palette each, mapping 5,000 pixels took 4.7 ms, and 2.3 ms with the lists' pages reused. An array
     given back keeps the pages it touched (its memory stays resident), so the pool keeps at most ``keep``.
 
     Args:
