@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import mmap
 import threading
+import weakref
 
 import numpy as np
 
@@ -54,6 +55,7 @@ class ScratchPool:
         self.keep = keep
         self._free: list[np.ndarray] = []
         self._lock = threading.Lock()
+        _pools.add(self)
 
     def take(self) -> np.ndarray:
         """An array of the pool's size: one given back (holding what its last user left in it) or a new,
@@ -68,3 +70,29 @@ class ScratchPool:
         with self._lock:
             if len(self._free) < self.keep:
                 self._free.append(array)
+
+    @property
+    def kept(self) -> int:
+        """How many arrays the pool keeps now."""
+        with self._lock:
+            return len(self._free)
+
+    def clear(self) -> None:
+        """Drop the arrays kept: their pages go back to the system once nothing else holds them."""
+        with self._lock:
+            self._free.clear()
+
+
+_pools: weakref.WeakSet[ScratchPool] = weakref.WeakSet()
+
+
+def release_scratch() -> None:
+    """Drop what every :class:`ScratchPool` keeps, when a GIF is done: a program that made one GIF kept 9 MB
+    more resident without (the desk clip's, through ``gifsom.encode``)."""
+    for pool in list(_pools):
+        pool.clear()
+
+
+def kept_scratch() -> int:
+    """How many arrays every :class:`ScratchPool` keeps now, together."""
+    return sum(pool.kept for pool in list(_pools))

@@ -24,6 +24,7 @@ from .errors import InputError
 from .fit_terms import FitResult, SizeLimit, size_limit
 from .live import LiveEncoder
 from .options import EncodeFields, EncodeOptions, with_fields
+from .pages import release_scratch
 from .palette.clip import ClipSurvey
 from .output import AtomicOutput, GifPath, check_gif_path
 from .progress import Progress, ProgressCallback
@@ -264,6 +265,7 @@ class GifWriter:
             self._output.__exit__(None, None, None)      # removes the unfinished file, if any
             self._output = None
         self._collector.close()
+        release_scratch()           # the palettes' reused pages (gifsom.pages) serve one GIF at a time
 
 
 def needs_whole_clip(options: EncodeOptions, edits: TimelineEdits) -> bool:

@@ -10,6 +10,7 @@ from PIL import Image
 
 import gifsom
 from gifsom.encoder import STEADY_SHARE, steady_mapper
+from gifsom.mapping.converge import SteadyCameraMapper
 from gifsom.mapping.stage import FrameMapper, MappingOptions
 from gifsom.options import EncodeOptions, steady_knobs
 from gifsom.palette.clip import ClipSurvey
@@ -213,3 +214,24 @@ def test_the_redraw_kernels_refuse_what_does_not_fit():
         select_redraw(frame, frame, 1.0, np.zeros((4, 5), np.uint8), np.zeros((19, 3), np.uint8))
     with pytest.raises(ValueError, match="index 3 is outside a palette of 3"):
         paint_drawn(frame, np.ones((4, 5), np.uint8), np.full((4, 5), 3, np.uint8), np.zeros((3, 3), np.uint8))
+
+
+def test_the_pages_a_steady_camera_s_palettes_handed_on_are_given_back_with_the_gif(tmp_path, monkeypatch):
+    """Each frame's palette takes the scratch pages the last one gave back (gifsom.pages.ScratchPool); a
+    program that has made its GIF must not keep them."""
+    import gc
+
+    from gifsom.pages import kept_scratch
+
+    kept: list[int] = []
+    real_redraw = SteadyCameraMapper._redraw
+
+    def counting(self, *args):
+        kept.append(kept_scratch())
+        return real_redraw(self, *args)
+
+    monkeypatch.setattr(SteadyCameraMapper, "_redraw", counting)
+    gifsom.encode(_steady_clip(), tmp_path / "steady.gif", fps=10)
+    gc.collect()
+    assert max(kept) > 0                                   # the pools served the palettes
+    assert kept_scratch() == 0
