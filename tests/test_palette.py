@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from gifsom import encode, learn_palette, quantize
@@ -395,3 +395,56 @@ def test_the_binned_histogram_agrees_with_numpy_after_any_other(seed, count, shi
     np.add.at(sums, where, pixels.astype(np.float64))
     assert np.array_equal(weights, counts.astype(np.float64))
     assert np.array_equal(points, sums / counts[:, None])       # sums of whole levels: exact, divided alike
+
+
+def _lloyd_by_brute_force(points, weights, centres, passes):
+    """Plain weighted Lloyd passes, every bin compared with every entry; a dead entry (no bins) moves onto
+    the worst-served bins, as the refinement re-seeds them. Also whether any bin was as near to two
+    entries."""
+    centres = centres.copy()
+
+    def nearest(at):
+        distances = ((points[:, None, :] - at[None]) ** 2).sum(axis=2)
+        labels = distances.argmin(axis=1)
+        closest = distances[np.arange(len(points)), labels]
+        ties.append(bool(((distances == closest[:, None]).sum(axis=1) > 1).any()))
+        return labels, np.sqrt(closest)
+
+    ties: list[bool] = []
+
+    labels, upper = nearest(centres)
+    for _ in range(passes):
+        mass = np.zeros(len(centres))
+        sums = np.zeros((len(centres), 3))
+        for i, j in enumerate(labels):         # in the order of the bins, as the kernel sums them
+            mass[j] += weights[i]
+            sums[j] += weights[i] * points[i]
+        dead = np.flatnonzero(mass == 0)
+        for j in np.flatnonzero(mass > 0):
+            centres[j] = sums[j] / mass[j]
+        worst = np.argsort(-weights * upper * upper, kind="stable")
+        for t, j in enumerate(dead[:len(points)]):
+            centres[j] = points[worst[t]]
+        labels, upper = nearest(centres)
+    return centres, labels, any(ties)
+
+
+@settings(max_examples=40)
+@given(st.integers(0, 2 ** 31), st.integers(3, 8), st.integers(2, 40), st.integers(0, 3), st.integers(1, 6))
+def test_the_compiled_lloyd_passes_move_entries_as_plain_lloyd_passes_do(seed, per_entry, size, far, passes):
+    from gifsom.colours.nearest import SortedPalette
+    from gifsom.palette.refine import _lloyd
+
+    rng = np.random.default_rng(seed)
+    points = rng.uniform(0, 255, (per_entry * size, 3))     # enough bins that only the far entries die
+    count = len(points)
+    weights = rng.uniform(0.5, 20, count)
+    centres = rng.uniform(0, 255, (size, 3))
+    far = min(far, size - 1)
+    centres[:far] = 1000.0 + np.arange(far)[:, None]          # entries nearest to no bin: dead after a pass
+    # a tolerance under any change runs every pass, as the plain passes do
+    moved, labels, _ = _lloyd(points, weights, centres, SortedPalette.of(centres).axis, passes, -1e300)
+    expected, expected_labels, tied = _lloyd_by_brute_force(points, weights, centres, passes)
+    assume(not tied)            # a bin as near to two entries may go to either, and the passes part
+    assert np.array_equal(labels, expected_labels)
+    assert np.allclose(moved, expected)

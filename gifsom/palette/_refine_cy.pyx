@@ -91,59 +91,107 @@ def binned_histogram(const colour_t[:, ::1] colours, const double[::1] weights, 
     return points_array, totals_array
 
 
-def accumulate_clusters(const double[:, ::1] points, const double[::1] weights, const int64_t[::1] labels,
-                        const double[::1] upper, double[::1] mass, double[:, ::1] sums):
-    """One Lloyd pass's sums: per entry the weight and weighted colour sum of its bins.
+def lloyd_passes(const double[:, ::1] points, const double[::1] weights, double[:, ::1] centres,
+                 const double[::1] axis, int64_t[::1] labels, double[::1] upper, double[::1] lower, int passes,
+                 double tolerance, int threads, reseed):
+    """Weighted Lloyd passes with Hamerly's bounds, until the error stalls or ``passes`` are done.
+
+    Each pass sums every entry's bins (the error, sum of weight * upper**2, comes from the bounds), moves
+    every entry with weight to their mean, sorts the entries along ``axis``, and re-checks each bin's entry
+    after the moves, searching the sorted entries only where the bounds no longer separate (see
+    :func:`_update`). Passes stop once one that moved no dead entry lowered the error by at most
+    ``tolerance`` of it. Every sum runs in the order of the bins, so the entries do not depend on ``threads``.
 
     Args:
-        points: float64 (M, 3) bin colours; weights: float64 (M,); labels: int64 (M,) entry of each bin.
-        upper: float64 (M,) distance of each bin to its entry (an upper bound is enough here).
-        mass, sums: float64 (K,) and (K, 3), zeroed by the caller, receive the sums.
-
-    Returns:
-        The weighted squared error, sum of weight * upper**2 (squared RGB units).
+        points: float64 (M, 3) bin colours; weights: float64 (M,) their weights.
+        centres: float64 (K, 3), K <= 256, the entries, moved in place.
+        axis: float64 (3,) unit vector the entries are sorted along for the searches.
+        labels: int64 (M,) each bin's entry; upper, lower: float64 (M,) its distance to that entry (an upper
+            bound) and a lower bound of its distance to any other (RGB distances, not squared). Kept up to date.
+        reseed: called as ``reseed(mass, moved)`` with float64 (K,) each entry's weight and (K,) how far it
+            moved, after a pass that left entries without weight; it may move those entries in ``centres``
+            and set how far they moved in ``moved``.
     """
-    cdef Py_ssize_t i, j
-    cdef double w, error = 0.0
-    with nogil:
-        for i in range(points.shape[0]):
-            j = labels[i]
-            w = weights[i]
-            mass[j] += w
-            sums[j, 0] += w * points[i, 0]
-            sums[j, 1] += w * points[i, 1]
-            sums[j, 2] += w * points[i, 2]
-            error += w * upper[i] * upper[i]
-    return error
+    cdef Py_ssize_t k = centres.shape[0], m = points.shape[0], i, j, c, step
+    cdef double error, previous = 1e300, largest, shift, new, w
+    cdef int dead
+    if k > 256 or axis.shape[0] != 3 or labels.shape[0] != m or upper.shape[0] != m or lower.shape[0] != m \
+            or weights.shape[0] != m:
+        raise ValueError("lloyd_passes: at most 256 entries, and weights, labels and bounds (M,) for (M, 3) points")
+    import numpy as np
+    mass_array, sums_array, moved_array = np.zeros(k), np.zeros((k, 3)), np.zeros(k)
+    sorted_array, keys_array, order_array = np.zeros((k, 3)), np.zeros(k), np.arange(k, dtype=np.int64)
+    cdef double[::1] mass = mass_array, moved = moved_array, keys = keys_array
+    cdef double[:, ::1] sums = sums_array, colours = sorted_array
+    cdef int64_t[::1] order = order_array
+    cdef double key_of[256]
+    for step in range(passes):
+        with nogil:
+            mass[:] = 0.0
+            sums[:, :] = 0.0
+            error = 0.0
+            for i in range(m):
+                j = labels[i]
+                w = weights[i]
+                mass[j] += w
+                sums[j, 0] += w * points[i, 0]
+                sums[j, 1] += w * points[i, 1]
+                sums[j, 2] += w * points[i, 2]
+                error += w * upper[i] * upper[i]
+            dead = 0
+            for j in range(k):
+                if mass[j] > 0:
+                    shift = 0.0
+                    for c in range(3):
+                        new = sums[j, c] / mass[j]
+                        shift += (new - centres[j, c]) * (new - centres[j, c])
+                        centres[j, c] = new
+                    moved[j] = sqrt(shift)
+                else:
+                    moved[j] = 0.0
+                    dead += 1
+        if dead:
+            reseed(mass_array, moved_array)
+        with nogil:
+            for j in range(k):
+                key_of[j] = centres[j, 0] * axis[0] + centres[j, 1] * axis[1] + centres[j, 2] * axis[2]
+            _sort_by_key(key_of, &order[0], k)
+            for i in range(k):
+                j = order[i]
+                keys[i] = key_of[j]
+                colours[i, 0] = centres[j, 0]
+                colours[i, 1] = centres[j, 1]
+                colours[i, 2] = centres[j, 2]
+            largest = 0.0
+            for j in range(k):
+                if j == 0 or moved[j] > largest:
+                    largest = moved[j]
+            _update(points, centres, labels, upper, lower, moved, largest, colours, keys, axis, order, threads)
+        if dead == 0 and previous - error <= tolerance * error:
+            break
+        previous = error
 
 
-def move_centres(const double[::1] mass, const double[:, ::1] sums, double[:, ::1] centres, double[::1] moved):
-    """Move every entry with weight to the mean of its bins; ``moved`` (K,) gets each move's length.
-
-    Returns the number of entries with no weight (left where they are, ``moved`` 0).
-    """
-    cdef Py_ssize_t j, c
-    cdef double shift, new
-    cdef int dead = 0
-    with nogil:
-        for j in range(centres.shape[0]):
-            if mass[j] > 0:
-                shift = 0.0
-                for c in range(3):
-                    new = sums[j, c] / mass[j]
-                    shift += (new - centres[j, c]) * (new - centres[j, c])
-                    centres[j, c] = new
-                moved[j] = sqrt(shift)
-            else:
-                moved[j] = 0.0
-                dead += 1
-    return dead
+cdef void _sort_by_key(const double* key_of, int64_t* order, Py_ssize_t k) noexcept nogil:
+    """Put ``order`` (K,), a permutation of the entries, in ascending order of ``key_of`` (K,), equal keys in
+    ascending order of entry (as a stable sort of the entries by key). Insertion sort: from one pass to the
+    next the entries move little, and the order of the pass before is nearly sorted."""
+    cdef Py_ssize_t i, hole
+    cdef int64_t entry
+    for i in range(1, k):
+        entry = order[i]
+        hole = i
+        while hole > 0 and (key_of[order[hole - 1]] > key_of[entry]
+                            or (key_of[order[hole - 1]] == key_of[entry] and order[hole - 1] > entry)):
+            order[hole] = order[hole - 1]
+            hole -= 1
+        order[hole] = entry
 
 
-def update_assignments(const double[:, ::1] points, const double[:, ::1] centres, int64_t[::1] labels,
-                       double[::1] upper, double[::1] lower, const double[::1] moved, double largest,
-                       const double[:, ::1] colours, const double[::1] keys, const double[::1] axis,
-                       const int64_t[::1] order, int threads=1):
+cdef void _update(const double[:, ::1] points, const double[:, ::1] centres, int64_t[::1] labels,
+                  double[::1] upper, double[::1] lower, const double[::1] moved, double largest,
+                  const double[:, ::1] colours, const double[::1] keys, const double[::1] axis,
+                  const int64_t[::1] order, int threads) noexcept nogil:
     """Hamerly's step: re-check each bin's entry after the entries moved, searching only where the bounds allow.
 
     ``upper``/``lower`` (M,) bound the distance to the bin's own entry and to any
@@ -156,29 +204,28 @@ def update_assignments(const double[:, ::1] points, const double[:, ::1] centres
     cdef int64_t label
     if points.shape[0] == 0:
         return
-    with nogil:
-        for i in prange(points.shape[0], num_threads=threads, schedule="static"):
-            j = labels[i]
-            upper[i] += moved[j]
-            lower[i] -= largest
-            if upper[i] <= lower[i]:
-                continue
-            dr = centres[j, 0] - points[i, 0]
-            dg = centres[j, 1] - points[i, 1]
-            db = centres[j, 2] - points[i, 2]
-            exact = sqrt(dr * dr + dg * dg + db * db)
-            upper[i] = exact
-            if exact <= lower[i]:
-                continue
-            # assigned in the loop, so that each thread has its own (prange makes them private)
-            label = 0
-            d1 = 0.0
-            d2 = 0.0
-            nearest_two(points[i, 0], points[i, 1], points[i, 2], &colours[0, 0], &keys[0], n, &axis[0],
-                        &order[0], &label, &d1, &d2)
-            labels[i] = label
-            upper[i] = sqrt(d1)
-            lower[i] = sqrt(d2)
+    for i in prange(points.shape[0], num_threads=threads, schedule="static"):
+        j = labels[i]
+        upper[i] += moved[j]
+        lower[i] -= largest
+        if upper[i] <= lower[i]:
+            continue
+        dr = centres[j, 0] - points[i, 0]
+        dg = centres[j, 1] - points[i, 1]
+        db = centres[j, 2] - points[i, 2]
+        exact = sqrt(dr * dr + dg * dg + db * db)
+        upper[i] = exact
+        if exact <= lower[i]:
+            continue
+        # assigned in the loop, so that each thread has its own (prange makes them private)
+        label = 0
+        d1 = 0.0
+        d2 = 0.0
+        nearest_two(points[i, 0], points[i, 1], points[i, 2], &colours[0, 0], &keys[0], n, &axis[0],
+                    &order[0], &label, &d1, &d2)
+        labels[i] = label
+        upper[i] = sqrt(d1)
+        lower[i] = sqrt(d2)
 
 
 def squared_error(const double[:, ::1] points, const double[::1] weights, const int64_t[::1] labels,

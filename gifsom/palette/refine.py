@@ -87,32 +87,23 @@ _scratch: dict[int, HistogramScratch] = {}
 
 def _lloyd(points: np.ndarray, weights: np.ndarray, centres: np.ndarray, axis: np.ndarray, passes: int,
            tolerance: float) -> tuple[np.ndarray, np.ndarray, float]:
-    """Weighted Lloyd passes with Hamerly bounds; returns float64 (K, 3) centres, int64 (M,) labels, error."""
-    k = len(centres)
+    """Weighted Lloyd passes with Hamerly bounds (``_refine_cy.lloyd_passes``); returns float64 (K, 3) centres,
+    int64 (M,) labels, error."""
     centres = np.array(centres, dtype=np.float64)
-    threads = threads_for(len(points), POINTS_PER_THREAD)
     labels, first, second = SortedPalette.along(centres, axis).assign(points)
     upper = np.sqrt(first)
     lower = np.sqrt(second)
-    moved = np.zeros(k)
-    previous = 1e300
-    for _ in range(passes):
-        mass = np.zeros(k)
-        sums = np.zeros((k, 3))
-        error = _refine_cy.accumulate_clusters(points, weights, labels, upper, mass, sums)
-        dead = _refine_cy.move_centres(mass, sums, centres, moved)
-        if dead:    # re-seed dead entries on the worst-served bins (while there are bins: fewer bins than
-            # entries leaves the rest where they are)
-            worst = np.argsort(-weights * upper * upper, kind="stable")
-            for t, j in enumerate(np.flatnonzero(mass == 0)[:len(points)]):
-                centres[j] = points[worst[t]]
-                moved[j] = 1e150
-        ordered = SortedPalette.along(centres, axis)
-        _refine_cy.update_assignments(points, centres, labels, upper, lower, moved, float(moved.max()),
-                                      ordered.colours, ordered.keys, ordered.axis, ordered.order, threads)
-        if dead == 0 and previous - error <= tolerance * error:
-            break
-        previous = error
+
+    def reseed(mass: np.ndarray, moved: np.ndarray) -> None:
+        """Re-seed dead entries on the worst-served bins (while there are bins: fewer bins than entries
+        leaves the rest where they are)."""
+        worst = np.argsort(-weights * upper * upper, kind="stable")
+        for t, j in enumerate(np.flatnonzero(mass == 0)[:len(points)]):
+            centres[j] = points[worst[t]]
+            moved[j] = 1e150
+
+    _refine_cy.lloyd_passes(points, weights, centres, np.ascontiguousarray(axis, dtype=np.float64), labels, upper,
+                            lower, passes, tolerance, threads_for(len(points), POINTS_PER_THREAD), reseed)
     return centres, labels, _refine_cy.squared_error(points, weights, labels, centres)
 
 
