@@ -125,9 +125,10 @@ def _split_worst(points: np.ndarray, weights: np.ndarray, centres: np.ndarray, m
     drop = np.argsort(removal, kind="stable")[:moves]
     dropped = np.zeros(size, bool)
     dropped[drop] = True
-    grow = [j for j in np.argsort(-cluster_error, kind="stable") if not dropped[j] and count[j] >= 2][:len(drop)]
+    worst_first = np.argsort(-cluster_error, kind="stable")
+    grow = worst_first[~dropped[worst_first] & (count[worst_first] >= 2)][:len(drop)]
     centres = np.array(centres, dtype=np.float64)
-    _refine_cy.split_clusters(sums, mass, moments, np.array(grow, np.int64), np.ascontiguousarray(drop[:len(grow)],
+    _refine_cy.split_clusters(sums, mass, moments, grow.astype(np.int64), np.ascontiguousarray(drop[:len(grow)],
                               dtype=np.int64), centres)
     return centres
 
