@@ -175,17 +175,20 @@ def steady_mapper(palette: np.ndarray, options: EncodeOptions, still_noise: floa
     (:data:`STEADY_NOISE_SHARE`)."""
     knobs = options.steady
     bound = knobs.bound + STEADY_NOISE_SHARE * max(0.0, still_noise - STEADY_NOISE_FLOOR)
-    return SteadyCameraMapper(palette, options.steady_mapping_options(),
-                              lambda pixels, colors: learn_from(pixels, None, options, colors, colors),
-                              bound, knobs.colors)
+    return SteadyCameraMapper(palette, options.steady_mapping_options(), frame_learner(options), bound,
+                              knobs.colors)
 
 
 def converging_mapper(palette: np.ndarray, options: EncodeOptions) -> ConvergingMapper:
     """A :class:`ConvergingMapper` from the first palette ``palette``, learning the palettes it needs as
     the encoder learns any (:func:`learn_from`)."""
-    return ConvergingMapper(palette, options.mapping_options(),
-                            lambda pixels, colors: learn_from(pixels, None, options, colors, colors),
-                            options.palette_colors)
+    return ConvergingMapper(palette, options.mapping_options(), frame_learner(options), options.palette_colors)
+
+
+def frame_learner(options: EncodeOptions) -> Callable[[np.ndarray, int], np.ndarray]:
+    """How a screen-following mapper learns a frame's own palette: uint8 (N, 3) pixels and a number of
+    colours in, a palette of at most that many out, as the encoder learns any (:func:`learn_from`)."""
+    return lambda pixels, colors: learn_from(pixels, None, options, colors, colors)
 
 
 def fitting_colours(colours: np.ndarray | None, exact: int) -> np.ndarray | None:

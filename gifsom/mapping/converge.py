@@ -43,6 +43,10 @@ class ScreenFollowingMapper:
     Args:
         palette: uint8 (K, 3) the palette of the first frame (the clip's or its first scene's).
         options: how the first frame, and the pixels later frames draw with a palette, are mapped.
+        learn: returns a palette of at most the given number of colours for uint8 (N, 3) pixels: a later
+            frame's own.
+        most_colours: the most colours of a frame's own palette (the palette size asked for), at most
+            :data:`MOST_OWN_COLOURS`.
 
     :meth:`frame` returns each frame for :class:`gifsom.gif.animation.AnimationWriter`, with ``keep``: the
     pixels a decoder must leave as they are (None for the first frame, which is drawn whole). The mapper
@@ -51,9 +55,12 @@ class ScreenFollowingMapper:
     mapped against what was shown before it.
     """
 
-    def __init__(self, palette: np.ndarray, options: MappingOptions) -> None:
+    def __init__(self, palette: np.ndarray, options: MappingOptions,
+                 learn: Callable[[np.ndarray, int], np.ndarray], most_colours: int = MOST_OWN_COLOURS) -> None:
         self.palette = palette
         self.options = options
+        self.learn = learn
+        self.most_colours = min(most_colours, MOST_OWN_COLOURS)
         self._source: np.ndarray | None = None       # the source of the last frame mapped
         self._shown: np.ndarray | None = None        # uint8 (H, W, 3): what a decoder shows after it
         self._before: tuple[np.ndarray | None, np.ndarray | None] = (None, None)   # both, one frame earlier
@@ -103,19 +110,9 @@ class ConvergingMapper(ScreenFollowingMapper):
     """Maps the frames of one flat, opaque clip so that what a decoder shows converges on them exactly (see
     the module's docstring and :class:`ScreenFollowingMapper`).
 
-    Args:
-        palette, options: as for :class:`ScreenFollowingMapper`.
-        learn: returns a palette of at most the given number of colours for uint8 (N, 3) pixels; used where
-            the pixels that changed in a frame have more colours than a palette holds.
-        most_colours: the most colours of a frame's own palette (the palette size asked for), at most
-            :data:`MOST_OWN_COLOURS`.
+    Args: as for :class:`ScreenFollowingMapper`; ``learn`` serves where the pixels that changed in a frame
+    have more colours than a palette holds.
     """
-
-    def __init__(self, palette: np.ndarray, options: MappingOptions,
-                 learn: Callable[[np.ndarray, int], np.ndarray], most_colours: int = MOST_OWN_COLOURS) -> None:
-        super().__init__(palette, options)
-        self.most_colours = min(most_colours, MOST_OWN_COLOURS)
-        self.learn = learn
 
     def _redraw(self, rgb: np.ndarray, shown: np.ndarray, source: np.ndarray
                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
@@ -175,19 +172,15 @@ class SteadyCameraMapper(ScreenFollowingMapper):
     the car 319 KB for 78.43 against 332 KB and 77.94, in 0.89 of the time (2026-12-04).
 
     Args:
-        palette, options: as for :class:`ScreenFollowingMapper`.
-        learn: returns a palette of at most the given number of colours for uint8 (N, 3) pixels.
+        palette, options, learn, most_colours: as for :class:`ScreenFollowingMapper`.
         bound: RGB distance, 0..441, within which a pixel on screen is good enough to leave.
-        most_colours: the most colours of a frame's own palette, at most :data:`MOST_OWN_COLOURS`.
     """
 
     def __init__(self, palette: np.ndarray, options: MappingOptions,
                  learn: Callable[[np.ndarray, int], np.ndarray], bound: float,
                  most_colours: int = MOST_OWN_COLOURS) -> None:
-        super().__init__(palette, options)
-        self.learn = learn
+        super().__init__(palette, options, learn, most_colours)
         self.bound = bound
-        self.most_colours = min(most_colours, MOST_OWN_COLOURS)
         self._drawn = np.empty((0, 3), np.uint8)     # uint8 (H * W, 3) scratch: the colours a frame redraws
 
     def _redraw(self, rgb: np.ndarray, shown: np.ndarray, source: np.ndarray
