@@ -448,3 +448,22 @@ def test_the_compiled_lloyd_passes_move_entries_as_plain_lloyd_passes_do(seed, p
     assume(not tied)            # a bin as near to two entries may go to either, and the passes part
     assert np.array_equal(labels, expected_labels)
     assert np.allclose(moved, expected)
+
+
+@settings(max_examples=60)
+@given(st.integers(0, 2 ** 31), st.integers(1, 40), st.integers(1, 1500), st.booleans())
+def test_the_sorted_search_finds_each_colours_nearest_and_runner_up_distances(seed, size, count, repeat):
+    from gifsom.colours.nearest import assign_nearest
+
+    rng = np.random.default_rng(seed)
+    palette = rng.integers(0, 256, (size, 3)).astype(np.float64)
+    if repeat and size > 1:
+        palette[-1] = palette[0]                 # two entries alike: the runner-up is as near as the nearest
+    points = rng.integers(0, 256, (count, 3)).astype(np.float64)
+    points[:min(count, size)] = palette[:min(count, size)]      # some colours on entries: distance 0
+    labels, first, second = assign_nearest(points, palette)
+    distances = ((points[:, None, :] - palette[None, :, :]) ** 2).sum(axis=2)
+    two = np.sort(distances, axis=1)
+    assert np.array_equal(first, two[:, 0])
+    assert np.array_equal(second, two[:, 1] if size > 1 else np.full(count, 1e300))
+    assert np.array_equal(distances[np.arange(count), labels], first)
