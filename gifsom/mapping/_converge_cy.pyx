@@ -1,68 +1,118 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, initializedcheck=False, cdivision=True
-"""Compiled bookkeeping of the steady-camera mapper: which pixels a frame redraws, and the screen after it.
+"""Compiled bookkeeping of the steady-camera mapper: which pixels a frame redraws (or may touch up), and
+the screen after it.
 
 In numpy each step took several passes over the frame and a temporary per pass (the differences as int32,
 a boolean mask's gathers and scatters): 640x360 frames of a talking head spent 12 ms a frame on them,
 as long as mapping the pixels drawn.
 """
 
+from libc.math cimport sqrt
 from libc.stdint cimport int32_t, uint8_t
 
 
+cdef enum:
+    MARK_KEEP = 0
+    MARK_MUST = 1
+    MARK_TOUCH_UP = 2
+
+#: Marks of :func:`select_redraw`: a pixel left to the screen, one the frame must redraw, and one it may touch up.
+KEEP, MUST, TOUCH_UP = MARK_KEEP, MARK_MUST, MARK_TOUCH_UP
+
+
+cdef inline double _luma(const uint8_t[:, :, ::1] frame, Py_ssize_t y, Py_ssize_t x) noexcept nogil:
+    return 0.299 * frame[y, x, 0] + 0.587 * frame[y, x, 1] + 0.114 * frame[y, x, 2]
+
+
+cdef double _activity(const uint8_t[:, :, ::1] frame, Py_ssize_t y, Py_ssize_t x) noexcept nogil:
+    """How busy the picture is about pixel (y, x): the RMS of luma (0..255) about its mean over the 3 x 3
+    pixels around it (those inside the frame)."""
+    cdef Py_ssize_t top = max(y - 1, 0), bottom = min(y + 2, frame.shape[0])
+    cdef Py_ssize_t left = max(x - 1, 0), right = min(x + 2, frame.shape[1]), i, j
+    cdef double total = 0.0, squares = 0.0, value, count = (bottom - top) * (right - left), mean
+    for i in range(top, bottom):
+        for j in range(left, right):
+            value = _luma(frame, i, j)
+            total += value
+            squares += value * value
+    mean = total / count
+    return sqrt(max(squares / count - mean * mean, 0.0))
+
+
 def select_redraw(const uint8_t[:, :, ::1] shown, const uint8_t[:, :, ::1] wanted, double bound,
-                  uint8_t[:, ::1] draw, uint8_t[:, ::1] drawn):
+                  double touch_up, double busy, uint8_t[:, ::1] draw, uint8_t[:, ::1] drawn):
     """Mark the pixels whose colour on screen lies further than ``bound`` from the colour wanted, and
-    gather their wanted colours.
+    gather their wanted colours; also mark, where the picture is smooth, pixels within the bound that a
+    frame may touch up.
+
+    A pixel within the bound may be touched up when its distance exceeds ``bound`` times
+    ``touch_up + (1 - touch_up) * activity / busy`` (at most ``bound``), where activity is the RMS of the
+    wanted frame's luma over the 3 x 3 pixels around it: on smooth parts, where the eye sees small errors,
+    a frame's palette may come nearer than the screen. ``touch_up`` 1 touches up nothing.
 
     Args:
         shown, wanted: uint8 (H, W, 3) the screen and the frame.
         bound: RGB distance, 0..442: a pixel is redrawn where the Euclidean distance between its two colours
             is larger.
-        draw: uint8 (H, W) receives 1 where the pixel is redrawn, else 0.
-        drawn: uint8 (H * W, 3) receives the wanted colours of the pixels redrawn, in scan order, in its
-            first rows.
+        touch_up: 0..1, the share of the bound beyond which a pixel on the smoothest parts may be touched up.
+        busy: luma RMS (levels, > 0) at which a part is busy enough that nothing within the bound is touched up.
+        draw: uint8 (H, W) receives :data:`MUST` where the pixel is redrawn, :data:`TOUCH_UP` where it may be,
+            else :data:`KEEP`.
+        drawn: uint8 (H * W, 3) receives the wanted colours of the pixels that must be redrawn, in scan
+            order, in its first rows.
 
     Returns:
-        How many pixels are redrawn (the rows of ``drawn`` written).
+        How many pixels must be redrawn (the rows of ``drawn`` written).
     """
     cdef Py_ssize_t height = wanted.shape[0], width = wanted.shape[1], y, x, n = 0
     cdef int32_t dr, dg, db
-    cdef double limit = bound * bound
+    cdef double limit = bound * bound, lowest = touch_up * touch_up * bound * bound, distance, share
     if (shown.shape[0] != height or shown.shape[1] != width or shown.shape[2] != 3 or wanted.shape[2] != 3
             or draw.shape[0] != height or draw.shape[1] != width or drawn.shape[0] < height * width
             or drawn.shape[1] != 3):
         raise ValueError("select_redraw: shown and wanted must be (H, W, 3), draw (H, W) and drawn (H * W, 3)")
+    if not (0.0 <= touch_up <= 1.0 and busy > 0.0):
+        raise ValueError("select_redraw: touch_up must be 0..1 and busy above 0")
     with nogil:
         for y in range(height):
             for x in range(width):
                 dr = <int32_t>shown[y, x, 0] - wanted[y, x, 0]
                 dg = <int32_t>shown[y, x, 1] - wanted[y, x, 1]
                 db = <int32_t>shown[y, x, 2] - wanted[y, x, 2]
-                if dr * dr + dg * dg + db * db > limit:
-                    draw[y, x] = 1
+                distance = dr * dr + dg * dg + db * db
+                if distance > limit:
+                    draw[y, x] = MARK_MUST
                     drawn[n, 0] = wanted[y, x, 0]
                     drawn[n, 1] = wanted[y, x, 1]
                     drawn[n, 2] = wanted[y, x, 2]
                     n += 1
+                elif distance > lowest and touch_up < 1.0:
+                    share = min(touch_up + (1.0 - touch_up) * _activity(wanted, y, x) / busy, 1.0)
+                    draw[y, x] = MARK_TOUCH_UP if distance > share * share * limit else MARK_KEEP
                 else:
-                    draw[y, x] = 0
+                    draw[y, x] = MARK_KEEP
     return n
 
 
-def paint_drawn(uint8_t[:, :, ::1] screen, const uint8_t[:, ::1] draw, const uint8_t[:, ::1] indices,
-                const uint8_t[:, ::1] palette):
-    """Show on ``screen`` the palette colours a frame draws.
+def paint_drawn(uint8_t[:, :, ::1] screen, uint8_t[:, ::1] draw, const uint8_t[:, ::1] indices,
+                const uint8_t[:, ::1] palette, const uint8_t[:, :, ::1] wanted):
+    """Show on ``screen`` the palette colours a frame draws, and settle its touch-ups.
 
     Args:
-        screen: uint8 (H, W, 3), changed where ``draw`` is nonzero to the colour of the pixel's index.
-        draw: uint8 (H, W) nonzero where the frame draws.
+        screen: uint8 (H, W, 3), changed where the frame draws to the colour of the pixel's index.
+        draw: uint8 (H, W) marks as :func:`select_redraw` gives them (any other nonzero mark draws). A pixel
+            marked :data:`TOUCH_UP` is drawn only where its index's colour lies nearer its wanted colour than
+            the screen's does; its mark becomes :data:`MUST` where it is drawn, else :data:`KEEP`.
         indices: uint8 (H, W) the frame's palette indices.
         palette: uint8 (K, 3); every index drawn must be below K.
+        wanted: uint8 (H, W, 3) the frame.
     """
-    cdef Py_ssize_t height = screen.shape[0], width = screen.shape[1], y, x, k = palette.shape[0], index
+    cdef Py_ssize_t height = screen.shape[0], width = screen.shape[1], y, x, k = palette.shape[0], index, c
+    cdef int32_t now, then, d
     if (screen.shape[2] != 3 or draw.shape[0] != height or draw.shape[1] != width or indices.shape[0] != height
-            or indices.shape[1] != width or palette.shape[1] != 3):
-        raise ValueError("paint_drawn: screen must be (H, W, 3), draw and indices (H, W), palette (K, 3)")
+            or indices.shape[1] != width or palette.shape[1] != 3 or wanted.shape[0] != height
+            or wanted.shape[1] != width or wanted.shape[2] != 3):
+        raise ValueError("paint_drawn: screen and wanted must be (H, W, 3), draw and indices (H, W), palette (K, 3)")
     with nogil:
         for y in range(height):
             for x in range(width):
@@ -71,6 +121,18 @@ def paint_drawn(uint8_t[:, :, ::1] screen, const uint8_t[:, ::1] draw, const uin
                     if index >= k:
                         with gil:
                             raise ValueError(f"paint_drawn: index {index} is outside a palette of {k}")
+                    if draw[y, x] == MARK_TOUCH_UP:
+                        now = 0
+                        then = 0
+                        for c in range(3):
+                            d = <int32_t>palette[index, c] - wanted[y, x, c]
+                            now += d * d
+                            d = <int32_t>screen[y, x, c] - wanted[y, x, c]
+                            then += d * d
+                        if now >= then:
+                            draw[y, x] = MARK_KEEP
+                            continue
+                        draw[y, x] = MARK_MUST
                     screen[y, x, 0] = palette[index, 0]
                     screen[y, x, 1] = palette[index, 1]
                     screen[y, x, 2] = palette[index, 2]

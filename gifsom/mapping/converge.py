@@ -27,9 +27,14 @@ from ..frames import changed_rectangle
 from ..gif.screen_model import IndexedFrame, pack_colours
 from ..gif.timing import MIN_DELAY_CS
 from ..palette.histogram import colour_histogram
-from ._converge_cy import paint_drawn, select_redraw
+from ._converge_cy import KEEP, paint_drawn, select_redraw
 from .stage import FrameMapper, MappingOptions
 
+#: Luma RMS over 3 x 3 pixels (levels, 0..255) at which a part of a steady camera's picture is busy enough that
+#: no pixel within the bound is touched up there (see :class:`SteadyCameraMapper`). At quality 100 (2026-12-04),
+#: at 16: the desk 86.83 by SSIMULACRA 2 at 964,907 bytes, the car 79.92 at 457,537; at 8: 86.48 at 890,543
+#: and 79.76 at 437,354; at 32: 86.92 at 1,022,497 (near gifski's 1,067,537) and 80.01 at 474,941.
+TOUCH_UP_BUSY = 16.0
 #: Most colours of a frame's own palette, one short of a full table: a pixel left to the screen needs an
 #: index no drawn pixel uses (the frame's transparent index; the writer sizes the frame's table with room
 #: for it, see :meth:`gifsom.gif.screen_model.ScreenModel.plan`).
@@ -94,15 +99,17 @@ class ScreenFollowingMapper:
             return np.zeros((height, width), np.uint8), self.palette, np.ones((height, width), bool)
         indices, palette, draw = redrawn
         updated = shown.copy()
-        paint_drawn(updated, draw.view(np.uint8), indices, np.ascontiguousarray(palette, np.uint8))
+        marks = draw.view(np.uint8) if draw.dtype == bool else draw
+        paint_drawn(updated, marks, indices, np.ascontiguousarray(palette, np.uint8), rgb)   # settles touch-ups
         self._shown = updated
-        return indices, palette, ~draw
+        return indices, palette, marks == KEEP
 
     def _redraw(self, rgb: np.ndarray, shown: np.ndarray, source: np.ndarray
                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
         """What a later frame draws over uint8 (H, W, 3) ``shown``, the screen, where ``source`` was the
-        frame before: ``(indices, palette, draw)``, uint8 (H, W), uint8 (K, 3) and bool (H, W) where the
-        frame draws; None where it draws nothing."""
+        frame before: ``(indices, palette, draw)``, uint8 (H, W), uint8 (K, 3) and (H, W) where the frame
+        draws: bool, or uint8 marks of ``_converge_cy.select_redraw`` (touch-ups are settled when the
+        frame is painted); None where it draws nothing."""
         raise NotImplementedError
 
 
@@ -167,20 +174,27 @@ class SteadyCameraMapper(ScreenFollowingMapper):
     A later frame draws the pixels whose colour on screen lies further than ``bound`` (RGB distance) from
     their colour in the frame, each with the nearest colour of a palette learned from those pixels alone,
     dithered as ``options`` says among themselves (:meth:`FrameMapper.map_where`); the others are left to
-    the screen. Dithered among themselves rather than across the frame, the talking head of
+    the screen, but for touch-ups: on smooth parts, where the eye sees small errors, pixels within the
+    bound but beyond ``touch_up`` times it (more of it as the part is busier, up to :data:`TOUCH_UP_BUSY`)
+    are mapped with the others and drawn where that palette shows them nearer their colour than the
+    screen does. The palette is not learned from them, so that it is not spread over colours the screen
+    already shows well enough. Dithered among themselves rather than across the frame, the talking head of
     :data:`gifsom.options.STEADY_ANCHORS` took 507 KB for SSIMULACRA 2 80.66, against 519 KB and 80.55,
     the car 319 KB for 78.43 against 332 KB and 77.94, in 0.89 of the time (2026-12-04).
 
     Args:
         palette, options, learn, most_colours: as for :class:`ScreenFollowingMapper`.
         bound: RGB distance, 0..441, within which a pixel on screen is good enough to leave.
+        touch_up: 0..1, the share of the bound beyond which a pixel on the smoothest parts is touched up;
+            1 touches up nothing.
     """
 
     def __init__(self, palette: np.ndarray, options: MappingOptions,
                  learn: Callable[[np.ndarray, int], np.ndarray], bound: float,
-                 most_colours: int = MOST_OWN_COLOURS) -> None:
+                 most_colours: int = MOST_OWN_COLOURS, touch_up: float = 1.0) -> None:
         super().__init__(palette, options, learn, most_colours)
         self.bound = bound
+        self.touch_up = touch_up
         self._drawn = np.empty((0, 3), np.uint8)     # uint8 (H * W, 3) scratch: the colours a frame redraws
 
     def _redraw(self, rgb: np.ndarray, shown: np.ndarray, source: np.ndarray
@@ -189,9 +203,8 @@ class SteadyCameraMapper(ScreenFollowingMapper):
         if self._drawn.shape[0] != height * width:
             self._drawn = np.empty((height * width, 3), np.uint8)
         draw = np.empty((height, width), np.uint8)
-        count = select_redraw(shown, rgb, self.bound, draw, self._drawn)
+        count = select_redraw(shown, rgb, self.bound, self.touch_up, TOUCH_UP_BUSY, draw, self._drawn)
         if count == 0:
             return None
         palette = self.learn(self._drawn[:count], self.most_colours)
-        where = draw.view(bool)
-        return FrameMapper(palette, self.options).map_where(rgb, where), palette, where
+        return FrameMapper(palette, self.options).map_where(rgb, draw != KEEP), palette, draw
