@@ -158,28 +158,29 @@ STEADY_ANCHORS = ((100, 0.5, 7.0, 256), (90, 0.75, 10.0, 256), (80, 0.5, 11.0, 2
                   (1, 0.0, 64.0, 4))
 #: (quality, touch-up share) anchors for a steady camera's video, interpolated linearly: pixels within the
 #: bound but beyond this share of it, on smooth parts, are touched up where the frame's palette (learned from
-#: the pixels beyond the bound alone) shows them nearer their source (see
-#: :func:`gifsom.mapping._converge_cy.select_redraw`). SSIMULACRA 2 weighs error on smooth parts most: on the
+#: the pixels beyond the bound alone) shows them nearer their source (by
+#: :data:`gifsom.mapping.converge.TOUCH_UP_GAIN`; see :class:`gifsom.mapping.converge.SteadyCameraMapper`). SSIMULACRA 2 weighs error on smooth parts most: on the
 #: desk at quality 100 nearly all of gifsom's gap to gifski (84.94 against 86.33) was the luminance's
 #: structure term on its smooth, dark corner, where pixels within the bound were never redrawn (2026-12-04,
 #: frames scored term by term). Measured on the four steady clips (2026-12-04; gifski 1.7 at the same
 #: quality in brackets):
 #:
-#: - at 100, a share of 0.3: the desk 86.83 at 964,907 bytes (84.94 at 759,011 without; gifski 86.33 at
-#:   1,067,537), the car 79.92 at 457,537 (79.26 at 393,078; gifski 79.26 at 493,926), the talking head
-#:   81.62 at 707,645 (81.24 at 573,603; 80.61 at 739,913), webcam 78.17 at 1,061,681 (77.88 at 658,227;
-#:   77.63 at 1,239,994). A share of 0.5 left the desk at 86.38 (905,240 bytes), 0 took the head to 729,219;
-#: - at 90, with the bound at 10: the talking head 81.38 at 525,772 bytes, FLIP 0.0400 (80.85, 0.0411 at
-#:   504,898 with a bound of 8 and none; gifski 80.54, 0.0437 at 549,546), the car 78.57, 0.0428 at 300,706
-#:   (78.62, 0.0438 at 318,764; 77.68, 0.0439 at 351,925), the desk 85.05, 0.0401 at 693,526 (84.37, 0.0400
-#:   at 673,952; 83.53, 0.0421 at 705,253), webcam 78.31, 0.0381 at 724,787 (77.33, 0.0391 at 547,114;
-#:   76.93, 0.0427 at 875,109). A bound of 9.5 took the desk over gifski's bytes (715,634);
+#: - at 100, a share of 0.15: the desk 86.59 at 864,500 bytes (84.94 at 759,011 without; gifski 86.33 at
+#:   1,067,537), the car 80.13 at 426,295 (79.26 at 393,078; gifski 79.26 at 493,926), the talking head
+#:   81.65 at 645,741 (81.24 at 573,603; 80.61 at 739,913), webcam 78.22 at 922,000 (77.88 at 658,227;
+#:   77.63 at 1,239,994). At 0 the head scored 81.24, at 0.3 the desk 86.43 (with the gain of 2);
+#: - at 90, with the bound at 10: the talking head 81.49 at 479,039 bytes, FLIP 0.0403 (80.85, 0.0411 at
+#:   504,898 with a bound of 8 and none; gifski 80.54, 0.0437 at 549,546), the car 78.44, 0.0430 at 278,082
+#:   (78.62, 0.0438 at 318,764; 77.68, 0.0439 at 351,925), the desk 84.74, 0.0400 at 635,881 (84.37, 0.0400
+#:   at 673,952; 83.53, 0.0421 at 705,253), webcam 77.88, 0.0388 at 613,565 (77.33, 0.0391 at 547,114;
+#:   76.93, 0.0427 at 875,109). A bound of 9 scored higher on all four (the car 79.15 at 303,491 bytes) but
+#:   took a held-out clip of a smooth sky over gifski's bytes (381,868 against 376,195; 363,674 at 10);
 #: - touching up within the bound on busy parts too costs bytes where nobody sees them: at 90 with a bound
 #:   of 14 and a share of 0.5 everywhere, the desk scored 83.90 at 677,930 bytes; and redrawing those
 #:   pixels with a palette learned from them as well spread each palette thinner (the car at 100, busy at 8
 #:   levels: 78.57 at 493,265 bytes with a share of 0.5, where drawing them only where nearer gave 79.76 at
 #:   437,354 with 0.3).
-STEADY_TOUCH_UP = ((100, 0.3), (90, 0.5), (80, 1.0), (1, 1.0))
+STEADY_TOUCH_UP = ((100, 0.15), (90, 0.5), (80, 1.0), (1, 1.0))
 
 
 def steady_knobs(quality: int) -> SteadyKnobs:

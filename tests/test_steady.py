@@ -10,7 +10,7 @@ from PIL import Image
 
 import gifsom
 from gifsom.encoder import STEADY_SHARE, steady_mapper
-from gifsom.mapping.converge import SteadyCameraMapper
+from gifsom.mapping.converge import TOUCH_UP_GAIN, SteadyCameraMapper
 from gifsom.mapping.stage import FrameMapper, MappingOptions
 from gifsom.options import EncodeOptions, steady_knobs
 from gifsom.palette.clip import ClipSurvey
@@ -103,6 +103,8 @@ def test_a_steady_camera_leaves_the_pixels_the_screen_shows_well_enough(tmp_path
             assert np.array_equal(after[near], before[near]), name
             within = off <= bound
             assert (np.sqrt(((after - source) ** 2).sum(axis=2))[within] <= off[within]).all(), name
+            changed = within & (after != before).any(axis=2)
+            assert (TOUCH_UP_GAIN * ((after - source) ** 2).sum(axis=2)[changed] < (off ** 2)[changed] + 1e-6).all(), name
             drawn = off > bound
             assert drawn.any(), name
             assert np.abs(after[drawn] - source[drawn]).mean() < np.abs(before[drawn] - source[drawn]).mean(), name
@@ -191,8 +193,9 @@ def _activity(frame: np.ndarray) -> np.ndarray:
 
 @settings(max_examples=60, deadline=None)
 @given(st.integers(0, 2 ** 32 - 1), st.integers(1, 20), st.integers(1, 20), st.floats(0, 120),
-       st.sampled_from([0.0, 0.3, 0.5, 1.0]), st.integers(1, 256))
-def test_the_redrawn_pixels_and_the_screen_after_them_agree_with_numpy(seed, height, width, bound, touch_up, size):
+       st.sampled_from([0.0, 0.3, 0.5, 1.0]), st.integers(1, 256), st.sampled_from([1.0, 2.0, 3.5]))
+def test_the_redrawn_pixels_and_the_screen_after_them_agree_with_numpy(seed, height, width, bound, touch_up, size,
+                                                                        gain):
     from gifsom.mapping._converge_cy import KEEP, MUST, TOUCH_UP, paint_drawn, select_redraw
 
     rng = np.random.default_rng(seed)
@@ -217,9 +220,9 @@ def test_the_redrawn_pixels_and_the_screen_after_them_agree_with_numpy(seed, hei
     indices = rng.integers(0, size, (height, width), dtype=np.uint8)
     screen = shown.copy()
     marks = draw.copy()
-    paint_drawn(screen, marks, indices, palette, wanted)
+    paint_drawn(screen, marks, indices, palette, wanted, gain)
     offered = palette[indices].astype(np.int64) - wanted
-    nearer = (offered * offered).sum(axis=2) < (difference * difference).sum(axis=2)
+    nearer = gain * (offered * offered).sum(axis=2) < (difference * difference).sum(axis=2)
     painted_where = (draw == MUST) | ((draw == TOUCH_UP) & nearer)
     painted = shown.copy()
     painted[painted_where] = palette[indices[painted_where]]
@@ -295,6 +298,9 @@ def test_the_redraw_kernels_refuse_what_does_not_fit():
     with pytest.raises(ValueError, match="paint_drawn"):
         paint_drawn(frame, np.ones((4, 5), np.uint8), np.zeros((4, 5), np.uint8), np.zeros((3, 3), np.uint8),
                     frame[:3])
+    with pytest.raises(ValueError, match="gain"):
+        paint_drawn(frame, np.ones((4, 5), np.uint8), np.zeros((4, 5), np.uint8), np.zeros((3, 3), np.uint8),
+                    frame, 0.5)
 
 
 def test_the_pages_a_steady_camera_s_palettes_handed_on_are_given_back_with_the_gif(tmp_path, monkeypatch):

@@ -95,20 +95,24 @@ def select_redraw(const uint8_t[:, :, ::1] shown, const uint8_t[:, :, ::1] wante
 
 
 def paint_drawn(uint8_t[:, :, ::1] screen, uint8_t[:, ::1] draw, const uint8_t[:, ::1] indices,
-                const uint8_t[:, ::1] palette, const uint8_t[:, :, ::1] wanted):
+                const uint8_t[:, ::1] palette, const uint8_t[:, :, ::1] wanted, double gain=1.0):
     """Show on ``screen`` the palette colours a frame draws, and settle its touch-ups.
 
     Args:
         screen: uint8 (H, W, 3), changed where the frame draws to the colour of the pixel's index.
         draw: uint8 (H, W) marks as :func:`select_redraw` gives them (any other nonzero mark draws). A pixel
-            marked :data:`TOUCH_UP` is drawn only where its index's colour lies nearer its wanted colour than
-            the screen's does; its mark becomes :data:`MUST` where it is drawn, else :data:`KEEP`.
+            marked :data:`TOUCH_UP` is drawn only where the squared RGB distance from its index's colour to its
+            wanted colour, times ``gain``, is below the screen's; its mark becomes :data:`MUST` where it is
+            drawn, else :data:`KEEP`.
         indices: uint8 (H, W) the frame's palette indices.
         palette: uint8 (K, 3); every index drawn must be below K.
         wanted: uint8 (H, W, 3) the frame.
+        gain: at least 1, how many times nearer (in squared distance) a touch-up must bring a pixel.
     """
     cdef Py_ssize_t height = screen.shape[0], width = screen.shape[1], y, x, k = palette.shape[0], index, c
     cdef int32_t now, then, d
+    if not gain >= 1.0:
+        raise ValueError("paint_drawn: gain must be at least 1")
     if (screen.shape[2] != 3 or draw.shape[0] != height or draw.shape[1] != width or indices.shape[0] != height
             or indices.shape[1] != width or palette.shape[1] != 3 or wanted.shape[0] != height
             or wanted.shape[1] != width or wanted.shape[2] != 3):
@@ -129,7 +133,7 @@ def paint_drawn(uint8_t[:, :, ::1] screen, uint8_t[:, ::1] draw, const uint8_t[:
                             now += d * d
                             d = <int32_t>screen[y, x, c] - wanted[y, x, c]
                             then += d * d
-                        if now >= then:
+                        if now * gain >= then:
                             draw[y, x] = MARK_KEEP
                             continue
                         draw[y, x] = MARK_MUST

@@ -31,10 +31,17 @@ from ._converge_cy import KEEP, paint_drawn, select_redraw
 from .stage import FrameMapper, MappingOptions
 
 #: Luma RMS over 3 x 3 pixels (levels, 0..255) at which a part of a steady camera's picture is busy enough that
-#: no pixel within the bound is touched up there (see :class:`SteadyCameraMapper`). At quality 100 (2026-12-04),
-#: at 16: the desk 86.83 by SSIMULACRA 2 at 964,907 bytes, the car 79.92 at 457,537; at 8: 86.48 at 890,543
-#: and 79.76 at 437,354; at 32: 86.92 at 1,022,497 (near gifski's 1,067,537) and 80.01 at 474,941.
+#: no pixel within the bound is touched up there (see :class:`SteadyCameraMapper`). At quality 100 (2026-12-04,
+#: a share of 0.3, touch-ups drawn wherever nearer), at 16: the desk 86.83 by SSIMULACRA 2 at 964,907 bytes,
+#: the car 79.92 at 457,537; at 8: 86.48 at 890,543 and 79.76 at 437,354; at 32: 86.92 at 1,022,497 (near
+#: gifski's 1,067,537) and 80.01 at 474,941.
 TOUCH_UP_BUSY = 16.0
+#: How many times nearer (in squared RGB distance) a touch-up must bring a pixel to be drawn: one that only
+#: just comes nearer costs its bytes for little. At 2 rather than 1 (2026-12-04, quality 90), the talking head
+#: took 479,039 bytes for SSIMULACRA 2 81.49 against 525,772 for 81.38, the desk 635,881 for 84.74 against
+#: 693,526 for 85.05, the car 278,082 for 78.44 against 300,706 for 78.57, and a held-out clip of a smooth
+#: sky 363,674 for 79.72 against 389,125 for 79.46 (gifski: 376,195 for 76.76).
+TOUCH_UP_GAIN = 2.0
 #: Most colours of a frame's own palette, one short of a full table: a pixel left to the screen needs an
 #: index no drawn pixel uses (the frame's transparent index; the writer sizes the frame's table with room
 #: for it, see :meth:`gifsom.gif.screen_model.ScreenModel.plan`).
@@ -100,7 +107,8 @@ class ScreenFollowingMapper:
         indices, palette, draw = redrawn
         updated = shown.copy()
         marks = draw.view(np.uint8) if draw.dtype == bool else draw
-        paint_drawn(updated, marks, indices, np.ascontiguousarray(palette, np.uint8), rgb)   # settles touch-ups
+        paint_drawn(updated, marks, indices, np.ascontiguousarray(palette, np.uint8), rgb,    # settles touch-ups
+                    TOUCH_UP_GAIN)
         self._shown = updated
         return indices, palette, marks == KEEP
 
@@ -176,8 +184,8 @@ class SteadyCameraMapper(ScreenFollowingMapper):
     dithered as ``options`` says among themselves (:meth:`FrameMapper.map_where`); the others are left to
     the screen, but for touch-ups: on smooth parts, where the eye sees small errors, pixels within the
     bound but beyond ``touch_up`` times it (more of it as the part is busier, up to :data:`TOUCH_UP_BUSY`)
-    are mapped with the others and drawn where that palette shows them nearer their colour than the
-    screen does. The palette is not learned from them, so that it is not spread over colours the screen
+    are mapped with the others and drawn where that palette shows them :data:`TOUCH_UP_GAIN` times nearer
+    their colour (in squared distance) than the screen does. The palette is not learned from them, so that it is not spread over colours the screen
     already shows well enough. Dithered among themselves rather than across the frame, the talking head of
     :data:`gifsom.options.STEADY_ANCHORS` took 507 KB for SSIMULACRA 2 80.66, against 519 KB and 80.55,
     the car 319 KB for 78.43 against 332 KB and 77.94, in 0.89 of the time (2026-12-04).
