@@ -48,7 +48,8 @@ MOSTLY_CHANGING = 0.25
 STEADY_SHARE = 0.5
 #: A steady camera's bound (:attr:`gifsom.options.SteadyKnobs.bound`) grows with the noise where its picture
 #: stays (:attr:`gifsom.palette.clip.ClipSurvey.still_noise`): by this share of the noise above
-#: :data:`STEADY_NOISE_FLOOR`, so that the noise alone does not redraw each frame. Measured (2026-12-04) on a
+#: :data:`STEADY_NOISE_FLOOR`, so that the noise alone does not redraw each frame. Measured (2026-12-04, before
+#: touch-ups, with the bound at 90 then 8) on a
 #: steady talking head with raw sensor noise, against gifski 1.7 q90: with noise of 2 levels a channel (still
 #: noise 5.10), a bound of 8 took 517,639 bytes for SSIMULACRA 2 80.39, 10 took 366,204 for 81.12 and 12
 #: took 307,864 for 80.66 (gifski: 487,860 and 80.84); with 3 levels (7.02), 8 took 943,123 for 76.18, 11
