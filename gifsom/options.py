@@ -159,8 +159,8 @@ STEADY_ANCHORS = ((100, 0.5, 7.0, 256), (90, 0.75, 10.0, 256), (80, 0.5, 11.0, 2
 #: (quality, touch-up share) anchors for a steady camera's video, interpolated linearly: pixels within the
 #: bound but beyond this share of it, on smooth parts, are touched up where the frame's palette (learned from
 #: the pixels beyond the bound alone) shows them nearer their source (by
-#: :data:`gifsom.mapping.converge.TOUCH_UP_GAIN`; see :class:`gifsom.mapping.converge.SteadyCameraMapper`). SSIMULACRA 2 weighs error on smooth parts most: on the
-#: desk at quality 100 nearly all of gifsom's gap to gifski (84.94 against 86.33) was the luminance's
+#: :data:`gifsom.mapping.converge.TOUCH_UP_GAIN`; see :class:`gifsom.mapping.converge.SteadyCameraMapper`).
+#: SSIMULACRA 2 weighs error on smooth parts most: on the desk at quality 100 nearly all of gifsom's gap to gifski (84.94 against 86.33) was the luminance's
 #: structure term on its smooth, dark corner, where pixels within the bound were never redrawn (2026-12-04,
 #: frames scored term by term). Measured on the four steady clips (2026-12-04; gifski 1.7 at the same
 #: quality in brackets):

@@ -185,8 +185,9 @@ class SteadyCameraMapper(ScreenFollowingMapper):
     the screen, but for touch-ups: on smooth parts, where the eye sees small errors, pixels within the
     bound but beyond ``touch_up`` times it (more of it as the part is busier, up to :data:`TOUCH_UP_BUSY`)
     are mapped with the others and drawn where that palette shows them :data:`TOUCH_UP_GAIN` times nearer
-    their colour (in squared distance) than the screen does. The palette is not learned from them, so that it is not spread over colours the screen
-    already shows well enough. Dithered among themselves rather than across the frame, the talking head of
+    their colour (in squared distance) than the screen does. The palette is not learned from them, so that
+    it is not spread over colours the screen already shows well enough. Dithered among themselves rather
+    than across the frame, the talking head of
     :data:`gifsom.options.STEADY_ANCHORS` took 507 KB for SSIMULACRA 2 80.66, against 519 KB and 80.55,
     the car 319 KB for 78.43 against 332 KB and 77.94, in 0.89 of the time (2026-12-04).
 
