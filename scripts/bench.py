@@ -19,9 +19,9 @@ Pillow's and scaling with the thread count; with ``--fit``, the fit under a size
 hand-picked grid (wall times as medians of five runs beside a default encode). Each table ends
 with the targets it checks. The clips photos, cartoon and page
 are made at run time from media that scikit-image ships; so are the held-out clips chelsea,
-hopper (matplotlib's sample photo), hubble and plot (a matplotlib animation), and the steady
-cameras' clips head, car, desk and webcam (still pictures with moving parts under sensor noise),
-which run only when named. Tools and metrics that are missing
+hopper (matplotlib's sample photo), hubble, plot (a matplotlib animation), sky and portrait
+(steady cameras), and the steady cameras' clips head, car, desk and webcam (still pictures with
+moving parts under sensor noise), which run only when named. Tools and metrics that are missing
 are skipped with a note. See ../shared/docs/benchmarks.md for the method.
 """
 
@@ -310,6 +310,39 @@ def desk_frames(count: int = 50, size: tuple[int, int] = (320, 240)) -> list[np.
     return with_sensor_noise(frames, 2.5, 13)
 
 
+def sky_frames(count: int = 50, size: tuple[int, int] = (240, 180)) -> list[np.ndarray]:
+    """A steady camera on a face that drifts across a smooth sky (scikit-image's rocket and astronaut), with
+    sensor noise; ``count`` frames of ``size``. Held out: a smooth background where touch-ups cost bytes."""
+    from skimage import data
+
+    width, height = size
+    back = np.asarray(Image.fromarray(data.rocket()).resize(size, Image.Resampling.LANCZOS))
+    face = np.asarray(Image.fromarray(data.astronaut()[30:230, 150:330]).resize((60, 66), Image.Resampling.LANCZOS))
+    frames = []
+    for step in range(count):
+        frame = back.copy()
+        left, top = 30 + 3 * step, 60 + round(4 * math.sin(step / 5))
+        frame[top:top + 66, left:left + 60] = face[:, :max(0, min(60, width - left))]
+        frames.append(frame)
+    return with_sensor_noise(frames, 2.0, 21)
+
+
+def portrait_frames(count: int = 50, size: tuple[int, int] = (240, 180)) -> list[np.ndarray]:
+    """A steady camera on a portrait (matplotlib's Grace Hopper) with a cat's photo (scikit-image's) bobbing
+    before it, with sensor noise; ``count`` frames of ``size``. Held out."""
+    from skimage import data
+
+    width, height = size
+    back = Image.fromarray(sample_photo("grace_hopper")).resize((width + 20, height + 20), Image.Resampling.LANCZOS)
+    cat = Image.fromarray(data.chelsea()).resize((64, 48), Image.Resampling.LANCZOS)
+    frames = []
+    for step in range(count):
+        canvas = back.copy()
+        canvas.paste(cat, (150 + round(10 * math.sin(step / 7)), 110 + round(5 * math.sin(step / 3))))
+        frames.append(np.asarray(canvas)[10:10 + height, 10:10 + width])
+    return with_sensor_noise(frames, 3.0, 23)
+
+
 #: Clips made at run time from media that packages ship, and their frame rates.
 MADE_CLIPS = {"photos": ("photos (real photos, pan and zoom, cuts, 640x360, 15 fps)", photo_tour_frames, 15.0),
               "cartoon": ("cartoon (flat shapes, gradients, cuts, 480x270, 10 fps)", cartoon_frames, 10.0),
@@ -331,11 +364,16 @@ MADE_CLIPS = {"photos": ("photos (real photos, pan and zoom, cuts, 640x360, 15 f
               # as an uncompressed camera gives it: PNG frames (at gifsom's frame rate for them, as the other
               # PNG clips), the sensor noise of every frame left in
               "webcam": ("webcam (steady camera: the talking head, raw sensor noise, PNG, 176x144, 10 fps)",
-                         lambda: talking_head_frames(noise=3.0), 10.0)}
+                         lambda: talking_head_frames(noise=3.0), 10.0),
+              # held out steady cameras: never tuned on
+              "sky": ("sky (held out: steady camera, a face drifting across a smooth sky, 240x180, 12 fps)",
+                      sky_frames, 12.0),
+              "portrait": ("portrait (held out: steady camera, a photo bobbing before a portrait, 240x180, 12 fps)",
+                           portrait_frames, 12.0)}
 #: Made clips that come as a camera file would: H.264, so they carry a codec's noise as real footage does.
-VIDEO_CLIPS = ("photos", "chelsea", "hopper", "hubble", "head", "car", "desk")
+VIDEO_CLIPS = ("photos", "chelsea", "hopper", "hubble", "head", "car", "desk", "sky", "portrait")
 #: Clips that the tables leave out unless named: made to check the defaults on content never tuned on.
-HELD_OUT_CLIPS = ("chelsea", "hopper", "hubble", "plot")
+HELD_OUT_CLIPS = ("chelsea", "hopper", "hubble", "plot", "sky", "portrait")
 #: Steady cameras' clips, which also run only when named.
 STEADY_CLIPS = ("head", "car", "desk", "webcam")
 #: The clips of the main tables when none are named.
