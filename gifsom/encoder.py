@@ -177,7 +177,7 @@ def steady_mapper(palette: np.ndarray, options: EncodeOptions, still_noise: floa
     knobs = options.steady
     bound = knobs.bound + STEADY_NOISE_SHARE * max(0.0, still_noise - STEADY_NOISE_FLOOR)
     return SteadyCameraMapper(palette, options.steady_mapping_options(), frame_learner(options), bound,
-                              knobs.colors, knobs.touch_up)
+                              knobs.colors, knobs.touch_up, knobs.touch_up_gain)
 
 
 def converging_mapper(palette: np.ndarray, options: EncodeOptions) -> ConvergingMapper:

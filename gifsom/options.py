@@ -128,12 +128,15 @@ class SteadyKnobs:
         colors: the most colours of a palette, 2..256.
         touch_up: 0..1, the share of the bound beyond which a pixel on a smooth part is touched up where a
             frame's palette comes nearer it (see :func:`gifsom.mapping._converge_cy.select_redraw`); 1: never.
+        touch_up_gain: at least 1, how many times nearer (in squared RGB distance) a touch-up must bring a
+            pixel to be drawn.
     """
 
     dither_strength: float
     bound: float
     colors: int
     touch_up: float = 1.0
+    touch_up_gain: float = 3.0
 
 
 #: (quality, Floyd-Steinberg strength, bound, colours) at the knob's anchor points for a steady camera's
@@ -156,31 +159,37 @@ class SteadyKnobs:
 #: fewer pixels, and smooth parts are still touched up (figures there).
 STEADY_ANCHORS = ((100, 0.5, 7.0, 256), (90, 0.75, 10.0, 256), (80, 0.5, 11.0, 256), (50, 0.0, 40.0, 24),
                   (1, 0.0, 64.0, 4))
-#: (quality, touch-up share) anchors for a steady camera's video, interpolated linearly: pixels within the
-#: bound but beyond this share of it, on smooth parts, are touched up where the frame's palette (learned from
-#: the pixels beyond the bound alone) shows them nearer their source (by
-#: :data:`gifsom.mapping.converge.TOUCH_UP_GAIN`; see :class:`gifsom.mapping.converge.SteadyCameraMapper`).
-#: SSIMULACRA 2 weighs error on smooth parts most: on the desk at quality 100 nearly all of gifsom's gap to gifski (84.94 against 86.33) was the luminance's
-#: structure term on its smooth, dark corner, where pixels within the bound were never redrawn (2026-12-04,
-#: frames scored term by term). Measured on the four steady clips (2026-12-04; gifski 1.7 at the same
-#: quality in brackets):
+#: (quality, touch-up share, touch-up gain) anchors for a steady camera's video, interpolated linearly:
+#: pixels within the bound but beyond this share of it, on smooth parts, are touched up where the frame's
+#: palette (learned from the pixels beyond the bound alone) shows them nearer their source by the gain (how
+#: many times nearer in squared distance; see :class:`gifsom.mapping.converge.SteadyCameraMapper`).
+#: SSIMULACRA 2 weighs error on smooth parts most: on the desk at quality 100 nearly all of gifsom's gap to
+#: gifski (84.94 against 86.33) was the luminance's structure term on its smooth, dark corner, where pixels
+#: within the bound were never redrawn (2026-12-04, frames scored term by term). Measured on the four steady
+#: clips (2026-12-04; gifski 1.7 at the same quality in brackets):
 #:
 #: - at 100, a share of 0.15: the desk 86.59 at 864,500 bytes (84.94 at 759,011 without; gifski 86.33 at
 #:   1,067,537), the car 80.13 at 426,295 (79.26 at 393,078; gifski 79.26 at 493,926), the talking head
 #:   81.65 at 645,741 (81.24 at 573,603; 80.61 at 739,913), webcam 78.22 at 922,000 (77.88 at 658,227;
-#:   77.63 at 1,239,994). At 0 the head scored 81.24, at 0.3 the desk 86.43 (with the gain of 2);
-#: - at 90, with the bound at 10: the talking head 81.49 at 479,039 bytes, FLIP 0.0403 (80.85, 0.0411 at
-#:   504,898 with a bound of 8 and none; gifski 80.54, 0.0437 at 549,546), the car 78.44, 0.0430 at 278,082
-#:   (78.62, 0.0438 at 318,764; 77.68, 0.0439 at 351,925), the desk 84.74, 0.0400 at 635,881 (84.37, 0.0400
-#:   at 673,952; 83.53, 0.0421 at 705,253), webcam 77.88, 0.0388 at 613,565 (77.33, 0.0391 at 547,114;
-#:   76.93, 0.0427 at 875,109). A bound of 9 scored higher on all four (the car 79.15 at 303,491 bytes) but
-#:   took a held-out clip of a smooth sky over gifski's bytes (381,868 against 376,195; 363,674 at 10);
+#:   77.63 at 1,239,994), with a gain of 2. A share of 0 gave the head 81.24, 0.3 the desk 86.43;
+#: - at 90, with the bound at 10 and a gain of 3: the talking head 81.31 at 458,565 bytes, FLIP 0.0409 (80.85,
+#:   0.0411 at 504,898 with a bound of 8 and none; gifski 80.54, 0.0437 at 549,546), the car 78.59, 0.0430 at
+#:   269,863 (78.62, 0.0438 at 318,764; 77.68, 0.0439 at 351,925), the desk 84.55, 0.0401 at 616,076 (84.37,
+#:   0.0400 at 673,952; 83.53, 0.0421 at 705,253), webcam 77.73, 0.0395 at 545,570 (77.33, 0.0391 at
+#:   547,114; 76.93, 0.0427 at 875,109). A bound of 9 (with a gain of 2) scored higher on all four (the car
+#:   79.15 at 303,491 bytes) but took a held-out clip of a smooth sky over gifski's bytes (381,868 against
+#:   376,195);
+#: - the gain: a touch-up that only just comes nearer costs its bytes for little. At 90, a gain of 1 took the
+#:   talking head to 525,772 bytes for 81.38, 2 to 479,039 for 81.49, 3 to 458,565 for 81.31; the sky clip
+#:   to 389,125 (over gifski's 376,195), 363,674 and 351,246 bytes; a 640x360 talking head to 4,399,466
+#:   bytes at 2, over gifski's 4,362,822, and 4,187,448 at 3 (SSIMULACRA 2 80.57 against gifski's 77.77).
+#:   At 100 a gain of 3 left the desk at 86.15, under gifski's 86.33;
 #: - touching up within the bound on busy parts too costs bytes where nobody sees them: at 90 with a bound
 #:   of 14 and a share of 0.5 everywhere, the desk scored 83.90 at 677,930 bytes; and redrawing those
 #:   pixels with a palette learned from them as well spread each palette thinner (the car at 100, busy at 8
 #:   levels: 78.57 at 493,265 bytes with a share of 0.5, where drawing them only where nearer gave 79.76 at
 #:   437,354 with 0.3).
-STEADY_TOUCH_UP = ((100, 0.15), (90, 0.5), (80, 1.0), (1, 1.0))
+STEADY_TOUCH_UP = ((100, 0.15, 2.0), (90, 0.5, 3.0), (80, 1.0, 3.0), (1, 1.0, 3.0))
 
 
 def steady_knobs(quality: int) -> SteadyKnobs:
@@ -188,10 +197,10 @@ def steady_knobs(quality: int) -> SteadyKnobs:
     :data:`STEADY_TOUCH_UP`)."""
     checks.in_range("quality", quality, 1, 100, "1 (smallest) to 100 (best looking)")
     strength, bound, colors = _between(STEADY_ANCHORS, quality)
-    touch_up = next(high_share + (low_share - high_share) * (high - quality) / (high - low)
-                    for (high, high_share), (low, low_share) in zip(STEADY_TOUCH_UP, STEADY_TOUCH_UP[1:])
-                    if low <= quality <= high)
-    return SteadyKnobs(round(strength, 3), round(bound, 2), colors, round(touch_up, 3))
+    touch_up, gain = next(
+        [a + (b - a) * (high_row[0] - quality) / (high_row[0] - low_row[0]) for a, b in zip(high_row[1:], low_row[1:])]
+        for high_row, low_row in zip(STEADY_TOUCH_UP, STEADY_TOUCH_UP[1:]) if low_row[0] <= quality <= high_row[0])
+    return SteadyKnobs(round(strength, 3), round(bound, 2), colors, round(touch_up, 3), round(gain, 3))
 
 
 def parse_colour(text: str) -> tuple[int, int, int]:
@@ -330,7 +339,8 @@ class EncodeOptions:
         the dither strength given."""
         knobs = steady_knobs(DEFAULT_QUALITY if self.quality is None else self.quality)
         return SteadyKnobs(knobs.dither_strength if self.dither_strength is None else self.dither_strength,
-                           knobs.bound, knobs.colors if self.colors is None else self.colors, knobs.touch_up)
+                           knobs.bound, knobs.colors if self.colors is None else self.colors, knobs.touch_up,
+                           knobs.touch_up_gain)
 
     def steady_mapping_options(self) -> MappingOptions:
         """How a steady camera's frames are mapped: Floyd-Steinberg (or the dither given) at the steady

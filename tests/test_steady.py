@@ -10,7 +10,7 @@ from PIL import Image
 
 import gifsom
 from gifsom.encoder import STEADY_SHARE, steady_mapper
-from gifsom.mapping.converge import TOUCH_UP_GAIN, SteadyCameraMapper
+from gifsom.mapping.converge import SteadyCameraMapper
 from gifsom.mapping.stage import FrameMapper, MappingOptions
 from gifsom.options import EncodeOptions, steady_knobs
 from gifsom.palette.clip import ClipSurvey
@@ -104,7 +104,7 @@ def test_a_steady_camera_leaves_the_pixels_the_screen_shows_well_enough(tmp_path
             within = off <= bound
             assert (np.sqrt(((after - source) ** 2).sum(axis=2))[within] <= off[within]).all(), name
             changed = within & (after != before).any(axis=2)
-            touched = TOUCH_UP_GAIN * ((after - source) ** 2).sum(axis=2)[changed]
+            touched = knobs.touch_up_gain * ((after - source) ** 2).sum(axis=2)[changed]
             assert (touched < (off ** 2)[changed] + 1e-6).all(), name
             drawn = off > bound
             assert drawn.any(), name
@@ -150,6 +150,7 @@ def test_the_steady_knobs_never_get_better_looking_as_quality_falls(low, high):
     worse, better = steady_knobs(low), steady_knobs(high)
     # (the dither's strength is free: full strength is not the best looking at the top)
     assert worse.bound >= better.bound and worse.colors <= better.colors and worse.touch_up >= better.touch_up
+    assert worse.touch_up_gain >= better.touch_up_gain >= 1
 
 
 def test_given_colours_and_dither_strength_hold_in_a_steady_camera_s_video():

@@ -36,12 +36,6 @@ from .stage import FrameMapper, MappingOptions
 #: the car 79.92 at 457,537; at 8: 86.48 at 890,543 and 79.76 at 437,354; at 32: 86.92 at 1,022,497 (near
 #: gifski's 1,067,537) and 80.01 at 474,941.
 TOUCH_UP_BUSY = 16.0
-#: How many times nearer (in squared RGB distance) a touch-up must bring a pixel to be drawn: one that only
-#: just comes nearer costs its bytes for little. At 2 rather than 1 (2026-12-04, quality 90), the talking head
-#: took 479,039 bytes for SSIMULACRA 2 81.49 against 525,772 for 81.38, the desk 635,881 for 84.74 against
-#: 693,526 for 85.05, the car 278,082 for 78.44 against 300,706 for 78.57, and a held-out clip of a smooth
-#: sky 363,674 for 79.72 against 389,125 for 79.46 (gifski: 376,195 for 76.76).
-TOUCH_UP_GAIN = 2.0
 #: Most colours of a frame's own palette, one short of a full table: a pixel left to the screen needs an
 #: index no drawn pixel uses (the frame's transparent index; the writer sizes the frame's table with room
 #: for it, see :meth:`gifsom.gif.screen_model.ScreenModel.plan`).
@@ -60,12 +54,17 @@ class ScreenFollowingMapper:
         most_colours: the most colours of a frame's own palette (the palette size asked for), at most
             :data:`MOST_OWN_COLOURS`.
 
+    :attr:`touch_up_gain`: how many times nearer (in squared RGB distance) a pixel that a frame may touch up
+    must come to be drawn (see :class:`SteadyCameraMapper`; 1 where a mapper marks none).
+
     :meth:`frame` returns each frame for :class:`gifsom.gif.animation.AnimationWriter`, with ``keep``: the
     pixels a decoder must leave as they are (None for the first frame, which is drawn whole). The mapper
     assumes every frame it maps is shown as drawn, exactly (no lossy LZW), as the writer shows them: a frame
     starting under :data:`MIN_DELAY_CS` after the frame the writer holds back replaces that frame, and is
     mapped against what was shown before it.
     """
+
+    touch_up_gain = 1.0
 
     def __init__(self, palette: np.ndarray, options: MappingOptions,
                  learn: Callable[[np.ndarray, int], np.ndarray], most_colours: int = MOST_OWN_COLOURS) -> None:
@@ -108,7 +107,7 @@ class ScreenFollowingMapper:
         updated = shown.copy()
         marks = draw.view(np.uint8) if draw.dtype == bool else draw
         paint_drawn(updated, marks, indices, np.ascontiguousarray(palette, np.uint8), rgb,    # settles touch-ups
-                    TOUCH_UP_GAIN)
+                    self.touch_up_gain)
         self._shown = updated
         return indices, palette, marks == KEEP
 
@@ -184,7 +183,7 @@ class SteadyCameraMapper(ScreenFollowingMapper):
     dithered as ``options`` says among themselves (:meth:`FrameMapper.map_where`); the others are left to
     the screen, but for touch-ups: on smooth parts, where the eye sees small errors, pixels within the
     bound but beyond ``touch_up`` times it (more of it as the part is busier, up to :data:`TOUCH_UP_BUSY`)
-    are mapped with the others and drawn where that palette shows them :data:`TOUCH_UP_GAIN` times nearer
+    are mapped with the others and drawn where that palette shows them ``touch_up_gain`` times nearer
     their colour (in squared distance) than the screen does. The palette is not learned from them, so that
     it is not spread over colours the screen already shows well enough. Dithered among themselves rather
     than across the frame, the talking head of
@@ -196,14 +195,17 @@ class SteadyCameraMapper(ScreenFollowingMapper):
         bound: RGB distance, 0..441, within which a pixel on screen is good enough to leave.
         touch_up: 0..1, the share of the bound beyond which a pixel on the smoothest parts is touched up;
             1 touches up nothing.
+        touch_up_gain: at least 1, how many times nearer (in squared RGB distance) a touch-up must bring a
+            pixel to be drawn.
     """
 
     def __init__(self, palette: np.ndarray, options: MappingOptions,
                  learn: Callable[[np.ndarray, int], np.ndarray], bound: float,
-                 most_colours: int = MOST_OWN_COLOURS, touch_up: float = 1.0) -> None:
+                 most_colours: int = MOST_OWN_COLOURS, touch_up: float = 1.0, touch_up_gain: float = 2.0) -> None:
         super().__init__(palette, options, learn, most_colours)
         self.bound = bound
         self.touch_up = touch_up
+        self.touch_up_gain = touch_up_gain
         self._drawn = np.empty((0, 3), np.uint8)     # uint8 (H * W, 3) scratch: the colours a frame redraws
 
     def _redraw(self, rgb: np.ndarray, shown: np.ndarray, source: np.ndarray
