@@ -338,9 +338,9 @@ class EncodeOptions:
         """What the quality sets for a steady camera's video (:func:`steady_knobs`), with the colours and
         the dither strength given."""
         knobs = steady_knobs(DEFAULT_QUALITY if self.quality is None else self.quality)
-        return SteadyKnobs(knobs.dither_strength if self.dither_strength is None else self.dither_strength,
-                           knobs.bound, knobs.colors if self.colors is None else self.colors, knobs.touch_up,
-                           knobs.touch_up_gain)
+        return dataclasses.replace(
+            knobs, dither_strength=knobs.dither_strength if self.dither_strength is None else self.dither_strength,
+            colors=knobs.colors if self.colors is None else self.colors)
 
     def steady_mapping_options(self) -> MappingOptions:
         """How a steady camera's frames are mapped: Floyd-Steinberg (or the dither given) at the steady

@@ -248,7 +248,7 @@ def test_a_frame_touches_up_pixels_within_the_bound_on_smooth_parts_only():
 
 
 def test_a_steady_camera_s_smooth_parts_come_nearer_their_source_with_touch_ups(tmp_path):
-    from gifsom.encoder import learn_from
+    from gifsom.encoder import frame_learner, learn_from
 
     # a smooth gradient under noise of +-3 levels and a moving box: the first palette leaves the gradient a few
     # levels off, within the bound
@@ -265,9 +265,8 @@ def test_a_steady_camera_s_smooth_parts_come_nearer_their_source_with_touch_ups(
 
     def still_error(touch_up: float) -> float:
         knobs = options.steady
-        mapper = SteadyCameraMapper(first, options.steady_mapping_options(),
-                                    lambda pixels, colors: learn_from(pixels, None, options, colors, colors),
-                                    knobs.bound, knobs.colors, touch_up)
+        mapper = SteadyCameraMapper(first, options.steady_mapping_options(), frame_learner(options), knobs.bound,
+                                    knobs.colors, touch_up)
         for number, frame in enumerate(frames):
             mapper.frame(frame, number * 10)
         assert mapper._shown is not None

@@ -250,8 +250,8 @@ def cluster_statistics(const double[:, ::1] points, const double[::1] weights, c
                        double[:, :, ::1] moments):
     """Per entry: what removing it costs, its error, bin count, weight, colour sum and second moments.
 
-    Inputs are as for :func:`accumulate_clusters` plus ``first``/``second`` (M,),
-    squared distances to the nearest and runner-up entry. Outputs, zeroed by
+    Inputs are ``points`` (M, 3), ``weights`` and ``labels`` (M,), as for :func:`squared_error`, plus
+    ``first``/``second`` (M,), squared distances to the nearest and runner-up entry. Outputs, zeroed by
     the caller: float64 (K,) ``removal``, ``cluster_error``, ``mass``; int64 (K,)
     ``count``; float64 (K, 3) ``sums``; float64 (K, 3, 3) ``moments`` (upper triangle).
     """
