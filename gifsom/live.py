@@ -40,7 +40,7 @@ from .colours.nearest import SortedPalette
 from .encoder import (MOSTLY_CHANGING, converges, converging_mapper, exact_size, fitting_colours, learn_from,
                       new_survey, own_palette, palette_size, quality_asks_frame_palettes, split_alpha, write_clip)
 from .gif.animation import AnimationWriter, IndexedFrame
-from .gif.screen_model import pack_colours
+from .colours.packed import pack_colours
 from .gif.timing import start_cs
 from .mapping.converge import ConvergingMapper
 from .mapping.stage import FrameMapper

@@ -467,3 +467,23 @@ def test_the_sorted_search_finds_each_colours_nearest_and_runner_up_distances(se
     assert np.array_equal(first, two[:, 0])
     assert np.array_equal(second, two[:, 1] if size > 1 else np.full(count, 1e300))
     assert np.array_equal(distances[np.arange(count), labels], first)
+
+
+@settings(max_examples=60)
+@given(st.integers(0, 2 ** 31), st.integers(2, 40), st.integers(0, 60), st.integers(0, 3))
+def test_rounding_moves_stranded_and_repeated_entries_onto_colours_no_entry_serves(seed, size, extra, stranded):
+    from gifsom.colours.metric import to_weighted
+    from gifsom.colours.nearest import assign_nearest
+    from gifsom.palette.refine import round_palette
+
+    rng = np.random.default_rng(seed)
+    colours = np.unique(rng.integers(0, 256, (size + extra, 3)), axis=0).astype(np.float64)
+    assume(len(colours) >= size)
+    counts = rng.uniform(1, 50, len(colours))
+    centres = colours[rng.choice(len(colours), size, replace=False)] + rng.uniform(-0.4, 0.4, (size, 3))
+    stranded = min(stranded, size - 1)
+    centres[:stranded] = centres[stranded]             # repeats of one entry: at most one of them serves
+    palette = round_palette(centres, colours, counts)
+    assert palette.dtype == np.uint8 and palette.shape == (size, 3)
+    labels, _, _ = assign_nearest(to_weighted(colours), to_weighted(palette.astype(np.float64)))
+    assert len(np.unique(labels)) == size                # every entry serves a colour

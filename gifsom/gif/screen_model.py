@@ -19,6 +19,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ..colours.packed import pack_colours
 from . import blocks
 from ._screen_cy import EMPTY as EMPTY_PIXEL, changed_pixels as _changed_pixels, paint_screen as _paint_screen
 from ._screen_cy import rectangle_masks as _rectangle_masks, same_colours as _same_colours
@@ -111,12 +112,6 @@ class FramePlan:
     opaque: np.ndarray
     shows_frame: bool = False
     source: np.ndarray | None = None
-
-
-def pack_colours(palette: np.ndarray) -> np.ndarray:
-    """uint8 (K, 3) colours as uint32 (K,) values ``r << 16 | g << 8 | b``, as the screen model holds them."""
-    colours = palette.astype(np.uint32)
-    return (colours[:, 0] << 16) | (colours[:, 1] << 8) | colours[:, 2]
 
 
 def as_bytes(mask: np.ndarray) -> np.ndarray:

@@ -23,8 +23,9 @@ from collections.abc import Callable
 
 import numpy as np
 
+from ..colours.packed import pack_colours
 from ..frames import changed_rectangle
-from ..gif.screen_model import IndexedFrame, pack_colours
+from ..gif.screen_model import IndexedFrame
 from ..gif.timing import MIN_DELAY_CS
 from ..palette.histogram import colour_histogram
 from ._converge_cy import KEEP, paint_drawn, select_redraw

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..colours.packed import pack_colours
 from ..median import median
 from ._survey_cy import coarse_bins, grain_count, probe_changes, steady_blocks
 from .histogram import changed_colour_histogram, count_colours
@@ -188,8 +189,7 @@ class ColourCensus:
         if fresh.found is None:
             self.keys = None
             return fresh
-        colours = fresh.found[0].astype(np.uint32)
-        keys = (colours[:, 0] << 16) | (colours[:, 1] << 8) | colours[:, 2]
+        keys = pack_colours(fresh.found[0])
         merged, where = np.unique(np.concatenate([self.keys, keys]), return_inverse=True)
         if len(merged) > self.limit:
             self.keys = None

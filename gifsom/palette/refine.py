@@ -22,6 +22,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..colours.metric import to_weighted
+from ..colours.packed import pack_colours
 from ..colours.nearest import POINTS_PER_THREAD, SortedPalette, assign_nearest
 from ..pages import ScratchPool
 from ..threads import threads_for
@@ -187,9 +188,9 @@ def round_palette(centres: np.ndarray, colours: np.ndarray, counts: np.ndarray) 
         unused = np.flatnonzero(~used)
         if not len(unused):
             break
-        taken = {tuple(c) for c in palette[used].tolist()}
-        candidates = (np.clip(np.rint(points[i]), 0, 255).astype(np.uint8) for i in np.argsort(-(weights * first)))
-        fresh = [c for c in candidates if tuple(c.tolist()) not in taken]
-        for slot, colour in zip(unused, fresh):
-            palette[slot] = colour
+        # the colours served worst first, rounded, less those the used entries hold (repeats among them stay:
+        # the next round moves an entry that a repeat leaves unused)
+        candidates = np.clip(np.rint(points[np.argsort(-(weights * first))]), 0, 255).astype(np.uint8)
+        fresh = candidates[~np.isin(pack_colours(candidates), pack_colours(palette[used]))]
+        palette[unused[:len(fresh)]] = fresh[:len(unused)]
     return palette
