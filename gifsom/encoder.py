@@ -27,7 +27,7 @@ from .mapping.converge import ConvergingMapper, ScreenFollowingMapper, SteadyCam
 from .mapping.stage import DEFAULT_MOTION_THRESHOLD, FrameMapper
 from .options import EncodeOptions
 from .palette.clip import ClipSurvey
-from .palette.learn import exact_palette, palette_from_pixels
+from .palette.learn import FRAME, Effort, exact_palette, palette_from_pixels
 from .palette.stretches import StretchPalettes, clip_stretches
 from .progress import Progress, ProgressCallback
 from .threads import available_cores, run_ahead
@@ -96,10 +96,11 @@ def new_survey(options: EncodeOptions) -> ClipSurvey:
 
 
 def learn_from(pixels: np.ndarray, census: np.ndarray | None, options: EncodeOptions, size: int,
-               exact: int, start: np.ndarray | None = None) -> np.ndarray:
+               exact: int, start: np.ndarray | None = None, quick: dict[str, Effort] | None = None) -> np.ndarray:
     """A palette of at most ``size`` learned entries, or the exact colours when the census
     (or the pixels themselves) hold at most ``exact`` colours; a learned one moved from ``start`` where
-    that is given (see :func:`gifsom.palette.learn.palette_from_pixels`).
+    that is given, refined with ``quick`` where the pixels are few (see
+    :func:`gifsom.palette.learn.palette_from_pixels`).
 
     An exact palette needs no reserved slot: each frame finds a transparent
     index among the entries it does not use. No pixels at all (a wholly transparent clip or frame)
@@ -111,7 +112,7 @@ def learn_from(pixels: np.ndarray, census: np.ndarray | None, options: EncodeOpt
         palette = exact_palette(census, np.array(options.fixed_colors, np.uint8), exact)
         if palette is not None:
             return palette                     # in the census's order
-    return palette_from_pixels(pixels, options.palette_options(size, exact), start)
+    return palette_from_pixels(pixels, options.palette_options(size, exact), start, quick)
 
 
 def _split_frames(spool: Clip, matte: tuple[int, int, int] | None,
@@ -176,8 +177,9 @@ def steady_mapper(palette: np.ndarray, options: EncodeOptions, still_noise: floa
     (:data:`STEADY_NOISE_SHARE`)."""
     knobs = options.steady
     bound = knobs.bound + STEADY_NOISE_SHARE * max(0.0, still_noise - STEADY_NOISE_FLOOR)
-    return SteadyCameraMapper(palette, options.steady_mapping_options(), frame_learner(options), bound,
-                              knobs.colors, knobs.touch_up, knobs.touch_up_gain)
+    learn = frame_learner(options, None if knobs.careful_palettes else FRAME)
+    return SteadyCameraMapper(palette, options.steady_mapping_options(), learn, bound, knobs.colors,
+                              knobs.touch_up, knobs.touch_up_gain)
 
 
 def converging_mapper(palette: np.ndarray, options: EncodeOptions) -> ConvergingMapper:
@@ -186,10 +188,12 @@ def converging_mapper(palette: np.ndarray, options: EncodeOptions) -> Converging
     return ConvergingMapper(palette, options.mapping_options(), frame_learner(options), options.palette_colors)
 
 
-def frame_learner(options: EncodeOptions) -> Callable[[np.ndarray, int], np.ndarray]:
+def frame_learner(options: EncodeOptions, quick: dict[str, Effort] | None = None
+                  ) -> Callable[[np.ndarray, int], np.ndarray]:
     """How a screen-following mapper learns a frame's own palette: uint8 (N, 3) pixels and a number of
-    colours in, a palette of at most that many out, as the encoder learns any (:func:`learn_from`)."""
-    return lambda pixels, colors: learn_from(pixels, None, options, colors, colors)
+    colours in, a palette of at most that many out, as the encoder learns any (:func:`learn_from`), with
+    ``quick`` as the effort where the pixels are few (None: :data:`gifsom.palette.learn.QUICK`)."""
+    return lambda pixels, colors: learn_from(pixels, None, options, colors, colors, quick=quick)
 
 
 def fitting_colours(colours: np.ndarray | None, exact: int) -> np.ndarray | None:

@@ -130,6 +130,8 @@ class SteadyKnobs:
             frame's palette comes nearer it (see :func:`gifsom.mapping._converge_cy.select_redraw`); 1: never.
         touch_up_gain: at least 1, how many times nearer (in squared RGB distance) a touch-up must bring a
             pixel to be drawn.
+        careful_palettes: each frame's palette is refined as any palette of its size is
+            (:data:`gifsom.palette.learn.QUICK`), not with the lighter :data:`gifsom.palette.learn.FRAME`.
     """
 
     dither_strength: float
@@ -137,6 +139,7 @@ class SteadyKnobs:
     colors: int
     touch_up: float = 1.0
     touch_up_gain: float = 3.0
+    careful_palettes: bool = False
 
 
 #: (quality, Floyd-Steinberg strength, bound, colours) at the knob's anchor points for a steady camera's
@@ -190,17 +193,21 @@ STEADY_ANCHORS = ((100, 0.5, 7.0, 256), (90, 0.75, 10.0, 256), (80, 0.5, 11.0, 2
 #:   levels: 78.57 at 493,265 bytes with a share of 0.5, where drawing them only where nearer gave 79.76 at
 #:   437,354 with 0.3).
 STEADY_TOUCH_UP = ((100, 0.15, 2.0), (90, 0.5, 3.0), (80, 1.0, 3.0), (1, 1.0, 3.0))
+#: From this quality up, a steady camera's frames refine their palettes with full care (figures at
+#: :data:`gifsom.palette.learn.FRAME`).
+STEADY_CAREFUL_PALETTES = 100
 
 
 def steady_knobs(quality: int) -> SteadyKnobs:
     """What quality ``quality`` (1..100) stands for in a steady camera's video (:data:`STEADY_ANCHORS`,
-    :data:`STEADY_TOUCH_UP`)."""
+    :data:`STEADY_TOUCH_UP`, :data:`STEADY_CAREFUL_PALETTES`)."""
     checks.in_range("quality", quality, 1, 100, "1 (smallest) to 100 (best looking)")
     strength, bound, colors = _between(STEADY_ANCHORS, quality)
     touch_up, gain = next(
         [a + (b - a) * (high_row[0] - quality) / (high_row[0] - low_row[0]) for a, b in zip(high_row[1:], low_row[1:])]
         for high_row, low_row in zip(STEADY_TOUCH_UP, STEADY_TOUCH_UP[1:]) if low_row[0] <= quality <= high_row[0])
-    return SteadyKnobs(round(strength, 3), round(bound, 2), colors, round(touch_up, 3), round(gain, 3))
+    return SteadyKnobs(round(strength, 3), round(bound, 2), colors, round(touch_up, 3), round(gain, 3),
+                       quality >= STEADY_CAREFUL_PALETTES)
 
 
 def parse_colour(text: str) -> tuple[int, int, int]:

@@ -151,6 +151,26 @@ def test_the_steady_knobs_never_get_better_looking_as_quality_falls(low, high):
     # (the dither's strength is free: full strength is not the best looking at the top)
     assert worse.bound >= better.bound and worse.colors <= better.colors and worse.touch_up >= better.touch_up
     assert worse.touch_up_gain >= better.touch_up_gain >= 1
+    assert worse.careful_palettes <= better.careful_palettes and steady_knobs(100).careful_palettes
+
+
+@pytest.mark.parametrize("quality", [100, 90, 60])
+def test_a_steady_camera_s_frames_learn_their_palettes_with_the_care_the_quality_asks(monkeypatch, quality):
+    from gifsom import encoder
+    from gifsom.palette import learn
+
+    used = []
+
+    def recording(pixels, options, start=None, quick=None):
+        used.append(quick)
+        return learn.palette_from_pixels(pixels, options, start, quick)
+
+    monkeypatch.setattr(encoder, "palette_from_pixels", recording)
+    rng = np.random.default_rng(quality)
+    mapper = steady_mapper(_PALETTE, EncodeOptions(quality=quality), 0.0)
+    palette = mapper.learn(rng.integers(0, 256, (3000, 3), dtype=np.uint8), 255)
+    assert len(palette) == 255 and used
+    assert all(quick is (None if steady_knobs(quality).careful_palettes else learn.FRAME) for quick in used)
 
 
 def test_given_colours_and_dither_strength_hold_in_a_steady_camera_s_video():
