@@ -33,7 +33,8 @@ COARSE_BIN_SHIFT = 3
 
 @dataclass(frozen=True)
 class Effort:
-    """How hard one stage of the refinement works (see :func:`refine_palette`)."""
+    """How hard one stage of the refinement works (see :func:`refine_palette`); no passes on the 64-level bins
+    leaves that stage out (the 32-level palette is only rounded)."""
 
     passes: int
     rounds: int
@@ -57,14 +58,16 @@ THOROUGH_PIXELS = 1 << 19
 FOLLOWING = Effort(passes=3, rounds=1)
 #: A steady camera's frame learns a palette of its own from the pixels it redraws, a few thousand a frame (see
 #: :class:`gifsom.mapping.converge.SteadyCameraMapper`), and that learning was two thirds of such a clip's
-#: mapping. Fewer Lloyd passes and one drop-and-split round, against :data:`QUICK`, on the bench's four steady
-#: clips and the two held out (2026-12-04, default quality): 5.3 against 8.0 ms a palette on the talking
-#: head, 4.6 against 6.5 on the car; SSIMULACRA 2 fell by 0.04 to 0.31 (the talking head 81.16 against
-#: 81.31, the desk 84.42 against 84.55, webcam 77.46 against 77.73), FLIP rose by at most 0.0004, and bytes
-#: stayed within 0.6%. Without the round the talking head lost 0.8 points and the portrait 1.5. At quality
-#: 100 this effort lost 0.5 on the car and 0.8 on the portrait, so the top of the knob keeps :data:`QUICK`.
+#: mapping. Fewer Lloyd passes, one drop-and-split round, and no stage on the 64-level bins (0 passes: the
+#: stage is left out), against :data:`QUICK`, on the bench's four steady clips and the two held out
+#: (2026-12-04, default quality): 4.9 against 8.4 ms a palette on the talking head, 5.2 against 7.2 on the
+#: car; SSIMULACRA 2 fell by 0.04 to 0.22 (the talking head 81.18 against 81.31, webcam 77.51 against 77.73),
+#: FLIP rose by at most 0.0005, and bytes stayed within 0.8%. The 64-level stage, at one pass, changed scores
+#: by 0.12 at most, either way. Without the round the talking head lost 0.8 points and the portrait 1.5. At
+#: quality 100 this effort (with the 64-level pass) lost 0.5 on the car and 0.8 on the portrait, so the top
+#: of the knob keeps :data:`QUICK`.
 FRAME = {"exact": Effort(passes=2, rounds=1, moves=48), "coarse": Effort(passes=3, rounds=1),
-         "fine": Effort(passes=1, rounds=0)}
+         "fine": Effort(passes=0, rounds=0)}
 
 
 @dataclass(frozen=True)
@@ -166,7 +169,8 @@ def palette_from_pixels(pixels: np.ndarray, options: PaletteOptions, start: np.n
             points, weights = binned_histogram(pixels)
             coarse_points, coarse_weights = coarser_histogram(points, weights, COARSE_BIN_SHIFT)
             palette = refine_palette(to_weighted(coarse_points), coarse_weights, seed, **vars(effort["coarse"]))
-            palette = refine_palette(to_weighted(points), weights, palette, **vars(effort["fine"]))
+            if effort["fine"].passes:           # (see Effort)
+                palette = refine_palette(to_weighted(points), weights, palette, **vars(effort["fine"]))
         palette = round_palette(from_weighted(palette), points, weights)
     if len(fixed):
         palette = np.concatenate([fixed, palette])
