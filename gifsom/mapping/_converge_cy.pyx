@@ -10,6 +10,8 @@ as long as mapping the pixels drawn.
 from libc.math cimport sqrt
 from libc.stdint cimport int32_t, uint8_t
 
+from ..colours._luma cimport luma
+
 
 cdef enum:
     MARK_KEEP = 0
@@ -20,10 +22,6 @@ cdef enum:
 KEEP, MUST, TOUCH_UP = MARK_KEEP, MARK_MUST, MARK_TOUCH_UP
 
 
-cdef inline double _luma(const uint8_t[:, :, ::1] frame, Py_ssize_t y, Py_ssize_t x) noexcept nogil:
-    return 0.299 * frame[y, x, 0] + 0.587 * frame[y, x, 1] + 0.114 * frame[y, x, 2]
-
-
 cdef double _activity(const uint8_t[:, :, ::1] frame, Py_ssize_t y, Py_ssize_t x) noexcept nogil:
     """How busy the picture is about pixel (y, x): the RMS of luma (0..255) about its mean over the 3 x 3
     pixels around it (those inside the frame)."""
@@ -32,7 +30,7 @@ cdef double _activity(const uint8_t[:, :, ::1] frame, Py_ssize_t y, Py_ssize_t x
     cdef double total = 0.0, squares = 0.0, value, count = (bottom - top) * (right - left), mean
     for i in range(top, bottom):
         for j in range(left, right):
-            value = _luma(frame, i, j)
+            value = luma(frame[i, j, 0], frame[i, j, 1], frame[i, j, 2])
             total += value
             squares += value * value
     mean = total / count

@@ -4,6 +4,8 @@
 from libc.math cimport sqrt
 from libc.stdlib cimport free, malloc
 
+from ..colours._luma cimport luma
+
 import numpy as np
 
 
@@ -142,8 +144,8 @@ cdef inline double _block_luma_spread(const unsigned char[:, :, ::1] probe, Py_s
     cdef double mean = 0.0, spread = 0.0, d
     for i in range(side):
         for j in range(side):
-            lumas[i * side + j] = (0.299 * probe[top + i, left + j, 0] + 0.587 * probe[top + i, left + j, 1]
-                                   + 0.114 * probe[top + i, left + j, 2])
+            lumas[i * side + j] = luma(probe[top + i, left + j, 0], probe[top + i, left + j, 1],
+                                       probe[top + i, left + j, 2])
             mean += lumas[i * side + j]
     mean /= n
     for i in range(n):
