@@ -37,10 +37,10 @@ import numpy as np
 
 from .clip import Clip
 from .colours.nearest import SortedPalette
+from .colours.packed import pack_colours
 from .encoder import (MOSTLY_CHANGING, converges, converging_mapper, exact_size, fitting_colours, learn_from,
                       new_survey, own_palette, palette_size, quality_asks_frame_palettes, split_alpha, write_clip)
 from .gif.animation import AnimationWriter, IndexedFrame
-from .colours.packed import pack_colours
 from .gif.timing import start_cs
 from .mapping.converge import ConvergingMapper
 from .mapping.stage import FrameMapper

@@ -18,11 +18,11 @@ from hypothesis import strategies as st
 from PIL import Image
 
 import gifsom
+from gifsom.colours.packed import pack_colours
 from gifsom.errors import GifsomError, InputError
 from gifsom.gif import blocks, lzw
 from gifsom.gif.animation import AnimationWriter, IndexedFrame
 from gifsom.gif.plan_encoding import WAYS, WayHistory, candidates, continue_runs, encode_plan, fill_hidden
-from gifsom.colours.packed import pack_colours
 from gifsom.gif.screen_model import FramePlan
 from gifsom.gif.blocks import table_bits
 from gifsom.gif.timing import start_cs

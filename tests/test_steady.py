@@ -168,7 +168,8 @@ def test_a_steady_camera_s_frames_learn_their_palettes_with_the_care_the_quality
     monkeypatch.setattr(encoder, "palette_from_pixels", recording)
     rng = np.random.default_rng(quality)
     mapper = steady_mapper(_PALETTE, EncodeOptions(quality=quality), 0.0)
-    palette = mapper.learn(rng.integers(0, 256, (3000, 3), dtype=np.uint8), 255)
+    # more colours than the exact path takes: the binned stages, and FRAME's left-out one, are run
+    palette = mapper.learn(rng.integers(0, 256, (6000, 3), dtype=np.uint8), 255)
     assert len(palette) == 255 and used
     assert all(quick is (None if steady_knobs(quality).careful_palettes else learn.FRAME) for quick in used)
 
