@@ -14,7 +14,7 @@ from ..errors import OptionError, OptionValueError
 from ..frames import as_pixels
 from .histogram import colour_histogram
 from .neuquant import neuquant, spread_sample
-from .refine import binned_histogram, coarser_histogram, refine_palette, round_palette
+from .refine import BIN_SHIFT, binned_histogram, coarser_histogram, refine_palette, round_palette
 from .sampling import PixelSampler
 
 
@@ -34,7 +34,7 @@ COARSE_BIN_SHIFT = 3
 @dataclass(frozen=True)
 class Effort:
     """How hard one stage of the refinement works (see :func:`refine_palette`); no passes on the 64-level bins
-    leaves that stage out (the 32-level palette is only rounded)."""
+    leaves that stage out (the 32-level palette is only rounded, against the 32-level bins)."""
 
     passes: int
     rounds: int
@@ -166,10 +166,13 @@ def palette_from_pixels(pixels: np.ndarray, options: PaletteOptions, start: np.n
             points, weights = exact[0].astype(np.float64), exact[1].astype(np.float64)
             palette = refine_palette(to_weighted(points), weights, seed, **vars(effort["exact"]))
         else:
-            points, weights = binned_histogram(pixels)
-            coarse_points, coarse_weights = coarser_histogram(points, weights, COARSE_BIN_SHIFT)
+            # with the stage on 64-level bins left out (see Effort), the 32-level bins serve the rounding too
+            fine = effort["fine"].passes > 0
+            points, weights = binned_histogram(pixels, BIN_SHIFT if fine else COARSE_BIN_SHIFT)
+            coarse_points, coarse_weights = (coarser_histogram(points, weights, COARSE_BIN_SHIFT) if fine
+                                             else (points, weights))
             palette = refine_palette(to_weighted(coarse_points), coarse_weights, seed, **vars(effort["coarse"]))
-            if effort["fine"].passes:           # (see Effort)
+            if fine:
                 palette = refine_palette(to_weighted(points), weights, palette, **vars(effort["fine"]))
         palette = round_palette(from_weighted(palette), points, weights)
     if len(fixed):
