@@ -487,3 +487,14 @@ def test_rounding_moves_stranded_and_repeated_entries_onto_colours_no_entry_serv
     assert palette.dtype == np.uint8 and palette.shape == (size, 3)
     labels, _, _ = assign_nearest(to_weighted(colours), to_weighted(palette.astype(np.float64)))
     assert len(np.unique(labels)) == size                # every entry serves a colour
+
+
+@settings(max_examples=80)
+@given(st.integers(0, 2 ** 31), st.integers(0, 300), st.integers(0, 320), st.integers(1, 6))
+def test_the_largest_values_come_first_as_a_stable_descending_sort_gives_them(seed, size, count, levels):
+    from gifsom.palette.refine import largest_first
+
+    rng = np.random.default_rng(seed)
+    values = rng.integers(0, levels, size).astype(np.float64)       # few levels: many ties
+    expected = np.argsort(-values, kind="stable")[:count]
+    assert np.array_equal(largest_first(values, count), expected)

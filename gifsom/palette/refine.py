@@ -98,14 +98,29 @@ def _lloyd(points: np.ndarray, weights: np.ndarray, centres: np.ndarray, axis: n
     def reseed(mass: np.ndarray, moved: np.ndarray) -> None:
         """Re-seed dead entries on the worst-served bins (while there are bins: fewer bins than entries
         leaves the rest where they are)."""
-        worst = np.argsort(-weights * upper * upper, kind="stable")
-        for t, j in enumerate(np.flatnonzero(mass == 0)[:len(points)]):
+        dead = np.flatnonzero(mass == 0)[:len(points)]
+        worst = largest_first(weights * upper * upper, len(dead))
+        for t, j in enumerate(dead):
             centres[j] = points[worst[t]]
             moved[j] = 1e150
 
     _refine_cy.lloyd_passes(points, weights, centres, np.ascontiguousarray(axis, dtype=np.float64), labels, upper,
                             lower, passes, tolerance, threads_for(len(points), POINTS_PER_THREAD), reseed)
     return centres, labels, _refine_cy.squared_error(points, weights, labels, centres)
+
+
+def largest_first(values: np.ndarray, count: int) -> np.ndarray:
+    """Indices of the ``count`` largest of float (M,) ``values``, largest first and equal values in index
+    order: the first ``count`` of a stable descending sort, without sorting them all (a pass that leaves a
+    few entries dead re-seeds them on a few of thousands of bins)."""
+    if count >= len(values):
+        return np.argsort(-values, kind="stable")[:count]
+    if count <= 0:
+        return np.empty(0, np.int64)
+    threshold = np.partition(values, len(values) - count)[len(values) - count]
+    # every value tied with the threshold is a candidate, so the stable sort breaks those ties by index
+    candidates = np.flatnonzero(values >= threshold)
+    return candidates[np.argsort(-values[candidates], kind="stable")][:count]
 
 
 def _split_worst(points: np.ndarray, weights: np.ndarray, centres: np.ndarray, moves: int,
