@@ -23,7 +23,7 @@ import numpy as np
 
 from ..colours.metric import to_weighted
 from ..colours.packed import pack_colours
-from ..colours.nearest import POINTS_PER_THREAD, SortedPalette, assign_nearest
+from ..colours.nearest import POINTS_PER_THREAD, SortedPalette, assign_nearest, principal_axis
 from ..pages import ScratchPool
 from ..threads import threads_for
 from . import _refine_cy  # type: ignore[attr-defined]  # a compiled kernel
@@ -167,7 +167,7 @@ def refine_palette(points: np.ndarray, weights: np.ndarray, initial: np.ndarray,
     """
     points = np.ascontiguousarray(points, dtype=np.float64)
     weights = np.ascontiguousarray(weights, dtype=np.float64)
-    axis = SortedPalette.of(initial).axis
+    axis = principal_axis(np.asarray(initial, dtype=np.float64).reshape(-1, 3))
     moves = max(1, min(moves, len(initial) // 4))
     centres, _, error = _lloyd(points, weights, np.asarray(initial, np.float64), axis, passes, 1e-3)
     if len(initial) <= 2 or len(points) <= len(initial):
