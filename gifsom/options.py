@@ -92,17 +92,24 @@ KNOB_DITHER = {"flat": ((1, "floyd-steinberg"),), "clean": ((1, "floyd-steinberg
                "noisy": ((FRAME_PALETTES_FROM, "adaptive"), (1, "floyd-steinberg"))}
 
 
+def _anchors_about(anchors: tuple[tuple[float, ...], ...], quality: int
+                   ) -> tuple[tuple[float, ...], tuple[float, ...], float]:
+    """The two rows of a table of anchors, best first and each led by its quality, that ``quality`` lies
+    between, and how far it lies from the higher towards the lower (0..1)."""
+    for high, low in zip(anchors, anchors[1:]):
+        if low[0] <= quality <= high[0]:
+            return high, low, (high[0] - quality) / (high[0] - low[0])
+    raise ValueError(f"quality {quality} is outside the anchors")
+
+
 def _between(anchors: tuple[tuple[int, float, float, int], ...], quality: int) -> tuple[float, float, int]:
     """(dither strength, the second knob, colours) at ``quality`` on a table of (quality, strength, second
     knob, colours) anchors, best first: strength and the second knob interpolated linearly, colours
     geometrically."""
-    for (high, strength_high, knob_high, colors_high), (low, strength_low, knob_low, colors_low) \
-            in zip(anchors, anchors[1:]):
-        if low <= quality <= high:
-            share = (high - quality) / (high - low)
-            return (strength_high + (strength_low - strength_high) * share, knob_high + (knob_low - knob_high) * share,
-                    round(colors_high * (colors_low / colors_high) ** share))
-    raise ValueError(f"quality {quality} is outside the anchors")
+    (_, strength_high, knob_high, colors_high), (_, strength_low, knob_low, colors_low), share = \
+        _anchors_about(anchors, quality)
+    return (strength_high + (strength_low - strength_high) * share, knob_high + (knob_low - knob_high) * share,
+            round(colors_high * (colors_low / colors_high) ** share))
 
 
 def knobs_for_quality(quality: int, content: str = "clean") -> QualityKnobs:
@@ -203,9 +210,8 @@ def steady_knobs(quality: int) -> SteadyKnobs:
     :data:`STEADY_TOUCH_UP`, :data:`STEADY_CAREFUL_PALETTES`)."""
     checks.in_range("quality", quality, 1, 100, "1 (smallest) to 100 (best looking)")
     strength, bound, colors = _between(STEADY_ANCHORS, quality)
-    touch_up, gain = next(
-        [a + (b - a) * (high_row[0] - quality) / (high_row[0] - low_row[0]) for a, b in zip(high_row[1:], low_row[1:])]
-        for high_row, low_row in zip(STEADY_TOUCH_UP, STEADY_TOUCH_UP[1:]) if low_row[0] <= quality <= high_row[0])
+    high, low, share = _anchors_about(STEADY_TOUCH_UP, quality)
+    touch_up, gain = (a + (b - a) * share for a, b in zip(high[1:], low[1:]))
     return SteadyKnobs(round(strength, 3), round(bound, 2), colors, round(touch_up, 3), round(gain, 3),
                        quality >= STEADY_CAREFUL_PALETTES)
 
