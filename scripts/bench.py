@@ -315,7 +315,7 @@ def sky_frames(count: int = 50, size: tuple[int, int] = (240, 180)) -> list[np.n
     sensor noise; ``count`` frames of ``size``. Held out: a smooth background where touch-ups cost bytes."""
     from skimage import data
 
-    width, height = size
+    width = size[0]
     back = np.asarray(Image.fromarray(data.rocket()).resize(size, Image.Resampling.LANCZOS))
     face = np.asarray(Image.fromarray(data.astronaut()[30:230, 150:330]).resize((60, 66), Image.Resampling.LANCZOS))
     frames = []
