@@ -216,9 +216,9 @@ def _activity(frame: np.ndarray) -> np.ndarray:
 
 @settings(max_examples=60, deadline=None)
 @given(st.integers(0, 2 ** 32 - 1), st.integers(1, 20), st.integers(1, 20), st.floats(0, 120),
-       st.sampled_from([0.0, 0.3, 0.5, 1.0]), st.integers(1, 256), st.sampled_from([1.0, 2.0, 3.5]))
+       st.sampled_from([0.0, 0.3, 0.5, 1.0]), st.integers(1, 256), st.sampled_from([1.0, 2.0, 3.5]), st.booleans())
 def test_the_redrawn_pixels_and_the_screen_after_them_agree_with_numpy(seed, height, width, bound, touch_up, size,
-                                                                        gain):
+                                                                        gain, nearer_only):
     from gifsom.mapping._converge_cy import KEEP, MUST, TOUCH_UP, paint_drawn, select_redraw
 
     rng = np.random.default_rng(seed)
@@ -243,10 +243,12 @@ def test_the_redrawn_pixels_and_the_screen_after_them_agree_with_numpy(seed, hei
     indices = rng.integers(0, size, (height, width), dtype=np.uint8)
     screen = shown.copy()
     marks = draw.copy()
-    paint_drawn(screen, marks, indices, palette, wanted, gain)
-    offered = palette[indices].astype(np.int64) - wanted
-    nearer = gain * (offered * offered).sum(axis=2) < (difference * difference).sum(axis=2)
-    painted_where = (draw == MUST) | ((draw == TOUCH_UP) & nearer)
+    paint_drawn(screen, marks, indices, palette, wanted, gain, nearer_only)
+    offered = (palette[indices].astype(np.int64) - wanted) ** 2
+    before = (difference * difference).sum(axis=2)
+    nearer = gain * offered.sum(axis=2) < before
+    painted_where = ((draw == MUST) & (offered.sum(axis=2) < before if nearer_only else True)) \
+        | ((draw == TOUCH_UP) & nearer)
     painted = shown.copy()
     painted[painted_where] = palette[indices[painted_where]]
     assert np.array_equal(screen, painted)
@@ -294,6 +296,34 @@ def test_a_steady_camera_s_smooth_parts_come_nearer_their_source_with_touch_ups(
         return float(np.abs(mapper._shown[80:].astype(int) - back[80:]).mean())   # below the box's path
 
     assert still_error(0.5) < 0.9 * still_error(1.0)
+
+
+def test_a_steady_camera_redraws_a_pixel_only_where_it_comes_nearer_its_source():
+    # a smooth gradient under noise, a coarse first palette, and a box moving across: every pixel a later
+    # frame changes on screen must come nearer the frame's colour, and the moving box must still be drawn
+    from gifsom.encoder import frame_learner, learn_from
+
+    rng = np.random.default_rng(4)
+    ramp = np.linspace(30, 220, 96)
+    back = np.stack([ramp, ramp * 0.7 + 30, 200 - ramp * 0.5], axis=-1)[None].repeat(64, axis=0)
+    options = EncodeOptions(content="noisy")
+    frames = []
+    for step in range(8):
+        frame = back.copy()
+        frame[20:44, 4 + 10 * step:28 + 10 * step] = (230, 200, 30)
+        frames.append(np.clip(frame + rng.normal(0, 4, frame.shape), 0, 255).astype(np.uint8))
+    first = learn_from(frames[0].reshape(-1, 3), None, options, 16, 16)
+    mapper = SteadyCameraMapper(first, options.steady_mapping_options(), frame_learner(options), 6.0, 16)
+    mapper.frame(frames[0], 0)
+    for number, frame in enumerate(frames[1:], 1):
+        assert mapper._shown is not None
+        before = mapper._shown.astype(np.int64)
+        mapper.frame(frame, number * 10)
+        after = mapper._shown.astype(np.int64)
+        changed = (before != after).any(axis=2)
+        assert np.all(((after - frame) ** 2).sum(axis=2)[changed] < ((before - frame) ** 2).sum(axis=2)[changed])
+    box = (slice(20, 44), slice(74, 98))
+    assert np.abs(after[box] - frames[-1][box].astype(np.int64)).mean() < 16
 
 
 def test_a_pixel_exactly_at_the_bound_is_left_and_one_beyond_it_redrawn():

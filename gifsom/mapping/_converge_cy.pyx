@@ -93,8 +93,10 @@ def select_redraw(const uint8_t[:, :, ::1] shown, const uint8_t[:, :, ::1] wante
 
 
 def paint_drawn(uint8_t[:, :, ::1] screen, uint8_t[:, ::1] draw, const uint8_t[:, ::1] indices,
-                const uint8_t[:, ::1] palette, const uint8_t[:, :, ::1] wanted, double gain=1.0):
-    """Show on ``screen`` the palette colours a frame draws, and settle its touch-ups.
+                const uint8_t[:, ::1] palette, const uint8_t[:, :, ::1] wanted, double gain=1.0,
+                bint nearer_only=False):
+    """Show on ``screen`` the palette colours a frame draws, and settle its touch-ups (and, with
+    ``nearer_only``, its other pixels).
 
     Args:
         screen: uint8 (H, W, 3), changed where the frame draws to the colour of the pixel's index.
@@ -106,6 +108,8 @@ def paint_drawn(uint8_t[:, :, ::1] screen, uint8_t[:, ::1] draw, const uint8_t[:
         palette: uint8 (K, 3); every index drawn must be below K.
         wanted: uint8 (H, W, 3) the frame.
         gain: at least 1, how many times nearer (in squared distance) a touch-up must bring a pixel.
+        nearer_only: a pixel marked :data:`MUST` is drawn only where its index's colour lies nearer its wanted
+            colour than the screen's (its mark becomes :data:`KEEP` elsewhere); else every one is drawn.
     """
     cdef Py_ssize_t height = screen.shape[0], width = screen.shape[1], y, x, k = palette.shape[0], index, c
     cdef int32_t now, then, d
@@ -123,7 +127,7 @@ def paint_drawn(uint8_t[:, :, ::1] screen, uint8_t[:, ::1] draw, const uint8_t[:
                     if index >= k:
                         with gil:
                             raise ValueError(f"paint_drawn: index {index} is outside a palette of {k}")
-                    if draw[y, x] == MARK_TOUCH_UP:
+                    if draw[y, x] == MARK_TOUCH_UP or nearer_only:
                         now = 0
                         then = 0
                         for c in range(3):
@@ -131,7 +135,7 @@ def paint_drawn(uint8_t[:, :, ::1] screen, uint8_t[:, ::1] draw, const uint8_t[:
                             now += d * d
                             d = <int32_t>screen[y, x, c] - wanted[y, x, c]
                             then += d * d
-                        if now * gain >= then:
+                        if now * (gain if draw[y, x] == MARK_TOUCH_UP else 1.0) >= then:
                             draw[y, x] = MARK_KEEP
                             continue
                         draw[y, x] = MARK_MUST
