@@ -25,7 +25,7 @@ from .gif.animation import AnimationWriter, IndexedFrame
 from .gif.timing import start_cs
 from .mapping.converge import ConvergingMapper, ScreenFollowingMapper, SteadyCameraMapper
 from .mapping.stage import DEFAULT_MOTION_THRESHOLD, FrameMapper
-from .options import EncodeOptions
+from .options import DEFAULT_COLORS, EncodeOptions
 from .palette.clip import ClipSurvey
 from .palette.learn import FRAME, Effort, exact_palette, palette_from_pixels
 from .palette.stretches import StretchPalettes, clip_stretches
@@ -288,7 +288,12 @@ def write_clip(out: BinaryIO, spool: Clip, survey: ClipSurvey, options: EncodeOp
         # the first frame's own: what it draws stays on screen (2026-12-04, a first version that dithered
         # across the whole frame: the talking head's SSIMULACRA 2 80.59 against 80.31 with the clip's sample's,
         # the car's 77.94 against 76.95)
-        global_palette = learn_from(np.asarray(spool.frame(0)).reshape(-1, 3), None, options, size, exact)
+        # it takes a full palette below 80 too, where camera video in general gives up colours: the steady
+        # knobs set the colours of the later frames' own (at 50, 2026-12-04, with the first palette at 96
+        # colours the portrait's SSIMULACRA 2 fell from 64.7 to 58.1, the car's from 50.9 to 47.5)
+        first_options = dataclasses.replace(options, colors=options.colors or DEFAULT_COLORS)
+        global_palette = learn_from(np.asarray(spool.frame(0)).reshape(-1, 3), None, first_options,
+                                    palette_size(first_options, animated), exact_size(first_options, channels == 4))
     elif scope == "global" or census is not None:
         # a clip whose colours all fit needs one exact palette, whatever the scope
         key = (options.palette_options(size, exact), census is None)     # the options hold size and exact

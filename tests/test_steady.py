@@ -144,6 +144,18 @@ def test_a_steady_camera_s_bytes_fall_as_quality_falls(tmp_path):
     assert sizes == sorted(sizes, reverse=True) and sizes[0] > sizes[-1]
 
 
+@pytest.mark.parametrize("quality", [50, 70])
+def test_a_steady_camera_s_first_frame_keeps_a_full_palette_where_camera_video_gives_up_colours(tmp_path, quality):
+    # below 80 camera video learns fewer colours, but a steady camera's first frame stays on screen for the
+    # whole clip: it keeps a full palette, and the steady knobs set the later frames' colours
+    frames = _steady_clip(3)
+    assert EncodeOptions(quality=quality, content="noisy").palette_colors < 255
+    gifsom.encode(frames, tmp_path / "low.gif", fps=10, quality=quality)
+    shown, _ = decode_gif(tmp_path / "low.gif")
+    assert _colours(shown[0]) > EncodeOptions(quality=quality, content="noisy").palette_colors
+    assert _colours(shown[0]) > steady_knobs(quality).colors
+
+
 @given(st.integers(1, 100), st.integers(1, 100))
 def test_the_steady_knobs_never_get_better_looking_as_quality_falls(low, high):
     low, high = sorted((low, high))
