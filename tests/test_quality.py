@@ -102,6 +102,8 @@ def test_the_default_is_the_quality_s_settings_for_the_clip_s_content(tmp_path, 
 def test_flat_pictures_lose_colours_not_exactness_as_quality_falls():
     assert [knobs_for_quality(q, "flat").colors for q in (100, 90, 80, 50)] == [256, 256, 64, 16]
     assert {knobs_for_quality(q, "noisy").colors for q in range(80, 101)} == {256}
+    assert EncodeOptions(quality=80, content="flat").palette_colors == 64
+    assert EncodeOptions(quality=80, content="flat", colors=200).palette_colors == 200    # given wins
 
 
 def test_camera_video_loses_colours_before_its_texture_smears_at_the_low_end():
@@ -111,8 +113,6 @@ def test_camera_video_loses_colours_before_its_texture_smears_at_the_low_end():
         knobs = knobs_for_quality(quality, "noisy")
         assert knobs.colors < 256 and knobs.lossy <= 25
     assert knobs_for_quality(1, "noisy").colors < knobs_for_quality(50, "noisy").colors
-    assert EncodeOptions(quality=80, content="flat").palette_colors == 64
-    assert EncodeOptions(quality=80, content="flat", colors=200).palette_colors == 200    # given wins
 
 
 def test_an_unknown_content_kind_is_refused_by_name():

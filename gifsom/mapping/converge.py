@@ -213,6 +213,8 @@ class SteadyCameraMapper(ScreenFollowingMapper):
             pixel to be drawn.
     """
 
+    only_nearer = True
+
     def __init__(self, palette: np.ndarray, options: MappingOptions,
                  learn: Callable[[np.ndarray, int], np.ndarray], bound: float,
                  most_colours: int = MOST_OWN_COLOURS, touch_up: float = 1.0, touch_up_gain: float = 2.0) -> None:
@@ -221,8 +223,6 @@ class SteadyCameraMapper(ScreenFollowingMapper):
         self.touch_up = touch_up
         self.touch_up_gain = touch_up_gain
         self._drawn = np.empty((0, 3), np.uint8)     # uint8 (H * W, 3) scratch: the colours a frame redraws
-
-    only_nearer = True
 
     def _redraw(self, rgb: np.ndarray, shown: np.ndarray, source: np.ndarray
                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
