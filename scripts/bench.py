@@ -310,20 +310,29 @@ def desk_frames(count: int = 50, size: tuple[int, int] = (320, 240)) -> list[np.
     return with_sensor_noise(frames, 2.5, 13)
 
 
+def slid_across(back: np.ndarray, piece: np.ndarray, count: int,
+                place: Callable[[int], tuple[int, int]]) -> list[np.ndarray]:
+    """``count`` copies of uint8 (H, W, 3) ``back``, each with uint8 (h, w, 3) ``piece`` pasted with its top
+    left corner at ``place(step)`` (x, y), cut off at the right edge."""
+    width = back.shape[1]
+    frames = []
+    for step in range(count):
+        frame = back.copy()
+        left, top = place(step)
+        visible = max(0, min(piece.shape[1], width - left))
+        frame[top:top + piece.shape[0], left:left + visible] = piece[:, :visible]
+        frames.append(frame)
+    return frames
+
+
 def sky_frames(count: int = 50, size: tuple[int, int] = (240, 180)) -> list[np.ndarray]:
     """A steady camera on a face that drifts across a smooth sky (scikit-image's rocket and astronaut), with
     sensor noise; ``count`` frames of ``size``. Held out: a smooth background where touch-ups cost bytes."""
     from skimage import data
 
-    width = size[0]
     back = np.asarray(Image.fromarray(data.rocket()).resize(size, Image.Resampling.LANCZOS))
     face = np.asarray(Image.fromarray(data.astronaut()[30:230, 150:330]).resize((60, 66), Image.Resampling.LANCZOS))
-    frames = []
-    for step in range(count):
-        frame = back.copy()
-        left, top = 30 + 3 * step, 60 + round(4 * math.sin(step / 5))
-        frame[top:top + 66, left:left + 60] = face[:, :max(0, min(60, width - left))]
-        frames.append(frame)
+    frames = slid_across(back, face, count, lambda step: (30 + 3 * step, 60 + round(4 * math.sin(step / 5))))
     return with_sensor_noise(frames, 2.0, 21)
 
 
@@ -348,15 +357,9 @@ def lab_frames(count: int = 50, size: tuple[int, int] = (240, 180)) -> list[np.n
     across, with sensor noise; ``count`` frames of ``size``. Held out: busy texture that stays."""
     from skimage import data
 
-    width = size[0]
     back = np.asarray(Image.fromarray(data.immunohistochemistry()).resize(size, Image.Resampling.LANCZOS))
     photo = np.asarray(Image.fromarray(data.coffee()).resize((70, 50), Image.Resampling.LANCZOS))
-    frames = []
-    for step in range(count):
-        frame = back.copy()
-        left, top = 20 + 3 * step, 90 + round(6 * math.sin(step / 4))
-        frame[top:top + 50, left:left + 70] = photo[:, :max(0, min(70, width - left))]
-        frames.append(frame)
+    frames = slid_across(back, photo, count, lambda step: (20 + 3 * step, 90 + round(6 * math.sin(step / 4))))
     return with_sensor_noise(frames, 2.5, 31)
 
 
@@ -370,12 +373,8 @@ def dusk_frames(count: int = 50, size: tuple[int, int] = (240, 180)) -> list[np.
     rows = np.linspace(0.0, 1.0, height)[:, None, None]
     back = (np.array([40, 60, 140]) * (1 - rows) + np.array([250, 150, 90]) * rows) * np.ones((height, width, 1))
     cat = np.asarray(Image.fromarray(data.chelsea()).resize((64, 48), Image.Resampling.LANCZOS))
-    frames = []
-    for step in range(count):
-        frame = back.copy()
-        left, top = 150 - 2 * step, 60 + round(8 * math.sin(step / 6))
-        frame[top:top + 48, left:left + 64] = cat
-        frames.append(np.clip(frame, 0, 255).astype(np.uint8))
+    sky = np.clip(back, 0, 255).astype(np.uint8)
+    frames = slid_across(sky, cat, count, lambda step: (150 - 2 * step, 60 + round(8 * math.sin(step / 6))))
     return with_sensor_noise(frames, 2.0, 37)
 
 
