@@ -22,8 +22,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..colours.metric import to_weighted
-from ..colours.packed import pack_colours
 from ..colours.nearest import POINTS_PER_THREAD, SortedPalette, assign_nearest, principal_axis
+from ..colours.packed import pack_colours
 from ..pages import ScratchPool
 from ..threads import threads_for
 from . import _refine_cy  # type: ignore[attr-defined]  # a compiled kernel
