@@ -498,3 +498,43 @@ def test_the_largest_values_come_first_as_a_stable_descending_sort_gives_them(se
     values = rng.integers(0, levels, size).astype(np.float64)       # few levels: many ties
     expected = np.argsort(-values, kind="stable")[:count]
     assert np.array_equal(largest_first(values, count), expected)
+
+
+@settings(max_examples=60)
+@given(st.integers(0, 2 ** 31), st.integers(3, 300), st.floats(0.05, 1.0))
+def test_the_compiled_principal_axis_is_the_direction_of_largest_spread(seed, count, squash):
+    from gifsom.colours.nearest import principal_axis
+
+    rng = np.random.default_rng(seed)
+    colours = rng.uniform(0, 255, (count, 3)) * np.array([1.0, squash, squash / 2])
+    colours = colours @ np.linalg.qr(rng.normal(size=(3, 3)))[0]            # the spread along any direction
+    centred = colours - colours.mean(axis=0)
+    values, vectors = np.linalg.eigh(centred.T @ centred)
+    assume(values[2] > 1.5 * values[1])         # a clear largest spread: the power iteration has converged
+    axis = principal_axis(colours)
+    assert np.isclose(np.linalg.norm(axis), 1.0)
+    assert abs(axis @ vectors[:, 2]) > 0.999
+
+
+def test_colours_without_spread_are_sorted_along_luma():
+    from gifsom.colours.nearest import principal_axis
+
+    luma = np.array([0.299, 0.587, 0.114]) / np.linalg.norm([0.299, 0.587, 0.114])
+    assert np.allclose(principal_axis(np.full((5, 3), 40.0)), luma)
+    assert np.allclose(principal_axis(np.array([[0.0, 0, 0], [9, 9, 9]])), luma)
+
+
+def test_an_effort_without_passes_on_the_exact_colours_learns_on_bins(monkeypatch):
+    from gifsom.palette import learn, refine
+
+    rng = np.random.default_rng(4)
+    pixels = rng.integers(0, 256, (3000, 3), dtype=np.uint8)     # fewer colours than the exact path takes
+    assert colour_histogram(pixels, limit=learn.EXACT_HISTOGRAM_LIMIT) is not None
+    binned = []
+    monkeypatch.setattr(learn, "binned_histogram", lambda *args: binned.append(args) or refine.binned_histogram(*args))
+    options = learn.PaletteOptions(colors=64)
+    exact_palette = learn.palette_from_pixels(pixels, options)
+    assert not binned and len(exact_palette) == 64
+    frame_palette = learn.palette_from_pixels(pixels, options, quick=learn.FRAME)
+    assert [args[1] for args in binned] == [learn.COARSE_BIN_SHIFT] and len(frame_palette) == 64
+    assert len(np.unique(frame_palette, axis=0)) == 64
