@@ -1,8 +1,43 @@
 # Nearest-colour search against a palette sorted along its principal axis, shared by
-# the palette refinement and the mapping stage. Pointers rather than memoryviews:
+# the palette refinement and the mapping stage, and the power iteration that finds such an
+# axis (the refinement also cuts clusters along theirs). Pointers rather than memoryviews:
 # these run once per colour inside nogil loops.
 
+from libc.math cimport sqrt
 from libc.stdint cimport int64_t
+
+
+cdef inline void principal_direction(double[3][3] covariance, double* direction, double* value) noexcept nogil:
+    """Unit eigenvector of the largest eigenvalue of a 3 x 3 covariance, and that eigenvalue.
+
+    Power iteration (32 steps) from the column of the largest variance; all zero
+    when the covariance is.
+    """
+    cdef int start = 0, a, step
+    cdef double x, y, z, nx, ny, nz, norm
+    for a in range(1, 3):
+        if covariance[a][a] > covariance[start][start]:
+            start = a
+    x = covariance[0][start]
+    y = covariance[1][start]
+    z = covariance[2][start]
+    value[0] = 0.0
+    for step in range(32):
+        nx = covariance[0][0] * x + covariance[0][1] * y + covariance[0][2] * z
+        ny = covariance[1][0] * x + covariance[1][1] * y + covariance[1][2] * z
+        nz = covariance[2][0] * x + covariance[2][1] * y + covariance[2][2] * z
+        norm = sqrt(nx * nx + ny * ny + nz * nz)
+        if norm == 0.0:
+            direction[0] = direction[1] = direction[2] = 0.0
+            value[0] = 0.0
+            return
+        x = nx / norm
+        y = ny / norm
+        z = nz / norm
+        value[0] = norm
+    direction[0] = x
+    direction[1] = y
+    direction[2] = z
 
 
 cdef inline double _distance(const double* colours, Py_ssize_t pos, double r, double g, double b) noexcept nogil:

@@ -11,7 +11,7 @@ from libc.math cimport sqrt
 from libc.stdint cimport int64_t, uint8_t
 from libc.string cimport memset
 
-from ..colours._search cimport nearest_two
+from ..colours._search cimport nearest_two, principal_direction
 
 cdef enum:
     BLOCK_CELLS = 8                      # the histogram's scans skip blocks of this many bins that no colour fell into
@@ -273,39 +273,6 @@ def cluster_statistics(const double[:, ::1] points, const double[::1] weights, c
                     moments[j, a, b] += w * points[i, a] * points[i, b]
 
 
-cdef void _principal_direction(double[3][3] covariance, double* direction, double* value) noexcept nogil:
-    """Unit eigenvector of the largest eigenvalue of a 3 x 3 covariance, and that eigenvalue.
-
-    Power iteration (32 steps) from the column of the largest variance; all zero
-    when the covariance is.
-    """
-    cdef int start = 0, a, step
-    cdef double x, y, z, nx, ny, nz, norm
-    for a in range(1, 3):
-        if covariance[a][a] > covariance[start][start]:
-            start = a
-    x = covariance[0][start]
-    y = covariance[1][start]
-    z = covariance[2][start]
-    value[0] = 0.0
-    for step in range(32):
-        nx = covariance[0][0] * x + covariance[0][1] * y + covariance[0][2] * z
-        ny = covariance[1][0] * x + covariance[1][1] * y + covariance[1][2] * z
-        nz = covariance[2][0] * x + covariance[2][1] * y + covariance[2][2] * z
-        norm = sqrt(nx * nx + ny * ny + nz * nz)
-        if norm == 0.0:
-            direction[0] = direction[1] = direction[2] = 0.0
-            value[0] = 0.0
-            return
-        x = nx / norm
-        y = ny / norm
-        z = nz / norm
-        value[0] = norm
-    direction[0] = x
-    direction[1] = y
-    direction[2] = z
-
-
 def split_clusters(const double[:, ::1] sums, const double[::1] mass, const double[:, :, ::1] moments,
                    const int64_t[::1] grow, const int64_t[::1] drop, double[:, ::1] centres):
     """Cut each cluster ``grow[t]`` in two along its principal axis, moving entry ``drop[t]`` to one half.
@@ -332,7 +299,7 @@ def split_clusters(const double[:, ::1] sums, const double[::1] mass, const doub
                 for b in range(a, 3):
                     covariance[a][b] = moments[j, a, b] / mass[j] - mean[a] * mean[b]
                     covariance[b][a] = covariance[a][b]
-            _principal_direction(covariance, direction, &value)
+            principal_direction(covariance, direction, &value)
             spread = sqrt(max(value, 0.0)) * 0.8
             for a in range(3):
                 centres[j, a] = mean[a] + direction[a] * spread
