@@ -19,8 +19,12 @@ from ._map_cy import COARSE_COUNT, LIST_COUNT, MAX_STAMP, map_frame
 
 #: Pixels per thread below which a frame is mapped on one thread.
 PIXELS_PER_THREAD = 1 << 17
-#: The same for error diffusion, which costs about three times as much a pixel (36 against 12 ns on one core).
-DIFFUSION_PIXELS_PER_THREAD = 1 << 15
+#: The same for error diffusion, which costs about three times as much a pixel (36 against 12 ns on one core),
+#: and more where a frame brings a palette of its own, whose candidate lists are filled afresh (a steady
+#: camera's frames: 95 ns a pixel of the frame on the talking head). At 8,192 rather than 32,768 its 176x144
+#: frames are diffused in two threads: the clip in 0.67 against 0.74 s for the car, the same for the pan
+#: over chelsea (interleaved runs, 2 cores, 2026-12-04; the same GIFs, as bands do not depend on threads).
+DIFFUSION_PIXELS_PER_THREAD = 1 << 13
 #: How the kernel maps a frame: nearest colours, ordered dither, or error diffusion.
 MODE_PLAIN, MODE_ORDERED, MODE_DIFFUSION = _map_cy.MODE_PLAIN, _map_cy.MODE_ORDERED, _map_cy.MODE_DIFFUSION
 
