@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import os
 import sys
+from collections.abc import Callable
 
 from .ffmpeg import describe_early
 
@@ -21,10 +22,30 @@ BLAS_THREADS = ("OPENBLAS_NUM_THREADS", "1")
 #: the pan video 1.60 to 1.45 s (of five), and the other bench clips within noise (screen-x10 0.60 and 0.57,
 #: small 0.357 and 0.354, the cartoon 0.369 and 0.367 s).
 OPENMP_WAIT = ("OMP_WAIT_POLICY", "PASSIVE")
+#: Exit code after Ctrl+C (128 + SIGINT, as shells report it), and the one line said then.
+INTERRUPTED_EXIT = 130
+INTERRUPTED_LINE = "gifsom: interrupted; no output was written"
 
 
 def entry_point() -> None:
-    """Run ``gifsom`` with the process's arguments and exit with its code."""
+    """Run ``gifsom`` with the process's arguments and exit with its code.
+
+    Ctrl+C while the program loads (before the command line takes over Ctrl+C) ends it with the command
+    line's one line and exit code, not a traceback; ffmpeg started early is stopped at exit.
+    """
+    try:
+        command_line = _load()
+    except KeyboardInterrupt:
+        try:
+            print(INTERRUPTED_LINE, file=sys.stderr)
+        except (OSError, ValueError, AttributeError):
+            pass
+        sys.exit(INTERRUPTED_EXIT)
+    command_line()
+
+
+def _load() -> Callable[[], None]:
+    """Start ffmpeg on the inputs, set the threads' environment and import the command line; give its entry."""
     # ffmpeg describes the videos to convert, and starts decoding the first, while numpy and the pipeline load
     describe_early(sys.argv[1:])
     if "numpy" not in sys.modules:
@@ -42,4 +63,4 @@ def entry_point() -> None:
     finally:
         gc.freeze()
         gc.enable()
-    command_line()
+    return command_line

@@ -191,6 +191,28 @@ def test_ctrl_c_while_reading_leaves_no_file_and_no_ffmpeg(tmp_path):
     assert out.read_bytes() == b"old" and not leftovers(tmp_path)
 
 
+def test_ctrl_c_while_the_program_loads_says_one_line_and_leaves_the_output_alone(tmp_path):
+    # the interrupt arrives while the command line is being imported, before it takes over Ctrl+C
+    out = tmp_path / "o.gif"
+    out.write_bytes(b"old")
+    code = textwrap.dedent(f"""
+        import os, signal, sys
+        class InterruptTheImport:
+            def find_spec(self, name, path=None, target=None):
+                if name == "gifsom.cli":
+                    os.kill(os.getpid(), signal.SIGINT)
+                return None
+        sys.meta_path.insert(0, InterruptTheImport())
+        sys.argv = ["gifsom", "convert", {str(FIXTURES / "pan.mp4")!r}, {str(out)!r}]
+        from gifsom.launch import entry_point
+        entry_point()
+    """)
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 130
+    assert "interrupted" in single_line(result)
+    assert out.read_bytes() == b"old" and not leftovers(tmp_path)
+
+
 def test_interrupt_during_reading_and_writing_in_the_library(tmp_path):
     out = tmp_path / "o.gif"
 

@@ -16,6 +16,7 @@ import traceback
 from collections.abc import Sequence
 
 from ..errors import GifsomError
+from ..launch import INTERRUPTED_EXIT, INTERRUPTED_LINE
 from . import commands, flags
 from .parser import build_parser, parse_time
 
@@ -89,8 +90,8 @@ def _run(args_list: Sequence[str]) -> int:
         _say(f"gifsom: stopped by {signal.Signals(stop.number).name}; no output was written")
         return 128 + stop.number
     except KeyboardInterrupt:
-        _say("gifsom: interrupted; no output was written")
-        return 130
+        _say(INTERRUPTED_LINE)
+        return INTERRUPTED_EXIT
     except BrokenPipeError:
         _quiet_stdout()
         return BROKEN_PIPE_EXIT
