@@ -35,8 +35,16 @@ from .stage import FrameMapper, MappingOptions
 #: no pixel within the bound is touched up there (see :class:`SteadyCameraMapper`). At quality 100 (2026-12-04,
 #: a share of 0.3, touch-ups drawn wherever nearer), at 16: the desk 86.83 by SSIMULACRA 2 at 964,907 bytes,
 #: the car 79.92 at 457,537; at 8: 86.48 at 890,543 and 79.76 at 437,354; at 32: 86.92 at 1,022,497 (near
-#: gifski's 1,067,537) and 80.01 at 474,941.
-TOUCH_UP_BUSY = 16.0
+#: gifski's 1,067,537) and 80.01 at 474,941. FLIP sees the error that busy parts gather, frame after frame,
+#: within the bound: at 16 the held-out lab clip (a photo over a micrograph) went from FLIP 0.041 on its first
+#: frame to 0.048 to 0.051 on later ones. At quality 90 (2026-12-04, bytes / SSIMULACRA 2 / FLIP, 16 -> 64;
+#: gifski 1.7 q90 in brackets): lab 389,027 / 80.33 / 0.0472 -> 425,163 / 81.88 / 0.0444 (493,445 / 79.77 /
+#: 0.0452), the talking head 456,394 / 81.15 / 0.0413 -> 475,520 / 81.19 / 0.0400, the car 0.0433 -> 0.0410,
+#: the desk 0.0401 -> 0.0386, the sky 350,112 -> 362,163 bytes (376,195) for 80.40 against 79.49. Seven of
+#: the eight steady clips scored higher on both (webcam on SSIMULACRA 2, FLIP the same), for 1% to 12% more
+#: bytes (webcam the most, still 32% under gifski's).
+#: 32 took lab to 0.0455 only; 128 to 0.0435 for 2% more bytes than 64 on each clip.
+TOUCH_UP_BUSY = 64.0
 #: Most colours of a frame's own palette, one short of a full table: a pixel left to the screen needs an
 #: index no drawn pixel uses (the frame's transparent index; the writer sizes the frame's table with room
 #: for it, see :meth:`gifsom.gif.screen_model.ScreenModel.plan`).
