@@ -73,6 +73,19 @@ def ffmpeg_children(parent_pid: int | None = None) -> list[int]:
     return found
 
 
+def signal_handling(pid: int) -> dict[str, str]:
+    """The signal masks (hexadecimal) of process ``pid`` and of each of its threads, from /proc."""
+    found = {}
+    for status in [Path("/proc") / str(pid) / "status", *(Path("/proc") / str(pid) / "task").glob("*/status")]:
+        try:
+            lines = status.read_text().splitlines()
+        except OSError:
+            continue
+        masks = " ".join(line.replace("\t", "") for line in lines if line.startswith(("SigBlk", "SigIgn", "SigCgt")))
+        found[str(status.relative_to("/proc"))] = masks
+    return found
+
+
 def leftovers(folder: Path) -> list[str]:
     return [p.name for p in folder.iterdir() if p.name.endswith(".tmp") or p.name.startswith(".")]
 
@@ -181,13 +194,15 @@ def test_ctrl_c_while_reading_leaves_no_file_and_no_ffmpeg(tmp_path):
         # (a slow start-up must not turn this into "Ctrl+C while importing")
         assert wait_until(lambda: any(b"rawvideo" in command_line(pid) for pid in ffmpeg_children(process.pid)),
                           process, timeout=60), "the conversion never started decoding"
+        # how the child takes signals when interrupted (blocked, ignored, caught), said if the test fails
+        handling = signal_handling(process.pid)
         process.send_signal(signal.SIGINT)
         _, stderr = process.communicate(timeout=120)
     finally:    # a failure above must not leave the child running into later tests
         if process.poll() is None:
             process.kill()
             process.communicate()
-    assert process.returncode in (1, 130), stderr
+    assert process.returncode in (1, 130), f"{stderr}\nthe child's signal masks when interrupted: {handling}"
     assert out.read_bytes() == b"old" and not leftovers(tmp_path)
 
 
