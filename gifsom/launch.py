@@ -36,12 +36,17 @@ def entry_point() -> None:
     try:
         command_line = _load()
     except KeyboardInterrupt:
-        try:
-            print(INTERRUPTED_LINE, file=sys.stderr)
-        except (OSError, ValueError, AttributeError):
-            pass
+        say(INTERRUPTED_LINE)
         sys.exit(INTERRUPTED_EXIT)
     command_line()
+
+
+def say(line: str) -> None:
+    """Print one line on stderr, if there is still a stderr to print on (a closed terminal has none)."""
+    try:
+        print(line, file=sys.stderr)
+    except (OSError, ValueError, AttributeError):
+        pass
 
 
 def _load() -> Callable[[], None]:

@@ -16,7 +16,7 @@ import traceback
 from collections.abc import Sequence
 
 from ..errors import GifsomError
-from ..launch import INTERRUPTED_EXIT, INTERRUPTED_LINE
+from ..launch import INTERRUPTED_EXIT, INTERRUPTED_LINE, say
 from . import commands, flags
 from .parser import build_parser, parse_time
 
@@ -84,13 +84,13 @@ def _run(args_list: Sequence[str]) -> int:
     except GifsomError as exc:
         if debug:
             traceback.print_exc()
-        _say(f"gifsom: error: {flags.message(exc)}")
+        say(f"gifsom: error: {flags.message(exc)}")
         return exc.exit_code
     except Terminated as stop:
-        _say(f"gifsom: stopped by {signal.Signals(stop.number).name}; no output was written")
+        say(f"gifsom: stopped by {signal.Signals(stop.number).name}; no output was written")
         return 128 + stop.number
     except KeyboardInterrupt:
-        _say(INTERRUPTED_LINE)
+        say(INTERRUPTED_LINE)
         return INTERRUPTED_EXIT
     except BrokenPipeError:
         _quiet_stdout()
@@ -99,26 +99,18 @@ def _run(args_list: Sequence[str]) -> int:
         if debug:
             traceback.print_exc()
         advice = _OUT_OF_MEMORY.get(command or "", "the input is too large for this machine's memory")
-        _say(f"gifsom: error: out of memory; {advice}")
+        say(f"gifsom: error: out of memory; {advice}")
         return 1
     except Exception as exc:  # a bug: still one line, and no output file (writers clean up on the way out)
         if debug:
             traceback.print_exc()
-        _say(f"gifsom: internal error: {type(exc).__name__}: {exc}; please report it "
+        say(f"gifsom: internal error: {type(exc).__name__}: {exc}; please report it "
              "(run again with --debug for the traceback)")
         return 1
 
 
 #: Exit code when the reader of standard output went away (128 + SIGPIPE, as shell tools report).
 BROKEN_PIPE_EXIT = 141
-
-
-def _say(line: str) -> None:
-    """Print one line on stderr, if there is still a stderr to print on (a closed terminal has none)."""
-    try:
-        print(line, file=sys.stderr)
-    except (OSError, ValueError, AttributeError):
-        pass
 
 
 def _quiet_stdout() -> None:
