@@ -366,7 +366,8 @@ def lab_frames(count: int = 50, size: tuple[int, int] = (240, 180)) -> list[np.n
 def dusk_frames(count: int = 50, size: tuple[int, int] = (240, 180)) -> list[np.ndarray]:
     """A steady camera on a smooth dusk sky (a vertical gradient, blue to orange) as a cat's photo
     (scikit-image's chelsea) drifts across, with sensor noise; ``count`` frames of ``size``. Held out: after
-    H.264, next to no grain is left on the sky, so gifsom judges it clean, not a steady camera."""
+    H.264, next to no grain is left on the sky, so gifsom judges it clean, and maps it as a steady camera
+    only because it flickers (see :func:`gifsom.encoder.flickers_smoothly`)."""
     from skimage import data
 
     width, height = size
