@@ -13,6 +13,7 @@ Stages, in the order frames meet them:
 from __future__ import annotations
 
 import dataclasses
+import itertools
 from collections.abc import Callable, Iterator
 from contextlib import closing
 from functools import partial
@@ -25,6 +26,7 @@ from .gif.animation import AnimationWriter, IndexedFrame
 from .gif.timing import start_cs
 from .mapping.converge import ConvergingMapper, ScreenFollowingMapper, SteadyCameraMapper
 from .mapping.stage import DEFAULT_MOTION_THRESHOLD, FrameMapper
+from .mapping.still_mean import still_means
 from .options import DEFAULT_COLORS, EncodeOptions
 from .palette.clip import NOISY_FLICKER, ClipSurvey
 from .palette.learn import FRAME, Effort, exact_palette, palette_from_pixels
@@ -149,6 +151,18 @@ def _split_frames(spool: Clip, matte: tuple[int, int, int] | None,
         yield from frames
 
 
+def _with_still_means(items: Iterator[tuple[int, np.ndarray, np.ndarray | None, Any]], bound: float
+                      ) -> Iterator[tuple[int, np.ndarray, np.ndarray | None, Any]]:
+    """The items of :func:`_split_frames`, each frame replaced by its still picture's mean
+    (:func:`gifsom.mapping.still_mean.still_means`): for smooth video mapped as a steady camera, whose flicker
+    is noise on flat places, not grain a viewer sees as the picture's. The means are worked out on the thread
+    that reads the frames, a window ahead of the mapper."""
+    ahead, behind = itertools.tee(items)
+    means = still_means((rgb for _, rgb, _, _ in ahead), bound)
+    for (number, _, mask, done), mean in zip(behind, means):
+        yield number, mean, mask, done
+
+
 def own_palette(rgb: np.ndarray, mask: np.ndarray | None, options: EncodeOptions, size: int,
                 exact: int) -> tuple[np.ndarray, np.ndarray]:
     """A frame mapped to a palette learned from its own opaque pixels (see :func:`learn_from`):
@@ -201,7 +215,8 @@ def steady_mapper(palette: np.ndarray, options: EncodeOptions, still_noise: floa
     encoder learns any (:func:`learn_from`), with the quality's bound grown for the clip's ``still_noise``
     (:data:`STEADY_NOISE_SHARE`) in camera video. Smooth video has no grain for it to grow with: what moves
     in its textured places is what moves in the picture (on dusk, the cat's fur: 22.8, where the sky flickers
-    by a level or two); its bound is at most :data:`SMOOTH_STEADY_BOUND`."""
+    by a level or two); its bound is at most :data:`SMOOTH_STEADY_BOUND`, and :func:`write_clip` maps its frames
+    from their still pictures' means (:func:`gifsom.mapping.still_mean.still_means`)."""
     knobs = options.steady
     if options.content == "noisy":
         bound = knobs.bound + STEADY_NOISE_SHARE * max(0.0, still_noise - STEADY_NOISE_FLOOR)
@@ -393,9 +408,11 @@ def write_clip(out: BinaryIO, spool: Clip, survey: ClipSurvey, options: EncodeOp
             return IndexedFrame(mapper.map(rgb, changed), global_palette if stretch_palettes is None
                                 else mapper.palette, start, mask, changed=changed, source=options.lossy_source(rgb))
 
+        items = _split_frames(spool, options.matte, on_its_own if per_frame else None)
+        if steady and options.content != "noisy" and isinstance(converging, SteadyCameraMapper):
+            items = _with_still_means(items, converging.bound)
         # frames are mapped ahead while the writer plans and encodes the ones before (and waits for lossy LZW)
-        jobs = (partial(indexed, *item) for item in _split_frames(spool, options.matte,
-                                                                   on_its_own if per_frame else None))
+        jobs = (partial(indexed, *item) for item in items)
         with closing(run_ahead(jobs, MAPPED_AHEAD)) as frames:
             for frame in frames:
                 writer.add(frame)

@@ -477,3 +477,70 @@ def test_touch_ups_bring_a_steady_cameras_textured_parts_nearer_the_picture(tmp_
                         for on_screen, frame in zip(shown, frames)]
     ours, smooth_only = errors[busiest], errors[16.0]
     assert ours[-1] < ours[0] and ours[-1] < smooth_only[-1] - 0.1
+
+
+def _reference_still_means(frames: list[np.ndarray], bound: float, window: int) -> list[np.ndarray]:
+    """Each pixel's mean over the frames from its own on while it stays within ``bound`` of its colour there
+    (at most ``window`` of them), rounded half up: written plainly, one pixel at a time."""
+    means = []
+    for number, frame in enumerate(frames):
+        mean = np.empty_like(frame)
+        for y, x in np.ndindex(frame.shape[:2]):
+            run = [frame[y, x].astype(int)]
+            for later in frames[number + 1:number + window]:
+                if np.sqrt(((later[y, x].astype(int) - run[0]) ** 2).sum()) > bound:
+                    break
+                run.append(later[y, x].astype(int))
+            mean[y, x] = (2 * np.sum(run, axis=0) + len(run)) // (2 * len(run))
+        means.append(mean)
+    return means
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(1, 7), st.integers(1, 6), st.floats(0.0, 30.0), st.integers(0, 2 ** 32 - 1))
+def test_still_means_are_each_pixels_mean_over_the_frames_it_stays_in(count, window, bound, seed):
+    from gifsom.mapping.still_mean import still_means
+
+    rng = np.random.default_rng(seed)
+    base = rng.integers(0, 256, (5, 4, 3))
+    # pixels that flicker by a few levels, and now and then jump far (something passes)
+    frames = [np.clip(base + rng.integers(-6, 7, base.shape) + 120 * (rng.random((5, 4, 1)) < 0.2), 0, 255)
+              .astype(np.uint8) for _ in range(count)]
+    got = list(still_means(iter(frames), bound, window))
+    want = _reference_still_means(frames, bound, window)
+    assert len(got) == count
+    for mean, expected in zip(got, want):
+        assert np.array_equal(mean, expected)
+
+
+def test_still_means_keep_to_the_bytes_they_may_hold(monkeypatch):
+    # large frames shorten the window: here to two frames, so a pixel's mean runs over at most the next one
+    import gifsom.mapping.still_mean as still_mean
+
+    frames = [np.full((4, 4, 3), level, np.uint8) for level in (10, 12, 14, 16)]
+    monkeypatch.setattr(still_mean, "STILL_MEAN_BYTES", 2 * frames[0].nbytes)
+    got = [int(mean[0, 0, 0]) for mean in still_mean.still_means(frames, 10.0, 16)]
+    assert got == [11, 13, 15, 16]
+
+
+def test_smooth_video_that_flickers_shows_its_still_picture_without_the_flicker(tmp_path, monkeypatch):
+    # the sky the first frame leaves on screen lies nearer each later frame than the first frame itself does
+    import gifsom.encoder as encoder
+    from gifsom.mapping.still_mean import still_means
+
+    frames = _smooth_flickering_clip(count=10, seed=8)
+    noisy = [frame.astype(np.int16) for frame in frames]
+    sky = np.ones((96, 128), bool)
+    sky[36:60] = False
+
+    def sky_error(path) -> float:
+        """The mean RGB distance of the still sky on screen from each later frame's."""
+        shown, _ = decode_gif(path)
+        assert len(shown) == len(frames)
+        return float(np.mean([np.sqrt(((shown[n].astype(float) - noisy[n]) ** 2).sum(axis=2))[sky].mean()
+                              for n in range(1, len(frames))]))
+
+    gifsom.encode(frames, tmp_path / "means.gif", fps=10)
+    monkeypatch.setattr(encoder, "still_means", lambda frames, bound: still_means(frames, bound, 1))
+    gifsom.encode(frames, tmp_path / "first.gif", fps=10)
+    assert sky_error(tmp_path / "means.gif") < sky_error(tmp_path / "first.gif") - 0.05

@@ -142,3 +142,49 @@ def paint_drawn(uint8_t[:, :, ::1] screen, uint8_t[:, ::1] draw, const uint8_t[:
                     screen[y, x, 0] = palette[index, 0]
                     screen[y, x, 1] = palette[index, 1]
                     screen[y, x, 2] = palette[index, 2]
+
+
+def still_mean(const uint8_t[:, :, :, ::1] ring, Py_ssize_t first, Py_ssize_t count, double bound,
+               uint8_t[:, :, ::1] out):
+    """Each pixel's mean colour over the frames from ``first`` on while it stays within ``bound`` of its
+    colour there: what a pixel that only flickers shows on average.
+
+    Frame t of the run (t = 0 .. count - 1) is ``ring[(first + t) % K]``. A pixel's run ends before the
+    first frame whose colour lies further than ``bound`` (Euclidean RGB distance) from its colour in frame
+    0, or after ``count`` frames; its mean over the run is rounded to the nearest level (halves up).
+
+    Args:
+        ring: uint8 (K, H, W, 3) frames in a ring buffer.
+        first: 0 .. K - 1, the slot of frame 0.
+        count: 1 .. K, the frames of the run at most.
+        bound: RGB distance, 0..442.
+        out: uint8 (H, W, 3) receives the means.
+    """
+    cdef Py_ssize_t slots = ring.shape[0], height = ring.shape[1], width = ring.shape[2], y, x, t, slot, n
+    cdef int32_t dr, dg, db, red, green, blue
+    cdef double limit = bound * bound
+    if (ring.shape[3] != 3 or out.shape[0] != height or out.shape[1] != width or out.shape[2] != 3
+            or not 0 <= first < slots or not 1 <= count <= slots):
+        raise ValueError("still_mean: ring must be (K, H, W, 3) and out (H, W, 3), with 0 <= first < K and "
+                         "1 <= count <= K")
+    with nogil:
+        for y in range(height):
+            for x in range(width):
+                red = ring[first, y, x, 0]
+                green = ring[first, y, x, 1]
+                blue = ring[first, y, x, 2]
+                n = 1
+                for t in range(1, count):
+                    slot = (first + t) % slots
+                    dr = <int32_t>ring[slot, y, x, 0] - ring[first, y, x, 0]
+                    dg = <int32_t>ring[slot, y, x, 1] - ring[first, y, x, 1]
+                    db = <int32_t>ring[slot, y, x, 2] - ring[first, y, x, 2]
+                    if dr * dr + dg * dg + db * db > limit:
+                        break
+                    red += ring[slot, y, x, 0]
+                    green += ring[slot, y, x, 1]
+                    blue += ring[slot, y, x, 2]
+                    n += 1
+                out[y, x, 0] = <uint8_t>((2 * red + n) // (2 * n))
+                out[y, x, 1] = <uint8_t>((2 * green + n) // (2 * n))
+                out[y, x, 2] = <uint8_t>((2 * blue + n) // (2 * n))
