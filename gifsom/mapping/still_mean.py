@@ -64,6 +64,7 @@ def still_means(frames: Iterable[np.ndarray], bound: float, most_frames: int = S
 
 
 def _mean(ring: np.ndarray, head: int, held: int, bound: float) -> np.ndarray:
+    """The still mean of the ``held`` frames from slot ``head`` of uint8 (K, H, W, 3) ``ring``: uint8 (H, W, 3)."""
     out = np.empty(ring.shape[1:], np.uint8)
     still_mean(ring, head, held, bound, out)
     return out
