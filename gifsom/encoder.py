@@ -409,8 +409,8 @@ def write_clip(out: BinaryIO, spool: Clip, survey: ClipSurvey, options: EncodeOp
                                 else mapper.palette, start, mask, changed=changed, source=options.lossy_source(rgb))
 
         items = _split_frames(spool, options.matte, on_its_own if per_frame else None)
-        if steady and options.content != "noisy" and isinstance(converging, SteadyCameraMapper):
-            items = _with_still_means(items, converging.bound)
+        if isinstance(converging, SteadyCameraMapper) and options.content != "noisy":
+            items = _with_still_means(items, converging.bound)      # smooth video (see steady_mapper)
         # frames are mapped ahead while the writer plans and encodes the ones before (and waits for lossy LZW)
         jobs = (partial(indexed, *item) for item in items)
         with closing(run_ahead(jobs, MAPPED_AHEAD)) as frames:

@@ -1,6 +1,6 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, initializedcheck=False, cdivision=True
-"""Compiled bookkeeping of the steady-camera mapper: which pixels a frame redraws (or may touch up), and
-the screen after it.
+"""Compiled bookkeeping of the steady-camera mapper: which pixels a frame redraws (or may touch up), the
+screen after it, and the still picture's mean that smooth video is drawn from (``still_mean``).
 
 In numpy each step took several passes over the frame and a temporary per pass (the differences as int32,
 a boolean mask's gathers and scatters): 640x360 frames of a talking head spent 12 ms a frame on them,
