@@ -40,6 +40,11 @@ cdef extern from *:
        each lane of the error is under half a level (the rounded colour is then the pixel's own).
        gifsom_spread: each tap adds (target - colour) * scale times its weight to the error of the pixel
        it lands on, at errors + targets[k] (targets[k] < 0: off the frame).
+       gifsom_box_distances: for entries 0..n-1 of a palette given by channels, the weighted squared distance
+       to the nearest and the farthest colour of the box from low to low + side on each channel, into near and
+       far; the 4-wide code reads and writes up to 3 entries past n (arrays of 256). Every value is a whole
+       number under 2 ** 24 (see MAX_CHANNEL_WEIGHT), so floats hold it exactly and any order of the sums
+       gives the same.
        Building with GIFSOM_NO_SSE defined takes the lane-by-lane code on any machine, to check it. */
     #if (defined(__SSE2__) || defined(_M_X64)) && !defined(GIFSOM_NO_SSE)
     #include <emmintrin.h>
@@ -68,6 +73,30 @@ cdef extern from *:
             if (targets[k] < 0) continue;
             float *e = errors + targets[k];
             _mm_storeu_ps(e, _mm_add_ps(_mm_loadu_ps(e), _mm_mul_ps(left, _mm_set1_ps(weights[k]))));
+        }
+    }
+    static inline void gifsom_box_distances(const float *red, const float *green, const float *blue,
+                                            Py_ssize_t n, const float *low, float side, const float *weight,
+                                            float *near, float *far) {
+        __m128 zero = _mm_setzero_ps();
+        __m128 lo_r = _mm_set1_ps(low[0]), lo_g = _mm_set1_ps(low[1]), lo_b = _mm_set1_ps(low[2]);
+        __m128 hi_r = _mm_set1_ps(low[0] + side), hi_g = _mm_set1_ps(low[1] + side);
+        __m128 hi_b = _mm_set1_ps(low[2] + side);
+        __m128 w_r = _mm_set1_ps(weight[0]), w_g = _mm_set1_ps(weight[1]), w_b = _mm_set1_ps(weight[2]);
+        for (Py_ssize_t j = 0; j < n; j += 4) {
+            __m128 r = _mm_loadu_ps(red + j), g = _mm_loadu_ps(green + j), b = _mm_loadu_ps(blue + j);
+            __m128 gr = _mm_max_ps(_mm_max_ps(_mm_sub_ps(lo_r, r), _mm_sub_ps(r, hi_r)), zero);
+            __m128 gg = _mm_max_ps(_mm_max_ps(_mm_sub_ps(lo_g, g), _mm_sub_ps(g, hi_g)), zero);
+            __m128 gb = _mm_max_ps(_mm_max_ps(_mm_sub_ps(lo_b, b), _mm_sub_ps(b, hi_b)), zero);
+            __m128 fr = _mm_max_ps(_mm_sub_ps(r, lo_r), _mm_sub_ps(hi_r, r));
+            __m128 fg = _mm_max_ps(_mm_sub_ps(g, lo_g), _mm_sub_ps(hi_g, g));
+            __m128 fb = _mm_max_ps(_mm_sub_ps(b, lo_b), _mm_sub_ps(hi_b, b));
+            _mm_storeu_ps(near + j, _mm_add_ps(_mm_add_ps(_mm_mul_ps(w_r, _mm_mul_ps(gr, gr)),
+                                                          _mm_mul_ps(w_g, _mm_mul_ps(gg, gg))),
+                                               _mm_mul_ps(w_b, _mm_mul_ps(gb, gb))));
+            _mm_storeu_ps(far + j, _mm_add_ps(_mm_add_ps(_mm_mul_ps(w_r, _mm_mul_ps(fr, fr)),
+                                                         _mm_mul_ps(w_g, _mm_mul_ps(fg, fg))),
+                                              _mm_mul_ps(w_b, _mm_mul_ps(fb, fb))));
         }
     }
     #else
@@ -100,6 +129,24 @@ cdef extern from *:
             for (int c = 0; c < 4; c++) { volatile float add = left[c] * weights[k]; e[c] += add; }
         }
     }
+    static inline void gifsom_box_distances(const float *red, const float *green, const float *blue,
+                                            Py_ssize_t n, const float *low, float side, const float *weight,
+                                            float *near, float *far) {
+        const float *channels[3] = {red, green, blue};
+        for (Py_ssize_t j = 0; j < n; j++) {
+            float in = 0.0f, out = 0.0f;
+            for (int c = 0; c < 3; c++) {
+                float v = channels[c][j], lo = low[c], hi = low[c] + side;
+                float gap = lo - v > v - hi ? lo - v : v - hi;
+                float reach = v - lo > hi - v ? v - lo : hi - v;
+                gap = gap > 0.0f ? gap : 0.0f;
+                in += weight[c] * (gap * gap);
+                out += weight[c] * (reach * reach);
+            }
+            near[j] = in;
+            far[j] = out;
+        }
+    }
     #endif
     """
     int32_t load_acquire_i32 "gifsom_load_acquire_i32"(const int32_t* p) noexcept nogil
@@ -114,6 +161,9 @@ cdef extern from *:
                          int32_t* level) noexcept nogil
     void spread "gifsom_spread"(const float* target, const float* colour, float scale, float* errors,
                                 const Py_ssize_t* targets, const float* weights, Py_ssize_t n) noexcept nogil
+    void box_distances "gifsom_box_distances"(const float* red, const float* green, const float* blue,
+                                              Py_ssize_t n, const float* low, float side, const float* weight,
+                                              float* near, float* far) noexcept nogil
 
 cdef enum:
     CELL_SHIFT = 3                       # candidate cells are 8 x 8 x 8 colour values
@@ -137,6 +187,10 @@ LIST_COUNT = CELLS + (1 << (3 * PARENT_BITS))
 #: Cells of the coarse table.
 COARSE_COUNT = 1 << (3 * COARSE_BITS)
 
+#: The largest weight of a channel's squared difference: a weighted squared distance, three of 255 ** 2 times
+#: at most this, stays under 2 ** 24, where floats hold every whole number exactly.
+MAX_CHANNEL_WEIGHT = 64
+
 #: Error carried into a pixel is clamped to this many levels per channel.
 cdef float MAX_CARRIED_ERROR = 48.0
 
@@ -146,10 +200,11 @@ cdef struct Tables:
     uint16_t stamp
     int16_t* coarse
     const uint8_t* palette      # (n, 3)
-    int32_t red[256]            # the palette's channels, one array each
-    int32_t green[256]
-    int32_t blue[256]
-    int32_t weight[3]           # of the squared red, green and blue differences
+    float red[256]              # the palette's channels, one array each, as floats: the candidate tests'
+    float green[256]            # distances are whole numbers under 2 ** 24 (see MAX_CHANNEL_WEIGHT), which
+    float blue[256]             # floats hold exactly, and take 4-wide SSE2 multiplies where 32-bit integers
+    int32_t weight[3]           # have none; the weights of the squared red, green and blue differences,
+    float float_weight[3]       # as integers and as floats
     int32_t* counts
     uint8_t* candidates         # (LIST_COUNT, n)
     Py_ssize_t n
@@ -172,26 +227,23 @@ cdef int32_t _fill_parent(const Tables* t, Py_ssize_t parent) noexcept nogil:
     """List the entries that can be nearest to some colour of the 16 x 16 x 16 box ``parent``; returns how many.
 
     An entry qualifies when its distance to the nearest point of the box is no
-    larger than the smallest, over all entries, farthest-point distance. The
-    first loop has no branches, so the compiler vectorises it.
+    larger than the smallest, over all entries, farthest-point distance.
     """
-    cdef int32_t size = 1 << PARENT_SHIFT
-    cdef int32_t lo_r = ((parent >> (2 * PARENT_BITS)) & ((1 << PARENT_BITS) - 1)) << PARENT_SHIFT
-    cdef int32_t lo_g = ((parent >> PARENT_BITS) & ((1 << PARENT_BITS) - 1)) << PARENT_SHIFT
-    cdef int32_t lo_b = (parent & ((1 << PARENT_BITS) - 1)) << PARENT_SHIFT
-    cdef int32_t near[256]
-    cdef int32_t far[256]
-    cdef int32_t bound = 1 << 30
-    cdef Py_ssize_t j, k = 0, slot = CELLS + parent, base = slot * t.n
+    cdef float low[3]
+    low[0] = ((parent >> (2 * PARENT_BITS)) & ((1 << PARENT_BITS) - 1)) << PARENT_SHIFT
+    low[1] = ((parent >> PARENT_BITS) & ((1 << PARENT_BITS) - 1)) << PARENT_SHIFT
+    low[2] = (parent & ((1 << PARENT_BITS) - 1)) << PARENT_SHIFT
+    cdef float near[256]
+    cdef float far[256]
+    cdef Py_ssize_t j, k, slot = CELLS + parent, base = slot * t.n
+    box_distances(t.red, t.green, t.blue, t.n, low, (1 << PARENT_SHIFT) - 1, t.float_weight, near, far)
+    cdef float bound = _least(far, t.n)
+    cdef uint8_t chosen[256]
+    k = 0
     for j in range(t.n):
-        near[j] = _nearest_in_box(t, j, lo_r, lo_g, lo_b, size)
-        far[j] = _farthest_in_box(t, j, lo_r, lo_g, lo_b, size)
-    for j in range(t.n):
-        bound = min(bound, far[j])
-    for j in range(t.n):
-        if near[j] <= bound:
-            t.candidates[base + k] = <uint8_t>j
-            k += 1
+        chosen[k] = <uint8_t>j          # kept only where it qualifies: k then moves on
+        k += near[j] <= bound
+    memcpy(t.candidates + base, chosen, k)   # (another thread filling the box too writes the same list)
     store_release_i32(&t.counts[slot], <int32_t>k)
     return <int32_t>k
 
@@ -207,60 +259,49 @@ cdef int32_t _fill_cell(const Tables* t, Py_ssize_t cell) noexcept nogil:
     whole palette would give, never fewer, and keeps ascending order, so the
     nearest entry found (the first of equals) is the same.
     """
-    cdef int32_t size = 1 << CELL_SHIFT
     cdef int32_t cell_r = (cell >> (2 * CELL_BITS)) & ((1 << CELL_BITS) - 1)
     cdef int32_t cell_g = (cell >> CELL_BITS) & ((1 << CELL_BITS) - 1)
     cdef int32_t cell_b = cell & ((1 << CELL_BITS) - 1)
-    cdef int32_t lo_r = cell_r << CELL_SHIFT, lo_g = cell_g << CELL_SHIFT, lo_b = cell_b << CELL_SHIFT
+    cdef float low[3]
+    low[0] = cell_r << CELL_SHIFT
+    low[1] = cell_g << CELL_SHIFT
+    low[2] = cell_b << CELL_SHIFT
     cdef Py_ssize_t parent = (((cell_r >> 1) << (2 * PARENT_BITS)) | ((cell_g >> 1) << PARENT_BITS)
                               | (cell_b >> 1))
     cdef int32_t among = load_acquire_i32(&t.counts[CELLS + parent])
     if among < 0:
         among = _fill_parent(t, parent)
     cdef const uint8_t* listed = t.candidates + (CELLS + parent) * t.n
-    cdef int32_t near[256]
-    cdef int32_t far[256]
-    cdef int32_t bound = 1 << 30
-    cdef Py_ssize_t i, j, k = 0, base = cell * t.n
+    cdef float red[256]
+    cdef float green[256]
+    cdef float blue[256]
+    cdef float near[256]
+    cdef float far[256]
+    cdef Py_ssize_t i, j, k, base = cell * t.n
     for i in range(among):
         j = listed[i]
-        near[i] = _nearest_in_box(t, j, lo_r, lo_g, lo_b, size)
-        far[i] = _farthest_in_box(t, j, lo_r, lo_g, lo_b, size)
-        bound = min(bound, far[i])
+        red[i] = t.red[j]
+        green[i] = t.green[j]
+        blue[i] = t.blue[j]
+    box_distances(red, green, blue, among, low, (1 << CELL_SHIFT) - 1, t.float_weight, near, far)
+    cdef float bound = _least(far, among)
+    cdef uint8_t chosen[256]
+    k = 0
     for i in range(among):
-        if near[i] <= bound:
-            t.candidates[base + k] = listed[i]
-            k += 1
+        chosen[k] = listed[i]
+        k += near[i] <= bound
+    memcpy(t.candidates + base, chosen, k)
     store_release_i32(&t.counts[cell], <int32_t>k)
     return <int32_t>k
 
 
-cdef inline int32_t _nearest_in_box(const Tables* t, Py_ssize_t j, int32_t lo_r, int32_t lo_g, int32_t lo_b,
-                                    int32_t size) noexcept nogil:
-    """Weighted squared distance from entry ``j`` to the nearest colour of the box of side ``size`` whose
-    lowest corner is (lo_r, lo_g, lo_b)."""
-    return (t.weight[0] * _gap(t.red[j], lo_r, lo_r + size - 1) + t.weight[1] * _gap(t.green[j], lo_g, lo_g + size - 1)
-            + t.weight[2] * _gap(t.blue[j], lo_b, lo_b + size - 1))
-
-
-cdef inline int32_t _farthest_in_box(const Tables* t, Py_ssize_t j, int32_t lo_r, int32_t lo_g, int32_t lo_b,
-                                     int32_t size) noexcept nogil:
-    """Weighted squared distance from entry ``j`` to the farthest colour of the same box."""
-    return (t.weight[0] * _reach(t.red[j], lo_r, lo_r + size - 1)
-            + t.weight[1] * _reach(t.green[j], lo_g, lo_g + size - 1)
-            + t.weight[2] * _reach(t.blue[j], lo_b, lo_b + size - 1))
-
-
-cdef inline int32_t _gap(int32_t v, int32_t lo, int32_t hi) noexcept nogil:
-    """Squared distance from v to the nearest point of [lo, hi]."""
-    cdef int32_t d = max(max(lo - v, v - hi), 0)
-    return d * d
-
-
-cdef inline int32_t _reach(int32_t v, int32_t lo, int32_t hi) noexcept nogil:
-    """Squared distance from v to the farthest point of [lo, hi]."""
-    cdef int32_t d = max(v - lo, hi - v)
-    return d * d
+cdef inline float _least(const float* values, Py_ssize_t n) noexcept nogil:
+    """The smallest of ``values[:n]`` (n >= 1)."""
+    cdef float least = values[0]
+    cdef Py_ssize_t j
+    for j in range(1, n):
+        least = min(least, values[j])
+    return least
 
 
 cdef Py_ssize_t _cell_nearest(const Tables* t, int64_t r, int64_t g, int64_t b) noexcept nogil:
@@ -597,7 +638,7 @@ def map_frame(const uint8_t[:, :, ::1] pixels, uint8_t[:, ::1] out, uint8_t[:, :
             uint16 (2 ** 24,), shared by palettes, and ``stamp`` (1 .. :data:`MAX_STAMP`) names this palette's
             answers in it.
         channel_weights: int32 (3,) weights of the squared red, green and blue differences in the
-            nearest-colour distance, each 1..1000 (see ``gifsom.colours.metric``); the tables
+            nearest-colour distance, each 1..:data:`MAX_CHANNEL_WEIGHT` (see ``gifsom.colours.metric``); the tables
             hold answers for one set of weights.
         threads: row bands mapped at once. Error diffusion runs in bands of :data:`DIFFUSION_BAND_ROWS` rows
             whatever the number of threads (see ``_diffuse``), so its result does not depend on it.
@@ -641,10 +682,11 @@ def map_frame(const uint8_t[:, :, ::1] pixels, uint8_t[:, ::1] out, uint8_t[:, :
     t.candidates = &candidates[0]
     t.n = palette.shape[0]
     if channel_weights.shape[0] != 3 or min(channel_weights[0], channel_weights[1], channel_weights[2]) < 1 \
-            or max(channel_weights[0], channel_weights[1], channel_weights[2]) > 1000:
-        raise ValueError("map_frame: channel_weights must be three weights from 1 to 1000")
+            or max(channel_weights[0], channel_weights[1], channel_weights[2]) > MAX_CHANNEL_WEIGHT:
+        raise ValueError(f"map_frame: channel_weights must be three weights from 1 to {MAX_CHANNEL_WEIGHT}")
     for j in range(3):
         t.weight[j] = channel_weights[j]
+        t.float_weight[j] = channel_weights[j]
     memset(palette_bits, 0, sizeof(palette_bits))
     for j in range(t.n):
         t.red[j] = palette[j, 0]
