@@ -8,6 +8,7 @@ as long as mapping the pixels drawn.
 """
 
 from libc.math cimport sqrt
+from libc.stdlib cimport free, malloc
 from libc.stdint cimport int32_t, uint8_t
 
 from ..colours._luma cimport luma
@@ -22,15 +23,16 @@ cdef enum:
 KEEP, MUST, TOUCH_UP = MARK_KEEP, MARK_MUST, MARK_TOUCH_UP
 
 
-cdef double _activity(const uint8_t[:, :, ::1] frame, Py_ssize_t y, Py_ssize_t x) noexcept nogil:
+cdef double _activity(const double* lumas, Py_ssize_t height, Py_ssize_t width, Py_ssize_t y,
+                      Py_ssize_t x) noexcept nogil:
     """How busy the picture is about pixel (y, x): the RMS of luma (0..255) about its mean over the 3 x 3
-    pixels around it (those inside the frame)."""
-    cdef Py_ssize_t top = max(y - 1, 0), bottom = min(y + 2, frame.shape[0])
-    cdef Py_ssize_t left = max(x - 1, 0), right = min(x + 2, frame.shape[1]), i, j
+    pixels around it (those inside the frame), from the frame's lumas, float64 (height, width)."""
+    cdef Py_ssize_t top = max(y - 1, 0), bottom = min(y + 2, height)
+    cdef Py_ssize_t left = max(x - 1, 0), right = min(x + 2, width), i, j
     cdef double total = 0.0, squares = 0.0, value, count = (bottom - top) * (right - left), mean
     for i in range(top, bottom):
         for j in range(left, right):
-            value = luma(frame[i, j, 0], frame[i, j, 1], frame[i, j, 2])
+            value = lumas[i * width + j]
             total += value
             squares += value * value
     mean = total / count
@@ -63,32 +65,55 @@ def select_redraw(const uint8_t[:, :, ::1] shown, const uint8_t[:, :, ::1] wante
         How many pixels must be redrawn (the rows of ``drawn`` written).
     """
     cdef Py_ssize_t height = wanted.shape[0], width = wanted.shape[1], y, x, n = 0
-    cdef int32_t dr, dg, db
-    cdef double limit = bound * bound, lowest = touch_up * touch_up * bound * bound, distance, share
+    cdef double limit = bound * bound, lowest = touch_up * touch_up * bound * bound
     if (shown.shape[0] != height or shown.shape[1] != width or shown.shape[2] != 3 or wanted.shape[2] != 3
             or draw.shape[0] != height or draw.shape[1] != width or drawn.shape[0] < height * width
             or drawn.shape[1] != 3):
         raise ValueError("select_redraw: shown and wanted must be (H, W, 3), draw (H, W) and drawn (H * W, 3)")
     if not (0.0 <= touch_up <= 1.0 and busy > 0.0):
         raise ValueError("select_redraw: touch_up must be 0..1 and busy above 0")
+    cdef double* lumas = NULL
+    if touch_up < 1.0:
+        # every pixel's luma once: a pixel that may be touched up reads the 9 about it (most pixels of camera
+        # video near the bound are, and each luma served 9 of them)
+        lumas = <double*>malloc(max(height * width, 1) * sizeof(double))
+        if lumas == NULL:
+            raise MemoryError()
     with nogil:
-        for y in range(height):
-            for x in range(width):
-                dr = <int32_t>shown[y, x, 0] - wanted[y, x, 0]
-                dg = <int32_t>shown[y, x, 1] - wanted[y, x, 1]
-                db = <int32_t>shown[y, x, 2] - wanted[y, x, 2]
-                distance = dr * dr + dg * dg + db * db
-                if distance > limit:
-                    draw[y, x] = MARK_MUST
-                    drawn[n, 0] = wanted[y, x, 0]
-                    drawn[n, 1] = wanted[y, x, 1]
-                    drawn[n, 2] = wanted[y, x, 2]
-                    n += 1
-                elif distance > lowest and touch_up < 1.0:
-                    share = min(touch_up + (1.0 - touch_up) * _activity(wanted, y, x) / busy, 1.0)
-                    draw[y, x] = MARK_TOUCH_UP if distance > share * share * limit else MARK_KEEP
-                else:
-                    draw[y, x] = MARK_KEEP
+        if lumas != NULL:
+            for y in range(height):
+                for x in range(width):
+                    lumas[y * width + x] = luma(wanted[y, x, 0], wanted[y, x, 1], wanted[y, x, 2])
+        n = _select(shown, wanted, limit, lowest, touch_up, busy, lumas, draw, drawn)
+    free(lumas)
+    return n
+
+
+cdef Py_ssize_t _select(const uint8_t[:, :, ::1] shown, const uint8_t[:, :, ::1] wanted, double limit,
+                        double lowest, double touch_up, double busy, const double* lumas, uint8_t[:, ::1] draw,
+                        uint8_t[:, ::1] drawn) noexcept nogil:
+    """:func:`select_redraw`'s loop, with squared bounds, and the wanted frame's lumas where pixels may be
+    touched up (else NULL)."""
+    cdef Py_ssize_t height = wanted.shape[0], width = wanted.shape[1], y, x, n = 0
+    cdef int32_t dr, dg, db
+    cdef double distance, share
+    for y in range(height):
+        for x in range(width):
+            dr = <int32_t>shown[y, x, 0] - wanted[y, x, 0]
+            dg = <int32_t>shown[y, x, 1] - wanted[y, x, 1]
+            db = <int32_t>shown[y, x, 2] - wanted[y, x, 2]
+            distance = dr * dr + dg * dg + db * db
+            if distance > limit:
+                draw[y, x] = MARK_MUST
+                drawn[n, 0] = wanted[y, x, 0]
+                drawn[n, 1] = wanted[y, x, 1]
+                drawn[n, 2] = wanted[y, x, 2]
+                n += 1
+            elif distance > lowest and touch_up < 1.0:
+                share = min(touch_up + (1.0 - touch_up) * _activity(lumas, height, width, y, x) / busy, 1.0)
+                draw[y, x] = MARK_TOUCH_UP if distance > share * share * limit else MARK_KEEP
+            else:
+                draw[y, x] = MARK_KEEP
     return n
 
 
