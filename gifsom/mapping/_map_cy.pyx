@@ -200,11 +200,11 @@ cdef struct Tables:
     uint16_t stamp
     int16_t* coarse
     const uint8_t* palette      # (n, 3)
-    float red[256]              # the palette's channels, one array each, as floats: the candidate tests'
-    float green[256]            # distances are whole numbers under 2 ** 24 (see MAX_CHANNEL_WEIGHT), which
-    float blue[256]             # floats hold exactly, and take 4-wide SSE2 multiplies where 32-bit integers
-    int32_t weight[3]           # have none; the weights of the squared red, green and blue differences,
-    float float_weight[3]       # as integers and as floats
+    float red[256]              # the palette's channels, one array each, 0 past the last entry, as floats for
+    float green[256]            # the candidate lists' 4-wide tests (SSE2 multiplies floats 4 at once, 32-bit
+    float blue[256]             # integers not); their distances are whole numbers under 2 ** 24, held exactly
+    int32_t weight[3]           # the weights of the squared red, green and blue differences
+    float float_weight[3]       # the same, as floats
     int32_t* counts
     uint8_t* candidates         # (LIST_COUNT, n)
     Py_ssize_t n
@@ -283,6 +283,8 @@ cdef int32_t _fill_cell(const Tables* t, Py_ssize_t cell) noexcept nogil:
         red[i] = t.red[j]
         green[i] = t.green[j]
         blue[i] = t.blue[j]
+    for i in range(among, min(among + 3, 256)):    # the lanes the 4-wide test reads past the list
+        red[i] = green[i] = blue[i] = 0.0
     box_distances(red, green, blue, among, low, (1 << CELL_SHIFT) - 1, t.float_weight, near, far)
     cdef float bound = _least(far, among)
     cdef uint8_t chosen[256]
@@ -688,6 +690,9 @@ def map_frame(const uint8_t[:, :, ::1] pixels, uint8_t[:, ::1] out, uint8_t[:, :
         t.weight[j] = channel_weights[j]
         t.float_weight[j] = channel_weights[j]
     memset(palette_bits, 0, sizeof(palette_bits))
+    memset(t.red, 0, sizeof(t.red))
+    memset(t.green, 0, sizeof(t.green))
+    memset(t.blue, 0, sizeof(t.blue))
     for j in range(t.n):
         t.red[j] = palette[j, 0]
         t.green[j] = palette[j, 1]
