@@ -19,7 +19,7 @@ from . import checks
 from .checks import DEFAULT_MAX_SPOOL
 from .clip import Clip
 from .collector import Collector
-from .encoder import new_survey, write_clip
+from .encoder import FirstPaletteAhead, new_survey, write_clip
 from .errors import InputError
 from .fit_terms import FitResult, SizeLimit, size_limit
 from .live import LiveEncoder
@@ -126,10 +126,14 @@ class GifWriter:
         self.progress = progress
         self.bar = bar
         self._survey = None if self.live else new_survey(self.options)
+        # a steady camera's first palette, learned while the clip is read (a fit or an edited timeline
+        # encodes other first frames)
+        self._first_palette = FirstPaletteAhead(self.options) if not self.live and self.size_limit is None \
+            and not self.edits.any else None
         self._collector = Collector(fps, survey=self._survey,
                                     reading=Progress("frames read", None, callback=progress, bar=bar),
                                     memory_budget=memory_budget, compress_spool=compress_spool, max_spool=max_spool,
-                                    on_frame=self._spooled if self.live else None)
+                                    on_frame=self._spooled if self.live else self._first_spooled)
         self._output: AtomicOutput | None = None
         self._live: LiveEncoder | None = None
         self._closed = False
@@ -165,6 +169,12 @@ class GifWriter:
             out = self._output.__enter__()
             self._live = LiveEncoder(out, self._collector.spool, self.options, self.edits)
         self._live.frames_spooled(count)
+
+    def _first_spooled(self, count: int) -> None:
+        """A frame is in the spool: the first starts its palette's learning (see :class:`FirstPaletteAhead`)."""
+        if count == 1 and self._first_palette is not None:
+            assert self._collector.spool is not None      # it holds the frame just spooled
+            self._first_palette.start(self._collector.spool.frame(0))
 
     @property
     def frames_appended(self) -> int:
@@ -208,7 +218,7 @@ class GifWriter:
                 return
             with output as out:
                 writer = write_clip(out, clip, survey, self.options, end_time,
-                                    progress=self.progress, bar=self.bar)
+                                    progress=self.progress, bar=self.bar, first_palette=self._first_palette)
                 self.bytes_written = out.tell()
                 output.commit()
             self.frames_written = writer.frames_written
@@ -265,6 +275,8 @@ class GifWriter:
             self._output.__exit__(None, None, None)      # removes the unfinished file, if any
             self._output = None
         self._collector.close()
+        if self._first_palette is not None:
+            self._first_palette.close()
         release_scratch()           # the palettes' reused pages (gifsom.pages) serve one GIF at a time
 
 

@@ -544,3 +544,42 @@ def test_smooth_video_that_flickers_shows_its_still_picture_without_the_flicker(
     monkeypatch.setattr(encoder, "still_means", lambda frames, bound: still_means(frames, bound, 1))
     gifsom.encode(frames, tmp_path / "first.gif", fps=10)
     assert sky_error(tmp_path / "means.gif") < sky_error(tmp_path / "first.gif") - 0.05
+
+
+def test_a_steady_camera_s_first_palette_is_learned_while_the_clip_is_read(tmp_path, monkeypatch):
+    """The first frame's palette is learned on a thread of its own as the clip arrives, and the GIF is the one
+    learning it after the clip is read gives."""
+    import threading
+
+    from gifsom import encoder
+
+    frames = _steady_clip(count=6)
+    real, learned_on = encoder.first_frame_palette, []
+
+    def recording(*args, **kwargs):
+        learned_on.append(threading.current_thread().name)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(encoder, "first_frame_palette", recording)
+    gifsom.encode(frames, tmp_path / "ahead.gif", fps=10)
+    assert learned_on and all(name.startswith("gifsom-first-palette") for name in learned_on)
+    learned_on.clear()
+    monkeypatch.setattr(encoder, "FIRST_AHEAD_PIXELS", 0)
+    gifsom.encode(frames, tmp_path / "after.gif", fps=10)
+    assert learned_on == [threading.current_thread().name]
+    assert (tmp_path / "ahead.gif").read_bytes() == (tmp_path / "after.gif").read_bytes()
+
+
+def test_a_first_palette_learned_ahead_serves_only_its_frame_and_options():
+    from gifsom.encoder import FirstPaletteAhead, first_frame_palette
+
+    frames = _steady_clip(count=2)
+    ahead = FirstPaletteAhead(EncodeOptions())
+    ahead.start(frames[0])
+    palette = ahead.palette(frames[0], EncodeOptions(quality=60))      # the quality leaves the first palette
+    assert palette is not None and np.array_equal(palette, first_frame_palette(frames[0], EncodeOptions()))
+    assert ahead.palette(frames[1], EncodeOptions()) is None
+    assert ahead.palette(frames[0], EncodeOptions(colors=64)) is None
+    transparent = FirstPaletteAhead(EncodeOptions())
+    transparent.start(np.dstack([frames[0], np.full(frames[0].shape[:2], 255, np.uint8)]))
+    assert transparent.palette(frames[0], EncodeOptions()) is None
