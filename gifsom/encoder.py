@@ -214,9 +214,7 @@ def flickers_smoothly(options: EncodeOptions, survey: ClipSurvey) -> bool:
 def first_frame_palette(pixels: np.ndarray, options: EncodeOptions, animated: bool = True) -> np.ndarray:
     """The palette a steady camera's first frame, uint8 (H, W, 3) ``pixels``, is drawn with: its own, and a full
     one (see :func:`write_clip`); one entry fewer where the clip is ``animated``."""
-    first_options = dataclasses.replace(options, colors=options.colors or DEFAULT_COLORS)
-    return learn_from(np.asarray(pixels).reshape(-1, 3), None, first_options, palette_size(first_options, animated),
-                      exact_size(first_options, False))
+    return palette_from_pixels(np.asarray(pixels).reshape(-1, 3), _first_palette_options(options, animated))
 
 
 #: Frames of up to this many pixels have their first palette learned while the clip is read
@@ -268,10 +266,10 @@ class FirstPaletteAhead:
         self._palette = self._pixels = None
 
 
-def _first_palette_options(options: EncodeOptions) -> PaletteOptions:
-    """What :func:`first_frame_palette` learns with, for an animation."""
+def _first_palette_options(options: EncodeOptions, animated: bool = True) -> PaletteOptions:
+    """What :func:`first_frame_palette` learns with: a full palette, whatever colours the quality gives."""
     first_options = dataclasses.replace(options, colors=options.colors or DEFAULT_COLORS)
-    return first_options.palette_options(palette_size(first_options, True), exact_size(first_options, False))
+    return first_options.palette_options(palette_size(first_options, animated), exact_size(first_options, False))
 
 
 def steady_mapper(palette: np.ndarray, options: EncodeOptions, still_noise: float) -> SteadyCameraMapper:
