@@ -250,11 +250,12 @@ class FirstPaletteAhead:
         self._palette = learner.submit(first_frame_palette, self._pixels, self.options)
         learner.shutdown(wait=False)        # the thread ends with the job
 
-    def palette(self, pixels: np.ndarray, options: EncodeOptions) -> np.ndarray | None:
+    def palette(self, pixels: np.ndarray, options: EncodeOptions, animated: bool = True) -> np.ndarray | None:
         """The palette learned, where uint8 (H, W, 3) ``pixels`` are the frame it was learned from and
-        ``options`` ask for the same palette; else None (the caller learns its own)."""
+        ``options`` ask for the same palette (in an ``animated`` clip, as it was learned for); else None (the
+        caller learns its own)."""
         if self._palette is None or self._pixels is None or not np.array_equal(pixels, self._pixels) \
-                or _first_palette_options(options) != _first_palette_options(self.options):
+                or _first_palette_options(options, animated) != _first_palette_options(self.options):
             return None
         return self._palette.result()
 
@@ -402,8 +403,7 @@ def write_clip(out: BinaryIO, spool: Clip, survey: ClipSurvey, options: EncodeOp
         # knobs set the colours of the later frames' own (at 50, 2026-12-04, with the first palette at 96
         # colours the portrait's SSIMULACRA 2 fell from 64.7 to 58.1, the car's from 50.9 to 47.5)
         first_frame = np.asarray(spool.frame(0))
-        global_palette = first_palette.palette(first_frame, options) if first_palette is not None and animated \
-            else None
+        global_palette = None if first_palette is None else first_palette.palette(first_frame, options, animated)
         if global_palette is None:
             global_palette = first_frame_palette(first_frame, options, animated)
     elif scope == "global" or census is not None:

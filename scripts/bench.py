@@ -821,11 +821,16 @@ OURS, TWO_PASS = "gifsom (default)", "ffmpeg two-pass (diff, sierra2_4a)"
 CLOSE_RACE = 1.5
 
 
+def raced_rows(rows: list[Result]) -> tuple[Result | None, Result | None]:
+    """gifsom's default row and ffmpeg's recipe's, each None where it did not run."""
+    found = {r.tool: r for r in rows}
+    return found.get(OURS), found.get(TWO_PASS)
+
+
 def close_race(rows: list[Result]) -> bool:
     """Whether gifsom's default and ffmpeg's recipe took walls close enough for the drift between their runs
     to decide the wall-time target."""
-    found = {r.tool: r for r in rows}
-    ours, theirs = found.get(OURS), found.get(TWO_PASS)
+    ours, theirs = raced_rows(rows)
     return ours is not None and theirs is not None and 1 / CLOSE_RACE <= ours.wall / theirs.wall <= CLOSE_RACE
 
 
@@ -837,8 +842,7 @@ def clip_targets(clip: Clip, rows: list[Result], floor: float,
     whose speed drifts, runs of one tool back to back, then of the other, compare different moments (on
     2026-12-04 the default row's best of three swung from 1.20x to 1.43x ffmpeg's on one clip between two
     runs of the bench, with the same code)."""
-    found = {r.tool: r for r in rows}
-    ours, theirs = found.get(OURS), found.get(TWO_PASS)
+    ours, theirs = raced_rows(rows)
     if ours is None:
         return
     if theirs is not None:
@@ -1109,8 +1113,8 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--rounds", type=int, default=5,
                         help="rounds of gifsom's default and ffmpeg's recipe run in turn for the wall-time target, "
-                             "judged by their medians, where the rows' best walls are within a factor of 1.5 of "
-                             "each other (0: always by the rows' best runs)")
+                             f"judged by their medians, where the rows' best walls are within a factor of {CLOSE_RACE} "
+                             "of each other (0: always by the rows' best runs)")
     parser.add_argument("--clips", nargs="*",
                         default=list(BENCH_CLIPS),
                         help="clips for the main tables (none: only the sections asked for); the held-out clips "

@@ -580,6 +580,7 @@ def test_a_first_palette_learned_ahead_serves_only_its_frame_and_options():
     assert palette is not None and np.array_equal(palette, first_frame_palette(frames[0], EncodeOptions()))
     assert ahead.palette(frames[1], EncodeOptions()) is None
     assert ahead.palette(frames[0], EncodeOptions(colors=64)) is None
+    assert ahead.palette(frames[0], EncodeOptions(), animated=False) is None     # one frame keeps no slot free
     transparent = FirstPaletteAhead(EncodeOptions())
     transparent.start(np.dstack([frames[0], np.full(frames[0].shape[:2], 255, np.uint8)]))
     assert transparent.palette(frames[0], EncodeOptions()) is None
