@@ -37,7 +37,7 @@ import numpy as np
 
 from .clip import Clip
 from .colours.nearest import SortedPalette
-from .colours.packed import pack_colours
+from .colours.packed import among, pack_colours
 from .encoder import (MOSTLY_CHANGING, converges, converging_mapper, exact_size, fitting_colours, learn_from,
                       new_survey, own_palette, palette_size, quality_asks_frame_palettes, split_alpha, write_clip)
 from .gif.animation import AnimationWriter, IndexedFrame
@@ -275,7 +275,7 @@ class LiveEncoder:
         if found is None:
             return False
         colours, counts = found
-        new = ~np.isin(pack_colours(colours), known)
+        new = ~among(pack_colours(colours), known)
         if not new.any():
             return True
         if len(palette) + int(new.sum()) > self._exact:

@@ -399,8 +399,9 @@ def test_the_binned_histogram_agrees_with_numpy_after_any_other(seed, count, shi
 
 def _lloyd_by_brute_force(points, weights, centres, passes):
     """Plain weighted Lloyd passes, every bin compared with every entry; a dead entry (no bins) moves onto
-    the worst-served bins, as the refinement re-seeds them. Also whether any bin was as near to two
-    entries."""
+    the worst-served bins, as the refinement re-seeds them. Also whether the kernel's passes may part from
+    these: a bin was as near to two entries, or an entry died after the first pass (the kernel ranks the
+    bins served worst by its bounds on their distances, exact only before the first pass)."""
     centres = centres.copy()
 
     def nearest(at):
@@ -413,13 +414,14 @@ def _lloyd_by_brute_force(points, weights, centres, passes):
     ties: list[bool] = []
 
     labels, upper = nearest(centres)
-    for _ in range(passes):
+    for step in range(passes):
         mass = np.zeros(len(centres))
         sums = np.zeros((len(centres), 3))
         for i, j in enumerate(labels):         # in the order of the bins, as the kernel sums them
             mass[j] += weights[i]
             sums[j] += weights[i] * points[i]
         dead = np.flatnonzero(mass == 0)
+        ties.append(bool(len(dead)) and step > 0)
         for j in np.flatnonzero(mass > 0):
             centres[j] = sums[j] / mass[j]
         worst = np.argsort(-weights * upper * upper, kind="stable")
@@ -433,7 +435,7 @@ def _lloyd_by_brute_force(points, weights, centres, passes):
 @given(st.integers(0, 2 ** 31), st.integers(3, 8), st.integers(2, 40), st.integers(0, 3), st.integers(1, 6))
 def test_the_compiled_lloyd_passes_move_entries_as_plain_lloyd_passes_do(seed, per_entry, size, far, passes):
     from gifsom.colours.nearest import SortedPalette
-    from gifsom.palette.refine import _lloyd
+    from gifsom.palette._refine_cy import lloyd_passes
 
     rng = np.random.default_rng(seed)
     points = rng.uniform(0, 255, (per_entry * size, 3))     # enough bins that only the far entries die
@@ -443,11 +445,71 @@ def test_the_compiled_lloyd_passes_move_entries_as_plain_lloyd_passes_do(seed, p
     far = min(far, size - 1)
     centres[:far] = 1000.0 + np.arange(far)[:, None]          # entries nearest to no bin: dead after a pass
     # a tolerance under any change runs every pass, as the plain passes do
-    moved, labels, _ = _lloyd(points, weights, centres, SortedPalette.of(centres).axis, passes, -1e300)
+    moved = centres.copy()
+    labels, _ = lloyd_passes(points, weights, moved, SortedPalette.of(centres).axis, passes, -1e300, 2)
     expected, expected_labels, tied = _lloyd_by_brute_force(points, weights, centres, passes)
     assume(not tied)            # a bin as near to two entries may go to either, and the passes part
     assert np.array_equal(labels, expected_labels)
     assert np.allclose(moved, expected)
+
+
+def _refine_by_numpy(points, weights, initial, passes, rounds, moves):
+    """The refinement in plain numpy: Lloyd passes as :func:`_lloyd_by_brute_force` runs them, then rounds that
+    move the entries cheapest to remove (what their bins would pay to move to the runner-up) into the clusters
+    of largest error (at least two bins each), cut along their principal axis, kept while they lower the
+    error. Also whether any bin was as near to two entries."""
+    def error_of(centres):
+        distances = ((points[:, None, :] - centres[None]) ** 2).sum(axis=2)
+        return float((weights * distances.min(axis=1)).sum())
+
+    centres, _, tied = _lloyd_by_brute_force(points, weights, initial, passes)
+    error = error_of(centres)
+    for _ in range(rounds):
+        distances = ((points[:, None, :] - centres[None]) ** 2).sum(axis=2)
+        labels = distances.argmin(axis=1)
+        two = np.sort(distances, axis=1)
+        size = len(centres)
+        removal = np.bincount(labels, weights * (two[:, 1] - two[:, 0]), size)
+        cluster_error = np.bincount(labels, weights * two[:, 0], size)
+        count = np.bincount(labels, minlength=size)
+        drop = np.argsort(removal, kind="stable")[:moves]
+        order = np.argsort(-cluster_error, kind="stable")
+        grow = [j for j in order if j not in drop and count[j] >= 2][:len(drop)]
+        trial = centres.copy()
+        for j, d in zip(grow, drop):
+            mine = labels == j
+            mean = np.average(points[mine], axis=0, weights=weights[mine])
+            spread, axes = np.linalg.eigh(np.cov(points[mine].T, aweights=weights[mine], bias=True))
+            trial[j] = mean + axes[:, -1] * 0.8 * np.sqrt(max(spread[-1], 0.0))
+            trial[d] = mean - axes[:, -1] * 0.8 * np.sqrt(max(spread[-1], 0.0))
+        trial, _, trial_tied = _lloyd_by_brute_force(points, weights, trial, max(3, passes // 2))
+        tied = tied or trial_tied
+        if error_of(trial) >= error:
+            break
+        centres, error = trial, error_of(trial)
+    return centres, tied
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 2 ** 31), st.integers(2, 6), st.integers(8, 40), st.integers(1, 4), st.integers(0, 2))
+def test_the_compiled_refinement_drops_and_splits_entries_as_plain_numpy_does(seed, per_entry, size, passes, rounds):
+    from gifsom.colours.nearest import principal_axis
+    from gifsom.palette._refine_cy import refine
+
+    rng = np.random.default_rng(seed)
+    # clumps of bins, and entries seeded on a few of them: some clusters hold two clumps, worth a split
+    clumps = rng.uniform(20, 235, (size, 3))
+    points = (clumps[:, None, :] + rng.normal(0, 6, (size, per_entry, 3))).reshape(-1, 3)
+    weights = rng.uniform(0.5, 20, len(points))
+    initial = points[rng.choice(len(points), size, replace=False)] + rng.normal(0, 1, (size, 3))
+    centres = initial.copy()
+    moves = max(1, size // 4)
+    refine(points, weights, centres, principal_axis(initial), passes, rounds, moves, -1e300, 2)
+    expected, tied = _refine_by_numpy(points, weights, initial, passes, rounds, moves)
+    assume(not tied)
+    # a cut cluster's two halves may come out either way round (the axis's sign): compare the palettes as sets
+    rows = lambda palette: palette[np.lexsort(np.round(palette, 6).T)]      # noqa: E731
+    assert np.allclose(rows(centres), rows(expected), atol=1e-6)
 
 
 @settings(max_examples=60)
@@ -492,10 +554,10 @@ def test_rounding_moves_stranded_and_repeated_entries_onto_colours_no_entry_serv
 @settings(max_examples=80)
 @given(st.integers(0, 2 ** 31), st.integers(0, 300), st.integers(0, 320), st.integers(1, 6))
 def test_the_largest_values_come_first_as_a_stable_descending_sort_gives_them(seed, size, count, levels):
-    from gifsom.palette.refine import largest_first
+    from gifsom.palette._refine_cy import largest_first
 
     rng = np.random.default_rng(seed)
-    values = rng.integers(0, levels, size).astype(np.float64)       # few levels: many ties
+    values = rng.integers(0, levels, size).astype(np.float64)       # few levels: many ties (past 64, a sort)
     expected = np.argsort(-values, kind="stable")[:count]
     assert np.array_equal(largest_first(values, count), expected)
 

@@ -23,7 +23,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from ..colours.packed import pack_colours
+from ..colours.packed import among, pack_colours
 from ..frames import changed_rectangle
 from ..gif.screen_model import IndexedFrame
 from ..gif.timing import MIN_DELAY_CS
@@ -181,7 +181,7 @@ class ConvergingMapper(ScreenFollowingMapper):
         stale_found = colour_histogram(stale) if len(stale) and len(colours) < room else None
         if stale_found is not None:
             extra = stale_found[0][np.argsort(-stale_found[1], kind="stable")]
-            extra = extra[~np.isin(pack_colours(extra), pack_colours(colours))]
+            extra = extra[~among(pack_colours(extra), pack_colours(colours))]
             colours = np.concatenate([colours, extra[:room - len(colours)]])
         return np.ascontiguousarray(colours[:room], np.uint8), True
 

@@ -91,85 +91,272 @@ def binned_histogram(const colour_t[:, ::1] colours, const double[::1] weights, 
     return points_array, totals_array
 
 
-def lloyd_passes(const double[:, ::1] points, const double[::1] weights, double[:, ::1] centres,
-                 const double[::1] axis, int64_t[::1] labels, double[::1] upper, double[::1] lower, int passes,
-                 double tolerance, int threads, reseed):
-    """Weighted Lloyd passes with Hamerly's bounds, until the error stalls or ``passes`` are done.
+#: Where a refinement re-seeds or drops more entries than this, it orders all the values by sorting them (the
+#: selection of the few largest walks its list once per value that enters it).
+cdef enum:
+    SELECT_BY_INSERTION = 64
 
-    Each pass sums every entry's bins (the error, sum of weight * upper**2, comes from the bounds), moves
-    every entry with weight to their mean, sorts the entries along ``axis``, and re-checks each bin's entry
-    after the moves, searching the sorted entries only where the bounds no longer separate (see
-    :func:`_update`). Passes stop once one that moved no dead entry lowered the error by at most
-    ``tolerance`` of it. Every sum runs in the order of the bins, so the entries do not depend on ``threads``.
 
-    Args:
-        points: float64 (M, 3) bin colours; weights: float64 (M,) their weights.
-        centres: float64 (K, 3), K <= 256, the entries, moved in place.
-        axis: float64 (3,) unit vector the entries are sorted along for the searches.
-        labels: int64 (M,) each bin's entry; upper, lower: float64 (M,) its distance to that entry (an upper
-            bound) and a lower bound of its distance to any other (RGB distances, not squared). Kept up to date.
-        reseed: called as ``reseed(mass, moved)`` with float64 (K,) each entry's weight and (K,) how far it
-            moved, after a pass that left entries without weight; it may move those entries in ``centres``
-            and set how far they moved in ``moved``.
-    """
-    cdef Py_ssize_t k = centres.shape[0], m = points.shape[0], i, j, c, step
-    cdef double error, previous = 1e300, largest, shift, new, w
-    cdef int dead
-    if k > 256 or axis.shape[0] != 3 or labels.shape[0] != m or upper.shape[0] != m or lower.shape[0] != m \
-            or weights.shape[0] != m:
-        raise ValueError("lloyd_passes: at most 256 entries, and weights, labels and bounds (M,) for (M, 3) points")
-    import numpy as np
-    mass_array, sums_array, moved_array = np.zeros(k), np.zeros((k, 3)), np.zeros(k)
-    sorted_array, keys_array, order_array = np.zeros((k, 3)), np.zeros(k), np.arange(k, dtype=np.int64)
-    cdef double[::1] mass = mass_array, moved = moved_array, keys = keys_array
-    cdef double[:, ::1] sums = sums_array, colours = sorted_array
-    cdef int64_t[::1] order = order_array
-    cdef double key_of[256]
-    for step in range(passes):
-        with nogil:
-            mass[:] = 0.0
-            sums[:, :] = 0.0
+cdef class _Refinement:
+    """The scratch of one refinement of K <= 256 entries over M bins: the bins' entries and bounds, the sorted
+    palette of the searches, and the per-entry sums of the passes and the drop-and-split rounds."""
+
+    cdef const double[:, ::1] points
+    cdef const double[::1] weights
+    cdef const double[::1] axis
+    cdef int threads
+    cdef Py_ssize_t k, m
+    cdef int64_t[::1] labels
+    cdef double[::1] upper, lower, first, second
+    cdef double[:, ::1] colours, sums
+    cdef double[::1] keys, key_of, mass, moved, removal, cluster_error, values
+    cdef int64_t[::1] order, picked, count, merge
+    cdef double[:, :, ::1] moments
+
+    def __init__(self, const double[:, ::1] points, const double[::1] weights, const double[::1] axis, Py_ssize_t k,
+                 int threads):
+        import numpy as np
+        if k > 256 or axis.shape[0] != 3 or weights.shape[0] != points.shape[0] or points.shape[1] != 3:
+            raise ValueError("refine: at most 256 entries, (M, 3) points with (M,) weights and a (3,) axis")
+        self.points = points
+        self.weights = weights
+        self.axis = axis
+        self.threads = threads
+        self.k = k
+        self.m = points.shape[0]
+        self.labels = np.zeros(self.m, np.int64)
+        self.upper, self.lower = np.zeros(self.m), np.zeros(self.m)
+        self.first, self.second = np.zeros(self.m), np.zeros(self.m)
+        self.values = np.zeros(max(self.m, k))
+        self.merge = np.zeros(max(self.m, k), np.int64)
+        self.picked = np.zeros(max(self.m, k), np.int64)
+        self.colours, self.sums = np.zeros((k, 3)), np.zeros((k, 3))
+        self.keys, self.key_of, self.mass, self.moved = np.zeros(k), np.zeros(k), np.zeros(k), np.zeros(k)
+        self.removal, self.cluster_error = np.zeros(k), np.zeros(k)
+        self.order, self.count = np.zeros(k, np.int64), np.zeros(k, np.int64)
+        self.moments = np.zeros((k, 3, 3))
+
+    cdef void sort_palette(self, const double[:, ::1] centres) noexcept nogil:
+        """Sort ``centres`` along the axis, as a stable sort of their keys does: ``order``, ``colours``, ``keys``."""
+        cdef Py_ssize_t j
+        for j in range(self.k):
+            self.key_of[j] = centres[j, 0] * self.axis[0] + centres[j, 1] * self.axis[1] + centres[j, 2] * self.axis[2]
+            self.order[j] = j
+        _stable_order(&self.key_of[0], &self.order[0], &self.merge[0], self.k, 1.0)
+        for j in range(self.k):
+            self.keys[j] = self.key_of[self.order[j]]
+            self.colours[j, 0] = centres[self.order[j], 0]
+            self.colours[j, 1] = centres[self.order[j], 1]
+            self.colours[j, 2] = centres[self.order[j], 2]
+
+    cdef void assign(self, const double[:, ::1] centres) noexcept nogil:
+        """Every bin's nearest entry of ``centres`` into ``labels``, and the squared distances to it and to the
+        runner-up into ``first`` and ``second``."""
+        cdef Py_ssize_t i, k = self.k
+        cdef const double[:, ::1] points = self.points
+        cdef const double[:, ::1] colours = self.colours
+        cdef const double[::1] keys = self.keys, axis = self.axis
+        cdef const int64_t[::1] order = self.order
+        cdef int64_t[::1] labels = self.labels
+        cdef double[::1] first = self.first, second = self.second
+        if self.m == 0:
+            return
+        self.sort_palette(centres)
+        for i in prange(self.m, num_threads=self.threads, schedule="static"):
+            nearest_two(points[i, 0], points[i, 1], points[i, 2], &colours[0, 0], &keys[0], k, &axis[0], &order[0],
+                        &labels[i], &first[i], &second[i])
+
+    cdef double lloyd(self, double[:, ::1] centres, int passes, double tolerance) noexcept nogil:
+        """Weighted Lloyd passes with Hamerly's bounds on ``centres``, moved in place, until the error stalls or
+        ``passes`` are done; returns the error after them (sum of weight * squared distance).
+
+        Each pass sums every entry's bins (the error, sum of weight * upper**2, comes from the bounds), moves
+        every entry with weight to their mean, re-seeds the entries left without weight on the bins served
+        worst (see :meth:`reseed`), sorts the entries along the axis, and re-checks each bin's entry after the
+        moves, searching the sorted entries only where the bounds no longer separate (see :func:`_update`).
+        Passes stop once one that moved no dead entry lowered the error by at most ``tolerance`` of it. Every
+        sum runs in the order of the bins, so the entries do not depend on the threads.
+        """
+        cdef Py_ssize_t i, j, c, step
+        cdef double error, previous = 1e300, largest, shift, new, w
+        cdef int dead
+        self.assign(centres)
+        for i in range(self.m):
+            self.upper[i] = sqrt(self.first[i])
+            self.lower[i] = sqrt(self.second[i])
+        for j in range(self.k):
+            self.order[j] = j
+        for step in range(passes):
+            self.mass[:] = 0.0
+            self.sums[:, :] = 0.0
             error = 0.0
-            for i in range(m):
-                j = labels[i]
-                w = weights[i]
-                mass[j] += w
-                sums[j, 0] += w * points[i, 0]
-                sums[j, 1] += w * points[i, 1]
-                sums[j, 2] += w * points[i, 2]
-                error += w * upper[i] * upper[i]
+            for i in range(self.m):
+                j = self.labels[i]
+                w = self.weights[i]
+                self.mass[j] += w
+                self.sums[j, 0] += w * self.points[i, 0]
+                self.sums[j, 1] += w * self.points[i, 1]
+                self.sums[j, 2] += w * self.points[i, 2]
+                error += w * self.upper[i] * self.upper[i]
             dead = 0
-            for j in range(k):
-                if mass[j] > 0:
+            for j in range(self.k):
+                if self.mass[j] > 0:
                     shift = 0.0
                     for c in range(3):
-                        new = sums[j, c] / mass[j]
+                        new = self.sums[j, c] / self.mass[j]
                         shift += (new - centres[j, c]) * (new - centres[j, c])
                         centres[j, c] = new
-                    moved[j] = sqrt(shift)
+                    self.moved[j] = sqrt(shift)
                 else:
-                    moved[j] = 0.0
+                    self.moved[j] = 0.0
                     dead += 1
-        if dead:
-            reseed(mass_array, moved_array)
-        with nogil:
-            for j in range(k):
-                key_of[j] = centres[j, 0] * axis[0] + centres[j, 1] * axis[1] + centres[j, 2] * axis[2]
-            _sort_by_key(key_of, &order[0], k)
-            for i in range(k):
-                j = order[i]
-                keys[i] = key_of[j]
-                colours[i, 0] = centres[j, 0]
-                colours[i, 1] = centres[j, 1]
-                colours[i, 2] = centres[j, 2]
+            if dead:
+                self.reseed(centres)
+            for j in range(self.k):
+                self.key_of[j] = centres[j, 0] * self.axis[0] + centres[j, 1] * self.axis[1] + centres[j, 2] * self.axis[2]
+            _sort_by_key(&self.key_of[0], &self.order[0], self.k)
+            for i in range(self.k):
+                j = self.order[i]
+                self.keys[i] = self.key_of[j]
+                self.colours[i, 0] = centres[j, 0]
+                self.colours[i, 1] = centres[j, 1]
+                self.colours[i, 2] = centres[j, 2]
             largest = 0.0
-            for j in range(k):
-                if j == 0 or moved[j] > largest:
-                    largest = moved[j]
-            _update(points, centres, labels, upper, lower, moved, largest, colours, keys, axis, order, threads)
-        if dead == 0 and previous - error <= tolerance * error:
-            break
-        previous = error
+            for j in range(self.k):
+                if j == 0 or self.moved[j] > largest:
+                    largest = self.moved[j]
+            _update(self.points, centres, self.labels, self.upper, self.lower, self.moved, largest, self.colours,
+                    self.keys, self.axis, self.order, self.threads)
+            if dead == 0 and previous - error <= tolerance * error:
+                break
+            previous = error
+        return _squared_error(self.points, self.weights, self.labels, centres)
+
+    cdef void reseed(self, double[:, ::1] centres) noexcept nogil:
+        """Move the entries without weight (at most one per bin) onto the bins served worst (largest weight *
+        upper**2 first, ties in bin order), and mark them as moved without bound."""
+        cdef Py_ssize_t i, j, t = 0, dead = 0
+        for j in range(self.k):
+            if self.mass[j] == 0:
+                dead += 1
+        dead = min(dead, self.m)
+        for i in range(self.m):
+            self.values[i] = self.weights[i] * self.upper[i] * self.upper[i]
+        _largest_first(&self.values[0], self.m, dead, &self.picked[0], &self.merge[0], 1.0)
+        for j in range(self.k):
+            if t < dead and self.mass[j] == 0:
+                i = self.picked[t]
+                centres[j, 0] = self.points[i, 0]
+                centres[j, 1] = self.points[i, 1]
+                centres[j, 2] = self.points[i, 2]
+                self.moved[j] = 1e150
+                t += 1
+
+    cdef void split_worst(self, double[:, ::1] centres, Py_ssize_t moves) noexcept nogil:
+        """Move the ``moves`` entries of ``centres`` cheapest to remove into the clusters with the largest error.
+
+        An entry's removal cost is what its bins would pay to move to their runner-up (cheapest first, ties in
+        entry order); each growing cluster (largest error first, ties in entry order, at least two bins, not
+        one of those dropped) is cut in two along its principal axis (:func:`_split_clusters`).
+        """
+        cdef Py_ssize_t j, t, grown = 0
+        cdef bint dropped[256]
+        self.assign(centres)
+        self.removal[:] = 0.0
+        self.cluster_error[:] = 0.0
+        self.count[:] = 0
+        self.mass[:] = 0.0
+        self.sums[:, :] = 0.0
+        self.moments[:, :, :] = 0.0
+        _cluster_statistics(self.points, self.weights, self.labels, self.first, self.second, self.removal,
+                            self.cluster_error, self.count, self.mass, self.sums, self.moments)
+        moves = min(moves, self.k)
+        # the drops: the smallest removal costs, in the first ``moves`` of ``picked``; marked by a count of -1
+        _largest_first(&self.removal[0], self.k, moves, &self.picked[0], &self.merge[0], -1.0)
+        # the growing clusters, largest error first, into ``order`` (the sorted palette is rebuilt before use)
+        for j in range(self.k):
+            self.order[j] = j
+        _stable_order(&self.cluster_error[0], &self.order[0], &self.merge[0], self.k, -1.0)
+        for j in range(self.k):
+            dropped[j] = False
+        for t in range(moves):
+            dropped[self.picked[t]] = True
+        for t in range(self.k):
+            j = self.order[t]
+            if grown < moves and not dropped[j] and self.count[j] >= 2:
+                self.merge[grown] = j
+                grown += 1
+        _split_clusters(self.sums, self.mass, self.moments, &self.merge[0], &self.picked[0], grown, centres)
+
+
+cdef void _largest_first(const double* values, Py_ssize_t m, Py_ssize_t count, int64_t* out, int64_t* scratch,
+                         double sign) noexcept nogil:
+    """The indices of the ``count`` largest of ``sign`` * ``values`` (M,), largest first and equal values in index
+    order, into ``out`` (count,): the first ``count`` of a stable descending sort. ``scratch``: (M,)."""
+    cdef Py_ssize_t i, p, n = 0
+    cdef double v
+    if count <= 0:
+        return
+    if count > SELECT_BY_INSERTION:
+        for i in range(m):
+            out[i] = i
+        _stable_order(values, out, scratch, m, -sign)
+        return
+    for i in range(m):
+        v = sign * values[i]
+        if n < count:
+            p = n
+            n += 1
+        elif v > sign * values[out[count - 1]]:
+            p = count - 1
+        else:
+            continue
+        while p > 0 and sign * values[out[p - 1]] < v:
+            out[p] = out[p - 1]
+            p -= 1
+        out[p] = i
+
+
+cdef void _stable_order(const double* values, int64_t* order, int64_t* scratch, Py_ssize_t n,
+                        double sign) noexcept nogil:
+    """Sort ``order`` (N,) indices, given in ascending order, by ascending ``sign`` * ``values`` of each, equal
+    values in index order: a stable sort (bottom-up merges, through ``scratch`` (N,))."""
+    cdef Py_ssize_t width = 1, start, middle, end, a, b, t
+    cdef int64_t* source = order
+    cdef int64_t* target = scratch
+    cdef int64_t* swap
+    while width < n:
+        start = 0
+        while start < n:
+            middle = min(start + width, n)
+            end = min(start + 2 * width, n)
+            a = start
+            b = middle
+            t = start
+            while a < middle and b < end:
+                if sign * values[source[b]] < sign * values[source[a]]:
+                    target[t] = source[b]
+                    b += 1
+                else:
+                    target[t] = source[a]
+                    a += 1
+                t += 1
+            while a < middle:
+                target[t] = source[a]
+                a += 1
+                t += 1
+            while b < end:
+                target[t] = source[b]
+                b += 1
+                t += 1
+            start += 2 * width
+        swap = source
+        source = target
+        target = swap
+        width *= 2
+    if source != order:
+        for t in range(n):
+            order[t] = source[t]
 
 
 cdef void _sort_by_key(const double* key_of, int64_t* order, Py_ssize_t k) noexcept nogil:
@@ -228,58 +415,57 @@ cdef void _update(const double[:, ::1] points, const double[:, ::1] centres, int
         lower[i] = sqrt(d2)
 
 
-def squared_error(const double[:, ::1] points, const double[::1] weights, const int64_t[::1] labels,
-                  const double[:, ::1] centres):
+cdef double _squared_error(const double[:, ::1] points, const double[::1] weights, const int64_t[::1] labels,
+                          const double[:, ::1] centres) noexcept nogil:
     """Weighted squared error of bins against their entries, exactly (squared RGB units)."""
     cdef Py_ssize_t i, j
     cdef double d, dr, dg, db, error = 0.0
-    with nogil:
-        for i in range(points.shape[0]):
-            j = labels[i]
-            dr = centres[j, 0] - points[i, 0]
-            dg = centres[j, 1] - points[i, 1]
-            db = centres[j, 2] - points[i, 2]
-            d = dr * dr + dg * dg + db * db
-            error += weights[i] * d
+    for i in range(points.shape[0]):
+        j = labels[i]
+        dr = centres[j, 0] - points[i, 0]
+        dg = centres[j, 1] - points[i, 1]
+        db = centres[j, 2] - points[i, 2]
+        d = dr * dr + dg * dg + db * db
+        error += weights[i] * d
     return error
 
 
-def cluster_statistics(const double[:, ::1] points, const double[::1] weights, const int64_t[::1] labels,
-                       const double[::1] first, const double[::1] second, double[::1] removal,
-                       double[::1] cluster_error, int64_t[::1] count, double[::1] mass, double[:, ::1] sums,
-                       double[:, :, ::1] moments):
+cdef void _cluster_statistics(const double[:, ::1] points, const double[::1] weights, const int64_t[::1] labels,
+                              const double[::1] first, const double[::1] second, double[::1] removal,
+                              double[::1] cluster_error, int64_t[::1] count, double[::1] mass, double[:, ::1] sums,
+                              double[:, :, ::1] moments) noexcept nogil:
     """Per entry: what removing it costs, its error, bin count, weight, colour sum and second moments.
 
-    Inputs are ``points`` (M, 3), ``weights`` and ``labels`` (M,), as for :func:`squared_error`, plus
+    Inputs are ``points`` (M, 3), ``weights`` and ``labels`` (M,), as for :func:`_squared_error`, plus
     ``first``/``second`` (M,), squared distances to the nearest and runner-up entry. Outputs, zeroed by
     the caller: float64 (K,) ``removal``, ``cluster_error``, ``mass``; int64 (K,)
     ``count``; float64 (K, 3) ``sums``; float64 (K, 3, 3) ``moments`` (upper triangle).
     """
     cdef Py_ssize_t i, j, a, b
     cdef double w, d1, d2
-    with nogil:
-        for i in range(points.shape[0]):
-            j = labels[i]
-            d1 = first[i]
-            d2 = second[i]
-            w = weights[i]
-            removal[j] += w * (d2 - d1)
-            cluster_error[j] += w * d1
-            count[j] += 1
-            mass[j] += w
-            for a in range(3):
-                sums[j, a] += w * points[i, a]
-                for b in range(a, 3):
-                    moments[j, a, b] += w * points[i, a] * points[i, b]
+    for i in range(points.shape[0]):
+        j = labels[i]
+        d1 = first[i]
+        d2 = second[i]
+        w = weights[i]
+        removal[j] += w * (d2 - d1)
+        cluster_error[j] += w * d1
+        count[j] += 1
+        mass[j] += w
+        for a in range(3):
+            sums[j, a] += w * points[i, a]
+            for b in range(a, 3):
+                moments[j, a, b] += w * points[i, a] * points[i, b]
 
 
-def split_clusters(const double[:, ::1] sums, const double[::1] mass, const double[:, :, ::1] moments,
-                   const int64_t[::1] grow, const int64_t[::1] drop, double[:, ::1] centres):
+cdef void _split_clusters(const double[:, ::1] sums, const double[::1] mass, const double[:, :, ::1] moments,
+                          const int64_t* grow, const int64_t* drop, Py_ssize_t cuts,
+                          double[:, ::1] centres) noexcept nogil:
     """Cut each cluster ``grow[t]`` in two along its principal axis, moving entry ``drop[t]`` to one half.
 
     Args:
-        sums, mass, moments: per entry, as :func:`cluster_statistics` leaves them.
-        grow, drop: int64 (T,) the clusters to cut and the entries that move.
+        sums, mass, moments: per entry, as :func:`_cluster_statistics` leaves them.
+        grow, drop: (cuts,) the clusters to cut and the entries that move.
         centres: float64 (K, 3) the palette, changed in place: the two halves'
             means sit about 0.8 sigma either side of the cluster's mean, as the
             two halves of a Gaussian do.
@@ -289,18 +475,71 @@ def split_clusters(const double[:, ::1] sums, const double[::1] mass, const doub
     cdef double covariance[3][3]
     cdef double direction[3]
     cdef double value, spread
+    for t in range(cuts):
+        j = grow[t]
+        d = drop[t]
+        for a in range(3):
+            mean[a] = sums[j, a] / mass[j]
+        for a in range(3):
+            for b in range(a, 3):
+                covariance[a][b] = moments[j, a, b] / mass[j] - mean[a] * mean[b]
+                covariance[b][a] = covariance[a][b]
+        principal_direction(covariance, direction, &value)
+        spread = sqrt(max(value, 0.0)) * 0.8
+        for a in range(3):
+            centres[j, a] = mean[a] + direction[a] * spread
+            centres[d, a] = mean[a] - direction[a] * spread
+
+
+def refine(const double[:, ::1] points, const double[::1] weights, double[:, ::1] centres, const double[::1] axis,
+           int passes, int rounds, int moves, double tolerance, int threads):
+    """Refine the K <= 256 entries ``centres`` (float64 (K, 3), moved in place) for float64 (M, 3) ``points``
+    weighted by float64 (M,) ``weights``: Lloyd passes (at most ``passes``, see :meth:`_Refinement.lloyd`), then
+    up to ``rounds`` rounds that each move the ``moves`` entries cheapest to remove into the clusters with the
+    largest error and run at least 3 (half of ``passes``) Lloyd passes, kept only if they lower the error (the
+    first that does not ends them). The searches sort the entries along the unit float64 (3,) ``axis`` and run
+    on ``threads`` threads; the result does not depend on them. Returns the error (sum of weight * squared
+    RGB distance)."""
+    cdef _Refinement work = _Refinement(points, weights, axis, centres.shape[0], threads)
+    cdef double error, trial_error
+    cdef int r
+    import numpy as np
+    cdef double[:, ::1] trial = np.empty((centres.shape[0], 3))
     with nogil:
-        for t in range(grow.shape[0]):
-            j = grow[t]
-            d = drop[t]
-            for a in range(3):
-                mean[a] = sums[j, a] / mass[j]
-            for a in range(3):
-                for b in range(a, 3):
-                    covariance[a][b] = moments[j, a, b] / mass[j] - mean[a] * mean[b]
-                    covariance[b][a] = covariance[a][b]
-            principal_direction(covariance, direction, &value)
-            spread = sqrt(max(value, 0.0)) * 0.8
-            for a in range(3):
-                centres[j, a] = mean[a] + direction[a] * spread
-                centres[d, a] = mean[a] - direction[a] * spread
+        error = work.lloyd(centres, passes, tolerance)
+        if centres.shape[0] > 2 and points.shape[0] > centres.shape[0]:
+            for r in range(rounds):
+                trial[:, :] = centres
+                work.split_worst(trial, moves)
+                trial_error = work.lloyd(trial, max(3, passes // 2), tolerance)
+                if trial_error >= error:
+                    break
+                centres[:, :] = trial
+                error = trial_error
+    return error
+
+
+def lloyd_passes(const double[:, ::1] points, const double[::1] weights, double[:, ::1] centres,
+                 const double[::1] axis, int passes, double tolerance, int threads):
+    """Only the Lloyd passes of :func:`refine` (no rounds): ``centres`` moved in place; returns int64 (M,) each
+    bin's entry after them and the error."""
+    cdef _Refinement work = _Refinement(points, weights, axis, centres.shape[0], threads)
+    cdef double error
+    with nogil:
+        error = work.lloyd(centres, passes, tolerance)
+    import numpy as np
+    return np.asarray(work.labels).copy(), error
+
+
+def largest_first(const double[::1] values, Py_ssize_t count):
+    """int64: the indices of the ``count`` largest of float64 (M,) ``values``, largest first and equal values in
+    index order (the first ``count`` of a stable descending sort)."""
+    import numpy as np
+    cdef Py_ssize_t m = values.shape[0]
+    count = max(0, min(count, m))
+    out = np.zeros(max(m, 1), np.int64)
+    scratch = np.zeros(max(m, 1), np.int64)
+    cdef int64_t[::1] picked = out, merge = scratch
+    if m:
+        _largest_first(&values[0], m, count, &picked[0], &merge[0], 1.0)
+    return out[:count]

@@ -22,13 +22,15 @@ from __future__ import annotations
 import numpy as np
 
 from ..colours.metric import to_weighted
-from ..colours.nearest import POINTS_PER_THREAD, SortedPalette, assign_nearest, principal_axis
-from ..colours.packed import pack_colours
+from ..colours.nearest import POINTS_PER_THREAD, assign_nearest, principal_axis
+from ..colours.packed import among, pack_colours
 from ..pages import ScratchPool
 from ..threads import threads_for
 from . import _refine_cy  # type: ignore[attr-defined]  # a compiled kernel
 
 BIN_SHIFT = 2                 # 64 levels per channel
+#: Lloyd passes stop once one lowers the error by at most this share of it.
+STALL = 1e-3
 #: A histogram of up to this many colours leaves its scratch (zeroed) for the next; a larger one's is unmapped.
 #: Each page of the scratch that a histogram touches costs a page fault when new. A steady camera's frames
 #: learn a palette each from a few thousand to tens of thousands of pixels: with the scratch reused, the
@@ -86,77 +88,14 @@ class HistogramScratch:
 _scratch: dict[int, HistogramScratch] = {}
 
 
-def _lloyd(points: np.ndarray, weights: np.ndarray, centres: np.ndarray, axis: np.ndarray, passes: int,
-           tolerance: float) -> tuple[np.ndarray, np.ndarray, float]:
-    """Weighted Lloyd passes with Hamerly bounds (``_refine_cy.lloyd_passes``); returns float64 (K, 3) centres,
-    int64 (M,) labels, error."""
-    centres = np.array(centres, dtype=np.float64)
-    labels, first, second = SortedPalette.along(centres, axis).assign(points)
-    upper = np.sqrt(first)
-    lower = np.sqrt(second)
-
-    def reseed(mass: np.ndarray, moved: np.ndarray) -> None:
-        """Re-seed dead entries on the worst-served bins (while there are bins: fewer bins than entries
-        leaves the rest where they are)."""
-        dead = np.flatnonzero(mass == 0)[:len(points)]
-        worst = largest_first(weights * upper * upper, len(dead))
-        for t, j in enumerate(dead):
-            centres[j] = points[worst[t]]
-            moved[j] = 1e150
-
-    _refine_cy.lloyd_passes(points, weights, centres, np.ascontiguousarray(axis, dtype=np.float64), labels, upper,
-                            lower, passes, tolerance, threads_for(len(points), POINTS_PER_THREAD), reseed)
-    return centres, labels, _refine_cy.squared_error(points, weights, labels, centres)
-
-
-def largest_first(values: np.ndarray, count: int) -> np.ndarray:
-    """Indices of the ``count`` largest of float (M,) ``values``, largest first and equal values in index
-    order: the first ``count`` of a stable descending sort, without sorting them all (a pass that leaves a
-    few entries dead re-seeds them on a few of thousands of bins)."""
-    if count >= len(values):
-        return np.argsort(-values, kind="stable")[:count]
-    if count <= 0:
-        return np.empty(0, np.int64)
-    threshold = np.partition(values, len(values) - count)[len(values) - count]
-    # every value tied with the threshold is a candidate, so the stable sort breaks those ties by index
-    candidates = np.flatnonzero(values >= threshold)
-    return candidates[np.argsort(-values[candidates], kind="stable")][:count]
-
-
-def _split_worst(points: np.ndarray, weights: np.ndarray, centres: np.ndarray, moves: int,
-                 axis: np.ndarray) -> np.ndarray:
-    """Move the ``moves`` cheapest-to-remove entries into the clusters with the largest error.
-
-    An entry's removal cost is what its colours would pay to move to their
-    runner-up; each growing cluster is cut in two along its principal axis.
-    """
-    size = len(centres)
-    labels, first, second = SortedPalette.along(centres, axis).assign(points)
-    removal, cluster_error, mass = np.zeros(size), np.zeros(size), np.zeros(size)
-    count = np.zeros(size, np.int64)
-    sums = np.zeros((size, 3))
-    moments = np.zeros((size, 3, 3))
-    _refine_cy.cluster_statistics(points, weights, labels, first, second, removal, cluster_error, count, mass,
-                                  sums, moments)
-    drop = np.argsort(removal, kind="stable")[:moves]
-    dropped = np.zeros(size, bool)
-    dropped[drop] = True
-    worst_first = np.argsort(-cluster_error, kind="stable")
-    grow = worst_first[~dropped[worst_first] & (count[worst_first] >= 2)][:len(drop)]
-    centres = np.array(centres, dtype=np.float64)
-    _refine_cy.split_clusters(sums, mass, moments, grow.astype(np.int64), np.ascontiguousarray(drop[:len(grow)],
-                              dtype=np.int64), centres)
-    return centres
-
-
 def refine_palette(points: np.ndarray, weights: np.ndarray, initial: np.ndarray, *,
                    passes: int = 12, rounds: int = 2, moves: int = 16) -> np.ndarray:
-    """Improve ``initial`` as a palette for a weighted set of colours.
+    """Improve ``initial`` as a palette for a weighted set of colours (``_refine_cy.refine``).
 
     Args:
         points: float64 (M, 3) colours (for example bin means from :func:`binned_histogram`).
         weights: float64 (M,) weight of each colour (its pixel count).
-        initial: (K, 3) starting palette.
+        initial: (K, 3) starting palette, K <= 256.
         passes: Lloyd passes in the first phase (fewer when the error stalls).
         rounds: drop-and-split rounds after it; each is kept only if it lowers the error
             (and the first that does not ends them).
@@ -165,19 +104,13 @@ def refine_palette(points: np.ndarray, weights: np.ndarray, initial: np.ndarray,
     Returns:
         float64 (K, 3) refined palette, not yet rounded.
     """
-    points = np.ascontiguousarray(points, dtype=np.float64)
+    points = np.ascontiguousarray(points, dtype=np.float64).reshape(-1, 3)
     weights = np.ascontiguousarray(weights, dtype=np.float64)
-    axis = principal_axis(np.asarray(initial, dtype=np.float64).reshape(-1, 3))
-    moves = max(1, min(moves, len(initial) // 4))
-    centres, _, error = _lloyd(points, weights, np.asarray(initial, np.float64), axis, passes, 1e-3)
-    if len(initial) <= 2 or len(points) <= len(initial):
-        return centres
-    for _ in range(rounds):
-        trial, _, trial_error = _lloyd(points, weights, _split_worst(points, weights, centres, moves, axis),
-                                       axis, max(3, passes // 2), 1e-3)
-        if trial_error >= error:
-            break
-        centres, error = trial, trial_error
+    centres = np.array(initial, dtype=np.float64).reshape(-1, 3)
+    axis = np.ascontiguousarray(principal_axis(centres), dtype=np.float64)
+    moves = max(1, min(moves, len(centres) // 4))
+    _refine_cy.refine(points, weights, centres, axis, passes, rounds, moves, STALL, threads_for(len(points),
+                                                                                               POINTS_PER_THREAD))
     return centres
 
 
@@ -206,6 +139,6 @@ def round_palette(centres: np.ndarray, colours: np.ndarray, counts: np.ndarray) 
         # the colours served worst first, rounded, less those the used entries hold (repeats among them stay:
         # the next round moves an entry that a repeat leaves unused)
         candidates = np.clip(np.rint(points[np.argsort(-(weights * first))]), 0, 255).astype(np.uint8)
-        fresh = candidates[~np.isin(pack_colours(candidates), pack_colours(palette[used]))]
+        fresh = candidates[~among(pack_colours(candidates), pack_colours(palette[used]))]
         palette[unused[:len(fresh)]] = fresh[:len(unused)]
     return palette
