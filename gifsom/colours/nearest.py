@@ -17,8 +17,11 @@ from ._search_cy import principal_axis as principal_axis_of
 #: Points per thread below which the search stays on one thread. A steady camera learns a palette a frame from
 #: a few thousand colours, in some ten searches of them all: at 512 rather than 1024 the car's 1,900 drawn
 #: colours are searched on two threads, and its palettes took 6.5 against 7.8 ms, the talking head's 7.9
-#: against 9.1 (2 cores, 2026-12-04; the same palettes, as the searches write one slot each).
-POINTS_PER_THREAD = 512
+#: against 9.1 (2 cores, 2026-12-04; the same palettes, as the searches write one slot each). At 256 rather
+#: than 512 (2026-12-05, the refinement compiled whole), whole conversions in nine interleaved runs: the car
+#: 0.437 against 0.458 s, the portrait 0.475 against 0.504, the talking head 0.457 against 0.471; 128 was no
+#: faster again.
+POINTS_PER_THREAD = 256
 
 
 class SortedPalette:
