@@ -47,6 +47,67 @@ def test_contest_keeps_neurons_alive_on_low_contrast_image():
     assert palette.min() >= 90 and palette.max() <= 141
 
 
+def _neuquant_as_published(pixels, size, sample_factor):
+    """Dekker's training loop, line for line in Python integers (division truncating toward zero, as C's)."""
+    def div(a, b):
+        return abs(a) // abs(b) * (1 if (a >= 0) == (b >= 0) else -1)
+
+    count = len(pixels)
+    net = [[(i << 12) // size] * 3 for i in range(size)]
+    freq, bias = [65536 // size] * size, [0] * size
+    sample_factor = 1 if count < 503 else sample_factor
+    step = next((p for p in (499, 491, 487, 503) if count % p), 503)
+    step = 1 if count <= step else step
+    alpha_dec, samples = 30 + div(sample_factor - 1, 3), div(count, sample_factor)
+    delta = max(1, div(samples, 100))
+    alpha, radius = 1024, (size >> 3) * 64
+
+    def powers(rad):
+        return [alpha * div((rad * rad - i * i) * 256, rad * rad) for i in range(rad)]
+
+    rad = radius >> 6 if radius >> 6 > 1 else 0
+    power = powers(rad)
+    pos = 0
+    for i in range(1, samples + 1):
+        colour = [int(v) << 4 for v in pixels[pos]]
+        best, best_at, biased, biased_at = 0x7FFFFFFF, -1, 0x7FFFFFFF, -1
+        for n in range(size):
+            distance = sum(abs(net[n][c] - colour[c]) for c in range(3))
+            if distance < best:
+                best, best_at = distance, n
+            if distance - (bias[n] >> 12) < biased:
+                biased, biased_at = distance - (bias[n] >> 12), n
+            decay = freq[n] >> 10
+            freq[n] -= decay
+            bias[n] += decay << 10
+        freq[best_at] += 64
+        bias[best_at] -= 65536
+        for c in range(3):
+            net[biased_at][c] -= div(alpha * (net[biased_at][c] - colour[c]), 1024)
+        if rad:
+            for m in range(1, rad):
+                for n in (biased_at + m, biased_at - m):
+                    if 0 <= n < size:
+                        for c in range(3):
+                            net[n][c] -= div(power[m] * (net[n][c] - colour[c]), 1 << 18)
+        pos = (pos + step) % count
+        if i % delta == 0:
+            alpha -= div(alpha, alpha_dec)
+            radius -= div(radius, 30)
+            rad = radius >> 6 if radius >> 6 > 1 else 0
+            power = powers(rad)
+    return np.array([[min(max(v >> 4, 0), 255) for v in neuron] for neuron in net], np.uint8)
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(0, 2 ** 31), st.integers(1, 700), st.integers(2, 40), st.integers(1, 30), st.integers(1, 24))
+def test_the_compiled_neuquant_trains_as_the_published_loop_does(seed, count, size, sample_factor, colours):
+    rng = np.random.default_rng(seed)
+    # few colours repeat: ties in the contest, and neurons that win often (frequencies past 1/1024 decay)
+    pixels = rng.integers(0, 256, (colours, 3)).astype(np.uint8)[rng.integers(0, colours, count)]
+    assert np.array_equal(neuquant(pixels, size, sample_factor), _neuquant_as_published(pixels, size, sample_factor))
+
+
 def test_default_palette_beats_pure_neuquant_and_uses_every_entry(photo):
     pure = learn_palette(photo, 256, refine=False)
     refined = learn_palette(photo, 256)
