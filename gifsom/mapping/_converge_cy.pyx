@@ -7,9 +7,9 @@ a boolean mask's gathers and scatters): 640x360 frames of a talking head spent 1
 as long as mapping the pixels drawn.
 """
 
-from libc.math cimport sqrt
+from libc.math cimport floor, sqrt
 from libc.stdlib cimport free, malloc
-from libc.stdint cimport int32_t, uint8_t
+from libc.stdint cimport int32_t, uint8_t, uint64_t
 
 from ..colours._luma cimport luma
 
@@ -169,6 +169,12 @@ def paint_drawn(uint8_t[:, :, ::1] screen, uint8_t[:, ::1] draw, const uint8_t[:
                     screen[y, x, 2] = palette[index, 2]
 
 
+#: Runs of up to this many frames divide their sums by a multiply and a shift (exact for sums of 8-bit values
+#: over at most this many frames, checked for every sum); longer ones divide.
+cdef enum:
+    MOST_MAGIC_FRAMES = 256
+
+
 def still_mean(const uint8_t[:, :, :, ::1] ring, Py_ssize_t first, Py_ssize_t count, double bound,
                uint8_t[:, :, ::1] out):
     """Each pixel's mean colour over the frames from ``first`` on while it stays within ``bound`` of its
@@ -185,31 +191,56 @@ def still_mean(const uint8_t[:, :, :, ::1] ring, Py_ssize_t first, Py_ssize_t co
         bound: RGB distance, 0..442.
         out: uint8 (H, W, 3) receives the means.
     """
-    cdef Py_ssize_t slots = ring.shape[0], height = ring.shape[1], width = ring.shape[2], y, x, t, slot, n
-    cdef int32_t dr, dg, db, red, green, blue
+    cdef Py_ssize_t slots = ring.shape[0], height = ring.shape[1], width = ring.shape[2], at, t, n, end
+    cdef int32_t dr, dg, db, red, green, blue, reach
     cdef double limit = bound * bound
     if (ring.shape[3] != 3 or out.shape[0] != height or out.shape[1] != width or out.shape[2] != 3
             or not 0 <= first < slots or not 1 <= count <= slots):
         raise ValueError("still_mean: ring must be (K, H, W, 3) and out (H, W, 3), with 0 <= first < K and "
                          "1 <= count <= K")
+    # each frame of the run where it lies in the ring, and for each length of run n the multiplier whose
+    # product, shifted down 32 bits, is a sum over n frames (doubled, plus n) divided by 2n
+    cdef const uint8_t** frames = <const uint8_t**>malloc(count * sizeof(uint8_t*))
+    cdef uint64_t* magic = <uint64_t*>malloc((count + 1) * sizeof(uint64_t))
+    cdef const uint8_t* here
+    cdef const uint8_t* there
+    cdef uint8_t* mean
+    if frames == NULL or magic == NULL:
+        free(frames)
+        free(magic)
+        raise MemoryError()
     with nogil:
-        for y in range(height):
-            for x in range(width):
-                red = ring[first, y, x, 0]
-                green = ring[first, y, x, 1]
-                blue = ring[first, y, x, 2]
-                n = 1
-                for t in range(1, count):
-                    slot = (first + t) % slots
-                    dr = <int32_t>ring[slot, y, x, 0] - ring[first, y, x, 0]
-                    dg = <int32_t>ring[slot, y, x, 1] - ring[first, y, x, 1]
-                    db = <int32_t>ring[slot, y, x, 2] - ring[first, y, x, 2]
-                    if dr * dr + dg * dg + db * db > limit:
-                        break
-                    red += ring[slot, y, x, 0]
-                    green += ring[slot, y, x, 1]
-                    blue += ring[slot, y, x, 2]
-                    n += 1
-                out[y, x, 0] = <uint8_t>((2 * red + n) // (2 * n))
-                out[y, x, 1] = <uint8_t>((2 * green + n) // (2 * n))
-                out[y, x, 2] = <uint8_t>((2 * blue + n) // (2 * n))
+        for t in range(count):
+            frames[t] = &ring[(first + t) % slots, 0, 0, 0]
+        for n in range(1, count + 1):
+            magic[n] = ((<uint64_t>1) << 32) // (2 * n) + 1
+        end = height * width * 3
+        mean = &out[0, 0, 0]
+        reach = <int32_t>floor(limit) if limit < 1e9 else 1000000000   # distances are whole: d > limit, d > reach
+        for at in range(0, end, 3):
+            here = frames[0] + at
+            red = here[0]
+            green = here[1]
+            blue = here[2]
+            n = 1
+            for t in range(1, count):
+                there = frames[t] + at
+                dr = <int32_t>there[0] - here[0]
+                dg = <int32_t>there[1] - here[1]
+                db = <int32_t>there[2] - here[2]
+                if dr * dr + dg * dg + db * db > reach:
+                    break
+                red += there[0]
+                green += there[1]
+                blue += there[2]
+                n += 1
+            if count <= MOST_MAGIC_FRAMES:
+                mean[at] = <uint8_t>(((2 * red + n) * magic[n]) >> 32)
+                mean[at + 1] = <uint8_t>(((2 * green + n) * magic[n]) >> 32)
+                mean[at + 2] = <uint8_t>(((2 * blue + n) * magic[n]) >> 32)
+            else:
+                mean[at] = <uint8_t>((2 * red + n) // (2 * n))
+                mean[at + 1] = <uint8_t>((2 * green + n) // (2 * n))
+                mean[at + 2] = <uint8_t>((2 * blue + n) // (2 * n))
+    free(frames)
+    free(magic)
