@@ -225,9 +225,10 @@ FIRST_AHEAD_PIXELS = 1 << 18
 
 class FirstPaletteAhead:
     """A steady camera's first palette (:func:`first_frame_palette`), learned from a clip's first frame on a
-    thread of its own while the rest of the clip is read and surveyed: whether a clip is a steady camera's is
-    known only once it is all read, and the palette then held up the mapping of every frame. On the held-out
-    portrait (240x180) it took 15 to 18 ms of the run.
+    thread of its own while the rest of the clip is read and surveyed, and the first frame mapped to it there
+    too: whether a clip is a steady camera's is known only once it is all read, and the palette and the first
+    frame then held up the mapping of every later frame. On the held-out portrait (240x180) the palette took
+    15 to 18 ms of the run, and the frame 6 ms more.
 
     Args:
         options: the options the clip will be encoded with (those :func:`write_clip` takes: a palette learned
@@ -237,7 +238,7 @@ class FirstPaletteAhead:
     def __init__(self, options: EncodeOptions) -> None:
         self.options = options
         self._pixels: np.ndarray | None = None
-        self._palette: Future[np.ndarray] | None = None
+        self._work: Future[tuple[np.ndarray, np.ndarray]] | None = None
 
     def start(self, pixels: np.ndarray) -> None:
         """Start learning from uint8 (H, W, C) ``pixels``, the clip's first frame (copied: the caller may reuse
@@ -247,24 +248,40 @@ class FirstPaletteAhead:
             return
         self._pixels = np.array(pixels, np.uint8)
         learner = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gifsom-first-palette")
-        self._palette = learner.submit(first_frame_palette, self._pixels, self.options)
+        self._work = learner.submit(_first_frame_drawn, self._pixels, self.options)
         learner.shutdown(wait=False)        # the thread ends with the job
 
     def palette(self, pixels: np.ndarray, options: EncodeOptions, animated: bool = True) -> np.ndarray | None:
         """The palette learned, where uint8 (H, W, 3) ``pixels`` are the frame it was learned from and
         ``options`` ask for the same palette (in an ``animated`` clip, as it was learned for); else None (the
         caller learns its own)."""
-        if self._palette is None or self._pixels is None or not np.array_equal(pixels, self._pixels) \
+        if self._work is None or self._pixels is None or not np.array_equal(pixels, self._pixels) \
                 or _first_palette_options(options, animated) != _first_palette_options(self.options):
             return None
-        return self._palette.result()
+        return self._work.result()[0]
+
+    def indices(self, options: EncodeOptions) -> tuple[np.ndarray, np.ndarray] | None:
+        """The first frame, uint8 (H, W, 3), and its uint8 (H, W) indices in the palette learned, mapped as a
+        steady camera's first frame is mapped with ``options``; None where those map otherwise. Only after
+        :meth:`palette` gave the palette."""
+        if self._work is None or self._pixels is None \
+                or options.steady_mapping_options() != self.options.steady_mapping_options():
+            return None
+        return self._pixels, self._work.result()[1]
 
     def close(self) -> None:
         """Wait for the learning, where it runs still (it gives its scratch pages back when it ends: see
         :mod:`gifsom.pages`), and drop it."""
-        if self._palette is not None:
-            wait([self._palette])
-        self._palette = self._pixels = None
+        if self._work is not None:
+            wait([self._work])
+        self._work = self._pixels = None
+
+
+def _first_frame_drawn(pixels: np.ndarray, options: EncodeOptions) -> tuple[np.ndarray, np.ndarray]:
+    """A steady camera's first palette for uint8 (H, W, 3) ``pixels`` (:func:`first_frame_palette`), and the frame
+    mapped to it as :class:`SteadyCameraMapper` maps a first frame: uint8 (K, 3) and (H, W)."""
+    palette = first_frame_palette(pixels, options)
+    return palette, FrameMapper(palette, options.steady_mapping_options()).map(pixels)
 
 
 def _first_palette_options(options: EncodeOptions, animated: bool = True) -> PaletteOptions:
@@ -273,13 +290,15 @@ def _first_palette_options(options: EncodeOptions, animated: bool = True) -> Pal
     return first_options.palette_options(palette_size(first_options, animated), exact_size(first_options, False))
 
 
-def steady_mapper(palette: np.ndarray, options: EncodeOptions, still_noise: float) -> SteadyCameraMapper:
+def steady_mapper(palette: np.ndarray, options: EncodeOptions, still_noise: float,
+                  first: tuple[np.ndarray, np.ndarray] | None = None) -> SteadyCameraMapper:
     """A :class:`SteadyCameraMapper` from the first palette ``palette``, learning each frame's palette as the
     encoder learns any (:func:`learn_from`), with the quality's bound grown for the clip's ``still_noise``
     (:data:`STEADY_NOISE_SHARE`) in camera video. Smooth video has no grain for it to grow with: what moves
     in its textured places is what moves in the picture (on dusk, the cat's fur: 22.8, where the sky flickers
     by a level or two); its bound is at most :data:`SMOOTH_STEADY_BOUND`, and :func:`write_clip` maps its frames
-    from their still pictures' means (:func:`gifsom.mapping.still_mean.still_means`)."""
+    from their still pictures' means (:func:`gifsom.mapping.still_mean.still_means`). ``first``: a first frame
+    and its indices, mapped ahead as the mapper maps a first frame (see :class:`FirstPaletteAhead`)."""
     knobs = options.steady
     if options.content == "noisy":
         bound = knobs.bound + STEADY_NOISE_SHARE * max(0.0, still_noise - STEADY_NOISE_FLOOR)
@@ -287,7 +306,7 @@ def steady_mapper(palette: np.ndarray, options: EncodeOptions, still_noise: floa
         bound = min(knobs.bound, SMOOTH_STEADY_BOUND)
     learn = frame_learner(options, None if knobs.careful_palettes else FRAME)
     return SteadyCameraMapper(palette, options.steady_mapping_options(), learn, bound, knobs.colors,
-                              knobs.touch_up, knobs.touch_up_gain)
+                              knobs.touch_up, knobs.touch_up_gain, first=first)
 
 
 def converging_mapper(palette: np.ndarray, options: EncodeOptions) -> ConvergingMapper:
@@ -395,6 +414,7 @@ def write_clip(out: BinaryIO, spool: Clip, survey: ClipSurvey, options: EncodeOp
             and survey.most_frame_colours <= exact:
         scope = "frame"      # a scene is over the exact limit but every frame fits: exact palettes per frame
     global_palette = None
+    drawn_ahead: tuple[np.ndarray, np.ndarray] | None = None      # the first frame mapped ahead, with its palette
     if steady:
         # the first frame's own: what it draws stays on screen (2026-12-04, a first version that dithered
         # across the whole frame: the talking head's SSIMULACRA 2 80.59 against 80.31 with the clip's sample's,
@@ -404,6 +424,8 @@ def write_clip(out: BinaryIO, spool: Clip, survey: ClipSurvey, options: EncodeOp
         # colours the portrait's SSIMULACRA 2 fell from 64.7 to 58.1, the car's from 50.9 to 47.5)
         first_frame = np.asarray(spool.frame(0))
         global_palette = None if first_palette is None else first_palette.palette(first_frame, options, animated)
+        if first_palette is not None and global_palette is not None:
+            drawn_ahead = first_palette.indices(options)
         if global_palette is None:
             global_palette = first_frame_palette(first_frame, options, animated)
     elif scope == "global" or census is not None:
@@ -445,7 +467,7 @@ def write_clip(out: BinaryIO, spool: Clip, survey: ClipSurvey, options: EncodeOp
             # (every scene exact, or every frame in exact colours of its own: lossless already)
             converging = converging_mapper(first, options)
         if steady and first is not None:
-            converging = steady_mapper(first, options, survey.still_noise)
+            converging = steady_mapper(first, options, survey.still_noise, drawn_ahead)
 
         def indexed(number: int, rgb: np.ndarray, mask: np.ndarray | None, mapped: Any) -> IndexedFrame:
             """Frame ``number`` in its palette's indices. Frames are mapped in order, each from the state the

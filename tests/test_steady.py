@@ -547,31 +547,41 @@ def test_smooth_video_that_flickers_shows_its_still_picture_without_the_flicker(
 
 
 def test_a_steady_camera_s_first_palette_is_learned_while_the_clip_is_read(tmp_path, monkeypatch):
-    """The first frame's palette is learned on a thread of its own as the clip arrives, and the GIF is the one
-    learning it after the clip is read gives."""
+    """The first frame's palette is learned, and the first frame mapped to it, on a thread of its own as the
+    clip arrives, and the GIF is the one doing both after the clip is read gives."""
     import threading
 
     from gifsom import encoder
+    from gifsom.mapping.stage import FrameMapper
 
     frames = _steady_clip(count=6)
-    real, learned_on = encoder.first_frame_palette, []
+    real_learn, real_map, learned_on, mapped_on = encoder.first_frame_palette, FrameMapper.map, [], []
 
-    def recording(*args, **kwargs):
+    def learning(*args, **kwargs):
         learned_on.append(threading.current_thread().name)
-        return real(*args, **kwargs)
+        return real_learn(*args, **kwargs)
 
-    monkeypatch.setattr(encoder, "first_frame_palette", recording)
+    def mapping(*args, **kwargs):
+        mapped_on.append(threading.current_thread().name)
+        return real_map(*args, **kwargs)
+
+    monkeypatch.setattr(encoder, "first_frame_palette", learning)
+    monkeypatch.setattr(FrameMapper, "map", mapping)        # only first frames are mapped whole
     gifsom.encode(frames, tmp_path / "ahead.gif", fps=10)
     assert learned_on and all(name.startswith("gifsom-first-palette") for name in learned_on)
+    assert mapped_on and all(name.startswith("gifsom-first-palette") for name in mapped_on)
     learned_on.clear()
+    mapped_on.clear()
     monkeypatch.setattr(encoder, "FIRST_AHEAD_PIXELS", 0)
     gifsom.encode(frames, tmp_path / "after.gif", fps=10)
     assert learned_on == [threading.current_thread().name]
+    assert len(mapped_on) == 1 and not mapped_on[0].startswith("gifsom-first-palette")
     assert (tmp_path / "ahead.gif").read_bytes() == (tmp_path / "after.gif").read_bytes()
 
 
 def test_a_first_palette_learned_ahead_serves_only_its_frame_and_options():
     from gifsom.encoder import FirstPaletteAhead, first_frame_palette
+    from gifsom.mapping.stage import FrameMapper
 
     frames = _steady_clip(count=2)
     ahead = FirstPaletteAhead(EncodeOptions())
@@ -581,6 +591,11 @@ def test_a_first_palette_learned_ahead_serves_only_its_frame_and_options():
     assert ahead.palette(frames[1], EncodeOptions()) is None
     assert ahead.palette(frames[0], EncodeOptions(colors=64)) is None
     assert ahead.palette(frames[0], EncodeOptions(), animated=False) is None     # one frame keeps no slot free
+    drawn = ahead.indices(EncodeOptions())
+    assert drawn is not None and np.array_equal(drawn[0], frames[0])
+    expected = FrameMapper(palette, EncodeOptions().steady_mapping_options()).map(frames[0])
+    assert np.array_equal(drawn[1], expected)
+    assert ahead.indices(EncodeOptions(dither="none")) is None                 # mapped otherwise
     transparent = FirstPaletteAhead(EncodeOptions())
     transparent.start(np.dstack([frames[0], np.full(frames[0].shape[:2], 255, np.uint8)]))
     assert transparent.palette(frames[0], EncodeOptions()) is None

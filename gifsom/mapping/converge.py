@@ -62,6 +62,8 @@ class ScreenFollowingMapper:
             frame's own.
         most_colours: the most colours of a frame's own palette (the palette size asked for), at most
             :data:`MOST_OWN_COLOURS`.
+        first: a first frame, uint8 (H, W, 3), and its uint8 (H, W) indices in ``palette``, mapped with
+            ``options`` ahead of the mapper; taken where the first frame it maps is that one.
 
     :attr:`touch_up_gain`: how many times nearer (in squared RGB distance) a pixel that a frame may touch up
     must come to be drawn (see :class:`SteadyCameraMapper`; 1 where a mapper marks none).
@@ -79,7 +81,8 @@ class ScreenFollowingMapper:
     only_nearer = False
 
     def __init__(self, palette: np.ndarray, options: MappingOptions,
-                 learn: Callable[[np.ndarray, int], np.ndarray], most_colours: int = MOST_OWN_COLOURS) -> None:
+                 learn: Callable[[np.ndarray, int], np.ndarray], most_colours: int = MOST_OWN_COLOURS,
+                 first: tuple[np.ndarray, np.ndarray] | None = None) -> None:
         self.palette = palette
         self.options = options
         self.learn = learn
@@ -88,6 +91,7 @@ class ScreenFollowingMapper:
         self._shown: np.ndarray | None = None        # uint8 (H, W, 3): what a decoder shows after it
         self._before: tuple[np.ndarray | None, np.ndarray | None] = (None, None)   # both, one frame earlier
         self._held_start: int | None = None          # the start of the frame the writer holds back
+        self._first = first                          # a first frame and its indices, mapped ahead
 
     def frame(self, rgb: np.ndarray, start_cs: int) -> IndexedFrame:
         """Map uint8 (H, W, 3) ``rgb``, shown from ``start_cs`` centiseconds."""
@@ -108,7 +112,9 @@ class ScreenFollowingMapper:
         shown, source = self._shown, self._source
         self._source = rgb
         if shown is None or source is None or shown.shape != rgb.shape:
-            indices = FrameMapper(self.palette, self.options).map(rgb)
+            ahead, self._first = self._first, None
+            indices = ahead[1] if ahead is not None and np.array_equal(ahead[0], rgb) \
+                else FrameMapper(self.palette, self.options).map(rgb)
             self._shown = self.palette[indices]
             return indices, self.palette, None
         height, width = rgb.shape[:2]
@@ -213,7 +219,7 @@ class SteadyCameraMapper(ScreenFollowingMapper):
     (as touch-ups are), the desk fell to 86.49 and 86.28 at 100.
 
     Args:
-        palette, options, learn, most_colours: as for :class:`ScreenFollowingMapper`.
+        palette, options, learn, most_colours, first: as for :class:`ScreenFollowingMapper`.
         bound: RGB distance, 0..441, within which a pixel on screen is good enough to leave.
         touch_up: 0..1, the share of the bound beyond which a pixel on the smoothest parts is touched up;
             1 touches up nothing.
@@ -225,8 +231,9 @@ class SteadyCameraMapper(ScreenFollowingMapper):
 
     def __init__(self, palette: np.ndarray, options: MappingOptions,
                  learn: Callable[[np.ndarray, int], np.ndarray], bound: float,
-                 most_colours: int = MOST_OWN_COLOURS, touch_up: float = 1.0, touch_up_gain: float = 2.0) -> None:
-        super().__init__(palette, options, learn, most_colours)
+                 most_colours: int = MOST_OWN_COLOURS, touch_up: float = 1.0, touch_up_gain: float = 2.0,
+                 first: tuple[np.ndarray, np.ndarray] | None = None) -> None:
+        super().__init__(palette, options, learn, most_colours, first)
         self.bound = bound
         self.touch_up = touch_up
         self.touch_up_gain = touch_up_gain
