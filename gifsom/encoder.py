@@ -191,9 +191,15 @@ def steadies(options: EncodeOptions, survey: ClipSurvey, census: np.ndarray | No
     quality (a fit's tries set them), and temporal state as it comes (``--no-temporal`` asks for every frame
     drawn afresh, a motion threshold for pixels kept by their own change)."""
     camera = options.content == "noisy" and survey.steady_share >= STEADY_SHARE
-    return ((camera or flickers_smoothly(options, survey))
-            and census is None and channels == 3 and options.palette is None and options.lossy is None
-            and options.temporal and options.motion_threshold == DEFAULT_MOTION_THRESHOLD)
+    return (camera or flickers_smoothly(options, survey)) and census is None and channels == 3 \
+        and may_steady(options)
+
+
+def may_steady(options: EncodeOptions) -> bool:
+    """Whether ``options`` leave a clip free to be mapped as a steady camera's (see :func:`steadies`), whatever
+    the clip: the palette scope and lossy LZW left to the quality, temporal state as it comes."""
+    return options.palette is None and options.lossy is None and options.temporal \
+        and options.motion_threshold == DEFAULT_MOTION_THRESHOLD
 
 
 def flickers_smoothly(options: EncodeOptions, survey: ClipSurvey) -> bool:
@@ -242,9 +248,10 @@ class FirstPaletteAhead:
 
     def start(self, pixels: np.ndarray) -> None:
         """Start learning from uint8 (H, W, C) ``pixels``, the clip's first frame (copied: the caller may reuse
-        the array). Frames with transparency, or over :data:`FIRST_AHEAD_PIXELS`, are left to
-        :func:`write_clip`."""
-        if pixels.ndim != 3 or pixels.shape[2] != 3 or pixels.shape[0] * pixels.shape[1] > FIRST_AHEAD_PIXELS:
+        the array). Frames with transparency, or over :data:`FIRST_AHEAD_PIXELS`, and options that never map a
+        steady camera (:func:`may_steady`) are left to :func:`write_clip`."""
+        if pixels.ndim != 3 or pixels.shape[2] != 3 or pixels.shape[0] * pixels.shape[1] > FIRST_AHEAD_PIXELS \
+                or not may_steady(self.options):
             return
         self._pixels = np.array(pixels, np.uint8)
         learner = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gifsom-first-palette")

@@ -599,3 +599,6 @@ def test_a_first_palette_learned_ahead_serves_only_its_frame_and_options():
     transparent = FirstPaletteAhead(EncodeOptions())
     transparent.start(np.dstack([frames[0], np.full(frames[0].shape[:2], 255, np.uint8)]))
     assert transparent.palette(frames[0], EncodeOptions()) is None
+    lossy = FirstPaletteAhead(EncodeOptions(lossy=10))          # a clip never mapped as a steady camera's
+    lossy.start(frames[0])
+    assert lossy.palette(frames[0], EncodeOptions(lossy=10)) is None
