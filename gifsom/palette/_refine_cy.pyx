@@ -1,5 +1,7 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, initializedcheck=False, cdivision=True
-"""Compiled loops of the palette refinement (weighted k-means on a colour histogram).
+"""Compiled loops of the palette refinement (weighted k-means on a colour histogram): the binned histogram,
+and the whole refinement in one call (:func:`refine`: Lloyd passes, re-seeds of dead entries, drop-and-split
+rounds), so that a steady camera's frame palettes, a few thousand bins each, spend no time between loops.
 
 Sums run in a fixed order on one thread, so a palette does not depend on the
 number of cores; only the per-bin searches, which write one slot each, run on
