@@ -186,8 +186,6 @@ cdef class _Refinement:
         for i in range(self.m):
             self.upper[i] = sqrt(self.first[i])
             self.lower[i] = sqrt(self.second[i])
-        for j in range(self.k):
-            self.order[j] = j
         for step in range(passes):
             self.mass[:] = 0.0
             self.sums[:, :] = 0.0
@@ -214,15 +212,7 @@ cdef class _Refinement:
                     dead += 1
             if dead:
                 self.reseed(centres)
-            for j in range(self.k):
-                self.key_of[j] = centres[j, 0] * self.axis[0] + centres[j, 1] * self.axis[1] + centres[j, 2] * self.axis[2]
-            _sort_by_key(&self.key_of[0], &self.order[0], self.k)
-            for i in range(self.k):
-                j = self.order[i]
-                self.keys[i] = self.key_of[j]
-                self.colours[i, 0] = centres[j, 0]
-                self.colours[i, 1] = centres[j, 1]
-                self.colours[i, 2] = centres[j, 2]
+            self.sort_palette(centres)
             largest = 0.0
             for j in range(self.k):
                 if j == 0 or self.moved[j] > largest:
@@ -359,22 +349,6 @@ cdef void _stable_order(const double* values, int64_t* order, int64_t* scratch, 
     if source != order:
         for t in range(n):
             order[t] = source[t]
-
-
-cdef void _sort_by_key(const double* key_of, int64_t* order, Py_ssize_t k) noexcept nogil:
-    """Put ``order`` (K,), a permutation of the entries, in ascending order of ``key_of`` (K,), equal keys in
-    ascending order of entry (as a stable sort of the entries by key). Insertion sort: from one pass to the
-    next the entries move little, and the order of the pass before is nearly sorted."""
-    cdef Py_ssize_t i, hole
-    cdef int64_t entry
-    for i in range(1, k):
-        entry = order[i]
-        hole = i
-        while hole > 0 and (key_of[order[hole - 1]] > key_of[entry]
-                            or (key_of[order[hole - 1]] == key_of[entry] and order[hole - 1] > entry)):
-            order[hole] = order[hole - 1]
-            hole -= 1
-        order[hole] = entry
 
 
 cdef void _update(const double[:, ::1] points, const double[:, ::1] centres, int64_t[::1] labels,
