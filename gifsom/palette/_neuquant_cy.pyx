@@ -41,10 +41,11 @@ cdef extern from *:
        With SSE2 four neurons are taken at once; all values stay within int32, so the lanes give the
        published integer results exactly. Building with GIFSOM_NO_SSE defined takes the neuron-by-neuron
        loop on any machine, to check it. */
-    static inline void gifsom_decay(int32_t *freq, int64_t *bias, int32_t *shifted, Py_ssize_t i,
-                                    int32_t decay) {
-        freq[i] -= decay;
-        bias[i] += (int64_t)decay << 10;
+    /* gifsom_gain: neuron i's frequency and bias change, and the bias as the contest reads it follows. */
+    static inline void gifsom_gain(int32_t *freq, int64_t *bias, int32_t *shifted, Py_ssize_t i,
+                                   int32_t frequency, int64_t change) {
+        freq[i] += frequency;
+        bias[i] += change;
         shifted[i] = (int32_t)(bias[i] >> 12);
     }
     #if (defined(__SSE2__) || defined(_M_X64)) && !defined(GIFSOM_NO_SSE)
@@ -91,7 +92,8 @@ cdef extern from *:
                 int32_t each[4];
                 _mm_storeu_si128((__m128i *)each, decay);
                 for (int lane = 0; lane < 4; lane++)
-                    if (decaying & (1 << lane)) gifsom_decay(freq, bias, shifted, j + lane, each[lane]);
+                    if (decaying & (1 << lane))
+                        gifsom_gain(freq, bias, shifted, j + lane, -each[lane], (int64_t)each[lane] << 10);
             }
             at = _mm_add_epi32(at, four);
         }
@@ -109,7 +111,8 @@ cdef extern from *:
             int32_t d = (dr < 0 ? -dr : dr) + (dg < 0 ? -dg : dg) + (db < 0 ? -db : db);
             if (d < best) { best = d; best_at = i; }
             if (d - shifted[i] < biased) { biased = d - shifted[i]; biased_at = i; }
-            if (freq[i] >> 10) gifsom_decay(freq, bias, shifted, i, freq[i] >> 10);
+            int32_t decay = freq[i] >> 10;
+            if (decay) gifsom_gain(freq, bias, shifted, i, -decay, (int64_t)decay << 10);
         }
         *nearest = best_at;
         return biased_at;
@@ -119,6 +122,8 @@ cdef extern from *:
     Py_ssize_t contest "gifsom_contest"(const int32_t* red, const int32_t* green, const int32_t* blue,
                                         int32_t* freq, int64_t* bias, int32_t* shifted, Py_ssize_t padded,
                                         int32_t r, int32_t g, int32_t b, Py_ssize_t* nearest) noexcept nogil
+    void gain "gifsom_gain"(int32_t* freq, int64_t* bias, int32_t* shifted, Py_ssize_t i, int32_t frequency,
+                            int64_t change) noexcept nogil
 
 #: Padding neurons sit this far out on every channel (value << 4): never the nearest nor the contest's winner,
 #: whose least distances are under 3 * 4096 (less biases of at most some 16 per training colour).
@@ -201,9 +206,7 @@ def train(const uint8_t[:, ::1] pixels, int size, int sample_factor):
             b = <int64_t>pixels[pos, 2] << NET_BIAS_SHIFT
             j = contest(&net[0, 0], &net[1, 0], &net[2, 0], &freq[0], &bias[0], &shifted[0], padded, r, g, b,
                         &nearest)
-            freq[nearest] += BETA
-            bias[nearest] -= BETA_GAMMA
-            shifted[nearest] = <int32_t>(bias[nearest] >> (INT_BIAS_SHIFT - NET_BIAS_SHIFT))
+            gain(&freq[0], &bias[0], &shifted[0], nearest, BETA, -BETA_GAMMA)
             _pull(net, j, alpha, INIT_ALPHA, r, g, b)          # move the winner
             if rad:                                            # and its neighbours along the 1-D map
                 lo = max(j - rad, -1)
