@@ -51,6 +51,21 @@ def test_palettes_sharing_the_exact_table_keep_their_own_answers(image, several)
         assert _nearest_distances_agree(cache, image)
 
 
+@given(images, st.lists(palettes, min_size=2, max_size=3))
+def test_palettes_sharing_the_coarse_table_and_lists_dither_as_each_alone(image, several):
+    """Error diffusion looks its targets up in a coarse table, and every lookup goes through candidate lists
+    whose lengths palettes share, stamped: a palette dithered after others must come out as it did first.
+    The first is dithered again last, once its answers in the shared tables were overwritten."""
+    options = MappingOptions(dither="floyd-steinberg")
+    caches = [ColourCache(palette) for palette in several]
+    first = [FrameMapper(cache.palette, options).map(image) for cache in caches]
+    for cache, alone in zip(caches + caches[:1], first + first[:1]):
+        again = np.empty(image.shape[:2], np.uint8)
+        cache.map_into(image, again, np.empty((1, 1, 3), np.uint8), again, mode=nearest.MODE_DIFFUSION,
+                       taps=FrameMapper(cache.palette, options)._taps, strength=1.0)
+        assert np.array_equal(again, alone)
+
+
 def test_a_palette_that_takes_the_lists_another_gave_back_finds_its_own_nearest_colours():
     """A palette's candidate lists come from the one an earlier palette gave back, holding that palette's
     lists: they must count for nothing until filled again."""

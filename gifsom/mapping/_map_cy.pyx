@@ -3,11 +3,12 @@
 
 Nearest colours come from lazily filled tables (see :class:`gifsom.mapping.nearest.ColourCache`):
 ``exact`` holds, per 24-bit colour, ``stamp << 9 | (index + 1)``, where the stamp names the palette
-the answer is for (a value with another stamp is not looked up yet: palettes share one table), ``coarse``
-the index for each 4 x 4 x 4 cell (-1: not yet), and for each 8 x 8 x 8 cell
-``counts``/``candidates`` list the entries that can be nearest to any colour in
-it (count -1: not listed yet), after them the same for each 16 x 16 x 16 box,
-from whose list a cell's is filled. Several threads may fill the tables at once:
+the answer is for (a value with another stamp is not looked up yet: palettes share the table), ``coarse``
+the same for each 4 x 4 x 4 cell, and for each 8 x 8 x 8 cell ``counts``/``candidates`` list the
+entries that can be nearest to any colour in it (``counts``, shared like the others, holds
+``stamp << 9 | count``; ``candidates`` is the palette's own), after them the same for each
+16 x 16 x 16 box, from whose list a cell's is filled. A new palette so finds every table ready, with
+nothing to clear: a steady camera's frames each bring one. Several threads may fill the tables at once:
 every value a thread can write is the same whoever writes it, and a cell's
 list is published with a release store after it is written. Threads mapping to
 different palettes may overwrite each other's exact answers: each stamp check
@@ -15,7 +16,7 @@ then fails, and the answer is found again.
 """
 
 from cython.parallel cimport prange
-from libc.stdint cimport int16_t, int32_t, int64_t, uint8_t, uint16_t, uint32_t
+from libc.stdint cimport int32_t, int64_t, uint8_t, uint16_t, uint32_t
 from libc.stdlib cimport calloc, free
 from libc.string cimport memcmp, memcpy, memset
 
@@ -23,8 +24,6 @@ cdef extern from *:
     """
     static inline int32_t gifsom_load_acquire_i32(const int32_t *p) { return __atomic_load_n(p, __ATOMIC_ACQUIRE); }
     static inline void gifsom_store_release_i32(int32_t *p, int32_t v) { __atomic_store_n(p, v, __ATOMIC_RELEASE); }
-    static inline int16_t gifsom_load_i16(const int16_t *p) { return __atomic_load_n(p, __ATOMIC_RELAXED); }
-    static inline void gifsom_store_i16(int16_t *p, int16_t v) { __atomic_store_n(p, v, __ATOMIC_RELAXED); }
     static inline uint16_t gifsom_load_u16(const uint16_t *p) { return __atomic_load_n(p, __ATOMIC_RELAXED); }
     static inline void gifsom_store_u16(uint16_t *p, uint16_t v) { __atomic_store_n(p, v, __ATOMIC_RELAXED); }
     #if defined(__GNUC__)
@@ -151,8 +150,6 @@ cdef extern from *:
     """
     int32_t load_acquire_i32 "gifsom_load_acquire_i32"(const int32_t* p) noexcept nogil
     void store_release_i32 "gifsom_store_release_i32"(int32_t* p, int32_t v) noexcept nogil
-    int16_t load_i16 "gifsom_load_i16"(const int16_t* p) noexcept nogil
-    void store_i16 "gifsom_store_i16"(int16_t* p, int16_t v) noexcept nogil
     uint16_t load_u16 "gifsom_load_u16"(const uint16_t* p) noexcept nogil
     void store_u16 "gifsom_store_u16"(uint16_t* p, uint16_t v) noexcept nogil
     void prefetch "gifsom_prefetch"(const void* p) noexcept nogil
@@ -180,8 +177,11 @@ cdef enum:
 MODE_PLAIN = 0
 MODE_ORDERED = 1
 MODE_DIFFUSION = 2
-#: Palettes that can share an exact table: stamps run from 1 to this (a 16-bit entry keeps 9 bits for the index).
+#: Palettes that can share a set of tables: stamps run from 1 to this (a 16-bit entry keeps 9 bits for the index).
 MAX_STAMP = (1 << 7) - 1
+cdef enum:
+    STAMP_SHIFT = 9                     # an entry is stamp << STAMP_SHIFT | value
+    STAMP_VALUE = (1 << STAMP_SHIFT) - 1
 #: Slots of ``counts`` and ``candidates``: the 8 x 8 x 8 cells', then the 16 x 16 x 16 boxes'.
 LIST_COUNT = CELLS + (1 << (3 * PARENT_BITS))
 #: Cells of the coarse table.
@@ -198,7 +198,7 @@ cdef float MAX_CARRIED_ERROR = 48.0
 cdef struct Tables:
     uint16_t* exact
     uint16_t stamp
-    int16_t* coarse
+    uint16_t* coarse
     const uint8_t* palette      # (n, 3)
     float red[256]              # the palette's channels, one array each, 0 past the last entry, as floats for
     float green[256]            # the candidate lists' 4-wide tests (SSE2 multiplies floats 4 at once, 32-bit
@@ -244,7 +244,7 @@ cdef int32_t _fill_parent(const Tables* t, Py_ssize_t parent) noexcept nogil:
         chosen[k] = <uint8_t>j          # kept only where it qualifies: k then moves on
         k += near[j] <= bound
     memcpy(t.candidates + base, chosen, k)   # (another thread filling the box too writes the same list)
-    store_release_i32(&t.counts[slot], <int32_t>k)
+    store_release_i32(&t.counts[slot], <int32_t>((t.stamp << STAMP_SHIFT) | k))
     return <int32_t>k
 
 
@@ -268,7 +268,7 @@ cdef int32_t _fill_cell(const Tables* t, Py_ssize_t cell) noexcept nogil:
     low[2] = cell_b << CELL_SHIFT
     cdef Py_ssize_t parent = (((cell_r >> 1) << (2 * PARENT_BITS)) | ((cell_g >> 1) << PARENT_BITS)
                               | (cell_b >> 1))
-    cdef int32_t among = load_acquire_i32(&t.counts[CELLS + parent])
+    cdef int32_t among = _listed(t, CELLS + parent)
     if among < 0:
         among = _fill_parent(t, parent)
     cdef const uint8_t* listed = t.candidates + (CELLS + parent) * t.n
@@ -293,8 +293,14 @@ cdef int32_t _fill_cell(const Tables* t, Py_ssize_t cell) noexcept nogil:
         chosen[k] = listed[i]
         k += near[i] <= bound
     memcpy(t.candidates + base, chosen, k)
-    store_release_i32(&t.counts[cell], <int32_t>k)
+    store_release_i32(&t.counts[cell], <int32_t>((t.stamp << STAMP_SHIFT) | k))
     return <int32_t>k
+
+
+cdef inline int32_t _listed(const Tables* t, Py_ssize_t slot) noexcept nogil:
+    """How many entries this palette's list at ``slot`` holds, or -1 where it has not listed them yet."""
+    cdef int32_t found = load_acquire_i32(&t.counts[slot])
+    return found & STAMP_VALUE if (found >> STAMP_SHIFT) == t.stamp else -1
 
 
 cdef inline float _least(const float* values, Py_ssize_t n) noexcept nogil:
@@ -309,7 +315,7 @@ cdef inline float _least(const float* values, Py_ssize_t n) noexcept nogil:
 cdef Py_ssize_t _cell_nearest(const Tables* t, int64_t r, int64_t g, int64_t b) noexcept nogil:
     """Index of the palette entry nearest to (r, g, b) by the weighted distance, from the candidates of its cell."""
     cdef Py_ssize_t cell = ((r >> CELL_SHIFT) << (2 * CELL_BITS)) | ((g >> CELL_SHIFT) << CELL_BITS) | (b >> CELL_SHIFT)
-    cdef int32_t k = load_acquire_i32(&t.counts[cell])
+    cdef int32_t k = _listed(t, cell)
     if k < 0:
         k = _fill_cell(t, cell)
     cdef Py_ssize_t base = cell * t.n, i, j, best = t.candidates[base]
@@ -331,10 +337,10 @@ cdef inline Py_ssize_t _exact(const Tables* t, int64_t r, int64_t g, int64_t b) 
     cdef int64_t key = (r << 16) | (g << 8) | b
     cdef uint16_t found = load_u16(&t.exact[key])
     cdef Py_ssize_t index
-    if (found >> 9) == t.stamp:
-        return (found & 511) - 1
+    if (found >> STAMP_SHIFT) == t.stamp:
+        return (found & STAMP_VALUE) - 1
     index = _cell_nearest(t, r, g, b)
-    store_u16(&t.exact[key], <uint16_t>((t.stamp << 9) | (index + 1)))
+    store_u16(&t.exact[key], <uint16_t>((t.stamp << STAMP_SHIFT) | (index + 1)))
     return index
 
 
@@ -346,13 +352,15 @@ cdef inline Py_ssize_t _coarse(const Tables* t, int64_t r, int64_t g, int64_t b)
     moved by more than that.
     """
     cdef Py_ssize_t cell = ((r >> COARSE_SHIFT) << (2 * COARSE_BITS)) | ((g >> COARSE_SHIFT) << COARSE_BITS) | (b >> COARSE_SHIFT)
-    cdef Py_ssize_t index = load_i16(&t.coarse[cell])
+    cdef uint16_t found = load_u16(&t.coarse[cell])
     cdef int64_t half = 1 << (COARSE_SHIFT - 1)
-    if index < 0:
-        index = _cell_nearest(t, ((r >> COARSE_SHIFT) << COARSE_SHIFT) + half,
-                              ((g >> COARSE_SHIFT) << COARSE_SHIFT) + half,
-                              ((b >> COARSE_SHIFT) << COARSE_SHIFT) + half)
-        store_i16(&t.coarse[cell], <int16_t>index)
+    cdef Py_ssize_t index
+    if (found >> STAMP_SHIFT) == t.stamp:
+        return (found & STAMP_VALUE) - 1
+    index = _cell_nearest(t, ((r >> COARSE_SHIFT) << COARSE_SHIFT) + half,
+                          ((g >> COARSE_SHIFT) << COARSE_SHIFT) + half,
+                          ((b >> COARSE_SHIFT) << COARSE_SHIFT) + half)
+    store_u16(&t.coarse[cell], <uint16_t>((t.stamp << STAMP_SHIFT) | (index + 1)))
     return index
 
 
@@ -619,7 +627,7 @@ cdef int _diffuse(const Frame* f, const Tables* t, Dither* d, int threads) excep
 def map_frame(const uint8_t[:, :, ::1] pixels, uint8_t[:, ::1] out, uint8_t[:, :, ::1] reference,
               const uint8_t[:, ::1] previous, int threshold, bint stateful, bint record, int mode,
               const int64_t[:, ::1] offsets, const double[:, ::1] taps, double strength,
-              uint16_t[::1] exact, int stamp, int16_t[::1] coarse, const uint8_t[:, ::1] palette, int32_t[::1] counts,
+              uint16_t[::1] exact, int stamp, uint16_t[::1] coarse, const uint8_t[:, ::1] palette, int32_t[::1] counts,
               uint8_t[::1] candidates, const int32_t[::1] channel_weights, int threads=1,
               const uint8_t[:, ::1] weights=None):
     """Map one frame to palette indices.
@@ -637,8 +645,9 @@ def map_frame(const uint8_t[:, :, ::1] pixels, uint8_t[:, ::1] out, uint8_t[:, :
         weights: uint8 (H, W) or None: for error diffusion, how much of the carried error each
             pixel takes and passes on (255: all, 0: none; see ``_dither_cy.dither_weights``).
         exact, coarse, palette, counts, candidates: the lookup tables (see the module docstring): exact is
-            uint16 (2 ** 24,), shared by palettes, and ``stamp`` (1 .. :data:`MAX_STAMP`) names this palette's
-            answers in it.
+            uint16 (2 ** 24,), coarse uint16 (:data:`COARSE_COUNT`,) and counts int32 (:data:`LIST_COUNT`,), all
+            three shared by palettes, where ``stamp`` (1 .. :data:`MAX_STAMP`) names this palette's answers;
+            palette uint8 (n, 3); candidates uint8 (:data:`LIST_COUNT` * n,), the palette's own.
         channel_weights: int32 (3,) weights of the squared red, green and blue differences in the
             nearest-colour distance, each 1..:data:`MAX_CHANNEL_WEIGHT` (see ``gifsom.colours.metric``); the tables
             hold answers for one set of weights.
@@ -674,8 +683,10 @@ def map_frame(const uint8_t[:, :, ::1] pixels, uint8_t[:, ::1] out, uint8_t[:, :
     f.threshold = threshold
     f.stateful = stateful
     f.record = record
-    if exact.shape[0] != (1 << 24) or not 1 <= stamp <= MAX_STAMP:
-        raise ValueError("map_frame: exact must hold 2 ** 24 entries, and stamp be 1 to MAX_STAMP")
+    if (exact.shape[0] != (1 << 24) or coarse.shape[0] != COARSE_COUNT or counts.shape[0] != LIST_COUNT
+            or candidates.shape[0] < LIST_COUNT * palette.shape[0] or not 1 <= stamp <= MAX_STAMP):
+        raise ValueError("map_frame: exact, coarse, counts and candidates must have their sizes, and stamp be "
+                         "1 to MAX_STAMP")
     t.exact = &exact[0]
     t.stamp = <uint16_t>stamp
     t.coarse = &coarse[0]

@@ -33,24 +33,38 @@ _NO_TAPS = np.zeros((1, 3), np.float64)
 
 
 #: Every palette's candidate lists (any size of palette uses the front of one), reused from palette to palette:
-#: what a list held before is never read, since a cell's list is read only once its count says it is filled.
+#: what a list held before is never read, since a cell's list is read only once its count, stamped with the
+#: palette's, says it is filled.
 _candidate_lists = ScratchPool(LIST_COUNT * 256, np.uint8)
 
-_exact_lock = threading.Lock()
-_exact_table: np.ndarray | None = None
+_tables_lock = threading.Lock()
+_tables: "_SharedTables | None" = None
 _last_stamp = MAX_STAMP
 
 
-def _shared_exact_table() -> tuple[np.ndarray, int]:
-    """The exact table a new palette uses, and its stamp there: the current table until its
-    :data:`MAX_STAMP` stamps are given out, then a fresh one (whose pages are touched as used; palettes
-    still using the old one keep it)."""
-    global _exact_table, _last_stamp
-    with _exact_lock:
-        if _exact_table is None or _last_stamp == MAX_STAMP:
-            _exact_table, _last_stamp = small_pages_zeroed(1 << 24), 0
+class _SharedTables:
+    """The lookup tables that up to :data:`MAX_STAMP` palettes share, each answer marked with its palette's
+    stamp (zeroed: no answers yet): ``exact``, uint16 (2 ** 24,) one per 24-bit colour; ``coarse``, uint16
+    (:data:`COARSE_COUNT`,) one per 4 x 4 x 4 cell; ``counts``, int32 (:data:`LIST_COUNT`,) the length of
+    each candidate list."""
+
+    def __init__(self) -> None:
+        self.exact = small_pages_zeroed(1 << 24)
+        self.coarse = small_pages_zeroed(COARSE_COUNT)
+        self.counts = small_pages_zeroed(LIST_COUNT, np.int32)
+
+
+def _shared_tables() -> tuple[_SharedTables, int]:
+    """The tables a new palette uses, and its stamp there: the current ones until their :data:`MAX_STAMP`
+    stamps are given out, then fresh ones (whose pages are touched as used; palettes still using the old
+    ones keep them). A new palette so costs no clearing: a steady camera's frames, which bring a palette
+    each, spent 0.2 ms a frame filling a coarse table and counts of their own (a 240x180 frame, 2026-12-05)."""
+    global _tables, _last_stamp
+    with _tables_lock:
+        if _tables is None or _last_stamp == MAX_STAMP:
+            _tables, _last_stamp = _SharedTables(), 0
         _last_stamp += 1
-        return _exact_table, _last_stamp
+        return _tables, _last_stamp
 
 
 class ColourCache:
@@ -58,14 +72,14 @@ class ColourCache:
 
     Tables filled on demand: one answer per 24-bit colour (32 MiB of address
     space, of which only the pages of colours seen are touched, so a colour
-    seen before costs one load), in a table that up to 127 palettes share, each
-    answer marked with its palette's stamp: a new palette then costs no fresh
-    pages (a 64x64 frame of noise touched 4,096 of them, 10 ms of page faults);
-    for the RGB cube cut into 8 x 8 x 8 cells, the
+    seen before costs one load); for the RGB cube cut into 8 x 8 x 8 cells, the
     few palette entries that can be nearest to any colour in the cell, so a new
     colour is compared with a handful of entries; and a coarse table of 4 x 4 x 4
-    cells for error diffusion. Nearest is by the weighted distance of
-    :mod:`gifsom.colours.metric`.
+    cells for error diffusion. All but the lists themselves are tables that up to
+    127 palettes share, each answer marked with its palette's stamp: a new
+    palette then costs no fresh pages (a 64x64 frame of noise touched 4,096 of
+    them, 10 ms of page faults) and nothing to clear. Nearest is by the weighted
+    distance of :mod:`gifsom.colours.metric`.
 
     Args:
         palette: uint8 (K, 3), 1 <= K <= 256.
@@ -78,9 +92,8 @@ class ColourCache:
         if not 1 <= len(palette) <= 256:
             raise OptionError(f"palette has {len(palette)} entries; give 1 to 256 colours")
         self.palette = palette
-        self.exact, self.stamp = _shared_exact_table()
-        self.coarse = np.full(COARSE_COUNT, -1, np.int16)
-        self.counts = np.full(LIST_COUNT, -1, np.int32)
+        tables, self.stamp = _shared_tables()
+        self.exact, self.coarse, self.counts = tables.exact, tables.coarse, tables.counts
         # small pages, each touched as a cell is listed (see gifsom.pages: from the heap, a clip of many palettes
         # kept 25 MB more resident), handed on to a later palette when this one goes
         lists = _candidate_lists.take()
