@@ -612,6 +612,48 @@ def test_rounding_moves_stranded_and_repeated_entries_onto_colours_no_entry_serv
     assert len(np.unique(labels)) == size                # every entry serves a colour
 
 
+@settings(max_examples=80, deadline=None)
+@given(st.integers(0, 2 ** 31), st.integers(3, 24), st.integers(1, 5), st.integers(0, 3), st.integers(0, 1),
+       st.sampled_from(["spread", "crowded", "stranded"]))
+def test_a_refined_palette_is_rounded_as_numpy_rounds_it(seed, size, per_entry, passes, rounds, entries):
+    """The kernel rounds the refined entries itself, and leaves to numpy the palettes where an entry must move
+    (repeats, entries that serve no colour, bins as near to two entries): the palette must be the one the
+    refinement followed by :func:`round_palette` gives. Whole-number colours with whole-number counts put
+    entries on half levels (rounded to even)."""
+    from gifsom.colours.metric import from_weighted, to_weighted
+    from gifsom.palette.refine import refine_palette, refined_palette, round_palette
+
+    rng = np.random.default_rng(seed)
+    colours = np.unique(rng.integers(40, 216, (size * per_entry, 3)), axis=0).astype(np.float64)
+    weights = rng.integers(1, 4, len(colours)).astype(np.float64)
+    initial = colours[rng.choice(len(colours), min(size, len(colours)), replace=False)]
+    if entries == "crowded":
+        initial[: len(initial) // 2] = initial[0] + rng.uniform(-0.3, 0.3, (len(initial) // 2, 3))
+    elif entries == "stranded":
+        initial[-1] = (0.0, 0.0, 0.0)            # nearer to no colour than the entries on colours are
+    effort = {"passes": passes, "rounds": rounds, "moves": 4}
+    expected = round_palette(from_weighted(refine_palette(to_weighted(colours), weights, to_weighted(initial),
+                                                          **effort)), colours, weights)
+    assert np.array_equal(refined_palette(colours, weights, to_weighted(initial), **effort), expected)
+
+
+@pytest.mark.parametrize(("entries", "clean"), [
+    ([(100, 100, 100), (104, 100, 100)], True),
+    ([(100, 100, 100), (102, 100, 100)], False),     # the bin at 101 is as near to both: either may take it
+    ([(100, 100, 100), (100.4, 100, 100)], False),   # one colour once rounded: one of them serves nothing
+    ([(100, 100, 100), (20, 20, 20)], False),        # nearer to no bin
+])
+def test_the_kernel_leaves_to_numpy_every_palette_whose_rounding_must_move_an_entry(entries, clean):
+    from gifsom.palette._refine_cy import refine
+
+    points = np.array([(90, 100, 100), (101, 100, 100), (104, 100, 100)], np.float64)
+    centres = np.array(entries, np.float64)
+    rounded = np.zeros((2, 3), np.uint8)
+    _, found = refine(points, np.ones(3), centres, np.array([1.0, 0.0, 0.0]), 0, 0, 1, 0.0, 1, np.ones(3), rounded)
+    assert found == clean
+    assert np.array_equal(rounded, np.rint(centres))
+
+
 @settings(max_examples=80)
 @given(st.integers(0, 2 ** 31), st.integers(0, 300), st.integers(0, 320), st.integers(1, 6))
 def test_the_largest_values_come_first_as_a_stable_descending_sort_gives_them(seed, size, count, levels):

@@ -9,12 +9,12 @@ from typing import Any
 import numpy as np
 
 from .. import checks
-from ..colours.metric import from_weighted, to_weighted
+from ..colours.metric import to_weighted
 from ..errors import OptionError, OptionValueError
 from ..frames import as_pixels
 from .histogram import colour_histogram
 from .neuquant import neuquant, spread_sample
-from .refine import BIN_SHIFT, binned_histogram, coarser_histogram, refine_palette, round_palette
+from .refine import BIN_SHIFT, binned_histogram, coarser_histogram, refine_palette, refined_palette
 from .sampling import PixelSampler
 
 
@@ -162,9 +162,8 @@ def palette_from_pixels(pixels: np.ndarray, options: PaletteOptions, start: np.n
         palette = neuquant(pixels, free, options.sample_factor)
     elif start is not None and len(start) == options.colors:
         points, weights = binned_histogram(pixels)
-        palette = refine_palette(to_weighted(points), weights, to_weighted(start[len(fixed):].astype(np.float64)),
-                                 **vars(FOLLOWING))
-        palette = round_palette(from_weighted(palette), points, weights)
+        palette = refined_palette(points, weights, to_weighted(start[len(fixed):].astype(np.float64)),
+                                  **vars(FOLLOWING))
     else:
         # the SOM seeds the refinement, which does the fine work on a colour histogram, in the
         # weighted space of gifsom.colours.metric (where the mapping will judge the palette)
@@ -172,17 +171,16 @@ def palette_from_pixels(pixels: np.ndarray, options: PaletteOptions, start: np.n
         seed = to_weighted(neuquant(spread_sample(pixels, seed_pixels), free, 1))
         if exact is not None and exact_stage:
             points, weights = exact[0].astype(np.float64), exact[1].astype(np.float64)
-            palette = refine_palette(to_weighted(points), weights, seed, **vars(effort["exact"]))
+            palette = refined_palette(points, weights, seed, **vars(effort["exact"]))
+        elif effort["fine"].passes > 0:
+            points, weights = binned_histogram(pixels, BIN_SHIFT)
+            coarse_points, coarse_weights = coarser_histogram(points, weights, COARSE_BIN_SHIFT)
+            palette = refine_palette(to_weighted(coarse_points), coarse_weights, seed, **vars(effort["coarse"]))
+            palette = refined_palette(points, weights, palette, **vars(effort["fine"]))
         else:
             # with the stage on 64-level bins left out (see Effort), the 32-level bins serve the rounding too
-            fine = effort["fine"].passes > 0
-            points, weights = binned_histogram(pixels, BIN_SHIFT if fine else COARSE_BIN_SHIFT)
-            coarse_points, coarse_weights = (coarser_histogram(points, weights, COARSE_BIN_SHIFT) if fine
-                                             else (points, weights))
-            palette = refine_palette(to_weighted(coarse_points), coarse_weights, seed, **vars(effort["coarse"]))
-            if fine:
-                palette = refine_palette(to_weighted(points), weights, palette, **vars(effort["fine"]))
-        palette = round_palette(from_weighted(palette), points, weights)
+            points, weights = binned_histogram(pixels, COARSE_BIN_SHIFT)
+            palette = refined_palette(points, weights, seed, **vars(effort["coarse"]))
     if len(fixed):
         palette = np.concatenate([fixed, palette])
     return palette

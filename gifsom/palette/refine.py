@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..colours.metric import to_weighted
+from ..colours.metric import AXIS_SCALE, from_weighted, to_weighted
 from ..colours.nearest import POINTS_PER_THREAD, assign_nearest, principal_axis
 from ..colours.packed import among, pack_colours
 from ..pages import ScratchPool
@@ -107,11 +107,34 @@ def refine_palette(points: np.ndarray, weights: np.ndarray, initial: np.ndarray,
     points = np.ascontiguousarray(points, dtype=np.float64).reshape(-1, 3)
     weights = np.ascontiguousarray(weights, dtype=np.float64)
     centres = np.array(initial, dtype=np.float64).reshape(-1, 3)
-    axis = np.ascontiguousarray(principal_axis(centres), dtype=np.float64)
-    moves = max(1, min(moves, len(centres) // 4))
-    _refine_cy.refine(points, weights, centres, axis, passes, rounds, moves, STALL, threads_for(len(points),
-                                                                                               POINTS_PER_THREAD))
+    _refine_cy.refine(points, weights, centres, _axis(centres), passes, rounds, _moves(moves, centres), STALL,
+                      threads_for(len(points), POINTS_PER_THREAD))
     return centres
+
+
+def refined_palette(colours: np.ndarray, weights: np.ndarray, initial: np.ndarray, *, passes: int = 12,
+                    rounds: int = 2, moves: int = 16) -> np.ndarray:
+    """:func:`refine_palette` on RGB ``colours`` (float64 (M, 3), weighted by float64 (M,) ``weights``; the
+    refinement runs on them scaled, :func:`gifsom.colours.metric.to_weighted`), from ``initial`` (K, 3) given
+    scaled, then :func:`round_palette` against the same colours: the uint8 (K, 3) palette. The kernel rounds
+    the entries itself, and the numpy rounding runs only where an entry must move."""
+    points = np.ascontiguousarray(to_weighted(colours)).reshape(-1, 3)
+    weights = np.ascontiguousarray(weights, dtype=np.float64)
+    centres = np.array(initial, dtype=np.float64).reshape(-1, 3)
+    rounded = np.empty(centres.shape, np.uint8)
+    _, clean = _refine_cy.refine(points, weights, centres, _axis(centres), passes, rounds, _moves(moves, centres),
+                                 STALL, threads_for(len(points), POINTS_PER_THREAD), AXIS_SCALE, rounded)
+    return rounded if clean else round_palette(from_weighted(centres), colours, weights)
+
+
+def _axis(centres: np.ndarray) -> np.ndarray:
+    """The axis the refinement's searches sort ``centres`` along."""
+    return np.ascontiguousarray(principal_axis(centres), dtype=np.float64)
+
+
+def _moves(moves: int, centres: np.ndarray) -> int:
+    """Entries moved per drop-and-split round: ``moves``, at least 1 and at most a quarter of the palette."""
+    return max(1, min(moves, len(centres) // 4))
 
 
 def round_palette(centres: np.ndarray, colours: np.ndarray, counts: np.ndarray) -> np.ndarray:
