@@ -463,7 +463,8 @@ def write_clip(out: BinaryIO, spool: Clip, survey: ClipSurvey, options: EncodeOp
             global_palette = stretch_palettes.global_palette
         writer = AnimationWriter(out, width, height, global_palette=global_palette, loop=options.loop,
                                  comment=options.comment, lossy=options.lossy_level, spare_slot=channels == 4,
-                                 every_way=every_way, mapped_ahead=True)
+                                 every_way=every_way, mapped_ahead=True,
+                                 lookahead_only=steady and options.content == "noisy")
         per_frame = global_palette is None and scope == "frame"
         converging: ScreenFollowingMapper | None = None
         first = global_palette

@@ -808,12 +808,12 @@ def test_the_plan_encoder_keeps_frame_order_and_its_bounds_on_plans_ahead(monkey
 
     stuck: list[int] = []
 
-    def held(plan, pool=None):
+    def held(plan, pool=None, history=None, lookahead_only=False):
         # every job waits until the caller has queued what the bounds allow; a caller that waited for a job
         # before that would never let it go: the job gives up after a while and the test fails
         if not release.wait(timeout=30):
             stuck.append(plan.delay_cs)
-        return encoded(plan, pool)
+        return encoded(plan, pool, history, lookahead_only)
 
     monkeypatch.setattr(plan_encoding, "_encoded", held)
     rng = np.random.default_rng(ahead_pixels)

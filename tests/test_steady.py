@@ -388,6 +388,33 @@ def test_the_pages_a_steady_camera_s_palettes_handed_on_are_given_back_with_the_
     assert kept_scratch() == 0
 
 
+def _parses(monkeypatch) -> dict[str, int]:
+    """Count the exact LZW parses run from here on: greedy and with lookahead."""
+    from gifsom.gif import lzw
+
+    counts = {"greedy": 0, "lookahead": 0}
+    for name, kind in (("encode_greedy", "greedy"), ("encode_lookahead", "lookahead")):
+        def counted(*args, _parse=getattr(lzw, name), _kind=kind):
+            counts[_kind] += 1
+            return _parse(*args)
+        monkeypatch.setattr(lzw, name, counted)
+    return counts
+
+
+def test_a_steady_camera_s_frames_are_parsed_with_lookahead_alone(tmp_path, monkeypatch):
+    """Camera video's dithered frames, written one way each, are parsed with lookahead only; smooth video, where
+    greedy parsing sometimes wins, and any other clip are parsed both ways, keeping the smaller."""
+    counts = _parses(monkeypatch)
+    camera = gifsom.encode(_steady_clip(), tmp_path / "camera.gif", fps=10)
+    assert counts == {"greedy": 0, "lookahead": camera.frames}
+    counts.update(greedy=0, lookahead=0)
+    smooth = gifsom.encode(_smooth_flickering_clip(), tmp_path / "smooth.gif", fps=10)
+    assert counts["greedy"] >= smooth.frames and counts["lookahead"] == smooth.frames
+    counts.update(greedy=0, lookahead=0)
+    gifsom.encode(_steady_clip(), tmp_path / "lossless.gif", fps=10, palette="global", lossy=0)
+    assert counts["greedy"] >= counts["lookahead"] > 0
+
+
 def _smooth_flickering_clip(count: int = 8, seed: int = 6) -> list[np.ndarray]:
     """A smooth two-colour gradient whose pixels a codec's noise moves by a level here and there, under a
     small box moving across it: smooth pictures (little grain) that flicker as camera video does."""

@@ -65,17 +65,19 @@ class AnimationWriter:
             :class:`.plan_encoding.PlanEncoder`).
         mapped_ahead: the caller's frames are mapped on another thread, so :meth:`add` encodes a lossy frame
             on the caller's thread (else on a worker, while the caller maps the next frame).
+        lookahead_only: parse exact rectangles written one way with lookahead alone (camera video; see
+            :class:`.plan_encoding.PlanEncoder`).
     """
 
     def __init__(self, out: BinaryIO, width: int, height: int, *, global_palette: np.ndarray | None,
                  loop: int = 0, comment: str | None = None, lossy: int = 0, spare_slot: bool = False,
                  reorder: bool = True, reorder_up_to: int | None = None,
-                 every_way: bool = False, mapped_ahead: bool = False) -> None:
+                 every_way: bool = False, mapped_ahead: bool = False, lookahead_only: bool = False) -> None:
         self.out = out
         self.lossy = lossy
         self.width, self.height, self.loop, self.comment = width, height, loop, comment
         self.model = ScreenModel(width, height, global_palette=global_palette, spare_slot=spare_slot, lossy=lossy)
-        self.encoder = PlanEncoder(self._emit, every_way, lossy_on_caller=mapped_ahead)
+        self.encoder = PlanEncoder(self._emit, every_way, lossy_on_caller=mapped_ahead, lookahead_only=lookahead_only)
         self.pending: IndexedFrame | None = None
         self.frames_written = 0
         self.bytes_written = 0
