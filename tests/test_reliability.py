@@ -345,3 +345,97 @@ def test_the_temporary_file_takes_the_mode_a_new_file_of_the_users_takes(tmp_pat
     finally:
         os.umask(previous)
     assert mode == 0o640 and not leftovers(tmp_path)
+
+
+
+def test_a_prefetched_pipe_gives_the_bytes_written_in_any_sizes():
+    import threading
+
+    from gifsom.ffmpeg import PrefetchedPipe
+
+    rng = np.random.default_rng(4)
+    sent = rng.integers(0, 256, 3_000_000, dtype=np.uint8).tobytes()
+    read_end, write_end = os.pipe()
+    pipe = PrefetchedPipe(read_end)
+
+    def write() -> None:
+        with os.fdopen(write_end, "wb", buffering=0) as out:
+            start = 0
+            for size in rng.integers(1, 200_000, 1000):
+                out.write(sent[start:start + size])
+                start += size
+                if start >= len(sent):
+                    return
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    writer.join()                                   # all of it drained, in the pipe's pieces, before any read
+    sizes = [1, 7, 65_536, 129_600, 1_000_001]
+    got = [pipe.read(sizes[n % len(sizes)]) for n in range(12)]
+    got.append(pipe.read(len(sent)))
+    pipe.close()
+    assert [len(chunk) for chunk in got[:-1]] == [sizes[n % len(sizes)] for n in range(12)]
+    assert b"".join(got) == sent and pipe.read(10) == b""
+
+
+def test_a_prefetched_pipe_stops_draining_at_its_limit_until_read(monkeypatch):
+    """The drainer parks once it holds :data:`PREFETCH_BYTES`: ffmpeg then waits on the full pipe, as it would
+    for a reader without the prefetch."""
+    import threading
+
+    from gifsom import ffmpeg
+
+    monkeypatch.setattr(ffmpeg, "PREFETCH_BYTES", 200_000)
+    monkeypatch.setattr(ffmpeg, "PIPE_BYTES", 16_384)        # the size of each of the drainer's reads
+    read_end, write_end = os.pipe()
+    pipe = ffmpeg.PrefetchedPipe(read_end)
+    parked = threading.Event()
+
+    class Watched(threading.Condition):
+        def wait_for(self, predicate, timeout=None):
+            if threading.current_thread().name == "gifsom-prefetch" and not predicate():
+                parked.set()
+                self.notify_all()
+            return super().wait_for(predicate, timeout)
+
+    with pipe._changed:                             # nothing written yet: the drainer waits in its read
+        pipe._changed = Watched()
+    sent = bytes(range(256)) * 20_000               # 5 MB: more than the limit and the system's pipe hold
+    written = threading.Event()
+
+    def write() -> None:
+        with os.fdopen(write_end, "wb", buffering=0) as out:
+            out.write(sent)
+        written.set()
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    with pipe._changed:                             # until the drainer parks, or takes the whole stream
+        pipe._changed.wait_for(lambda: parked.is_set() or pipe._ended)
+    assert parked.is_set() and not written.is_set()
+    assert pipe._held < ffmpeg.PREFETCH_BYTES + ffmpeg.PIPE_BYTES
+    assert pipe.read(len(sent)) == sent                 # reading lets the drainer on
+    writer.join()
+    pipe.close()
+
+
+def test_a_decode_started_early_is_read_whole_through_its_prefetch_and_stopped_when_left():
+    import threading
+
+    from gifsom.ffmpeg import description, start_decode
+    from gifsom.video_probe import video_info
+
+    path = FIXTURES / "pan.mp4"
+    command = VideoSource(path).command(video_info(description(path), path))[0]
+    plain, prefetched = start_decode(command), start_decode(command, prefetch=True)
+    try:
+        whole = plain.frames.read()
+        assert prefetched.frames.read(len(whole) + 1) == whole     # the stream's end: fewer bytes than asked
+    finally:
+        plain.close()
+        prefetched.close()
+    left = start_decode(command, prefetch=True)
+    assert len(left.frames.read(1000)) == 1000
+    left.close()                                    # mid-stream, as a reader that stops early closes it
+    assert not ffmpeg_children()
+    assert not [t for t in threading.enumerate() if t.name == "gifsom-prefetch"]
