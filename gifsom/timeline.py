@@ -9,6 +9,7 @@ where an edit says otherwise.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -43,8 +44,7 @@ class TimelineEdits:
         return self.reverse or self.boomerang or self.max_idle is not None or bool(self.hold_last)
 
 
-@dataclass(frozen=True)
-class Timeline:
+class Timeline(NamedTuple):
     """Which spooled frames are shown, in order, and when.
 
     Attributes:

@@ -14,7 +14,6 @@ global colour table is put in the order that gives them the shortest codes
 
 from __future__ import annotations
 
-import dataclasses
 import shutil
 import tempfile
 from typing import IO, BinaryIO
@@ -127,7 +126,7 @@ class AnimationWriter:
             return
         if frame.start_cs - pending.start_cs < MIN_DELAY_CS:
             # too short to be seen: show the newer frame from the older one's start
-            self.pending = dataclasses.replace(frame, start_cs=pending.start_cs)
+            self.pending = frame._replace(start_cs=pending.start_cs)
             self._pending_changed = union_box(self._pending_changed, frame.changed)
             return
         if self._same_picture(pending, frame):

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -47,8 +47,7 @@ def _pixels(frame: bytes) -> int:
     return width * height
 
 
-@dataclass(frozen=True)
-class DrawnIndices:
+class DrawnIndices(NamedTuple):
     """What one frame drawn with the global colour table takes of it.
 
     Attributes:

@@ -14,7 +14,6 @@ frame; :meth:`ScreenModel.show` moves the model on once the plan's encoding
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
@@ -31,8 +30,7 @@ DISPOSE_BACKGROUND = 2  # clear the frame's rectangle to transparent
 EMPTY = np.uint32(EMPTY_PIXEL)
 
 
-@dataclass(frozen=True)
-class IndexedFrame:
+class IndexedFrame(NamedTuple):
     """A frame after mapping.
 
     Attributes:
@@ -72,8 +70,7 @@ def _padded_colours(palette: np.ndarray) -> np.ndarray:
     return padded
 
 
-@dataclass(frozen=True)
-class FramePlan:
+class FramePlan(NamedTuple):
     """One frame's rectangle, ready to be encoded in whichever way comes out smallest.
 
     Attributes:

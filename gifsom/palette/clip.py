@@ -9,7 +9,7 @@ clip uses, so that a flat screen recording gets a lossless palette.
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -134,8 +134,7 @@ def opaque_pixels(pixels: np.ndarray) -> np.ndarray:
     return pixels[pixels[:, :, 3] >= 128][:, :3]
 
 
-@dataclass(frozen=True)
-class FreshColours:
+class FreshColours(NamedTuple):
     """The colours a frame shows that the frame before it did not (see :func:`changed_colour_histogram`)."""
 
     found: tuple[np.ndarray, np.ndarray] | None          # (colours, counts), or None: over the limit

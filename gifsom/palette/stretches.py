@@ -15,7 +15,7 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -27,8 +27,7 @@ from .clip import ClipSurvey
 DRIFT_SAMPLES = 1 << 15
 
 
-@dataclass(frozen=True)
-class Stretch:
+class Stretch(NamedTuple):
     """Frames ``start`` up to (not including) ``stop`` that share a palette, learned from ``sample``
     (uint8 (N, 3) training pixels), or exactly ``colours`` (uint8 (M, 3)) where those fit in one;
     ``follows``: it starts where the colours drifted, and continues the stretch before it."""

@@ -6,7 +6,7 @@ import math
 import re
 from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Protocol, TypeVar, runtime_checkable
+from typing import NamedTuple, Protocol, TypeVar, runtime_checkable
 
 import numpy as np
 
@@ -122,8 +122,7 @@ class SourceOptions:
             raise OptionValueError("crop", self.crop, "is not a rectangle with an area at X,Y >= 0; give X,Y,W,H")
 
 
-@dataclass(frozen=True)
-class ClipPlan:
+class ClipPlan(NamedTuple):
     """What a source knows of its clip before decoding it, to refuse a clip too big to spool.
 
     Attributes:
