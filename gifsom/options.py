@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import NamedTuple, TYPE_CHECKING, TypedDict
+from typing import TYPE_CHECKING, TypedDict
 
 from . import checks
 from .errors import OptionError, OptionValueError
@@ -22,7 +22,8 @@ DEFAULT_COLORS = 256
 DEFAULT_QUALITY = 90
 
 
-class QualityKnobs(NamedTuple):
+@dataclass(frozen=True)
+class QualityKnobs:
     """What one step of the quality knob sets (where the caller did not set it).
 
     Attributes:
@@ -132,7 +133,8 @@ def knobs_for_quality(quality: int, content: str = "clean") -> QualityKnobs:
     return QualityKnobs(mode, round(strength, 3), round(lossy), scope, colors)
 
 
-class SteadyKnobs(NamedTuple):
+@dataclass(frozen=True)
+class SteadyKnobs:
     """What one step of the quality knob sets for a steady camera's video (see
     :class:`gifsom.mapping.converge.SteadyCameraMapper`).
 
@@ -362,8 +364,8 @@ class EncodeOptions:
         """What the quality sets for a steady camera's video (:func:`steady_knobs`), with the colours and
         the dither strength given."""
         knobs = steady_knobs(DEFAULT_QUALITY if self.quality is None else self.quality)
-        return knobs._replace(
-            dither_strength=knobs.dither_strength if self.dither_strength is None else self.dither_strength,
+        return dataclasses.replace(
+            knobs, dither_strength=knobs.dither_strength if self.dither_strength is None else self.dither_strength,
             colors=knobs.colors if self.colors is None else self.colors)
 
     def steady_mapping_options(self) -> MappingOptions:

@@ -8,7 +8,7 @@ import os
 import re
 import sys
 import time
-from typing import NamedTuple
+from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import GifsomError, InputError, OptionError
@@ -62,7 +62,8 @@ def timeline_edits(args: argparse.Namespace) -> TimelineEdits:
                          hold_last=args.hold_last)
 
 
-class Job(NamedTuple):
+@dataclass(frozen=True)
+class Job:
     """Everything a command settled before reading any frame."""
 
     options: EncodeOptions
@@ -119,7 +120,7 @@ def convert_one(source_path: str, output: str | GifPath, source_options, job: Jo
     options = job.options
     if args.loop is None and source.loop is not None:
         options = dataclasses.replace(options, loop=source.loop)
-    return write(source, target, job._replace(options=options), args, args.fps, bar=bar), source.warning
+    return write(source, target, dataclasses.replace(job, options=options), args, args.fps, bar=bar), source.warning
 
 
 #: Bytes a default GIF of video takes per pixel of every frame, at the least: what the bundled

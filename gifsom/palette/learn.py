@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 
@@ -31,7 +31,8 @@ SEED_WORK = 2 * 256 * 256
 COARSE_BIN_SHIFT = 3
 
 
-class Effort(NamedTuple):
+@dataclass(frozen=True)
+class Effort:
     """How hard one stage of the refinement works (see :func:`refine_palette`). No passes leaves a stage out:
     on the 64-level bins, the 32-level palette is only rounded, against the 32-level bins; on the exact colours,
     the palette is learned on the bins even where the colours are few."""
@@ -162,7 +163,7 @@ def palette_from_pixels(pixels: np.ndarray, options: PaletteOptions, start: np.n
     elif start is not None and len(start) == options.colors:
         points, weights = binned_histogram(pixels)
         palette = refined_palette(points, weights, to_weighted(start[len(fixed):].astype(np.float64)),
-                                  **FOLLOWING._asdict())
+                                  **vars(FOLLOWING))
     else:
         # the SOM seeds the refinement, which does the fine work on a colour histogram, in the
         # weighted space of gifsom.colours.metric (where the mapping will judge the palette)
@@ -170,16 +171,16 @@ def palette_from_pixels(pixels: np.ndarray, options: PaletteOptions, start: np.n
         seed = to_weighted(neuquant(spread_sample(pixels, seed_pixels), free, 1))
         if exact is not None and exact_stage:
             points, weights = exact[0].astype(np.float64), exact[1].astype(np.float64)
-            palette = refined_palette(points, weights, seed, **effort["exact"]._asdict())
+            palette = refined_palette(points, weights, seed, **vars(effort["exact"]))
         elif effort["fine"].passes > 0:
             points, weights = binned_histogram(pixels, BIN_SHIFT)
             coarse_points, coarse_weights = coarser_histogram(points, weights, COARSE_BIN_SHIFT)
-            palette = refine_palette(to_weighted(coarse_points), coarse_weights, seed, **effort["coarse"]._asdict())
-            palette = refined_palette(points, weights, palette, **effort["fine"]._asdict())
+            palette = refine_palette(to_weighted(coarse_points), coarse_weights, seed, **vars(effort["coarse"]))
+            palette = refined_palette(points, weights, palette, **vars(effort["fine"]))
         else:
             # with the stage on 64-level bins left out (see Effort), the 32-level bins serve the rounding too
             points, weights = binned_histogram(pixels, COARSE_BIN_SHIFT)
-            palette = refined_palette(points, weights, seed, **effort["coarse"]._asdict())
+            palette = refined_palette(points, weights, seed, **vars(effort["coarse"]))
     if len(fixed):
         palette = np.concatenate([fixed, palette])
     return palette
