@@ -221,6 +221,7 @@ cdef struct Frame:
     Py_ssize_t height, width
     int threshold
     bint stateful, record
+    const uint8_t* where        # (height, width) contiguous: only pixels marked nonzero are mapped, or NULL
 
 
 cdef int32_t _fill_parent(const Tables* t, Py_ssize_t parent) noexcept nogil:
@@ -385,9 +386,15 @@ cdef inline Py_ssize_t _palette_colour(const Tables* t, int64_t r, int64_t g, in
 
 
 cdef inline bint _keep_previous(const Frame* f, Py_ssize_t y, Py_ssize_t x, const uint8_t* pixel) noexcept nogil:
-    """In a clip, a pixel within the threshold of its reference colour on every channel keeps its index."""
+    """In a clip, a pixel within the threshold of its reference colour on every channel keeps its index;
+    where only some pixels are mapped (``where``), a pixel not marked is left, with index 0."""
     cdef const uint8_t* ref
     cdef int c
+    if f.where != NULL:
+        if f.where[y * f.width + x]:
+            return False
+        f.out[y * f.width + x] = 0
+        return True
     if not f.stateful:
         return False
     ref = f.reference + 3 * (y * f.width + x)
@@ -403,8 +410,16 @@ cdef inline bint _row_is_still(const Frame* f, Py_ssize_t y) noexcept nogil:
 
     For screen content most rows do not change from frame to frame: one memcmp
     and one memcpy a row instead of a test a pixel. Only for exact stillness
-    (threshold 0) of packed RGB; otherwise the pixels are tested one by one.
+    (threshold 0) of packed RGB; otherwise the pixels are tested one by one. Where only some pixels are
+    mapped (``where``), a row with none marked is left whole, with indices 0.
     """
+    cdef Py_ssize_t x
+    if f.where != NULL:
+        for x in range(f.width):
+            if f.where[y * f.width + x]:
+                return False
+        memset(f.out + y * f.width, 0, f.width)
+        return True
     if not f.stateful or f.threshold != 0 or f.pixel_stride != 3:
         return False
     if memcmp(f.pixels + y * f.row_stride, f.reference + 3 * y * f.width, 3 * f.width) != 0:
@@ -629,7 +644,7 @@ def map_frame(const uint8_t[:, :, ::1] pixels, uint8_t[:, ::1] out, uint8_t[:, :
               const int64_t[:, ::1] offsets, const double[:, ::1] taps, double strength,
               uint16_t[::1] exact, int stamp, uint16_t[::1] coarse, const uint8_t[:, ::1] palette, int32_t[::1] counts,
               uint8_t[::1] candidates, const int32_t[::1] channel_weights, int threads=1,
-              const uint8_t[:, ::1] weights=None):
+              const uint8_t[:, ::1] weights=None, const uint8_t[:, ::1] where=None):
     """Map one frame to palette indices.
 
     Args:
@@ -653,6 +668,8 @@ def map_frame(const uint8_t[:, :, ::1] pixels, uint8_t[:, ::1] out, uint8_t[:, :
             hold answers for one set of weights.
         threads: row bands mapped at once. Error diffusion runs in bands of :data:`DIFFUSION_BAND_ROWS` rows
             whatever the number of threads (see ``_diffuse``), so its result does not depend on it.
+        where: uint8 (H, W) or None: map only the pixels marked nonzero, as if alone in the frame (the others
+            get index 0, and neither take nor pass on diffused error); without temporal state.
     """
     cdef Frame f
     cdef Tables t
@@ -683,6 +700,11 @@ def map_frame(const uint8_t[:, :, ::1] pixels, uint8_t[:, ::1] out, uint8_t[:, :
     f.threshold = threshold
     f.stateful = stateful
     f.record = record
+    f.where = NULL
+    if where is not None:
+        if where.shape[0] != out.shape[0] or where.shape[1] != out.shape[1] or stateful or record:
+            raise ValueError("map_frame: where must be (H, W) like out, and maps without temporal state")
+        f.where = &where[0, 0]
     if (exact.shape[0] != (1 << 24) or coarse.shape[0] != COARSE_COUNT or counts.shape[0] != LIST_COUNT
             or candidates.shape[0] < LIST_COUNT * palette.shape[0] or not 1 <= stamp <= MAX_STAMP):
         raise ValueError("map_frame: exact, coarse, counts and candidates must have their sizes, and stamp be "

@@ -249,4 +249,4 @@ class SteadyCameraMapper(ScreenFollowingMapper):
         if count == 0:
             return None
         palette = self.learn(self._drawn[:count], self.most_colours)
-        return FrameMapper(palette, self.options).map_where(rgb, draw != KEEP), palette, draw
+        return FrameMapper(palette, self.options).map_where(rgb, draw), palette, draw

@@ -103,7 +103,7 @@ class ColourCache:
     def map_into(self, pixels: np.ndarray, out: np.ndarray, reference: np.ndarray, previous: np.ndarray, *,
                  threshold: int = 0, stateful: bool = False, record: bool = False, mode: int = MODE_PLAIN,
                  offsets: np.ndarray | None = None, taps: np.ndarray | None = None, strength: float = 1.0,
-                 weights: np.ndarray | None = None, cores_left: int = 0) -> None:
+                 weights: np.ndarray | None = None, cores_left: int = 0, where: np.ndarray | None = None) -> None:
         """Run the mapping kernel on one frame (see ``_map_cy.map_frame`` for every argument's shape), on
         the cores not left to other work (``cores_left``).
 
@@ -113,6 +113,7 @@ class ColourCache:
             mode: ``MODE_PLAIN``, ``MODE_ORDERED`` (with ``offsets``, int64 (n, n)) or
                 ``MODE_DIFFUSION`` (with ``taps``, float64 (T, 3), ``strength``, and optionally
                 ``weights``, uint8 (H, W): how much error each pixel takes and passes on).
+            where: uint8 (H, W), or None: map only the pixels marked nonzero (without temporal state).
         """
         pixels = np.asarray(pixels)
         if pixels.strides[2] != 1:
@@ -122,7 +123,7 @@ class ColourCache:
                   _NO_OFFSETS if offsets is None else offsets, _NO_TAPS if taps is None else taps, strength,
                   self.exact, self.stamp, self.coarse, self.palette, self.counts, self.candidates, self._weights,
                   threads_for(height * width, DIFFUSION_PIXELS_PER_THREAD if mode == MODE_DIFFUSION
-                              else PIXELS_PER_THREAD, cores_left), weights)
+                              else PIXELS_PER_THREAD, cores_left), weights, where)
 
     def map(self, pixels: np.ndarray) -> np.ndarray:
         """Map uint8 (H, W, 3+) pixels to uint8 (H, W) indices of the nearest palette entry."""

@@ -12,6 +12,7 @@ from .nearest import MODE_DIFFUSION, MODE_ORDERED, MODE_PLAIN, ColourCache
 
 #: Default per-channel change (0..255) under which a pixel counts as unchanged in a clip.
 DEFAULT_MOTION_THRESHOLD = 0
+_NO_STATE = np.empty((1, 1, 3), np.uint8)       # the temporal state of a mapping that keeps none
 
 
 @dataclass(frozen=True)
@@ -96,20 +97,16 @@ class FrameMapper:
         return out
 
     def map_where(self, pixels: np.ndarray, where: np.ndarray) -> np.ndarray:
-        """Map the pixels of uint8 (H, W, 3) ``pixels`` where bool (H, W) ``where`` is True, without temporal
-        state: uint8 (H, W) indices, 0 elsewhere. The other pixels neither take nor pass on diffused error,
-        as still pixels do in a clip (:meth:`map`), so a frame that draws over part of the screen dithers
-        the part it draws alone."""
+        """Map the pixels of uint8 (H, W, 3) ``pixels`` where ``where`` (bool, or uint8 marks: nonzero) is set,
+        without temporal state: uint8 (H, W) indices, 0 elsewhere. The other pixels neither take nor pass on
+        diffused error, as still pixels do in a clip (:meth:`map`), so a frame that draws over part of the
+        screen dithers the part it draws alone."""
         height, width = where.shape
-        out = np.zeros((height, width), np.uint8)
-        # the kernel's still test, turned to this use: a pixel whose reference is its own colour is still,
-        # one whose reference differs in red is mapped
-        reference = np.array(pixels[:, :, :3], np.uint8, order="C")
-        reference[:, :, 0] ^= where.view(np.uint8) << 7
+        out = np.empty((height, width), np.uint8)
         weights = _dither.adaptive_weights(pixels) if self._adaptive else None
-        self.cache.map_into(pixels, out, reference, np.zeros((height, width), np.uint8), threshold=0,
-                            stateful=True, record=False, mode=self._mode, offsets=self._offsets, taps=self._taps,
-                            strength=self.options.strength, weights=weights, cores_left=self.options.cores_left)
+        self.cache.map_into(pixels, out, _NO_STATE, out, mode=self._mode, offsets=self._offsets, taps=self._taps,
+                            strength=self.options.strength, weights=weights, cores_left=self.options.cores_left,
+                            where=np.ascontiguousarray(where).view(np.uint8))
         return out
 
     def _map_changed(self, pixels: np.ndarray, changed: tuple[int, int, int, int]) -> np.ndarray:
