@@ -338,7 +338,7 @@ class PrefetchedPipe:
         filled = 0
         with self._changed:
             while filled < size:
-                self._changed.wait_for(lambda: self._chunks or self._ended)
+                self._changed.wait_for(lambda: self._chunks or self._ended or self._closed)
                 if not self._chunks:
                     break
                 chunk = self._chunks.popleft()
