@@ -203,9 +203,23 @@ class _FirstVideo:
 
 
 def take_early_decode(command: list[str]) -> Decoding | None:
-    """The decode started early with exactly this ``command``, or None; it is the caller's from here on."""
+    """The decode started early with exactly this ``command``, or None; it is the caller's from here on.
+
+    A decode started early of the same input with another command is stopped here: its reader never comes,
+    and it would go on decoding into memory (up to :data:`PREFETCH_BYTES`) beside the decode that serves.
+    """
+    source = _input_of(command)
     with _lock:
-        return _decodes.pop(tuple(command), None)
+        found = _decodes.pop(tuple(command), None)
+        unread = [_decodes.pop(other) for other in list(_decodes) if _input_of(other) == source]
+    for decoding in unread:
+        decoding.close()
+    return found
+
+
+def _input_of(command: list[str] | tuple[str, ...]) -> str | None:
+    """The input file a decoding ffmpeg command names (after ``-i``), or None."""
+    return command[command.index("-i") + 1] if "-i" in command[:-1] else None
 
 
 def _stop_early() -> None:

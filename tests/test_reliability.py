@@ -439,3 +439,32 @@ def test_a_decode_started_early_is_read_whole_through_its_prefetch_and_stopped_w
     left.close()                                    # mid-stream, as a reader that stops early closes it
     assert not ffmpeg_children()
     assert not [t for t in threading.enumerate() if t.name == "gifsom-prefetch"]
+
+
+
+def test_a_decode_started_early_that_the_source_does_not_take_is_stopped_at_once(tmp_path, monkeypatch):
+    """The source decodes the video with a command of its own (options changed the decode): the decode started
+    early of that video must stop, not go on decoding into memory until the program ends. One of another input
+    stays for its reader."""
+    import shutil
+
+    from gifsom import ffmpeg
+    from gifsom.sources.base import SourceOptions
+    from gifsom.video_probe import video_info
+
+    path = FIXTURES / "pan.mp4"
+    info = video_info(ffmpeg.description(path), path)
+    default = VideoSource(path).command(info)[0]
+    other = shutil.copy(path, tmp_path / "other.mp4")
+    other_input = VideoSource(other).command(info)[0]
+    early, kept = ffmpeg.start_decode(default, prefetch=True), ffmpeg.start_decode(other_input, prefetch=True)
+    monkeypatch.setattr(ffmpeg, "_decodes", {tuple(default): early, tuple(other_input): kept})
+    own = VideoSource(path, SourceOptions(fps=2)).command(info)[0]
+    assert own != default
+    try:
+        assert ffmpeg.take_early_decode(own) is None
+        assert early.process.poll() is not None and early.frames._closed        # stopped, reaped and closed
+        assert list(ffmpeg._decodes) == [tuple(other_input)] and not kept.frames._closed
+    finally:
+        early.close()
+        kept.close()
