@@ -16,7 +16,7 @@ from gifsom.colours.metric import weighted_distance
 from gifsom.errors import OptionError
 from gifsom.mapping import nearest
 from gifsom.mapping._map_cy import DIFFUSION_BAND_ROWS
-from gifsom.mapping.dither import DITHER_MODES
+from gifsom.mapping.dither import DIFFUSION_KERNELS, DITHER_MODES
 from gifsom.mapping.nearest import ColourCache
 from gifsom.pages import small_pages_zeroed
 from gifsom.mapping.stage import FrameMapper, MappingOptions
@@ -62,7 +62,7 @@ def test_palettes_sharing_the_coarse_table_and_lists_dither_as_each_alone(image,
     for cache, alone in zip(caches + caches[:1], first + first[:1]):
         again = np.empty(image.shape[:2], np.uint8)
         cache.map_into(image, again, np.empty((1, 1, 3), np.uint8), again, mode=nearest.MODE_DIFFUSION,
-                       taps=FrameMapper(cache.palette, options)._taps, strength=1.0)
+                       taps=DIFFUSION_KERNELS["floyd-steinberg"], strength=1.0)
         assert np.array_equal(again, alone)
 
 
