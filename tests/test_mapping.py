@@ -61,8 +61,8 @@ def test_palettes_sharing_the_coarse_table_and_lists_dither_as_each_alone(image,
     first = [FrameMapper(cache.palette, options).map(image) for cache in caches]
     for cache, alone in zip(caches + caches[:1], first + first[:1]):
         again = np.empty(image.shape[:2], np.uint8)
-        cache.map_into(image, again, np.empty((1, 1, 3), np.uint8), again, mode=nearest.MODE_DIFFUSION,
-                       taps=DIFFUSION_KERNELS["floyd-steinberg"], strength=1.0)
+        cache.map_into(image, again, mode=nearest.MODE_DIFFUSION, taps=DIFFUSION_KERNELS["floyd-steinberg"],
+                       strength=1.0)
         assert np.array_equal(again, alone)
 
 

@@ -30,6 +30,7 @@ MODE_PLAIN, MODE_ORDERED, MODE_DIFFUSION = _map_cy.MODE_PLAIN, _map_cy.MODE_ORDE
 
 _NO_OFFSETS = np.zeros((1, 1), np.int64)
 _NO_TAPS = np.zeros((1, 3), np.float64)
+_NO_STATE = np.empty((1, 1, 3), np.uint8)      # the temporal state of a mapping that keeps none (never read)
 
 
 #: Every palette's candidate lists (any size of palette uses the front of one), reused from palette to palette:
@@ -100,7 +101,8 @@ class ColourCache:
         weakref.finalize(self, _candidate_lists.give, lists)
         self.candidates = lists[:LIST_COUNT * len(palette)]
 
-    def map_into(self, pixels: np.ndarray, out: np.ndarray, reference: np.ndarray, previous: np.ndarray, *,
+    def map_into(self, pixels: np.ndarray, out: np.ndarray, reference: np.ndarray | None = None,
+                 previous: np.ndarray | None = None, *,
                  threshold: int = 0, stateful: bool = False, record: bool = False, mode: int = MODE_PLAIN,
                  offsets: np.ndarray | None = None, taps: np.ndarray | None = None, strength: float = 1.0,
                  weights: np.ndarray | None = None, cores_left: int = 0, where: np.ndarray | None = None) -> None:
@@ -109,7 +111,8 @@ class ColourCache:
 
         Args:
             pixels: uint8 (H, W, 3+); out: uint8 (H, W) receives the indices.
-            reference, previous: the temporal state (uint8 (H, W, 3) and (H, W)).
+            reference, previous: the temporal state (uint8 (H, W, 3) and (H, W)); None for a mapping that
+                keeps none (neither ``stateful`` nor ``record``).
             mode: ``MODE_PLAIN``, ``MODE_ORDERED`` (with ``offsets``, int64 (n, n)) or
                 ``MODE_DIFFUSION`` (with ``taps``, float64 (T, 3), ``strength``, and optionally
                 ``weights``, uint8 (H, W): how much error each pixel takes and passes on).
@@ -119,7 +122,8 @@ class ColourCache:
         if pixels.strides[2] != 1:
             pixels = np.ascontiguousarray(pixels)
         height, width = out.shape
-        map_frame(pixels, out, reference, previous, threshold, stateful, record, mode,
+        map_frame(pixels, out, _NO_STATE if reference is None else reference, out if previous is None else previous,
+                  threshold, stateful, record, mode,
                   _NO_OFFSETS if offsets is None else offsets, _NO_TAPS if taps is None else taps, strength,
                   self.exact, self.stamp, self.coarse, self.palette, self.counts, self.candidates, self._weights,
                   threads_for(height * width, DIFFUSION_PIXELS_PER_THREAD if mode == MODE_DIFFUSION
@@ -128,6 +132,5 @@ class ColourCache:
     def map(self, pixels: np.ndarray) -> np.ndarray:
         """Map uint8 (H, W, 3+) pixels to uint8 (H, W) indices of the nearest palette entry."""
         out = np.empty(pixels.shape[:2], np.uint8)
-        no_state = np.empty((1, 1, 3), np.uint8)
-        self.map_into(pixels, out, no_state, out)
+        self.map_into(pixels, out)
         return out

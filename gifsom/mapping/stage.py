@@ -12,7 +12,6 @@ from .nearest import MODE_DIFFUSION, MODE_ORDERED, MODE_PLAIN, ColourCache
 
 #: Default per-channel change (0..255) under which a pixel counts as unchanged in a clip.
 DEFAULT_MOTION_THRESHOLD = 0
-_NO_STATE = np.empty((1, 1, 3), np.uint8)       # the temporal state of a mapping that keeps none
 
 
 @dataclass(frozen=True)
@@ -104,7 +103,7 @@ class FrameMapper:
         height, width = where.shape
         out = np.empty((height, width), np.uint8)
         weights = _dither.adaptive_weights(pixels) if self._adaptive else None
-        self.cache.map_into(pixels, out, _NO_STATE, out, mode=self._mode, offsets=self._offsets, taps=self._taps,
+        self.cache.map_into(pixels, out, mode=self._mode, offsets=self._offsets, taps=self._taps,
                             strength=self.options.strength, weights=weights, cores_left=self.options.cores_left,
                             where=np.ascontiguousarray(where).view(np.uint8))
         return out
