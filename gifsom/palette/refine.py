@@ -104,12 +104,7 @@ def refine_palette(points: np.ndarray, weights: np.ndarray, initial: np.ndarray,
     Returns:
         float64 (K, 3) refined palette, not yet rounded.
     """
-    points = np.ascontiguousarray(points, dtype=np.float64).reshape(-1, 3)
-    weights = np.ascontiguousarray(weights, dtype=np.float64)
-    centres = np.array(initial, dtype=np.float64).reshape(-1, 3)
-    _refine_cy.refine(points, weights, centres, _axis(centres), passes, rounds, _moves(moves, centres), STALL,
-                      threads_for(len(points), POINTS_PER_THREAD))
-    return centres
+    return _refined(points, weights, initial, passes, rounds, moves, rounding=False)[0]
 
 
 def refined_palette(colours: np.ndarray, weights: np.ndarray, initial: np.ndarray, *, passes: int = 12,
@@ -118,23 +113,25 @@ def refined_palette(colours: np.ndarray, weights: np.ndarray, initial: np.ndarra
     refinement runs on them scaled, :func:`gifsom.colours.metric.to_weighted`), from ``initial`` (K, 3) given
     scaled, then :func:`round_palette` against the same colours: the uint8 (K, 3) palette. The kernel rounds
     the entries itself, and the numpy rounding runs only where an entry must move."""
-    points = np.ascontiguousarray(to_weighted(colours)).reshape(-1, 3)
+    centres, rounded = _refined(to_weighted(colours), weights, initial, passes, rounds, moves, rounding=True)
+    return rounded if rounded is not None else round_palette(from_weighted(centres), colours, weights)
+
+
+def _refined(points: np.ndarray, weights: np.ndarray, initial: np.ndarray, passes: int, rounds: int, moves: int,
+             rounding: bool) -> tuple[np.ndarray, np.ndarray | None]:
+    """The kernel's refinement (``_refine_cy.refine``) of ``initial`` for ``points`` (see :func:`refine_palette`),
+    the entries sorted along their principal axis, at most a quarter of them moved a round: the float64 (K, 3)
+    entries, and with ``rounding`` the uint8 (K, 3) palette the kernel rounded them to, where no entry must
+    move (else None)."""
+    points = np.ascontiguousarray(points, dtype=np.float64).reshape(-1, 3)
     weights = np.ascontiguousarray(weights, dtype=np.float64)
     centres = np.array(initial, dtype=np.float64).reshape(-1, 3)
-    rounded = np.empty(centres.shape, np.uint8)
-    _, clean = _refine_cy.refine(points, weights, centres, _axis(centres), passes, rounds, _moves(moves, centres),
-                                 STALL, threads_for(len(points), POINTS_PER_THREAD), AXIS_SCALE, rounded)
-    return rounded if clean else round_palette(from_weighted(centres), colours, weights)
-
-
-def _axis(centres: np.ndarray) -> np.ndarray:
-    """The axis the refinement's searches sort ``centres`` along."""
-    return np.ascontiguousarray(principal_axis(centres), dtype=np.float64)
-
-
-def _moves(moves: int, centres: np.ndarray) -> int:
-    """Entries moved per drop-and-split round: ``moves``, at least 1 and at most a quarter of the palette."""
-    return max(1, min(moves, len(centres) // 4))
+    rounded = np.empty(centres.shape, np.uint8) if rounding else None
+    _, clean = _refine_cy.refine(points, weights, centres, np.ascontiguousarray(principal_axis(centres)), passes,
+                                 rounds, max(1, min(moves, len(centres) // 4)), STALL,
+                                 threads_for(len(points), POINTS_PER_THREAD), AXIS_SCALE if rounding else None,
+                                 rounded)
+    return centres, rounded if clean else None
 
 
 def round_palette(centres: np.ndarray, colours: np.ndarray, counts: np.ndarray) -> np.ndarray:
