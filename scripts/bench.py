@@ -615,6 +615,8 @@ def check_metrics() -> None:
 
 #: Commands run as on a user's machine: Python caches compiled modules (some sandboxes turn that off).
 USER_ENVIRONMENT = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+#: The rows of gifsom's default and ffmpeg's recipe, which the wall-time target compares.
+OURS, TWO_PASS = "gifsom (default)", "ffmpeg two-pass (diff, sierra2_4a)"
 
 
 def timed(command: list[str]) -> tuple[float, float, float]:
@@ -635,7 +637,7 @@ def recipes(clip: Clip, out: Path, gifski: str | None,
                 "[b][p]paletteuse=dither=sierra2_4a:diff_mode=rectangle")
     gifsom = [sys.executable, "-m", "gifsom", "convert", clip.gifsom_input, str(out), "-q"]
     table: dict[str, list[list[str]] | None] = {
-        "gifsom (default)": [gifsom],
+        OURS: [gifsom],
         # every dither mode at full strength, then two variants
         **{f"gifsom --dither {mode}": [[*gifsom, "--dither", mode]] for mode in DITHER_MODES if mode != "none"},
         "gifsom --dither floyd-steinberg --no-temporal": [[*gifsom, "--dither", "floyd-steinberg", "--no-temporal"]],
@@ -643,7 +645,7 @@ def recipes(clip: Clip, out: Path, gifski: str | None,
                                                             "0.5"]],
         **{quality_row("gifsom", q): [[*gifsom, "--quality", str(q)]] for q in QUALITY_STEPS if q != DEFAULT_QUALITY},
         **{settings_row(setting): [[*gifsom, *shlex.split(setting)]] for setting in settings},
-        "ffmpeg two-pass (diff, sierra2_4a)": [[ff, "-v", "error", "-y", *clip.ffmpeg_input, "-vf", two_pass, str(out)]],
+        TWO_PASS: [[ff, "-v", "error", "-y", *clip.ffmpeg_input, "-vf", two_pass, str(out)]],
         "ffmpeg palettegen/paletteuse": [[ff, "-v", "error", "-y", *clip.ffmpeg_input, "-vf",
                                           "split[a][b];[a]palettegen[p];[b][p]paletteuse", str(out)]],
         "ffmpeg bayer_scale=3": [[ff, "-v", "error", "-y", *clip.ffmpeg_input, "-vf",
@@ -678,7 +680,7 @@ GIFSKI_DEFAULT_QUALITY = 90
 def quality_row(tool: str, quality: int) -> str:
     """The row of ``tool`` ("gifsom" or "gifski") at ``quality``: each tool's default has a row of its own."""
     if tool == "gifsom" and quality == DEFAULT_QUALITY:
-        return "gifsom (default)"
+        return OURS
     if tool == "gifski" and quality == GIFSKI_DEFAULT_QUALITY:
         return f"gifski (quality {quality})"
     return f"{tool} --quality {quality}"
@@ -747,8 +749,7 @@ def perceptual_targets(rows: list[Result]) -> None:
     """Print how gifsom's default stands against gifski (quality 90) and ffmpeg's two-pass recipe on
     what people see: bytes <= gifski's, SSIMULACRA 2 >= gifski's, FLIP <= gifski's, PSNR > ffmpeg's."""
     found = {r.tool: r for r in rows}
-    ours, gifski, two_pass = (found.get("gifsom (default)"), found.get("gifski (quality 90)"),
-                              found.get("ffmpeg two-pass (diff, sierra2_4a)"))
+    ours, gifski, two_pass = found.get(OURS), found.get("gifski (quality 90)"), found.get(TWO_PASS)
     if ours is None:
         return
     if gifski is not None and ours.quality.ssimulacra2 is not None and gifski.quality.ssimulacra2 is not None:
@@ -809,10 +810,6 @@ def curve_targets(rows: list[Result]) -> None:
 
 #: Peak-memory targets of issue #12, in MB, by clip name prefix.
 MEMORY_TARGETS = {"pan": 120, "small": 100}
-
-
-#: The rows the wall-time target compares.
-OURS, TWO_PASS = "gifsom (default)", "ffmpeg two-pass (diff, sierra2_4a)"
 
 
 #: The rows' best walls within this ratio of each other (either way) are run again in turn (``--rounds``);
