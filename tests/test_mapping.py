@@ -325,6 +325,21 @@ def test_the_exact_table_takes_memory_only_for_the_pages_it_touches():
     assert "nh" in _mapping_of(ColourCache(np.zeros((2, 3), np.uint8)).exact)["VmFlags"].split()
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/self/smaps")
+@pytest.mark.parametrize("corner", [(0, 0, 0), (96, 160, 40), (240, 240, 248)])
+def test_nearby_colours_share_the_exact_tables_pages(monkeypatch, corner):
+    """A clip's colours gather in a few parts of the cube: the 2,048 colours of a block of 16 x 16 x 8 levels
+    (red, green, blue) are answered from one page of the exact table, where in the packed colour's order
+    they spread over 32."""
+    monkeypatch.setattr(nearest, "_tables", None)        # fresh shared tables, no page touched yet
+    cache = ColourCache(np.array([[0, 0, 0], [255, 255, 255], [200, 40, 90]], np.uint8))
+    red, green, blue = np.meshgrid(np.arange(16), np.arange(16), np.arange(8), indexing="ij")
+    block = np.stack([red, green, blue], axis=-1).reshape(64, 32, 3) + np.array(corner)
+    indices = cache.map(block.astype(np.uint8))
+    assert np.array_equal(indices, cache.map(block.astype(np.uint8)))      # answered from the table the same
+    assert int(_mapping_of(cache.exact)["Rss"].split()[0]) <= 4      # kB: one small page
+
+
 def test_the_exact_table_is_made_where_the_kernel_refuses_the_advice(monkeypatch):
     import types
 
