@@ -346,8 +346,13 @@ class PrefetchedPipe:
             if not chunk:
                 return
 
-    def read(self, size: int) -> bytes:
-        """The next ``size`` bytes, fewer only at the end of the stream (waits for the writer meanwhile)."""
+    def read(self, size: int) -> bytes | memoryview:
+        """The next ``size`` bytes, fewer only at the end of the stream (waits for the writer meanwhile): a
+        read-only view into what the drainer read where they lie in one of its reads, else a copy.
+
+        The drainer's reads are up to :data:`PIPE_BYTES`, a dozen frames of a small video, so most frames
+        are views: a copy of each took fresh pages (about 3.5 us each on the 2-core machine), 1,100 of them for
+        the talking head's 60 frames (176x144)."""
         pieces: list[memoryview] = []
         filled = 0
         with self._changed:
@@ -363,7 +368,7 @@ class PrefetchedPipe:
                 filled += len(chunk)
                 self._held -= len(chunk)
                 self._changed.notify_all()
-        return b"".join(pieces)
+        return pieces[0] if len(pieces) == 1 else b"".join(pieces)
 
     def close(self) -> None:
         """Stop draining (the writer must have closed the pipe, or be stopped) and close the pipe."""

@@ -50,6 +50,16 @@ def same_pixels(a: np.ndarray, b: np.ndarray) -> bool:
     return same_bytes(a.reshape(-1).view(np.uint8), b.reshape(-1).view(np.uint8))
 
 
+def unchangeable(array: np.ndarray) -> bool:
+    """Whether nothing can change ``array``'s values: a read-only view of a ``bytes`` object (directly or
+    through read-only memoryviews and arrays), as frames read from a pipe are. Such a frame can be kept
+    without a copy: a copy takes fresh pages, about 3.5 us each on the 2-core machine."""
+    base: object = array
+    while isinstance(base, (np.ndarray, memoryview)):     # numpy and memoryview keep bytes read-only
+        base = base.base if isinstance(base, np.ndarray) else base.obj
+    return isinstance(base, bytes)
+
+
 _NO_MASK = np.zeros((0, 0), np.uint8)
 
 

@@ -18,7 +18,7 @@ import numpy as np
 
 from . import deflate
 from .errors import InputError, ResourceError
-from .frames import changed_rectangle, same_pixels
+from .frames import changed_rectangle, same_pixels, unchangeable
 
 #: Frames are kept in memory until they use this many bytes, then spill to disk (the
 #: operating system caches the file, and what it caches does not count against the process).
@@ -143,7 +143,9 @@ class FrameSpool:
             box = self._patch_box(pixels, changed)
             kept = pixels if box is None else pixels[box[0]:box[1], box[2]:box[3]]
             if self._file is None and self._memory_bytes + kept.nbytes <= self.memory_budget:
-                copy = np.array(kept)
+                # a whole frame nothing can change is kept as it is (a patch is copied: its view would keep
+                # all the memory it was cut from)
+                copy = kept if box is None and unchangeable(kept) else np.array(kept)
                 copy.flags.writeable = False
                 self._stored.append(_Stored(copy, 0, kept.nbytes, pixels.shape[2], False, box))
                 self._memory_bytes += kept.nbytes

@@ -162,6 +162,27 @@ def test_the_spool_reads_back_every_frame_when_the_caller_reuses_its_array(seed,
         _append_and_read_back(spool, steps, buffer, rng)
 
 
+@pytest.mark.parametrize("budget", [1 << 20, 0])
+def test_the_spool_keeps_frames_nothing_can_change_without_a_copy(budget):
+    """A decoded frame in the bytes a pipe gave cannot change: kept in memory as it is; a frame in the caller's
+    array, or a read-only view of it, is copied. Read back, each is the frame appended."""
+    rng = np.random.default_rng(7)
+    decoded = [np.frombuffer(memoryview(rng.integers(0, 256, HEIGHT * WIDTH * 3, dtype=np.uint8).tobytes()),
+                             np.uint8).reshape(HEIGHT, WIDTH, 3) for _ in range(3)]
+    callers = rng.integers(0, 256, (HEIGHT, WIDTH, 3), dtype=np.uint8)
+    frozen_view = callers[:]
+    frozen_view.flags.writeable = False
+    with FrameSpool(WIDTH, HEIGHT, 3, memory_budget=budget) as spool:
+        for number, frame in enumerate(decoded + [frozen_view]):
+            spool.append(frame, number / 10)
+        kept = [spool.frame(number) for number in range(4)]
+        callers[...] = 0                               # the caller fills its array again
+        for number, frame in enumerate(decoded):
+            np.testing.assert_array_equal(spool.frame(number), frame)
+            assert np.shares_memory(kept[number], frame) == (budget > 0)     # on disk: a copy
+        assert not np.shares_memory(kept[3], callers) and spool.frame(3).any()
+
+
 def _append_and_read_back(spool, steps, buffer, rng):
     appended = []
     for number, step in enumerate(steps):

@@ -168,6 +168,18 @@ def test_sampler_stays_bounded_and_spread():
     assert seen.min() < 10 and seen.max() > 190       # early and late frames both kept
 
 
+def test_the_sampler_copies_a_frame_the_caller_may_fill_again_and_keeps_a_decoded_one_as_it_is():
+    sampler = PixelSampler(1000)
+    buffer = np.full((4, 5, 3), 9, np.uint8)
+    decoded = np.frombuffer(memoryview(bytes(range(60))), np.uint8).reshape(4, 5, 3)
+    sampler.add(buffer)
+    sampler.add(decoded)
+    buffer[...] = 0                                     # filled again for the next frame
+    kept = sampler.pixels()
+    assert (kept[:20] == 9).all() and np.array_equal(kept[20:], decoded.reshape(-1, 3))
+    assert np.shares_memory(sampler._chunks[1], decoded)             # no copy of the decoded frame
+
+
 @given(st.integers(1, 3000), st.integers(1, 300), st.integers(1, 12), st.integers(0, 2 ** 31),
        st.integers(1, 1 << 12))
 @settings(deadline=None)

@@ -378,6 +378,26 @@ def test_a_prefetched_pipe_gives_the_bytes_written_in_any_sizes():
     assert b"".join(got) == sent and pipe.read(10) == b""
 
 
+def test_a_prefetched_pipe_gives_frames_within_one_of_its_reads_without_a_copy():
+    """Frames that lie in one of the drainer's reads come as views into it, one after another in memory; a
+    frame split between two reads is put together."""
+    from gifsom.ffmpeg import PrefetchedPipe
+
+    sent = bytes(range(250)) * 12                       # three frames of 1,000 bytes
+    read_end, write_end = os.pipe()
+    os.write(write_end, sent[:2500])                    # in the pipe before the drainer starts: one read
+    pipe = PrefetchedPipe(read_end)
+    first, second = pipe.read(1000), pipe.read(1000)
+    os.write(write_end, sent[2500:])
+    os.close(write_end)
+    third = pipe.read(1000)
+    pipe.close()
+    assert bytes(first) + bytes(second) + bytes(third) == sent
+    start = np.frombuffer(first, np.uint8).ctypes.data
+    assert np.frombuffer(second, np.uint8).ctypes.data == start + 1000      # views of the one read
+    assert not np.frombuffer(third, np.uint8).flags.writeable
+
+
 def test_a_prefetched_pipe_stops_draining_at_its_limit_until_read(monkeypatch):
     """The drainer parks once it holds :data:`PREFETCH_BYTES`: ffmpeg then waits on the full pipe, as it would
     for a reader without the prefetch."""

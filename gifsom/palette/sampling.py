@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..frames import unchangeable
 from ._survey_cy import every_nth_opaque
 
 
@@ -33,8 +34,9 @@ class PixelSampler:
         flat = np.ascontiguousarray(pixels).reshape(-1, pixels.shape[-1])
         offset = (self.frames * 7919) % self.stride
         if self.stride == 1 and flat.shape[1] == 3:
-            # every pixel: a copy where ``flat`` is the caller's array, which it may fill again
-            chosen = np.array(flat) if np.may_share_memory(flat, pixels) else flat
+            # every pixel: a copy where ``flat`` is the caller's array, which it may fill again, unless nothing
+            # can (a decoded frame in the bytes the decoder's pipe gave)
+            chosen = np.array(flat) if np.may_share_memory(flat, pixels) and not unchangeable(flat) else flat
         else:
             chosen = every_nth_opaque(flat, offset, self.stride)
         self._chunks.append(chosen)
