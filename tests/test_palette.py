@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 import pytest
 from hypothesis import assume, given, settings
@@ -468,6 +470,26 @@ def test_the_binned_histogram_agrees_with_numpy_after_any_other(seed, count, shi
     np.add.at(sums, where, pixels.astype(np.float64))
     assert np.array_equal(weights, counts.astype(np.float64))
     assert np.array_equal(points, sums / counts[:, None])       # sums of whole levels: exact, divided alike
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/self/smaps")
+@pytest.mark.parametrize("corner", [(0, 0, 0), (112, 48, 160), (240, 240, 224)])
+def test_nearby_colours_share_the_histograms_pages(corner):
+    """A picture's colours gather in a few parts of the cube: the colours of a block of 4 x 4 x 8 bins of 4
+    levels (16 x 16 x 32 levels) are counted on one page of the histogram's scratch, where in the bins'
+    order they spread over 8."""
+    from gifsom.palette import _refine_cy
+    from gifsom.palette.refine import HistogramScratch
+
+    from .test_mapping import _mapping_of
+
+    scratch = HistogramScratch(2)                     # fresh pages: none touched yet
+    cells, touched = scratch.cells.take(), scratch.touched.take()
+    red, green, blue = np.meshgrid(np.arange(16), np.arange(16), np.arange(32), indexing="ij")
+    colours = (np.stack([red, green, blue], axis=-1).reshape(-1, 3) + np.array(corner)).astype(np.uint8)
+    points, weights = _refine_cy.binned_histogram(colours, np.ones(len(colours)), False, 2, cells, touched)
+    assert len(points) == 128 and (weights == 64).all()         # every bin
+    assert int(_mapping_of(cells)["Rss"].split()[0]) <= 4      # kB: one small page
 
 
 def _lloyd_by_brute_force(points, weights, centres, passes):
