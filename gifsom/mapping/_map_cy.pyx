@@ -3,10 +3,10 @@
 
 Nearest colours come from lazily filled tables (see :class:`gifsom.mapping.nearest.ColourCache`):
 ``exact`` holds, per 24-bit colour (at its slot, :func:`_exact_slot`), ``stamp << 9 | (index + 1)``, where
-the stamp names the palette the answer is for (a value with another stamp is not looked up yet: palettes share the table), ``coarse``
-the same for each 4 x 4 x 4 cell, and for each 8 x 8 x 8 cell ``counts``/``candidates`` list the
-entries that can be nearest to any colour in it (``counts``, shared like the others, holds
-``stamp << 9 | count``; ``candidates`` is the palette's own), after them the same for each
+the stamp names the palette the answer is for (a value with another stamp is not looked up yet: palettes
+share the table), ``coarse`` the same for each 4 x 4 x 4 cell, and for each 8 x 8 x 8 cell
+``counts``/``candidates`` list the entries that can be nearest to any colour in it (``counts``, shared like
+the others, holds ``stamp << 9 | count``; ``candidates`` is the palette's own), after them the same for each
 16 x 16 x 16 box, from whose list a cell's is filled. A new palette so finds every table ready, with
 nothing to clear: a steady camera's frames each bring one. Several threads may fill the tables at once:
 every value a thread can write is the same whoever writes it, and a cell's
@@ -335,7 +335,7 @@ cdef Py_ssize_t _cell_nearest(const Tables* t, int64_t r, int64_t g, int64_t b) 
 
 cdef inline Py_ssize_t _exact_slot(int64_t r, int64_t g, int64_t b) noexcept nogil:
     """Where the exact table holds the colour (r, g, b), each 0..255: in blocks of 16 x 16 x 8 levels (red,
-    green, blue), one 4 KiB page each, rather than red, green, blue from the top bit down.
+    green, blue), one 4 KiB page each, rather than in the packed colour's order.
 
     A page of the table is faulted in the first time a colour in it is looked up. In the order of the
     packed colour a page spans one red level, 8 green and every blue, so a clip's colours, which gather
