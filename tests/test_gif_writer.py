@@ -759,6 +759,31 @@ def test_comparing_within_the_changed_rectangle_finds_what_a_whole_comparison_fi
         model.screen[:] = colours[rng.integers(0, 8, (height, width))]
 
 
+@given(st.integers(0, 2 ** 31), st.integers(1, 30), st.integers(1, 30), st.integers(0, 2))
+def test_pixels_a_frame_leaves_alone_are_not_its_change_and_are_not_painted(seed, width, height, tolerance):
+    """A frame that leaves pixels to the screen (a steady camera's) changes it only elsewhere, as masking the
+    whole comparison with numpy finds, and painting a plan draws the pixels it does not hide."""
+    from gifsom.gif.screen_model import changed_pixels, paint_screen
+
+    rng = np.random.default_rng(seed)
+    colours = pack_colours(rng.integers(0, 3, (8, 3), dtype=np.uint8) * 100)
+    screen = colours[rng.integers(0, 8, (height, width))]
+    indices = rng.integers(0, 8, (height, width)).astype(np.uint8)
+    opaque = np.ones((height, width), bool)
+    alone = rng.random((height, width)) < 0.5
+    whole, *_ = changed_pixels(indices, colours, opaque, False, screen, tolerance)
+    changed, top, bottom, left, right = changed_pixels(indices, colours, opaque, False, screen, tolerance,
+                                                       left_alone=alone)
+    expected = whole & ~alone
+    assert np.array_equal(changed, expected)
+    rows, columns = np.flatnonzero(expected.any(axis=1)), np.flatnonzero(expected.any(axis=0))
+    assert (top, bottom, left, right) == ((rows[0], rows[-1] + 1, columns[0], columns[-1] + 1) if len(rows)
+                                          else (0, 0, 0, 0))
+    painted = screen.copy()
+    paint_screen(painted, indices, colours, alone, -1, 0, 0, where_not=True)
+    assert np.array_equal(painted, np.where(alone, screen, colours[indices]))
+
+
 def test_exact_plans_leave_the_callers_core_free_until_it_waits():
     """The encoder's slots: past the limit a job is held back, and it runs once the caller widens them."""
     from gifsom.gif.plan_encoding import Slots

@@ -17,7 +17,8 @@ EMPTY = EMPTY_PIXEL
 
 def changed_pixels(const uint8_t[:, ::1] indices, const uint32_t[::1] colours, const uint8_t[:, ::1] opaque,
                    bint has_mask, const uint32_t[:, ::1] screen, int tolerance, uint8_t[:, ::1] changed,
-                   Py_ssize_t top, Py_ssize_t bottom, Py_ssize_t left, Py_ssize_t right):
+                   Py_ssize_t top, Py_ssize_t bottom, Py_ssize_t left, Py_ssize_t right,
+                   const uint8_t[:, ::1] left_alone=None):
     """Where a frame changes what is on screen within rows ``top:bottom`` and columns ``left:right``, and the
     rectangle around those places.
 
@@ -30,6 +31,8 @@ def changed_pixels(const uint8_t[:, ::1] indices, const uint32_t[::1] colours, c
         changed: bool as uint8 (H, W), set within the rectangle to 1 where an opaque pixel differs from
             (or covers an empty) screen pixel, or a transparent pixel covers a shown one, and to 0
             elsewhere in it; left as it is outside.
+        left_alone: bool as uint8 (H, W), nonzero where the frame leaves the screen as it is (those pixels
+            never count as changed), or None.
 
     Returns:
         ``(top, bottom, left, right)``: the smallest rectangle holding every changed pixel
@@ -43,12 +46,17 @@ def changed_pixels(const uint8_t[:, ::1] indices, const uint32_t[::1] colours, c
     cdef int shift
     if (screen.shape[0] != height or screen.shape[1] != width or changed.shape[0] != height
             or changed.shape[1] != width or (has_mask and (opaque.shape[0] != height or opaque.shape[1] != width))
-            or not (0 <= top <= bottom <= height and 0 <= left <= right <= width)):
+            or not (0 <= top <= bottom <= height and 0 <= left <= right <= width)
+            or (left_alone is not None and (left_alone.shape[0] != height or left_alone.shape[1] != width))):
         raise ValueError("changed_pixels: the arrays must share the frame's shape, and hold the rectangle")
+    cdef const uint8_t* alone = NULL if left_alone is None else &left_alone[0, 0]
     with nogil:
         for y in range(top, bottom):
             row_changed = False
             for x in range(left, right):
+                if alone != NULL and alone[y * width + x]:
+                    changed[y, x] = False
+                    continue
                 value = colours[indices[y, x]]
                 if has_mask and not opaque[y, x]:
                     value = EMPTY_PIXEL
@@ -79,14 +87,16 @@ def changed_pixels(const uint8_t[:, ::1] indices, const uint32_t[::1] colours, c
 
 
 def paint_screen(uint32_t[:, ::1] screen, const uint8_t[:, ::1] shown, const uint32_t[::1] colours,
-                 const uint8_t[:, :] drawn_where, int transparent, Py_ssize_t top, Py_ssize_t left):
+                 const uint8_t[:, :] drawn_where, int transparent, Py_ssize_t top, Py_ssize_t left,
+                 bint where_not=False):
     """Draw a frame's rectangle onto the screen model, in place.
 
     Args:
         screen: uint32 (H, W) the screen model.
         shown: uint8 (h, w) the indices a decoder shows in the rectangle at (``top``, ``left``).
         colours: uint32 (K,) their packed colours.
-        drawn_where: bool as uint8 (h, w), the pixels drawn when the frame has no transparent index.
+        drawn_where: bool as uint8 (h, w), the pixels drawn when the frame has no transparent index (with
+            ``where_not``, the pixels not drawn).
         transparent: the frame's transparent index (its pixels leave the screen as it is), or -1.
     """
     cdef Py_ssize_t y, x, j
@@ -98,7 +108,7 @@ def paint_screen(uint32_t[:, ::1] screen, const uint8_t[:, ::1] shown, const uin
                 if transparent >= 0:
                     drawn = j != transparent
                 else:
-                    drawn = drawn_where[y, x] != 0
+                    drawn = (drawn_where[y, x] != 0) != where_not
                 if drawn:
                     screen[top + y, left + x] = colours[j]
 

@@ -118,7 +118,8 @@ def as_bytes(mask: np.ndarray) -> np.ndarray:
 
 def changed_pixels(indices: np.ndarray, colours: np.ndarray, opaque: np.ndarray, has_mask: bool,
                    screen: np.ndarray, tolerance: int, within: tuple[int, int, int, int] | None = None,
-                   out: np.ndarray | None = None) -> tuple[np.ndarray, int, int, int, int]:
+                   out: np.ndarray | None = None, left_alone: np.ndarray | None = None
+                   ) -> tuple[np.ndarray, int, int, int, int]:
     """Where a frame changes what is on screen, and the rectangle around those places.
 
     Args:
@@ -131,6 +132,7 @@ def changed_pixels(indices: np.ndarray, colours: np.ndarray, opaque: np.ndarray,
             shows what the screen does outside it; None: everywhere.
         out: C-ordered bool (H, W) that receives the answer within the rectangle and is left as it is outside;
             None: a new array, False outside.
+        left_alone: bool (H, W) where the frame leaves the screen as it is (never changed there), or None.
 
     Returns:
         ``(changed, top, bottom, left, right)``: bool (H, W), and the smallest
@@ -142,7 +144,8 @@ def changed_pixels(indices: np.ndarray, colours: np.ndarray, opaque: np.ndarray,
         out = np.empty((height, width), bool) if within is None else np.zeros((height, width), bool)
     mask = np.ascontiguousarray(as_bytes(opaque)) if has_mask else _NOT_READ     # no copy the kernel skips
     box = _changed_pixels(np.ascontiguousarray(indices), colours, mask, has_mask, screen, tolerance,
-                          out.view(np.uint8), *(within or (0, height, 0, width)))
+                          out.view(np.uint8), *(within or (0, height, 0, width)),
+                          None if left_alone is None else np.ascontiguousarray(as_bytes(left_alone)))
     return (out, *box)
 
 
@@ -177,18 +180,19 @@ def rectangle_masks(indices: np.ndarray, changed: np.ndarray, opaque: np.ndarray
 
 
 def paint_screen(screen: np.ndarray, shown: np.ndarray, colours: np.ndarray, drawn_where: np.ndarray,
-                 transparent: int, top: int, left: int) -> None:
+                 transparent: int, top: int, left: int, where_not: bool = False) -> None:
     """Draw a frame's rectangle onto the model of the screen, in place.
 
     Args:
         screen: uint32 (H, W) the screen model (see :func:`changed_pixels`).
         shown: uint8 (h, w) the indices a decoder shows in the rectangle at (``top``, ``left``).
         colours: uint32 (K,) their packed colours.
-        drawn_where: bool (h, w) the pixels drawn when the frame has no transparent index.
+        drawn_where: bool (h, w) the pixels drawn when the frame has no transparent index (with
+            ``where_not``: the pixels not drawn).
         transparent: the frame's transparent index (its pixels leave the screen as it is), or -1.
     """
     _paint_screen(screen, np.ascontiguousarray(shown), colours, as_bytes(drawn_where), transparent,
-                            top, left)
+                  top, left, where_not)
 
 
 def _bbox(changed: np.ndarray) -> tuple[int, int, int, int] | None:
@@ -268,13 +272,13 @@ class ScreenModel:
         if changed_since is not None and self.shows_last_frame and frame.mask is None and frame.keep is None:
             changed, top, bottom, left, right = self._changed_within(frame.indices, colours, changed_since)
         else:
+            # pixels the frame leaves to the screen are not its change
+            left_alone = frame.keep if frame.keep is not None and self.frames_planned else None
             changed, top, bottom, left, right = changed_pixels(frame.indices, colours, opaque,
-                                                               frame.mask is not None, self.screen, self.lossy)
+                                                               frame.mask is not None, self.screen, self.lossy,
+                                                               left_alone=left_alone)
         self.shows_last_frame = False          # until the plan is shown
         box = (top, bottom, left, right) if bottom > 0 else None
-        if frame.keep is not None and self.frames_planned:
-            changed &= ~frame.keep                 # pixels the frame leaves to the screen are not its change
-            box = _bbox(changed)
         disposal = DISPOSE_NONE
         if successor is not None and successor.mask is not None:
             # the successor needs pixels cleared that will be shown after this frame
@@ -356,7 +360,7 @@ class ScreenModel:
         height, width = plan.indices.shape
         self.shows_last_frame = plan.shows_frame and shown is None
         if shown is None:
-            paint_screen(self.screen, plan.indices, plan.colours, ~plan.hidden, -1, plan.top, plan.left)
+            paint_screen(self.screen, plan.indices, plan.colours, plan.hidden, -1, plan.top, plan.left, where_not=True)
         else:
             paint_screen(self.screen, shown, plan.colours, plan.opaque, -1 if transparent is None else transparent,
                          plan.top, plan.left)
