@@ -64,6 +64,32 @@ def test_lzw_handles_table_resets_on_a_large_noisy_frame():
         assert np.array_equal(np.asarray(image.convert("RGB")), palette[indices])
 
 
+@pytest.mark.parametrize("lookahead", [False, True])
+def test_threads_that_encode_in_turn_share_one_string_table_and_each_finds_it_clear(monkeypatch, lookahead):
+    """The writer's LZW threads take exact frames one at a time: one table serves them all, filled once, and
+    each encode leaves it clear for the next (each image decodes in Pillow to its pixels)."""
+    from gifsom import pages
+
+    made = []
+    real = pages.small_pages_zeroed
+
+    def counted(count, dtype=np.uint16):
+        made.append(count)
+        return real(count, dtype)
+
+    monkeypatch.setattr(pages, "small_pages_zeroed", counted)
+    monkeypatch.setattr(lzw, "_STRING_TABLES", pages.ScratchPool(4096 * 256, np.int16, keep=2, fill=-1))
+    rng = np.random.default_rng(5)
+    palette = rng.integers(0, 256, (256, 3), dtype=np.uint8)
+    images = [rng.integers(0, 256, (120, 90), dtype=np.uint8), rng.integers(0, 8, (64, 64), dtype=np.uint8)] * 2
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        written = [pool.submit(single_image_gif, image, palette, lookahead).result() for image in images]
+    assert len(made) == 1
+    for image, data in zip(images, written):
+        with Image.open(io.BytesIO(data)) as decoded_image:
+            assert np.array_equal(np.asarray(decoded_image.convert("RGB")), palette[image])
+
+
 def single_image_gif(indices: np.ndarray, palette: np.ndarray, lookahead: bool) -> bytes:
     """A one-image GIF written with the chosen LZW parse (no frame optimiser in between)."""
     bits = table_bits(len(palette))

@@ -28,12 +28,15 @@ table, which a pool encodes at once.
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from concurrent.futures import Executor
+from contextlib import contextmanager
 from functools import partial
 
 import numpy as np
 
-from ..threads import run_together
+from ..pages import ScratchPool
+from ..threads import available_cores, run_together
 from ._lzw_cy import NEAR_SETS_SIZE, NEAR_SIZE, RUNS_SIZE, encode_greedy, encode_longest, encode_lookahead, join_parts
 
 def min_code_size(table_size: int) -> int:
@@ -64,19 +67,29 @@ PART_PIXELS = 40_000
 MOST_PARTS = 3
 _NO_NEAR = np.zeros(1, np.int32)
 _THREAD_TABLES = threading.local()
+#: The encoders' string tables (prefix code * 256 + pixel -> code, -1 when absent; 2 MiB each), handed from
+#: encode to encode. The encoders clear the slots they took before returning, so a table is filled once, not
+#: once per image; and the writer's LZW threads, which take exact frames one at a time, share one rather
+#: than fill one each (512 page faults and 1 MiB written, about 2 ms of a clip on the 2-core machine). As
+#: many are kept as encodes may run at once (a lossy frame's parts and candidates, on every core).
+_STRING_TABLES = ScratchPool(4096 * 256, np.int16, keep=available_cores(), fill=-1)
 
 
-def _tables() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """This thread's string table (prefix code * 256 + pixel -> code, -1 when absent), its list of taken
-    slots, and the encoders' scratch space for runs (int16, ``RUNS_SIZE``; see ``_lzw_cy``).
+@contextmanager
+def _string_table() -> Iterator[np.ndarray]:
+    """A string table from the pool, given back once the encoder using it has returned (one that raised may
+    not have cleared it, and its table is dropped)."""
+    table = _STRING_TABLES.take()
+    yield table
+    _STRING_TABLES.give(table)
 
-    The encoders clear the slots they took before returning, so the 2 MiB
-    table is filled once per thread rather than once per image.
-    """
+
+def _tables() -> tuple[np.ndarray, np.ndarray]:
+    """This thread's list of a string table's taken slots (int64, 4096), and the encoders' scratch space for
+    runs (int16, ``RUNS_SIZE``; see ``_lzw_cy``)."""
     tables = getattr(_THREAD_TABLES, "tables", None)
     if tables is None:
-        tables = _THREAD_TABLES.tables = (np.full(4096 * 256, -1, np.int16), np.empty(4096, np.int64),
-                                          np.empty(RUNS_SIZE, np.int16))
+        tables = _THREAD_TABLES.tables = (np.empty(4096, np.int64), np.empty(RUNS_SIZE, np.int16))
     return tables
 
 
@@ -143,7 +156,8 @@ def lzw_encode(indices: np.ndarray, code_size: int, *, palette: np.ndarray | Non
     """
     flat = np.ascontiguousarray(indices, dtype=np.uint8).reshape(-1)
     if lookahead and not lossy:
-        return encode_lookahead(flat, int(code_size), *_tables(), jump_runs), np.asarray(indices)
+        with _string_table() as table:
+            return encode_lookahead(flat, int(code_size), table, *_tables(), jump_runs), np.asarray(indices)
     colours = _NO_COLOURS
     if lossy and palette is not None:
         colours = np.zeros((256, 3), np.int64)
@@ -159,9 +173,10 @@ def lzw_encode(indices: np.ndarray, code_size: int, *, palette: np.ndarray | Non
         def part(start: int, stop: int) -> tuple[tuple[bytes, int], int, np.ndarray]:
             # on whichever thread runs it: the scratch space is that thread's
             sets, listed = _near_lists(colours, drift2, int(code_size), sets=True)
-            table, assigned, _ = _tables()
-            return encode_longest(flat[start:stop], sources[start:stop], int(code_size), colours, tolerance2,
-                                  drift2, transparent_index, table, assigned, sets, listed, int(search_budget))
+            with _string_table() as table:
+                return encode_longest(flat[start:stop], sources[start:stop], int(code_size), colours, tolerance2,
+                                      drift2, transparent_index, table, _tables()[0], sets, listed,
+                                      int(search_budget))
 
         bounds = part_bounds(flat.size, part_pixels)
         parts = run_together(pool, [partial(part, a, b) for a, b in zip(bounds, bounds[1:])])
@@ -169,6 +184,7 @@ def lzw_encode(indices: np.ndarray, code_size: int, *, palette: np.ndarray | Non
         shown = np.concatenate([part_shown for _, _, part_shown in parts])
         return data, shown.reshape(np.shape(indices))
     near, listed = _near_lists(colours, tolerance2, int(code_size)) if tolerance2 else (_NO_NEAR, False)
-    data, shown = encode_greedy(flat, int(code_size), colours, tolerance2, transparent_index, *_tables(),
-                                near, listed, jump_runs, near_first)
+    with _string_table() as table:
+        data, shown = encode_greedy(flat, int(code_size), colours, tolerance2, transparent_index, table,
+                                    *_tables(), near, listed, jump_runs, near_first)
     return data, shown.reshape(np.shape(indices))
