@@ -304,6 +304,18 @@ cdef inline int32_t _listed(const Tables* t, Py_ssize_t slot) noexcept nogil:
     return found & STAMP_VALUE if (found >> STAMP_SHIFT) == t.stamp else -1
 
 
+cdef inline Py_ssize_t _stored_answer(const Tables* t, const uint16_t* answers, Py_ssize_t slot) noexcept nogil:
+    """The palette index this palette's answer table (``exact`` or ``coarse``) holds at ``slot``, or -1 where
+    it holds none of this palette's."""
+    cdef uint16_t found = load_u16(&answers[slot])
+    return (found & STAMP_VALUE) - 1 if (found >> STAMP_SHIFT) == t.stamp else -1
+
+
+cdef inline void _store_answer(const Tables* t, uint16_t* answers, Py_ssize_t slot, Py_ssize_t index) noexcept nogil:
+    """Remember palette ``index`` at ``slot`` of an answer table, stamped with this palette's stamp."""
+    store_u16(&answers[slot], <uint16_t>((t.stamp << STAMP_SHIFT) | (index + 1)))
+
+
 cdef inline float _least(const float* values, Py_ssize_t n) noexcept nogil:
     """The smallest of ``values[:n]`` (n >= 1)."""
     cdef float least = values[0]
@@ -351,12 +363,10 @@ cdef inline Py_ssize_t _exact_slot(int64_t r, int64_t g, int64_t b) noexcept nog
 cdef inline Py_ssize_t _exact(const Tables* t, int64_t r, int64_t g, int64_t b) noexcept nogil:
     """Nearest index of the colour (r, g, b), each 0..255, remembered in the exact table."""
     cdef Py_ssize_t key = _exact_slot(r, g, b)
-    cdef uint16_t found = load_u16(&t.exact[key])
-    cdef Py_ssize_t index
-    if (found >> STAMP_SHIFT) == t.stamp:
-        return (found & STAMP_VALUE) - 1
-    index = _cell_nearest(t, r, g, b)
-    store_u16(&t.exact[key], <uint16_t>((t.stamp << STAMP_SHIFT) | (index + 1)))
+    cdef Py_ssize_t index = _stored_answer(t, t.exact, key)
+    if index < 0:
+        index = _cell_nearest(t, r, g, b)
+        _store_answer(t, t.exact, key, index)
     return index
 
 
@@ -368,15 +378,13 @@ cdef inline Py_ssize_t _coarse(const Tables* t, int64_t r, int64_t g, int64_t b)
     moved by more than that.
     """
     cdef Py_ssize_t cell = ((r >> COARSE_SHIFT) << (2 * COARSE_BITS)) | ((g >> COARSE_SHIFT) << COARSE_BITS) | (b >> COARSE_SHIFT)
-    cdef uint16_t found = load_u16(&t.coarse[cell])
     cdef int64_t half = 1 << (COARSE_SHIFT - 1)
-    cdef Py_ssize_t index
-    if (found >> STAMP_SHIFT) == t.stamp:
-        return (found & STAMP_VALUE) - 1
-    index = _cell_nearest(t, ((r >> COARSE_SHIFT) << COARSE_SHIFT) + half,
-                          ((g >> COARSE_SHIFT) << COARSE_SHIFT) + half,
-                          ((b >> COARSE_SHIFT) << COARSE_SHIFT) + half)
-    store_u16(&t.coarse[cell], <uint16_t>((t.stamp << STAMP_SHIFT) | (index + 1)))
+    cdef Py_ssize_t index = _stored_answer(t, t.coarse, cell)
+    if index < 0:
+        index = _cell_nearest(t, ((r >> COARSE_SHIFT) << COARSE_SHIFT) + half,
+                              ((g >> COARSE_SHIFT) << COARSE_SHIFT) + half,
+                              ((b >> COARSE_SHIFT) << COARSE_SHIFT) + half)
+        _store_answer(t, t.coarse, cell, index)
     return index
 
 

@@ -31,6 +31,12 @@ cdef inline Py_ssize_t _bin_slot(Py_ssize_t red, Py_ssize_t green, Py_ssize_t bl
     return ((((red >> 2) << (2 * bits - 5)) | ((green >> 2) << (bits - 3)) | (blue >> 3)) << 7
             | ((red & 3) << 5) | ((green & 3) << 3) | (blue & 7))
 
+
+cdef inline Py_ssize_t _cell_slot(Py_ssize_t cell, int bits) noexcept nogil:
+    """:func:`_bin_slot` of the bin numbered ``cell`` in bin order (red, green, blue from the top bit down)."""
+    cdef Py_ssize_t mask = ((<Py_ssize_t>1) << bits) - 1
+    return _bin_slot(cell >> (2 * bits), (cell >> bits) & mask, cell & mask, bits)
+
 ctypedef fused colour_t:
     uint8_t
     double
@@ -62,7 +68,7 @@ def binned_histogram(const colour_t[:, ::1] colours, const double[::1] weights, 
     """
     cdef int bits = 8 - shift
     cdef Py_ssize_t size = (<Py_ssize_t>1) << (3 * bits), i, cell, slot, block, occupied = 0, n = 0
-    cdef Py_ssize_t blocks = (size + BLOCK_CELLS - 1) // BLOCK_CELLS, mask = ((<Py_ssize_t>1) << bits) - 1
+    cdef Py_ssize_t blocks = (size + BLOCK_CELLS - 1) // BLOCK_CELLS
     cdef int64_t red, green, blue
     cdef double w, r, g, b, m
     if cells.shape[0] != 4 * size or touched.shape[0] != blocks:
@@ -88,7 +94,7 @@ def binned_histogram(const colour_t[:, ::1] colours, const double[::1] weights, 
         for block in range(blocks):
             if touched[block]:
                 for cell in range(block * BLOCK_CELLS, min(size, (block + 1) * BLOCK_CELLS)):
-                    if cells[4 * _bin_slot(cell >> (2 * bits), (cell >> bits) & mask, cell & mask, bits)] > 0:
+                    if cells[4 * _cell_slot(cell, bits)] > 0:
                         occupied += 1
     points_array = np.empty((occupied, 3), np.float64)
     totals_array = np.empty(occupied, np.float64)
@@ -98,7 +104,7 @@ def binned_histogram(const colour_t[:, ::1] colours, const double[::1] weights, 
         for block in range(blocks):
             if touched[block]:
                 for cell in range(block * BLOCK_CELLS, min(size, (block + 1) * BLOCK_CELLS)):
-                    slot = 4 * _bin_slot(cell >> (2 * bits), (cell >> bits) & mask, cell & mask, bits)
+                    slot = 4 * _cell_slot(cell, bits)
                     m = cells[slot]
                     if m > 0:
                         points[n, 0] = cells[slot + 1] / m
