@@ -84,13 +84,13 @@ def _string_table() -> Iterator[np.ndarray]:
     _STRING_TABLES.give(table)
 
 
-def _tables() -> tuple[np.ndarray, np.ndarray]:
+def _thread_scratch() -> tuple[np.ndarray, np.ndarray]:
     """This thread's list of a string table's taken slots (int64, 4096), and the encoders' scratch space for
     runs (int16, ``RUNS_SIZE``; see ``_lzw_cy``)."""
-    tables = getattr(_THREAD_TABLES, "tables", None)
-    if tables is None:
-        tables = _THREAD_TABLES.tables = (np.empty(4096, np.int64), np.empty(RUNS_SIZE, np.int16))
-    return tables
+    scratch = getattr(_THREAD_TABLES, "scratch", None)
+    if scratch is None:
+        scratch = _THREAD_TABLES.scratch = (np.empty(4096, np.int64), np.empty(RUNS_SIZE, np.int16))
+    return scratch
 
 
 def _near_lists(colours: np.ndarray, tolerance2: int, code_size: int, sets: bool = False
@@ -157,7 +157,7 @@ def lzw_encode(indices: np.ndarray, code_size: int, *, palette: np.ndarray | Non
     flat = np.ascontiguousarray(indices, dtype=np.uint8).reshape(-1)
     if lookahead and not lossy:
         with _string_table() as table:
-            return encode_lookahead(flat, int(code_size), table, *_tables(), jump_runs), np.asarray(indices)
+            return encode_lookahead(flat, int(code_size), table, *_thread_scratch(), jump_runs), np.asarray(indices)
     colours = _NO_COLOURS
     if lossy and palette is not None:
         colours = np.zeros((256, 3), np.int64)
@@ -175,7 +175,7 @@ def lzw_encode(indices: np.ndarray, code_size: int, *, palette: np.ndarray | Non
             sets, listed = _near_lists(colours, drift2, int(code_size), sets=True)
             with _string_table() as table:
                 return encode_longest(flat[start:stop], sources[start:stop], int(code_size), colours, tolerance2,
-                                      drift2, transparent_index, table, _tables()[0], sets, listed,
+                                      drift2, transparent_index, table, _thread_scratch()[0], sets, listed,
                                       int(search_budget))
 
         bounds = part_bounds(flat.size, part_pixels)
@@ -186,5 +186,5 @@ def lzw_encode(indices: np.ndarray, code_size: int, *, palette: np.ndarray | Non
     near, listed = _near_lists(colours, tolerance2, int(code_size)) if tolerance2 else (_NO_NEAR, False)
     with _string_table() as table:
         data, shown = encode_greedy(flat, int(code_size), colours, tolerance2, transparent_index, table,
-                                    *_tables(), near, listed, jump_runs, near_first)
+                                    *_thread_scratch(), near, listed, jump_runs, near_first)
     return data, shown.reshape(np.shape(indices))
