@@ -118,6 +118,19 @@ def test_the_program_starts_decoding_the_first_video_while_numpy_loads_and_the_s
     assert out.read_bytes() == (tmp_path / "own.gif").read_bytes()
 
 
+def test_a_video_converts_without_loading_the_image_readers_or_the_inflater(tmp_path):
+    """What only stills and a spool on disk need stays unloaded while a video is converted: the image-sequence
+    reader (with its PNG decoder) and zlib-ng."""
+    script = ("import sys\nfrom gifsom.cli import main\nassert main('convert', sys.argv[1], sys.argv[2], '-q') == 0\n"
+              "print(sorted(m for m in sys.modules if m.startswith(('gifsom.sources.images', 'gifsom.sources.png', "
+              "'zlib_ng'))))")
+    run = subprocess.run([sys.executable, "-c", script, str(FIXTURES / "pan.mp4"), str(tmp_path / "out.gif")],
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == "[]"
+    assert len(decode_gif(tmp_path / "out.gif")[0]) > 1
+
+
 def test_what_the_program_runs_before_numpy_loads_does_not_load_numpy():
     """The early description and decode run while numpy loads: their modules must not wait for it."""
     code = "import sys, gifsom.ffmpeg, gifsom.video_probe; print('numpy' in sys.modules)"

@@ -12,8 +12,7 @@ from pathlib import Path
 
 from ..errors import InputError
 from ..frames import Frame
-from .base import FrameSource, SourceOptions
-from .images import IMAGE_SUFFIXES
+from .base import IMAGE_SUFFIXES, FrameSource, SourceOptions
 
 __all__ = ["FrameSource", "SourceOptions", "open_source", "read_frames"]
 

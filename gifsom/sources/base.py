@@ -189,6 +189,8 @@ class SourceBase:
         return None
 
 
+#: Suffixes of the still images a sequence (or a single image) is read from.
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff")
 #: Decoded frames waiting for the consumer, at most this many bytes (and :data:`MAX_AHEAD` frames).
 AHEAD_BYTES = 64 << 20
 MAX_AHEAD = 64

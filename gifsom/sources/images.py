@@ -16,11 +16,10 @@ import numpy as np
 
 from ..errors import InputError, ResourceError
 from ..frames import Frame, as_pixels
-from .base import (ClipPlan, SourceBase, SourceOptions, check_crop, cropped, decode_ahead, fit_size, planned_size,
-                   resize, retime)
+from .base import (IMAGE_SUFFIXES, ClipPlan, SourceBase, SourceOptions, check_crop, cropped, decode_ahead, fit_size,
+                   planned_size, resize, retime)
 from .png import decode_png, png_channels, png_size
 
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff")
 #: Frame rate of an image sequence when none is given.
 DEFAULT_SEQUENCE_FPS = 10.0
 #: Bytes of the first frame read to learn the clip's size and channels: enough for the chunks before a
