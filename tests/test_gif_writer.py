@@ -22,7 +22,7 @@ from gifsom.colours.packed import pack_colours
 from gifsom.errors import GifsomError, InputError
 from gifsom.gif import blocks, lzw
 from gifsom.gif.animation import AnimationWriter, IndexedFrame
-from gifsom.gif.plan_encoding import WAYS, WayHistory, candidates, continue_runs, encode_plan, fill_hidden
+from gifsom.gif.plan_encoding import WAYS, WayHistory, candidates, continue_runs, encode_plan, fill_hidden, hide
 from gifsom.gif.screen_model import FramePlan
 from gifsom.gif.blocks import table_bits
 from gifsom.gif.timing import start_cs
@@ -379,6 +379,20 @@ def test_cancel_while_encoding_stops_the_encoding_thread(tmp_path):
 
 def changes(values) -> int:
     return sum(1 for a, b in zip(values, values[1:]) if a != b)
+
+
+@given(st.integers(1, 40), st.integers(1, 40), st.integers(0, 255), st.integers(0, 2 ** 32 - 1))
+def test_hide_writes_every_hidden_pixel_transparent_and_leaves_the_others(height, width, transparent, seed):
+    """Against numpy's masked assignment, on any mask and indices (a rectangle's view within a frame too)."""
+    rng = np.random.default_rng(seed)
+    frame = rng.integers(0, 256, (height + 2, width + 3), dtype=np.uint8)
+    indices = frame[1:height + 1, 2:width + 2]
+    hidden = rng.random((height, width)) < rng.random()
+    expected = indices.copy()
+    expected[hidden] = transparent
+    before = frame.copy()
+    assert np.array_equal(hide(indices, hidden, transparent), expected)
+    assert np.array_equal(frame, before)           # a new array: the plan's indices stay as they are
 
 
 @given(st.lists(st.tuples(st.integers(0, 3), st.sampled_from(["drawn", "unchanged", "transparent"])),

@@ -9,6 +9,21 @@ from libc.string cimport memset
 import numpy as np
 
 
+def hide(const uint8_t[::1] indices, const uint8_t[::1] hidden, int transparent):
+    """The indices with every hidden pixel written as ``transparent``: uint8 (N,), from flat (N,) uint8
+    indices and a bool-as-uint8 mask of hidden pixels. (numpy's masked assignment on a copy took 0.21 ms of a
+    240x180 rectangle, its mask scattered as a steady camera's is.)"""
+    out_array = np.empty(indices.shape[0], np.uint8)
+    cdef uint8_t[::1] out = out_array
+    cdef uint8_t value = <uint8_t>transparent
+    cdef Py_ssize_t i
+    with nogil:
+        for i in range(out.shape[0]):
+            # without a branch (a steady camera's mask is scattered): all ones where hidden (a bool is 0 or 1)
+            out[i] = indices[i] ^ ((indices[i] ^ value) & <uint8_t>(0 - hidden[i]))
+    return out_array
+
+
 def continue_runs(const uint8_t[::1] indices, const uint8_t[::1] hidden, const uint8_t[::1] unchanged,
                   int transparent):
     """Write hidden pixels as transparent, except unchanged ones that continue a run in their own colour.

@@ -23,9 +23,15 @@ import numpy as np
 from ..frames import same_pixels
 from ..threads import available_cores, run_together
 from . import blocks
-from ._plan_encoding_cy import continue_runs as _continue_runs, fill_hidden as _fill_hidden
+from ._plan_encoding_cy import continue_runs as _continue_runs, fill_hidden as _fill_hidden, hide as _hide
 from .palette_order import DrawnIndices, drawn_indices, uses_global_table
 from .screen_model import FramePlan, as_bytes
+
+
+def hide(indices: np.ndarray, hidden: np.ndarray, transparent: int) -> np.ndarray:
+    """Write every hidden pixel (bool (h, w)) of uint8 (h, w) ``indices`` as ``transparent``: a new uint8 (h, w)."""
+    flat = [np.ascontiguousarray(as_bytes(a)).reshape(-1) for a in (indices, hidden)]
+    return _hide(*flat, transparent).reshape(indices.shape)
 
 
 def continue_runs(indices: np.ndarray, hidden: np.ndarray, unchanged: np.ndarray, transparent: int) -> np.ndarray:
@@ -89,9 +95,7 @@ def _candidates(plan: FramePlan, worth_trying: Callable[[str], bool]) -> list[Ca
         found.append(Candidate("whole", plan.indices, whole_transparent))
     if hides and spare is not None:
         if worth_trying("transparent"):
-            transparent = plan.indices.copy()
-            transparent[hidden] = spare
-            found.append(Candidate("transparent", transparent, spare))
+            found.append(Candidate("transparent", hide(plan.indices, hidden, spare), spare))
         if mostly_unchanged:      # worth more tries only where much of the rectangle is unchanged
             for way, write in (("continued runs", continue_runs), ("fewest changes", fill_hidden)):
                 if not worth_trying(way):
