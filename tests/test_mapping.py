@@ -98,6 +98,25 @@ def test_palettes_past_the_shared_tables_stamps_still_map_right():
         assert _nearest_distances_agree(cache, image)
 
 
+def test_tables_set_aside_and_put_back_give_no_stamp_twice(monkeypatch):
+    """Fresh shared tables swapped in and the old ones put back (as a test of fresh pages does): the palettes
+    after go on from the stamps the old tables gave out, and never read an earlier palette's answers as
+    their own (2026-12-05: a 64-colour palette read index 85 of a 171-colour one that had had its stamp)."""
+    rng = np.random.default_rng(11)
+    image = rng.integers(0, 256, (32, 32, 3), dtype=np.uint8)
+    monkeypatch.setattr(nearest, "_tables", None)             # tables of this test's own
+    ColourCache(rng.integers(0, 256, (4, 3), dtype=np.uint8))                    # stamp 1
+    large = ColourCache(rng.integers(0, 256, (200, 3), dtype=np.uint8))          # stamp 2: answers up to 199
+    assert int(large.map(image).max()) >= 2
+    with monkeypatch.context() as inner:
+        inner.setattr(nearest, "_tables", None)
+        ColourCache(rng.integers(0, 256, (4, 3), dtype=np.uint8))                # fresh tables, put back after
+    small = ColourCache(rng.integers(0, 256, (2, 3), dtype=np.uint8))
+    assert int(small.map(image).max()) <= 1
+    assert _nearest_distances_agree(small, image)
+    assert small.exact is large.exact and small.stamp != large.stamp
+
+
 def test_threads_mapping_to_different_palettes_at_once_each_get_the_nearest():
     """Threads overwrite each other's answers in the shared table; each must still find its own."""
     from concurrent.futures import ThreadPoolExecutor

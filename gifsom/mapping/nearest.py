@@ -40,19 +40,20 @@ _candidate_lists = ScratchPool(LIST_COUNT * 256, np.uint8)
 
 _tables_lock = threading.Lock()
 _tables: "_SharedTables | None" = None
-_last_stamp = MAX_STAMP
 
 
 class _SharedTables:
     """The lookup tables that up to :data:`MAX_STAMP` palettes share, each answer marked with its palette's
     stamp (zeroed: no answers yet): ``exact``, uint16 (2 ** 24,) one per 24-bit colour; ``coarse``, uint16
     (:data:`COARSE_COUNT`,) one per 4 x 4 x 4 cell; ``counts``, int32 (:data:`LIST_COUNT`,) the length of
-    each candidate list."""
+    each candidate list. ``last_stamp``: the last stamp given out here (0: none); a stamp is never given twice
+    by one set of tables, whose entries it would read as its own."""
 
     def __init__(self) -> None:
         self.exact = small_pages_zeroed(1 << 24)
         self.coarse = small_pages_zeroed(COARSE_COUNT)
         self.counts = small_pages_zeroed(LIST_COUNT, np.int32)
+        self.last_stamp = 0
 
 
 def _shared_tables() -> tuple[_SharedTables, int]:
@@ -60,12 +61,12 @@ def _shared_tables() -> tuple[_SharedTables, int]:
     stamps are given out, then fresh ones (whose pages are touched as used; palettes still using the old
     ones keep them). A new palette so costs no clearing: a steady camera's frames, which bring a palette
     each, spent 0.2 ms a frame filling a coarse table and counts of their own (a 240x180 frame, 2026-12-05)."""
-    global _tables, _last_stamp
+    global _tables
     with _tables_lock:
-        if _tables is None or _last_stamp == MAX_STAMP:
-            _tables, _last_stamp = _SharedTables(), 0
-        _last_stamp += 1
-        return _tables, _last_stamp
+        if _tables is None or _tables.last_stamp == MAX_STAMP:
+            _tables = _SharedTables()
+        _tables.last_stamp += 1
+        return _tables, _tables.last_stamp
 
 
 class ColourCache:
