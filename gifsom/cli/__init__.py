@@ -148,7 +148,7 @@ def _exit_without_teardown() -> None:
     early and not taken is stopped, temporary folders are removed), the standard streams are flushed, and
     the process ends with code 0 without freeing each module and object one by one. The teardown took 5 ms
     of a 0.35 s conversion of a 240x180 clip (the last exit handler to the parent's wait, medians of 15,
-    9.8 against 4.5 ms, 2 cores, 2026-12-05). The GIF is closed and in place by then; what is still open is
+    9.8 against 4.5 to 4.9 ms, 2 cores, 2026-12-05). The GIF is closed and in place by then; what is still open is
     read-only or anonymous (a spool spilled to disk lives in an unlinked temporary file)."""
     atexit._run_exitfuncs()
     for stream in (sys.stdout, sys.stderr):
