@@ -28,10 +28,15 @@ from .palette_order import DrawnIndices, drawn_indices, uses_global_table
 from .screen_model import FramePlan, as_bytes
 
 
+def _flat(*arrays: np.ndarray) -> list[np.ndarray]:
+    """Each (h, w) array (uint8 indices, or a bool mask read as uint8) as the contiguous (h * w,) one the
+    kernels take."""
+    return [np.ascontiguousarray(as_bytes(a)).reshape(-1) for a in arrays]
+
+
 def hide(indices: np.ndarray, hidden: np.ndarray, transparent: int) -> np.ndarray:
     """Write every hidden pixel (bool (h, w)) of uint8 (h, w) ``indices`` as ``transparent``: a new uint8 (h, w)."""
-    flat = [np.ascontiguousarray(as_bytes(a)).reshape(-1) for a in (indices, hidden)]
-    return _hide(*flat, transparent).reshape(indices.shape)
+    return _hide(*_flat(indices, hidden), transparent).reshape(indices.shape)
 
 
 def continue_runs(indices: np.ndarray, hidden: np.ndarray, unchanged: np.ndarray, transparent: int) -> np.ndarray:
@@ -39,8 +44,7 @@ def continue_runs(indices: np.ndarray, hidden: np.ndarray, unchanged: np.ndarray
 
     The greedy counterpart of :func:`fill_hidden`; all arrays (h, w), uint8 indices and bool masks.
     """
-    flat = [np.ascontiguousarray(as_bytes(a)).reshape(-1) for a in (indices, hidden, unchanged)]
-    return _continue_runs(*flat, transparent).reshape(indices.shape)
+    return _continue_runs(*_flat(indices, hidden, unchanged), transparent).reshape(indices.shape)
 
 
 def fill_hidden(indices: np.ndarray, hidden: np.ndarray, unchanged: np.ndarray, transparent: int) -> np.ndarray:
@@ -49,8 +53,7 @@ def fill_hidden(indices: np.ndarray, hidden: np.ndarray, unchanged: np.ndarray, 
     Unchanged pixels (bool (h, w)) may be written as ``transparent`` or as their
     own index; other hidden pixels must be transparent. Returns uint8 (h, w).
     """
-    flat = [np.ascontiguousarray(as_bytes(a)).reshape(-1) for a in (indices, hidden, unchanged)]
-    return _fill_hidden(*flat, transparent).reshape(indices.shape)
+    return _fill_hidden(*_flat(indices, hidden, unchanged), transparent).reshape(indices.shape)
 
 
 class Candidate(NamedTuple):
