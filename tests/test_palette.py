@@ -624,6 +624,22 @@ def test_the_compiled_refinement_drops_and_splits_entries_as_plain_numpy_does(se
 
 
 @settings(max_examples=60)
+@given(st.integers(0, 2 ** 31), st.integers(2, 256), st.data())
+def test_a_colour_on_two_alike_entries_takes_the_first_of_them(seed, size, data):
+    from gifsom.colours.nearest import SortedPalette
+    from gifsom.palette._refine_cy import lloyd_passes
+
+    rng = np.random.default_rng(seed)
+    centres = rng.uniform(0, 255, (size, 3))
+    first = data.draw(st.integers(0, size - 2))
+    second = data.draw(st.integers(first + 1, size - 1))
+    centres[second] = centres[first]
+    points = np.concatenate([centres[first:first + 1], rng.uniform(0, 255, (20, 3))])
+    labels, _ = lloyd_passes(points, np.ones(len(points)), centres.copy(), SortedPalette.of(centres).axis, 0, 0.0, 1)
+    assert labels[0] == first
+
+
+@settings(max_examples=60)
 @given(st.integers(0, 2 ** 31), st.integers(1, 40), st.integers(1, 1500), st.booleans())
 def test_the_sorted_search_finds_each_colours_nearest_and_runner_up_distances(seed, size, count, repeat):
     from gifsom.colours.nearest import assign_nearest

@@ -57,13 +57,16 @@ cdef inline void nearest_two(double r, double g, double b, const double* colours
     alone exceeds the runner-up distance (squared RGB units).
     """
     cdef double key = r * axis[0] + g * axis[1] + b * axis[2]
-    cdef Py_ssize_t lo = 0, hi = n, mid
-    while lo < hi:
-        mid = (lo + hi) >> 1
-        if keys[mid] < key:
-            lo = mid + 1
-        else:
-            hi = mid
+    # the first position whose key is not below the colour's (n where none is), found without branches: which
+    # half a step takes is unpredictable. With the refinement's insertion sort in place, the sky's 49 steady-frame
+    # palettes were refined in 39.2 against 45.4 ms (one thread, medians of 15 runs, 2026-12-05; the same palettes)
+    cdef Py_ssize_t lo = 0, length = n, half
+    while length > 1:
+        half = length >> 1
+        lo = lo + half if keys[lo + half - 1] < key else lo
+        length -= half
+    if n > 0:
+        lo += keys[lo] < key
     cdef double best = 1e300, runner_up = 1e300, gap, d
     cdef Py_ssize_t best_pos = 0, up = lo, down = lo - 1
     while up < n or down >= 0:
