@@ -42,6 +42,16 @@ def test_fast_mapping_agrees_with_brute_force(image, palette):
     assert _nearest_distances_agree(ColourCache(palette), image)
 
 
+@given(images, palettes, st.data())
+def test_a_colour_as_near_to_several_entries_takes_the_first_of_them(image, palette, data):
+    # entries repeated, so that many colours are as near to two or more (the first is the GIF's choice)
+    repeats = data.draw(st.lists(st.integers(0, len(palette) - 1), min_size=1, max_size=8))
+    palette = np.concatenate([palette, palette[repeats]])[:256]
+    order = np.array(data.draw(st.permutations(range(len(palette)))))
+    palette = palette[order]
+    assert np.array_equal(ColourCache(palette).map(image), brute_force_distances(image, palette).argmin(axis=2))
+
+
 @given(images, st.lists(palettes, min_size=2, max_size=4))
 def test_palettes_sharing_the_exact_table_keep_their_own_answers(image, several):
     """Palettes share one table of remembered answers: mapping the same colours to each in turn, and
