@@ -90,6 +90,56 @@ def test_threads_that_encode_in_turn_share_one_string_table_and_each_finds_it_cl
             assert np.array_equal(np.asarray(decoded_image.convert("RGB")), palette[image])
 
 
+def test_a_lossy_frame_s_parts_encoded_at_once_keep_their_tables_for_the_next_frames(monkeypatch):
+    """A lossy frame's parts run on the writer's pool, one a core, and on the thread that hands them out: that
+    many string tables are in use at once, and all of them are kept, so later frames fill none again. Each
+    part holds its table until every part that can run at once has taken one (a barrier), as on a busy clip;
+    the frames still decode to what the encoder says a decoder shows."""
+    from gifsom import pages
+    from gifsom.threads import available_cores
+
+    made = []
+    real_zeroed = pages.small_pages_zeroed
+
+    def counted(count, dtype=np.uint16):
+        made.append(count)
+        return real_zeroed(count, dtype)
+
+    workers = available_cores()
+    parts = lzw.MOST_PARTS
+    at_once = min(parts, workers + 1)
+    together = threading.Barrier(at_once, timeout=30)
+    arrived = itertools.count()         # a frame's parts so far (made again for each frame)
+    real_parse = lzw.encode_longest
+
+    def held(*args):
+        # the part's table is taken: the first parts of a frame wait until as many as can run hold one
+        if next(arrived) < at_once:
+            together.wait()
+        return real_parse(*args)
+
+    monkeypatch.setattr(pages, "small_pages_zeroed", counted)
+    monkeypatch.setattr(lzw, "_STRING_TABLES", pages.ScratchPool(4096 * 256, np.int16,
+                                                                 keep=lzw._STRING_TABLES.keep, fill=-1))
+    monkeypatch.setattr(lzw, "encode_longest", held)
+    rng = np.random.default_rng(8)
+    palette = rng.integers(0, 256, (64, 3), dtype=np.uint8)
+    bits = table_bits(len(palette))
+    height, width = 60, parts * lzw.PART_PIXELS // 60
+    frames = 4
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="gifsom-lzw") as pool:
+        for _ in range(frames):
+            arrived = itertools.count()
+            indices = rng.integers(0, len(palette), (height, width), dtype=np.uint8)
+            source = np.clip(palette[indices].astype(int) + rng.integers(-3, 4, (height, width, 3)), 0, 255)
+            data, shown = blocks.image(indices, 0, 0, bits, palette=palette, lossy=8, source=source.astype(np.uint8),
+                                       pool=pool)
+            with Image.open(io.BytesIO(blocks.header(width, height, palette, bits) + data + blocks.TRAILER)) as image:
+                assert np.array_equal(np.asarray(image.convert("RGB")), palette[shown])
+    assert len(lzw.part_bounds(height * width)) - 1 == parts
+    assert made == [4096 * 256] * at_once
+
+
 def single_image_gif(indices: np.ndarray, palette: np.ndarray, lookahead: bool) -> bytes:
     """A one-image GIF written with the chosen LZW parse (no frame optimiser in between)."""
     bits = table_bits(len(palette))
