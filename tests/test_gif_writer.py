@@ -109,7 +109,6 @@ def test_a_lossy_frame_s_parts_encoded_at_once_keep_their_tables_for_the_next_fr
     parts = lzw.MOST_PARTS
     at_once = min(parts, workers + 1)
     together = threading.Barrier(at_once, timeout=30)
-    arrived = itertools.count()         # a frame's parts so far (made again for each frame)
     real_parse = lzw.encode_longest
 
     def held(*args):
@@ -129,7 +128,7 @@ def test_a_lossy_frame_s_parts_encoded_at_once_keep_their_tables_for_the_next_fr
     frames = 4
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="gifsom-lzw") as pool:
         for _ in range(frames):
-            arrived = itertools.count()
+            arrived = itertools.count()     # the frame's parts so far, for held()
             indices = rng.integers(0, len(palette), (height, width), dtype=np.uint8)
             source = np.clip(palette[indices].astype(int) + rng.integers(-3, 4, (height, width, 3)), 0, 255)
             data, shown = blocks.image(indices, 0, 0, bits, palette=palette, lossy=8, source=source.astype(np.uint8),
