@@ -68,17 +68,7 @@ def test_lzw_handles_table_resets_on_a_large_noisy_frame():
 def test_threads_that_encode_in_turn_share_one_string_table_and_each_finds_it_clear(monkeypatch, lookahead):
     """The writer's LZW threads take exact frames one at a time: one table serves them all, filled once, and
     each encode leaves it clear for the next (each image decodes in Pillow to its pixels)."""
-    from gifsom import pages
-
-    made = []
-    real = pages.small_pages_zeroed
-
-    def counted(count, dtype=np.uint16):
-        made.append(count)
-        return real(count, dtype)
-
-    monkeypatch.setattr(pages, "small_pages_zeroed", counted)
-    monkeypatch.setattr(lzw, "_STRING_TABLES", pages.ScratchPool(4096 * 256, np.int16, keep=2, fill=-1))
+    made = _counted_string_tables(monkeypatch, keep=2)
     rng = np.random.default_rng(5)
     palette = rng.integers(0, 256, (256, 3), dtype=np.uint8)
     images = [rng.integers(0, 256, (120, 90), dtype=np.uint8), rng.integers(0, 8, (64, 64), dtype=np.uint8)] * 2
@@ -95,16 +85,9 @@ def test_a_lossy_frame_s_parts_encoded_at_once_keep_their_tables_for_the_next_fr
     many string tables are in use at once, and all of them are kept, so later frames fill none again. Each
     part holds its table until every part that can run at once has taken one (a barrier), as on a busy clip;
     the frames still decode to what the encoder says a decoder shows."""
-    from gifsom import pages
     from gifsom.threads import available_cores
 
-    made = []
-    real_zeroed = pages.small_pages_zeroed
-
-    def counted(count, dtype=np.uint16):
-        made.append(count)
-        return real_zeroed(count, dtype)
-
+    made = _counted_string_tables(monkeypatch, keep=lzw._STRING_TABLES.keep)
     workers = available_cores()
     parts = lzw.MOST_PARTS
     at_once = min(parts, workers + 1)
@@ -117,9 +100,6 @@ def test_a_lossy_frame_s_parts_encoded_at_once_keep_their_tables_for_the_next_fr
             together.wait()
         return real_parse(*args)
 
-    monkeypatch.setattr(pages, "small_pages_zeroed", counted)
-    monkeypatch.setattr(lzw, "_STRING_TABLES", pages.ScratchPool(4096 * 256, np.int16,
-                                                                 keep=lzw._STRING_TABLES.keep, fill=-1))
     monkeypatch.setattr(lzw, "encode_longest", held)
     rng = np.random.default_rng(8)
     palette = rng.integers(0, 256, (64, 3), dtype=np.uint8)
@@ -137,6 +117,23 @@ def test_a_lossy_frame_s_parts_encoded_at_once_keep_their_tables_for_the_next_fr
                 assert np.array_equal(np.asarray(image.convert("RGB")), palette[shown])
     assert len(lzw.part_bounds(height * width)) - 1 == parts
     assert made == [4096 * 256] * at_once
+
+
+def _counted_string_tables(monkeypatch, keep: int) -> list[int]:
+    """Give the LZW a fresh pool of string tables that keeps ``keep`` of them; the list returned grows by each
+    table's length as one is made (filled) from then on."""
+    from gifsom import pages
+
+    made: list[int] = []
+    real = pages.small_pages_zeroed
+
+    def counted(count, dtype=np.uint16):
+        made.append(count)
+        return real(count, dtype)
+
+    monkeypatch.setattr(pages, "small_pages_zeroed", counted)
+    monkeypatch.setattr(lzw, "_STRING_TABLES", pages.ScratchPool(4096 * 256, np.int16, keep=keep, fill=-1))
+    return made
 
 
 def single_image_gif(indices: np.ndarray, palette: np.ndarray, lookahead: bool) -> bytes:
