@@ -696,8 +696,11 @@ cdef void _search(Search* s, int64_t node, Py_ssize_t position, int64_t depth, i
                 if _follow(s, s.codes[node * 256 + value], value, source, own, position, depth, error):
                     return
         return
-    # few continuations: those near the pixel found in the string's row, 16 at a time, and followed newest
-    # first
+    # few continuations: those near the pixel found in the string's row, 16 at a time, and followed oldest
+    # first. An older string has had longer to be continued, so it tends to lead furthest: found early, the
+    # best string's length then cuts the younger ones by their heights. Against newest first, hubble's 129
+    # lossy parts took 325 against 372 ms (medians of 5 alternated runs, one thread, 2026-12-05), for 118
+    # fewer bytes of 2,630,190; following the tallest first was slower (it reads every one's node first)
     listed = 0
     for word in range(4):
         bits = near_ones[word]
@@ -708,7 +711,7 @@ cdef void _search(Search* s, int64_t node, Py_ssize_t position, int64_t depth, i
                 listed |= _match16(here.values, value)
     listed &= (1u << here.children) - 1
     while listed:
-        k = _highest_bit(listed)
+        k = _lowest_bit(listed)
         listed ^= 1u << k
         if _follow(s, here.codes[k], here.values[k], source, own, position, depth, error):
             return
