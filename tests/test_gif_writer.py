@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
@@ -29,6 +29,7 @@ from gifsom.gif.timing import start_cs
 
 from .conftest import FIXTURES, decode_gif, decode_gif_rgba, decode_with_ffmpeg, psnr
 from .test_palette_order import decoded
+from gifsom.gif.reader import _sub_blocks
 
 
 def write_indexed(frames: list[IndexedFrame], width: int, height: int, end_cs: int, palette=None) -> bytes:
@@ -599,6 +600,106 @@ def _red_palette(one: int, two: int) -> np.ndarray:
     """Index 0 at red 100, 1 and 2 at red ``one`` and ``two``; 3 to 6 far off (string separators); 7 bright."""
     return np.array([[100, 100, 100], [one, 100, 100], [two, 100, 100], [0, 0, 0], [0, 0, 80], [0, 80, 0],
                      [80, 0, 0], [200, 0, 0]], np.uint8)
+
+
+def _strings_of_codes(data: bytes, code_size: int) -> list[tuple[int, ...] | None]:
+    """The string each code of LZW image data stands for, in order, read as a GIF decoder reads them, with
+    None for each clear code."""
+    blocks_read, _, cut = _sub_blocks(data, 0)
+    assert not cut
+    stream = int.from_bytes(b"".join(blocks_read), "little")
+    clear, position, found = 1 << code_size, 0, []
+    table: list[tuple[int, ...]] = []
+    width, previous = code_size + 1, None
+    while True:
+        code = (stream >> position) & ((1 << width) - 1)
+        position += width
+        if code == clear:
+            table = [(value,) for value in range(clear)] + [(), ()]
+            width, previous = code_size + 1, None
+            found.append(None)
+            continue
+        if code == clear + 1:
+            return found
+        string = table[code] if code < len(table) else previous + previous[:1]
+        if previous is not None:
+            table.append(previous + string[:1])
+            if len(table) == 1 << width and width < 12:
+                width += 1
+        found.append(string)
+        previous = string
+
+
+def _longest_within_bounds(strings: set[tuple[int, ...]], indices: np.ndarray, start: int, colours: np.ndarray,
+                           source: np.ndarray, lossy: int, transparent: int | None) -> tuple[int, int]:
+    """By brute force: the length of the longest string in ``strings`` that may show the pixels from ``start``
+    (each pixel its own index, or another whose colour lies within DRIFT * lossy of its colour and at most
+    lossy ** 2 further from its source colour in squared distance; never the transparent index for a colour
+    or back), and the least squared error such a string adds."""
+    drift2 = int(lzw.DRIFT ** 2 * lossy ** 2 + 0.5)
+    best = [0, 0]
+
+    def distance2(a: np.ndarray, b: np.ndarray) -> int:
+        return int(((a - b) ** 2).sum())
+
+    def follow(string: tuple[int, ...], position: int, error: int) -> None:
+        length = len(string)
+        if length > best[0] or (length == best[0] and error < best[1]):
+            best[:] = [length, error]
+        if position >= len(indices):
+            return
+        pixel = int(indices[position])
+        own = distance2(colours[pixel], source[position])
+        for value in range(len(colours)):
+            if string + (value,) not in strings:
+                continue
+            if value == pixel:
+                follow(string + (value,), position + 1, error)
+            elif transparent not in (pixel, value) and distance2(colours[value], colours[pixel]) <= drift2:
+                added = distance2(colours[value], source[position]) - own
+                if added <= lossy ** 2:
+                    follow(string + (value,), position + 1, error + added)
+
+    follow((int(indices[start]),), start + 1, 0)
+    return best[0], best[1]
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(0, 2 ** 31), st.integers(2, 64), st.sampled_from([2, 5, 9]), st.sampled_from([0.0, 0.7]),
+       st.sampled_from([None, 1]))
+def test_each_code_of_the_lossy_search_is_a_longest_string_within_the_bounds(seed, values, lossy, repeated,
+                                                                            transparent):
+    # colours a few levels apart: strings have continuations near many pixels, and the search must find,
+    # among all the table holds, one reaching furthest, then the one adding least error. Random pixels give
+    # first pixels more continuations than a string's row lists (16); a repeated pattern, long strings
+    rng = np.random.default_rng(seed)
+    palette = (100 + rng.integers(0, 4, (values, 3)) * 3).astype(np.uint8)
+    count = 3000
+    pattern = rng.integers(0, values, 6)
+    indices = np.where(rng.random(count) < repeated, np.resize(pattern, count), rng.integers(0, values, count))
+    indices = indices.astype(np.uint8)
+    source = np.clip(palette[indices].astype(np.int64) + rng.integers(-4, 5, (count, 3)), 0, 255).astype(np.uint8)
+    transparent = transparent if transparent is not None and transparent < values else None
+    bits = lzw.min_code_size(values)
+    data, shown = lzw.lzw_encode(indices, bits, palette=palette, lossy=lossy, transparent=transparent,
+                                 source=source, search_budget=1 << 30, part_pixels=count + 1)
+    colours, sources = palette.astype(np.int64), source.astype(np.int64)
+    strings: set[tuple[int, ...]] = set()
+    start, previous = 0, None
+    for string in _strings_of_codes(data, bits):
+        if string is None:           # a clear code: only the single pixels are strings again
+            strings, previous = {(value,) for value in range(1 << bits)}, None
+            continue
+        if previous is not None:     # the entry the last code made, finished by this one's first pixel
+            strings.add(previous + string[:1])
+        length, error = _longest_within_bounds(strings, indices, start, colours, sources, lossy, transparent)
+        taken = sum(int(((colours[value] - sources[start + k]) ** 2).sum())
+                    - int(((colours[indices[start + k]] - sources[start + k]) ** 2).sum())
+                    for k, value in enumerate(string))
+        assert (len(string), taken) == (length, error)
+        assert tuple(shown[start:start + len(string)]) == string
+        start, previous = start + len(string), string
+    assert start == count
 
 
 def test_lossy_lzw_against_the_source_takes_the_string_that_reaches_furthest():
