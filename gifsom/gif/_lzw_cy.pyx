@@ -18,12 +18,14 @@ continuation, the parse looks those values up in the table's row for the string,
 nearest first, where that list is no longer than twice the string's continuations,
 and walks the continuations otherwise: both find the same one.
 
-The longest-string parse (``encode_longest``) keeps the table as a tree as well
-(for each code a row of its first 16 continuations and their values, a 256-bit
-set of all their values, and the length of its longest continuation) and
-searches it depth first for each code. It encodes one part of a stream from an
-empty table, and ``join_parts`` puts the parts together, a clear code between
-them, so that parts of one image can be encoded at once.
+The longest-string parse (``encode_longest``) keeps the table as a tree instead
+(for each code a row of its first 16 continuations and their values, and the
+length of its longest continuation) and searches it depth first for each code.
+Only a string with more continuations than its row holds has them in ``table``
+and in a 256-bit set of their values, both written when its row overflows. It
+encodes one part of a stream from an empty table, and ``join_parts`` puts the
+parts together, a clear code between them, so that parts of one image can be
+encoded at once.
 """
 
 from libc.stdint cimport int16_t, int32_t, int64_t, uint8_t, uint32_t, uint64_t
@@ -560,8 +562,8 @@ cdef struct Node:
     # a string of the lossy parse's table as a node of its tree, all in one 64-byte cache line. Against
     # its fields in arrays of their own, one array a field: the dark star field's lossy frames in 460 against
     # 489 ms, the pan's in 1,478 against 1,539 ms (medians of 5 interleaved rounds, one thread, 2026-12-04;
-    # the same bytes). A node's continuations and sets are forgotten when its code is given, and the first
-    # pixels' at each clear code, rather than the whole tree's at each clear.
+    # the same bytes). A node's continuations are forgotten when its code is given, and the first pixels' at
+    # each clear code, rather than the whole tree's at each clear.
     int16_t children              # how many continuations it has
     int16_t height                # its longest continuation, in pixels
     int16_t parent                # the string it continues (-1: a first pixel)
@@ -571,25 +573,20 @@ cdef struct Node:
     uint8_t spare[8]
 
 
-cdef inline void _new_node(Node* nodes, uint64_t* continued_by, int64_t code, int64_t parent, int64_t suffix
-                           ) noexcept nogil:
+cdef inline void _new_node(Node* nodes, int64_t code, int64_t parent, int64_t suffix) noexcept nogil:
     """Code ``code`` names a new string, ``parent`` followed by ``suffix``, not continued yet."""
     nodes[code].children = 0
     nodes[code].height = 0
     nodes[code].parent = <int16_t>parent
     nodes[code].suffix = <int16_t>suffix
-    continued_by[code * 4] = 0
-    continued_by[code * 4 + 1] = 0
-    continued_by[code * 4 + 2] = 0
-    continued_by[code * 4 + 3] = 0
 
 
-cdef void _forget_tree(Node* nodes, uint64_t* continued_by, int64_t first_pixels) noexcept nogil:
+cdef void _forget_tree(Node* nodes, int64_t first_pixels) noexcept nogil:
     """Forget the first pixels' continuations (at the start, and after a clear code); the codes after them
     forget theirs as they are given (:func:`_new_node`)."""
     cdef int64_t k
     for k in range(first_pixels):
-        _new_node(nodes, continued_by, k, -1, k)
+        _new_node(nodes, k, -1, k)
 
 
 cdef struct Search:
@@ -601,9 +598,9 @@ cdef struct Search:
     Py_ssize_t count
     int64_t tolerance2
     int64_t transparent
-    const int16_t* codes          # the table: prefix code * 256 + value -> code
+    const int16_t* codes          # the table: prefix code * 256 + value -> code, for strings whose row is full
     const Node* nodes             # per code: its string as a node of the tree
-    const uint64_t* continued_by  # per code: the set of values that continue it (256 bits)
+    const uint64_t* continued_by  # per code whose row is full: the set of values that continue it (256 bits)
     int64_t best_code             # the best string found: its code (its pixels: the parents' values)
     int64_t best_length           # and its length after the first pixel
     int64_t best_error            # the squared error the best string adds to its pixels
@@ -614,8 +611,8 @@ cdef struct Search:
 cdef inline int64_t _continuation(Search* s, int64_t node, int64_t value) noexcept nogil:
     """The code of string ``node`` followed by ``value``, or -1. A string with few continuations finds it in
     its row (the newest, where a string was given two codes); one with more asks its set whether there is
-    one before it reads the table (2 MiB, mostly out of cache). Asking the set first for every string
-    took 2.5% longer on the dark star field's lossy frames (2026-12-04)."""
+    one before it reads the table (2 MiB, mostly out of cache), which holds the oldest. Asking the set first
+    for every string took 2.5% longer on the dark star field's lossy frames (2026-12-04)."""
     cdef uint32_t found
     cdef const Node* n = &s.nodes[node]
     cdef int64_t children = n.children
@@ -799,9 +796,10 @@ def encode_longest(const uint8_t[::1] pixels, const uint8_t[:, ::1] sources, int
         indices a decoder will show.
     """
     cdef Py_ssize_t count = pixels.shape[0], start, k
-    cdef int64_t clear = 1 << min_code_size, code, slot, pixel, last, up, length
+    cdef int64_t clear = 1 << min_code_size, code, slot, pixel, last, up, length, listed_slot, value
     cdef int width
-    cdef uint64_t known
+    cdef bint store
+    cdef uint64_t* words
     cdef Search s
     if sources.shape[0] != count or (count and sources.shape[1] != 3):
         raise ValueError("sources must be (N, 3), one colour per pixel")
@@ -834,7 +832,7 @@ def encode_longest(const uint8_t[::1] pixels, const uint8_t[:, ::1] sources, int
         s.continued_by = continued_by
         s.budget = budget
         with nogil:
-            _forget_tree(nodes, continued_by, clear)
+            _forget_tree(nodes, clear)
             start = 0
             while start < count:
                 s.best_length = -1
@@ -854,28 +852,48 @@ def encode_longest(const uint8_t[::1] pixels, const uint8_t[:, ::1] sources, int
                 if t.next_code >= MAX_CODE:
                     _put(&p, clear, t.bits)
                     _restart(&t)
-                    _forget_tree(nodes, continued_by, clear)
+                    _forget_tree(nodes, clear)
                     continue
                 # the decoder's next entry: the string taken, then the next string's first pixel
                 pixel = pixels[start]
                 slot = last * 256 + pixel
                 code = t.next_code
-                _new_node(nodes, continued_by, code, last, pixel)
+                _new_node(nodes, code, last, pixel)
                 node = &nodes[last]
+                # a string with room in its row keeps its continuations there alone (a string the table has
+                # already, where the budget ran out before the search tried it, is listed twice, and found
+                # newest first). Only once the row is full do its continuations go into the set and the
+                # table, its row's first (the oldest of a value listed twice). The table is 2 MiB and the sets
+                # 128 KiB, touched per code where every string's went there: the lossy LZW's three threads
+                # and the mapping's beside them on two cores, sharing their caches, took hubble from 0.644 to
+                # 0.604 s, chelsea from 0.634 to 0.576 and the pan from 2.111 to 1.951 (medians of 9
+                # interleaved runs, 2026-12-05; the same bytes), where a replay on one thread alone moved
+                # within noise
+                store = False
                 if node.children < LISTED_CHILDREN:
                     node.codes[node.children] = <int16_t>code
                     node.values[node.children] = <uint8_t>pixel
+                else:
+                    words = &continued_by[last * 4]
+                    if node.children == LISTED_CHILDREN:
+                        words[0] = words[1] = words[2] = words[3] = 0
+                        for k in range(LISTED_CHILDREN):
+                            value = node.values[k]
+                            words[value >> 6] |= (<uint64_t>1) << (value & 63)
+                            listed_slot = last * 256 + value
+                            if t.codes[listed_slot] < 0:
+                                t.codes[listed_slot] = node.codes[k]
+                                t.assigned[t.n_assigned] = listed_slot
+                                t.n_assigned += 1
+                    store = not ((words[pixel >> 6] >> (pixel & 63)) & 1)    # counted, not stored, if known
+                    words[pixel >> 6] |= (<uint64_t>1) << (pixel & 63)
                 node.children += 1
-                # the set answers whether the table has the string already (the budget ran out before the
-                # search tried it: counted, not stored), so the table's row is only written
-                known = (continued_by[last * 4 + (pixel >> 6)] >> (pixel & 63)) & 1
-                continued_by[last * 4 + (pixel >> 6)] |= (<uint64_t>1) << (pixel & 63)
                 up = 1
                 while last >= 0 and nodes[last].height < up:
                     nodes[last].height = <int16_t>up
                     last = nodes[last].parent
                     up += 1
-                _give_code(&t, slot, not known)
+                _give_code(&t, slot, store)
             width = _closing_width(&t)
             _restart(&t)      # leave the table empty for the next image
         return _packed_bits(&p), width, shown_array
