@@ -682,7 +682,7 @@ cdef void _search(Search* s, int64_t node, Py_ssize_t position, int64_t depth, i
             value = here.values[k]
             listed |= <uint32_t>((near_pixel[value >> 6] >> (value & 63)) & (value != s.transparent)) << k
         if not listed:
-            return                      # no continuation near the pixel (the usual case): nothing to walk
+            return                      # no continuation near the pixel: nothing to walk
         source = s.sources + 3 * position
         own = _source_distance2(s.colours, pixel, source)
         # followed oldest first. An older string has had longer to be continued, so it tends to lead furthest:
