@@ -52,7 +52,9 @@ _NO_COLOURS = np.zeros((256, 3), np.int64)
 #: against 2,456,433, over gifski's 2,482,541); at sqrt(3), hopper 0.0507 and the star field 2,478,462.
 DRIFT = 3 ** 0.5
 #: With source colours: the steps each code's search may take beyond exact continuations. On the dark star
-#: field's lossy frames 16 took 0.12% more bytes than 64, and 128 and 1024 none fewer (2026-12-03).
+#: field's lossy frames 16 took 0.12% more bytes than 64, and 128 and 1024 none fewer (2026-12-03). Since the
+#: search follows the oldest continuations first, 16 takes 0.005% more there, for 3.5% less time on its lossy
+#: parts alone and none on the cat's or the pan's (2026-12-05): too little either way to move it.
 SEARCH_BUDGET = 64
 #: With source colours: a stream is cut into parts of about this many pixels (at most :data:`MOST_PARTS`),
 #: each encoded from an empty table, so that the threads of a pool can share one image. On the dark star
