@@ -22,6 +22,7 @@ from gifsom.colours.packed import pack_colours
 from gifsom.errors import GifsomError, InputError
 from gifsom.gif import blocks, lzw
 from gifsom.gif.animation import AnimationWriter, IndexedFrame
+from gifsom.gif.reader import _sub_blocks
 from gifsom.gif.plan_encoding import WAYS, WayHistory, candidates, continue_runs, encode_plan, fill_hidden, hide
 from gifsom.gif.screen_model import FramePlan
 from gifsom.gif.blocks import table_bits
@@ -29,7 +30,6 @@ from gifsom.gif.timing import start_cs
 
 from .conftest import FIXTURES, decode_gif, decode_gif_rgba, decode_with_ffmpeg, psnr
 from .test_palette_order import decoded
-from gifsom.gif.reader import _sub_blocks
 
 
 def write_indexed(frames: list[IndexedFrame], width: int, height: int, end_cs: int, palette=None) -> bytes:

@@ -546,6 +546,16 @@ cdef inline int64_t _source_distance2(const int64_t* colours, int64_t value, con
     return dr * dr + dg * dg + db * db
 
 
+cdef inline uint64_t _in_set(const uint64_t* words, int64_t value) noexcept nogil:
+    """1 where ``value`` (0..255) is in the 256-bit set ``words`` (4 words), else 0."""
+    return (words[value >> 6] >> (value & 63)) & 1
+
+
+cdef inline void _add_to_set(uint64_t* words, int64_t value) noexcept nogil:
+    """Put ``value`` (0..255) into the 256-bit set ``words``."""
+    words[value >> 6] |= (<uint64_t>1) << (value & 63)
+
+
 cdef void _near_sets(uint64_t* near, const int64_t* colours, int64_t values, int64_t drift2) noexcept nogil:
     """For each index value below ``values``, the 256-bit set (``near[value * 4 + word]``) of the other
     values whose colours lie within squared RGB distance ``drift2`` of its colour."""
@@ -555,7 +565,7 @@ cdef void _near_sets(uint64_t* near, const int64_t* colours, int64_t values, int
     for value in range(values):
         for other in range(values):
             if other != value and _distance2(colours, value, other) <= drift2:
-                near[value * 4 + (other >> 6)] |= (<uint64_t>1) << (other & 63)
+                _add_to_set(near + value * 4, other)
 
 
 cdef struct Node:
@@ -617,7 +627,7 @@ cdef inline int64_t _continuation(Search* s, int64_t node, int64_t value) noexce
     cdef const Node* n = &s.nodes[node]
     cdef int64_t children = n.children
     if children > LISTED_CHILDREN:
-        if not (s.continued_by[node * 4 + (value >> 6)] >> (value & 63)) & 1:
+        if not _in_set(s.continued_by + node * 4, value):
             return -1
         return s.codes[node * 256 + value]
     found = _match16(n.values, value) & ((1u << children) - 1)
@@ -680,7 +690,7 @@ cdef void _search(Search* s, int64_t node, Py_ssize_t position, int64_t depth, i
         listed = 0
         for k in range(here.children):
             value = here.values[k]
-            listed |= <uint32_t>((near_pixel[value >> 6] >> (value & 63)) & (value != s.transparent)) << k
+            listed |= <uint32_t>(_in_set(near_pixel, value) & (value != s.transparent)) << k
         if not listed:
             return                      # no continuation near the pixel: nothing to walk
         source = s.sources + 3 * position
@@ -879,14 +889,14 @@ def encode_longest(const uint8_t[::1] pixels, const uint8_t[:, ::1] sources, int
                         words[0] = words[1] = words[2] = words[3] = 0
                         for k in range(LISTED_CHILDREN):
                             value = node.values[k]
-                            words[value >> 6] |= (<uint64_t>1) << (value & 63)
+                            _add_to_set(words, value)
                             listed_slot = last * 256 + value
                             if t.codes[listed_slot] < 0:
                                 t.codes[listed_slot] = node.codes[k]
                                 t.assigned[t.n_assigned] = listed_slot
                                 t.n_assigned += 1
-                    store = not ((words[pixel >> 6] >> (pixel & 63)) & 1)    # counted, not stored, if known
-                    words[pixel >> 6] |= (<uint64_t>1) << (pixel & 63)
+                    store = not _in_set(words, pixel)    # counted, not stored, if known
+                    _add_to_set(words, pixel)
                 node.children += 1
                 up = 1
                 while last >= 0 and nodes[last].height < up:
