@@ -946,6 +946,34 @@ def test_comparing_within_the_changed_rectangle_finds_what_a_whole_comparison_fi
         model.screen[:] = colours[rng.integers(0, 8, (height, width))]
 
 
+@given(st.integers(0, 2 ** 31), st.integers(1, 30), st.integers(1, 30), st.integers(0, 12), st.booleans())
+def test_a_pixel_changes_the_screen_where_its_colour_is_beyond_the_tolerance_or_it_shows_or_hides(
+        seed, width, height, tolerance, masked):
+    """The comparison of a frame with the screen is the definition written in numpy: an opaque pixel
+    changes a shown one whose colour lies more than ``tolerance`` away (RGB distance), and any empty one; a
+    transparent pixel changes a shown one. Colours a few levels apart put the tolerance in play."""
+    from gifsom.gif.screen_model import EMPTY, changed_pixels
+
+    rng = np.random.default_rng(seed)
+    colours = pack_colours(rng.integers(0, 8, (16, 3), dtype=np.uint8))
+    indices = rng.integers(0, 16, (height, width)).astype(np.uint8)
+    screen = colours[rng.integers(0, 16, (height, width))]
+    screen[rng.random((height, width)) < 0.2] = EMPTY
+    opaque = rng.random((height, width)) < 0.7 if masked else np.ones((height, width), bool)
+    changed, top, bottom, left, right = changed_pixels(indices, colours, opaque, masked, screen, tolerance)
+
+    def channels(packed: np.ndarray) -> np.ndarray:
+        return np.stack([(packed.astype(np.int64) >> shift) & 255 for shift in (16, 8, 0)], axis=-1)
+
+    shown = colours[indices]
+    far = ((channels(shown) - channels(screen)) ** 2).sum(axis=-1) > tolerance ** 2
+    expected = np.where(opaque, (shown != screen) & (far | (screen == EMPTY)), screen != EMPTY)
+    assert np.array_equal(changed, expected)
+    rows, columns = np.flatnonzero(expected.any(axis=1)), np.flatnonzero(expected.any(axis=0))
+    assert (top, bottom, left, right) == ((rows[0], rows[-1] + 1, columns[0], columns[-1] + 1) if len(rows)
+                                          else (0, 0, 0, 0))
+
+
 @given(st.integers(0, 2 ** 31), st.integers(1, 30), st.integers(1, 30), st.integers(0, 2))
 def test_pixels_a_frame_leaves_alone_are_not_its_change_and_are_not_painted(seed, width, height, tolerance):
     """A frame that leaves pixels to the screen (a steady camera's) changes it only elsewhere, as masking the
