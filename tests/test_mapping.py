@@ -322,6 +322,43 @@ def test_pixels_that_are_palette_colours_are_never_dithered(size, mode, seed):
     assert np.array_equal(indices[exact], chosen[exact])
 
 
+@given(st.integers(1, 150), st.integers(1, 40), st.sampled_from([0.25, 0.75, 1.0]), st.booleans(),
+       st.sampled_from([0, 3]), st.integers(0, 2 ** 31))
+def test_floyd_steinberg_passed_on_in_registers_diffuses_as_its_taps_added_into_the_error_rows(
+        height, width, strength, weighted, threshold, seed):
+    """Floyd-Steinberg's taps, in their own order, take the kernel's path that passes the shares on in
+    registers; the same taps in another order take the one that adds each into the error rows, and add the
+    same shares to each cell in the same order. Both give the same indices and the same kept state over a
+    clip: across bands, with pixels that are palette colours, pixels that keep their index, rows that are
+    still (exact stillness, threshold 0, skips whole rows), and adaptive weights."""
+    rng = np.random.default_rng(seed)
+    palette = rng.integers(0, 256, (int(rng.integers(2, 64)), 3), dtype=np.uint8)
+    taps = DIFFUSION_KERNELS["floyd-steinberg"]
+    shuffled = taps[[2, 0, 3, 1]]
+    frame = rng.integers(0, 256, (height, width, 3), dtype=np.uint8)
+    exact = rng.random((height, width)) < 0.2
+    frame[exact] = palette[rng.integers(0, len(palette), int(exact.sum()))]
+    states = [(np.zeros((height, width, 3), np.uint8), np.zeros((height, width), np.uint8)) for _ in range(2)]
+    caches = [ColourCache(palette) for _ in range(2)]
+    for number in range(3):
+        if number:
+            moved = rng.random((height, width)) < 0.4
+            moved[rng.random(height) < 0.3] = False           # rows that stay whole
+            frame = frame.copy()
+            frame[moved] = np.clip(frame[moved].astype(int) + rng.integers(-9, 10, (int(moved.sum()), 3)), 0, 255)
+        weights = rng.integers(0, 256, (height, width), dtype=np.uint8) if weighted else None
+        found = []
+        for cache, order, (reference, previous) in zip(caches, (taps, shuffled), states):
+            out = np.empty((height, width), np.uint8)
+            cache.map_into(frame, out, reference, previous, threshold=threshold, stateful=number > 0, record=True,
+                           mode=nearest.MODE_DIFFUSION, taps=np.ascontiguousarray(order), strength=strength,
+                           weights=weights)
+            previous[:] = out
+            found.append(out)
+        assert np.array_equal(found[0], found[1])
+        assert np.array_equal(states[0][0], states[1][0])
+
+
 def _mapping_of(array: np.ndarray) -> dict[str, str]:
     """The /proc/self/smaps entry of the memory mapping that holds ``array``: field name -> value."""
     address = array.ctypes.data
