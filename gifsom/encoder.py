@@ -80,6 +80,9 @@ SMOOTH_STEADY_BOUND = 16.0
 #: the GIL (2 cores, 2026-12-04, medians of 15 interleaved runs, the same GIFs): the dark star field 0.854
 #: against 0.879 s, small 0.471 against 0.488 s; the pan 2.419 against 2.500 s (5).
 MAPPED_AHEAD = 2
+#: The writer writes a frame once the next one is in (which sets its delay), so the first two frames are
+#: mapped before any LZW runs beside the mapping, and take every core (see :meth:`FrameMapper.map`).
+MAPPED_ALONE = 2
 
 
 def palette_size(options: EncodeOptions, animated: bool) -> int:
@@ -471,6 +474,7 @@ def write_clip(out: BinaryIO, spool: Clip, survey: ClipSurvey, options: EncodeOp
         if stretch_palettes is not None:
             first = stretch_palettes.palette(stretch_palettes.stretch_start(spool.spooled_number(0)))
         stretch: int | None = None          # the first spooled frame of the mapper's stretch
+        frames_mapped = 0                   # frames mapped here so far
         if converge and first is not None and not (stretch_palettes and all(stretch_palettes.exact.values())):
             # (every scene exact, or every frame in exact colours of its own: lossless already)
             converging = converging_mapper(first, options)
@@ -480,7 +484,7 @@ def write_clip(out: BinaryIO, spool: Clip, survey: ClipSurvey, options: EncodeOp
         def indexed(number: int, rgb: np.ndarray, mask: np.ndarray | None, mapped: Any) -> IndexedFrame:
             """Frame ``number`` in its palette's indices. Frames are mapped in order, each from the state the
             one before left, on the thread of :func:`run_ahead`."""
-            nonlocal mapper, stretch
+            nonlocal mapper, stretch, frames_mapped
             start = start_cs(spool.timestamps[number])
             if converging is not None:
                 return converging.frame(rgb, start)
@@ -502,8 +506,10 @@ def write_clip(out: BinaryIO, spool: Clip, survey: ClipSurvey, options: EncodeOp
             assert mapper is not None and global_palette is not None   # a scene's palette, or the clip's
             if not mapper.options.temporal:
                 changed = None                  # without temporal state, error diffusion reaches still pixels
-            return IndexedFrame(mapper.map(rgb, changed), global_palette if stretch_palettes is None
-                                else mapper.palette, start, mask, changed=changed, source=options.lossy_source(rgb))
+            frames_mapped += 1
+            return IndexedFrame(mapper.map(rgb, changed, alone=frames_mapped <= MAPPED_ALONE),
+                                global_palette if stretch_palettes is None else mapper.palette, start, mask,
+                                changed=changed, source=options.lossy_source(rgb))
 
         items = _split_frames(spool, options.matte, on_its_own if per_frame else None)
         if isinstance(converging, SteadyCameraMapper) and options.content != "noisy":

@@ -62,7 +62,8 @@ class FrameMapper:
             self._taps = _dither.DIFFUSION_KERNELS["floyd-steinberg" if mode == _dither.ADAPTIVE else mode]
         self._adaptive = mode == _dither.ADAPTIVE
 
-    def map(self, pixels: np.ndarray, changed: tuple[int, int, int, int] | None = None) -> np.ndarray:
+    def map(self, pixels: np.ndarray, changed: tuple[int, int, int, int] | None = None, *,
+            alone: bool = False) -> np.ndarray:
         """Map one frame.
 
         Args:
@@ -72,6 +73,8 @@ class FrameMapper:
                 a pixel that did not change keeps its index, and takes and spreads no diffused error,
                 so only the rectangle is mapped (the result is the same): a screen recording changes a
                 few percent of its pixels a frame.
+            alone: nothing runs beside this mapping (the writer has no frame to encode yet), so it takes
+                every core whatever ``options.cores_left`` says; the indices are the same either way.
 
         Returns:
             uint8 (H, W) palette indices.
@@ -79,8 +82,9 @@ class FrameMapper:
         height, width = pixels.shape[:2]
         stateful = (self.options.temporal and self._reference is not None
                     and self._reference.shape[:2] == (height, width))
+        cores_left = 0 if alone else self.options.cores_left
         if stateful and changed is not None:
-            return self._map_changed(pixels, changed)
+            return self._map_changed(pixels, changed, cores_left)
         out = np.empty((height, width), np.uint8)
         if not stateful:
             self._reference = np.empty((height, width, 3), np.uint8)
@@ -91,7 +95,7 @@ class FrameMapper:
         self.cache.map_into(pixels, out, reference, previous, threshold=self.options.motion_threshold,
                             stateful=stateful, record=self.options.temporal, mode=self._mode,
                             offsets=self._offsets, taps=self._taps, strength=self.options.strength,
-                            weights=weights, cores_left=self.options.cores_left)
+                            weights=weights, cores_left=cores_left)
         self._previous = out
         return out
 
@@ -108,8 +112,9 @@ class FrameMapper:
                             where=np.ascontiguousarray(where).view(np.uint8))
         return out
 
-    def _map_changed(self, pixels: np.ndarray, changed: tuple[int, int, int, int]) -> np.ndarray:
-        """Map the rectangle ``changed`` of ``pixels`` (see :meth:`map`); the rest keeps the previous indices."""
+    def _map_changed(self, pixels: np.ndarray, changed: tuple[int, int, int, int], cores_left: int) -> np.ndarray:
+        """Map the rectangle ``changed`` of ``pixels`` (see :meth:`map`) on the cores not left to other work;
+        the rest keeps the previous indices."""
         assert self._reference is not None and self._previous is not None
         top, bottom, left, right = changed
         if self._offsets is not None:          # ordered dither: its pattern is anchored at the frame's corner
@@ -131,7 +136,7 @@ class FrameMapper:
                                 mode=self._mode, offsets=self._offsets, taps=self._taps,
                                 strength=self.options.strength,
                                 weights=None if weights is None else np.ascontiguousarray(weights),
-                                cores_left=self.options.cores_left)
+                                cores_left=cores_left)
             out[box] = indices
             self._reference[box] = reference
         self._previous = out
