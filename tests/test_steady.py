@@ -607,6 +607,33 @@ def test_a_steady_camera_s_first_palette_is_learned_while_the_clip_is_read(tmp_p
     assert (tmp_path / "ahead.gif").read_bytes() == (tmp_path / "after.gif").read_bytes()
 
 
+@pytest.mark.parametrize("clip", ["panned", "steady", "flickering"])
+def test_a_first_palette_is_learned_ahead_only_where_the_first_frames_may_show_a_steady_camera(tmp_path, monkeypatch,
+                                                                                            clip):
+    """Three frames into a clip, camera video whose textured places move (a pan) is no steady camera's: its
+    first palette, work for nothing there, is not learned ahead. A steady camera's is, and so is that of
+    smooth video that flickers (a steady camera's too, though its first frames look flat). The GIF is the
+    same either way."""
+    import threading
+
+    from gifsom import encoder
+
+    frames = {"panned": _panned_clip, "steady": _steady_clip, "flickering": _smooth_flickering_clip}[clip]()
+    real_learn, learned_on = encoder.first_frame_palette, []
+
+    def learning(*args, **kwargs):
+        learned_on.append(threading.current_thread().name)
+        return real_learn(*args, **kwargs)
+
+    monkeypatch.setattr(encoder, "first_frame_palette", learning)
+    gifsom.encode(frames, tmp_path / "judged.gif", fps=10)
+    ahead = any(name.startswith("gifsom-first-palette") for name in learned_on)
+    assert ahead == (clip != "panned")
+    monkeypatch.setattr(encoder, "FIRST_AHEAD_PIXELS", 0)            # never ahead
+    gifsom.encode(frames, tmp_path / "after.gif", fps=10)
+    assert (tmp_path / "judged.gif").read_bytes() == (tmp_path / "after.gif").read_bytes()
+
+
 def test_a_first_palette_learned_ahead_serves_only_its_frame_and_options():
     from gifsom.encoder import FirstPaletteAhead, first_frame_palette
     from gifsom.mapping.stage import FrameMapper
