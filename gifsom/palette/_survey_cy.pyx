@@ -136,6 +136,42 @@ def every_nth_opaque(const unsigned char[:, ::1] pixels, Py_ssize_t offset, Py_s
     return out_array if n == out_array.shape[0] else out_array[:n].copy()
 
 
+def joined_rows(list chunks):
+    """The rows of uint8 (N_k, 3) arrays ``chunks``, one after another: uint8 (sum of N_k, 3), C-ordered.
+
+    A chunk's rows may lie apart (every other row of one, as the sampler's halving leaves them); each row's
+    3 channels are contiguous. numpy joined such chunks a 3-byte row at a time: hubble's sample of 648,000
+    pixels in 40 chunks, every 8th of each frame, took 5.1 to 5.6 ms.
+    """
+    cdef Py_ssize_t total = 0, n = 0, i, count, step
+    cdef const unsigned char[:, :] rows
+    cdef const unsigned char* source
+    cdef unsigned char* target
+    for chunk in chunks:
+        total += len(chunk)
+    out_array = np.empty((total, 3), np.uint8)
+    if total == 0:
+        return out_array
+    cdef unsigned char[:, ::1] out = out_array
+    for chunk in chunks:
+        rows = chunk
+        count = rows.shape[0]
+        if count == 0:
+            continue
+        if rows.shape[1] != 3 or rows.strides[1] != 1:
+            raise ValueError("joined_rows: chunks of (N, 3) rows with contiguous channels")
+        source = &rows[0, 0]
+        step = rows.strides[0]
+        target = &out[n, 0]
+        with nogil:
+            for i in range(count):
+                target[3 * i] = source[i * step]
+                target[3 * i + 1] = source[i * step + 1]
+                target[3 * i + 2] = source[i * step + 2]
+        n += count
+    return out_array
+
+
 cdef inline double _block_luma_spread(const unsigned char[:, :, ::1] probe, Py_ssize_t top, Py_ssize_t left,
                                       Py_ssize_t side, double* lumas) noexcept nogil:
     """The standard deviation of the luma (0.299 R + 0.587 G + 0.114 B) of the ``side`` x ``side`` block of

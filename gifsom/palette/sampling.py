@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..frames import unchangeable
-from ._survey_cy import every_nth_opaque
+from ._survey_cy import every_nth_opaque, joined_rows
 
 
 class PixelSampler:
@@ -62,13 +62,12 @@ class PixelSampler:
     def pixels_of(self, first: int, stop: int) -> np.ndarray:
         """The pixels kept from frames ``first`` up to (not including) ``stop``, uint8 (N, 3), in order: a
         stretch of the clip learns its palette from them with no sample of its own."""
-        chunks = self._chunks[first:stop]
-        return np.concatenate(chunks) if chunks else np.empty((0, 3), np.uint8)
+        return joined_rows(self._chunks[first:stop])
 
     def pixels(self) -> np.ndarray:
         """All kept pixels, uint8 (N, 3), in the order their frames were added (read-only: joined once
         and shared until the next frame, as a fit learns several palettes from one sample)."""
         if self._joined is None:
-            self._joined = np.concatenate(self._chunks) if self._chunks else np.empty((0, 3), np.uint8)
+            self._joined = joined_rows(self._chunks)
             self._joined.flags.writeable = False
         return self._joined
