@@ -266,6 +266,13 @@ class FirstPaletteAhead:
         self._pixels: np.ndarray | None = None
         self._work: Future[tuple[np.ndarray, np.ndarray]] | None = None
 
+    def frames_spooled(self, spool: Clip, survey: ClipSurvey) -> None:
+        """A frame is in ``spool``, and ``survey`` has seen it: once :data:`FIRST_AHEAD_JUDGED_AT` are, start
+        learning from the first (:meth:`start`) where they show a clip that may be a steady camera's
+        (:func:`may_be_steady`)."""
+        if len(spool) == FIRST_AHEAD_JUDGED_AT and may_be_steady(survey):
+            self.start(spool.frame(0))
+
     def start(self, pixels: np.ndarray) -> None:
         """Start learning from uint8 (H, W, C) ``pixels``, the clip's first frame (copied: the caller may reuse
         the array). Frames with transparency, or over :data:`FIRST_AHEAD_PIXELS`, and options that never map a

@@ -19,7 +19,7 @@ from . import checks
 from .checks import DEFAULT_MAX_SPOOL
 from .clip import Clip
 from .collector import Collector
-from .encoder import FIRST_AHEAD_JUDGED_AT, FirstPaletteAhead, may_be_steady, new_survey, write_clip
+from .encoder import FirstPaletteAhead, new_survey, write_clip
 from .errors import InputError
 from .fit_terms import FitResult, SizeLimit, size_limit
 from .live import LiveEncoder
@@ -171,13 +171,12 @@ class GifWriter:
         self._live.frames_spooled(count)
 
     def _first_spooled(self, count: int) -> None:
-        """A frame is in the spool: once a few are, the first starts its palette's learning where the clip may
-        be a steady camera's (see :class:`FirstPaletteAhead` and :func:`may_be_steady`)."""
-        survey = self._collector.survey
-        if count == FIRST_AHEAD_JUDGED_AT and self._first_palette is not None \
-                and (survey is None or may_be_steady(survey)):
-            assert self._collector.spool is not None      # it holds the frames spooled
-            self._first_palette.start(self._collector.spool.frame(0))
+        """A frame is in the spool: the first frame's palette may start its learning (see
+        :meth:`FirstPaletteAhead.frames_spooled`)."""
+        if self._first_palette is not None:
+            # both are there whenever a first palette is learned ahead (never with a live encoder)
+            assert self._collector.spool is not None and self._survey is not None
+            self._first_palette.frames_spooled(self._collector.spool, self._survey)
 
     @property
     def frames_appended(self) -> int:
