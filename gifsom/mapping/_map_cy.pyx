@@ -708,22 +708,26 @@ cdef inline void _pass_on_nothing(float* carry, float* behind, float* below_here
 
 cdef void _diffuse_band(const Frame* frame, const Frame* warm, const Tables* tables, const Dither* dither,
                         Py_ssize_t band) noexcept nogil:
-    """Error-diffuse band ``band`` of the frame: its first :data:`WARM_ROWS` rows above, through ``warm``
-    (the frame writing to scratch, read-only state), then its own rows."""
+    """Error-diffuse band ``band`` of the frame with its own error rows (see :func:`_band_rows`)."""
     cdef Diffusion diffusion
     cdef FloydSteinberg floyd_steinberg
     cdef Dither local = dither[0]
-    cdef Py_ssize_t first = band * BAND_ROWS, last = min(first + BAND_ROWS, frame.height)
     local.errors = dither.errors + band * dither.rows * (frame.width + 2 * PAD) * ERROR_LANES
     local.tap_targets = dither.tap_targets + band * dither.n_taps
     if dither.floyd_steinberg:
-        if band > 0:
-            _map_rows(&floyd_steinberg, warm, tables, &local, max(first - WARM_ROWS, 0), first)
-        _map_rows(&floyd_steinberg, frame, tables, &local, first, last)
+        _band_rows(&floyd_steinberg, frame, warm, tables, &local, band)
     else:
-        if band > 0:
-            _map_rows(&diffusion, warm, tables, &local, max(first - WARM_ROWS, 0), first)
-        _map_rows(&diffusion, frame, tables, &local, first, last)
+        _band_rows(&diffusion, frame, warm, tables, &local, band)
+
+
+cdef inline void _band_rows(const Mode* mode, const Frame* frame, const Frame* warm, const Tables* tables,
+                            Dither* dither, Py_ssize_t band) noexcept nogil:
+    """Map band ``band``'s rows in error-diffusion ``mode``: its first :data:`WARM_ROWS` rows above, through
+    ``warm`` (the frame writing to scratch, read-only state), then its own rows."""
+    cdef Py_ssize_t first = band * BAND_ROWS
+    if band > 0:
+        _map_rows(mode, warm, tables, dither, max(first - WARM_ROWS, 0), first)
+    _map_rows(mode, frame, tables, dither, first, min(first + BAND_ROWS, frame.height))
 
 
 cdef int _diffuse(const Frame* f, const Tables* t, Dither* d, int threads) except -1:
