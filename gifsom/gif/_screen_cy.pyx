@@ -14,6 +14,8 @@ import numpy as np
 cdef extern from *:
     """
     #include <string.h>
+    /* the screen model's value for a pixel that shows nothing (EMPTY) */
+    #define GIFSOM_EMPTY_PIXEL (1u << 24)
     /* changed[x] for x < n: 1 where the frame's pixel x (colours[indices[x]], or empty where opaque is given
        and opaque[x] is 0) differs from the screen's: it or the screen's is empty, or their squared RGB
        distance exceeds limit; 0 where not, and where alone is given and alone[x] is nonzero. Returns whether
@@ -24,7 +26,8 @@ cdef extern from *:
         int32_t dg = (int32_t)((value >> 8) & 255) - (int32_t)((on_screen >> 8) & 255);
         int32_t db = (int32_t)(value & 255) - (int32_t)(on_screen & 255);
         int32_t gap = dr * dr + dg * dg + db * db;
-        return (value != on_screen) & ((gap > limit) | (value == (1u << 24)) | (on_screen == (1u << 24)));
+        return (value != on_screen)
+               & ((gap > limit) | (value == GIFSOM_EMPTY_PIXEL) | (on_screen == GIFSOM_EMPTY_PIXEL));
     }
     #if (defined(__SSE2__) || defined(_M_X64)) && !defined(GIFSOM_NO_SSE)
     #include <emmintrin.h>
@@ -35,7 +38,7 @@ cdef extern from *:
         Py_ssize_t x = 0;
         int any = 0;
     #if (defined(__SSE2__) || defined(_M_X64)) && !defined(GIFSOM_NO_SSE)
-        const __m128i empty = _mm_set1_epi32(1 << 24), most = _mm_set1_epi32(limit);
+        const __m128i empty = _mm_set1_epi32((int)GIFSOM_EMPTY_PIXEL), most = _mm_set1_epi32(limit);
         const __m128i zero = _mm_setzero_si128(), one = _mm_set1_epi8(1);
         for (; x + 4 <= n; x += 4) {
             __m128i value = _mm_setr_epi32((int)colours[indices[x]], (int)colours[indices[x + 1]],
@@ -71,7 +74,7 @@ cdef extern from *:
         }
     #endif
         for (; x < n; x++) {
-            uint32_t value = (opaque && !opaque[x]) ? (1u << 24) : colours[indices[x]];
+            uint32_t value = (opaque && !opaque[x]) ? GIFSOM_EMPTY_PIXEL : colours[indices[x]];
             int differs = gifsom_one_changed(value, screen[x], limit) & !(alone && alone[x]);
             changed[x] = (uint8_t)differs;
             any |= differs;
@@ -79,11 +82,11 @@ cdef extern from *:
         return any != 0;
     }
     """
+    const uint32_t EMPTY_PIXEL "GIFSOM_EMPTY_PIXEL"
     bint _changed_in_row "gifsom_changed_row"(const uint8_t* indices, const uint32_t* colours, const uint8_t* opaque,
                                                const uint32_t* screen, const uint8_t* alone, int32_t limit,
                                                uint8_t* changed, Py_ssize_t n) noexcept nogil
 
-cdef uint32_t EMPTY_PIXEL = 1 << 24
 #: The screen model's value for a pixel that shows nothing.
 EMPTY = EMPTY_PIXEL
 
@@ -132,14 +135,14 @@ def changed_pixels(const uint8_t[:, ::1] indices, const uint32_t[::1] colours, c
             index_row = &indices[y, 0]
             screen_row = &screen[y, 0]
             changed_row = &changed[y, 0]
-            opaque_row = &opaque[y, left] if has_mask else NULL
+            opaque_row = &opaque[y, 0] if has_mask else NULL
             # without branches on the pixels' values, which mispredict where the tolerance decides whether a
             # pixel changed, and four at a time: the star field's own 40 480x270 frames, as its encode compares
             # them, took 17.5 to 19.6 ms in all a pixel at a time with branches, 16.4 to 18.5 without, and
             # take 4.7 to 5.1 (fastest of 20 each, alternated builds, 2 cores, 2026-12-05)
-            row_changed = _changed_in_row(&index_row[left], &colours[0], opaque_row, &screen_row[left],
-                                          &alone[y * width + left] if alone != NULL else NULL, limit,
-                                          &changed_row[left], right - left)
+            row_changed = _changed_in_row(index_row + left, &colours[0], opaque_row + left if has_mask else NULL,
+                                          screen_row + left, alone + y * width + left if alone != NULL else NULL,
+                                          limit, changed_row + left, right - left)
             if row_changed:
                 first = min(first, y)
                 last = y + 1
@@ -256,6 +259,10 @@ def rectangle_masks(const uint8_t[:, ::1] indices, const uint8_t[:, ::1] changed
     cdef int k
     for k in range(256):
         counts[k] = 0
+    cdef const uint8_t[::1] none_alone       # without pixels left alone: every row's is this row of zeros
+    if not has_left_alone:
+        none_alone = np.zeros(max(width, 1), np.uint8)
+        alone_row = &none_alone[0]
     with nogil:
         # bitwise on 0/1 bytes, without branches: the masks are often noise, which branches mispredict. The
         # masks' loop has no tally in it, so the compiler does it 16 pixels at a time; the tally of the drawn
@@ -270,20 +277,13 @@ def rectangle_masks(const uint8_t[:, ::1] indices, const uint8_t[:, ::1] changed
             memcpy(&out[y, 0], index_row, width)
             if has_left_alone:
                 alone_row = &left_alone[top + y, left]
-                for x in range(width):
-                    shown = opaque_row[x] != 0
-                    alone = alone_row[x] != 0
-                    kept = shown & may_keep & (alone ^ 1) & (changed_row[x] == 0)
-                    keep_row[x] = kept
-                    hidden_row[x] = kept | alone | (shown ^ 1)
-                    every_shown &= shown
-            else:
-                for x in range(width):
-                    shown = opaque_row[x] != 0
-                    kept = shown & may_keep & (changed_row[x] == 0)
-                    keep_row[x] = kept
-                    hidden_row[x] = kept | (shown ^ 1)
-                    every_shown &= shown
+            for x in range(width):
+                shown = opaque_row[x] != 0
+                alone = alone_row[x] != 0
+                kept = shown & may_keep & (alone ^ 1) & (changed_row[x] == 0)
+                keep_row[x] = kept
+                hidden_row[x] = kept | alone | (shown ^ 1)
+                every_shown &= shown
             for x in range(width):
                 counts[index_row[x]] += hidden_row[x] ^ 1
         for k in range(256):
