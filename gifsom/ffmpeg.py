@@ -23,6 +23,7 @@ from collections import deque
 from pathlib import Path
 from typing import BinaryIO
 
+from .append_only import AppendOnlyMemory
 from .errors import GifsomError, SourceError
 
 #: Seconds ffmpeg may take to describe a file before gifsom gives up on it.
@@ -195,7 +196,8 @@ class _FirstVideo:
                                      output_fps(info, None, 1.0))
             with _lock:
                 if not _stopping:
-                    _decodes[tuple(command)] = start_decode(command, prefetch=True)
+                    _decodes[tuple(command)] = start_decode(command, prefetch=True,
+                                                            frame_bytes=info.width * info.height * 3)
         except (GifsomError, OSError, ValueError):
             pass                        # the source builds this command again, and says what is wrong
         finally:
@@ -312,13 +314,24 @@ class PrefetchedPipe:
     after 8 frames and decoded the rest while the program read the clip, surveyed it and learned its first
     palette on the same two cores.
 
+    The drainer reads into buffers of whole records (frames) of ``record_bytes``, at least :data:`PIPE_BYTES`
+    each, filled one after another, so that every record lies in one buffer and :meth:`read` hands it on as a
+    view, without a copy. A copy takes fresh pages, and each page faulted in cost 3.5 to 5 us on the 2-core
+    machine: where the drainer's reads fell as the pipe gave them, a frame in four of the dark star field
+    (480x270) straddled two of them and was put together, 976 page faults on the thread that surveys the clip
+    (2026-12-05).
+
     Args:
         descriptor: the pipe's read end; the pipe owns it from here on.
+        record_bytes: the size of the records the reader takes (1: any).
     """
 
-    def __init__(self, descriptor: int) -> None:
+    def __init__(self, descriptor: int, record_bytes: int = 1) -> None:
         self._pipe = os.fdopen(descriptor, "rb", buffering=0)
-        self._chunks: deque[memoryview] = deque()
+        record_bytes = max(1, record_bytes)
+        self._buffer_bytes = -(-PIPE_BYTES // record_bytes) * record_bytes
+        #: what the drainer read and the reader has not taken: (a read-only view of a buffer, start, stop)
+        self._chunks: deque[tuple[memoryview, int, int]] = deque()
         self._held = 0                  # bytes in the chunks
         self._ended = False             # the writer closed the pipe (or reading it failed)
         self._closed = False
@@ -327,48 +340,57 @@ class PrefetchedPipe:
         self._drainer.start()
 
     def _drain(self) -> None:
+        buffer = shown = memoryview(b"")
+        filled = 0
         while True:
             with self._changed:
                 self._changed.wait_for(lambda: self._held < PREFETCH_BYTES or self._closed)
                 if self._closed:
                     return
+            if filled == len(buffer):
+                buffer = memoryview(AppendOnlyMemory(-1, self._buffer_bytes))
+                shown, filled = buffer.toreadonly(), 0
             try:
-                chunk = self._pipe.read(PIPE_BYTES)         # what the pipe holds, up to that (GIL released)
+                count = self._pipe.readinto(buffer[filled:]) or 0   # what the pipe holds, up to that (GIL released)
             except (OSError, ValueError):
-                chunk = b""                                 # the reader sees the stream end; ffmpeg says why
+                count = 0                                   # the reader sees the stream end; ffmpeg says why
             with self._changed:
-                if chunk:
-                    self._chunks.append(memoryview(chunk))
-                    self._held += len(chunk)
+                if count:
+                    self._chunks.append((shown, filled, filled + count))
+                    self._held += count
+                    filled += count
                 else:
                     self._ended = True
                 self._changed.notify_all()
-            if not chunk:
+            if not count:
                 return
 
     def read(self, size: int) -> bytes | memoryview:
         """The next ``size`` bytes, fewer only at the end of the stream (waits for the writer meanwhile): a
-        read-only view into what the drainer read where they lie in one of its reads, else a copy.
-
-        The drainer's reads are up to :data:`PIPE_BYTES`, a dozen frames of a small video, so most frames
-        are views: a copy of each took fresh pages (about 3.5 us each on the 2-core machine), 1,100 of them for
-        the talking head's 60 frames (176x144)."""
-        pieces: list[memoryview] = []
+        read-only view into the drainer's buffer where they lie in one, else a copy (only where a record
+        straddles two buffers: records of another size than the reader's)."""
+        pieces: list[tuple[memoryview, int, int]] = []
         filled = 0
         with self._changed:
             while filled < size:
                 self._changed.wait_for(lambda: self._chunks or self._ended or self._closed)
                 if not self._chunks:
                     break
-                chunk = self._chunks.popleft()
-                if len(chunk) > size - filled:
-                    chunk, rest = chunk[:size - filled], chunk[size - filled:]
-                    self._chunks.appendleft(rest)
-                pieces.append(chunk)
-                filled += len(chunk)
-                self._held -= len(chunk)
+                shown, start, stop = self._chunks.popleft()
+                if stop - start > size - filled:
+                    self._chunks.appendleft((shown, start + size - filled, stop))
+                    stop = start + size - filled
+                if pieces and pieces[-1][0] is shown and pieces[-1][2] == start:
+                    pieces[-1] = (shown, pieces[-1][1], stop)       # on from the piece before, in one buffer
+                else:
+                    pieces.append((shown, start, stop))
+                filled += stop - start
+                self._held -= stop - start
                 self._changed.notify_all()
-        return pieces[0] if len(pieces) == 1 else b"".join(pieces)
+        if len(pieces) == 1:
+            shown, start, stop = pieces[0]
+            return shown[start:stop]
+        return b"".join(shown[start:stop] for shown, start, stop in pieces)
 
     def close(self) -> None:
         """Stop draining (the writer must have closed the pipe, or be stopped) and close the pipe."""
@@ -381,10 +403,10 @@ class PrefetchedPipe:
         self._pipe.close()
 
 
-def start_decode(command: list[str], prefetch: bool = False) -> Decoding:
+def start_decode(command: list[str], prefetch: bool = False, frame_bytes: int = 1) -> Decoding:
     """Start the decoding ffmpeg ``command``, which writes raw frames to its stdout, through a pipe of
     :data:`PIPE_BYTES` where the system allows one, drained into memory as it comes with ``prefetch`` (see
-    :class:`PrefetchedPipe`).
+    :class:`PrefetchedPipe`; its reader takes frames of ``frame_bytes``).
 
     Raises:
         SourceError: ffmpeg cannot be started.
@@ -400,7 +422,7 @@ def start_decode(command: list[str], prefetch: bool = False) -> Decoding:
         raise run_failed(exc) from None
     finally:
         os.close(write)
-    return Decoding(process, PrefetchedPipe(read) if prefetch else os.fdopen(read, "rb"), errors)
+    return Decoding(process, PrefetchedPipe(read, frame_bytes) if prefetch else os.fdopen(read, "rb"), errors)
 
 
 def _widen_pipe(descriptor: int) -> None:

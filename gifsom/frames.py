@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from ._frames_cy import changed_box, same_bytes
+from .append_only import AppendOnlyMemory
 from .checks import GIF_MAX_SIDE
 from .errors import InputError
 
@@ -51,13 +52,16 @@ def same_pixels(a: np.ndarray, b: np.ndarray) -> bool:
 
 
 def unchangeable(array: np.ndarray) -> bool:
-    """Whether nothing can change ``array``'s values: a read-only view of a ``bytes`` object (directly or
-    through read-only memoryviews and arrays), as frames read from a pipe are. Such a frame can be kept
-    without a copy: a copy takes fresh pages, about 3.5 us each on the 2-core machine."""
+    """Whether nothing can change ``array``'s values: a read-only view (directly or through read-only
+    memoryviews and arrays) of a ``bytes`` object or of an :class:`~gifsom.append_only.AppendOnlyMemory`, as
+    frames read from a pipe are. Such a frame can be kept without a copy: a copy takes fresh pages, about
+    3.5 us each on the 2-core machine."""
     base: object = array
-    while isinstance(base, (np.ndarray, memoryview)):     # numpy and memoryview keep bytes read-only
+    while isinstance(base, (np.ndarray, memoryview)):
+        if isinstance(base, memoryview) and not base.readonly:
+            return False                    # (bytes give only read-only views, and arrays over them stay so)
         base = base.base if isinstance(base, np.ndarray) else base.obj
-    return isinstance(base, bytes)
+    return isinstance(base, (bytes, AppendOnlyMemory))
 
 
 _NO_MASK = np.zeros((0, 0), np.uint8)

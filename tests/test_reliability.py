@@ -398,6 +398,62 @@ def test_a_prefetched_pipe_gives_frames_within_one_of_its_reads_without_a_copy()
     assert not np.frombuffer(third, np.uint8).flags.writeable
 
 
+def test_a_prefetched_pipe_of_frames_gives_every_frame_as_a_view_however_the_pipe_splits_them(monkeypatch):
+    """Told the frame size, the drainer reads into buffers of whole frames: no frame straddles two, so each comes
+    as a read-only view, however the writes fell, and the bytes are those written."""
+    import threading
+
+    from gifsom import ffmpeg
+    from gifsom.frames import unchangeable
+
+    monkeypatch.setattr(ffmpeg, "PIPE_BYTES", 1000)          # buffers of 4 frames of 300 bytes (1,200)
+    rng = np.random.default_rng(6)
+    frames = [rng.integers(0, 256, 300, dtype=np.uint8).tobytes() for _ in range(13)]
+    read_end, write_end = os.pipe()
+    pipe = ffmpeg.PrefetchedPipe(read_end, record_bytes=300)
+
+    def write() -> None:
+        sent = b"".join(frames)
+        with os.fdopen(write_end, "wb", buffering=0) as out:
+            start = 0
+            for size in rng.integers(1, 700, 100):
+                out.write(sent[start:start + size])
+                start += size
+                if start >= len(sent):
+                    return
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    got = [pipe.read(300) for _ in frames]
+    writer.join()
+    assert pipe.read(300) == b""
+    pipe.close()
+    assert all(isinstance(frame, memoryview) and frame.readonly for frame in got)
+    assert all(unchangeable(np.frombuffer(frame, np.uint8)) for frame in got)      # kept without a copy
+    assert [bytes(frame) for frame in got] == frames
+    starts = [np.frombuffer(frame, np.uint8).ctypes.data for frame in got]
+    assert all(starts[n + 1] == starts[n] + 300 for n in range(len(frames) - 1) if (n + 1) % 4)   # within a buffer
+
+
+def test_only_read_only_views_of_bytes_or_append_only_memory_count_as_unchangeable():
+    import mmap
+
+    from gifsom.append_only import AppendOnlyMemory
+    from gifsom.frames import unchangeable
+
+    filled = memoryview(AppendOnlyMemory(-1, 4096))          # its writer's own view
+    assert unchangeable(np.frombuffer(filled.toreadonly()[100:200], np.uint8))
+    assert unchangeable(np.frombuffer(bytes(300), np.uint8).reshape(10, 10, 3)[2:5])
+    assert not unchangeable(np.frombuffer(filled, np.uint8))                       # writable
+    locked = np.frombuffer(filled, np.uint8)
+    locked.flags.writeable = False
+    assert not unchangeable(locked)                         # read-only itself, over the writer's view
+    assert not unchangeable(np.frombuffer(memoryview(mmap.mmap(-1, 4096)).toreadonly(), np.uint8))
+    read_only = np.zeros(300, np.uint8)
+    read_only.flags.writeable = False
+    assert not unchangeable(read_only)                      # its owner may make it writable again
+
+
 def test_a_prefetched_pipe_stops_draining_at_its_limit_until_read(monkeypatch):
     """The drainer parks once it holds :data:`PREFETCH_BYTES`: ffmpeg then waits on the full pipe, as it would
     for a reader without the prefetch."""
