@@ -47,29 +47,23 @@ class ScratchPool:
     Args:
         count, dtype: each array's length and type.
         keep: arrays kept for reuse; one given back beyond that is dropped (and unmapped).
-        fill: the value a new array's elements start at: 0 leaves its pages untouched until used; any other
-            writes every page.
     """
 
-    def __init__(self, count: int, dtype: type, keep: int = 1, fill: int = 0) -> None:
+    def __init__(self, count: int, dtype: type, keep: int = 1) -> None:
         self.count = count
         self.dtype = dtype
         self.keep = keep
-        self.fill = fill
         self._free: list[np.ndarray] = []
         self._lock = threading.Lock()
         _pools.add(self)
 
     def take(self) -> np.ndarray:
         """An array of the pool's size: one given back (holding what its last user left in it) or a new one,
-        holding :attr:`fill`."""
+        zeroed."""
         with self._lock:
             if self._free:
                 return self._free.pop()
-        array = small_pages_zeroed(self.count, self.dtype)
-        if self.fill:
-            array.fill(self.fill)
-        return array
+        return small_pages_zeroed(self.count, self.dtype)
 
     def give(self, array: np.ndarray) -> None:
         """Give back an array :meth:`take` handed out, once nothing uses it."""

@@ -67,8 +67,8 @@ def test_lzw_handles_table_resets_on_a_large_noisy_frame():
 
 @pytest.mark.parametrize("lookahead", [False, True])
 def test_threads_that_encode_in_turn_share_one_string_table_and_each_finds_it_clear(monkeypatch, lookahead):
-    """The writer's LZW threads take exact frames one at a time: one table serves them all, filled once, and
-    each encode leaves it clear for the next (each image decodes in Pillow to its pixels)."""
+    """The writer's LZW threads take exact frames one at a time: one table serves them all, made once, and
+    each encode leaves it clear for the next (each image decodes in Pillow to its pixels), zeroed as it came."""
     made = _counted_string_tables(monkeypatch, keep=2)
     rng = np.random.default_rng(5)
     palette = rng.integers(0, 256, (256, 3), dtype=np.uint8)
@@ -79,11 +79,13 @@ def test_threads_that_encode_in_turn_share_one_string_table_and_each_finds_it_cl
     for image, data in zip(images, written):
         with Image.open(io.BytesIO(data)) as decoded_image:
             assert np.array_equal(np.asarray(decoded_image.convert("RGB")), palette[image])
+    with lzw._string_table() as table:
+        assert not table.any()
 
 
 def test_a_lossy_frame_s_parts_encoded_at_once_keep_their_tables_for_the_next_frames(monkeypatch):
     """A lossy frame's parts run on the writer's pool, one a core, and on the thread that hands them out: that
-    many string tables are in use at once, and all of them are kept, so later frames fill none again. Each
+    many string tables are in use at once, and all of them are kept (zeroed again), so later frames make none. Each
     part holds its table until every part that can run at once has taken one (a barrier), as on a busy clip;
     the frames still decode to what the encoder says a decoder shows."""
     from gifsom.threads import available_cores
@@ -118,11 +120,12 @@ def test_a_lossy_frame_s_parts_encoded_at_once_keep_their_tables_for_the_next_fr
                 assert np.array_equal(np.asarray(image.convert("RGB")), palette[shown])
     assert len(lzw.part_bounds(height * width)) - 1 == parts
     assert made == [4096 * 256] * at_once
+    assert not any(table.any() for table in lzw._STRING_TABLES._free)
 
 
 def _counted_string_tables(monkeypatch, keep: int) -> list[int]:
     """Give the LZW a fresh pool of string tables that keeps ``keep`` of them; the list returned grows by each
-    table's length as one is made (filled) from then on."""
+    table's length as one is made from then on."""
     from gifsom import pages
 
     made: list[int] = []
@@ -133,7 +136,7 @@ def _counted_string_tables(monkeypatch, keep: int) -> list[int]:
         return real(count, dtype)
 
     monkeypatch.setattr(pages, "small_pages_zeroed", counted)
-    monkeypatch.setattr(lzw, "_STRING_TABLES", pages.ScratchPool(4096 * 256, np.int16, keep=keep, fill=-1))
+    monkeypatch.setattr(lzw, "_STRING_TABLES", pages.ScratchPool(4096 * 256, np.int16, keep=keep))
     return made
 
 

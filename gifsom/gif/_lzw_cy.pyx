@@ -3,13 +3,14 @@
 parse that searches for the longest strings within bounds measured against the pixels' source colours.
 
 Both take the caller's string table, ``table`` (int16, 4096 * 256: prefix code *
-256 + pixel -> code, -1 when absent), and ``assigned`` (int64, 4096: the slots
-given codes), and leave the table empty again when they return, so one table
-per thread serves every image. Both also take ``runs`` (int16, :data:`RUNS_SIZE`),
-scratch space where they keep the codes of strings that repeat one pixel:
-through a run of one index they jump to the longest such string that the run
-covers, instead of walking the table one dependent load per pixel. The codes
-are the same; flat screen content is mostly runs.
+256 + pixel -> the code's bitwise complement, 0 when absent: see :func:`_code_at`),
+and ``assigned`` (int64, 4096: the slots given codes), and leave the table empty
+(zeroed) again when they return, so one table per thread serves every image.
+Both also take ``runs`` (int16, :data:`RUNS_SIZE`), scratch space where they
+keep the codes of strings that repeat one pixel: through a run of one index
+they jump to the longest such string that the run covers, instead of walking
+the table one dependent load per pixel. The codes are the same; flat screen
+content is mostly runs.
 
 The lossy greedy parse also takes ``near`` (int32, :data:`NEAR_SIZE`): for each
 index value, the other values whose colours lie within the tolerance, nearest
@@ -164,8 +165,8 @@ cdef inline int32_t _near_count(Near* n, int64_t pixel) noexcept nogil:
 
 cdef inline int64_t _near_continuation(Near* n, const int16_t* row, int64_t pixel, int64_t transparent,
                                        int64_t* value) noexcept nogil:
-    """The code of the nearest continuation in ``row`` (the table's row of the string: value -> code, -1
-    when absent) whose colour is within the tolerance of ``pixel``'s, never ``transparent``; of equally
+    """The code of the nearest continuation in ``row`` (the table's row of the string: value -> code, as
+    :func:`_code_at` reads it) whose colour is within the tolerance of ``pixel``'s, never ``transparent``; of equally
     near ones the newest (highest code). -1 when there is none; else its value goes to ``value``."""
     cdef int32_t count = _near_count(n, pixel), i, key, found = -1
     cdef const int32_t* keys = n.keys + pixel * 256
@@ -175,7 +176,7 @@ cdef inline int64_t _near_continuation(Near* n, const int16_t* row, int64_t pixe
         if found >= 0 and (key >> 8) != found:
             break                 # every value left is farther than the one found
         s = key & 255
-        code = row[s]
+        code = _code_at(row, s)
         if code > best and s != transparent:
             best = code
             value[0] = s
@@ -203,6 +204,19 @@ cdef inline int64_t _walked_continuation(const int16_t* first_child, const int16
     return best
 
 
+cdef inline int64_t _code_at(const int16_t* table, int64_t slot) noexcept nogil:
+    """The code a string table holds at ``slot``, -1 when none. A code is held as its bitwise complement,
+    so that an empty table is all zeros: a new one comes from zeroed pages that are faulted in only where a
+    code is written. Filled with -1, each new table faulted in all of its 512 pages at once (4 MiB for the
+    writer's threads, each page 3.5 to 5 us on the 2-core machine), where the lossy parse writes few."""
+    return ~(<int64_t>table[slot])
+
+
+cdef inline void _hold_code(int16_t* table, int64_t slot, int64_t code) noexcept nogil:
+    """Hold ``code`` at ``slot`` of a string table (see :func:`_code_at`)."""
+    table[slot] = <int16_t>(~code)
+
+
 cdef struct Table:
     int16_t* codes
     int64_t* assigned
@@ -216,7 +230,7 @@ cdef inline void _restart(Table* t) noexcept nogil:
     """Forget the strings given codes since the last clear; codes start again after clear and end."""
     cdef Py_ssize_t j
     for j in range(t.n_assigned):
-        t.codes[t.assigned[j]] = -1
+        t.codes[t.assigned[j]] = 0
     t.n_assigned = 0
     t.bits = t.min_code_size + 1
     t.next_code = (1 << t.min_code_size) + 2
@@ -226,7 +240,7 @@ cdef inline void _give_code(Table* t, int64_t slot, bint store) noexcept nogil:
     """Take the next code for the string at ``slot`` (remembered only when ``store``); the code
     size grows once the next code no longer fits (up to 12 bits), as every decoder does."""
     if store:
-        t.codes[slot] = <int16_t>t.next_code
+        _hold_code(t.codes, slot, t.next_code)
         t.assigned[t.n_assigned] = slot
         t.n_assigned += 1
     t.next_code += 1
@@ -339,7 +353,7 @@ def encode_greedy(const uint8_t[::1] pixels, int min_code_size, const int64_t[:,
                     prefix = r.code_of[pixel * LONGEST + longest]       # the next repeat has no code yet
                     i += longest - length
                 slot = prefix * 256 + pixel
-                code = t.codes[slot]
+                code = _code_at(t.codes, slot)
                 if code >= 0:
                     prefix = code
                     continue
@@ -407,7 +421,7 @@ cdef inline Py_ssize_t _extend_match(const uint8_t* pixels, Py_ssize_t count, Py
                 codes[length] = r.code_of[pixel * LONGEST + run + repeats]
             code = codes[length]
             continue
-        following = table[code * 256 + pixel]
+        following = _code_at(table, code * 256 + pixel)
         if following < 0:
             break
         code = following
@@ -490,7 +504,7 @@ def encode_lookahead(const uint8_t[::1] pixels, int min_code_size, int16_t[::1] 
                     else:
                         # a string already in the table still takes a code, as the decoder's does
                         slot = code * 256 + pixels[i + take]
-                        fresh = t.codes[slot] < 0
+                        fresh = _code_at(t.codes, slot) < 0
                         if fresh:
                             _runs_add(&r, t.next_code, code, pixels[i + take])
                         else:
@@ -608,7 +622,8 @@ cdef struct Search:
     Py_ssize_t count
     int64_t tolerance2
     int64_t transparent
-    const int16_t* codes          # the table: prefix code * 256 + value -> code, for strings whose row is full
+    const int16_t* codes          # the table (see _code_at): prefix code * 256 + value -> code, where the
+                                  # string's row is full
     const Node* nodes             # per code: its string as a node of the tree
     const uint64_t* continued_by  # per code whose row is full: the set of values that continue it (256 bits)
     int64_t best_code             # the best string found: its code (its pixels: the parents' values)
@@ -629,7 +644,7 @@ cdef inline int64_t _continuation(Search* s, int64_t node, int64_t value) noexce
     if children > LISTED_CHILDREN:
         if not _in_set(s.continued_by + node * 4, value):
             return -1
-        return s.codes[node * 256 + value]
+        return _code_at(s.codes, node * 256 + value)
     found = _match16(n.values, value) & ((1u << children) - 1)
     if not found:
         return -1
@@ -722,7 +737,7 @@ cdef void _search(Search* s, int64_t node, Py_ssize_t position, int64_t depth, i
             bits &= bits - 1
             if value == s.transparent:
                 continue
-            if _follow(s, s.codes[node * 256 + value], value, source, own, position, depth, error):
+            if _follow(s, _code_at(s.codes, node * 256 + value), value, source, own, position, depth, error):
                 return
 
 
@@ -891,8 +906,8 @@ def encode_longest(const uint8_t[::1] pixels, const uint8_t[:, ::1] sources, int
                             value = node.values[k]
                             _add_to_set(words, value)
                             listed_slot = last * 256 + value
-                            if t.codes[listed_slot] < 0:
-                                t.codes[listed_slot] = node.codes[k]
+                            if _code_at(t.codes, listed_slot) < 0:
+                                _hold_code(t.codes, listed_slot, node.codes[k])
                                 t.assigned[t.n_assigned] = listed_slot
                                 t.n_assigned += 1
                     store = not _in_set(words, pixel)    # counted, not stored, if known

@@ -69,17 +69,17 @@ PART_PIXELS = 40_000
 MOST_PARTS = 3
 _NO_NEAR = np.zeros(1, np.int32)
 _THREAD_TABLES = threading.local()
-#: The encoders' string tables (prefix code * 256 + pixel -> code, -1 when absent; 2 MiB each), handed from
-#: encode to encode. The encoders clear the slots they took before returning, so a table is filled once, not
-#: once per image; and the writer's LZW threads, which take exact frames one at a time, share one rather
-#: than fill one each (512 page faults and 1 MiB written, about 2 ms of a clip on the 2-core machine). As
+#: The encoders' string tables (prefix code * 256 + pixel -> code, zeroed when empty, see ``_lzw_cy``; 2 MiB
+#: each), handed from encode to encode. The encoders clear the slots they took before returning, so a table
+#: is made once, not once per image; a new one's pages are faulted in only where codes are written. The
+#: writer's LZW threads, which take exact frames one at a time, share one rather than fault in one each. As
 #: many are kept as encodes may run at once: a lossy frame's parts and candidates run on the writer's pool,
 #: one a core, and on the thread that hands them out (:func:`gifsom.threads.run_together`), which takes the
 #: first. Kept one a core, the table given back last was dropped and a new one filled nearly every frame: 23
 #: times a run on the held-out star field (50 ms of CPU), 90 on the pan (195 ms); one more took the star field
 #: from 0.722 to 0.671 s and the cat photo from 0.672 to 0.596 s (2 cores, medians of 9 interleaved runs,
 #: 2026-12-05; the same bytes).
-_STRING_TABLES = ScratchPool(4096 * 256, np.int16, keep=available_cores() + 1, fill=-1)
+_STRING_TABLES = ScratchPool(4096 * 256, np.int16, keep=available_cores() + 1)
 
 
 @contextmanager
