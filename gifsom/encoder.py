@@ -79,10 +79,10 @@ SMOOTH_STEADY_BOUND = 16.0
 #: hand-over to a worker and back cost each frame about 0.4 ms of waiting for a thread to wake and take
 #: the GIL (2 cores, 2026-12-04, medians of 15 interleaved runs, the same GIFs): the dark star field 0.854
 #: against 0.879 s, small 0.471 against 0.488 s; the pan 2.419 against 2.500 s (5). Later, with the lossy
-#: LZW in three parts on the writer's pool, four ahead fill more of the gaps where the parts wait on the
-#: writer's plan (2 cores, 2026-12-05, medians of interleaved runs, the same GIFs): the star field 0.539
-#: against 0.573 s and 0.587 against 0.600 s (15 each), the cat photo 0.509 against 0.535 s (15), the pan
-#: 1.790 against 1.978 s (5); the sky and the talking head within 1%.
+#: LZW in three parts on the writer's pool, four ahead were faster than two (2 cores, 2026-12-05, medians
+#: of interleaved runs, the same GIFs; a trace showed the cores idle as long either way): the star field
+#: 0.539 against 0.573 s and 0.587 against 0.600 s (15 each), the cat photo 0.509 against 0.535 s (15), the
+#: pan 1.790 against 1.978 s (5); the sky and the talking head within 1%.
 MAPPED_AHEAD = 4
 #: The writer writes a frame once the next one is in (which sets its delay), so the first two frames are
 #: mapped before any LZW runs beside the mapping, and take every core (see :meth:`FrameMapper.map`).
