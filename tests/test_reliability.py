@@ -348,6 +348,17 @@ def test_the_temporary_file_takes_the_mode_a_new_file_of_the_users_takes(tmp_pat
 
 
 
+def _write_in_pieces(descriptor: int, sent: bytes, sizes) -> None:
+    """Write ``sent`` to the pipe's write end ``descriptor`` in pieces of the ``sizes`` in turn, then close it."""
+    with os.fdopen(descriptor, "wb", buffering=0) as out:
+        start = 0
+        for size in sizes:
+            out.write(sent[start:start + size])
+            start += size
+            if start >= len(sent):
+                return
+
+
 def test_a_prefetched_pipe_gives_the_bytes_written_in_any_sizes():
     import threading
 
@@ -358,16 +369,7 @@ def test_a_prefetched_pipe_gives_the_bytes_written_in_any_sizes():
     read_end, write_end = os.pipe()
     pipe = PrefetchedPipe(read_end)
 
-    def write() -> None:
-        with os.fdopen(write_end, "wb", buffering=0) as out:
-            start = 0
-            for size in rng.integers(1, 200_000, 1000):
-                out.write(sent[start:start + size])
-                start += size
-                if start >= len(sent):
-                    return
-
-    writer = threading.Thread(target=write)
+    writer = threading.Thread(target=_write_in_pieces, args=(write_end, sent, rng.integers(1, 200_000, 1000)))
     writer.start()
     writer.join()                                   # all of it drained, in the pipe's pieces, before any read
     sizes = [1, 7, 65_536, 129_600, 1_000_001]
@@ -412,17 +414,7 @@ def test_a_prefetched_pipe_of_frames_gives_every_frame_as_a_view_however_the_pip
     read_end, write_end = os.pipe()
     pipe = ffmpeg.PrefetchedPipe(read_end, record_bytes=300)
 
-    def write() -> None:
-        sent = b"".join(frames)
-        with os.fdopen(write_end, "wb", buffering=0) as out:
-            start = 0
-            for size in rng.integers(1, 700, 100):
-                out.write(sent[start:start + size])
-                start += size
-                if start >= len(sent):
-                    return
-
-    writer = threading.Thread(target=write)
+    writer = threading.Thread(target=_write_in_pieces, args=(write_end, b"".join(frames), rng.integers(1, 700, 100)))
     writer.start()
     got = [pipe.read(300) for _ in frames]
     writer.join()
