@@ -180,7 +180,7 @@ class _FirstVideo:
         self.described = threading.Event()
 
     def describe_and_decode(self) -> None:
-        from .video_probe import decode_command, output_fps, video_info
+        from .video_probe import decode_command, decoded_frame_bytes, output_fps, video_info
 
         try:
             self.text = _described(self.describing, self.path)
@@ -192,12 +192,12 @@ class _FirstVideo:
             # the command of a video source with the default options (SourceOptions()): no crop, the size
             # shown, the video's own rate
             info = video_info(self.text, self.path)
-            command = decode_command(ffmpeg_exe(), self.path, info, (info.width, info.height),
-                                     output_fps(info, None, 1.0))
+            size = (info.width, info.height)
+            command = decode_command(ffmpeg_exe(), self.path, info, size, output_fps(info, None, 1.0))
             with _lock:
                 if not _stopping:
                     _decodes[tuple(command)] = start_decode(command, prefetch=True,
-                                                            frame_bytes=info.width * info.height * 3)
+                                                            frame_bytes=decoded_frame_bytes(size))
         except (GifsomError, OSError, ValueError):
             pass                        # the source builds this command again, and says what is wrong
         finally:

@@ -110,6 +110,12 @@ def output_fps(info: VideoInfo, fps: float | None, speed: float) -> float:
     return fps or min(MAX_GIF_FPS, (info.fps or FALLBACK_FPS) * speed)
 
 
+def decoded_frame_bytes(size: tuple[int, int]) -> int:
+    """Bytes of one frame of ``size`` (width, height) pixels as :func:`decode_command`'s ffmpeg writes it:
+    RGB, one byte a channel."""
+    return size[0] * size[1] * 3
+
+
 def decode_command(exe: str, path: str | os.PathLike, info: VideoInfo, size: tuple[int, int], fps: float, *,
                    crop: Rectangle | None = None, speed: float = 1.0, start: float | None = None,
                    end: float | None = None) -> list[str]:

@@ -207,8 +207,9 @@ cdef inline int64_t _walked_continuation(const int16_t* first_child, const int16
 cdef inline int64_t _code_at(const int16_t* table, int64_t slot) noexcept nogil:
     """The code a string table holds at ``slot``, -1 when none. A code is held as its bitwise complement,
     so that an empty table is all zeros: a new one comes from zeroed pages that are faulted in only where a
-    code is written. Filled with -1, each new table faulted in all of its 512 pages at once (4 MiB for the
-    writer's threads, each page 3.5 to 5 us on the 2-core machine), where the lossy parse writes few."""
+    code is written. Filled with -1, each new table (2 MiB) faulted in all of its 512 pages at once, three
+    or four tables at the start of a lossy clip (each page 3.5 to 5 us on the 2-core machine), where the
+    lossy parse writes few."""
     return ~(<int64_t>table[slot])
 
 

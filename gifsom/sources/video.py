@@ -19,7 +19,7 @@ import numpy as np
 from ..errors import InputError, SourceError
 from ..ffmpeg import description, ffmpeg_exe, start_decode, take_early_decode
 from ..frames import Frame
-from ..video_probe import VideoInfo, decode_command, ffmpeg_reason, output_fps, video_info
+from ..video_probe import VideoInfo, decode_command, decoded_frame_bytes, ffmpeg_reason, output_fps, video_info
 from .base import ClipPlan, SourceBase, SourceOptions, check_crop, planned_size, trimmed_seconds
 
 
@@ -65,7 +65,7 @@ class VideoSource(SourceBase):
     def frames(self) -> Iterator[Frame]:
         command, (width, height), fps, _ = self._prepare()
         self.fps = fps
-        frame_bytes = width * height * 3
+        frame_bytes = decoded_frame_bytes((width, height))
         # the decode the program started while it loaded, where it is this very command; else a new one
         decoding = take_early_decode(command) or start_decode(command)
         number = 0
