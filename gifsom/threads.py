@@ -3,9 +3,10 @@ a pool, and how jobs run ahead of the thread that takes their results."""
 
 from __future__ import annotations
 
+import itertools
 import os
 from collections import deque
-from collections.abc import Generator, Iterable
+from collections.abc import Generator, Iterable, Iterator
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from typing import Callable, TypeVar
 
@@ -53,26 +54,28 @@ def run_together(pool: Executor | None, jobs: list[Callable[[], T]]) -> list[T]:
 
 
 def run_ahead(jobs: Iterable[Callable[[], T]], depth: int, *, workers: int = 1, name: str = "gifsom-ahead",
-              deepen: Callable[[T], int] | None = None) -> Generator[T, None, None]:
+              deepen: Callable[[T], int] | None = None, first_here: int = 0) -> Generator[T, None, None]:
     """Each job's result, in order, from jobs run on a pool of ``workers`` threads of their own (named
     ``name``), up to ``depth`` of them started before the caller takes the first one's result.
 
     With one worker the jobs run one after another, so each may depend on the one before (mapping a frame
-    uses what the frame before left); with more they run at once. ``deepen``, given each result, gives the
-    depth from then on (how many decoded frames fit in memory). ``jobs`` is advanced on the calling
-    thread; a job's exception is raised when its result's turn comes. Closing the generator (use
-    :func:`contextlib.closing`) cancels the jobs not yet started and waits for those running.
+    uses what the frame before left); with more they run at once. The first ``first_here`` jobs run on the
+    calling thread, one after another, before the pool starts the next ones (for a caller with nothing
+    else to do until they are done). ``deepen``, given each result, gives the depth from then on (how many
+    decoded frames fit in memory). ``jobs`` is advanced on the calling thread; a job's exception is raised
+    when its result's turn comes. Closing the generator (use :func:`contextlib.closing`) cancels the jobs
+    not yet started and waits for those running.
     """
+    pending = iter(jobs)
+    here = [job() for job in itertools.islice(pending, first_here)]
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=name)
     waiting: deque[Future[T]] = deque()
-    pending = iter(jobs)
     try:
+        if here:
+            _start(pending, waiting, pool, depth)     # the pool starts on the jobs after them first
+            yield from here
         while True:
-            while len(waiting) < depth:
-                job = next(pending, None)
-                if job is None:
-                    break
-                waiting.append(pool.submit(job))
+            _start(pending, waiting, pool, depth)
             if not waiting:
                 return
             result = waiting.popleft().result()
@@ -81,3 +84,12 @@ def run_ahead(jobs: Iterable[Callable[[], T]], depth: int, *, workers: int = 1, 
             yield result
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _start(pending: Iterator[Callable[[], T]], waiting: deque[Future[T]], pool: Executor, depth: int) -> None:
+    """Submit jobs from ``pending`` to ``pool`` until ``depth`` of them are ``waiting`` or none are left."""
+    while len(waiting) < depth:
+        job = next(pending, None)
+        if job is None:
+            break
+        waiting.append(pool.submit(job))

@@ -63,6 +63,31 @@ def test_run_ahead_runs_jobs_one_after_another_in_order_on_one_thread_of_their_o
     assert len(threads) == 1 and threading.current_thread().name not in threads
 
 
+@pytest.mark.parametrize("first_here", [1, 3, 25])
+def test_run_ahead_runs_its_first_jobs_on_the_calling_thread_and_starts_the_next_before_giving_them(first_here: int):
+    ran: list[tuple[int, str]] = []
+    pool_started = threading.Event()
+
+    def job(n: int):
+        def run() -> int:
+            ran.append((n, threading.current_thread().name))
+            if n == first_here:
+                pool_started.set()
+            return n * n
+        return run
+
+    with closing(run_ahead((job(n) for n in range(20)), depth=3, first_here=first_here)) as results:
+        assert next(results) == 0
+        # the jobs run here are done, and the pool is at work on the next before the first result is taken
+        assert [n for n, _ in ran][:min(first_here, 20)] == list(range(min(first_here, 20)))
+        if first_here < 20:
+            assert pool_started.wait(60)
+        assert [0, *results] == [n * n for n in range(20)]
+    assert [n for n, _ in ran] == list(range(20))
+    here = threading.current_thread().name
+    assert all((name == here) == (n < first_here) for n, name in ran)
+
+
 def test_run_ahead_works_ahead_of_a_slow_caller_but_no_further_than_its_depth():
     started: list[int] = []
     third_done = threading.Event()
