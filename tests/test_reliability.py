@@ -510,6 +510,26 @@ def test_a_decode_started_early_is_read_whole_through_its_prefetch_and_stopped_w
 
 
 
+@pytest.mark.skipif(not hasattr(os, "getpriority"), reason="process priorities are a POSIX thing")
+def test_a_decode_started_ahead_runs_at_a_lower_priority_than_the_program_and_one_read_as_needed_does_not():
+    from gifsom import ffmpeg
+    from gifsom.video_probe import video_info
+
+    path = FIXTURES / "pan.mp4"
+    command = VideoSource(path).command(video_info(ffmpeg.description(path), path))[0]
+    own = os.getpriority(os.PRIO_PROCESS, 0)
+    if own >= 19:
+        pytest.skip("the tests run at the lowest priority already")
+    ahead, plain = ffmpeg.start_decode(command, prefetch=True), ffmpeg.start_decode(command)
+    try:
+        assert os.getpriority(os.PRIO_PROCESS, ahead.process.pid) == min(19, own + ffmpeg.AHEAD_NICENESS) > own
+        assert os.getpriority(os.PRIO_PROCESS, plain.process.pid) == own
+        assert ahead.frames.read(1000) == plain.frames.read(1000)
+    finally:
+        ahead.close()
+        plain.close()
+
+
 def test_a_decode_started_early_that_the_source_does_not_take_is_stopped_at_once(tmp_path, monkeypatch):
     """The source decodes the video with a command of its own (options changed the decode): the decode started
     early of that video must stop, not go on decoding into memory until the program ends. One of another input
