@@ -655,10 +655,14 @@ cdef inline int64_t _continuation(Search* s, int64_t node, int64_t value) noexce
 cdef inline bint _follow(Search* s, int64_t child, int64_t value, const uint8_t* source, int64_t own,
                          Py_ssize_t position, int64_t depth, int64_t error) noexcept nogil:
     """Show the pixel at ``position`` (source colour ``source``, at squared distance ``own`` from its index's
-    colour) as ``value``, the string ``child``, and search on from there, if that could reach as far as the
-    best string found and keeps the pixel's error within the bound; returns whether the budget is spent."""
+    colour) as ``value``, the string ``child``, and search on from there, if that could reach further than
+    the best string found and keeps the pixel's error within the bound; returns whether the budget is spent."""
     cdef int64_t added
-    if depth + 1 + s.nodes[child].height < s.best_length:
+    # a continuation that could only tie with the best string is not followed: searched for too (to keep the
+    # tie adding the least error), hubble's 129 lossy parts took 247 against 227 ms (medians of 5 alternated
+    # runs, one thread, 2026-12-05) for 1,282 fewer bytes of 2,631,354 and 0.35% less squared error against
+    # the source colours
+    if depth + 1 + s.nodes[child].height <= s.best_length:
         return False
     added = _source_distance2(s.colours, value, source) - own
     if added > s.tolerance2:
@@ -698,7 +702,7 @@ cdef void _search(Search* s, int64_t node, Py_ssize_t position, int64_t depth, i
     if child >= 0:
         _search(s, child, position + 1, depth + 1, error)
     here = &s.nodes[node]
-    if pixel == s.transparent or s.visits >= s.budget or depth + here.height < s.best_length:
+    if pixel == s.transparent or s.visits >= s.budget or depth + here.height <= s.best_length:
         return
     near_pixel = s.near + pixel * 4
     if here.children <= LISTED_CHILDREN:
@@ -803,9 +807,9 @@ def encode_longest(const uint8_t[::1] pixels, const uint8_t[:, ::1] sources, int
     Each code is found by a depth-first search of the string table from the
     string's first pixel (kept exact): at each step the exact continuation
     first, then the others within the bounds. The string reaching furthest is
-    taken, and of equally long ones the one adding the least squared error. A
-    continuation whose longest string cannot reach as far as the best found is
-    not followed. Exact continuations are free; every other step counts against
+    taken. A continuation whose longest string cannot reach further than the
+    best found is not followed; of equally long strings met on the way, the one
+    adding the least squared error is kept. Exact continuations are free; every other step counts against
     ``budget``, after which the best string found so far is taken. Beyond
     ``SEARCH_DEPTH`` pixels only exact continuations are followed. ``near``
     (uint64, :data:`NEAR_SETS_SIZE`) holds, for each value, the set of values
