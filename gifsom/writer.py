@@ -222,7 +222,7 @@ class GifWriter:
                 writer = write_clip(out, clip, survey, self.options, end_time,
                                     progress=self.progress, bar=self.bar, first_palette=self._first_palette)
                 self.bytes_written = out.tell()
-                output.commit()
+                output.commit(meanwhile=self._release_clip)     # the frames are not needed any more
             self.frames_written = writer.frames_written
         finally:
             self._release()
@@ -276,6 +276,10 @@ class GifWriter:
         if self._output is not None:
             self._output.__exit__(None, None, None)      # removes the unfinished file, if any
             self._output = None
+        self._release_clip()
+
+    def _release_clip(self) -> None:
+        """Drop the spooled frames and what was learned from them; calling it again does nothing more."""
         self._collector.close()
         if self._first_palette is not None:
             self._first_palette.close()

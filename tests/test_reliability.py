@@ -348,6 +348,55 @@ def test_the_temporary_file_takes_the_mode_a_new_file_of_the_users_takes(tmp_pat
 
 
 
+def test_work_given_to_a_commit_runs_on_the_calling_thread_while_the_file_syncs(tmp_path, monkeypatch):
+    import threading
+
+    from gifsom import output
+
+    out = tmp_path / "o.gif"
+    out.write_bytes(b"old")
+    done, ran_on = threading.Event(), []
+    real_sync = os.fsync
+
+    def sync(descriptor: int) -> None:
+        assert done.wait(10), "the sync waits for the work given: they must run at once"
+        real_sync(descriptor)
+
+    def work() -> None:
+        ran_on.append(threading.current_thread())
+        done.set()
+
+    monkeypatch.setattr(output.os, "fsync", sync)
+    committing = output.AtomicOutput(output.GifPath(out))
+    with committing as file:
+        file.write(b"GIF89a new")
+        committing.commit(meanwhile=work)
+    assert out.read_bytes() == b"GIF89a new" and ran_on == [threading.current_thread()]
+    assert not leftovers(tmp_path)
+
+
+def test_a_sync_that_fails_beside_the_work_given_leaves_the_old_file_and_says_so(tmp_path, monkeypatch):
+    import errno
+
+    from gifsom import output
+    from gifsom.errors import OutputError
+
+    out = tmp_path / "o.gif"
+    out.write_bytes(b"old")
+    ran = []
+
+    def full(descriptor: int) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(output.os, "fsync", full)
+    committing = output.AtomicOutput(output.GifPath(out))
+    with pytest.raises(OutputError, match="free some disk space"):
+        with committing as file:
+            file.write(b"GIF89a new")
+            committing.commit(meanwhile=lambda: ran.append(True))
+    assert out.read_bytes() == b"old" and ran == [True] and not leftovers(tmp_path)
+
+
 def _write_in_pieces(descriptor: int, sent: bytes, sizes) -> None:
     """Write ``sent`` to the pipe's write end ``descriptor`` in pieces of the ``sizes`` in turn, then close it."""
     with os.fdopen(descriptor, "wb", buffering=0) as out:
