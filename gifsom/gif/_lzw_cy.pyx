@@ -809,12 +809,13 @@ def encode_longest(const uint8_t[::1] pixels, const uint8_t[:, ::1] sources, int
     first, then the others within the bounds. The string reaching furthest is
     taken. A continuation whose longest string cannot reach further than the
     best found is not followed; of equally long strings met on the way, the one
-    adding the least squared error is kept. Exact continuations are free; every other step counts against
-    ``budget``, after which the best string found so far is taken. Beyond
-    ``SEARCH_DEPTH`` pixels only exact continuations are followed. ``near``
-    (uint64, :data:`NEAR_SETS_SIZE`) holds, for each value, the set of values
-    within ``drift2`` of its colour; ``near_listed``: they were made for these
-    very colours, drift and code size, and are kept (else they are made again).
+    adding the least squared error is kept. Exact continuations are free; every
+    other step counts against ``budget``, after which the best string found so
+    far is taken. Beyond ``SEARCH_DEPTH`` pixels only exact continuations are
+    followed. ``near`` (uint64, :data:`NEAR_SETS_SIZE`) holds, for each value,
+    the set of values within ``drift2`` of its colour; ``near_listed``: they
+    were made for these very colours, drift and code size, and are kept (else
+    they are made again).
 
     The codes come without the clear code that opens the part and without the
     code that closes it, which :func:`join_parts` writes, as it knows what
