@@ -700,6 +700,36 @@ def test_each_code_of_the_lossy_search_is_a_longest_string_within_the_bounds(see
     assert start == count
 
 
+@settings(max_examples=15, deadline=None)
+@given(st.integers(0, 2 ** 31))
+def test_the_longest_string_parse_reads_nothing_of_its_tree_scratch_before_writing_it(seed):
+    # each thread keeps its tree scratch from one part to the next: what an earlier part left there, or any
+    # garbage, must not change a part's codes or the pixels shown
+    from gifsom.gif import _lzw_cy
+
+    rng = np.random.default_rng(seed)
+    values = int(rng.integers(2, 40))
+    palette = np.zeros((256, 3), np.int64)
+    palette[:values] = 100 + rng.integers(0, 5, (values, 3)) * 3
+    count = 4000
+    indices = np.where(rng.random(count) < 0.6, np.resize(rng.integers(0, values, 5), count),
+                       rng.integers(0, values, count)).astype(np.uint8)
+    source = np.clip(palette[indices] + rng.integers(-4, 5, (count, 3)), 0, 255).astype(np.uint8)
+    bits = lzw.min_code_size(values)
+
+    def parse(tree: np.ndarray):
+        table = np.zeros(4096 * 256, np.int16)
+        near = np.empty(_lzw_cy.NEAR_SETS_SIZE, np.uint64)
+        return _lzw_cy.encode_longest(indices, source, bits, palette, 25, 75, -1, table, np.empty(4096, np.int64),
+                                      tree, near, False, 64)
+
+    clean = parse(np.zeros(_lzw_cy.TREE_SIZE, np.uint64))
+    dirty = parse(rng.integers(0, 2 ** 63, _lzw_cy.TREE_SIZE, dtype=np.uint64))
+    assert clean[:2] == dirty[:2] and np.array_equal(clean[2], dirty[2])
+    with pytest.raises(ValueError, match="tree scratch"):
+        parse(np.zeros(_lzw_cy.TREE_SIZE - 1, np.uint64))
+
+
 def test_lossy_lzw_against_the_source_takes_the_string_that_reaches_furthest():
     # the table learns 0 1, 0 1 7 and 0 2; the stream ends 0 2 7 with the 2's source at index 1's colour.
     # Taking the exact 0 2 ends the string there; showing the 2 as 1 reaches the 7 as well. That move (3) is

@@ -37,7 +37,8 @@ import numpy as np
 
 from ..pages import ScratchPool
 from ..threads import available_cores, run_together
-from ._lzw_cy import NEAR_SETS_SIZE, NEAR_SIZE, RUNS_SIZE, encode_greedy, encode_longest, encode_lookahead, join_parts
+from ._lzw_cy import (NEAR_SETS_SIZE, NEAR_SIZE, RUNS_SIZE, TREE_SIZE, encode_greedy, encode_longest, encode_lookahead,
+                      join_parts)
 
 def min_code_size(table_size: int) -> int:
     """LZW minimum code size for a colour table of ``table_size`` entries (at least 2, as GIF requires)."""
@@ -98,6 +99,15 @@ def _thread_scratch() -> tuple[np.ndarray, np.ndarray]:
     if scratch is None:
         scratch = _THREAD_TABLES.scratch = (np.empty(4096, np.int64), np.empty(RUNS_SIZE, np.int16))
     return scratch
+
+
+def _search_tree() -> np.ndarray:
+    """This thread's scratch space for the longest-string parse's tree of strings (uint64, ``TREE_SIZE``; see
+    ``_lzw_cy``), kept from one part to the next so that its pages are faulted in once."""
+    tree = getattr(_THREAD_TABLES, "tree", None)
+    if tree is None:
+        tree = _THREAD_TABLES.tree = np.empty(TREE_SIZE, np.uint64)
+    return tree
 
 
 def _near_lists(colours: np.ndarray, tolerance2: int, code_size: int, sets: bool = False
@@ -182,8 +192,8 @@ def lzw_encode(indices: np.ndarray, code_size: int, *, palette: np.ndarray | Non
             sets, listed = _near_lists(colours, drift2, int(code_size), sets=True)
             with _string_table() as table:
                 return encode_longest(flat[start:stop], sources[start:stop], int(code_size), colours, tolerance2,
-                                      drift2, transparent_index, table, _thread_scratch()[0], sets, listed,
-                                      int(search_budget))
+                                      drift2, transparent_index, table, _thread_scratch()[0], _search_tree(), sets,
+                                      listed, int(search_budget))
 
         bounds = part_bounds(flat.size, part_pixels)
         parts = run_together(pool, [partial(part, a, b) for a, b in zip(bounds, bounds[1:])])
