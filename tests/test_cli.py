@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import platform
 import subprocess
 import sys
 
@@ -211,6 +212,35 @@ def test_the_program_runs_its_command_with_the_garbage_collector_on_and_the_impo
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines()[-1] == "collector True True True"
+
+
+_SECOND_BLOCK_FAULTS = (
+    "def second_block_faults():\n"
+    "    import resource, numpy\n"
+    "    faults = []\n"
+    "    for _ in range(2):\n"
+    "        before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt\n"
+    "        block = numpy.ones(3 << 20, numpy.uint8)\n"
+    "        del block\n"
+    "        faults.append(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)\n"
+    "    print('faults', faults[1])\n")
+
+
+@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="the allocator settings are glibc's")
+def test_the_program_keeps_freed_memory_for_its_next_blocks_of_that_size():
+    # a 3 MB block freed and asked for again: by glibc's default its pages go back to the system and the next
+    # block faults them in afresh; the program asks the allocator to keep them
+    def second_block_faults(code: str) -> int:
+        result = subprocess.run([sys.executable, "-c", _SECOND_BLOCK_FAULTS + code], capture_output=True, text=True,
+                                timeout=60)
+        assert result.returncode == 0, result.stderr
+        return int(result.stdout.splitlines()[-1].split()[1])
+
+    if second_block_faults("second_block_faults()") < 500:
+        pytest.skip("this C library keeps a freed block's pages by default")
+    program = ("import atexit, sys; atexit.register(second_block_faults); "
+               "sys.argv = ['gifsom', '--help']; from gifsom.launch import entry_point; entry_point()")
+    assert second_block_faults(program) < 50
 
 
 def test_the_library_leaves_the_openmp_wait_policy_to_the_program_that_imports_it():
