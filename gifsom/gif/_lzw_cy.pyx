@@ -40,6 +40,7 @@ cdef enum:
     MAX_CODE = 4095
     MATCH_ROW = 4097
     LONGEST = 4096        # a string is never longer than the number of codes
+    TREE_SETS = 4096 * 8 + 8    # where the ``tree`` scratch's sets begin: past 4096 nodes and the room to align them
 
 #: int16 elements of the ``runs`` scratch array: for each pixel value, the codes of its runs by length
 #: (256 * 4096); for each code, the length of the run it stands for (0: not a run) and its pixel value
@@ -55,7 +56,7 @@ NEAR_SETS_SIZE = 256 * 4
 #: uint64 elements of the ``tree`` scratch array of the longest-string parse: its string table as a tree, one
 #: 64-byte node a code (with room to start the nodes on a cache line), then for each code a 256-bit set of
 #: the values that continue it. Nothing in it is read before the parse writes it.
-TREE_SIZE = 4096 * 8 + 8 + 4096 * 4
+TREE_SIZE = TREE_SETS + 4096 * 4
 
 
 cdef struct Runs:
@@ -853,7 +854,7 @@ def encode_longest(const uint8_t[::1] pixels, const uint8_t[:, ::1] sources, int
     cdef Packer p
     cdef Table t
     cdef Node* nodes = <Node*>((<size_t>&tree[0] + 63) & ~(<size_t>63))     # each node in a cache line
-    cdef uint64_t* continued_by = &tree[4096 * 8 + 8]
+    cdef uint64_t* continued_by = &tree[TREE_SETS]
     cdef Node* node
     p.packed = NULL
     try:
