@@ -30,7 +30,8 @@ OPENMP_WAIT = ("OMP_WAIT_POLICY", "PASSIVE")
 #: GIFs): the dark star field 0.472 against 0.486 s; the same settings given by the environment before the
 #: interpreter starts took 8 ms off it in three more loops, and 7 to 16 ms off the sky, for 1 to 2 MB more
 #: peak memory.
-ALLOCATOR_SETTINGS = ((-1, 256 << 20), (-3, 4 << 20))
+M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3      # mallopt's option numbers (glibc's malloc.h)
+ALLOCATOR_SETTINGS = ((M_TRIM_THRESHOLD, 256 << 20), (M_MMAP_THRESHOLD, 4 << 20))
 #: Exit code after Ctrl+C (128 + SIGINT, as shells report it), and the one line said then.
 INTERRUPTED_EXIT = 130
 INTERRUPTED_LINE = "gifsom: interrupted; no output was written"
@@ -82,8 +83,9 @@ def _load() -> Callable[[], None]:
 
 
 def _keep_freed_memory() -> None:
-    """Set glibc's allocator as :data:`ALLOCATOR_SETTINGS` says, where the C library is glibc (the library
-    leaves the allocator of the programs that import it alone). ctypes is loaded by numpy already."""
+    """Set glibc's allocator as :data:`ALLOCATOR_SETTINGS` says, on Linux where the C library has ``mallopt``
+    (the library leaves the allocator of the programs that import it alone). ctypes is loaded by numpy
+    already."""
     if not sys.platform.startswith("linux"):
         return
     import ctypes
